@@ -1,0 +1,117 @@
+/* Configuration: one settings table (src/config/settings.c) drives parsing, defaults,
+ * validation, environment overrides, --check-config and SIGHUP reload. */
+#ifndef CALLBRIDGE_CONFIG_H
+#define CALLBRIDGE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cb_config {
+        struct {
+                char *listen;
+                char *public_url;
+                long threads;
+                long max_body_bytes;
+                char *default_region;
+                long connection_timeout_s;
+                long max_connections;
+                long drain_timeout_s;
+        } server;
+        struct {
+                char *url;
+                long pool_size;
+                bool auto_migrate;
+                long connect_timeout_s;
+                long statement_timeout_ms;
+        } database;
+        struct {
+                char *url;
+                long lookup_ttl_s;
+                long timeout_ms;
+        } redis;
+        struct {
+                long threads;
+                long max_attempts;
+                long lease_s;
+                long poll_ms;
+                long backoff_base_ms;
+                long backoff_max_ms;
+                bool debug_kinds;
+        } workers;
+        struct {
+                long cache_ttl_s;
+        } auth;
+        struct {
+                bool enabled;
+                char *login_url;
+                char *auth;
+                char *client_id;
+                char *username;
+                char *private_key_file;
+                char *client_secret_file;
+                char *refresh_token_file;
+                char *api_version;
+                char *call_log_object;
+                char *external_id_field;
+                char *write_mode;
+        } salesforce;
+        struct {
+                bool enabled;
+                char *api_base_url;
+                char *account_sid;
+                char *auth_token_file;
+                char *api_key_sid;
+                char *api_key_secret_file;
+                char *twiml_app_sid;
+                char *caller_id;
+                bool record;
+        } twilio;
+        struct {
+                char *engine;
+                char *base_url;
+                char *api_key_file;
+                char *model;
+                char *language;
+                char *policy;
+        } stt;
+        struct {
+                char *backend;
+                char *dir;
+                char *key_file;
+        } storage;
+        struct {
+                char *rules_file;
+        } nlp;
+        struct {
+                long days;
+        } retention;
+        struct {
+                char *level;
+                bool access;
+        } log;
+};
+
+/* Problems found while loading: one human line each ("[server] threads = \"x\": ..."). */
+struct cb_config_errors {
+        char **lines;
+        size_t count;
+};
+
+/* Load defaults, then `path` (INI), then CALLBRIDGE_<SECTION>_<KEY> environment overrides,
+ * then cross-checks. Returns 0 with `*out` set, or -1 with every problem in `errs`
+ * (the caller frees `errs` with cb_config_errors_free). `*out` is freed with cb_config_free. */
+int cb_config_load(const char *path, struct cb_config **out, struct cb_config_errors *errs);
+void cb_config_free(struct cb_config **cfg);
+void cb_config_errors_free(struct cb_config_errors *errs);
+
+/* Copy the reloadable settings (log level, TTLs) from `fresh` into `live`. */
+void cb_config_apply_reload(struct cb_config *live, const struct cb_config *fresh);
+
+/* Read a secret file (a `*_file` setting, already resolved against $CREDENTIALS_DIRECTORY);
+ * trailing whitespace is trimmed. Returns a malloc'd string or NULL (errno set). */
+char *cb_config_read_secret(const char *path);
+
+/* Print every setting with its default and help text (for --help and docs). */
+void cb_config_print_reference(void);
+
+#endif

@@ -1,0 +1,38 @@
+/* The error registry: every error a client can see, with its HTTP status and message. */
+#ifndef CALLBRIDGE_ERRORS_H
+#define CALLBRIDGE_ERRORS_H
+
+enum cb_err {
+        CB_ERR_MALFORMED_JSON,
+        CB_ERR_INVALID_BODY,
+        CB_ERR_MISSING_FIELD,
+        CB_ERR_INVALID_FIELD,
+        CB_ERR_INVALID_PHONE,
+        CB_ERR_INVALID_CURSOR,
+        CB_ERR_INVALID_QUERY,
+        CB_ERR_UNAUTHORIZED,
+        CB_ERR_FORBIDDEN,
+        CB_ERR_NOT_FOUND,
+        CB_ERR_ROUTE_NOT_FOUND,
+        CB_ERR_METHOD_NOT_ALLOWED,
+        CB_ERR_IDEMPOTENCY_CONFLICT,
+        CB_ERR_PAYLOAD_TOO_LARGE,
+        CB_ERR_URI_TOO_LONG,
+        CB_ERR_UNSUPPORTED_MEDIA_TYPE,
+        CB_ERR_RATE_LIMITED,
+        CB_ERR_NOT_READY,
+        CB_ERR_DB_UNAVAILABLE,
+        CB_ERR_INTERNAL,
+        CB_ERR_COUNT
+};
+
+struct cb_err_info {
+        const char *code;    /* snake_case, stable: clients switch on it */
+        unsigned int status; /* HTTP status */
+        const char *message; /* default human text */
+};
+
+/* Never NULL for a valid enum value. */
+const struct cb_err_info *cb_err_info(enum cb_err err);
+
+#endif

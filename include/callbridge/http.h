@@ -1,0 +1,133 @@
+/* The HTTP server: libmicrohttpd glue (src/http/server.c), one static route table
+ * (src/http/routes.c), reply helpers, JSON field specs, bearer auth and request metrics.
+ * Handlers live one per file in src/http/handlers/. */
+#ifndef CALLBRIDGE_HTTP_H
+#define CALLBRIDGE_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "callbridge/config.h"
+#include "callbridge/crm.h"
+#include "callbridge/db.h"
+#include "callbridge/errors.h"
+#include "callbridge/jobs.h"
+#include "callbridge/telephony.h"
+#include "callbridge/util.h"
+
+#define CB_URI_MAX        8192 /* longer request targets get 414 */
+#define CB_ROUTE_PARAMS   2
+#define CB_PARAM_MAX      128
+#define CB_AGENT_MAX      128
+#define CB_DB_WAIT_MS     5000
+
+/* Everything a handler may use. Owned by main; outlives the server. */
+struct cb_http_env {
+        struct cb_config *cfg;
+        struct cb_db_pool *pool;
+        struct cb_jobs *jobs;
+        struct cb_crm *crm;
+        struct cb_telephony *tel;
+};
+
+struct cb_agent {
+        char name[CB_AGENT_MAX];
+        bool admin;
+};
+
+struct cb_request;
+typedef enum MHD_Result (*cb_handler_fn)(struct cb_request *req);
+
+enum cb_body_kind { CB_BODY_NONE, CB_BODY_JSON };
+
+struct cb_route {
+        const char *method;  /* "GET", "POST" (GET routes also answer HEAD) */
+        const char *pattern; /* literal segments and "{}" wildcards: "/api/calls/{}" */
+        cb_handler_fn handler;
+        const char *name;    /* metrics label */
+        enum cb_body_kind body;
+        size_t max_body;     /* 0: [server] max_body_bytes */
+        bool auth;           /* Bearer API key required */
+};
+
+extern const struct cb_route cb_routes[];
+extern const size_t cb_routes_count;
+
+/* Per-request state, created when the request line arrives and freed when libmicrohttpd
+ * reports completion. Owns everything the request allocated. */
+struct cb_request {
+        struct MHD_Connection *conn;
+        struct cb_http_env *env;
+        const struct cb_route *route; /* NULL until matched */
+        const char *method;
+        char *raw_target;             /* the request target exactly as received */
+        char request_id[65];
+        char params[CB_ROUTE_PARAMS][CB_PARAM_MAX];
+        char allow[64];               /* methods of the path, for 405 */
+        struct cb_buf body;
+        json_t *json;                 /* the parsed body of CB_BODY_JSON routes */
+        struct cb_agent agent;        /* set when the route requires auth */
+        int64_t start_us;
+        unsigned int status;
+        bool started;
+        bool replied;
+};
+
+/* Route matching, pure (src/http/router.c). Returns the route, or NULL with *status 404
+ * or 405 (then `allow` lists the path's methods). Wildcard segments are copied into
+ * `params` (each < CB_PARAM_MAX bytes, else no match). */
+const struct cb_route *cb_router_match(const struct cb_route *routes, size_t n,
+                                       const char *method, const char *path,
+                                       char params[CB_ROUTE_PARAMS][CB_PARAM_MAX],
+                                       unsigned int *status, char *allow, size_t allow_size);
+
+/* Replies (src/http/reply.c). Each queues the response and returns MHD's verdict. */
+enum MHD_Result cb_reply_json(struct cb_request *req, unsigned int status, json_t *body_take);
+enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status,
+                              const char *content_type, const char *text, size_t len);
+/* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
+const char *cb_request_arg(struct cb_request *req, const char *name);
+const char *cb_request_header(struct cb_request *req, const char *name);
+
+/* Declarative JSON body fields (src/http/jsonspec.c). */
+enum cb_json_type { CB_JSON_STRING, CB_JSON_ENUM, CB_JSON_BOOL, CB_JSON_INT };
+struct cb_json_field {
+        const char *name;
+        enum cb_json_type type;
+        bool required;
+        size_t max_len;      /* strings: byte length cap */
+        const char *choices; /* enums: "a|b|c" */
+        void *out;           /* const char ** (borrowed from the object), bool *, json_int_t * */
+};
+/* Fill the outputs from `obj`; JSON null counts as absent. Returns CB_ERR_COUNT on success,
+ * or MISSING_FIELD / INVALID_FIELD with *bad naming the field. Outputs of absent optional
+ * fields are left untouched. */
+enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *fields,
+                                 const char **bad);
+
+/* Bearer API keys (src/http/auth.c). */
+/* Authenticate `header` (the Authorization value). Returns CB_ERR_COUNT and fills `agent`,
+ * UNAUTHORIZED, or DB_UNAVAILABLE when the key store cannot be asked. */
+enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent);
+/* Create a key for `agent`; writes it (NUL-terminated, < 96 bytes) into `key_out`.
+ * Returns 0, or -1 (logged) when the insert fails. */
+int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96]);
+/* Drop cached verifications (e.g. after SIGHUP). */
+void cb_auth_cache_clear(void);
+
+/* Request metrics (src/http/metrics.c). `route` NULL counts as "unmatched". */
+void cb_http_metrics_observe(const struct cb_route *route, unsigned int status, int64_t us);
+void cb_http_metrics_write(struct cb_buf *out);
+
+/* The server (src/http/server.c). */
+struct cb_http;
+/* Bind `[server] listen` and start the thread pool. NULL (logged) on failure. */
+struct cb_http *cb_http_start(struct cb_http_env *env);
+/* Stop accepting, wait up to `drain_s` for in-flight requests, stop. Clears *http. */
+void cb_http_stop(struct cb_http **http, long drain_s);
+
+#endif

@@ -1,0 +1,68 @@
+/* Durable jobs: kinds (src/jobs/kinds.c lists them, one file per kind), the worker pool
+ * that claims and runs them (src/jobs/workers.c), and the LISTEN/NOTIFY wake-up. */
+#ifndef CALLBRIDGE_JOBS_H
+#define CALLBRIDGE_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "callbridge/config.h"
+#include "callbridge/crm.h"
+#include "callbridge/db.h"
+#include "callbridge/store.h"
+#include "callbridge/telephony.h"
+#include "callbridge/util.h"
+
+/* What a job kind may use. Owned by main; outlives the worker pool. */
+struct cb_job_env {
+        const struct cb_config *cfg;
+        struct cb_db_pool *pool;
+        struct cb_crm *crm;
+        struct cb_telephony *tel;
+};
+
+/* One claimed job while it runs. */
+struct cb_job {
+        const struct cb_job_row *row;
+        struct cb_job_env *env;
+        char error[512]; /* set by the kind when it returns RETRY or FAIL */
+};
+
+struct cb_job_kind {
+        const char *name;
+        /* Do the work. Must be idempotent: a job may run again after a crash or lost lease. */
+        enum cb_result (*run)(struct cb_job *job);
+        /* Optional: record the permanent failure (e.g. the call's CRM state) once dead. */
+        void (*on_dead)(struct cb_job *job);
+        bool debug; /* registered only with [workers] debug_kinds = true (tests) */
+};
+
+extern const struct cb_job_kind cb_job_kinds[];
+extern const size_t cb_job_kinds_count;
+/* The registered kind called `name`, or NULL. Debug kinds only when `debug`. */
+const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
+
+/* Kinds queued by a new call, by direction (stored with the call in one statement). */
+#define CB_JOB_PLACE_CALL "telephony.place_call"
+#define CB_JOB_LOG_CALL   "crm.log_call"
+
+/* Retry delay before attempt `attempt + 1`: base * 2^(attempt-1) capped at max, then
+ * "equal jitter" (half fixed, half drawn from `rnd`), so it lies in [d/2, d]. */
+int64_t cb_jobs_backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd);
+
+struct cb_jobs;
+
+/* Start `[workers] threads` workers and the LISTEN thread. NULL (logged) on failure. */
+struct cb_jobs *cb_jobs_start(struct cb_job_env *env);
+/* Wake local workers now and tell other instances (coalesced NOTIFY) after a commit that
+ * inserted jobs. Cheap; safe from any thread. */
+void cb_jobs_wake(struct cb_jobs *jobs);
+/* Stop claiming, let running jobs finish for up to `drain_s`, then free everything.
+ * Returns false when some job was still running at the deadline (its lease will expire and
+ * another worker will run it again); the pool is then deliberately leaked. */
+bool cb_jobs_stop(struct cb_jobs **jobs, long drain_s);
+
+/* Append Prometheus text for job outcomes (counters kept in memory). */
+void cb_jobs_metrics_write(struct cb_buf *out);
+
+#endif

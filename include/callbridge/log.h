@@ -1,0 +1,33 @@
+/* Structured logging: one JSON object per line on stderr (journald reads it). */
+#ifndef CALLBRIDGE_LOG_H
+#define CALLBRIDGE_LOG_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+enum cb_log_level { CB_LOG_ERROR = 0, CB_LOG_WARN, CB_LOG_INFO, CB_LOG_DEBUG };
+
+extern _Atomic int cb_log_threshold;
+
+/* Parse "error|warn|info|debug"; -1 when unknown. */
+int cb_log_level_parse(const char *name);
+void cb_log_set_level(enum cb_log_level level);
+
+/* Write one line: {"ts","level","msg", fields...}. Steals `fields` (may be NULL).
+ * Never fails visibly: a line that cannot be built is dropped. */
+void cb_log_write(enum cb_log_level level, const char *file, int line, json_t *fields,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The level is checked before the arguments are evaluated. */
+#define CB_LOG(level, fields, ...)                                                                 \
+        do {                                                                                       \
+                if ((int)(level) <= atomic_load_explicit(&cb_log_threshold, memory_order_relaxed)) \
+                        cb_log_write((level), __FILE__, __LINE__, (fields), __VA_ARGS__);          \
+        } while (0)
+
+#define cb_error(...) CB_LOG(CB_LOG_ERROR, NULL, __VA_ARGS__)
+#define cb_warn(...)  CB_LOG(CB_LOG_WARN, NULL, __VA_ARGS__)
+#define cb_info(...)  CB_LOG(CB_LOG_INFO, NULL, __VA_ARGS__)
+#define cb_debug(...) CB_LOG(CB_LOG_DEBUG, NULL, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,24 @@
+/* Phone numbers: a thin C shim over libphonenumber. */
+#ifndef CALLBRIDGE_PHONE_H
+#define CALLBRIDGE_PHONE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Parse `input` (any human format; a leading + or 00 means international, otherwise the
+ * number is read as national to `default_region`, an ISO 3166 alpha-2 code) and write its
+ * E.164 form into `out`. Returns 0, or -1 when the number cannot be parsed or is not a
+ * possible number for its region; `out` is then an empty string. Thread-safe. */
+int cb_phone_to_e164(const char *input, const char *default_region, char *out, size_t out_size);
+
+/* True when `region` is a region code libphonenumber knows ("US", "GB", ...). */
+int cb_phone_region_valid(const char *region);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,66 @@
+/* Small helpers shared by every module: time, randomness, hashing, masking, buffers. */
+#ifndef CALLBRIDGE_UTIL_H
+#define CALLBRIDGE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The outcome of work against an upstream (CRM, telephony, STT): done, worth retrying
+ * later (timeouts, 429/503, network), or permanently failed (the input is wrong). */
+enum cb_result { CB_RESULT_OK = 0, CB_RESULT_RETRY, CB_RESULT_FAIL };
+
+#define CB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define CB_UUID_LEN     36
+
+/* Wall clock and monotonic clock in microseconds. */
+int64_t cb_now_us(void);
+int64_t cb_mono_us(void);
+
+/* Fill `buf` with cryptographically strong random bytes; aborts if the CSPRNG fails. */
+void cb_random(void *buf, size_t len);
+/* Write a random RFC 4122 version 4 UUID and a NUL into `out` (CB_UUID_LEN + 1 bytes). */
+void cb_uuid_v4(char out[CB_UUID_LEN + 1]);
+/* True when `s` is a canonical lower- or upper-case UUID. */
+bool cb_uuid_valid(const char *s);
+
+/* SHA-256 of `len` bytes into `out`. */
+void cb_sha256(const void *data, size_t len, unsigned char out[32]);
+/* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
+void cb_hex(const unsigned char *in, size_t len, char *out);
+/* Constant-time comparison of two equal-length byte strings; true when equal. */
+bool cb_ct_equal(const void *a, const void *b, size_t len);
+
+/* Base64url without padding. Encode returns the length written (out needs 4*ceil(len/3)+1);
+ * decode returns the number of bytes or -1 on bad input or overflow of `outlen`. */
+size_t cb_base64url_encode(const unsigned char *in, size_t len, char *out);
+long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen);
+/* Standard base64 with padding, same contract. */
+size_t cb_base64_encode(const unsigned char *in, size_t len, char *out);
+
+/* Copy `src` into `dst` of `size` bytes, always NUL-terminated; returns false if truncated. */
+bool cb_strlcpy(char *dst, const char *src, size_t size);
+/* Parse a whole base-10 integer in [min, max]; false on garbage, overflow or range. */
+bool cb_parse_long(const char *s, long min, long max, long *out);
+
+/* Mask a phone number for logs: "+14155550123" -> "+1415*****23". Writes into `out`. */
+void cb_mask_phone(const char *in, char *out, size_t outlen);
+/* Mask every run of 7+ digits in free text (paths, query strings) the same way. */
+void cb_mask_digits(const char *in, char *out, size_t outlen);
+
+/* A growable byte buffer with a hard cap. */
+struct cb_buf {
+        char *data;
+        size_t len;
+        size_t alloc;
+        size_t max;
+};
+/* Append; returns -1 (buffer unchanged) when `max` would be exceeded or memory runs out. */
+int cb_buf_append(struct cb_buf *b, const void *data, size_t len);
+/* Append a NUL-terminated string / formatted text; same failure contract. */
+int cb_buf_puts(struct cb_buf *b, const char *s);
+int cb_buf_printf(struct cb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Free the storage; the struct may be reused. */
+void cb_buf_free(struct cb_buf *b);
+
+#endif

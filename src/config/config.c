@@ -1,0 +1,395 @@
+/* Configuration loader: defaults, then the INI file (libinih), then environment overrides,
+ * then cross-checks — every problem collected, one human line each. */
+#include "callbridge/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "callbridge/phone.h"
+#include "callbridge/util.h"
+#include "settings.h"
+
+struct load_ctx {
+        struct cb_config *cfg;
+        struct cb_config_errors *errs;
+        const char *path;
+};
+
+static void add_error(struct cb_config_errors *errs, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+static void add_error(struct cb_config_errors *errs, const char *fmt, ...)
+{
+        char line[1024];
+        char **grown;
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        grown = realloc(errs->lines, (errs->count + 1) * sizeof(*grown));
+        if (grown == NULL)
+                return;
+        errs->lines = grown;
+        errs->lines[errs->count] = strdup(line);
+        if (errs->lines[errs->count] != NULL)
+                errs->count++;
+}
+
+static bool is_string_type(enum cb_setting_type t)
+{
+        return t != CB_SET_INT && t != CB_SET_BOOL;
+}
+
+static char **str_slot(struct cb_config *cfg, const struct cb_setting *s)
+{
+        return (char **)((char *)cfg + s->offset);
+}
+
+static bool in_choices(const char *choices, const char *value, bool prefix)
+{
+        const char *p = choices;
+
+        while (p != NULL && *p != '\0') {
+                const char *bar = strchr(p, '|');
+                size_t n = bar ? (size_t)(bar - p) : strlen(p);
+                if (prefix ? strncmp(value, p, n) == 0 && value[n] != '\0'
+                           : strlen(value) == n && strncmp(value, p, n) == 0)
+                        return true;
+                p = bar ? bar + 1 : NULL;
+        }
+        return false;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+        static const char *const yes[] = {"true", "yes", "on", "1"};
+        static const char *const no[] = {"false", "no", "off", "0"};
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(yes); i++) {
+                if (strcasecmp(v, yes[i]) == 0) {
+                        *out = true;
+                        return true;
+                }
+                if (strcasecmp(v, no[i]) == 0) {
+                        *out = false;
+                        return true;
+                }
+        }
+        return false;
+}
+
+static bool valid_hostport(const char *v)
+{
+        const char *colon = strrchr(v, ':');
+        long port;
+
+        if (colon == NULL || colon == v)
+                return false;
+        if (v[0] == '[' && colon[-1] != ']')
+                return false;
+        return cb_parse_long(colon + 1, 1, 65535, &port);
+}
+
+/* Resolve a *_file path: relative paths live in systemd's credentials directory. */
+static char *resolve_file(const char *v)
+{
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        char *out = NULL;
+
+        if (v[0] == '/' || dir == NULL || dir[0] == '\0')
+                return strdup(v);
+        if (asprintf(&out, "%s/%s", dir, v) < 0)
+                return NULL;
+        return out;
+}
+
+/* Parse and store one value; on failure describe what was expected in `why`. */
+static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const char *v, char *why,
+                      size_t whylen)
+{
+        char *copy = NULL;
+
+        switch (s->type) {
+        case CB_SET_INT: {
+                long n;
+                if (!cb_parse_long(v, s->min, s->max, &n)) {
+                        snprintf(why, whylen, "expected an integer between %ld and %ld", s->min,
+                                 s->max);
+                        return false;
+                }
+                *(long *)((char *)cfg + s->offset) = n;
+                return true;
+        }
+        case CB_SET_BOOL:
+                if (!parse_bool(v, (bool *)((char *)cfg + s->offset))) {
+                        snprintf(why, whylen, "expected true or false");
+                        return false;
+                }
+                return true;
+        case CB_SET_ENUM:
+                if (!in_choices(s->choices, v, false)) {
+                        snprintf(why, whylen, "expected one of %s", s->choices);
+                        return false;
+                }
+                break;
+        case CB_SET_URL:
+                if (!in_choices(s->choices, v, true)) {
+                        snprintf(why, whylen, "expected a URL starting with %s", s->choices);
+                        return false;
+                }
+                break;
+        case CB_SET_HOSTPORT:
+                if (!valid_hostport(v)) {
+                        snprintf(why, whylen, "expected host:port with a port 1-65535");
+                        return false;
+                }
+                break;
+        case CB_SET_REGION:
+                if (!cb_phone_region_valid(v)) {
+                        snprintf(why, whylen, "expected an ISO 3166 country code such as US");
+                        return false;
+                }
+                break;
+        case CB_SET_FILE:
+                if (v[0] == '\0')
+                        break;
+                copy = resolve_file(v);
+                if (copy != NULL && access(copy, R_OK) != 0) {
+                        snprintf(why, whylen, "cannot read %s: %s", copy, strerror(errno));
+                        free(copy);
+                        return false;
+                }
+                break;
+        case CB_SET_STRING:
+                break;
+        }
+        if (copy == NULL)
+                copy = strdup(v);
+        if (copy == NULL) {
+                snprintf(why, whylen, "out of memory");
+                return false;
+        }
+        free(*str_slot(cfg, s));
+        *str_slot(cfg, s) = copy;
+        return true;
+}
+
+static const struct cb_setting *find_setting(const char *section, const char *key)
+{
+        for (size_t i = 0; i < cb_settings_count; i++)
+                if (strcmp(cb_settings[i].section, section) == 0 &&
+                    strcmp(cb_settings[i].key, key) == 0)
+                        return &cb_settings[i];
+        return NULL;
+}
+
+static int on_ini_line(void *user, const char *section, const char *key, const char *value)
+{
+        struct load_ctx *ctx = user;
+        const struct cb_setting *s = find_setting(section, key);
+        char why[512];
+
+        if (s == NULL) {
+                add_error(ctx->errs, "%s: [%s] %s: unknown key", ctx->path, section, key);
+                return 1;
+        }
+        if (!set_value(ctx->cfg, s, value, why, sizeof(why)))
+                add_error(ctx->errs, "%s: [%s] %s = \"%s\": %s", ctx->path, section, key,
+                          value, why);
+        return 1;
+}
+
+static void apply_env(struct load_ctx *ctx)
+{
+        for (size_t i = 0; i < cb_settings_count; i++) {
+                const struct cb_setting *s = &cb_settings[i];
+                char name[128];
+                const char *v;
+                char why[512];
+                size_t n = (size_t)snprintf(name, sizeof(name), "CALLBRIDGE_%s_%s", s->section,
+                                            s->key);
+
+                for (size_t j = 0; j < n && j < sizeof(name); j++)
+                        name[j] = (char)toupper((unsigned char)name[j]);
+                v = getenv(name);
+                if (v == NULL)
+                        continue;
+                if (!set_value(ctx->cfg, s, v, why, sizeof(why)))
+                        add_error(ctx->errs, "environment %s: [%s] %s = \"%s\": %s", name,
+                                  s->section, s->key, v, why);
+        }
+}
+
+static void require(struct load_ctx *ctx, bool cond, const char *section, const char *key,
+                    const char *why)
+{
+        if (!cond)
+                add_error(ctx->errs, "[%s] %s: %s", section, key, why);
+}
+
+/* Rules that involve more than one key. */
+static void cross_check(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+
+        require(ctx, c->database.url != NULL && c->database.url[0] != '\0', "database", "url",
+                "required");
+        require(ctx, c->workers.backoff_base_ms <= c->workers.backoff_max_ms, "workers",
+                "backoff_max_ms", "must not be below backoff_base_ms");
+        require(ctx, !c->salesforce.enabled, "salesforce", "enabled",
+                "the Salesforce provider is not part of this build yet; set enabled = false");
+        require(ctx, !c->twilio.enabled, "twilio", "enabled",
+                "the Twilio provider is not part of this build yet; set enabled = false");
+        require(ctx, strcmp(c->stt.engine, "none") == 0, "stt", "engine",
+                "only \"none\" is available in this build");
+}
+
+int cb_config_load(const char *path, struct cb_config **out, struct cb_config_errors *errs)
+{
+        struct cb_config *cfg = calloc(1, sizeof(*cfg));
+        struct load_ctx ctx = {.cfg = cfg, .errs = errs, .path = path};
+        char why[512];
+        FILE *f = NULL;
+        int rc;
+
+        *out = NULL;
+        if (cfg == NULL) {
+                add_error(errs, "out of memory");
+                return -1;
+        }
+        for (size_t i = 0; i < cb_settings_count; i++) {
+                const struct cb_setting *s = &cb_settings[i];
+                if (s->def != NULL && !set_value(cfg, s, s->def, why, sizeof(why)))
+                        add_error(errs, "built-in default [%s] %s: %s", s->section, s->key, why);
+        }
+        f = fopen(path, "r");
+        if (f == NULL) {
+                add_error(errs, "%s: cannot open: %s", path, strerror(errno));
+        } else {
+                rc = ini_parse_file(f, on_ini_line, &ctx);
+                fclose(f);
+                if (rc > 0)
+                        add_error(errs, "%s:%d: syntax error (expected [section] or key = value)",
+                                  path, rc);
+        }
+        apply_env(&ctx);
+        cross_check(&ctx);
+        if (errs->count > 0) {
+                cb_config_free(&cfg);
+                return -1;
+        }
+        *out = cfg;
+        return 0;
+}
+
+void cb_config_free(struct cb_config **cfgp)
+{
+        struct cb_config *cfg = *cfgp;
+
+        if (cfg == NULL)
+                return;
+        for (size_t i = 0; i < cb_settings_count; i++)
+                if (is_string_type(cb_settings[i].type))
+                        free(*str_slot(cfg, &cb_settings[i]));
+        free(cfg);
+        *cfgp = NULL;
+}
+
+void cb_config_errors_free(struct cb_config_errors *errs)
+{
+        for (size_t i = 0; i < errs->count; i++)
+                free(errs->lines[i]);
+        free(errs->lines);
+        errs->lines = NULL;
+        errs->count = 0;
+}
+
+void cb_config_apply_reload(struct cb_config *live, const struct cb_config *fresh)
+{
+        for (size_t i = 0; i < cb_settings_count; i++) {
+                const struct cb_setting *s = &cb_settings[i];
+                char *dst = (char *)live + s->offset;
+                const char *src = (const char *)fresh + s->offset;
+
+                if (!(s->flags & CB_SET_RELOAD))
+                        continue;
+                if (s->type == CB_SET_INT) {
+                        memcpy(dst, src, sizeof(long));
+                } else if (s->type == CB_SET_BOOL) {
+                        memcpy(dst, src, sizeof(bool));
+                } else {
+                        /* Strings are swapped, never freed under a reader: reloadable string
+                         * settings are read only by the main thread. */
+                        char *copy = *(char *const *)src ? strdup(*(char *const *)src) : NULL;
+                        free(*(char **)dst);
+                        *(char **)dst = copy;
+                }
+        }
+}
+
+char *cb_config_read_secret(const char *path)
+{
+        FILE *f;
+        char *data = NULL;
+        size_t len = 0;
+        size_t n;
+        char chunk[1024];
+
+        if (path == NULL) {
+                errno = EINVAL;
+                return NULL;
+        }
+        f = fopen(path, "r");
+        if (f == NULL)
+                return NULL;
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+                char *grown;
+                if (len + n > 1 << 20) { /* no secret is a megabyte */
+                        errno = EFBIG;
+                        goto fail;
+                }
+                grown = realloc(data, len + n + 1);
+                if (grown == NULL)
+                        goto fail;
+                data = grown;
+                memcpy(data + len, chunk, n);
+                len += n;
+        }
+        fclose(f);
+        if (data == NULL)
+                return strdup("");
+        while (len > 0 && isspace((unsigned char)data[len - 1]))
+                len--;
+        data[len] = '\0';
+        return data;
+fail:
+        fclose(f);
+        free(data);
+        return NULL;
+}
+
+void cb_config_print_reference(void)
+{
+        const char *section = "";
+
+        for (size_t i = 0; i < cb_settings_count; i++) {
+                const struct cb_setting *s = &cb_settings[i];
+                if (strcmp(section, s->section) != 0) {
+                        printf("%s[%s]\n", i ? "\n" : "", s->section);
+                        section = s->section;
+                }
+                printf("# %s%s\n", s->help, (s->flags & CB_SET_RELOAD) ? " (reloaded on SIGHUP)" : "");
+                if (s->type == CB_SET_ENUM)
+                        printf("# one of: %s\n", s->choices);
+                else if (s->type == CB_SET_INT)
+                        printf("# %ld..%ld\n", s->min, s->max);
+                printf("%s%s = %s\n", s->def ? "" : "# ", s->key, s->def ? s->def : "");
+        }
+}

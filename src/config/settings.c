@@ -1,0 +1,131 @@
+/* Every configuration key lives in this table and nowhere else: the loader, the
+ * environment overrides, --check-config, reload and the reference page all read it. */
+#include "settings.h"
+
+#include <stddef.h>
+
+#include "callbridge/config.h"
+
+#define OFF(field) offsetof(struct cb_config, field)
+#define STR(s, k, field, def, help)                                                                \
+        {s, k, CB_SET_STRING, OFF(field), def, 0, 0, NULL, 0, help}
+#define INT(s, k, field, def, lo, hi, flags, help)                                                 \
+        {s, k, CB_SET_INT, OFF(field), def, lo, hi, NULL, flags, help}
+#define BOOL(s, k, field, def, help) {s, k, CB_SET_BOOL, OFF(field), def, 0, 0, NULL, 0, help}
+#define ENUM(s, k, field, def, choices, flags, help)                                               \
+        {s, k, CB_SET_ENUM, OFF(field), def, 0, 0, choices, flags, help}
+#define FILE_(s, k, field, help) {s, k, CB_SET_FILE, OFF(field), NULL, 0, 0, NULL, 0, help}
+#define URL(s, k, field, def, schemes, help)                                                       \
+        {s, k, CB_SET_URL, OFF(field), def, 0, 0, schemes, 0, help}
+
+const struct cb_setting cb_settings[] = {
+    {"server", "listen", CB_SET_HOSTPORT, OFF(server.listen), "127.0.0.1:8080", 0, 0, NULL, 0,
+     "address and port the HTTP server binds"},
+    URL("server", "public_url", server.public_url, "http://127.0.0.1:8080", "http://|https://",
+        "the URL Twilio and the CRM reach this daemon at; used for webhook signatures"),
+    INT("server", "threads", server.threads, "4", 1, 256, 0, "HTTP worker threads"),
+    INT("server", "max_body_bytes", server.max_body_bytes, "65536", 1024, 1073741824, 0,
+        "largest JSON request body accepted"),
+    {"server", "default_region", CB_SET_REGION, OFF(server.default_region), "US", 0, 0, NULL,
+     0, "ISO country used to read phone numbers written without +country code"},
+    INT("server", "connection_timeout_s", server.connection_timeout_s, "30", 1, 3600, 0,
+        "idle client connections are closed after this"),
+    INT("server", "max_connections", server.max_connections, "4096", 16, 1000000, 0,
+        "concurrent client connections"),
+    INT("server", "drain_timeout_s", server.drain_timeout_s, "20", 0, 3600, 0,
+        "on SIGTERM, how long in-flight requests and jobs may take to finish"),
+
+    STR("database", "url", database.url, "postgresql:///callbridge",
+        "libpq connection URI or key=value string"),
+    INT("database", "pool_size", database.pool_size, "16", 1, 1024, 0,
+        "PostgreSQL connections per instance (HTTP threads and workers share them)"),
+    BOOL("database", "auto_migrate", database.auto_migrate, "false",
+         "apply pending migrations at start-up"),
+    INT("database", "connect_timeout_s", database.connect_timeout_s, "3", 1, 60, 0,
+        "PostgreSQL connect timeout"),
+    INT("database", "statement_timeout_ms", database.statement_timeout_ms, "5000", 0, 3600000,
+        0, "server-side statement timeout (0 = none)"),
+
+    URL("redis", "url", redis.url, "redis://127.0.0.1:6379/0", "redis://|unix://",
+        "redis://host:port/db or unix:///path/to/socket"),
+    INT("redis", "lookup_ttl_s", redis.lookup_ttl_s, "300", 1, 86400, CB_SET_RELOAD,
+        "how long a caller lookup stays cached"),
+    INT("redis", "timeout_ms", redis.timeout_ms, "500", 10, 60000, 0,
+        "Redis connect and command timeout"),
+
+    INT("workers", "threads", workers.threads, "4", 1, 256, 0, "job worker threads"),
+    INT("workers", "max_attempts", workers.max_attempts, "8", 1, 100, 0,
+        "attempts before a job is marked dead"),
+    INT("workers", "lease_s", workers.lease_s, "60", 1, 86400, 0,
+        "a claimed job is claimable again this long after its worker stops answering"),
+    INT("workers", "poll_ms", workers.poll_ms, "1000", 10, 600000, 0,
+        "poll interval when no NOTIFY arrives"),
+    INT("workers", "backoff_base_ms", workers.backoff_base_ms, "1000", 1, 3600000, 0,
+        "first retry delay; doubles each attempt, with jitter"),
+    INT("workers", "backoff_max_ms", workers.backoff_max_ms, "300000", 1, 86400000, 0,
+        "longest retry delay"),
+    BOOL("workers", "debug_kinds", workers.debug_kinds, "false",
+         "register the debug.sleep and debug.fail job kinds (tests only)"),
+
+    INT("auth", "cache_ttl_s", auth.cache_ttl_s, "30", 0, 3600, CB_SET_RELOAD,
+        "how long a verified API key is trusted without asking PostgreSQL"),
+
+    BOOL("salesforce", "enabled", salesforce.enabled, "false", "log calls to Salesforce"),
+    URL("salesforce", "login_url", salesforce.login_url, "https://login.salesforce.com",
+        "http://|https://", "OAuth server (test.salesforce.com for sandboxes)"),
+    ENUM("salesforce", "auth", salesforce.auth, "jwt", "jwt|client_credentials|refresh_token", 0,
+         "OAuth 2.0 flow"),
+    STR("salesforce", "client_id", salesforce.client_id, NULL, "Connected App consumer key"),
+    STR("salesforce", "username", salesforce.username, NULL, "integration user (JWT flow)"),
+    FILE_("salesforce", "private_key_file", salesforce.private_key_file,
+          "PEM RSA key for the JWT bearer flow"),
+    FILE_("salesforce", "client_secret_file", salesforce.client_secret_file,
+          "Connected App consumer secret"),
+    FILE_("salesforce", "refresh_token_file", salesforce.refresh_token_file,
+          "refresh token (refresh_token flow)"),
+    STR("salesforce", "api_version", salesforce.api_version, "v60.0", "REST API version"),
+    STR("salesforce", "call_log_object", salesforce.call_log_object, "Task",
+        "object the call log is written to"),
+    STR("salesforce", "external_id_field", salesforce.external_id_field,
+        "Callbridge_Call_Id__c", "External ID field the call log is upserted by"),
+    ENUM("salesforce", "write_mode", salesforce.write_mode, "staged", "staged|single", 0,
+         "staged: create In Progress, update later; single: one write at the end"),
+
+    BOOL("twilio", "enabled", twilio.enabled, "false", "place calls through Twilio"),
+    URL("twilio", "api_base_url", twilio.api_base_url, "https://api.twilio.com",
+        "http://|https://", "Twilio REST base URL"),
+    STR("twilio", "account_sid", twilio.account_sid, NULL, "Account SID (AC...)"),
+    FILE_("twilio", "auth_token_file", twilio.auth_token_file,
+          "auth token: REST auth and webhook signatures"),
+    STR("twilio", "api_key_sid", twilio.api_key_sid, NULL, "API key SID (SK...) for tokens"),
+    FILE_("twilio", "api_key_secret_file", twilio.api_key_secret_file, "API key secret"),
+    STR("twilio", "twiml_app_sid", twilio.twiml_app_sid, NULL, "TwiML App SID (AP...)"),
+    STR("twilio", "caller_id", twilio.caller_id, NULL, "default From number"),
+    BOOL("twilio", "record", twilio.record, "false", "record calls"),
+
+    ENUM("stt", "engine", stt.engine, "none", "none|openai|google|offline", 0,
+         "speech-to-text engine"),
+    URL("stt", "base_url", stt.base_url, "https://api.openai.com/v1", "http://|https://",
+        "engine base URL"),
+    FILE_("stt", "api_key_file", stt.api_key_file, "engine API key"),
+    STR("stt", "model", stt.model, "whisper-1", "engine model"),
+    STR("stt", "language", stt.language, "en", "spoken language (ISO 639-1)"),
+    STR("stt", "policy", stt.policy, "all", "which calls are transcribed"),
+
+    ENUM("storage", "backend", storage.backend, "local", "local|s3", 0, "recording store"),
+    STR("storage", "dir", storage.dir, "/var/lib/callbridge/recordings",
+        "directory of the local store"),
+    FILE_("storage", "key_file", storage.key_file, "recording encryption keys"),
+
+    STR("nlp", "rules_file", nlp.rules_file, "/etc/callbridge/nlp-rules.json",
+        "tagging and follow-up rules"),
+
+    INT("retention", "days", retention.days, "90", 1, 36500, 0,
+        "recordings and transcripts older than this are deleted"),
+
+    ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
+         "log threshold"),
+    BOOL("log", "access", log.access, "true", "one log line per HTTP request"),
+};
+
+const size_t cb_settings_count = sizeof(cb_settings) / sizeof(cb_settings[0]);

@@ -1,0 +1,183 @@
+/* POST /api/call/initiate: create a call and its jobs durably, then answer 202. */
+#include <string.h>
+
+#include "callbridge/jobs.h"
+#include "callbridge/log.h"
+#include "callbridge/phone.h"
+#include "callbridge/store.h"
+#include "http/handlers/handlers.h"
+
+#define IDEMPOTENCY_MAX 255
+
+struct initiate {
+        const char *to;
+        const char *from;
+        const char *crm_record_id;
+        const char *direction;
+        const char *provider_call_id;
+        const char *idempotency_key;
+        char to_e164[32];
+        char from_e164[32];
+};
+
+/* Ids from CRMs and providers: letters, digits, '-', '_', '.' and ':' only. */
+static bool plain_id(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                  "0123456789-_.:") == n;
+}
+
+/* Everything that makes two requests "the same" for idempotency. */
+static void request_hash(const struct initiate *in, unsigned char out[32])
+{
+        struct cb_buf b = {.max = 4096};
+        const char *parts[] = {in->to_e164, in->from_e164, in->direction,
+                               in->crm_record_id ? in->crm_record_id : "",
+                               in->provider_call_id ? in->provider_call_id : ""};
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(parts); i++) {
+                cb_buf_puts(&b, parts[i]);
+                cb_buf_append(&b, "\n", 1);
+        }
+        cb_sha256(b.data, b.len, out);
+        cb_buf_free(&b);
+}
+
+static enum MHD_Result reply_accepted(struct cb_request *req, const char *call_id,
+                                      const char *status, const char *crm_record_id,
+                                      bool replayed)
+{
+        json_t *body = json_pack("{s:s,s:s,s:o}", "call_id", call_id, "status", status,
+                                 "crm_record",
+                                 crm_record_id ? json_pack("{s:s}", "id", crm_record_id)
+                                               : json_null());
+        if (body != NULL && replayed)
+                json_object_set_new(body, "idempotent_replay", json_true());
+        return cb_reply_json(req, 202, body);
+}
+
+/* Validate and normalise the body; on failure a reply has been queued. */
+static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *ret)
+{
+        const struct cb_json_field fields[] = {
+            {"to", CB_JSON_STRING, true, 64, NULL, &in->to},
+            {"from", CB_JSON_STRING, false, 64, NULL, &in->from},
+            {"crm_record_id", CB_JSON_STRING, false, 64, NULL, &in->crm_record_id},
+            {"direction", CB_JSON_ENUM, false, 16, "outbound|inbound", &in->direction},
+            {"provider_call_id", CB_JSON_STRING, false, 64, NULL, &in->provider_call_id},
+            {"idempotency_key", CB_JSON_STRING, false, IDEMPOTENCY_MAX, NULL,
+             &in->idempotency_key},
+            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+        };
+        const char *region = req->env->cfg->server.default_region;
+        const char *header = cb_request_header(req, "Idempotency-Key");
+        const char *bad = NULL;
+        enum cb_err err;
+
+        in->direction = "outbound";
+        err = cb_json_parse_fields(req->json, fields, &bad);
+        if (err == CB_ERR_MISSING_FIELD) {
+                *ret = cb_reply_error(req, err, "field \"%s\" is required", bad);
+                return false;
+        }
+        if (err != CB_ERR_COUNT) {
+                *ret = cb_reply_error(req, err, "field \"%s\" has the wrong type or value", bad);
+                return false;
+        }
+        if (header != NULL) {
+                if (header[0] == '\0' || strlen(header) > IDEMPOTENCY_MAX ||
+                    (in->idempotency_key != NULL && strcmp(header, in->idempotency_key) != 0)) {
+                        *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
+                                              "Idempotency-Key must be 1-255 characters and "
+                                              "match idempotency_key when both are given");
+                        return false;
+                }
+                in->idempotency_key = header;
+        }
+        if (in->idempotency_key != NULL && in->idempotency_key[0] == '\0') {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD, "idempotency_key is empty");
+                return false;
+        }
+        if ((in->crm_record_id != NULL && !plain_id(in->crm_record_id)) ||
+            (in->provider_call_id != NULL && !plain_id(in->provider_call_id))) {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
+                                      "ids may hold only letters, digits and - _ . :");
+                return false;
+        }
+        if (cb_phone_to_e164(in->to, region, in->to_e164, sizeof(in->to_e164)) != 0) {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE,
+                                      "\"to\" is not a phone number we can dial");
+                return false;
+        }
+        if (in->from != NULL &&
+            cb_phone_to_e164(in->from, region, in->from_e164, sizeof(in->from_e164)) != 0) {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE,
+                                      "\"from\" is not a phone number");
+                return false;
+        }
+        return true;
+}
+
+enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
+{
+        static const char *const outbound_jobs[] = {CB_JOB_PLACE_CALL, CB_JOB_LOG_CALL};
+        static const char *const inbound_jobs[] = {CB_JOB_LOG_CALL};
+        struct initiate in = {0};
+        struct cb_call_new c = {0};
+        char id[CB_UUID_LEN + 1];
+        char existing[CB_UUID_LEN + 1];
+        bool created = false;
+        bool same = false;
+        struct cb_db *db;
+        enum cb_qs qs;
+        enum MHD_Result ret;
+        json_t *call = NULL;
+
+        if (!parse(req, &in, &ret))
+                return ret;
+        cb_uuid_v4(id);
+        c.id = id;
+        c.agent = req->agent.name;
+        c.direction = in.direction;
+        c.to_e164 = in.to_e164;
+        c.from_e164 = in.from ? in.from_e164 : NULL;
+        c.crm_record_id = in.crm_record_id;
+        c.telephony = req->env->tel->ops->name;
+        c.provider_call_id = in.provider_call_id;
+        c.crm = req->env->crm->ops->name;
+        c.idempotency_key = in.idempotency_key;
+        request_hash(&in, c.request_hash);
+        if (strcmp(in.direction, "outbound") == 0) {
+                c.job_kinds = outbound_jobs;
+                c.job_count = CB_ARRAY_LEN(outbound_jobs);
+        } else {
+                c.job_kinds = inbound_jobs;
+                c.job_count = CB_ARRAY_LEN(inbound_jobs);
+        }
+
+        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        if (db == NULL)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        qs = cb_store_call_insert(db, &c, existing, &created, &same);
+        if (qs == CB_QS_ONE_RESULT && !created && same &&
+            cb_store_call_get_json(db, existing, NULL, &call) != CB_QS_ONE_RESULT)
+                call = NULL;
+        cb_db_release(&db);
+        if (qs < 0)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (created) {
+                cb_jobs_wake(req->env->jobs);
+                return reply_accepted(req, existing, "queued", in.crm_record_id, false);
+        }
+        if (!same) {
+                json_decref(call);
+                return cb_reply_error(req, CB_ERR_IDEMPOTENCY_CONFLICT, NULL);
+        }
+        ret = reply_accepted(req, existing,
+                             call ? json_string_value(json_object_get(call, "status")) : "queued",
+                             json_string_value(json_object_get(call, "crm_record_id")), true);
+        json_decref(call);
+        return ret;
+}

@@ -1,0 +1,14 @@
+/* One handler per endpoint, one file each. */
+#ifndef CB_HTTP_HANDLERS_H
+#define CB_HTTP_HANDLERS_H
+
+#include "callbridge/http.h"
+
+enum MHD_Result cb_handle_call_initiate(struct cb_request *req);
+enum MHD_Result cb_handle_call_get(struct cb_request *req);
+enum MHD_Result cb_handle_calls_list(struct cb_request *req);
+enum MHD_Result cb_handle_healthz(struct cb_request *req);
+enum MHD_Result cb_handle_readyz(struct cb_request *req);
+enum MHD_Result cb_handle_metrics(struct cb_request *req);
+
+#endif

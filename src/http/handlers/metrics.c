@@ -1,0 +1,50 @@
+/* GET /metrics: Prometheus text exposition. */
+#include "callbridge/store.h"
+#include "http/handlers/handlers.h"
+
+static void queue_depth(struct cb_request *req, struct cb_buf *out)
+{
+        struct cb_db *db = cb_db_acquire(req->env->pool, 1000);
+        json_t *rows = NULL;
+        size_t i;
+        json_t *row;
+
+        cb_buf_puts(out, "# HELP callbridge_jobs Jobs by kind and state (done jobs excluded).\n"
+                         "# TYPE callbridge_jobs gauge\n");
+        if (db == NULL)
+                return;
+        if (cb_store_job_depth(db, &rows) < 0)
+                rows = NULL;
+        cb_db_release(&db);
+        json_array_foreach(rows, i, row)
+        {
+                cb_buf_printf(out, "callbridge_jobs{kind=\"%s\",state=\"%s\"} %lld\n",
+                              json_string_value(json_array_get(row, 0)),
+                              json_string_value(json_array_get(row, 1)),
+                              (long long)json_integer_value(json_array_get(row, 2)));
+        }
+        cb_buf_puts(out, "# HELP callbridge_jobs_oldest_seconds Age of the oldest job by kind "
+                         "and state.\n# TYPE callbridge_jobs_oldest_seconds gauge\n");
+        json_array_foreach(rows, i, row)
+        {
+                cb_buf_printf(out, "callbridge_jobs_oldest_seconds{kind=\"%s\",state=\"%s\"} %.3f\n",
+                              json_string_value(json_array_get(row, 0)),
+                              json_string_value(json_array_get(row, 1)),
+                              json_real_value(json_array_get(row, 3)));
+        }
+        json_decref(rows);
+}
+
+enum MHD_Result cb_handle_metrics(struct cb_request *req)
+{
+        struct cb_buf out = {.max = 1 << 22};
+        enum MHD_Result ret;
+
+        cb_http_metrics_write(&out);
+        cb_jobs_metrics_write(&out);
+        queue_depth(req, &out);
+        ret = cb_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+                            out.data ? out.data : "", out.len);
+        cb_buf_free(&out);
+        return ret;
+}

@@ -1,0 +1,98 @@
+/* Reply helpers: every response carries X-Request-Id; errors have the SPEC §4 shape. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/http.h"
+#include "callbridge/log.h"
+
+static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct MHD_Response *resp,
+                             const char *content_type)
+{
+        enum MHD_Result ret;
+
+        if (resp == NULL)
+                return MHD_NO;
+        if (content_type != NULL)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        ret = MHD_queue_response(req->conn, status, resp);
+        MHD_destroy_response(resp);
+        req->status = status;
+        req->replied = true;
+        return ret;
+}
+
+enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status,
+                              const char *content_type, const char *text, size_t len)
+{
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+        return queue(req, status, resp, content_type);
+}
+
+enum MHD_Result cb_reply_json(struct cb_request *req, unsigned int status, json_t *body)
+{
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        struct MHD_Response *resp;
+
+        json_decref(body);
+        if (text == NULL)
+                return MHD_NO; /* out of memory: drop the connection */
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (resp == NULL) {
+                free(text);
+                return MHD_NO;
+        }
+        return queue(req, status, resp, "application/json; charset=utf-8");
+}
+
+enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const char *fmt, ...)
+{
+        const struct cb_err_info *info = cb_err_info(err);
+        char message[512];
+        char *text;
+        struct MHD_Response *resp;
+        json_t *body;
+
+        if (fmt != NULL) {
+                va_list ap;
+                va_start(ap, fmt);
+                vsnprintf(message, sizeof(message), fmt, ap);
+                va_end(ap);
+        } else {
+                cb_strlcpy(message, info->message, sizeof(message));
+        }
+        body = json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message", message);
+        text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        if (text == NULL)
+                return MHD_NO;
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (resp == NULL) {
+                free(text);
+                return MHD_NO;
+        }
+        if (info->status == 401)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                        "Bearer realm=\"callbridge\"");
+        if (info->status == 503 || info->status == 429)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+        if (info->status == 405 && req->allow[0] != '\0')
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+        if (info->status == 413)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+        return queue(req, info->status, resp, "application/json; charset=utf-8");
+}
+
+const char *cb_request_arg(struct cb_request *req, const char *name)
+{
+        return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *cb_request_header(struct cb_request *req, const char *name)
+{
+        return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}

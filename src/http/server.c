@@ -1,0 +1,309 @@
+/* libmicrohttpd glue: request contexts, the checks every route shares (target length, route,
+ * body size and type, auth, JSON parsing), the access log and graceful drain. */
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callbridge/http.h"
+#include "callbridge/log.h"
+
+struct cb_http {
+        struct MHD_Daemon *daemon;
+        struct cb_http_env *env;
+        atomic_long inflight;
+};
+
+static bool sane_request_id(const char *v)
+{
+        size_t n = v ? strlen(v) : 0;
+
+        if (n == 0 || n > 64)
+                return false;
+        return strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* Called when the request line arrives: its return value is the request context. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+        struct cb_http *http = cls;
+        struct cb_request *req = calloc(1, sizeof(*req));
+
+        (void)conn;
+        if (req == NULL)
+                return NULL;
+        req->env = http->env;
+        req->start_us = cb_mono_us();
+        req->raw_target = strdup(uri ? uri : "");
+        atomic_fetch_add(&http->inflight, 1);
+        return req;
+}
+
+static void access_log(struct cb_request *req, int64_t us)
+{
+        char target[512];
+        json_t *fields;
+
+        cb_mask_digits(req->raw_target ? req->raw_target : "", target, sizeof(target));
+        fields = json_pack("{s:s,s:s,s:i,s:f,s:s,s:s}", "method", req->method ? req->method : "",
+                           "target", target, "status", (int)req->status, "ms", (double)us / 1000.0,
+                           "request_id", req->request_id, "route",
+                           req->route ? req->route->name : "unmatched");
+        if (fields != NULL && req->agent.name[0] != '\0')
+                json_object_set_new(fields, "agent", json_string(req->agent.name));
+        CB_LOG(CB_LOG_INFO, fields, "request");
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        struct cb_http *http = cls;
+        struct cb_request *req = *con_cls;
+        int64_t us;
+
+        (void)conn;
+        if (req == NULL)
+                return;
+        us = cb_mono_us() - req->start_us;
+        if (req->started) {
+                if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->status == 0)
+                        req->status = 499; /* client went away before we answered */
+                cb_http_metrics_observe(req->route, req->status, us);
+                if (http->env->cfg->log.access)
+                        access_log(req, us);
+        }
+        json_decref(req->json);
+        cb_buf_free(&req->body);
+        free(req->raw_target);
+        free(req);
+        *con_cls = NULL;
+        atomic_fetch_sub(&http->inflight, 1);
+}
+
+static bool is_json_type(const char *ct)
+{
+        size_t n = strlen("application/json");
+
+        if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+                return false;
+        return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* The checks done before any body byte is read. Returns true when a reply was queued. */
+static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret)
+{
+        const struct cb_config *cfg = req->env->cfg;
+        const char *rid = cb_request_header(req, "X-Request-Id");
+        const char *clen = cb_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        unsigned int status = 404;
+        char allow[64];
+        long len;
+
+        if (sane_request_id(rid)) {
+                cb_strlcpy(req->request_id, rid, sizeof(req->request_id));
+        } else {
+                unsigned char b[12];
+                cb_random(b, sizeof(b));
+                cb_hex(b, sizeof(b), req->request_id);
+        }
+        if (strlen(req->raw_target) > CB_URI_MAX) {
+                *ret = cb_reply_error(req, CB_ERR_URI_TOO_LONG, NULL);
+                return true;
+        }
+        req->route = cb_router_match(cb_routes, cb_routes_count, req->method, path, req->params,
+                                     &status, allow, sizeof(allow));
+        if (req->route == NULL && status == 405) {
+                cb_strlcpy(req->allow, allow, sizeof(req->allow));
+                *ret = cb_reply_error(req, CB_ERR_METHOD_NOT_ALLOWED,
+                                      "%s is not allowed here; use %s", req->method, allow);
+                return true;
+        }
+        if (req->route == NULL) {
+                *ret = cb_reply_error(req, CB_ERR_ROUTE_NOT_FOUND, "no endpoint %s", path);
+                return true;
+        }
+        req->body.max = req->route->body == CB_BODY_NONE ? 0
+                        : req->route->max_body     ? req->route->max_body
+                                                   : (size_t)cfg->server.max_body_bytes;
+        if (clen != NULL && (!cb_parse_long(clen, 0, LONG_MAX, &len) || (size_t)len > req->body.max)) {
+                *ret = cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
+                                      "the body may be at most %zu bytes", req->body.max);
+                return true;
+        }
+        if (req->route->body == CB_BODY_JSON &&
+            !is_json_type(cb_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+                *ret = cb_reply_error(req, CB_ERR_UNSUPPORTED_MEDIA_TYPE,
+                                      "Content-Type must be application/json");
+                return true;
+        }
+        if (req->route->auth) {
+                enum cb_err err = cb_auth_check(req->env,
+                                                cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
+                                                &req->agent);
+                if (err != CB_ERR_COUNT) {
+                        *ret = cb_reply_error(req, err, NULL);
+                        return true;
+                }
+        }
+        return false;
+}
+
+static enum MHD_Result dispatch(struct cb_request *req)
+{
+        enum MHD_Result ret;
+
+        if (req->route->body == CB_BODY_JSON) {
+                json_error_t jerr;
+                if (req->body.len == 0)
+                        return cb_reply_error(req, CB_ERR_MALFORMED_JSON, "the body is empty");
+                req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+                if (req->json == NULL)
+                        return cb_reply_error(req, CB_ERR_MALFORMED_JSON,
+                                              "malformed JSON at line %d column %d: %s", jerr.line,
+                                              jerr.column, jerr.text);
+                if (!json_is_object(req->json))
+                        return cb_reply_error(req, CB_ERR_INVALID_BODY, NULL);
+        }
+        ret = req->route->handler(req);
+        if (!req->replied) {
+                cb_error("handler %s returned without a reply", req->route->name);
+                ret = cb_reply_error(req, CB_ERR_INTERNAL, NULL);
+        }
+        return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+        struct cb_request *req = *con_cls;
+        enum MHD_Result ret = MHD_YES;
+
+        (void)cls;
+        (void)version;
+        if (req == NULL)
+                return MHD_NO; /* out of memory when the request began */
+        if (!req->started) {
+                req->started = true;
+                req->conn = conn;
+                req->method = method;
+                if (begin(req, url, &ret))
+                        return ret;
+                return MHD_YES;
+        }
+        if (*upload_data_size > 0) {
+                size_t n = *upload_data_size;
+                *upload_data_size = 0;
+                if (req->replied)
+                        return MHD_YES; /* discard the rest of a refused body */
+                if (cb_buf_append(&req->body, upload_data, n) != 0)
+                        return cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
+                                              "the body may be at most %zu bytes", req->body.max);
+                return MHD_YES;
+        }
+        if (req->replied)
+                return MHD_YES;
+        return dispatch(req);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        char line[512];
+
+        (void)cls;
+        vsnprintf(line, sizeof(line), fmt, ap);
+        line[strcspn(line, "\n")] = '\0';
+        cb_warn("libmicrohttpd: %s", line);
+}
+
+static int resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *len)
+{
+        char host[256];
+        const char *colon = strrchr(listen, ':');
+        size_t hl = (size_t)(colon - listen);
+        struct addrinfo hints = {.ai_flags = AI_NUMERICSERV | AI_PASSIVE,
+                                 .ai_socktype = SOCK_STREAM};
+        struct addrinfo *res = NULL;
+
+        if (colon == NULL || hl >= sizeof(host))
+                return -1;
+        memcpy(host, listen, hl);
+        host[hl] = '\0';
+        if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+                memmove(host, host + 1, hl - 2);
+                host[hl - 2] = '\0';
+        }
+        if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res) != 0 || res == NULL)
+                return -1;
+        memcpy(ss, res->ai_addr, res->ai_addrlen);
+        *len = res->ai_addrlen;
+        freeaddrinfo(res);
+        return 0;
+}
+
+struct cb_http *cb_http_start(struct cb_http_env *env)
+{
+        const struct cb_config *cfg = env->cfg;
+        struct cb_http *http = calloc(1, sizeof(*http));
+        struct sockaddr_storage ss;
+        socklen_t sslen;
+        unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+        if (http == NULL)
+                return NULL;
+        http->env = env;
+        if (resolve_listen(cfg->server.listen, &ss, &sslen) != 0) {
+                cb_error("cannot resolve [server] listen = %s", cfg->server.listen);
+                free(http);
+                return NULL;
+        }
+        if (ss.ss_family == AF_INET6)
+                flags |= MHD_USE_IPv6;
+        http->daemon = MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->server.threads,
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, http, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+            http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->server.connection_timeout_s,
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->server.max_connections,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+            (unsigned int)1024, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        if (http->daemon == NULL) {
+                cb_error("cannot listen on %s", cfg->server.listen);
+                free(http);
+                return NULL;
+        }
+        cb_info("listening on %s with %ld threads", cfg->server.listen, cfg->server.threads);
+        return http;
+}
+
+void cb_http_stop(struct cb_http **httpp, long drain_s)
+{
+        struct cb_http *http = *httpp;
+        int64_t deadline;
+        MHD_socket fd;
+
+        if (http == NULL)
+                return;
+        fd = MHD_quiesce_daemon(http->daemon);
+        if (fd != MHD_INVALID_SOCKET)
+                close(fd);
+        deadline = cb_mono_us() + drain_s * 1000000;
+        while (atomic_load(&http->inflight) > 0 && cb_mono_us() < deadline) {
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+                nanosleep(&ts, NULL);
+        }
+        if (atomic_load(&http->inflight) > 0)
+                cb_warn("%ld requests still in flight at the drain deadline",
+                        atomic_load(&http->inflight));
+        MHD_stop_daemon(http->daemon);
+        free(http);
+        *httpp = NULL;
+}

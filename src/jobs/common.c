@@ -1,0 +1,36 @@
+/* Helpers the job kinds share. */
+#include <stdio.h>
+
+#include "callbridge/jobs.h"
+#include "jobs/kinds.h"
+
+struct cb_db *cb_job_db(struct cb_job *job)
+{
+        struct cb_db *db = cb_db_acquire(job->env->pool, 2000);
+
+        if (db == NULL)
+                snprintf(job->error, sizeof(job->error), "database unavailable");
+        return db;
+}
+
+enum cb_result cb_job_load_call(struct cb_job *job, json_t **call)
+{
+        struct cb_db *db = cb_job_db(job);
+        enum cb_qs qs;
+
+        *call = NULL;
+        if (db == NULL)
+                return CB_RESULT_RETRY;
+        qs = cb_store_call_get_json(db, job->row->call_id, NULL, call);
+        cb_db_release(&db);
+        if (qs == CB_QS_NO_RESULTS) {
+                snprintf(job->error, sizeof(job->error), "call %s no longer exists",
+                         job->row->call_id);
+                return CB_RESULT_FAIL;
+        }
+        if (qs < 0) {
+                snprintf(job->error, sizeof(job->error), "loading call failed");
+                return CB_RESULT_RETRY;
+        }
+        return CB_RESULT_OK;
+}

@@ -1,0 +1,21 @@
+/* The job kind registry: add a kind by writing src/jobs/<kind>.c and listing it here. */
+#include <string.h>
+
+#include "callbridge/jobs.h"
+#include "jobs/kinds.h"
+
+const struct cb_job_kind cb_job_kinds[] = {
+    {CB_JOB_PLACE_CALL, cb_job_place_call, NULL, false},
+    {CB_JOB_LOG_CALL, cb_job_log_call, cb_job_log_call_dead, false},
+    {"debug.sleep", cb_job_debug_sleep, NULL, true},
+    {"debug.fail", cb_job_debug_fail, NULL, true},
+};
+const size_t cb_job_kinds_count = sizeof(cb_job_kinds) / sizeof(cb_job_kinds[0]);
+
+const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug)
+{
+        for (size_t i = 0; i < cb_job_kinds_count; i++)
+                if (strcmp(cb_job_kinds[i].name, name) == 0 && (debug || !cb_job_kinds[i].debug))
+                        return &cb_job_kinds[i];
+        return NULL;
+}

@@ -1,0 +1,18 @@
+/* Run functions of the job kinds (one file each). */
+#ifndef CB_JOBS_KINDS_H
+#define CB_JOBS_KINDS_H
+
+#include "callbridge/jobs.h"
+
+enum cb_result cb_job_place_call(struct cb_job *job);
+enum cb_result cb_job_log_call(struct cb_job *job);
+void cb_job_log_call_dead(struct cb_job *job);
+enum cb_result cb_job_debug_sleep(struct cb_job *job);
+enum cb_result cb_job_debug_fail(struct cb_job *job);
+
+/* Shared by kinds: lease a connection or report RETRY with a reason. */
+struct cb_db *cb_job_db(struct cb_job *job);
+/* Load the job's call as API JSON; RETRY/FAIL with job->error set when it cannot. */
+enum cb_result cb_job_load_call(struct cb_job *job, json_t **call);
+
+#endif

@@ -1,0 +1,382 @@
+/* The worker pool: threads that claim jobs with FOR UPDATE SKIP LOCKED under a lease, run
+ * them, and record done / retry-with-backoff / dead. A LISTEN thread wakes them on NOTIFY
+ * from other instances and sends a coalesced NOTIFY for jobs this instance inserted. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "callbridge/jobs.h"
+#include "callbridge/log.h"
+
+#define CHANNEL           "cb_jobs"
+#define NOTIFY_MIN_GAP_US 10000 /* at most one NOTIFY per 10 ms from this instance */
+
+enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_COUNT };
+static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead"};
+/* Outcome counters per registered kind; process-wide so /metrics can read them. */
+static atomic_ulong outcomes[16][OUT_COUNT];
+
+struct worker {
+        struct cb_jobs *jobs;
+        pthread_t thread;
+        char id[96];
+        bool started;
+};
+
+struct cb_jobs {
+        struct cb_job_env *env;
+        struct worker *workers;
+        long nworkers;
+        char kinds[512]; /* text[] literal of the kinds this instance runs */
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        uint64_t generation; /* bumped on every wake so no wake-up is missed */
+        atomic_bool stopping;
+        pthread_t listener;
+        bool listener_started;
+        int efd; /* wakes the listener to send a NOTIFY */
+        atomic_bool notify_pending;
+};
+
+static void wake_local(struct cb_jobs *jobs)
+{
+        pthread_mutex_lock(&jobs->lock);
+        jobs->generation++;
+        pthread_cond_broadcast(&jobs->wake);
+        pthread_mutex_unlock(&jobs->lock);
+}
+
+void cb_jobs_wake(struct cb_jobs *jobs)
+{
+        uint64_t one = 1;
+
+        if (jobs == NULL)
+                return;
+        wake_local(jobs);
+        if (!atomic_exchange(&jobs->notify_pending, true)) {
+                ssize_t w = write(jobs->efd, &one, sizeof(one));
+                (void)w;
+        }
+}
+
+/* Sleep until woken, stopped, or `ms` pass, unless a wake came after `seen`. */
+static void wait_for_work(struct cb_jobs *jobs, uint64_t seen, long ms)
+{
+        struct timespec deadline;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += ms / 1000;
+        deadline.tv_nsec += (ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+                deadline.tv_sec++;
+                deadline.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&jobs->lock);
+        while (jobs->generation == seen && !atomic_load(&jobs->stopping))
+                if (pthread_cond_timedwait(&jobs->wake, &jobs->lock, &deadline) == ETIMEDOUT)
+                        break;
+        pthread_mutex_unlock(&jobs->lock);
+}
+
+static int kind_index(const struct cb_job_kind *kind)
+{
+        int i = (int)(kind - cb_job_kinds);
+        return i >= 0 && i < 16 ? i : 15;
+}
+
+/* Record the outcome. Without a database the lease simply expires and the job reruns. */
+static void settle(struct worker *w, const struct cb_job_kind *kind, struct cb_job *job,
+                   enum cb_result r)
+{
+        const struct cb_config *cfg = w->jobs->env->cfg;
+        const struct cb_job_row *row = job->row;
+        struct cb_db *db = cb_db_acquire(w->jobs->env->pool, 5000);
+        enum outcome out;
+        enum cb_qs qs;
+
+        if (db == NULL) {
+                cb_warn("job %" PRId64 " (%s): outcome not recorded, it will run again", row->id,
+                        row->kind);
+                return;
+        }
+        if (r == CB_RESULT_OK) {
+                out = OUT_DONE;
+                qs = cb_store_job_done(db, row, w->id);
+        } else if (r == CB_RESULT_FAIL || row->attempts >= cfg->workers.max_attempts) {
+                out = OUT_DEAD;
+                qs = cb_store_job_dead(db, row, w->id, job->error);
+        } else {
+                uint32_t rnd;
+                cb_random(&rnd, sizeof(rnd));
+                out = OUT_RETRY;
+                qs = cb_store_job_retry(db, row, w->id,
+                                        cb_jobs_backoff_ms(row->attempts,
+                                                           cfg->workers.backoff_base_ms,
+                                                           cfg->workers.backoff_max_ms, rnd),
+                                        job->error);
+        }
+        cb_db_release(&db);
+        if (qs == CB_QS_NO_RESULTS) {
+                cb_warn("job %" PRId64 " (%s): lease lost before it finished", row->id,
+                        row->kind);
+                return;
+        }
+        if (qs < 0)
+                return;
+        atomic_fetch_add(&outcomes[kind_index(kind)][out], 1);
+        if (out == OUT_DEAD) {
+                cb_warn("job %" PRId64 " (%s) dead after %d attempts: %s", row->id, row->kind,
+                        row->attempts, job->error);
+                if (kind->on_dead != NULL)
+                        kind->on_dead(job);
+        } else if (out == OUT_RETRY) {
+                cb_info("job %" PRId64 " (%s) attempt %d failed, will retry: %s", row->id,
+                        row->kind, row->attempts, job->error);
+        }
+}
+
+static void run_one(struct worker *w, struct cb_job_row *row)
+{
+        const struct cb_config *cfg = w->jobs->env->cfg;
+        const struct cb_job_kind *kind = cb_job_kind_find(row->kind, cfg->workers.debug_kinds);
+        struct cb_job job = {.row = row, .env = w->jobs->env};
+        enum cb_result r;
+
+        if (kind == NULL) /* cannot happen: we only claim kinds we know */
+                return;
+        if (row->attempts > cfg->workers.max_attempts) {
+                /* Its workers kept dying (lease expiry) — stop feeding it to new ones. */
+                snprintf(job.error, sizeof(job.error), "lease expired %d times",
+                         row->attempts - 1);
+                settle(w, kind, &job, CB_RESULT_FAIL);
+                return;
+        }
+        cb_debug("job %" PRId64 " (%s) attempt %d", row->id, row->kind, row->attempts);
+        r = kind->run(&job);
+        if (r != CB_RESULT_OK && job.error[0] == '\0')
+                snprintf(job.error, sizeof(job.error), "%s failed without a reason", row->kind);
+        settle(w, kind, &job, r);
+}
+
+static void *worker_main(void *arg)
+{
+        struct worker *w = arg;
+        struct cb_jobs *jobs = w->jobs;
+        const struct cb_config *cfg = jobs->env->cfg;
+
+        while (!atomic_load(&jobs->stopping)) {
+                struct cb_job_row row;
+                enum cb_qs qs = CB_QS_HARD_ERROR;
+                uint64_t seen;
+                struct cb_db *db;
+
+                pthread_mutex_lock(&jobs->lock);
+                seen = jobs->generation;
+                pthread_mutex_unlock(&jobs->lock);
+                db = cb_db_acquire(jobs->env->pool, 1000);
+                if (db != NULL) {
+                        qs = cb_store_job_claim(db, w->id, jobs->kinds,
+                                                (int)cfg->workers.lease_s, &row);
+                        cb_db_release(&db);
+                }
+                if (qs != CB_QS_ONE_RESULT) {
+                        wait_for_work(jobs, seen, cfg->workers.poll_ms);
+                        continue;
+                }
+                run_one(w, &row);
+                cb_job_row_clear(&row);
+        }
+        return NULL;
+}
+
+static PGconn *listen_connect(const char *url)
+{
+        const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+        const char *vals[] = {url, "3", "callbridge-listen", NULL};
+        PGconn *conn = PQconnectdbParams(keys, vals, 1);
+        PGresult *res;
+
+        if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+                PQfinish(conn);
+                return NULL;
+        }
+        res = PQexec(conn, "LISTEN " CHANNEL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                PQclear(res);
+                PQfinish(conn);
+                return NULL;
+        }
+        PQclear(res);
+        return conn;
+}
+
+/* One connection that LISTENs (waking workers on other instances' NOTIFY) and sends this
+ * instance's coalesced NOTIFY. Reconnects on failure; the poll fallback covers gaps. */
+static void *listener_main(void *arg)
+{
+        struct cb_jobs *jobs = arg;
+        PGconn *conn = NULL;
+        int64_t last_notify = 0;
+
+        while (!atomic_load(&jobs->stopping)) {
+                struct pollfd fds[2] = {{.fd = jobs->efd, .events = POLLIN}, {.fd = -1}};
+                PGnotify *n;
+                int timeout = 500;
+
+                if (conn == NULL) {
+                        conn = listen_connect(jobs->env->cfg->database.url);
+                        if (conn == NULL) {
+                                poll(fds, 1, 1000);
+                                continue;
+                        }
+                        wake_local(jobs); /* we may have missed NOTIFYs while away */
+                }
+                if (atomic_load(&jobs->notify_pending)) {
+                        int64_t gap = cb_mono_us() - last_notify;
+                        if (gap >= NOTIFY_MIN_GAP_US) {
+                                uint64_t drain;
+                                ssize_t r = read(jobs->efd, &drain, sizeof(drain));
+                                (void)r;
+                                atomic_store(&jobs->notify_pending, false);
+                                PQclear(PQexec(conn, "NOTIFY " CHANNEL));
+                                last_notify = cb_mono_us();
+                        } else {
+                                timeout = (int)((NOTIFY_MIN_GAP_US - gap) / 1000) + 1;
+                                fds[0].fd = -1; /* do not spin on the readable eventfd */
+                        }
+                }
+                fds[1].fd = PQsocket(conn);
+                fds[1].events = POLLIN;
+                poll(fds, 2, timeout);
+                if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
+                        cb_warn("LISTEN connection lost; polling until it is back");
+                        PQfinish(conn);
+                        conn = NULL;
+                        continue;
+                }
+                while ((n = PQnotifies(conn)) != NULL) {
+                        if (n->be_pid != PQbackendPID(conn))
+                                wake_local(jobs);
+                        PQfreemem(n);
+                }
+        }
+        PQfinish(conn);
+        return NULL;
+}
+
+static void build_kinds(struct cb_jobs *jobs)
+{
+        size_t len = 1;
+
+        jobs->kinds[0] = '{';
+        for (size_t i = 0; i < cb_job_kinds_count; i++) {
+                const struct cb_job_kind *k = &cb_job_kinds[i];
+                if (k->debug && !jobs->env->cfg->workers.debug_kinds)
+                        continue;
+                len += (size_t)snprintf(jobs->kinds + len, sizeof(jobs->kinds) - len, "%s%s",
+                                        len > 1 ? "," : "", k->name);
+        }
+        snprintf(jobs->kinds + len, sizeof(jobs->kinds) - len, "}");
+}
+
+static void free_jobs(struct cb_jobs *jobs)
+{
+        if (jobs->efd >= 0)
+                close(jobs->efd);
+        pthread_mutex_destroy(&jobs->lock);
+        pthread_cond_destroy(&jobs->wake);
+        free(jobs->workers);
+        free(jobs);
+}
+
+struct cb_jobs *cb_jobs_start(struct cb_job_env *env)
+{
+        struct cb_jobs *jobs = calloc(1, sizeof(*jobs));
+        char host[64] = "host";
+        unsigned char nonce[4];
+        char nonce_hex[9];
+
+        if (jobs == NULL)
+                return NULL;
+        jobs->env = env;
+        jobs->nworkers = env->cfg->workers.threads;
+        jobs->workers = calloc((size_t)jobs->nworkers, sizeof(*jobs->workers));
+        jobs->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        pthread_mutex_init(&jobs->lock, NULL);
+        pthread_cond_init(&jobs->wake, NULL);
+        if (jobs->workers == NULL || jobs->efd < 0) {
+                free_jobs(jobs);
+                return NULL;
+        }
+        build_kinds(jobs);
+        gethostname(host, sizeof(host) - 1);
+        cb_random(nonce, sizeof(nonce));
+        cb_hex(nonce, sizeof(nonce), nonce_hex);
+        if (pthread_create(&jobs->listener, NULL, listener_main, jobs) != 0)
+                goto fail;
+        jobs->listener_started = true;
+        for (long i = 0; i < jobs->nworkers; i++) {
+                struct worker *w = &jobs->workers[i];
+                w->jobs = jobs;
+                snprintf(w->id, sizeof(w->id), "%s:%d:%s:%ld", host, (int)getpid(), nonce_hex, i);
+                if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+                        goto fail;
+                w->started = true;
+        }
+        cb_info("%ld job workers running kinds %s", jobs->nworkers, jobs->kinds);
+        return jobs;
+fail:
+        cb_error("cannot start job worker threads");
+        cb_jobs_stop(&jobs, 0);
+        return NULL;
+}
+
+bool cb_jobs_stop(struct cb_jobs **jobsp, long drain_s)
+{
+        struct cb_jobs *jobs = *jobsp;
+        struct timespec deadline;
+        bool all = true;
+
+        if (jobs == NULL)
+                return true;
+        atomic_store(&jobs->stopping, true);
+        wake_local(jobs);
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += drain_s;
+        for (long i = 0; i < jobs->nworkers; i++) {
+                if (!jobs->workers[i].started)
+                        continue;
+                if (pthread_timedjoin_np(jobs->workers[i].thread, NULL, &deadline) != 0) {
+                        all = false;
+                        cb_warn("worker %ld still running a job at the drain deadline", i);
+                }
+        }
+        if (jobs->listener_started)
+                pthread_join(jobs->listener, NULL);
+        *jobsp = NULL;
+        if (!all)
+                return false; /* threads still use `jobs`: leak it rather than free under them */
+        free_jobs(jobs);
+        return true;
+}
+
+void cb_jobs_metrics_write(struct cb_buf *out)
+{
+        cb_buf_puts(out, "# HELP callbridge_job_outcomes_total Jobs finished, by outcome.\n"
+                         "# TYPE callbridge_job_outcomes_total counter\n");
+        for (size_t k = 0; k < cb_job_kinds_count && k < 16; k++)
+                for (int o = 0; o < OUT_COUNT; o++)
+                        cb_buf_printf(out,
+                                      "callbridge_job_outcomes_total{kind=\"%s\",outcome=\"%s\"}"
+                                      " %lu\n",
+                                      cb_job_kinds[k].name, outcome_names[o],
+                                      atomic_load(&outcomes[k][o]));
+}

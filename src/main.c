@@ -1,0 +1,347 @@
+/* callbridge: arguments, configuration, signals and sd_notify; everything else is modules. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "callbridge/config.h"
+#include "callbridge/crm.h"
+#include "callbridge/db.h"
+#include "callbridge/http.h"
+#include "callbridge/jobs.h"
+#include "callbridge/log.h"
+#include "callbridge/telephony.h"
+#include "callbridge/util.h"
+
+#define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
+
+static const char usage_text[] =
+    "usage: callbridge [-c FILE]                     run the daemon\n"
+    "       callbridge --check-config [-c FILE]      validate the configuration\n"
+    "       callbridge migrate [-c FILE]             apply database migrations\n"
+    "       callbridge apikey create --agent NAME [--admin] [-c FILE]\n"
+    "                                                print a new API key for an agent\n"
+    "       callbridge keygen                        print a new 256-bit recording key\n"
+    "       callbridge --version | --help\n"
+    "\n"
+    "FILE defaults to " DEFAULT_CONFIG ". Every key can be overridden by the\n"
+    "environment as CALLBRIDGE_<SECTION>_<KEY>; see config/callbridge.conf.example.\n";
+
+struct args {
+        const char *config;
+        const char *agent;
+        const char *words[3];
+        int nwords;
+        bool check_config;
+        bool admin;
+        bool help;
+        bool version;
+};
+
+static int usage_error(const char *what)
+{
+        fprintf(stderr, "callbridge: %s\n%s", what, usage_text);
+        return 2;
+}
+
+/* Returns 0, or 2 after printing usage. */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+        for (int i = 1; i < argc; i++) {
+                const char *s = argv[i];
+                if (strcmp(s, "-c") == 0 || strcmp(s, "--config") == 0) {
+                        if (++i >= argc)
+                                return usage_error("-c needs a file");
+                        a->config = argv[i];
+                } else if (strcmp(s, "--agent") == 0) {
+                        if (++i >= argc)
+                                return usage_error("--agent needs a name");
+                        a->agent = argv[i];
+                } else if (strcmp(s, "--admin") == 0) {
+                        a->admin = true;
+                } else if (strcmp(s, "--check-config") == 0) {
+                        a->check_config = true;
+                } else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+                        a->help = true;
+                } else if (strcmp(s, "--version") == 0 || strcmp(s, "-V") == 0) {
+                        a->version = true;
+                } else if (s[0] == '-') {
+                        char msg[256];
+                        snprintf(msg, sizeof(msg), "unknown option %s", s);
+                        return usage_error(msg);
+                } else if (a->nwords < 3) {
+                        a->words[a->nwords++] = s;
+                } else {
+                        return usage_error("too many arguments");
+                }
+        }
+        if (a->config == NULL)
+                a->config = DEFAULT_CONFIG;
+        return 0;
+}
+
+static struct cb_config *load_config(const char *path)
+{
+        struct cb_config_errors errs = {0};
+        struct cb_config *cfg = NULL;
+
+        if (cb_config_load(path, &cfg, &errs) != 0) {
+                for (size_t i = 0; i < errs.count; i++)
+                        fprintf(stderr, "callbridge: %s\n", errs.lines[i]);
+        }
+        cb_config_errors_free(&errs);
+        if (cfg != NULL)
+                cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
+        return cfg;
+}
+
+/* A connection for the one-shot commands; NULL (printed) when unreachable. */
+static struct cb_db *oneshot_db(const struct cb_config *cfg, struct cb_db_pool **pool)
+{
+        struct cb_db *db;
+
+        *pool = cb_db_pool_create(cfg->database.url, 1, (int)cfg->database.connect_timeout_s, 0);
+        if (*pool == NULL)
+                return NULL;
+        db = cb_db_acquire(*pool, 1000);
+        if (db == NULL)
+                fprintf(stderr, "callbridge: cannot connect to PostgreSQL ([database] url)\n");
+        return db;
+}
+
+static int cmd_migrate(const char *path)
+{
+        struct cb_config *cfg = load_config(path);
+        struct cb_db_pool *pool = NULL;
+        struct cb_db *db;
+        int rc = 1;
+
+        if (cfg == NULL)
+                return 1;
+        db = oneshot_db(cfg, &pool);
+        if (db != NULL && cb_db_migrate(db) == 0) {
+                printf("schema at version %d\n", cb_db_schema_latest());
+                rc = 0;
+        }
+        cb_db_release(&db);
+        cb_db_pool_destroy(&pool);
+        cb_config_free(&cfg);
+        return rc;
+}
+
+static bool valid_agent(const char *s)
+{
+        size_t n = strlen(s);
+
+        return n > 0 && n < CB_AGENT_MAX &&
+               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
+}
+
+static int cmd_apikey_create(const char *path, const char *agent, bool admin)
+{
+        struct cb_config *cfg;
+        struct cb_db_pool *pool = NULL;
+        struct cb_db *db;
+        char key[96];
+        int rc = 1;
+
+        if (agent == NULL || !valid_agent(agent))
+                return usage_error("--agent needs a name of letters, digits and . _ @ -");
+        cfg = load_config(path);
+        if (cfg == NULL)
+                return 1;
+        db = oneshot_db(cfg, &pool);
+        if (db != NULL) {
+                if (cb_auth_key_create(db, agent, admin, key) == 0) {
+                        printf("%s\n", key);
+                        rc = 0;
+                } else {
+                        fprintf(stderr, "callbridge: could not store the key (has `callbridge "
+                                        "migrate` run?)\n");
+                }
+        }
+        cb_db_release(&db);
+        cb_db_pool_destroy(&pool);
+        cb_config_free(&cfg);
+        return rc;
+}
+
+static int cmd_keygen(void)
+{
+        unsigned char id[4];
+        unsigned char key[32];
+        char id_hex[9];
+        char b64[64];
+
+        cb_random(id, sizeof(id));
+        cb_random(key, sizeof(key));
+        cb_hex(id, sizeof(id), id_hex);
+        cb_base64_encode(key, sizeof(key), b64);
+        printf("k%s %s\n", id_hex, b64);
+        return 0;
+}
+
+static void reload(struct cb_config *live, const char *path)
+{
+        struct cb_config_errors errs = {0};
+        struct cb_config *fresh = NULL;
+
+        sd_notify(0, "RELOADING=1");
+        if (cb_config_load(path, &fresh, &errs) != 0) {
+                for (size_t i = 0; i < errs.count; i++)
+                        cb_error("reload rejected, keeping the running configuration: %s",
+                                 errs.lines[i]);
+        } else {
+                cb_config_apply_reload(live, fresh);
+                cb_log_set_level((enum cb_log_level)cb_log_level_parse(live->log.level));
+                cb_auth_cache_clear();
+                cb_info("configuration reloaded (log level %s)", live->log.level);
+        }
+        cb_config_errors_free(&errs);
+        cb_config_free(&fresh);
+        sd_notify(0, "READY=1");
+}
+
+/* Wait for signals in this thread only; returns the signal or 0 on timeout. */
+static int wait_signal(const sigset_t *set, long timeout_ms)
+{
+        struct timespec ts = {.tv_sec = timeout_ms / 1000,
+                              .tv_nsec = (timeout_ms % 1000) * 1000000L};
+        int sig = sigtimedwait(set, NULL, &ts);
+
+        return sig < 0 ? 0 : sig;
+}
+
+static int run(const char *path)
+{
+        struct cb_config *cfg = load_config(path);
+        struct cb_db_pool *pool = NULL;
+        struct cb_crm *crm = NULL;
+        struct cb_telephony *tel = NULL;
+        struct cb_jobs *jobs = NULL;
+        struct cb_http *http = NULL;
+        struct cb_job_env job_env;
+        struct cb_http_env http_env;
+        uint64_t watchdog_us = 0;
+        sigset_t set;
+        int rc = 1;
+        bool drained = true;
+
+        if (cfg == NULL)
+                return 1;
+        /* Signals are blocked in every thread and taken synchronously by this loop. */
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+
+        pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
+                                 (int)cfg->database.connect_timeout_s,
+                                 (int)cfg->database.statement_timeout_ms);
+        if (pool == NULL)
+                goto out;
+        if (cfg->database.auto_migrate) {
+                struct cb_db *db = cb_db_acquire(pool, 5000);
+                int m = db ? cb_db_migrate(db) : -1;
+                cb_db_release(&db);
+                if (m != 0) {
+                        cb_error("auto_migrate: migrations could not be applied");
+                        goto out;
+                }
+        }
+        crm = cb_crm_create(cfg);
+        tel = cb_telephony_create(cfg);
+        if (crm == NULL || tel == NULL)
+                goto out;
+        job_env = (struct cb_job_env){.cfg = cfg, .pool = pool, .crm = crm, .tel = tel};
+        jobs = cb_jobs_start(&job_env);
+        if (jobs == NULL)
+                goto out;
+        http_env = (struct cb_http_env){
+            .cfg = cfg, .pool = pool, .jobs = jobs, .crm = crm, .tel = tel};
+        http = cb_http_start(&http_env);
+        if (http == NULL)
+                goto out;
+        cb_info("callbridge %s ready (crm %s, telephony %s)", CB_VERSION, crm->ops->name,
+                tel->ops->name);
+        sd_notify(0, "READY=1\nSTATUS=serving");
+        if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+                watchdog_us = 0;
+        for (;;) {
+                long tick = watchdog_us ? (long)(watchdog_us / 2000) : 1000;
+                int sig = wait_signal(&set, tick);
+                if (sig == SIGHUP) {
+                        reload(cfg, path);
+                } else if (sig == SIGTERM || sig == SIGINT) {
+                        cb_info("signal %d: draining (up to %ld s)", sig,
+                                cfg->server.drain_timeout_s);
+                        break;
+                }
+                if (watchdog_us)
+                        sd_notify(0, "WATCHDOG=1");
+        }
+        sd_notify(0, "STOPPING=1");
+        rc = 0;
+out:
+        cb_http_stop(&http, cfg->server.drain_timeout_s);
+        drained = cb_jobs_stop(&jobs, cfg->server.drain_timeout_s);
+        if (!drained) {
+                /* A worker is still inside a job: its lease will hand the job to another
+                 * worker. Exit without freeing what that thread still uses. */
+                cb_warn("exiting with a job still running; it will be retried");
+                exit(rc);
+        }
+        cb_telephony_destroy(&tel);
+        cb_crm_destroy(&crm);
+        cb_db_pool_destroy(&pool);
+        cb_info("stopped");
+        cb_config_free(&cfg);
+        curl_global_cleanup();
+        return rc;
+}
+
+int main(int argc, char **argv)
+{
+        struct args a = {0};
+        int rc = parse_args(argc, argv, &a);
+
+        if (rc != 0)
+                return rc;
+        if (a.help) {
+                fputs(usage_text, stdout);
+                return 0;
+        }
+        if (a.version) {
+                printf("callbridge %s\n", CB_VERSION);
+                return 0;
+        }
+        if (a.check_config) {
+                struct cb_config *cfg;
+                if (a.nwords != 0)
+                        return usage_error("--check-config takes no command");
+                cfg = load_config(a.config);
+                if (cfg == NULL)
+                        return 1;
+                printf("%s: configuration OK\n", a.config);
+                cb_config_free(&cfg);
+                return 0;
+        }
+        if (a.nwords == 0)
+                return run(a.config);
+        if (a.nwords == 1 && strcmp(a.words[0], "migrate") == 0)
+                return cmd_migrate(a.config);
+        if (a.nwords == 1 && strcmp(a.words[0], "keygen") == 0)
+                return cmd_keygen();
+        if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 &&
+            strcmp(a.words[1], "create") == 0)
+                return cmd_apikey_create(a.config, a.agent, a.admin);
+        return usage_error("unknown command");
+}

@@ -1,0 +1,216 @@
+/* callbridge-sandbox: what the sandbox's files share. Sandbox-local, never installed.
+ *
+ * The sandbox is one libmicrohttpd server standing in for the upstreams (Salesforce, Twilio,
+ * OpenAI, Google, S3) plus the /__sandbox/ control API of SPEC §7. Its state lives in memory
+ * (state.c) under one mutex; server.c routes requests through one static table and applies the
+ * configured faults to upstream routes (never to control routes). */
+#ifndef CALLBRIDGE_SANDBOX_H
+#define CALLBRIDGE_SANDBOX_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- configuration (main.c) ------------------------------------------------------------- */
+
+/* Everything given on the command line, secrets already read. Owned by main.c; read-only and
+ * valid for the server's whole life, so handlers may borrow any field. */
+struct sb_config {
+        char *listen_host;        /* host part of --listen, brackets removed */
+        char *listen_port;        /* port part of --listen */
+        unsigned int threads;     /* libmicrohttpd thread pool size */
+        bool verbose;             /* log every request */
+        char *twilio_account_sid; /* NULL when not given */
+        char *twilio_auth_token;  /* contents of --twilio-auth-token-file, trimmed; or NULL */
+        char *sf_client_id;       /* NULL when not given */
+        EVP_PKEY *sf_public_key;  /* from --sf-cert-file (certificate or public key); or NULL */
+        char *sf_client_secret;   /* contents of --sf-client-secret-file, trimmed; or NULL */
+};
+
+/* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
+ * visibly; a line that cannot be built is dropped. `level` is "error", "warn", "info"... */
+void sb_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- faults (faults.c, settings kept in state.c) ----------------------------------------- */
+
+enum sb_fault {
+        SB_FAULT_NONE = 0,
+        SB_FAULT_ERROR,      /* answer with the upstream's 5xx */
+        SB_FAULT_TIMEOUT,    /* hold the request timeout_ms, then drop it without an answer */
+        SB_FAULT_RATE_LIMIT, /* answer with the upstream's rate-limit reply */
+};
+
+#define SB_FAULT_MAX_LATENCY_MS     60000L
+#define SB_FAULT_MAX_TIMEOUT_MS     600000L
+#define SB_FAULT_DEFAULT_TIMEOUT_MS 30000L
+
+/* The fault settings of POST /__sandbox/faults. All zero/false means no faults, except
+ * timeout_ms which defaults to SB_FAULT_DEFAULT_TIMEOUT_MS. */
+struct sb_faults {
+        double error_rate;             /* [0,1] */
+        double timeout_rate;           /* [0,1] */
+        double rate_limit_rate;        /* [0,1]; the three rates sum to at most 1 */
+        double webhook_duplicate_rate; /* [0,1] chance an outgoing webhook is sent twice */
+        long latency_ms;               /* added before every upstream answer */
+        long timeout_ms;               /* how long a "timeout" holds the connection */
+        bool webhook_shuffle;          /* deliver queued outgoing webhooks out of order */
+};
+
+/* Roll the dice for one upstream request without sleeping: returns the fault to inject and
+ * stores the latency to add in `*latency_ms`. Used by server.c, which waits asynchronously. */
+enum sb_fault sb_fault_roll(const char *endpoint, long *latency_ms);
+/* Sleep the configured latency in the calling thread, then roll the dice. For threads of our
+ * own (e.g. an outgoing webhook sender); never call it on a libmicrohttpd thread. */
+enum sb_fault sb_fault_decide(const char *endpoint);
+/* True with probability webhook_duplicate_rate: send this outgoing webhook twice. */
+bool sb_fault_webhook_duplicate(void);
+/* True when outgoing webhooks are to be shuffled. */
+bool sb_fault_webhook_shuffle(void);
+/* Uniform random double in [0,1), from a per-thread generator seeded from OpenSSL. */
+double sb_random_unit(void);
+/* "none", "error", "timeout" or "rate_limit". */
+const char *sb_fault_name(enum sb_fault fault);
+
+/* ---- state (state.c) --------------------------------------------------------------------- */
+
+/* A decoded seeded recording. */
+struct sb_blob {
+        char *key;           /* the recording SID */
+        unsigned char *data; /* the WAV bytes */
+        size_t len;
+};
+
+/* Create the empty state; -1 when out of memory. Call once before the server starts. */
+int sb_state_init(void);
+/* Free all state; safe to call twice or without init. */
+void sb_state_destroy(void);
+/* Forget every record, call, counter, transcript, recording and fault setting. */
+void sb_state_reset(void);
+
+/* Apply a validated seed in one step, under the lock. Takes ownership of everything given:
+ * `records` {"Type":[{"Id",...}]} is merged by Id (fields of an existing record are updated),
+ * `transcripts` {"<sha256 lower hex>":"text"} and the `n_rec` blobs replace same-keyed entries.
+ * Each argument may be NULL/0. Returns 0, or -1 when out of memory (state may be half seeded). */
+int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *recs, size_t n_rec);
+
+/* A deep copy of the whole state as GET /__sandbox/state shows it; caller owns it.
+ * NULL when out of memory. */
+json_t *sb_state_snapshot(void);
+
+/* Count one request to an upstream endpoint. Out of memory: the count is lost. */
+void sb_state_count_request(const char *endpoint);
+/* Append a placed Twilio call (stolen). Out of memory: the call is lost. */
+void sb_state_twilio_call_add_take(json_t *call);
+
+/* Copy of the transcript seeded for this audio hash (lower hex), or NULL; caller frees. */
+char *sb_state_transcript_dup(const char *sha256_hex);
+/* Copy of a seeded recording into *data and *len (caller frees *data); false when unknown or
+ * out of memory. */
+bool sb_state_recording_dup(const char *sid, unsigned char **data, size_t *len);
+
+/* Current fault settings, copied out / replaced. */
+void sb_state_faults_get(struct sb_faults *out);
+void sb_state_faults_set(const struct sb_faults *in);
+
+/* Raw access for upstream emulations that read and write records (query, upsert...). Take the
+ * lock, use the borrowed arrays, release the lock; never keep a borrowed pointer after
+ * unlocking. `create` adds an empty array for a type not seen yet (NULL when out of memory). */
+void sb_state_lock(void);
+void sb_state_unlock(void);
+json_t *sb_state_records_locked(const char *type, bool create);
+/* Borrowed record of `type` whose "Id" is `id`, or NULL. Lock held. */
+json_t *sb_state_record_find_locked(const char *type, const char *id);
+
+/* ---- HTTP server (server.c) -------------------------------------------------------------- */
+
+/* What a handler sees of a request; every pointer is valid until the handler returns. */
+struct sb_request {
+        struct MHD_Connection *conn;
+        const struct sb_config *cfg;
+        const char *method;
+        const char *path; /* decoded path, no query string */
+        const char *body; /* NUL-terminated copy of the body ("" when empty) */
+        size_t body_len;
+};
+
+#define SB_REPLY_MAX_HEADERS 8
+
+/* What a handler answers. Fill it with the sb_reply_* helpers; server.c owns and frees it. */
+struct sb_reply {
+        unsigned int status;
+        const char *content_type; /* static string */
+        char *body;               /* malloc'd */
+        size_t body_len;
+        size_t n_headers;
+        struct {
+                const char *name; /* static string */
+                char *value;      /* malloc'd */
+        } headers[SB_REPLY_MAX_HEADERS];
+};
+
+typedef void (*sb_handler_fn)(const struct sb_request *req, struct sb_reply *reply);
+
+/* One emulated upstream: the name used in logs and how it answers an injected fault in its own
+ * dialect (Salesforce error arrays, Twilio error objects...). `fault_reply` may be NULL for the
+ * generic {"error":{...}} 500/429 replies; it is only called for SB_FAULT_ERROR and
+ * SB_FAULT_RATE_LIMIT. */
+struct sb_upstream {
+        const char *name;
+        void (*fault_reply)(enum sb_fault fault, const struct sb_request *req,
+                            struct sb_reply *reply);
+};
+
+/* One row of the route table in server.c. `pattern` is an fnmatch(3) pattern over the path with
+ * FNM_PATHNAME ("*" never crosses "/"). Rows with an `upstream` are counted under `endpoint`
+ * and get faults; rows without one (the control API) never do. `max_body` 0 means 1 MiB. */
+struct sb_route {
+        const char *method;
+        const char *pattern;
+        sb_handler_fn handler;
+        const char *endpoint;
+        const struct sb_upstream *upstream;
+        size_t max_body;
+};
+
+struct sb_server;
+
+/* Bind and start serving on cfg->listen_host:listen_port. Returns NULL after logging why
+ * (bad address, port in use, out of memory). `cfg` is borrowed for the server's life. */
+struct sb_server *sb_server_start(const struct sb_config *cfg);
+/* The port actually bound (useful with port 0). */
+unsigned int sb_server_port(const struct sb_server *srv);
+/* Drop delayed requests, stop all threads, free everything, set *srv to NULL. NULL-safe. */
+void sb_server_stop(struct sb_server **srv);
+
+/* Reply helpers. On out of memory they leave a bodyless 500. */
+void sb_reply_json_take(struct sb_reply *reply, unsigned int status, json_t *body);
+void sb_reply_error(struct sb_reply *reply, unsigned int status, const char *code, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+void sb_reply_data(struct sb_reply *reply, unsigned int status, const char *content_type,
+                   const void *data, size_t len);
+/* Add a response header; the value is copied. Silently dropped past SB_REPLY_MAX_HEADERS. */
+void sb_reply_header(struct sb_reply *reply, const char *name, const char *value);
+
+/* Request header / query argument (borrowed from libmicrohttpd) or NULL. */
+const char *sb_request_header(const struct sb_request *req, const char *name);
+const char *sb_request_query(const struct sb_request *req, const char *name);
+/* Parse the body as JSON. Returns a new reference, or NULL after setting a 400
+ * malformed_json reply. */
+json_t *sb_request_json(const struct sb_request *req, struct sb_reply *reply);
+
+/* ---- control API (control.c) ------------------------------------------------------------- */
+
+void sb_control_seed(const struct sb_request *req, struct sb_reply *reply);
+void sb_control_state(const struct sb_request *req, struct sb_reply *reply);
+void sb_control_faults_get(const struct sb_request *req, struct sb_reply *reply);
+void sb_control_faults_set(const struct sb_request *req, struct sb_reply *reply);
+void sb_control_reset(const struct sb_request *req, struct sb_reply *reply);
+void sb_control_health(const struct sb_request *req, struct sb_reply *reply);
+
+/* The JSON form of fault settings (new reference, NULL when out of memory). */
+json_t *sb_faults_to_json(const struct sb_faults *f);
+
+#endif

@@ -1,0 +1,131 @@
+/* Query family: the durable job queue. */
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "callbridge/log.h"
+#include "callbridge/store.h"
+
+void cb_job_row_clear(struct cb_job_row *row)
+{
+        json_decref(row->payload);
+        memset(row, 0, sizeof(*row));
+}
+
+/* SKIP LOCKED lets every worker of every instance claim concurrently without waiting; a
+ * 'running' row whose lease (available_at) has passed belongs to a dead worker. */
+static struct cb_stmt stmt_claim = CB_STMT(
+    "job_claim",
+    "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1,"
+    "  available_at = now() + make_interval(secs => $3::int), updated_at = now()"
+    " WHERE id = (SELECT id FROM jobs"
+    "  WHERE state IN ('queued', 'running') AND available_at <= now() AND kind = ANY($2::text[])"
+    "  ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING id, kind, COALESCE(call_id::text, ''), payload::text, attempts");
+
+enum cb_qs cb_store_job_claim(struct cb_db *db, const char *worker, const char *kinds,
+                              int lease_s, struct cb_job_row *row)
+{
+        char lease[16];
+        const char *params[3] = {worker, kinds, lease};
+        enum cb_qs qs;
+        PGresult *res;
+        long v;
+
+        snprintf(lease, sizeof(lease), "%d", lease_s);
+        memset(row, 0, sizeof(*row));
+        res = cb_db_exec(db, &stmt_claim, 3, params, &qs);
+        if (res == NULL || qs != 1) {
+                PQclear(res);
+                return qs;
+        }
+        if (cb_parse_long(PQgetvalue(res, 0, 0), 1, LONG_MAX, &v))
+                row->id = v;
+        cb_strlcpy(row->kind, PQgetvalue(res, 0, 1), sizeof(row->kind));
+        cb_strlcpy(row->call_id, PQgetvalue(res, 0, 2), sizeof(row->call_id));
+        row->payload = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
+        if (row->payload == NULL)
+                row->payload = json_object();
+        if (cb_parse_long(PQgetvalue(res, 0, 4), 0, INT_MAX, &v))
+                row->attempts = (int)v;
+        PQclear(res);
+        return CB_QS_ONE_RESULT;
+}
+
+static struct cb_stmt stmt_done = CB_STMT(
+    "job_done", "UPDATE jobs SET state = 'done', locked_by = NULL, last_error = NULL,"
+                " finished_at = now(), updated_at = now()"
+                " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
+
+static struct cb_stmt stmt_retry = CB_STMT(
+    "job_retry", "UPDATE jobs SET state = 'queued', locked_by = NULL, last_error = $5,"
+                 " available_at = now() + make_interval(secs => $4::double precision / 1000),"
+                 " updated_at = now()"
+                 " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
+
+static struct cb_stmt stmt_dead = CB_STMT(
+    "job_dead", "UPDATE jobs SET state = 'dead', locked_by = NULL, last_error = $4,"
+                " finished_at = now(), updated_at = now()"
+                " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
+
+static enum cb_qs finish(struct cb_db *db, struct cb_stmt *stmt, const struct cb_job_row *row,
+                         const char *worker, const char *extra1, const char *extra2)
+{
+        char id[24];
+        char attempts[16];
+        const char *params[5] = {id, worker, attempts, extra1, extra2};
+        int n = extra2 ? 5 : extra1 ? 4 : 3;
+
+        snprintf(id, sizeof(id), "%" PRId64, row->id);
+        snprintf(attempts, sizeof(attempts), "%d", row->attempts);
+        return cb_db_exec_cmd(db, stmt, n, params);
+}
+
+enum cb_qs cb_store_job_done(struct cb_db *db, const struct cb_job_row *row, const char *worker)
+{
+        return finish(db, &stmt_done, row, worker, NULL, NULL);
+}
+
+enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, const char *worker,
+                              int64_t delay_ms, const char *error)
+{
+        char delay[24];
+
+        snprintf(delay, sizeof(delay), "%" PRId64, delay_ms);
+        return finish(db, &stmt_retry, row, worker, delay, error);
+}
+
+enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, const char *worker,
+                             const char *error)
+{
+        return finish(db, &stmt_dead, row, worker, error, NULL);
+}
+
+static struct cb_stmt stmt_depth = CB_STMT(
+    "job_depth", "SELECT kind, state, count(*),"
+                 " COALESCE(extract(epoch FROM now() - min(created_at)), 0)::double precision"
+                 " FROM jobs WHERE state IN ('queued', 'running', 'dead') GROUP BY kind, state");
+
+enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
+{
+        enum cb_qs qs;
+        PGresult *res = cb_db_exec(db, &stmt_depth, 0, NULL, &qs);
+
+        *out = NULL;
+        if (res == NULL)
+                return qs;
+        *out = json_array();
+        for (int i = 0; i < PQntuples(res); i++) {
+                long count = 0;
+                char *end = NULL;
+                double age = strtod(PQgetvalue(res, i, 3), &end);
+                if (!cb_parse_long(PQgetvalue(res, i, 2), 0, LONG_MAX, &count))
+                        count = 0;
+                json_array_append_new(*out, json_pack("[s s I f]", PQgetvalue(res, i, 0),
+                                                      PQgetvalue(res, i, 1), (json_int_t)count,
+                                                      end && *end == '\0' ? age : 0.0));
+        }
+        PQclear(res);
+        return CB_QS_ONE_RESULT;
+}

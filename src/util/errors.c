@@ -1,0 +1,35 @@
+/* The error registry. Codes are part of the API: never rename one. */
+#include "callbridge/errors.h"
+
+static const struct cb_err_info registry[CB_ERR_COUNT] = {
+    [CB_ERR_MALFORMED_JSON] = {"malformed_json", 400, "the body is not valid JSON"},
+    [CB_ERR_INVALID_BODY] = {"invalid_body", 400, "the body must be a JSON object"},
+    [CB_ERR_MISSING_FIELD] = {"missing_field", 422, "a required field is missing"},
+    [CB_ERR_INVALID_FIELD] = {"invalid_field", 422, "a field has the wrong type or value"},
+    [CB_ERR_INVALID_PHONE] = {"invalid_phone", 422, "the phone number cannot be parsed"},
+    [CB_ERR_INVALID_CURSOR] = {"invalid_cursor", 400, "the cursor is not one we issued"},
+    [CB_ERR_INVALID_QUERY] = {"invalid_query", 400, "a query parameter is invalid"},
+    [CB_ERR_UNAUTHORIZED] = {"unauthorized", 401, "missing or invalid bearer token"},
+    [CB_ERR_FORBIDDEN] = {"forbidden", 403, "not allowed"},
+    [CB_ERR_NOT_FOUND] = {"not_found", 404, "no such object"},
+    [CB_ERR_ROUTE_NOT_FOUND] = {"route_not_found", 404, "no such endpoint"},
+    [CB_ERR_METHOD_NOT_ALLOWED] = {"method_not_allowed", 405,
+                                   "method not allowed on this endpoint"},
+    [CB_ERR_IDEMPOTENCY_CONFLICT] = {"idempotency_conflict", 409,
+                                     "the idempotency key was used for a different request"},
+    [CB_ERR_PAYLOAD_TOO_LARGE] = {"payload_too_large", 413, "the body is too large"},
+    [CB_ERR_URI_TOO_LONG] = {"uri_too_long", 414, "the request target is too long"},
+    [CB_ERR_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type", 415,
+                                       "unsupported Content-Type"},
+    [CB_ERR_RATE_LIMITED] = {"rate_limited", 429, "too many requests"},
+    [CB_ERR_NOT_READY] = {"not_ready", 503, "not ready"},
+    [CB_ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "the database is unavailable, retry"},
+    [CB_ERR_INTERNAL] = {"internal", 500, "internal error"},
+};
+
+const struct cb_err_info *cb_err_info(enum cb_err err)
+{
+        if ((unsigned)err >= CB_ERR_COUNT)
+                return &registry[CB_ERR_INTERNAL];
+        return &registry[err];
+}

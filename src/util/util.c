@@ -1,0 +1,325 @@
+/* Small shared helpers: clocks, randomness, hashing, encoding, parsing. */
+#include "callbridge/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+int64_t cb_now_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t cb_mono_us(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void cb_random(void *buf, size_t len)
+{
+        if (RAND_bytes(buf, (int)len) != 1)
+                abort(); /* no randomness means no safe keys or ids: stop */
+}
+
+void cb_uuid_v4(char out[CB_UUID_LEN + 1])
+{
+        unsigned char b[16];
+        char hex[33];
+
+        cb_random(b, sizeof(b));
+        b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+        b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+        cb_hex(b, sizeof(b), hex);
+        memcpy(out, hex, 8);
+        out[8] = '-';
+        memcpy(out + 9, hex + 8, 4);
+        out[13] = '-';
+        memcpy(out + 14, hex + 12, 4);
+        out[18] = '-';
+        memcpy(out + 19, hex + 16, 4);
+        out[23] = '-';
+        memcpy(out + 24, hex + 20, 12);
+        out[36] = '\0';
+}
+
+bool cb_uuid_valid(const char *s)
+{
+        if (s == NULL || strlen(s) != CB_UUID_LEN)
+                return false;
+        for (size_t i = 0; i < CB_UUID_LEN; i++) {
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (s[i] != '-')
+                                return false;
+                } else if (!isxdigit((unsigned char)s[i])) {
+                        return false;
+                }
+        }
+        return true;
+}
+
+void cb_sha256(const void *data, size_t len, unsigned char out[32])
+{
+        unsigned int n = 32;
+
+        if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1)
+                abort();
+}
+
+void cb_hex(const unsigned char *in, size_t len, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < len; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 0xf];
+        }
+        out[2 * len] = '\0';
+}
+
+bool cb_ct_equal(const void *a, const void *b, size_t len)
+{
+        return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+static size_t b64_encode(const unsigned char *in, size_t len, char *out, const char *alphabet,
+                         bool pad)
+{
+        size_t o = 0;
+        size_t i = 0;
+
+        for (; i + 2 < len; i += 3) {
+                uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+                out[o++] = alphabet[(v >> 18) & 63];
+                out[o++] = alphabet[(v >> 12) & 63];
+                out[o++] = alphabet[(v >> 6) & 63];
+                out[o++] = alphabet[v & 63];
+        }
+        if (i < len) {
+                uint32_t v = (uint32_t)in[i] << 16;
+                if (i + 1 < len)
+                        v |= (uint32_t)in[i + 1] << 8;
+                out[o++] = alphabet[(v >> 18) & 63];
+                out[o++] = alphabet[(v >> 12) & 63];
+                if (i + 1 < len)
+                        out[o++] = alphabet[(v >> 6) & 63];
+                else if (pad)
+                        out[o++] = '=';
+                if (pad)
+                        out[o++] = '=';
+        }
+        out[o] = '\0';
+        return o;
+}
+
+size_t cb_base64url_encode(const unsigned char *in, size_t len, char *out)
+{
+        return b64_encode(in, len, out,
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+}
+
+size_t cb_base64_encode(const unsigned char *in, size_t len, char *out)
+{
+        return b64_encode(in, len, out,
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true);
+}
+
+static int b64url_value(char c)
+{
+        if (c >= 'A' && c <= 'Z')
+                return c - 'A';
+        if (c >= 'a' && c <= 'z')
+                return c - 'a' + 26;
+        if (c >= '0' && c <= '9')
+                return c - '0' + 52;
+        if (c == '-')
+                return 62;
+        if (c == '_')
+                return 63;
+        return -1;
+}
+
+long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen)
+{
+        uint32_t acc = 0;
+        int bits = 0;
+        size_t o = 0;
+
+        for (const char *p = in; *p != '\0'; p++) {
+                int v = b64url_value(*p);
+                if (v < 0)
+                        return -1;
+                acc = (acc << 6) | (uint32_t)v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        if (o >= outlen)
+                                return -1;
+                        out[o++] = (unsigned char)(acc >> bits);
+                }
+        }
+        if (bits >= 6) /* a lone trailing character cannot encode a byte */
+                return -1;
+        return (long)o;
+}
+
+bool cb_strlcpy(char *dst, const char *src, size_t size)
+{
+        size_t n = strlen(src);
+
+        if (size == 0)
+                return false;
+        if (n >= size) {
+                memcpy(dst, src, size - 1);
+                dst[size - 1] = '\0';
+                return false;
+        }
+        memcpy(dst, src, n + 1);
+        return true;
+}
+
+bool cb_parse_long(const char *s, long min, long max, long *out)
+{
+        char *end = NULL;
+        long v;
+
+        if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+                return false;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || *end != '\0' || v < min || v > max)
+                return false;
+        *out = v;
+        return true;
+}
+
+/* Keep a leading '+', the first 4 digits and the last 2; star the rest. */
+static size_t mask_run(const char *in, size_t len, char *out, size_t room)
+{
+        size_t o = 0;
+        size_t digits = 0;
+        size_t total = 0;
+
+        for (size_t i = 0; i < len; i++)
+                total += isdigit((unsigned char)in[i]) ? 1 : 0;
+        for (size_t i = 0; i < len && o + 1 < room; i++) {
+                char c = in[i];
+                if (isdigit((unsigned char)c)) {
+                        digits++;
+                        if (digits > 4 && digits + 2 <= total)
+                                c = '*';
+                }
+                out[o++] = c;
+        }
+        return o;
+}
+
+void cb_mask_phone(const char *in, char *out, size_t outlen)
+{
+        size_t o;
+
+        if (outlen == 0)
+                return;
+        if (in == NULL) {
+                out[0] = '\0';
+                return;
+        }
+        o = mask_run(in, strlen(in), out, outlen);
+        out[o] = '\0';
+}
+
+void cb_mask_digits(const char *in, char *out, size_t outlen)
+{
+        size_t o = 0;
+        const char *p = in;
+
+        if (outlen == 0)
+                return;
+        while (*p != '\0' && o + 1 < outlen) {
+                size_t run = strspn(p, "0123456789");
+                if (run >= 7) {
+                        o += mask_run(p, run, out + o, outlen - o);
+                        p += run;
+                } else if (run > 0) {
+                        size_t n = run < outlen - 1 - o ? run : outlen - 1 - o;
+                        memcpy(out + o, p, n);
+                        o += n;
+                        p += run;
+                } else {
+                        out[o++] = *p++;
+                }
+        }
+        out[o] = '\0';
+}
+
+int cb_buf_append(struct cb_buf *b, const void *data, size_t len)
+{
+        if (len > b->max || b->len > b->max - len)
+                return -1;
+        if (b->len + len + 1 > b->alloc) {
+                size_t want = b->alloc ? b->alloc : 256;
+                char *p;
+                while (want < b->len + len + 1)
+                        want *= 2;
+                if (want > b->max + 1)
+                        want = b->max + 1;
+                p = realloc(b->data, want);
+                if (p == NULL)
+                        return -1;
+                b->data = p;
+                b->alloc = want;
+        }
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0'; /* keeps text bodies NUL-terminated for parsers */
+        return 0;
+}
+
+int cb_buf_puts(struct cb_buf *b, const char *s)
+{
+        return cb_buf_append(b, s, strlen(s));
+}
+
+int cb_buf_printf(struct cb_buf *b, const char *fmt, ...)
+{
+        char small[512];
+        char *big = NULL;
+        va_list ap;
+        int n;
+        int rc;
+
+        va_start(ap, fmt);
+        n = vsnprintf(small, sizeof(small), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -1;
+        if ((size_t)n < sizeof(small))
+                return cb_buf_append(b, small, (size_t)n);
+        va_start(ap, fmt);
+        n = vasprintf(&big, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -1;
+        rc = cb_buf_append(b, big, (size_t)n);
+        free(big);
+        return rc;
+}
+
+void cb_buf_free(struct cb_buf *b)
+{
+        free(b->data);
+        b->data = NULL;
+        b->len = 0;
+        b->alloc = 0;
+}
