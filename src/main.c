@@ -15,6 +15,7 @@
 #include "callbridge/http.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
 
@@ -224,6 +225,7 @@ static int run(const char *path)
         struct cb_crm *crm = NULL;
         struct cb_telephony *tel = NULL;
         struct cb_jobs *jobs = NULL;
+        struct cb_call_batcher *batcher = NULL;
         struct cb_http *http = NULL;
         struct cb_job_env job_env;
         struct cb_http_env http_env;
@@ -265,8 +267,11 @@ static int run(const char *path)
         jobs = cb_jobs_start(&job_env);
         if (jobs == NULL)
                 goto out;
+        batcher = cb_call_batcher_start(pool, 2);
+        if (batcher == NULL)
+                goto out;
         http_env = (struct cb_http_env){
-            .cfg = cfg, .pool = pool, .jobs = jobs, .crm = crm, .tel = tel};
+            .cfg = cfg, .pool = pool, .jobs = jobs, .batcher = batcher, .crm = crm, .tel = tel};
         http = cb_http_start(&http_env);
         if (http == NULL)
                 goto out;
@@ -292,6 +297,7 @@ static int run(const char *path)
         rc = 0;
 out:
         cb_http_stop(&http, cfg->server.drain_timeout_s);
+        cb_call_batcher_stop(&batcher);
         drained = cb_jobs_stop(&jobs, cfg->server.drain_timeout_s);
         if (!drained) {
                 /* A worker is still inside a job: its lease will hand the job to another
@@ -340,8 +346,7 @@ int main(int argc, char **argv)
                 return cmd_migrate(a.config);
         if (a.nwords == 1 && strcmp(a.words[0], "keygen") == 0)
                 return cmd_keygen();
-        if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 &&
-            strcmp(a.words[1], "create") == 0)
+        if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "create") == 0)
                 return cmd_apikey_create(a.config, a.agent, a.admin);
         return usage_error("unknown command");
 }

@@ -32,6 +32,7 @@ struct cb_config {
         struct {
                 long threads;
                 long max_attempts;
+                long batch;
                 long lease_s;
                 long poll_ms;
                 long backoff_base_ms;

@@ -18,8 +18,8 @@ struct cb_crm_ops {
         /* Create or update the call log for `call` (the JSON of GET /api/calls/{id}).
          * Idempotent: called again for the same call it must not create a second record.
          * On OK `log_id` holds the CRM record id ("" if none); on RETRY/FAIL `err` says why. */
-        enum cb_result (*log_call)(void *self, const json_t *call, char *log_id,
-                                   size_t log_id_size, char *err, size_t err_size);
+        enum cb_result (*log_call)(void *self, const json_t *call, char *log_id, size_t log_id_size,
+                                   char *err, size_t err_size);
         /* The call's crm_state after a successful log: "synced", or "local" when the
          * provider keeps nothing outside PostgreSQL. */
         const char *logged_state;

@@ -23,7 +23,10 @@ struct cb_stmt {
         const char *sql;
         int index; /* assigned on first use; 0 = unassigned */
 };
-#define CB_STMT(n, s) {.name = (n), .sql = (s), .index = 0}
+#define CB_STMT(n, s)                                                                              \
+        {                                                                                          \
+                .name = (n), .sql = (s), .index = 0                                                \
+        }
 
 struct cb_db_pool;
 struct cb_db; /* one leased connection */
@@ -46,8 +49,8 @@ PGconn *cb_db_conn(struct cb_db *db);
 /* Run a prepared statement with text parameters (NULL = SQL NULL). On success returns the
  * result (caller PQclear()s it) and sets *qs to the row count (or CB_QS_NO_RESULTS for
  * commands); on failure returns NULL with *qs HARD or SOFT, logged with the statement name. */
-PGresult *cb_db_exec(struct cb_db *db, struct cb_stmt *stmt, int nparams,
-                     const char *const *params, enum cb_qs *qs);
+PGresult *cb_db_exec(struct cb_db *db, struct cb_stmt *stmt, int nparams, const char *const *params,
+                     enum cb_qs *qs);
 /* Like cb_db_exec for statements whose rows we do not need. */
 enum cb_qs cb_db_exec_cmd(struct cb_db *db, struct cb_stmt *stmt, int nparams,
                           const char *const *params);

@@ -14,20 +14,22 @@
 #include "callbridge/db.h"
 #include "callbridge/errors.h"
 #include "callbridge/jobs.h"
+#include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
 
-#define CB_URI_MAX        8192 /* longer request targets get 414 */
-#define CB_ROUTE_PARAMS   2
-#define CB_PARAM_MAX      128
-#define CB_AGENT_MAX      128
-#define CB_DB_WAIT_MS     5000
+#define CB_URI_MAX      8192 /* longer request targets get 414 */
+#define CB_ROUTE_PARAMS 2
+#define CB_PARAM_MAX    128
+#define CB_AGENT_MAX    128
+#define CB_DB_WAIT_MS   5000
 
 /* Everything a handler may use. Owned by main; outlives the server. */
 struct cb_http_env {
         struct cb_config *cfg;
         struct cb_db_pool *pool;
         struct cb_jobs *jobs;
+        struct cb_call_batcher *batcher;
         struct cb_crm *crm;
         struct cb_telephony *tel;
 };
@@ -46,10 +48,10 @@ struct cb_route {
         const char *method;  /* "GET", "POST" (GET routes also answer HEAD) */
         const char *pattern; /* literal segments and "{}" wildcards: "/api/calls/{}" */
         cb_handler_fn handler;
-        const char *name;    /* metrics label */
+        const char *name; /* metrics label */
         enum cb_body_kind body;
-        size_t max_body;     /* 0: [server] max_body_bytes */
-        bool auth;           /* Bearer API key required */
+        size_t max_body; /* 0: [server] max_body_bytes */
+        bool auth;       /* Bearer API key required */
 };
 
 extern const struct cb_route cb_routes[];
@@ -62,13 +64,13 @@ struct cb_request {
         struct cb_http_env *env;
         const struct cb_route *route; /* NULL until matched */
         const char *method;
-        char *raw_target;             /* the request target exactly as received */
+        char *raw_target; /* the request target exactly as received */
         char request_id[65];
         char params[CB_ROUTE_PARAMS][CB_PARAM_MAX];
-        char allow[64];               /* methods of the path, for 405 */
+        char allow[64]; /* methods of the path, for 405 */
         struct cb_buf body;
-        json_t *json;                 /* the parsed body of CB_BODY_JSON routes */
-        struct cb_agent agent;        /* set when the route requires auth */
+        json_t *json;          /* the parsed body of CB_BODY_JSON routes */
+        struct cb_agent agent; /* set when the route requires auth */
         int64_t start_us;
         unsigned int status;
         bool started;
@@ -78,17 +80,16 @@ struct cb_request {
 /* Route matching, pure (src/http/router.c). Returns the route, or NULL with *status 404
  * or 405 (then `allow` lists the path's methods). Wildcard segments are copied into
  * `params` (each < CB_PARAM_MAX bytes, else no match). */
-const struct cb_route *cb_router_match(const struct cb_route *routes, size_t n,
-                                       const char *method, const char *path,
-                                       char params[CB_ROUTE_PARAMS][CB_PARAM_MAX],
+const struct cb_route *cb_router_match(const struct cb_route *routes, size_t n, const char *method,
+                                       const char *path, char params[CB_ROUTE_PARAMS][CB_PARAM_MAX],
                                        unsigned int *status, char *allow, size_t allow_size);
 
 /* Replies (src/http/reply.c). Each queues the response and returns MHD's verdict. */
 enum MHD_Result cb_reply_json(struct cb_request *req, unsigned int status, json_t *body_take);
 enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status,
-                              const char *content_type, const char *text, size_t len);
+    __attribute__((format(printf, 3, 4)));
+enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const char *content_type,
+                              const char *text, size_t len);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);

@@ -22,7 +22,7 @@ struct load_ctx {
 };
 
 static void add_error(struct cb_config_errors *errs, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void add_error(struct cb_config_errors *errs, const char *fmt, ...)
 {
@@ -201,8 +201,8 @@ static int on_ini_line(void *user, const char *section, const char *key, const c
                 return 1;
         }
         if (!set_value(ctx->cfg, s, value, why, sizeof(why)))
-                add_error(ctx->errs, "%s: [%s] %s = \"%s\": %s", ctx->path, section, key,
-                          value, why);
+                add_error(ctx->errs, "%s: [%s] %s = \"%s\": %s", ctx->path, section, key, value,
+                          why);
         return 1;
 }
 
@@ -213,8 +213,8 @@ static void apply_env(struct load_ctx *ctx)
                 char name[128];
                 const char *v;
                 char why[512];
-                size_t n = (size_t)snprintf(name, sizeof(name), "CALLBRIDGE_%s_%s", s->section,
-                                            s->key);
+                size_t n =
+                    (size_t)snprintf(name, sizeof(name), "CALLBRIDGE_%s_%s", s->section, s->key);
 
                 for (size_t j = 0; j < n && j < sizeof(name); j++)
                         name[j] = (char)toupper((unsigned char)name[j]);
@@ -385,7 +385,8 @@ void cb_config_print_reference(void)
                         printf("%s[%s]\n", i ? "\n" : "", s->section);
                         section = s->section;
                 }
-                printf("# %s%s\n", s->help, (s->flags & CB_SET_RELOAD) ? " (reloaded on SIGHUP)" : "");
+                printf("# %s%s\n", s->help,
+                       (s->flags & CB_SET_RELOAD) ? " (reloaded on SIGHUP)" : "");
                 if (s->type == CB_SET_ENUM)
                         printf("# one of: %s\n", s->choices);
                 else if (s->type == CB_SET_INT)

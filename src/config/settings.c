@@ -8,15 +8,29 @@
 
 #define OFF(field) offsetof(struct cb_config, field)
 #define STR(s, k, field, def, help)                                                                \
-        {s, k, CB_SET_STRING, OFF(field), def, 0, 0, NULL, 0, help}
+        {                                                                                          \
+                s, k, CB_SET_STRING, OFF(field), def, 0, 0, NULL, 0, help                          \
+        }
 #define INT(s, k, field, def, lo, hi, flags, help)                                                 \
-        {s, k, CB_SET_INT, OFF(field), def, lo, hi, NULL, flags, help}
-#define BOOL(s, k, field, def, help) {s, k, CB_SET_BOOL, OFF(field), def, 0, 0, NULL, 0, help}
+        {                                                                                          \
+                s, k, CB_SET_INT, OFF(field), def, lo, hi, NULL, flags, help                       \
+        }
+#define BOOL(s, k, field, def, help)                                                               \
+        {                                                                                          \
+                s, k, CB_SET_BOOL, OFF(field), def, 0, 0, NULL, 0, help                            \
+        }
 #define ENUM(s, k, field, def, choices, flags, help)                                               \
-        {s, k, CB_SET_ENUM, OFF(field), def, 0, 0, choices, flags, help}
-#define FILE_(s, k, field, help) {s, k, CB_SET_FILE, OFF(field), NULL, 0, 0, NULL, 0, help}
+        {                                                                                          \
+                s, k, CB_SET_ENUM, OFF(field), def, 0, 0, choices, flags, help                     \
+        }
+#define FILE_(s, k, field, help)                                                                   \
+        {                                                                                          \
+                s, k, CB_SET_FILE, OFF(field), NULL, 0, 0, NULL, 0, help                           \
+        }
 #define URL(s, k, field, def, schemes, help)                                                       \
-        {s, k, CB_SET_URL, OFF(field), def, 0, 0, schemes, 0, help}
+        {                                                                                          \
+                s, k, CB_SET_URL, OFF(field), def, 0, 0, schemes, 0, help                          \
+        }
 
 const struct cb_setting cb_settings[] = {
     {"server", "listen", CB_SET_HOSTPORT, OFF(server.listen), "127.0.0.1:8080", 0, 0, NULL, 0,
@@ -26,8 +40,8 @@ const struct cb_setting cb_settings[] = {
     INT("server", "threads", server.threads, "4", 1, 256, 0, "HTTP worker threads"),
     INT("server", "max_body_bytes", server.max_body_bytes, "65536", 1024, 1073741824, 0,
         "largest JSON request body accepted"),
-    {"server", "default_region", CB_SET_REGION, OFF(server.default_region), "US", 0, 0, NULL,
-     0, "ISO country used to read phone numbers written without +country code"},
+    {"server", "default_region", CB_SET_REGION, OFF(server.default_region), "US", 0, 0, NULL, 0,
+     "ISO country used to read phone numbers written without +country code"},
     INT("server", "connection_timeout_s", server.connection_timeout_s, "30", 1, 3600, 0,
         "idle client connections are closed after this"),
     INT("server", "max_connections", server.max_connections, "4096", 16, 1000000, 0,
@@ -43,8 +57,8 @@ const struct cb_setting cb_settings[] = {
          "apply pending migrations at start-up"),
     INT("database", "connect_timeout_s", database.connect_timeout_s, "3", 1, 60, 0,
         "PostgreSQL connect timeout"),
-    INT("database", "statement_timeout_ms", database.statement_timeout_ms, "5000", 0, 3600000,
-        0, "server-side statement timeout (0 = none)"),
+    INT("database", "statement_timeout_ms", database.statement_timeout_ms, "5000", 0, 3600000, 0,
+        "server-side statement timeout (0 = none)"),
 
     URL("redis", "url", redis.url, "redis://127.0.0.1:6379/0", "redis://|unix://",
         "redis://host:port/db or unix:///path/to/socket"),
@@ -56,6 +70,8 @@ const struct cb_setting cb_settings[] = {
     INT("workers", "threads", workers.threads, "4", 1, 256, 0, "job worker threads"),
     INT("workers", "max_attempts", workers.max_attempts, "8", 1, 100, 0,
         "attempts before a job is marked dead"),
+    INT("workers", "batch", workers.batch, "16", 1, 64, 0,
+        "jobs one worker claims at once (fast kinds finish many per round trip)"),
     INT("workers", "lease_s", workers.lease_s, "60", 1, 86400, 0,
         "a claimed job is claimable again this long after its worker stops answering"),
     INT("workers", "poll_ms", workers.poll_ms, "1000", 10, 600000, 0,
@@ -86,14 +102,14 @@ const struct cb_setting cb_settings[] = {
     STR("salesforce", "api_version", salesforce.api_version, "v60.0", "REST API version"),
     STR("salesforce", "call_log_object", salesforce.call_log_object, "Task",
         "object the call log is written to"),
-    STR("salesforce", "external_id_field", salesforce.external_id_field,
-        "Callbridge_Call_Id__c", "External ID field the call log is upserted by"),
+    STR("salesforce", "external_id_field", salesforce.external_id_field, "Callbridge_Call_Id__c",
+        "External ID field the call log is upserted by"),
     ENUM("salesforce", "write_mode", salesforce.write_mode, "staged", "staged|single", 0,
          "staged: create In Progress, update later; single: one write at the end"),
 
     BOOL("twilio", "enabled", twilio.enabled, "false", "place calls through Twilio"),
-    URL("twilio", "api_base_url", twilio.api_base_url, "https://api.twilio.com",
-        "http://|https://", "Twilio REST base URL"),
+    URL("twilio", "api_base_url", twilio.api_base_url, "https://api.twilio.com", "http://|https://",
+        "Twilio REST base URL"),
     STR("twilio", "account_sid", twilio.account_sid, NULL, "Account SID (AC...)"),
     FILE_("twilio", "auth_token_file", twilio.auth_token_file,
           "auth token: REST auth and webhook signatures"),

@@ -36,7 +36,8 @@ enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *
                         if (!json_is_string(v))
                                 return CB_ERR_INVALID_FIELD;
                         s = json_string_value(v);
-                        if (json_string_length(v) > f->max_len || strlen(s) != json_string_length(v))
+                        if (json_string_length(v) > f->max_len ||
+                            strlen(s) != json_string_length(v))
                                 return CB_ERR_INVALID_FIELD;
                         if (f->type == CB_JSON_ENUM && !in_choices(f->choices, s))
                                 return CB_ERR_INVALID_FIELD;

@@ -59,8 +59,9 @@ void cb_http_metrics_write(struct cb_buf *out)
 {
         size_t nslots = cb_routes_count < MAX_ROUTES ? cb_routes_count : MAX_ROUTES;
 
-        cb_buf_puts(out, "# HELP callbridge_http_requests_total HTTP requests by route and status.\n"
-                         "# TYPE callbridge_http_requests_total counter\n");
+        cb_buf_puts(out,
+                    "# HELP callbridge_http_requests_total HTTP requests by route and status.\n"
+                    "# TYPE callbridge_http_requests_total counter\n");
         for (size_t r = 0; r <= MAX_ROUTES; r++) {
                 if (r >= nslots && r != MAX_ROUTES)
                         continue;

@@ -25,8 +25,8 @@ static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct
         return ret;
 }
 
-enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status,
-                              const char *content_type, const char *text, size_t len)
+enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const char *content_type,
+                              const char *text, size_t len)
 {
         struct MHD_Response *resp =
             MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);

@@ -43,9 +43,8 @@ static void allow_add(char *allow, size_t size, const char *method)
         memcpy(allow + len, method, strlen(method) + 1);
 }
 
-const struct cb_route *cb_router_match(const struct cb_route *routes, size_t n,
-                                       const char *method, const char *path,
-                                       char params[CB_ROUTE_PARAMS][CB_PARAM_MAX],
+const struct cb_route *cb_router_match(const struct cb_route *routes, size_t n, const char *method,
+                                       const char *path, char params[CB_ROUTE_PARAMS][CB_PARAM_MAX],
                                        unsigned int *status, char *allow, size_t allow_size)
 {
         bool head = strcmp(method, "HEAD") == 0;

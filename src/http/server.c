@@ -130,9 +130,10 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                 return true;
         }
         req->body.max = req->route->body == CB_BODY_NONE ? 0
-                        : req->route->max_body     ? req->route->max_body
-                                                   : (size_t)cfg->server.max_body_bytes;
-        if (clen != NULL && (!cb_parse_long(clen, 0, LONG_MAX, &len) || (size_t)len > req->body.max)) {
+                        : req->route->max_body           ? req->route->max_body
+                                                         : (size_t)cfg->server.max_body_bytes;
+        if (clen != NULL &&
+            (!cb_parse_long(clen, 0, LONG_MAX, &len) || (size_t)len > req->body.max)) {
                 *ret = cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
                                       "the body may be at most %zu bytes", req->body.max);
                 return true;
@@ -144,9 +145,8 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                 return true;
         }
         if (req->route->auth) {
-                enum cb_err err = cb_auth_check(req->env,
-                                                cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
-                                                &req->agent);
+                enum cb_err err = cb_auth_check(
+                    req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &req->agent);
                 if (err != CB_ERR_COUNT) {
                         *ret = cb_reply_error(req, err, NULL);
                         return true;
@@ -163,7 +163,8 @@ static enum MHD_Result dispatch(struct cb_request *req)
                 json_error_t jerr;
                 if (req->body.len == 0)
                         return cb_reply_error(req, CB_ERR_MALFORMED_JSON, "the body is empty");
-                req->json = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+                req->json =
+                    json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
                 if (req->json == NULL)
                         return cb_reply_error(req, CB_ERR_MALFORMED_JSON,
                                               "malformed JSON at line %d column %d: %s", jerr.line,
@@ -180,9 +181,8 @@ static enum MHD_Result dispatch(struct cb_request *req)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
         struct cb_request *req = *con_cls;
         enum MHD_Result ret = MHD_YES;

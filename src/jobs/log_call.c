@@ -20,9 +20,8 @@ enum cb_result cb_job_log_call(struct cb_job *job)
         if (r != CB_RESULT_OK)
                 goto out;
         db = cb_job_db(job);
-        if (db == NULL ||
-            cb_store_call_set_crm(db, job->row->call_id, crm->ops->logged_state,
-                                  log_id[0] ? log_id : NULL) < 0) {
+        if (db == NULL || cb_store_call_set_crm(db, job->row->call_id, crm->ops->logged_state,
+                                                log_id[0] ? log_id : NULL) < 0) {
                 /* The CRM write is idempotent, so running it again is safe. */
                 snprintf(job->error, sizeof(job->error), "recording the CRM state failed");
                 r = CB_RESULT_RETRY;

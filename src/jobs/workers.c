@@ -18,6 +18,7 @@
 
 #define CHANNEL           "cb_jobs"
 #define NOTIFY_MIN_GAP_US 10000 /* at most one NOTIFY per 10 ms from this instance */
+#define CLAIM_BATCH       64    /* upper bound of [workers] batch */
 
 enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_COUNT };
 static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead"};
@@ -92,14 +93,15 @@ static int kind_index(const struct cb_job_kind *kind)
         return i >= 0 && i < 16 ? i : 15;
 }
 
-/* Record the outcome. Without a database the lease simply expires and the job reruns. */
-static void settle(struct worker *w, const struct cb_job_kind *kind, struct cb_job *job,
-                   enum cb_result r)
+/* Record a failure: retry with backoff, or dead. Without a database the lease simply
+ * expires and the job runs again. */
+static void settle_failure(struct worker *w, const struct cb_job_kind *kind, struct cb_job *job,
+                           enum cb_result r)
 {
         const struct cb_config *cfg = w->jobs->env->cfg;
         const struct cb_job_row *row = job->row;
         struct cb_db *db = cb_db_acquire(w->jobs->env->pool, 5000);
-        enum outcome out;
+        bool dead = r == CB_RESULT_FAIL || row->attempts >= cfg->workers.max_attempts;
         enum cb_qs qs;
 
         if (db == NULL) {
@@ -107,16 +109,11 @@ static void settle(struct worker *w, const struct cb_job_kind *kind, struct cb_j
                         row->kind);
                 return;
         }
-        if (r == CB_RESULT_OK) {
-                out = OUT_DONE;
-                qs = cb_store_job_done(db, row, w->id);
-        } else if (r == CB_RESULT_FAIL || row->attempts >= cfg->workers.max_attempts) {
-                out = OUT_DEAD;
+        if (dead) {
                 qs = cb_store_job_dead(db, row, w->id, job->error);
         } else {
                 uint32_t rnd;
                 cb_random(&rnd, sizeof(rnd));
-                out = OUT_RETRY;
                 qs = cb_store_job_retry(db, row, w->id,
                                         cb_jobs_backoff_ms(row->attempts,
                                                            cfg->workers.backoff_base_ms,
@@ -124,46 +121,83 @@ static void settle(struct worker *w, const struct cb_job_kind *kind, struct cb_j
                                         job->error);
         }
         cb_db_release(&db);
-        if (qs == CB_QS_NO_RESULTS) {
-                cb_warn("job %" PRId64 " (%s): lease lost before it finished", row->id,
-                        row->kind);
+        if (qs == CB_QS_NO_RESULTS)
+                cb_warn("job %" PRId64 " (%s): lease lost before it finished", row->id, row->kind);
+        if (qs <= 0)
                 return;
-        }
-        if (qs < 0)
-                return;
-        atomic_fetch_add(&outcomes[kind_index(kind)][out], 1);
-        if (out == OUT_DEAD) {
+        atomic_fetch_add(&outcomes[kind_index(kind)][dead ? OUT_DEAD : OUT_RETRY], 1);
+        if (dead) {
                 cb_warn("job %" PRId64 " (%s) dead after %d attempts: %s", row->id, row->kind,
                         row->attempts, job->error);
                 if (kind->on_dead != NULL)
                         kind->on_dead(job);
-        } else if (out == OUT_RETRY) {
+        } else {
                 cb_info("job %" PRId64 " (%s) attempt %d failed, will retry: %s", row->id,
                         row->kind, row->attempts, job->error);
         }
 }
 
-static void run_one(struct worker *w, struct cb_job_row *row)
+/* Run one claimed job; true when it succeeded (its "done" is recorded with the batch). */
+static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_job_kind **kindp)
 {
         const struct cb_config *cfg = w->jobs->env->cfg;
         const struct cb_job_kind *kind = cb_job_kind_find(row->kind, cfg->workers.debug_kinds);
         struct cb_job job = {.row = row, .env = w->jobs->env};
         enum cb_result r;
 
+        *kindp = kind;
         if (kind == NULL) /* cannot happen: we only claim kinds we know */
-                return;
+                return false;
         if (row->attempts > cfg->workers.max_attempts) {
-                /* Its workers kept dying (lease expiry) — stop feeding it to new ones. */
-                snprintf(job.error, sizeof(job.error), "lease expired %d times",
-                         row->attempts - 1);
-                settle(w, kind, &job, CB_RESULT_FAIL);
-                return;
+                /* Its workers kept dying (lease expiry): stop feeding it to new ones. */
+                snprintf(job.error, sizeof(job.error), "lease expired %d times", row->attempts - 1);
+                settle_failure(w, kind, &job, CB_RESULT_FAIL);
+                return false;
         }
         cb_debug("job %" PRId64 " (%s) attempt %d", row->id, row->kind, row->attempts);
         r = kind->run(&job);
-        if (r != CB_RESULT_OK && job.error[0] == '\0')
+        if (r == CB_RESULT_OK)
+                return true;
+        if (job.error[0] == '\0')
                 snprintf(job.error, sizeof(job.error), "%s failed without a reason", row->kind);
-        settle(w, kind, &job, r);
+        settle_failure(w, kind, &job, r);
+        return false;
+}
+
+/* Run a claimed batch in order. Jobs not started before half the lease has passed (or
+ * when stopping) are given back, so no job runs on an expired lease; successes are recorded
+ * in one statement. */
+static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
+{
+        const struct cb_config *cfg = w->jobs->env->cfg;
+        int64_t deadline = cb_mono_us() + cfg->workers.lease_s * 500000;
+        int64_t done_ids[CLAIM_BATCH];
+        const struct cb_job_kind *done_kinds[CLAIM_BATCH];
+        size_t ndone = 0;
+        struct cb_db *db = NULL;
+        int i = 0;
+
+        /* On SIGTERM the job in hand finishes; the rest go back to the queue. */
+        for (; i < n && cb_mono_us() < deadline && !atomic_load(&w->jobs->stopping); i++) {
+                const struct cb_job_kind *kind = NULL;
+                if (run_one(w, &rows[i], &kind)) {
+                        done_ids[ndone] = rows[i].id;
+                        done_kinds[ndone++] = kind;
+                }
+        }
+        if (i == n && ndone == 0)
+                return;
+        db = cb_db_acquire(w->jobs->env->pool, 5000);
+        if (db == NULL) {
+                cb_warn("%zu finished jobs not recorded; they will run again", ndone);
+                return;
+        }
+        for (; i < n; i++)
+                cb_store_job_release(db, &rows[i], w->id);
+        if (ndone > 0 && cb_store_jobs_done(db, done_ids, ndone, w->id) >= 0)
+                for (size_t k = 0; k < ndone; k++)
+                        atomic_fetch_add(&outcomes[kind_index(done_kinds[k])][OUT_DONE], 1);
+        cb_db_release(&db);
 }
 
 static void *worker_main(void *arg)
@@ -171,9 +205,9 @@ static void *worker_main(void *arg)
         struct worker *w = arg;
         struct cb_jobs *jobs = w->jobs;
         const struct cb_config *cfg = jobs->env->cfg;
+        struct cb_job_row rows[CLAIM_BATCH];
 
         while (!atomic_load(&jobs->stopping)) {
-                struct cb_job_row row;
                 enum cb_qs qs = CB_QS_HARD_ERROR;
                 uint64_t seen;
                 struct cb_db *db;
@@ -183,16 +217,17 @@ static void *worker_main(void *arg)
                 pthread_mutex_unlock(&jobs->lock);
                 db = cb_db_acquire(jobs->env->pool, 1000);
                 if (db != NULL) {
-                        qs = cb_store_job_claim(db, w->id, jobs->kinds,
-                                                (int)cfg->workers.lease_s, &row);
+                        qs = cb_store_jobs_claim(db, w->id, jobs->kinds, (int)cfg->workers.lease_s,
+                                                 rows, (int)cfg->workers.batch);
                         cb_db_release(&db);
                 }
-                if (qs != CB_QS_ONE_RESULT) {
+                if (qs <= 0) {
                         wait_for_work(jobs, seen, cfg->workers.poll_ms);
                         continue;
                 }
-                run_one(w, &row);
-                cb_job_row_clear(&row);
+                run_batch(w, rows, (int)qs);
+                for (int i = 0; i < (int)qs; i++)
+                        cb_job_row_clear(&rows[i]);
         }
         return NULL;
 }

@@ -18,8 +18,8 @@ static struct cb_stmt stmt_get =
     CB_STMT("apikey_get", "SELECT encode(key_hash, 'hex'), agent, admin FROM api_keys"
                           " WHERE key_id = $1 AND revoked_at IS NULL");
 
-enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65],
-                               char *agent, size_t agent_size, bool *admin)
+enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65], char *agent,
+                               size_t agent_size, bool *admin)
 {
         const char *params[1] = {key_id};
         enum cb_qs qs;

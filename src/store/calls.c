@@ -7,77 +7,119 @@
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 
+/* Many calls, their first history events and their jobs in one statement: the arrays are
+ * parallel, one element per call; `kinds` holds each call's job kinds joined by ','. */
 static struct cb_stmt stmt_insert = CB_STMT(
-    "call_insert",
-    "WITH c AS ("
-    " INSERT INTO calls (id, agent, direction, to_e164, from_e164, status, crm_record_id,"
+    "calls_insert",
+    "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
+    "  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
+    "  $12::text[]) AS t(id, agent, direction, to_e164, from_e164, crm_record_id, telephony,"
+    "  provider_call_id, crm, idempotency_key, request_hash, kinds)),"
+    " c AS (INSERT INTO calls (id, agent, direction, to_e164, from_e164, status, crm_record_id,"
     "  telephony, provider_call_id, crm, idempotency_key, request_hash)"
-    " VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, decode($11, 'hex'))"
-    " ON CONFLICT DO NOTHING RETURNING id),"
+    "  SELECT id, agent, direction, to_e164, from_e164, 'queued', crm_record_id, telephony,"
+    "  provider_call_id, crm, idempotency_key, decode(request_hash, 'hex') FROM input"
+    "  ON CONFLICT DO NOTHING RETURNING id),"
     " e AS (INSERT INTO call_events (call_id, status, source) SELECT id, 'queued', 'api' FROM c),"
-    " j AS (INSERT INTO jobs (kind, call_id) SELECT k, c.id FROM c, unnest($12::text[]) AS k)"
+    " j AS (INSERT INTO jobs (kind, call_id) SELECT k, c.id FROM c JOIN input i ON i.id = c.id,"
+    "  unnest(string_to_array(i.kinds, ',')) AS k)"
     " SELECT id::text FROM c");
 
 /* The call an insert collided with: same agent's idempotency key, or same provider call. */
-static struct cb_stmt stmt_existing = CB_STMT(
-    "call_existing",
-    "SELECT id::text, (agent = $1 AND request_hash = decode($3, 'hex'))"
-    " FROM calls WHERE (agent = $1 AND idempotency_key = $2)"
-    "  OR (telephony = $4 AND provider_call_id = $5) LIMIT 1");
+static struct cb_stmt stmt_existing =
+    CB_STMT("call_existing", "SELECT id::text, (agent = $1 AND request_hash = decode($3, 'hex'))"
+                             " FROM calls WHERE (agent = $1 AND idempotency_key = $2)"
+                             "  OR (telephony = $4 AND provider_call_id = $5) LIMIT 1");
 
-enum cb_qs cb_store_call_insert(struct cb_db *db, const struct cb_call_new *c,
-                                char id_out[CB_UUID_LEN + 1], bool *created, bool *same_request)
+/* Append one element to a PostgreSQL array literal: quoted, with " and \ escaped. */
+static int array_add(struct cb_buf *b, const char *v)
+{
+        int rc = cb_buf_puts(b, b->len > 1 ? "," : "");
+
+        if (v == NULL)
+                return rc | cb_buf_puts(b, "NULL");
+        rc |= cb_buf_puts(b, "\"");
+        for (const char *p = v; *p != '\0'; p++) {
+                if (*p == '"' || *p == '\\')
+                        rc |= cb_buf_append(b, "\\", 1);
+                rc |= cb_buf_append(b, p, 1);
+        }
+        return rc | cb_buf_puts(b, "\"");
+}
+
+enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *const *calls, size_t n,
+                                 bool *created)
+{
+        enum { NCOL = 12 };
+        struct cb_buf cols[NCOL];
+        const char *params[NCOL];
+        enum cb_qs qs = CB_QS_HARD_ERROR;
+        PGresult *res = NULL;
+        int rc = 0;
+
+        for (int k = 0; k < NCOL; k++) {
+                cols[k] = (struct cb_buf){.max = 1 << 22};
+                rc |= cb_buf_puts(&cols[k], "{");
+        }
+        for (size_t i = 0; i < n; i++) {
+                const struct cb_call_new *c = calls[i];
+                char hash[65];
+                char kinds[256] = "";
+
+                cb_hex(c->request_hash, 32, hash);
+                for (size_t j = 0; j < c->job_count; j++) {
+                        strncat(kinds, j ? "," : "", sizeof(kinds) - strlen(kinds) - 1);
+                        strncat(kinds, c->job_kinds[j], sizeof(kinds) - strlen(kinds) - 1);
+                }
+                rc |= array_add(&cols[0], c->id);
+                rc |= array_add(&cols[1], c->agent);
+                rc |= array_add(&cols[2], c->direction);
+                rc |= array_add(&cols[3], c->to_e164);
+                rc |= array_add(&cols[4], c->from_e164);
+                rc |= array_add(&cols[5], c->crm_record_id);
+                rc |= array_add(&cols[6], c->telephony);
+                rc |= array_add(&cols[7], c->provider_call_id);
+                rc |= array_add(&cols[8], c->crm);
+                rc |= array_add(&cols[9], c->idempotency_key);
+                rc |= array_add(&cols[10], hash);
+                rc |= array_add(&cols[11], kinds);
+                created[i] = false;
+        }
+        for (int k = 0; k < NCOL; k++) {
+                rc |= cb_buf_puts(&cols[k], "}");
+                params[k] = cols[k].data;
+        }
+        if (rc == 0)
+                res = cb_db_exec(db, &stmt_insert, NCOL, params, &qs);
+        for (int r = 0; res != NULL && r < PQntuples(res); r++)
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(PQgetvalue(res, r, 0), calls[i]->id) == 0)
+                                created[i] = true;
+        PQclear(res);
+        for (int k = 0; k < NCOL; k++)
+                cb_buf_free(&cols[k]);
+        return res != NULL ? CB_QS_ONE_RESULT : qs;
+}
+
+enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
+                                  char id_out[CB_UUID_LEN + 1], bool *same_request)
 {
         char hash[65];
-        char kinds[512] = "{";
-        const char *params[12];
-        PGresult *res;
+        const char *params[5] = {c->agent, c->idempotency_key, hash, c->telephony,
+                                 c->provider_call_id};
         enum cb_qs qs;
+        PGresult *res;
 
         cb_hex(c->request_hash, 32, hash);
-        for (size_t i = 0; i < c->job_count; i++) {
-                strncat(kinds, c->job_kinds[i], sizeof(kinds) - strlen(kinds) - 2);
-                if (i + 1 < c->job_count)
-                        strncat(kinds, ",", sizeof(kinds) - strlen(kinds) - 2);
-        }
-        strncat(kinds, "}", sizeof(kinds) - strlen(kinds) - 1);
-        params[0] = c->id;
-        params[1] = c->agent;
-        params[2] = c->direction;
-        params[3] = c->to_e164;
-        params[4] = c->from_e164;
-        params[5] = c->crm_record_id;
-        params[6] = c->telephony;
-        params[7] = c->provider_call_id;
-        params[8] = c->crm;
-        params[9] = c->idempotency_key;
-        params[10] = hash;
-        params[11] = kinds;
-        res = cb_db_exec(db, &stmt_insert, 12, params, &qs);
-        if (res == NULL)
-                return qs;
-        if (qs == 1) {
-                cb_strlcpy(id_out, PQgetvalue(res, 0, 0), CB_UUID_LEN + 1);
-                *created = true;
-                *same_request = true;
-                PQclear(res);
-                return CB_QS_ONE_RESULT;
-        }
-        PQclear(res);
-        {
-                const char *p2[5] = {c->agent, c->idempotency_key, hash, c->telephony,
-                                     c->provider_call_id};
-                res = cb_db_exec(db, &stmt_existing, 5, p2, &qs);
-        }
+        res = cb_db_exec(db, &stmt_existing, 5, params, &qs);
         if (res == NULL)
                 return qs;
         if (qs != 1) {
-                /* The conflicting row vanished (deleted by retention?): let the client retry. */
+                /* The conflicting row is gone (retention?): the client may simply retry. */
                 PQclear(res);
                 return CB_QS_SOFT_ERROR;
         }
         cb_strlcpy(id_out, PQgetvalue(res, 0, 0), CB_UUID_LEN + 1);
-        *created = false;
         *same_request = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
         PQclear(res);
         return CB_QS_ONE_RESULT;
@@ -100,8 +142,7 @@ static struct cb_stmt stmt_get = CB_STMT(
     "   FROM jobs j WHERE j.call_id = c.id), '[]')"
     ")::text FROM calls c WHERE c.id = $1::uuid AND ($2::text IS NULL OR c.agent = $2)");
 
-enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent,
-                                  json_t **out)
+enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent, json_t **out)
 {
         const char *params[2] = {id, agent};
         enum cb_qs qs;
@@ -124,32 +165,29 @@ enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *
 
 /* Cursor position: created_at as integer microseconds since the epoch, then id. */
 static struct cb_stmt stmt_list = CB_STMT(
-    "calls_list",
-    "SELECT json_build_object('call_id', id, 'agent', agent, 'direction', direction,"
-    "  'to', to_e164, 'from', from_e164, 'status', status, 'crm_state', crm_state,"
-    "  'created_at', cb_ts(created_at))::text,"
-    " (extract(epoch FROM created_at) * 1000000)::bigint, id::text"
-    " FROM calls"
-    " WHERE ($1::text IS NULL OR agent = $1)"
-    "  AND ($2::bigint = 0 OR created_at >= 'epoch'::timestamptz"
-    "       + ($2::bigint / 1000000) * interval '1 second'"
-    "       + ($2::bigint % 1000000) * interval '1 microsecond')"
-    "  AND ($3::bigint = 0 OR (created_at, id) < ('epoch'::timestamptz"
-    "       + ($3::bigint / 1000000) * interval '1 second'"
-    "       + ($3::bigint % 1000000) * interval '1 microsecond', $4::uuid))"
-    " ORDER BY created_at DESC, id DESC LIMIT $5");
+    "calls_list", "SELECT json_build_object('call_id', id, 'agent', agent, 'direction', direction,"
+                  "  'to', to_e164, 'from', from_e164, 'status', status, 'crm_state', crm_state,"
+                  "  'created_at', cb_ts(created_at))::text,"
+                  " (extract(epoch FROM created_at) * 1000000)::bigint, id::text"
+                  " FROM calls"
+                  " WHERE ($1::text IS NULL OR agent = $1)"
+                  "  AND ($2::bigint = 0 OR created_at >= 'epoch'::timestamptz"
+                  "       + ($2::bigint / 1000000) * interval '1 second'"
+                  "       + ($2::bigint % 1000000) * interval '1 microsecond')"
+                  "  AND ($3::bigint = 0 OR (created_at, id) < ('epoch'::timestamptz"
+                  "       + ($3::bigint / 1000000) * interval '1 second'"
+                  "       + ($3::bigint % 1000000) * interval '1 microsecond', $4::uuid))"
+                  " ORDER BY created_at DESC, id DESC LIMIT $5");
 
-enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page,
-                               json_t **calls, int64_t *next_us,
-                               char next_id[CB_UUID_LEN + 1])
+enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page, json_t **calls,
+                               int64_t *next_us, char next_id[CB_UUID_LEN + 1])
 {
         char since[24];
         char cursor[24];
         char limit[16];
-        const char *params[5] = {page->agent, since, cursor,
-                                 page->cursor_us ? page->cursor_id
-                                                 : "00000000-0000-0000-0000-000000000000",
-                                 limit};
+        const char *params[5] = {
+            page->agent, since, cursor,
+            page->cursor_us ? page->cursor_id : "00000000-0000-0000-0000-000000000000", limit};
         enum cb_qs qs;
         PGresult *res;
         int rows;
@@ -180,9 +218,9 @@ enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page
         return rows > 0 ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
 }
 
-static struct cb_stmt stmt_set_crm =
-    CB_STMT("call_set_crm", "UPDATE calls SET crm_state = $2, crm_log_id = COALESCE($3, crm_log_id),"
-                            " updated_at = now() WHERE id = $1::uuid");
+static struct cb_stmt stmt_set_crm = CB_STMT(
+    "call_set_crm", "UPDATE calls SET crm_state = $2, crm_log_id = COALESCE($3, crm_log_id),"
+                    " updated_at = now() WHERE id = $1::uuid");
 
 enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
                                  const char *log_id)

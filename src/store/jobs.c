@@ -19,44 +19,86 @@ static struct cb_stmt stmt_claim = CB_STMT(
     "job_claim",
     "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = $1,"
     "  available_at = now() + make_interval(secs => $3::int), updated_at = now()"
-    " WHERE id = (SELECT id FROM jobs"
+    " WHERE id IN (SELECT id FROM jobs"
     "  WHERE state IN ('queued', 'running') AND available_at <= now() AND kind = ANY($2::text[])"
-    "  ORDER BY available_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    "  ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED)"
     " RETURNING id, kind, COALESCE(call_id::text, ''), payload::text, attempts");
 
-enum cb_qs cb_store_job_claim(struct cb_db *db, const char *worker, const char *kinds,
-                              int lease_s, struct cb_job_row *row)
+enum cb_qs cb_store_jobs_claim(struct cb_db *db, const char *worker, const char *kinds, int lease_s,
+                               struct cb_job_row *rows, int max)
 {
         char lease[16];
-        const char *params[3] = {worker, kinds, lease};
+        char limit[16];
+        const char *params[4] = {worker, kinds, lease, limit};
         enum cb_qs qs;
         PGresult *res;
-        long v;
+        int n;
 
         snprintf(lease, sizeof(lease), "%d", lease_s);
-        memset(row, 0, sizeof(*row));
-        res = cb_db_exec(db, &stmt_claim, 3, params, &qs);
-        if (res == NULL || qs != 1) {
-                PQclear(res);
+        snprintf(limit, sizeof(limit), "%d", max);
+        res = cb_db_exec(db, &stmt_claim, 4, params, &qs);
+        if (res == NULL)
                 return qs;
+        n = PQntuples(res);
+        for (int i = 0; i < n && i < max; i++) {
+                struct cb_job_row *row = &rows[i];
+                long v;
+                memset(row, 0, sizeof(*row));
+                if (cb_parse_long(PQgetvalue(res, i, 0), 1, LONG_MAX, &v))
+                        row->id = v;
+                cb_strlcpy(row->kind, PQgetvalue(res, i, 1), sizeof(row->kind));
+                cb_strlcpy(row->call_id, PQgetvalue(res, i, 2), sizeof(row->call_id));
+                row->payload = json_loads(PQgetvalue(res, i, 3), 0, NULL);
+                if (row->payload == NULL)
+                        row->payload = json_object();
+                if (cb_parse_long(PQgetvalue(res, i, 4), 0, INT_MAX, &v))
+                        row->attempts = (int)v;
         }
-        if (cb_parse_long(PQgetvalue(res, 0, 0), 1, LONG_MAX, &v))
-                row->id = v;
-        cb_strlcpy(row->kind, PQgetvalue(res, 0, 1), sizeof(row->kind));
-        cb_strlcpy(row->call_id, PQgetvalue(res, 0, 2), sizeof(row->call_id));
-        row->payload = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-        if (row->payload == NULL)
-                row->payload = json_object();
-        if (cb_parse_long(PQgetvalue(res, 0, 4), 0, INT_MAX, &v))
-                row->attempts = (int)v;
         PQclear(res);
-        return CB_QS_ONE_RESULT;
+        return (enum cb_qs)(n < max ? n : max);
 }
 
-static struct cb_stmt stmt_done = CB_STMT(
-    "job_done", "UPDATE jobs SET state = 'done', locked_by = NULL, last_error = NULL,"
-                " finished_at = now(), updated_at = now()"
-                " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
+/* Many successes at once; rows another worker has taken over are left alone. */
+static struct cb_stmt stmt_done_many =
+    CB_STMT("jobs_done", "UPDATE jobs SET state = 'done', locked_by = NULL, last_error = NULL,"
+                         " finished_at = now(), updated_at = now()"
+                         " WHERE id = ANY($1::bigint[]) AND locked_by = $2 AND state = 'running'");
+
+enum cb_qs cb_store_jobs_done(struct cb_db *db, const int64_t *ids, size_t n, const char *worker)
+{
+        struct cb_buf list = {.max = 1 << 20};
+        const char *params[2];
+        enum cb_qs qs;
+
+        cb_buf_puts(&list, "{");
+        for (size_t i = 0; i < n; i++)
+                cb_buf_printf(&list, "%s%" PRId64, i ? "," : "", ids[i]);
+        if (cb_buf_puts(&list, "}") != 0) {
+                cb_buf_free(&list);
+                return CB_QS_HARD_ERROR;
+        }
+        params[0] = list.data;
+        params[1] = worker;
+        qs = cb_db_exec_cmd(db, &stmt_done_many, 2, params);
+        cb_buf_free(&list);
+        return qs;
+}
+
+/* Give back claimed jobs not started (their lease would run out first); the attempt the
+ * claim counted is returned too. */
+static struct cb_stmt stmt_release =
+    CB_STMT("jobs_release", "UPDATE jobs SET state = 'queued', locked_by = NULL,"
+                            " attempts = attempts - 1, available_at = now(), updated_at = now()"
+                            " WHERE id = $1 AND locked_by = $2 AND state = 'running'");
+
+enum cb_qs cb_store_job_release(struct cb_db *db, const struct cb_job_row *row, const char *worker)
+{
+        char id[24];
+        const char *params[2] = {id, worker};
+
+        snprintf(id, sizeof(id), "%" PRId64, row->id);
+        return cb_db_exec_cmd(db, &stmt_release, 2, params);
+}
 
 static struct cb_stmt stmt_retry = CB_STMT(
     "job_retry", "UPDATE jobs SET state = 'queued', locked_by = NULL, last_error = $5,"
@@ -80,11 +122,6 @@ static enum cb_qs finish(struct cb_db *db, struct cb_stmt *stmt, const struct cb
         snprintf(id, sizeof(id), "%" PRId64, row->id);
         snprintf(attempts, sizeof(attempts), "%d", row->attempts);
         return cb_db_exec_cmd(db, stmt, n, params);
-}
-
-enum cb_qs cb_store_job_done(struct cb_db *db, const struct cb_job_row *row, const char *worker)
-{
-        return finish(db, &stmt_done, row, worker, NULL, NULL);
 }
 
 enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, const char *worker,

@@ -87,8 +87,7 @@ static bool connect_slot(struct cb_db *db)
 {
         struct cb_db_pool *pool = db->pool;
         const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
-        const char *vals[] = {pool->url, pool->connect_timeout, pool->options, "callbridge",
-                              NULL};
+        const char *vals[] = {pool->url, pool->connect_timeout, pool->options, "callbridge", NULL};
 
         if (db->conn != NULL)
                 PQfinish(db->conn);
@@ -244,8 +243,8 @@ static PGresult *exec_once(struct cb_db *db, struct cb_stmt *stmt, int nparams,
         return NULL;
 }
 
-PGresult *cb_db_exec(struct cb_db *db, struct cb_stmt *stmt, int nparams,
-                     const char *const *params, enum cb_qs *qs)
+PGresult *cb_db_exec(struct cb_db *db, struct cb_stmt *stmt, int nparams, const char *const *params,
+                     enum cb_qs *qs)
 {
         bool idle = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
         PGresult *res = exec_once(db, stmt, nparams, params, qs);

@@ -51,7 +51,8 @@ void cb_log_write(enum cb_log_level level, const char *file, int line, json_t *f
         json_object_set_new(obj, "msg", json_string(msg));
         if (level <= CB_LOG_WARN && file != NULL) {
                 const char *base = strrchr(file, '/');
-                json_object_set_new(obj, "src", json_sprintf("%s:%d", base ? base + 1 : file, line));
+                json_object_set_new(obj, "src",
+                                    json_sprintf("%s:%d", base ? base + 1 : file, line));
         }
         if (fields != NULL)
                 json_object_update(obj, fields);

@@ -126,7 +126,8 @@ static size_t b64_encode(const unsigned char *in, size_t len, char *out, const c
 size_t cb_base64url_encode(const unsigned char *in, size_t len, char *out)
 {
         return b64_encode(in, len, out,
-                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false);
+                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+                          false);
 }
 
 size_t cb_base64_encode(const unsigned char *in, size_t len, char *out)

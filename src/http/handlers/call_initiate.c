@@ -46,13 +46,11 @@ static void request_hash(const struct initiate *in, unsigned char out[32])
 }
 
 static enum MHD_Result reply_accepted(struct cb_request *req, const char *call_id,
-                                      const char *status, const char *crm_record_id,
-                                      bool replayed)
+                                      const char *status, const char *crm_record_id, bool replayed)
 {
-        json_t *body = json_pack("{s:s,s:s,s:o}", "call_id", call_id, "status", status,
-                                 "crm_record",
-                                 crm_record_id ? json_pack("{s:s}", "id", crm_record_id)
-                                               : json_null());
+        json_t *body =
+            json_pack("{s:s,s:s,s:o}", "call_id", call_id, "status", status, "crm_record",
+                      crm_record_id ? json_pack("{s:s}", "id", crm_record_id) : json_null());
         if (body != NULL && replayed)
                 json_object_set_new(body, "idempotent_replay", json_true());
         return cb_reply_json(req, 202, body);
@@ -67,8 +65,7 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
             {"crm_record_id", CB_JSON_STRING, false, 64, NULL, &in->crm_record_id},
             {"direction", CB_JSON_ENUM, false, 16, "outbound|inbound", &in->direction},
             {"provider_call_id", CB_JSON_STRING, false, 64, NULL, &in->provider_call_id},
-            {"idempotency_key", CB_JSON_STRING, false, IDEMPOTENCY_MAX, NULL,
-             &in->idempotency_key},
+            {"idempotency_key", CB_JSON_STRING, false, IDEMPOTENCY_MAX, NULL, &in->idempotency_key},
             {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
         };
         const char *region = req->env->cfg->server.default_region;
@@ -113,8 +110,7 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
         }
         if (in->from != NULL &&
             cb_phone_to_e164(in->from, region, in->from_e164, sizeof(in->from_e164)) != 0) {
-                *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE,
-                                      "\"from\" is not a phone number");
+                *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE, "\"from\" is not a phone number");
                 return false;
         }
         return true;
@@ -130,7 +126,6 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         char existing[CB_UUID_LEN + 1];
         bool created = false;
         bool same = false;
-        struct cb_db *db;
         enum cb_qs qs;
         enum MHD_Result ret;
         json_t *call = NULL;
@@ -157,16 +152,16 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
                 c.job_count = CB_ARRAY_LEN(inbound_jobs);
         }
 
-        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
-        if (db == NULL)
-                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
-        qs = cb_store_call_insert(db, &c, existing, &created, &same);
-        if (qs == CB_QS_ONE_RESULT && !created && same &&
-            cb_store_call_get_json(db, existing, NULL, &call) != CB_QS_ONE_RESULT)
-                call = NULL;
-        cb_db_release(&db);
+        qs = cb_call_batcher_insert(req->env->batcher, &c, existing, &created, &same);
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (!created && same) {
+                /* A replay answers with the call as it is now. */
+                struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+                if (db == NULL || cb_store_call_get_json(db, existing, NULL, &call) < 0)
+                        call = NULL;
+                cb_db_release(&db);
+        }
         if (created) {
                 cb_jobs_wake(req->env->jobs);
                 return reply_accepted(req, existing, "queued", in.crm_record_id, false);

@@ -27,7 +27,8 @@ static void queue_depth(struct cb_request *req, struct cb_buf *out)
                          "and state.\n# TYPE callbridge_jobs_oldest_seconds gauge\n");
         json_array_foreach(rows, i, row)
         {
-                cb_buf_printf(out, "callbridge_jobs_oldest_seconds{kind=\"%s\",state=\"%s\"} %.3f\n",
+                cb_buf_printf(out,
+                              "callbridge_jobs_oldest_seconds{kind=\"%s\",state=\"%s\"} %.3f\n",
                               json_string_value(json_array_get(row, 0)),
                               json_string_value(json_array_get(row, 1)),
                               json_real_value(json_array_get(row, 3)));
