@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "callbridge/phone.h"
@@ -110,6 +111,22 @@ static char *resolve_file(const char *v)
         return out;
 }
 
+/* True when `path` is a regular file we may read; else `why` says what is wrong. */
+static bool readable_file(const char *path, char *why, size_t whylen)
+{
+        struct stat st;
+
+        if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+                snprintf(why, whylen, "cannot read %s: %s", path, strerror(errno));
+                return false;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(why, whylen, "cannot read %s: not a regular file", path);
+                return false;
+        }
+        return true;
+}
+
 /* Parse and store one value; on failure describe what was expected in `why`. */
 static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const char *v, char *why,
                       size_t whylen)
@@ -161,8 +178,7 @@ static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const c
                 if (v[0] == '\0')
                         break;
                 copy = resolve_file(v);
-                if (copy != NULL && access(copy, R_OK) != 0) {
-                        snprintf(why, whylen, "cannot read %s: %s", copy, strerror(errno));
+                if (copy != NULL && !readable_file(copy, why, whylen)) {
                         free(copy);
                         return false;
                 }
@@ -179,6 +195,68 @@ static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const c
         free(*str_slot(cfg, s));
         *str_slot(cfg, s) = copy;
         return true;
+}
+
+/* libinih reads lines of at most INI_MAX_LINE - 1 bytes and would split a longer one into
+ * two bogus lines. This reader tracks the section itself, hands a long "key = value" line
+ * straight to the handler (long database URLs are real) and gives inih a blank line. */
+static int on_ini_line(void *user, const char *section, const char *key, const char *value);
+
+struct line_reader {
+        FILE *f;
+        struct load_ctx *ctx;
+        char *line;
+        size_t cap;
+        int lineno;
+        char section[64];
+};
+
+static char *trim(char *s)
+{
+        char *end;
+
+        while (isspace((unsigned char)*s))
+                s++;
+        end = s + strlen(s);
+        while (end > s && isspace((unsigned char)end[-1]))
+                *--end = '\0';
+        return s;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+        struct line_reader *r = stream;
+        ssize_t n = getline(&r->line, &r->cap, r->f);
+        char *t;
+        char *eq;
+
+        if (n < 0)
+                return NULL;
+        r->lineno++;
+        t = trim(r->line);
+        if (t[0] == '[' && strchr(t, ']') != NULL) {
+                size_t len = (size_t)(strchr(t, ']') - t - 1);
+                if (len < sizeof(r->section)) {
+                        memcpy(r->section, t + 1, len);
+                        r->section[len] = '\0';
+                }
+        }
+        if (n < num) {
+                memcpy(str, r->line, (size_t)n + 1);
+                return str;
+        }
+        eq = strchr(t, '=');
+        if (t[0] == ';' || t[0] == '#') {
+                /* a long comment: nothing to do */
+        } else if (eq == NULL) {
+                add_error(r->ctx->errs, "%s:%d: syntax error (expected key = value)", r->ctx->path,
+                          r->lineno);
+        } else {
+                *eq = '\0';
+                on_ini_line(r->ctx, r->section, trim(t), trim(eq + 1));
+        }
+        cb_strlcpy(str, "\n", (size_t)num);
+        return str;
 }
 
 static const struct cb_setting *find_setting(const char *section, const char *key)
@@ -273,7 +351,9 @@ int cb_config_load(const char *path, struct cb_config **out, struct cb_config_er
         if (f == NULL) {
                 add_error(errs, "%s: cannot open: %s", path, strerror(errno));
         } else {
-                rc = ini_parse_file(f, on_ini_line, &ctx);
+                struct line_reader reader = {.f = f, .ctx = &ctx};
+                rc = ini_parse_stream(read_line, &reader, on_ini_line, &ctx);
+                free(reader.line);
                 fclose(f);
                 if (rc > 0)
                         add_error(errs, "%s:%d: syntax error (expected [section] or key = value)",
@@ -337,6 +417,7 @@ void cb_config_apply_reload(struct cb_config *live, const struct cb_config *fres
 char *cb_config_read_secret(const char *path)
 {
         FILE *f;
+        struct stat st = {0};
         char *data = NULL;
         size_t len = 0;
         size_t n;
@@ -349,6 +430,10 @@ char *cb_config_read_secret(const char *path)
         f = fopen(path, "r");
         if (f == NULL)
                 return NULL;
+        if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+                errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+                goto fail;
+        }
         while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
                 char *grown;
                 if (len + n > 1 << 20) { /* no secret is a megabyte */
@@ -361,6 +446,10 @@ char *cb_config_read_secret(const char *path)
                 data = grown;
                 memcpy(data + len, chunk, n);
                 len += n;
+        }
+        if (ferror(f)) {
+                errno = EIO;
+                goto fail;
         }
         fclose(f);
         if (data == NULL)

@@ -538,12 +538,14 @@ struct sb_server *sb_server_start(const struct sb_config *cfg)
         }
         srv->timer_started = true;
         /* The logger comes first so that errors about later options reach it. */
+        /* No MHD_OPTION_LISTENING_ADDRESS_REUSE: it adds SO_REUSEPORT, and a second sandbox
+         * on the same port must fail instead of sharing it. */
         srv->mhd = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
             MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
             (unsigned int)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-            (unsigned int)1, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+            (unsigned int)1024, MHD_OPTION_END);
         if (!srv->mhd) {
                 sb_log("error", "cannot listen on %s:%s (address in use or not local?)",
                        cfg->listen_host, cfg->listen_port);

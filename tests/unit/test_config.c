@@ -51,7 +51,7 @@ static void write_temp(const char *text, char *path)
         int fd;
         size_t len = strlen(text);
 
-        strcpy(path, "/tmp/cb-test-config-XXXXXX");
+        snprintf(path, PATH_MAX, "/tmp/cb-test-config-XXXXXX");
         fd = mkstemp(path);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, text, len), (ssize_t)len);
@@ -84,13 +84,14 @@ static struct cb_config *load_ok(const char *text)
         struct cb_config *cfg = NULL;
         struct cb_config_errors errs = {0};
         int rc = load_text(text, &cfg, &errs);
+        size_t count = errs.count;
 
         if (rc != 0)
                 print_errors(&errs);
-        assert_int_equal(rc, 0);
-        assert_int_equal(errs.count, 0);
-        assert_non_null(cfg);
         cb_config_errors_free(&errs);
+        assert_int_equal(rc, 0);
+        assert_int_equal(count, 0);
+        assert_non_null(cfg);
         return cfg;
 }
 
@@ -248,8 +249,8 @@ static void test_good_values(void **state)
                 else
                         snprintf(got, sizeof(got), "%s", str_of(cfg, s));
                 if (strcmp(got, c->want) != 0)
-                        fail_msg("case %zu: [%s] %s = %s stored \"%s\", want \"%s\"", i,
-                                 c->section, c->key, c->value, got, c->want);
+                        fail_msg("case %zu: [%s] %s = %s stored \"%s\", want \"%s\"", i, c->section,
+                                 c->key, c->value, got, c->want);
                 cb_config_free(&cfg);
         }
 }
@@ -258,78 +259,139 @@ static void test_good_values(void **state)
 
 struct bad_case {
         const char *what;
-        const char *file;     /* file contents; NULL: the file does not exist */
-        const char *env;      /* optional "NAME=value" set for this case */
-        const char *want[5];  /* substrings the one error line must contain */
+        const char *file;    /* file contents; NULL: the file does not exist */
+        const char *env;     /* optional "NAME=value" set for this case */
+        const char *want[5]; /* substrings the one error line must contain */
 };
 
 static const struct bad_case bad_cases[] = {
     /* integers */
-    {"bad int", "[server]\nthreads = four\n", NULL,
+    {"bad int",
+     "[server]\nthreads = four\n",
+     NULL,
      {"[server]", "threads", "\"four\"", "expected an integer between 1 and 256"}},
-    {"int with trailing garbage", "[server]\nthreads = 4x\n", NULL,
+    {"int with trailing garbage",
+     "[server]\nthreads = 4x\n",
+     NULL,
      {"[server]", "threads", "\"4x\"", "expected an integer"}},
-    {"int as float", "[workers]\nlease_s = 1.5\n", NULL,
+    {"int as float",
+     "[workers]\nlease_s = 1.5\n",
+     NULL,
      {"[workers]", "lease_s", "\"1.5\"", "expected an integer between 1 and 86400"}},
-    {"int below range", "[server]\nthreads = 0\n", NULL,
+    {"int below range",
+     "[server]\nthreads = 0\n",
+     NULL,
      {"[server]", "threads", "\"0\"", "between 1 and 256"}},
-    {"int above range", "[server]\nthreads = 257\n", NULL,
+    {"int above range",
+     "[server]\nthreads = 257\n",
+     NULL,
      {"[server]", "threads", "\"257\"", "between 1 and 256"}},
-    {"negative int", "[database]\nstatement_timeout_ms = -1\n", NULL,
+    {"negative int",
+     "[database]\nstatement_timeout_ms = -1\n",
+     NULL,
      {"[database]", "statement_timeout_ms", "\"-1\"", "between 0 and 3600000"}},
-    {"int overflow", "[server]\nmax_body_bytes = 99999999999999999999\n", NULL,
+    {"int overflow",
+     "[server]\nmax_body_bytes = 99999999999999999999\n",
+     NULL,
      {"[server]", "max_body_bytes", "\"99999999999999999999\"", "between 1024 and 1073741824"}},
-    {"empty int", "[retention]\ndays =\n", NULL,
+    {"empty int",
+     "[retention]\ndays =\n",
+     NULL,
      {"[retention]", "days", "\"\"", "expected an integer between 1 and 36500"}},
     /* booleans */
-    {"bad bool", "[database]\nauto_migrate = maybe\n", NULL,
+    {"bad bool",
+     "[database]\nauto_migrate = maybe\n",
+     NULL,
      {"[database]", "auto_migrate", "\"maybe\"", "expected true or false"}},
-    {"bool as 2", "[log]\naccess = 2\n", NULL,
+    {"bool as 2",
+     "[log]\naccess = 2\n",
+     NULL,
      {"[log]", "access", "\"2\"", "expected true or false"}},
     /* enums */
-    {"bad enum", "[log]\nlevel = verbose\n", NULL,
+    {"bad enum",
+     "[log]\nlevel = verbose\n",
+     NULL,
      {"[log]", "level", "\"verbose\"", "expected one of error|warn|info|debug"}},
-    {"enum prefix", "[storage]\nbackend = loc\n", NULL,
+    {"enum prefix",
+     "[storage]\nbackend = loc\n",
+     NULL,
      {"[storage]", "backend", "\"loc\"", "expected one of local|s3"}},
-    {"enum is case-sensitive", "[salesforce]\nauth = JWT\n", NULL,
+    {"enum is case-sensitive",
+     "[salesforce]\nauth = JWT\n",
+     NULL,
      {"[salesforce]", "auth", "\"JWT\"", "expected one of jwt|client_credentials|refresh_token"}},
     /* URLs */
-    {"bad URL scheme", "[server]\npublic_url = ftp://cb.example.com\n", NULL,
+    {"bad URL scheme",
+     "[server]\npublic_url = ftp://cb.example.com\n",
+     NULL,
      {"[server]", "public_url", "\"ftp://cb.example.com\"",
       "expected a URL starting with http://|https://"}},
-    {"URL without scheme", "[twilio]\napi_base_url = api.twilio.com\n", NULL,
+    {"URL without scheme",
+     "[twilio]\napi_base_url = api.twilio.com\n",
+     NULL,
      {"[twilio]", "api_base_url", "\"api.twilio.com\"", "expected a URL starting with"}},
-    {"URL that is only a scheme", "[redis]\nurl = redis://\n", NULL,
+    {"URL that is only a scheme",
+     "[redis]\nurl = redis://\n",
+     NULL,
      {"[redis]", "url", "\"redis://\"", "expected a URL starting with redis://|unix://"}},
-    {"http URL for redis", "[redis]\nurl = http://127.0.0.1:6379\n", NULL,
+    {"http URL for redis",
+     "[redis]\nurl = http://127.0.0.1:6379\n",
+     NULL,
      {"[redis]", "url", "\"http://127.0.0.1:6379\"", "redis://|unix://"}},
     /* host:port */
-    {"host without port", "[server]\nlisten = localhost\n", NULL,
+    {"host without port",
+     "[server]\nlisten = localhost\n",
+     NULL,
      {"[server]", "listen", "\"localhost\"", "expected host:port with a port 1-65535"}},
-    {"port 0", "[server]\nlisten = 127.0.0.1:0\n", NULL,
+    {"port 0",
+     "[server]\nlisten = 127.0.0.1:0\n",
+     NULL,
      {"[server]", "listen", "\"127.0.0.1:0\"", "expected host:port"}},
-    {"port 70000", "[server]\nlisten = 127.0.0.1:70000\n", NULL,
+    {"port 70000",
+     "[server]\nlisten = 127.0.0.1:70000\n",
+     NULL,
      {"[server]", "listen", "\"127.0.0.1:70000\"", "expected host:port"}},
-    {"empty host", "[server]\nlisten = :8080\n", NULL,
+    {"empty host",
+     "[server]\nlisten = :8080\n",
+     NULL,
      {"[server]", "listen", "\":8080\"", "expected host:port"}},
-    {"empty port", "[server]\nlisten = localhost:\n", NULL,
+    {"empty port",
+     "[server]\nlisten = localhost:\n",
+     NULL,
      {"[server]", "listen", "\"localhost:\"", "expected host:port"}},
-    {"named port", "[server]\nlisten = localhost:http\n", NULL,
+    {"named port",
+     "[server]\nlisten = localhost:http\n",
+     NULL,
      {"[server]", "listen", "\"localhost:http\"", "expected host:port"}},
-    {"unclosed IPv6 bracket", "[server]\nlisten = [::1:8080\n", NULL,
+    {"unclosed IPv6 bracket",
+     "[server]\nlisten = [::1:8080\n",
+     NULL,
      {"[server]", "listen", "\"[::1:8080\"", "expected host:port"}},
     /* regions */
-    {"unknown region", "[server]\ndefault_region = XX\n", NULL,
+    {"unknown region",
+     "[server]\ndefault_region = XX\n",
+     NULL,
      {"[server]", "default_region", "\"XX\"", "expected an ISO 3166 country code"}},
-    {"alpha-3 region", "[server]\ndefault_region = USA\n", NULL,
+    {"alpha-3 region",
+     "[server]\ndefault_region = USA\n",
+     NULL,
      {"[server]", "default_region", "\"USA\"", "ISO 3166"}},
-    {"empty region", "[server]\ndefault_region =\n", NULL,
+    {"empty region",
+     "[server]\ndefault_region =\n",
+     NULL,
      {"[server]", "default_region", "\"\"", "ISO 3166"}},
     /* files */
-    {"unreadable absolute file", "[storage]\nkey_file = /nonexistent/cb-test/storage-key\n", NULL,
+    {"unreadable absolute file",
+     "[storage]\nkey_file = /nonexistent/cb-test/storage-key\n",
+     NULL,
      {"[storage]", "key_file", "\"/nonexistent/cb-test/storage-key\"",
       "cannot read /nonexistent/cb-test/storage-key"}},
-    {"unreadable credential", "[twilio]\nauth_token_file = twilio-auth-token\n",
+    {"directory as a file",
+     "[storage]\nkey_file = /tmp\n",
+     NULL,
+     {"[storage]", "key_file", "\"/tmp\"", "/tmp"}},
+    {"unreadable credential",
+     "[twilio]\nauth_token_file = twilio-auth-token\n",
      "CREDENTIALS_DIRECTORY=/nonexistent/cb-creds",
      {"[twilio]", "auth_token_file", "\"twilio-auth-token\"",
       "cannot read /nonexistent/cb-creds/twilio-auth-token"}},
@@ -338,23 +400,34 @@ static const struct bad_case bad_cases[] = {
     {"unknown section", "[servre]\nthreads = 4\n", NULL, {"[servre]", "threads", "unknown"}},
     {"key before any section", "threads = 4\n", NULL, {"threads", "unknown"}},
     {"syntax error: no '='", "[server]\nthreads 4\n", NULL, {":2:", "syntax error"}},
-    {"syntax error: unclosed section", "# c\n\n[server\nthreads = 4\n", NULL,
-     {":3:", "syntax error"}},
+    {"syntax error: unclosed section", "# c\n[server]\n[log\n", NULL, {":3:", "syntax error"}},
     {"missing file", NULL, NULL, {MISSING_PATH, "cannot open", "No such file"}},
     /* environment */
-    {"bad env int", "[server]\nthreads = 2\n", "CALLBRIDGE_SERVER_THREADS=lots",
+    {"bad env int",
+     "[server]\nthreads = 2\n",
+     "CALLBRIDGE_SERVER_THREADS=lots",
      {"CALLBRIDGE_SERVER_THREADS", "[server] threads", "\"lots\"", "expected an integer"}},
-    {"bad env enum", "", "CALLBRIDGE_LOG_LEVEL=loud",
+    {"bad env enum",
+     "",
+     "CALLBRIDGE_LOG_LEVEL=loud",
      {"CALLBRIDGE_LOG_LEVEL", "[log] level", "\"loud\"", "expected one of"}},
-    {"bad env host:port", "", "CALLBRIDGE_SERVER_LISTEN=8080",
+    {"bad env host:port",
+     "",
+     "CALLBRIDGE_SERVER_LISTEN=8080",
      {"CALLBRIDGE_SERVER_LISTEN", "[server] listen", "\"8080\"", "expected host:port"}},
     /* cross-checks */
-    {"backoff max below base", "[workers]\nbackoff_base_ms = 5000\nbackoff_max_ms = 4999\n", NULL,
+    {"backoff max below base",
+     "[workers]\nbackoff_base_ms = 5000\nbackoff_max_ms = 4999\n",
+     NULL,
      {"[workers]", "backoff_max_ms", "backoff_base_ms"}},
     {"empty database url", "[database]\nurl =\n", NULL, {"[database]", "url", "required"}},
-    {"salesforce enabled", "[salesforce]\nenabled = true\n", NULL,
+    {"salesforce enabled",
+     "[salesforce]\nenabled = true\n",
+     NULL,
      {"[salesforce]", "enabled", "not part of this build"}},
-    {"twilio enabled", "[twilio]\nenabled = yes\n", NULL,
+    {"twilio enabled",
+     "[twilio]\nenabled = yes\n",
+     NULL,
      {"[twilio]", "enabled", "not part of this build"}},
     {"stt engine", "[stt]\nengine = openai\n", NULL, {"[stt]", "engine", "\"none\""}},
     {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=offline", {"[stt]", "engine", "\"none\""}},
@@ -379,7 +452,8 @@ static void test_bad_values(void **state)
         (void)state;
         for (size_t i = 0; i < CB_ARRAY_LEN(bad_cases); i++) {
                 const struct bad_case *c = &bad_cases[i];
-                struct cb_config *cfg = (struct cb_config *)&failures; /* must become NULL */
+                static struct cb_config sentinel;
+                struct cb_config *cfg = &sentinel; /* cb_config_load must clear it */
                 struct cb_config_errors errs = {0};
                 char name[128] = "";
                 int rc;
@@ -394,11 +468,13 @@ static void test_bad_values(void **state)
                 for (size_t w = 0; ok && w < CB_ARRAY_LEN(c->want) && c->want[w] != NULL; w++)
                         ok = strstr(errs.lines[0], c->want[w]) != NULL;
                 if (!ok) {
-                        print_error("case %zu (%s): rc=%d, %zu error line(s):\n", i, c->what,
-                                    rc, errs.count);
+                        print_error("case %zu (%s): rc=%d, %zu error line(s):\n", i, c->what, rc,
+                                    errs.count);
                         print_errors(&errs);
                         failures++;
                 }
+                if (cfg != &sentinel)
+                        cb_config_free(&cfg);
                 cb_config_errors_free(&errs);
                 assert_null(errs.lines);
                 assert_int_equal(errs.count, 0);
@@ -410,10 +486,14 @@ static void test_bad_values(void **state)
 static void test_many_errors(void **state)
 {
         static const char *const want[] = {
-            "[server] threads = \"x\"",     "[server] listen = \"nohost\"",
-            "[log] level = \"loud\"",       "[server] bogus",
-            "syntax error",                 "CALLBRIDGE_REDIS_LOOKUP_TTL_S",
-            "[salesforce] enabled",         "[workers] backoff_max_ms",
+            "[server] threads = \"x\"",
+            "[server] listen = \"nohost\"",
+            "[log] level = \"loud\"",
+            "[server] bogus",
+            "syntax error",
+            "CALLBRIDGE_REDIS_LOOKUP_TTL_S",
+            "[salesforce] enabled",
+            "[workers] backoff_max_ms",
         };
         const char *text = "[server]\n"
                            "threads = x\n"
@@ -482,8 +562,8 @@ static const struct env_case env_cases[] = {
     {"", "CALLBRIDGE_SERVER_LISTEN=0.0.0.0:9090", "server", "listen", "0.0.0.0:9090"},
     {"", "CALLBRIDGE_REDIS_LOOKUP_TTL_S=60", "redis", "lookup_ttl_s", "60"},
     /* A variable that is set but empty still overrides (and must be valid). */
-    {"[twilio]\ncaller_id = +14155550123\n", "CALLBRIDGE_TWILIO_CALLER_ID=", "twilio",
-     "caller_id", ""},
+    {"[twilio]\ncaller_id = +14155550123\n", "CALLBRIDGE_TWILIO_CALLER_ID=", "twilio", "caller_id",
+     ""},
 };
 
 static void test_env_overrides(void **state)
@@ -563,6 +643,7 @@ static void test_credentials_directory(void **state)
         char token[PATH_MAX];
         char key[PATH_MAX];
         char text[PATH_MAX + 128];
+        char cwd[PATH_MAX];
         struct cb_config *cfg;
         char *secret;
 
@@ -575,8 +656,7 @@ static void test_credentials_directory(void **state)
 
         setenv("CREDENTIALS_DIRECTORY", dir, 1);
         snprintf(text, sizeof(text),
-                 "[twilio]\nauth_token_file = twilio-auth-token\n[storage]\nkey_file = %s\n",
-                 key);
+                 "[twilio]\nauth_token_file = twilio-auth-token\n[storage]\nkey_file = %s\n", key);
         cfg = load_ok(text);
         assert_string_equal(cfg->twilio.auth_token_file, token);
         assert_string_equal(cfg->storage.key_file, key);
@@ -593,11 +673,12 @@ static void test_credentials_directory(void **state)
 
         /* Without CREDENTIALS_DIRECTORY a relative name is relative to the working directory. */
         unsetenv("CREDENTIALS_DIRECTORY");
+        assert_non_null(getcwd(cwd, sizeof(cwd)));
         assert_int_equal(chdir(dir), 0);
         cfg = load_ok("[twilio]\nauth_token_file = twilio-auth-token\n");
         assert_string_equal(cfg->twilio.auth_token_file, "twilio-auth-token");
         cb_config_free(&cfg);
-        assert_int_equal(chdir("/"), 0);
+        assert_int_equal(chdir(cwd), 0);
 
         unlink(token);
         unlink(key);
@@ -616,7 +697,8 @@ static const struct secret_case secret_cases[] = {
     {"abc \t\n\n\n", "abc"},
     {"  abc", "  abc"}, /* only trailing whitespace goes */
     {"a b\tc\n", "a b\tc"},
-    {"-----BEGIN KEY-----\nAAAA\n-----END KEY-----\n", "-----BEGIN KEY-----\nAAAA\n-----END KEY-----"},
+    {"-----BEGIN KEY-----\nAAAA\n-----END KEY-----\n",
+     "-----BEGIN KEY-----\nAAAA\n-----END KEY-----"},
     {"", ""},
     {"\n\n", ""},
 };
@@ -650,9 +732,28 @@ static void test_read_secret(void **state)
                 free(got);
         }
 
+        /* Over a megabyte is no secret. */
+        {
+                static char huge[(1 << 20) + 2];
+                memset(huge, 's', sizeof(huge) - 1);
+                write_temp(huge, path);
+                errno = 0;
+                got = cb_config_read_secret(path);
+                unlink(path);
+                assert_null(got);
+                assert_int_equal(errno, EFBIG);
+        }
+
         errno = 0;
         assert_null(cb_config_read_secret("/nonexistent/cb-test/secret"));
         assert_int_equal(errno, ENOENT);
+        /* A directory opens but cannot be read: that is a failure, not an empty secret. */
+        errno = 0;
+        got = cb_config_read_secret("/tmp");
+        if (got != NULL) {
+                free(got);
+                fail_msg("reading the directory /tmp as a secret succeeded");
+        }
         errno = 0;
         assert_null(cb_config_read_secret(NULL));
         assert_int_equal(errno, EINVAL);
@@ -747,7 +848,8 @@ static void test_long_value(void **state)
 
         (void)state;
         memset(url, 'a', sizeof(url));
-        memcpy(url, "postgresql:///cb?application_name=", 35);
+        memcpy(url,
+               "postgresql:///cb?application_name=", strlen("postgresql:///cb?application_name="));
         url[300] = '\0';
         snprintf(text, sizeof(text), "[database]\nurl = %s\n[server]\nthreads = 3\n", url);
         cfg = load_ok(text);
@@ -758,24 +860,18 @@ static void test_long_value(void **state)
 
 /* ---- config/callbridge.conf.example ------------------------------------------------------ */
 
-/* The repository root: $CB_SOURCE_DIR, else two directories above this file. */
+/* The repository root: $CB_SOURCE_DIR, else two directories above this file's (tests/unit). */
 static void source_root(char *out, size_t size)
 {
         const char *env = getenv("CB_SOURCE_DIR");
-        char *slash;
+        const char *slash = strrchr(__FILE__, '/');
 
-        if (env != NULL && env[0] != '\0') {
+        if (env != NULL && env[0] != '\0')
                 snprintf(out, size, "%s", env);
-                return;
-        }
-        snprintf(out, size, "%s", __FILE__);
-        for (int up = 0; up < 3; up++) { /* test_config.c, unit, tests */
-                slash = strrchr(out, '/');
-                assert_non_null(slash);
-                *slash = '\0';
-        }
-        if (out[0] == '\0')
-                snprintf(out, size, "/");
+        else if (slash == NULL)
+                snprintf(out, size, "../..");
+        else
+                snprintf(out, size, "%.*s/../..", (int)(slash - __FILE__), __FILE__);
 }
 
 static void example_path(char *out, size_t size)
@@ -871,11 +967,11 @@ static void test_example_documents_every_key(void **state)
                 if (i == cb_settings_count)
                         fail_msg("%s:%zu: [%s] %s is not a setting", path, lineno, section, key);
                 if (seen[i] != 0)
-                        fail_msg("%s:%zu: [%s] %s already at line %zu", path, lineno, section,
-                                 key, seen[i]);
+                        fail_msg("%s:%zu: [%s] %s already at line %zu", path, lineno, section, key,
+                                 seen[i]);
                 if (i != next)
-                        fail_msg("%s:%zu: [%s] %s is out of table order (expected [%s] %s)",
-                                 path, lineno, section, key, cb_settings[next].section,
+                        fail_msg("%s:%zu: [%s] %s is out of table order (expected [%s] %s)", path,
+                                 lineno, section, key, cb_settings[next].section,
                                  cb_settings[next].key);
                 seen[i] = lineno;
                 next = i + 1;
