@@ -48,7 +48,6 @@ struct cb_route {
         const char *method;  /* "GET", "POST" (GET routes also answer HEAD) */
         const char *pattern; /* literal segments and "{}" wildcards: "/api/calls/{}" */
         cb_handler_fn handler;
-        const char *name; /* metrics label */
         enum cb_body_kind body;
         size_t max_body; /* 0: [server] max_body_bytes */
         bool auth;       /* Bearer API key required */

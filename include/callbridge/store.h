@@ -96,6 +96,8 @@ enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, co
                               int64_t delay_ms, const char *error);
 enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, const char *worker,
                              const char *error);
+/* Extend the lease of every running job whose worker id starts with `owner_prefix`. */
+enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, int lease_s);
 /* Queue depth: rows of [kind, state, count, oldest age in seconds] (caller decrefs). */
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
 

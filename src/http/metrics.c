@@ -52,7 +52,7 @@ void cb_http_metrics_observe(const struct cb_route *route, unsigned int status, 
 
 static const char *slot_name(size_t i)
 {
-        return i < cb_routes_count && i < MAX_ROUTES ? cb_routes[i].name : "unmatched";
+        return i < cb_routes_count && i < MAX_ROUTES ? cb_routes[i].pattern : "unmatched";
 }
 
 void cb_http_metrics_write(struct cb_buf *out)

@@ -55,7 +55,7 @@ static void access_log(struct cb_request *req, int64_t us)
         fields = json_pack("{s:s,s:s,s:i,s:f,s:s,s:s}", "method", req->method ? req->method : "",
                            "target", target, "status", (int)req->status, "ms", (double)us / 1000.0,
                            "request_id", req->request_id, "route",
-                           req->route ? req->route->name : "unmatched");
+                           req->route ? req->route->pattern : "unmatched");
         if (fields != NULL && req->agent.name[0] != '\0')
                 json_object_set_new(fields, "agent", json_string(req->agent.name));
         CB_LOG(CB_LOG_INFO, fields, "request");
@@ -163,8 +163,8 @@ static enum MHD_Result dispatch(struct cb_request *req)
                 json_error_t jerr;
                 if (req->body.len == 0)
                         return cb_reply_error(req, CB_ERR_MALFORMED_JSON, "the body is empty");
-                req->json =
-                    json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+                req->json = json_loadb(req->body.data, req->body.len,
+                                       JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
                 if (req->json == NULL)
                         return cb_reply_error(req, CB_ERR_MALFORMED_JSON,
                                               "malformed JSON at line %d column %d: %s", jerr.line,
@@ -174,7 +174,7 @@ static enum MHD_Result dispatch(struct cb_request *req)
         }
         ret = req->route->handler(req);
         if (!req->replied) {
-                cb_error("handler %s returned without a reply", req->route->name);
+                cb_error("handler for %s returned without a reply", req->route->pattern);
                 ret = cb_reply_error(req, CB_ERR_INTERNAL, NULL);
         }
         return ret;

@@ -17,8 +17,9 @@
 #include "callbridge/log.h"
 
 #define CHANNEL           "cb_jobs"
-#define NOTIFY_MIN_GAP_US 10000 /* at most one NOTIFY per 10 ms from this instance */
-#define CLAIM_BATCH       64    /* upper bound of [workers] batch */
+#define NOTIFY_MIN_GAP_US 10000   /* at most one NOTIFY per 10 ms from this instance */
+#define CLAIM_BATCH       64      /* upper bound of [workers] batch */
+#define BATCH_RUN_US      1000000 /* a batch's unstarted jobs are handed back after this */
 
 enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_COUNT };
 static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead"};
@@ -28,7 +29,7 @@ static atomic_ulong outcomes[16][OUT_COUNT];
 struct worker {
         struct cb_jobs *jobs;
         pthread_t thread;
-        char id[96];
+        char id[112];
         bool started;
 };
 
@@ -43,7 +44,8 @@ struct cb_jobs {
         atomic_bool stopping;
         pthread_t listener;
         bool listener_started;
-        int efd; /* wakes the listener to send a NOTIFY */
+        int efd;        /* wakes the listener to send a NOTIFY */
+        char owner[80]; /* "host:pid:nonce:", the prefix of every worker id here */
         atomic_bool notify_pending;
 };
 
@@ -164,13 +166,11 @@ static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_jo
         return false;
 }
 
-/* Run a claimed batch in order. Jobs not started before half the lease has passed (or
- * when stopping) are given back, so no job runs on an expired lease; successes are recorded
- * in one statement. */
+/* Run a claimed batch in order. Jobs not started within BATCH_RUN_US (or when stopping)
+ * are given back for other workers; successes are recorded in one statement. */
 static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
 {
-        const struct cb_config *cfg = w->jobs->env->cfg;
-        int64_t deadline = cb_mono_us() + cfg->workers.lease_s * 500000;
+        int64_t deadline = cb_mono_us() + BATCH_RUN_US;
         int64_t done_ids[CLAIM_BATCH];
         const struct cb_job_kind *done_kinds[CLAIM_BATCH];
         size_t ndone = 0;
@@ -253,6 +253,18 @@ static PGconn *listen_connect(const char *url)
         return conn;
 }
 
+/* Keep this instance's leases alive; if the process dies, they expire and other workers
+ * take the jobs over. */
+static void heartbeat(struct cb_jobs *jobs)
+{
+        struct cb_db *db = cb_db_acquire(jobs->env->pool, 200);
+
+        if (db == NULL)
+                return;
+        cb_store_jobs_extend(db, jobs->owner, (int)jobs->env->cfg->workers.lease_s);
+        cb_db_release(&db);
+}
+
 /* One connection that LISTENs (waking workers on other instances' NOTIFY) and sends this
  * instance's coalesced NOTIFY. Reconnects on failure; the poll fallback covers gaps. */
 static void *listener_main(void *arg)
@@ -260,12 +272,18 @@ static void *listener_main(void *arg)
         struct cb_jobs *jobs = arg;
         PGconn *conn = NULL;
         int64_t last_notify = 0;
+        int64_t last_beat = 0;
+        int64_t beat_us = jobs->env->cfg->workers.lease_s * 1000000 / 3;
 
         while (!atomic_load(&jobs->stopping)) {
                 struct pollfd fds[2] = {{.fd = jobs->efd, .events = POLLIN}, {.fd = -1}};
                 PGnotify *n;
-                int timeout = 500;
+                int timeout = beat_us / 1000 < 500 ? (int)(beat_us / 1000) : 500;
 
+                if (cb_mono_us() - last_beat >= beat_us) {
+                        heartbeat(jobs);
+                        last_beat = cb_mono_us();
+                }
                 if (conn == NULL) {
                         conn = listen_connect(jobs->env->cfg->database.url);
                         if (conn == NULL) {
@@ -355,13 +373,14 @@ struct cb_jobs *cb_jobs_start(struct cb_job_env *env)
         gethostname(host, sizeof(host) - 1);
         cb_random(nonce, sizeof(nonce));
         cb_hex(nonce, sizeof(nonce), nonce_hex);
+        snprintf(jobs->owner, sizeof(jobs->owner), "%s:%d:%s:", host, (int)getpid(), nonce_hex);
         if (pthread_create(&jobs->listener, NULL, listener_main, jobs) != 0)
                 goto fail;
         jobs->listener_started = true;
         for (long i = 0; i < jobs->nworkers; i++) {
                 struct worker *w = &jobs->workers[i];
                 w->jobs = jobs;
-                snprintf(w->id, sizeof(w->id), "%s:%d:%s:%ld", host, (int)getpid(), nonce_hex, i);
+                snprintf(w->id, sizeof(w->id), "%s%ld", jobs->owner, i);
                 if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
                         goto fail;
                 w->started = true;

@@ -139,6 +139,20 @@ enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, con
         return finish(db, &stmt_dead, row, worker, error, NULL);
 }
 
+/* The lease heartbeat: every job this instance holds stays leased while it lives. */
+static struct cb_stmt stmt_extend =
+    CB_STMT("jobs_extend", "UPDATE jobs SET available_at = now() + make_interval(secs => $2::int)"
+                           " WHERE state = 'running' AND starts_with(locked_by, $1)");
+
+enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, int lease_s)
+{
+        char lease[16];
+        const char *params[2] = {owner_prefix, lease};
+
+        snprintf(lease, sizeof(lease), "%d", lease_s);
+        return cb_db_exec_cmd(db, &stmt_extend, 2, params);
+}
+
 static struct cb_stmt stmt_depth = CB_STMT(
     "job_depth", "SELECT kind, state, count(*),"
                  " COALESCE(extract(epoch FROM now() - min(created_at)), 0)::double precision"

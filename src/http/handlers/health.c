@@ -22,8 +22,8 @@ enum MHD_Result cb_handle_readyz(struct cb_request *req)
                 mig = "unknown";
         } else {
                 int applied = cb_db_schema_applied(db);
-                if (applied < 0 && cb_db_conn(db) != NULL &&
-                    PQstatus(cb_db_conn(db)) != CONNECTION_OK) {
+                if (applied < 0 &&
+                    (cb_db_conn(db) == NULL || PQstatus(cb_db_conn(db)) != CONNECTION_OK)) {
                         pg = "unreachable";
                         mig = "unknown";
                 } else if (applied < cb_db_schema_latest()) {

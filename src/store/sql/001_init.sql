@@ -66,6 +66,7 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_claimable ON jobs (available_at) WHERE state IN ('queued', 'running');
 CREATE INDEX jobs_call ON jobs (call_id);
+CREATE INDEX jobs_running_owner ON jobs (locked_by) WHERE state = 'running';
 CREATE INDEX jobs_dead ON jobs (kind) WHERE state = 'dead';
 
 -- RFC 3339 UTC text for API responses.
