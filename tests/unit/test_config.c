@@ -175,7 +175,7 @@ static void test_defaults(void **state)
                 }
                 /* The table is read through the right fields. */
                 assert_string_equal(cfg->server.listen, "127.0.0.1:8080");
-                assert_int_equal(cfg->server.threads, 4);
+                assert_int_equal(cfg->server.threads, 32);
                 assert_string_equal(cfg->server.default_region, "US");
                 assert_string_equal(cfg->database.url, "postgresql:///callbridge");
                 assert_false(cfg->database.auto_migrate);
@@ -202,7 +202,7 @@ struct good_case {
 
 static const struct good_case good_cases[] = {
     {"server", "threads", "1", "1"},
-    {"server", "threads", "256", "256"},
+    {"server", "threads", "1024", "1024"},
     {"server", "threads", "+8", "8"},
     {"server", "max_body_bytes", "1073741824", "1073741824"},
     {"database", "statement_timeout_ms", "0", "0"},
@@ -269,7 +269,7 @@ static const struct bad_case bad_cases[] = {
     {"bad int",
      "[server]\nthreads = four\n",
      NULL,
-     {"[server]", "threads", "\"four\"", "expected an integer between 1 and 256"}},
+     {"[server]", "threads", "\"four\"", "expected an integer between 1 and 1024"}},
     {"int with trailing garbage",
      "[server]\nthreads = 4x\n",
      NULL,
@@ -281,11 +281,11 @@ static const struct bad_case bad_cases[] = {
     {"int below range",
      "[server]\nthreads = 0\n",
      NULL,
-     {"[server]", "threads", "\"0\"", "between 1 and 256"}},
+     {"[server]", "threads", "\"0\"", "between 1 and 1024"}},
     {"int above range",
-     "[server]\nthreads = 257\n",
+     "[server]\nthreads = 1025\n",
      NULL,
-     {"[server]", "threads", "\"257\"", "between 1 and 256"}},
+     {"[server]", "threads", "\"1025\"", "between 1 and 1024"}},
     {"negative int",
      "[database]\nstatement_timeout_ms = -1\n",
      NULL,
@@ -816,7 +816,7 @@ static void test_apply_reload(void **state)
         assert_int_equal(live->auth.cache_ttl_s, 5);
         assert_string_equal(live->server.listen, "127.0.0.1:8080");
         assert_string_equal(live->server.public_url, "http://127.0.0.1:8080");
-        assert_int_equal(live->server.threads, 4);
+        assert_int_equal(live->server.threads, 32);
         assert_string_equal(live->database.url, "postgresql:///callbridge");
         assert_false(live->database.auto_migrate);
         assert_int_equal(live->redis.timeout_ms, 500);
