@@ -15,7 +15,8 @@ struct cb_crm_ops {
          * configuration is unusable; destroy(NULL) must be safe. */
         void *(*create)(const struct cb_config *cfg);
         void (*destroy)(void *self);
-        /* Create or update the call log for `call` (the JSON of GET /api/calls/{id}).
+        /* Create or update the call log for `call` (the API view of the call,
+         * without history or jobs: cb_store_call_for_job).
          * Idempotent: called again for the same call it must not create a second record.
          * On OK `log_id` holds the CRM record id ("" if none); on RETRY/FAIL `err` says why. */
         enum cb_result (*log_call)(void *self, const json_t *call, char *log_id, size_t log_id_size,

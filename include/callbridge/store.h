@@ -56,6 +56,9 @@ enum cb_qs cb_call_batcher_insert(struct cb_call_batcher *b, const struct cb_cal
 enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent,
                                   json_t **out);
 
+/* The call as a job sees it: the API view without history and jobs. */
+enum cb_qs cb_store_call_for_job(struct cb_db *db, const char *id, json_t **out);
+
 struct cb_call_page {
         const char *agent; /* NULL: every agent */
         int64_t since_us;  /* 0: no lower bound */

@@ -14,7 +14,7 @@ struct cb_telephony_ops {
         /* NULL (reason logged) when the configuration is unusable; destroy(NULL) is safe. */
         void *(*create)(const struct cb_config *cfg);
         void (*destroy)(void *self);
-        /* Place the outbound call described by `call` (GET /api/calls/{id} JSON). On OK
+        /* Place the outbound call described by `call` (cb_store_call_for_job JSON). On OK
          * `provider_call_id` holds the provider's id ("" when the softphone dials itself).
          * Must not place a second call when retried after an ambiguous failure. */
         enum cb_result (*place_call)(void *self, const json_t *call, char *provider_call_id,

@@ -21,7 +21,7 @@ enum cb_result cb_job_load_call(struct cb_job *job, json_t **call)
         *call = NULL;
         if (db == NULL)
                 return CB_RESULT_RETRY;
-        qs = cb_store_call_get_json(db, job->row->call_id, NULL, call);
+        qs = cb_store_call_for_job(db, job->row->call_id, call);
         cb_db_release(&db);
         if (qs == CB_QS_NO_RESULTS) {
                 snprintf(job->error, sizeof(job->error), "call %s no longer exists",

@@ -7,6 +7,9 @@
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 
+static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *params,
+                           json_t **out);
+
 /* Many calls, their first history events and their jobs in one statement: the arrays are
  * parallel, one element per call; `kinds` holds each call's job kinds joined by ','. */
 static struct cb_stmt stmt_insert = CB_STMT(
@@ -145,8 +148,26 @@ static struct cb_stmt stmt_get = CB_STMT(
 enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent, json_t **out)
 {
         const char *params[2] = {id, agent};
+        return json_row(db, &stmt_get, 2, params, out);
+}
+
+/* The fields a job needs, without history or jobs: jobs load a call on every attempt. */
+static struct cb_stmt stmt_for_job = CB_STMT(
+    "call_for_job",
+    "SELECT json_build_object("
+    " 'call_id', c.id, 'agent', c.agent, 'direction', c.direction,"
+    " 'to', c.to_e164, 'from', c.from_e164, 'status', c.status,"
+    " 'crm_record_id', c.crm_record_id,"
+    " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id),"
+    " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id', c.crm_log_id),"
+    " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
+    ")::text FROM calls c WHERE c.id = $1::uuid");
+
+static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *params,
+                           json_t **out)
+{
         enum cb_qs qs;
-        PGresult *res = cb_db_exec(db, &stmt_get, 2, params, &qs);
+        PGresult *res = cb_db_exec(db, stmt, n, params, &qs);
         json_error_t jerr;
 
         *out = NULL;
@@ -157,10 +178,16 @@ enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *
         *out = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
         PQclear(res);
         if (*out == NULL) {
-                cb_error("call_get returned invalid JSON: %s", jerr.text);
+                cb_error("%s returned invalid JSON: %s", stmt->name, jerr.text);
                 return CB_QS_HARD_ERROR;
         }
         return CB_QS_ONE_RESULT;
+}
+
+enum cb_qs cb_store_call_for_job(struct cb_db *db, const char *id, json_t **out)
+{
+        const char *params[1] = {id};
+        return json_row(db, &stmt_for_job, 1, params, out);
 }
 
 /* Cursor position: created_at as integer microseconds since the epoch, then id. */
