@@ -128,15 +128,18 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
         return CB_QS_ONE_RESULT;
 }
 
+/* The fields of a call every view shares, as json_build_object arguments. */
+#define CALL_FIELDS                                                                                \
+        " 'call_id', c.id, 'agent', c.agent, 'direction', c.direction,"                            \
+        " 'to', c.to_e164, 'from', c.from_e164, 'status', c.status,"                               \
+        " 'crm_record_id', c.crm_record_id,"                                                       \
+        " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id)," \
+        " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id',"             \
+        " c.crm_log_id), 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
+
 static struct cb_stmt stmt_get = CB_STMT(
     "call_get",
-    "SELECT json_build_object("
-    " 'call_id', c.id, 'agent', c.agent, 'direction', c.direction,"
-    " 'to', c.to_e164, 'from', c.from_e164, 'status', c.status,"
-    " 'crm_record_id', c.crm_record_id,"
-    " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id),"
-    " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id', c.crm_log_id),"
-    " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at),"
+    "SELECT json_build_object(" CALL_FIELDS ","
     " 'history', COALESCE((SELECT json_agg(json_build_object('status', e.status,"
     "   'source', e.source, 'at', cb_ts(e.at)) ORDER BY e.id)"
     "   FROM call_events e WHERE e.call_id = c.id), '[]'),"
@@ -152,16 +155,9 @@ enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *
 }
 
 /* The fields a job needs, without history or jobs: jobs load a call on every attempt. */
-static struct cb_stmt stmt_for_job = CB_STMT(
-    "call_for_job",
-    "SELECT json_build_object("
-    " 'call_id', c.id, 'agent', c.agent, 'direction', c.direction,"
-    " 'to', c.to_e164, 'from', c.from_e164, 'status', c.status,"
-    " 'crm_record_id', c.crm_record_id,"
-    " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id),"
-    " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id', c.crm_log_id),"
-    " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
-    ")::text FROM calls c WHERE c.id = $1::uuid");
+static struct cb_stmt stmt_for_job =
+    CB_STMT("call_for_job",
+            "SELECT json_build_object(" CALL_FIELDS ")::text FROM calls c WHERE c.id = $1::uuid");
 
 static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *params,
                            json_t **out)

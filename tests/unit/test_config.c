@@ -230,6 +230,17 @@ static const struct good_case good_cases[] = {
     {"stt", "engine", "none", "none"},
 };
 
+/* The stored value of setting `s` as text, for comparing with a table's expectation. */
+static void value_text(struct cb_config *cfg, const struct cb_setting *s, char *got, size_t size)
+{
+        if (is_int(s))
+                snprintf(got, size, "%ld", int_of(cfg, s));
+        else if (is_bool(s))
+                snprintf(got, size, "%d", bool_of(cfg, s) ? 1 : 0);
+        else
+                snprintf(got, size, "%s", str_of(cfg, s));
+}
+
 static void test_good_values(void **state)
 {
         (void)state;
@@ -242,12 +253,7 @@ static void test_good_values(void **state)
 
                 snprintf(text, sizeof(text), "[%s]\n%s = %s\n", c->section, c->key, c->value);
                 cfg = load_ok(text);
-                if (is_int(s))
-                        snprintf(got, sizeof(got), "%ld", int_of(cfg, s));
-                else if (is_bool(s))
-                        snprintf(got, sizeof(got), "%d", bool_of(cfg, s) ? 1 : 0);
-                else
-                        snprintf(got, sizeof(got), "%s", str_of(cfg, s));
+                value_text(cfg, s, got, sizeof(got));
                 if (strcmp(got, c->want) != 0)
                         fail_msg("case %zu: [%s] %s = %s stored \"%s\", want \"%s\"", i, c->section,
                                  c->key, c->value, got, c->want);
@@ -579,12 +585,7 @@ static void test_env_overrides(void **state)
                 set_env(c->env, name, sizeof(name));
                 cfg = load_ok(c->file);
                 unsetenv(name);
-                if (is_int(s))
-                        snprintf(got, sizeof(got), "%ld", int_of(cfg, s));
-                else if (is_bool(s))
-                        snprintf(got, sizeof(got), "%d", bool_of(cfg, s) ? 1 : 0);
-                else
-                        snprintf(got, sizeof(got), "%s", str_of(cfg, s));
+                value_text(cfg, s, got, sizeof(got));
                 if (strcmp(got, c->want) != 0)
                         fail_msg("case %zu: %s over \"%s\" gave \"%s\", want \"%s\"", i, c->env,
                                  c->file, got, c->want);
