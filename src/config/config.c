@@ -325,7 +325,7 @@ static void cross_check(struct load_ctx *ctx)
                 "the Salesforce provider is not part of this build yet; set enabled = false");
         require(ctx, !c->twilio.enabled, "twilio", "enabled",
                 "the Twilio provider is not part of this build yet; set enabled = false");
-        require(ctx, strcmp(c->stt.engine, "none") == 0, "stt", "engine",
+        require(ctx, c->stt.engine != NULL && strcmp(c->stt.engine, "none") == 0, "stt", "engine",
                 "only \"none\" is available in this build");
 }
 

@@ -59,13 +59,24 @@ static bool parse_key(const char *token, char key_id[KEY_ID_HEX + 1])
         return true;
 }
 
+static int nibble(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        return -1;
+}
+
+/* Lower-case hex (as PostgreSQL's encode() writes it) to bytes; false on anything else. */
 static bool hex_to_bytes(const char *hex, unsigned char *out, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
-                unsigned int v;
-                if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+                int hi = nibble(hex[2 * i]);
+                int lo = hi < 0 ? -1 : nibble(hex[2 * i + 1]);
+                if (lo < 0)
                         return false;
-                out[i] = (unsigned char)v;
+                out[i] = (unsigned char)(hi << 4 | lo);
         }
         return true;
 }

@@ -1,4 +1,5 @@
 /* Route matching: literal segments and "{}" wildcards, 404 vs 405 with Allow. */
+#include <stdio.h>
 #include <string.h>
 
 #include "callbridge/http.h"
@@ -36,11 +37,7 @@ static void allow_add(char *allow, size_t size, const char *method)
 
         if (strstr(allow, method) != NULL || len + strlen(method) + 3 > size)
                 return;
-        if (len > 0) {
-                memcpy(allow + len, ", ", 2);
-                len += 2;
-        }
-        memcpy(allow + len, method, strlen(method) + 1);
+        snprintf(allow + len, size - len, "%s%s", len > 0 ? ", " : "", method);
 }
 
 const struct cb_route *cb_router_match(const struct cb_route *routes, size_t n, const char *method,

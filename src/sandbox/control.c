@@ -85,7 +85,7 @@ static unsigned char *base64_decode(const char *in, size_t inlen, size_t *len)
         if (EVP_DecodeFinal(ectx, out + n, &tail) != 1)
                 goto fail;
         EVP_ENCODE_CTX_free(ectx);
-        *len = (size_t)(n + tail);
+        *len = (size_t)n + (size_t)tail;
         return out;
 fail:
         EVP_ENCODE_CTX_free(ectx);
@@ -204,6 +204,8 @@ static bool take_recordings(json_t *arr, struct sb_blob **out, size_t *n, struct
 
         if (!json_is_array(arr))
                 return fail(v, "invalid_field", "recordings must be an array");
+        if (*out != NULL)
+                return fail(v, "invalid_field", "recordings given twice");
         *out = calloc(json_array_size(arr) + 1, sizeof(**out));
         if (!*out)
                 return fail(v, "internal", "out of memory");
@@ -214,6 +216,7 @@ static bool take_recordings(json_t *arr, struct sb_blob **out, size_t *n, struct
                 size_t b64_len;
                 struct sb_blob *b = &(*out)[i];
 
+                *n = i + 1; /* the caller frees entries 0..n, even half-filled ones */
                 snprintf(where, sizeof(where), "recordings[%zu]", i);
                 if (!json_is_object(item))
                         return fail(v, "invalid_field", "%s must be an object", where);
@@ -231,7 +234,6 @@ static bool take_recordings(json_t *arr, struct sb_blob **out, size_t *n, struct
                 b->key = strdup(sid);
                 if (!b->key)
                         return fail(v, "internal", "out of memory");
-                *n = i + 1;
         }
         return true;
 }

@@ -14,7 +14,7 @@
 
 #include "sandbox.h"
 
-#define MAX_SECRET_BYTES (64 * 1024)
+#define MAX_SECRET_BYTES ((size_t)64 * 1024)
 #define MAX_THREADS      64
 
 static const char usage_text[] =
@@ -145,7 +145,7 @@ static char *read_secret(const char *path, const char *what)
                 goto out;
         len = fread(buf, 1, MAX_SECRET_BYTES + 1, f);
         if (ferror(f) || len > MAX_SECRET_BYTES) {
-                sb_log("error", "cannot read %s file %s (unreadable or over %d bytes)", what, path,
+                sb_log("error", "cannot read %s file %s (unreadable or over %zu bytes)", what, path,
                        MAX_SECRET_BYTES);
                 goto bad;
         }

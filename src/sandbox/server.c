@@ -16,8 +16,8 @@
 
 #include "sandbox.h"
 
-#define DEFAULT_MAX_BODY (1024u * 1024u)
-#define CONTROL_MAX_BODY (64u * 1024u * 1024u)
+#define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
+#define CONTROL_MAX_BODY ((size_t)64 * 1024 * 1024)
 
 /* The route table. Upstream emulations add their rows here (first match on the path wins for
  * a method; a path matched only under other methods answers 405 with Allow). */
