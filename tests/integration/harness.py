@@ -79,7 +79,9 @@ def _die_with_parent(sig):
 
 
 def _on_sigterm(signum, frame):
-    sys.exit(128 + signum)  # run atexit handlers (cleanup) when ctest stops us
+    # Like Ctrl-C: unittest lets KeyboardInterrupt through (it would record SystemExit as
+    # a test error and go on), test cleanups and atexit handlers then stop what we started.
+    raise KeyboardInterrupt("SIGTERM")
 
 
 if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
@@ -95,15 +97,25 @@ def _run(cmd, timeout=120, check=True, **kw):
     return p
 
 
+def _pg_runas():
+    """The user PostgreSQL server tools run as: $CB_TEST_PG_RUNAS when scripts/test set it
+    (empty: ourselves), else `postgres` when we are root (PostgreSQL refuses to run as
+    root), else ourselves."""
+    if "CB_TEST_PG_RUNAS" in os.environ:
+        return os.environ["CB_TEST_PG_RUNAS"]
+    return "postgres" if os.geteuid() == 0 else ""
+
+
 def _as_postgres():
-    """Command prefix that runs a PostgreSQL server tool as the `postgres` user when we are
-    root (PostgreSQL refuses to run as root), or nothing when we are not."""
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    """Command prefix that runs a PostgreSQL server tool as _pg_runas()."""
+    user = _pg_runas()
+    return ["runuser", "-u", user, "--"] if user else []
 
 
 def _chown_postgres(path):
-    if os.geteuid() == 0:
-        pw = pwd.getpwnam("postgres")
+    user = _pg_runas()
+    if user:
+        pw = pwd.getpwnam(user)
         os.chown(path, pw.pw_uid, pw.pw_gid)
 
 
@@ -119,6 +131,60 @@ def _kill_proc(proc, grace=10.0):
         proc.wait(10)
     except ProcessLookupError:
         pass
+
+
+def _scratch_dir():
+    """Where private PostgreSQL/Redis directories go: $CB_TEST_SCRATCH (scripts/test makes
+    it writable by the PostgreSQL user), else /var/tmp (short socket paths, and reachable
+    by `postgres` unlike a root-owned home)."""
+    d = os.environ.get("CB_TEST_SCRATCH")
+    return d if d and os.path.isdir(d) else "/var/tmp"
+
+
+OWNER_FILE = "harness.pid"
+
+
+def _make_dir(prefix, parent):
+    """A new private directory marked with our pid, after removing any left by harness
+    processes that died without cleaning up (SIGKILL, e.g. a ctest timeout)."""
+    for p in ("cb-pg-", "cb-redis-", "cb-it-"):
+        _sweep_stale(parent, p)
+    d = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    with open(os.path.join(d, OWNER_FILE), "w") as f:
+        f.write("%d\n" % os.getpid())
+    return d
+
+
+def _sweep_stale(parent, prefix):
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.startswith(prefix):
+            continue
+        path = os.path.join(parent, entry)
+        try:
+            with open(os.path.join(path, OWNER_FILE)) as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError):
+            continue  # not ours, or still being created
+        try:
+            os.kill(pid, 0)
+            continue  # owner alive
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        if prefix == "cb-pg-":
+            pidfile = os.path.join(path, "data", "postmaster.pid")
+            if os.path.exists(pidfile):
+                subprocess.run(_as_postgres() + [os.path.join(PG_BINDIR_DEFAULT, "pg_ctl"),
+                                                 "stop", "-D", os.path.dirname(pidfile),
+                                                 "-m", "immediate"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=60, cwd="/")
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _tail(path, lines):
@@ -183,7 +249,7 @@ class PgCluster(PgServer):
 
     def __init__(self, bindir=None):
         bindir = bindir or os.environ.get("CB_TEST_PG_BINDIR") or PG_BINDIR_DEFAULT
-        self.dir = tempfile.mkdtemp(prefix="cb-pg-", dir="/var/tmp")
+        self.dir = _make_dir("cb-pg-", _scratch_dir())
         _chown_postgres(self.dir)
         self.data = os.path.join(self.dir, "data")
         self.log_path = os.path.join(self.dir, "postgres.log")
@@ -208,8 +274,10 @@ class PgCluster(PgServer):
             return
         log = open(self.log_path, "ab")
         kw = {}
-        if os.geteuid() == 0:
-            kw = {"user": "postgres", "group": "postgres", "extra_groups": []}
+        user = _pg_runas()
+        if user:
+            pw = pwd.getpwnam(user)
+            kw = {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
         try:
             # The postmaster runs in the foreground as our child (not daemonised by pg_ctl)
             # so that it dies with us; stop() still uses pg_ctl.
@@ -257,7 +325,7 @@ class RedisServer:
     keep the port."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="cb-redis-", dir="/var/tmp")
+        self.dir = _make_dir("cb-redis-", _scratch_dir())
         self.port = free_port()
         self.log_path = os.path.join(self.dir, "redis.log")
         self.proc = None
@@ -506,7 +574,7 @@ class Daemon:
         self.pg = pg or infra().pg
         self.redis_url = redis_url or infra().redis_url
         self.label = label
-        self.dir = tempfile.mkdtemp(prefix="cb-it-")
+        self.dir = _make_dir("cb-it-", tempfile.gettempdir())
         self.owns_db = db is None
         self.db = db or self.pg.create_database()
         self.dropped = False
