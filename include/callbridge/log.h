@@ -18,10 +18,16 @@ void cb_log_set_level(enum cb_log_level level);
 void cb_log_write(enum cb_log_level level, const char *file, int line, json_t *fields,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* The level is checked before the arguments are evaluated. */
+/* True when a line at `level` would be written. Build fields only when it is: CB_LOG drops
+ * (and so cannot free) fields for lines below the threshold. */
+#define cb_log_enabled(level)                                                                      \
+        ((int)(level) <= atomic_load_explicit(&cb_log_threshold, memory_order_relaxed))
+
+/* The level is checked before the arguments are evaluated, so `fields` must be built inside
+ * the call (or guarded by cb_log_enabled). */
 #define CB_LOG(level, fields, ...)                                                                 \
         do {                                                                                       \
-                if ((int)(level) <= atomic_load_explicit(&cb_log_threshold, memory_order_relaxed)) \
+                if (cb_log_enabled(level))                                                         \
                         cb_log_write((level), __FILE__, __LINE__, (fields), __VA_ARGS__);          \
         } while (0)
 

@@ -51,6 +51,8 @@ static void access_log(struct cb_request *req, int64_t us)
         char target[512];
         json_t *fields;
 
+        if (!cb_log_enabled(CB_LOG_INFO))
+                return; /* nothing is built for a line that would be dropped */
         cb_mask_digits(req->raw_target ? req->raw_target : "", target, sizeof(target));
         fields = json_pack("{s:s,s:s,s:i,s:f,s:s,s:s}", "method", req->method ? req->method : "",
                            "target", target, "status", (int)req->status, "ms", (double)us / 1000.0,

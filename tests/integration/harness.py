@@ -36,6 +36,10 @@ PG_BINDIR_DEFAULT = "/usr/lib/postgresql/15/bin"
 KIND_PLACE_CALL = "telephony.place_call"
 KIND_LOG_CALL = "crm.log_call"
 
+# Lines a sanitizer build prints when it finds a bug.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
 DEFAULT = object()  # "use the daemon's default token" marker for Daemon.request
 
 
@@ -685,15 +689,34 @@ class Daemon:
         return self.start(wait=wait, timeout=timeout)
 
     def close(self):
-        """Kill the daemon if still running and drop its database. Log and config stay
-        until remove_files() so a failing test can print them."""
-        _kill_proc(self.proc, grace=5)
+        """Stop the daemon if still running (SIGTERM; SIGKILL after drain_timeout_s + 5 s)
+        and drop its database. Log and config stay until remove_files() so a failing test
+        can print them. Returns the exit code of that stop: None when it was not running,
+        "killed" when SIGTERM was not enough."""
+        rc = None
+        if self.running():
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(int(self.config["server"].get("drain_timeout_s", 10)) + 5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                rc = "killed"
         if self.owns_db and not self.dropped:
             self.dropped = True
             try:
                 self.pg.drop_database(self.db)
             except Exception:  # noqa: BLE001
                 pass
+        return rc
+
+    def sanitizer_reports(self):
+        """Lines of the log where ASan/UBSan/LSan reported a problem."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return [ln.rstrip() for ln in f if any(m in ln for m in SANITIZER_MARKERS)]
+        except OSError:
+            return []
 
     def remove_files(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -814,8 +837,21 @@ class DaemonTestCase(unittest.TestCase):
     def new_daemon(self, overrides=None, **kw):
         d = Daemon(overrides=overrides, **kw)
         self.__dict__.setdefault("_daemons", []).append(d)
-        self.addCleanup(d.close)
+        self.addCleanup(self._teardown_daemon, d)
         return d
+
+    def _teardown_daemon(self, d):
+        """Every test ends with a graceful stop: it must exit 0, and a sanitizer build must
+        not have reported anything."""
+        rc = d.close()
+        problems = []
+        if rc not in (None, 0):
+            problems.append("exit code %r on SIGTERM at the end of the test" % (rc,))
+        reports = d.sanitizer_reports()
+        if reports:
+            problems.append("sanitizer reports in the log:\n  " + "\n  ".join(reports[:20]))
+        if problems:
+            self.fail("callbridge on port %d: %s" % (d.port, "; ".join(problems)))
 
     def run(self, result=None):
         if result is None:

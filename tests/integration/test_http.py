@@ -54,7 +54,8 @@ class HttpTest(DaemonTestCase):
         return parse_metrics(resp.raw.decode("utf-8"))
 
     def metric_value(self, name, **want):
-        """Sum of samples of `name` whose labels match `want` (route compared loosely)."""
+        """Sum of samples of `name` whose labels match `want` (route compared loosely), or
+        None when there is none."""
         total, found = 0.0, False
         for n, labels, value in self.metrics():
             if n != name:
@@ -68,6 +69,16 @@ class HttpTest(DaemonTestCase):
                 total += value
                 found = True
         return total if found else None
+
+    def wait_metric(self, name, least, timeout=10, **want):
+        """Poll /metrics until the samples of `name` matching `want` sum to >= least."""
+        try:
+            self.wait_for(lambda: (self.metric_value(name, **want) or 0) >= least, timeout,
+                          "%s%r >= %g" % (name, want, least), interval=0.1)
+        except AssertionError as e:
+            samples = ["%s%r %g" % s for s in self.metrics() if s[0] == name]
+            raise AssertionError("%s; samples of %s now:\n  %s"
+                                 % (e, name, "\n  ".join(samples) or "(none)")) from None
 
     # ---- central errors
 
@@ -139,26 +150,19 @@ class HttpTest(DaemonTestCase):
         self.assertStatus(self.daemon.initiate({"to": TO}), 202)
         self.assertStatus(self.daemon.initiate({"to": TO}, token=None), 401)
 
-        self.wait_for(lambda: (self.metric_value("callbridge_http_requests_total",
-                                                 route="/healthz", status="200") or 0) >= 3,
-                      10, "callbridge_http_requests_total{route=/healthz,status=200} >= 3")
-        for status in ("202", "401"):
-            self.wait_for(lambda: (self.metric_value("callbridge_http_requests_total",
-                                                     route="/api/call/initiate",
-                                                     status=status) or 0) >= 1,
-                          10, "requests_total for initiate with status %s" % status)
-        self.wait_for(lambda: (self.metric_value("callbridge_http_request_duration_seconds_bucket",
-                                                 route="/healthz", le="+Inf") or 0) >= 3,
-                      10, 'duration histogram bucket {route="/healthz",le="+Inf"} >= 3')
-        self.assertIsNotNone(self.metric_value("callbridge_http_request_duration_seconds_count",
-                                               route="/healthz"))
+        self.wait_metric("callbridge_http_requests_total", 3, route="/healthz", status="200")
+        self.wait_metric("callbridge_http_requests_total", 1, route="/api/call/initiate",
+                         status="202")
+        self.wait_metric("callbridge_http_requests_total", 1, route="/api/call/initiate",
+                         status="401")
+        self.wait_metric("callbridge_http_request_duration_seconds_bucket", 3,
+                         route="/healthz", le="+Inf")
+        self.wait_metric("callbridge_http_request_duration_seconds_count", 3, route="/healthz")
 
     def test_metrics_job_queue_depth_and_outcomes(self):
         self.daemon.sql("INSERT INTO jobs (kind, payload, available_at) VALUES "
                         "('debug.sleep', '{\"ms\": 1}', now() + interval '1 hour')")
-        self.wait_for(lambda: (self.metric_value("callbridge_jobs", kind="debug.sleep",
-                                                 state="queued") or 0) >= 1,
-                      15, 'callbridge_jobs{kind="debug.sleep",state="queued"} >= 1')
+        self.wait_metric("callbridge_jobs", 1, timeout=15, kind="debug.sleep", state="queued")
 
         done = self.daemon.insert_job("debug.sleep", {"ms": 1})
         dead = self.daemon.insert_job("debug.fail", {"permanent": True})
@@ -168,10 +172,7 @@ class HttpTest(DaemonTestCase):
         self.daemon.wait_job_state(retried, "dead")
         for kind, outcome, least in (("debug.sleep", "done", 1), ("debug.fail", "dead", 2),
                                      ("debug.fail", "retry", 4)):
-            self.wait_for(lambda: (self.metric_value("callbridge_job_outcomes_total", kind=kind,
-                                                     outcome=outcome) or 0) >= least,
-                          10, "callbridge_job_outcomes_total{kind=%s,outcome=%s} >= %d"
-                          % (kind, outcome, least))
+            self.wait_metric("callbridge_job_outcomes_total", least, kind=kind, outcome=outcome)
 
     def test_sighup_reloads_log_level(self):
         # Start quiet; a request handled now must leave no access-log line.
