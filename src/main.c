@@ -137,10 +137,7 @@ static int cmd_migrate(const char *path)
 
 static bool valid_agent(const char *s)
 {
-        size_t n = strlen(s);
-
-        return n > 0 && n < CB_AGENT_MAX &&
-               strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
+        return cb_str_charset(s, CB_AGENT_MAX - 1, "._@-");
 }
 
 static int cmd_apikey_create(const char *path, const char *agent, bool admin)

@@ -112,7 +112,4 @@ void cb_config_apply_reload(struct cb_config *live, const struct cb_config *fres
  * trailing whitespace is trimmed. Returns a malloc'd string or NULL (errno set). */
 char *cb_config_read_secret(const char *path);
 
-/* Print every setting with its default and help text (for --help and docs). */
-void cb_config_print_reference(void);
-
 #endif

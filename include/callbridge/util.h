@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* The outcome of work against an upstream (CRM, telephony, STT): done, worth retrying
  * later (timeouts, 429/503, network), or permanently failed (the input is wrong). */
@@ -42,6 +43,14 @@ size_t cb_base64_encode(const unsigned char *in, size_t len, char *out);
 bool cb_strlcpy(char *dst, const char *src, size_t size);
 /* Parse a whole base-10 integer in [min, max]; false on garbage, overflow or range. */
 bool cb_parse_long(const char *s, long min, long max, long *out);
+
+/* True when `choices` ("a|b|c") holds `value`; with `prefix`, when `value` starts with one
+ * of them and goes on (URL schemes). */
+bool cb_choice_match(const char *choices, const char *value, bool prefix);
+/* True when `s` is 1..`max` bytes of ASCII letters, digits and the characters in `extra`. */
+bool cb_str_charset(const char *s, size_t max, const char *extra);
+/* The CLOCK_REALTIME instant `ms` from now, for pthread_cond_timedwait. */
+void cb_deadline_after_ms(long ms, struct timespec *out);
 
 /* Mask a phone number for logs: "+14155550123" -> "+1415*****23". Writes into `out`. */
 void cb_mask_phone(const char *in, char *out, size_t outlen);

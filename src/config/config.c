@@ -53,21 +53,6 @@ static char **str_slot(struct cb_config *cfg, const struct cb_setting *s)
         return (char **)((char *)cfg + s->offset);
 }
 
-static bool in_choices(const char *choices, const char *value, bool prefix)
-{
-        const char *p = choices;
-
-        while (p != NULL && *p != '\0') {
-                const char *bar = strchr(p, '|');
-                size_t n = bar ? (size_t)(bar - p) : strlen(p);
-                if (prefix ? strncmp(value, p, n) == 0 && value[n] != '\0'
-                           : strlen(value) == n && strncmp(value, p, n) == 0)
-                        return true;
-                p = bar ? bar + 1 : NULL;
-        }
-        return false;
-}
-
 static bool parse_bool(const char *v, bool *out)
 {
         static const char *const yes[] = {"true", "yes", "on", "1"};
@@ -151,13 +136,13 @@ static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const c
                 }
                 return true;
         case CB_SET_ENUM:
-                if (!in_choices(s->choices, v, false)) {
+                if (!cb_choice_match(s->choices, v, false)) {
                         snprintf(why, whylen, "expected one of %s", s->choices);
                         return false;
                 }
                 break;
         case CB_SET_URL:
-                if (!in_choices(s->choices, v, true)) {
+                if (!cb_choice_match(s->choices, v, true)) {
                         snprintf(why, whylen, "expected a URL starting with %s", s->choices);
                         return false;
                 }
@@ -462,24 +447,4 @@ fail:
         fclose(f);
         free(data);
         return NULL;
-}
-
-void cb_config_print_reference(void)
-{
-        const char *section = "";
-
-        for (size_t i = 0; i < cb_settings_count; i++) {
-                const struct cb_setting *s = &cb_settings[i];
-                if (strcmp(section, s->section) != 0) {
-                        printf("%s[%s]\n", i ? "\n" : "", s->section);
-                        section = s->section;
-                }
-                printf("# %s%s\n", s->help,
-                       (s->flags & CB_SET_RELOAD) ? " (reloaded on SIGHUP)" : "");
-                if (s->type == CB_SET_ENUM)
-                        printf("# one of: %s\n", s->choices);
-                else if (s->type == CB_SET_INT)
-                        printf("# %ld..%ld\n", s->min, s->max);
-                printf("%s%s = %s\n", s->def ? "" : "# ", s->key, s->def ? s->def : "");
-        }
 }

@@ -3,20 +3,6 @@
 
 #include "callbridge/http.h"
 
-static bool in_choices(const char *choices, const char *v)
-{
-        size_t vlen = strlen(v);
-
-        for (const char *p = choices; p != NULL && *p != '\0';) {
-                const char *bar = strchr(p, '|');
-                size_t n = bar ? (size_t)(bar - p) : strlen(p);
-                if (n == vlen && strncmp(p, v, n) == 0)
-                        return true;
-                p = bar ? bar + 1 : NULL;
-        }
-        return false;
-}
-
 enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *fields,
                                  const char **bad)
 {
@@ -39,7 +25,7 @@ enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *
                         if (json_string_length(v) > f->max_len ||
                             strlen(s) != json_string_length(v))
                                 return CB_ERR_INVALID_FIELD;
-                        if (f->type == CB_JSON_ENUM && !in_choices(f->choices, s))
+                        if (f->type == CB_JSON_ENUM && !cb_choice_match(f->choices, s, false))
                                 return CB_ERR_INVALID_FIELD;
                         *(const char **)f->out = s;
                         break;

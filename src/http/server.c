@@ -23,11 +23,7 @@ struct cb_http {
 
 static bool sane_request_id(const char *v)
 {
-        size_t n = v ? strlen(v) : 0;
-
-        if (n == 0 || n > 64)
-                return false;
-        return strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+        return cb_str_charset(v, 64, "._-");
 }
 
 /* Called when the request line arrives: its return value is the request context. */

@@ -75,13 +75,7 @@ static void wait_for_work(struct cb_jobs *jobs, uint64_t seen, long ms)
 {
         struct timespec deadline;
 
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += ms / 1000;
-        deadline.tv_nsec += (ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-        }
+        cb_deadline_after_ms(ms, &deadline);
         pthread_mutex_lock(&jobs->lock);
         while (jobs->generation == seen && !atomic_load(&jobs->stopping))
                 if (pthread_cond_timedwait(&jobs->wake, &jobs->lock, &deadline) == ETIMEDOUT)

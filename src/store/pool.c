@@ -113,13 +113,7 @@ struct cb_db *cb_db_acquire(struct cb_db_pool *pool, int wait_ms)
         struct cb_db *db = NULL;
         struct timespec deadline;
 
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += wait_ms / 1000;
-        deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000L;
-        }
+        cb_deadline_after_ms(wait_ms, &deadline);
         pthread_mutex_lock(&pool->lock);
         for (;;) {
                 /* Prefer a slot that is already connected. */

@@ -205,6 +205,44 @@ bool cb_parse_long(const char *s, long min, long max, long *out)
         return true;
 }
 
+bool cb_choice_match(const char *choices, const char *value, bool prefix)
+{
+        const char *p = choices;
+
+        while (p != NULL && *p != '\0') {
+                const char *bar = strchr(p, '|');
+                size_t n = bar ? (size_t)(bar - p) : strlen(p);
+                if (prefix ? strncmp(value, p, n) == 0 && value[n] != '\0'
+                           : strlen(value) == n && strncmp(value, p, n) == 0)
+                        return true;
+                p = bar ? bar + 1 : NULL;
+        }
+        return false;
+}
+
+bool cb_str_charset(const char *s, size_t max, const char *extra)
+{
+        size_t n = s ? strlen(s) : 0;
+
+        if (n == 0 || n > max)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
+                        return false;
+        return true;
+}
+
+void cb_deadline_after_ms(long ms, struct timespec *out)
+{
+        clock_gettime(CLOCK_REALTIME, out);
+        out->tv_sec += ms / 1000;
+        out->tv_nsec += (ms % 1000) * 1000000L;
+        if (out->tv_nsec >= 1000000000L) {
+                out->tv_sec++;
+                out->tv_nsec -= 1000000000L;
+        }
+}
+
 /* Keep a leading '+', the first 4 digits and the last 2; star the rest. Percent-encoded
  * separators ("%20") are copied as they are and not counted as digits. */
 static size_t mask_run(const char *in, size_t len, char *out, size_t room)

@@ -251,6 +251,32 @@ static void test_parse_long(void **state)
         }
 }
 
+/* ---- choices and charsets --------------------------------------------------------------- */
+
+static void test_choice_match(void **state)
+{
+        (void)state;
+        assert_true(cb_choice_match("a|bb|c", "bb", false));
+        assert_false(cb_choice_match("a|bb|c", "b", false));
+        assert_false(cb_choice_match("a|bb|c", "bbb", false));
+        assert_false(cb_choice_match("a|bb|c", "", false));
+        assert_true(cb_choice_match("http://|https://", "https://x", true));
+        assert_false(cb_choice_match("http://|https://", "https://", true)); /* nothing after */
+        assert_false(cb_choice_match("http://|https://", "ftp://x", true));
+}
+
+static void test_str_charset(void **state)
+{
+        (void)state;
+        assert_true(cb_str_charset("agent.smith@x-1", 64, "._@-"));
+        assert_false(cb_str_charset("agent smith", 64, "._@-"));
+        assert_false(cb_str_charset("caf\xc3\xa9", 64, "._@-")); /* ASCII only */
+        assert_false(cb_str_charset("", 64, "._@-"));
+        assert_false(cb_str_charset(NULL, 64, "._@-"));
+        assert_true(cb_str_charset("abcd", 4, ""));
+        assert_false(cb_str_charset("abcde", 4, ""));
+}
+
 /* ---- masking ---------------------------------------------------------------------------- */
 
 struct mask_case {
@@ -606,6 +632,7 @@ int main(void)
             cmocka_unit_test(test_base64_vectors),    cmocka_unit_test(test_base64url_round_trip),
             cmocka_unit_test(test_base64url_rejects), cmocka_unit_test(test_uuid_v4),
             cmocka_unit_test(test_uuid_valid),        cmocka_unit_test(test_parse_long),
+            cmocka_unit_test(test_choice_match),      cmocka_unit_test(test_str_charset),
             cmocka_unit_test(test_mask_tables),       cmocka_unit_test(test_mask_never_leaks),
             cmocka_unit_test(test_buf_caps),          cmocka_unit_test(test_buf_growth),
             cmocka_unit_test(test_ct_equal),          cmocka_unit_test(test_strlcpy),

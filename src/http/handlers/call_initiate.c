@@ -8,6 +8,7 @@
 #include "http/handlers/handlers.h"
 
 #define IDEMPOTENCY_MAX 255
+#define ID_MAX          64
 
 struct initiate {
         const char *to;
@@ -23,10 +24,7 @@ struct initiate {
 /* Ids from CRMs and providers: letters, digits, '-', '_', '.' and ':' only. */
 static bool plain_id(const char *s)
 {
-        size_t n = strlen(s);
-
-        return n > 0 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                  "0123456789-_.:") == n;
+        return cb_str_charset(s, ID_MAX, "-_.:");
 }
 
 /* Everything that makes two requests "the same" for idempotency. */
@@ -62,9 +60,9 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
         const struct cb_json_field fields[] = {
             {"to", CB_JSON_STRING, true, 64, NULL, &in->to},
             {"from", CB_JSON_STRING, false, 64, NULL, &in->from},
-            {"crm_record_id", CB_JSON_STRING, false, 64, NULL, &in->crm_record_id},
+            {"crm_record_id", CB_JSON_STRING, false, ID_MAX, NULL, &in->crm_record_id},
             {"direction", CB_JSON_ENUM, false, 16, "outbound|inbound", &in->direction},
-            {"provider_call_id", CB_JSON_STRING, false, 64, NULL, &in->provider_call_id},
+            {"provider_call_id", CB_JSON_STRING, false, ID_MAX, NULL, &in->provider_call_id},
             {"idempotency_key", CB_JSON_STRING, false, IDEMPOTENCY_MAX, NULL, &in->idempotency_key},
             {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
         };
