@@ -27,6 +27,7 @@ struct cb_config {
         struct {
                 char *url;
                 long lookup_ttl_s;
+                long lookup_negative_ttl_s;
                 long timeout_ms;
         } redis;
         struct {
@@ -55,6 +56,15 @@ struct cb_config {
                 char *call_log_object;
                 char *external_id_field;
                 char *write_mode;
+                char *lead_external_id_field;
+                char *multi_match;
+                char *unknown;
+                char *timezone;
+                long timeout_ms;
+                long token_ttl_s;
+                long limit_threshold_pct;
+                bool session_auth;
+                long session_cache_ttl_s;
         } salesforce;
         struct {
                 bool enabled;

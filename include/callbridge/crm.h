@@ -1,29 +1,81 @@
 /* The CRM interface. A provider is one src/crm/<name>.c defining a `struct cb_crm_ops`;
- * src/crm/none.c is the template to copy, and src/crm/crm.c lists the providers. */
+ * src/crm/none.c is the template to copy, and src/crm/crm.c lists the providers.
+ *
+ * Every operation reports CB_RESULT_OK, RETRY (the upstream is down, slow, rate limited or
+ * our token expired: try again later) or FAIL (the request itself is wrong: retrying cannot
+ * help), with a human reason in `err` for the job's last_error. Every write is idempotent:
+ * called again with the same arguments it changes nothing more. JSON arguments are borrowed;
+ * JSON results are new references the caller decrefs. */
 #ifndef CALLBRIDGE_CRM_H
 #define CALLBRIDGE_CRM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "callbridge/config.h"
 #include "callbridge/util.h"
 
+#define CB_CRM_ID_MAX 64
+
+/* Where a call log ended up. */
+struct cb_crm_logged {
+        char id[CB_CRM_ID_MAX]; /* the CRM record id ("" when none) */
+        const char *state;      /* the call's crm_state: "synced", "local", or "pending" when
+                                 * nothing was written yet (single write mode, call not over) */
+};
+
+/* Work a write may be held back for (API budget): call logs always go first. */
+enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
+
 struct cb_crm_ops {
         const char *name;
         /* Build the provider's state from the configuration. NULL (reason logged) when the
-         * configuration is unusable; destroy(NULL) must be safe. */
+         * configuration is unusable; destroy(NULL) must be safe. Must not need the network:
+         * the daemon starts while the CRM is unreachable. */
         void *(*create)(const struct cb_config *cfg);
         void (*destroy)(void *self);
-        /* Create or update the call log for `call` (the API view of the call,
-         * without history or jobs: cb_store_call_for_job).
-         * Idempotent: called again for the same call it must not create a second record.
-         * On OK `log_id` holds the CRM record id ("" if none); on RETRY/FAIL `err` says why. */
-        enum cb_result (*log_call)(void *self, const json_t *call, char *log_id, size_t log_id_size,
+
+        /* Records whose phone fields hold the number `e164` in whatever format the CRM stores
+         * it: a JSON array of {"type","id","name","company"?,"url","last_modified"?}, newest
+         * first. An unknown number is OK with an empty array. */
+        enum cb_result (*lookup_phone)(void *self, const char *e164, json_t **matches, char *err,
+                                       size_t err_size);
+        /* One record by id ({"type","id","name",...} or the provider's fields). `type` may be
+         * NULL when the id tells it. Unknown id: FAIL. */
+        enum cb_result (*get_record)(void *self, const char *type, const char *id, json_t **record,
+                                     char *err, size_t err_size);
+        /* Create (once per number, however often called) a record for a caller the CRM does
+         * not know, and return its match as lookup_phone would. */
+        enum cb_result (*create_lead)(void *self, const char *e164, json_t **match, char *err,
+                                      size_t err_size);
+
+        /* Create or update the call log for `call` (cb_store_call_for_job JSON). */
+        enum cb_result (*log_call)(void *self, const json_t *call, struct cb_crm_logged *out,
                                    char *err, size_t err_size);
-        /* The call's crm_state after a successful log: "synced", or "local" when the
-         * provider keeps nothing outside PostgreSQL. */
-        const char *logged_state;
+        /* Add `fields` to the call's log: recording link and metadata, transcript, sentiment,
+         * keywords, tags, summary... Keys are callbridge's names (see the provider for how
+         * they map); unknown ones are skipped. */
+        enum cb_result (*attach)(void *self, const json_t *call, const json_t *fields,
+                                 enum cb_crm_priority prio, char *err, size_t err_size);
+        /* Create the follow-up task `task` {"subject","description"?,"due_date"?} for `call`,
+         * once per `key` (e.g. "<call id>:<rule>"). `task_id` receives its id. */
+        enum cb_result (*create_task)(void *self, const json_t *call, const char *key,
+                                      const json_t *task, char *task_id, size_t task_id_size,
+                                      char *err, size_t err_size);
+        /* The field names of `object` as a JSON array of strings. */
+        enum cb_result (*describe)(void *self, const char *object, json_t **fields, char *err,
+                                   size_t err_size);
+
+        /* Optional (NULL): map a user's CRM session token to an agent name. FAIL when the
+         * token is not valid; RETRY when the CRM cannot say right now. */
+        enum cb_result (*session_agent)(void *self, const char *token, char *agent,
+                                        size_t agent_size, char *err, size_t err_size);
+        /* Optional: "ok" or why the provider cannot work (e.g. "invalid_grant: ..."), for
+         * /readyz's detail. */
+        void (*health)(void *self, char *out, size_t out_size);
+        /* Optional: append the provider's Prometheus metrics. */
+        void (*metrics)(void *self, struct cb_buf *out);
 };
 
 struct cb_crm {
@@ -37,5 +89,28 @@ struct cb_crm *cb_crm_create(const struct cb_config *cfg);
 void cb_crm_destroy(struct cb_crm **crm);
 
 extern const struct cb_crm_ops cb_crm_none;
+extern const struct cb_crm_ops cb_crm_salesforce;
+
+/* ---- screen pop (src/crm/lookup.c) ------------------------------------------------------ */
+
+/* Caller lookup with the Redis cache in front of the CRM: by E.164, positive results for
+ * `[redis] lookup_ttl_s`, unknown numbers for `[redis] lookup_negative_ttl_s`; concurrent
+ * misses for one number make one upstream call (in this process, and across instances
+ * through a short Redis lock); a Redis outage sends every lookup to the CRM. The
+ * `[salesforce] multi_match` and `unknown` policies are applied here. */
+struct cb_lookup_result {
+        json_t *matches; /* array (owned: cb_lookup_result_clear) */
+        bool cached;     /* answered from Redis */
+};
+
+/* Look `e164` up. `cache_only`: answer only from Redis (NO upstream call): RETRY on a miss.
+ * On OK `res` holds the matches; RETRY/FAIL fill `err`. */
+enum cb_result cb_lookup(struct cb_crm *crm, const struct cb_config *cfg, const char *e164,
+                         bool cache_only, struct cb_lookup_result *res, char *err, size_t err_size);
+void cb_lookup_result_clear(struct cb_lookup_result *res);
+/* Forget what is cached for `e164` (a CRM write changed a phone). */
+void cb_lookup_invalidate(const char *e164);
+/* Prometheus text: lookups by outcome (hit, miss, negative hit, degraded). */
+void cb_lookup_metrics_write(struct cb_buf *out);
 
 #endif

@@ -22,6 +22,7 @@ enum cb_err {
         CB_ERR_RATE_LIMITED,
         CB_ERR_NOT_READY,
         CB_ERR_DB_UNAVAILABLE,
+        CB_ERR_UPSTREAM_UNAVAILABLE,
         CB_ERR_INTERNAL,
         CB_ERR_COUNT
 };

@@ -14,6 +14,11 @@ extern "C" {
  * possible number for its region; `out` is then an empty string. Thread-safe. */
 int cb_phone_to_e164(const char *input, const char *default_region, char *out, size_t out_size);
 
+/* The national significant number of an E.164 number ("+14155550123" -> "4155550123"),
+ * the digits a CRM is most likely to have stored whatever its format. Returns 0, or -1
+ * (`out` emptied) when `e164` is not E.164 or `out` is too small. Thread-safe. */
+int cb_phone_national_digits(const char *e164, char *out, size_t out_size);
+
 /* True when `region` is a region code libphonenumber knows ("US", "GB", ...). */
 int cb_phone_region_valid(const char *region);
 

@@ -75,6 +75,9 @@ enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page
 enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
                                  const char *log_id);
 
+/* Link a call to its CRM record when it has none yet (a link the softphone gave wins). */
+enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id);
+
 /* ---- jobs (src/store/jobs.c) ---- */
 
 struct cb_job_row {

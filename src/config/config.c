@@ -297,6 +297,51 @@ static void require(struct load_ctx *ctx, bool cond, const char *section, const 
                 add_error(ctx->errs, "[%s] %s: %s", section, key, why);
 }
 
+/* "UTC", "Europe/Paris"...: a file under /usr/share/zoneinfo, no "..", no absolute path. */
+static bool timezone_known(const char *tz)
+{
+        char path[256];
+
+        if (!cb_str_charset(tz, 64, "/_+-") || tz[0] == '/' || strstr(tz, "..") != NULL)
+                return false;
+        snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+        return access(path, R_OK) == 0;
+}
+
+/* The keys each Salesforce OAuth flow needs. */
+static void check_salesforce(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+        const char *flow = c->salesforce.auth;
+
+        require(ctx, c->salesforce.client_id != NULL, "salesforce", "client_id",
+                "required when enabled (the Connected App consumer key)");
+        if (strcmp(flow, "jwt") == 0) {
+                require(ctx, c->salesforce.username != NULL, "salesforce", "username",
+                        "required by auth = jwt");
+                require(ctx, c->salesforce.private_key_file != NULL, "salesforce",
+                        "private_key_file", "required by auth = jwt");
+        } else {
+                require(ctx, c->salesforce.client_secret_file != NULL, "salesforce",
+                        "client_secret_file",
+                        "required by auth = client_credentials/refresh_token");
+        }
+        if (strcmp(flow, "refresh_token") == 0)
+                require(ctx, c->salesforce.refresh_token_file != NULL, "salesforce",
+                        "refresh_token_file", "required by auth = refresh_token");
+        require(ctx, cb_str_charset(c->salesforce.call_log_object, 80, "_"), "salesforce",
+                "call_log_object", "must be an object API name");
+        require(ctx, cb_str_charset(c->salesforce.external_id_field, 80, "_"), "salesforce",
+                "external_id_field", "must be a field API name");
+        require(ctx, cb_str_charset(c->salesforce.lead_external_id_field, 80, "_"), "salesforce",
+                "lead_external_id_field", "must be a field API name");
+        require(ctx, c->salesforce.api_version[0] == 'v', "salesforce", "api_version",
+                "must look like v60.0");
+        require(ctx, timezone_known(c->salesforce.timezone), "salesforce", "timezone",
+                "must be an IANA time zone name found in /usr/share/zoneinfo (e.g. "
+                "America/New_York)");
+}
+
 /* Rules that involve more than one key. */
 static void cross_check(struct load_ctx *ctx)
 {
@@ -306,8 +351,8 @@ static void cross_check(struct load_ctx *ctx)
                 "required");
         require(ctx, c->workers.backoff_base_ms <= c->workers.backoff_max_ms, "workers",
                 "backoff_max_ms", "must not be below backoff_base_ms");
-        require(ctx, !c->salesforce.enabled, "salesforce", "enabled",
-                "the Salesforce provider is not part of this build yet; set enabled = false");
+        if (c->salesforce.enabled)
+                check_salesforce(ctx);
         require(ctx, !c->twilio.enabled, "twilio", "enabled",
                 "the Twilio provider is not part of this build yet; set enabled = false");
         require(ctx, c->stt.engine != NULL && strcmp(c->stt.engine, "none") == 0, "stt", "engine",

@@ -7,7 +7,7 @@
 
 #include "callbridge/log.h"
 
-static const struct cb_crm_ops *const providers[] = {&cb_crm_none};
+static const struct cb_crm_ops *const providers[] = {&cb_crm_none, &cb_crm_salesforce};
 
 struct cb_crm *cb_crm_create(const struct cb_config *cfg)
 {

@@ -81,6 +81,8 @@ static bool hex_to_bytes(const char *hex, unsigned char *out, size_t n)
         return true;
 }
 
+static enum cb_err crm_session(struct cb_http_env *env, const char *token, struct cb_agent *agent);
+
 enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent)
 {
         char key_id[KEY_ID_HEX + 1];
@@ -100,7 +102,7 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
         while (*token == ' ')
                 token++;
         if (!parse_key(token, key_id))
-                return CB_ERR_UNAUTHORIZED;
+                return crm_session(env, token, agent);
         cb_sha256(token, strlen(token), hash);
 
         pthread_mutex_lock(&cache_lock);
@@ -133,6 +135,27 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
         slot->expires_us = now + env->cfg->auth.cache_ttl_s * 1000000;
         pthread_mutex_unlock(&cache_lock);
         return CB_ERR_COUNT;
+}
+
+/* A bearer that is not one of our keys may be a Salesforce session ([salesforce]
+ * session_auth): the CRM says which user it is; such agents are never admins. */
+static enum cb_err crm_session(struct cb_http_env *env, const char *token, struct cb_agent *agent)
+{
+        struct cb_crm *crm = env->crm;
+        char err[256];
+        enum cb_result r;
+
+        if (!env->cfg->salesforce.session_auth || crm->ops->session_agent == NULL ||
+            token[0] == '\0' || strlen(token) > 2048 || !cb_str_charset(token, 2048, "!._-~+/="))
+                return CB_ERR_UNAUTHORIZED;
+        r = crm->ops->session_agent(crm->self, token, agent->name, sizeof(agent->name), err,
+                                    sizeof(err));
+        if (r == CB_RESULT_RETRY) {
+                cb_warn("session check: %s", err);
+                return CB_ERR_UPSTREAM_UNAVAILABLE;
+        }
+        agent->admin = false;
+        return r == CB_RESULT_OK ? CB_ERR_COUNT : CB_ERR_UNAUTHORIZED;
 }
 
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96])

@@ -1,27 +1,95 @@
-/* Job crm.log_call: write (upsert) the call log in the CRM, then record the outcome. */
+/* Job crm.log_call: link the call to its CRM record (the number's lookup, or a new Lead by
+ * the `unknown` policy) when the softphone named none, write (upsert) the call log, then
+ * record the outcome on the call. Every step is idempotent, so the job may run again. */
 #include <stdio.h>
+#include <string.h>
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "jobs/kinds.h"
 
+/* The record to link `call` to: the lookup's newest match, or a Lead created for an unknown
+ * caller. OK with `id` "" when the call stays unlinked. */
+static enum cb_result find_record(struct cb_job *job, const json_t *call, char *id, size_t id_size)
+{
+        const struct cb_config *cfg = job->env->cfg;
+        struct cb_crm *crm = job->env->crm;
+        const char *dir = json_string_value(json_object_get(call, "direction"));
+        const char *other = json_string_value(
+            json_object_get(call, dir && strcmp(dir, "inbound") == 0 ? "from" : "to"));
+        struct cb_lookup_result res = {0};
+        json_t *lead = NULL;
+        enum cb_result r;
+
+        id[0] = '\0';
+        if (other == NULL)
+                return CB_RESULT_OK;
+        r = cb_lookup(crm, cfg, other, false, &res, job->error, sizeof(job->error));
+        if (r != CB_RESULT_OK)
+                return r;
+        if (json_array_size(res.matches) > 0) {
+                cb_strlcpy(id,
+                           json_string_value(json_object_get(json_array_get(res.matches, 0), "id"))
+                               ?: "",
+                           id_size);
+        } else if (strcmp(cfg->salesforce.unknown, "create_lead") == 0 &&
+                   crm->ops->create_lead != NULL) {
+                r = crm->ops->create_lead(crm->self, other, &lead, job->error, sizeof(job->error));
+                if (r == CB_RESULT_OK) {
+                        cb_strlcpy(id, json_string_value(json_object_get(lead, "id")) ?: "",
+                                   id_size);
+                        cb_lookup_invalidate(other);
+                }
+        }
+        json_decref(lead);
+        cb_lookup_result_clear(&res);
+        return r;
+}
+
+/* Link the call to a record when it has none; updates `call` to match. */
+static enum cb_result link_record(struct cb_job *job, json_t *call)
+{
+        char id[CB_CRM_ID_MAX];
+        struct cb_db *db = NULL;
+        enum cb_result r;
+
+        if (json_string_value(json_object_get(call, "crm_record_id")) != NULL)
+                return CB_RESULT_OK;
+        r = find_record(job, call, id, sizeof(id));
+        if (r != CB_RESULT_OK || id[0] == '\0')
+                return r;
+        db = cb_job_db(job);
+        if (db == NULL)
+                return CB_RESULT_RETRY;
+        if (cb_store_call_link_record(db, job->row->call_id, id) < 0) {
+                snprintf(job->error, sizeof(job->error), "recording the CRM link failed");
+                r = CB_RESULT_RETRY;
+        }
+        cb_db_release(&db);
+        if (r == CB_RESULT_OK)
+                json_object_set_new(call, "crm_record_id", json_string(id));
+        return r;
+}
+
 enum cb_result cb_job_log_call(struct cb_job *job)
 {
         struct cb_crm *crm = job->env->crm;
-        char log_id[128] = "";
+        struct cb_crm_logged logged = {.state = NULL};
         json_t *call = NULL;
         struct cb_db *db = NULL;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r != CB_RESULT_OK)
                 goto out;
-        r = crm->ops->log_call(crm->self, call, log_id, sizeof(log_id), job->error,
-                               sizeof(job->error));
+        r = link_record(job, call);
+        if (r != CB_RESULT_OK)
+                goto out;
+        r = crm->ops->log_call(crm->self, call, &logged, job->error, sizeof(job->error));
         if (r != CB_RESULT_OK)
                 goto out;
         db = cb_job_db(job);
-        if (db == NULL || cb_store_call_set_crm(db, job->row->call_id, crm->ops->logged_state,
-                                                log_id[0] ? log_id : NULL) < 0) {
+        if (db == NULL || cb_store_call_set_crm(db, job->row->call_id, logged.state,
+                                                logged.id[0] ? logged.id : NULL) < 0) {
                 /* The CRM write is idempotent, so running it again is safe. */
                 snprintf(job->error, sizeof(job->error), "recording the CRM state failed");
                 r = CB_RESULT_RETRY;

@@ -251,3 +251,13 @@ enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *s
         const char *params[3] = {id, state, log_id};
         return cb_db_exec_cmd(db, &stmt_set_crm, 3, params);
 }
+
+static struct cb_stmt stmt_link_record =
+    CB_STMT("call_link_record", "UPDATE calls SET crm_record_id = $2, updated_at = now()"
+                                " WHERE id = $1::uuid AND crm_record_id IS NULL");
+
+enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id)
+{
+        const char *params[2] = {id, record_id};
+        return cb_db_exec_cmd(db, &stmt_link_record, 2, params);
+}

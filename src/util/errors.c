@@ -23,6 +23,8 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_RATE_LIMITED] = {"rate_limited", 429, "too many requests"},
     [CB_ERR_NOT_READY] = {"not_ready", 503, "not ready"},
     [CB_ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "the database is unavailable, retry"},
+    [CB_ERR_UPSTREAM_UNAVAILABLE] = {"upstream_unavailable", 502,
+                                     "an upstream service (CRM) did not answer usably"},
     [CB_ERR_INTERNAL] = {"internal", 500, "internal error"},
 };
 

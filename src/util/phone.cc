@@ -127,3 +127,28 @@ extern "C" int cb_phone_region_valid(const char *region)
                 return 0;
         }
 }
+
+extern "C" int cb_phone_national_digits(const char *e164, char *out, size_t out_size)
+{
+        if (out == nullptr || out_size == 0)
+                return -1;
+        out[0] = '\0';
+        if (e164 == nullptr || e164[0] != '+' || strnlen(e164, max_input_len + 1) > max_input_len)
+                return -1;
+        try {
+                const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
+                std::string digits;
+                PhoneNumber n;
+                if (util.Parse(e164, "ZZ", &n) != PhoneNumberUtil::NO_PARSING_ERROR ||
+                    n.national_number() == 0)
+                        return -1;
+                util.GetNationalSignificantNumber(n, &digits);
+                if (digits.empty() || digits.size() >= out_size)
+                        return -1;
+                std::memcpy(out, digits.c_str(), digits.size() + 1);
+                return 0;
+        } catch (...) {
+                out[0] = '\0';
+                return -1;
+        }
+}

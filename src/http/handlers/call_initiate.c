@@ -43,12 +43,47 @@ static void request_hash(const struct initiate *in, unsigned char out[32])
         cb_buf_free(&b);
 }
 
-static enum MHD_Result reply_accepted(struct cb_request *req, const char *call_id,
-                                      const char *status, const char *crm_record_id, bool replayed)
+/* The screen-pop match for the number we talk to, when Redis has it: the call is linked at
+ * once. Otherwise the crm.log_call job looks it up (this request never waits on the CRM). */
+static json_t *cached_record(struct cb_request *req, const struct initiate *in)
 {
-        json_t *body =
-            json_pack("{s:s,s:s,s:o}", "call_id", call_id, "status", status, "crm_record",
-                      crm_record_id ? json_pack("{s:s}", "id", crm_record_id) : json_null());
+        struct cb_crm *crm = req->env->crm;
+        struct cb_lookup_result res = {0};
+        const char *number =
+            strcmp(in->direction, "inbound") == 0 && in->from ? in->from_e164 : in->to_e164;
+        json_t *match = NULL;
+        char err[128];
+
+        if (strcmp(crm->ops->name, "none") == 0 ||
+            (strcmp(in->direction, "inbound") == 0 && in->from == NULL))
+                return NULL;
+        if (cb_lookup(crm, req->env->cfg, number, true, &res, err, sizeof(err)) == CB_RESULT_OK &&
+            json_array_size(res.matches) > 0)
+                match = json_incref(json_array_get(res.matches, 0));
+        cb_lookup_result_clear(&res);
+        return match;
+}
+
+/* {"id"} for a record the client named, the cached match, or null. Steals `match`. */
+static json_t *record_view(const char *crm_record_id, json_t *match)
+{
+        json_t *out;
+
+        if (match != NULL && crm_record_id != NULL &&
+            strcmp(json_string_value(json_object_get(match, "id")) ?: "", crm_record_id) == 0)
+                return match;
+        json_decref(match);
+        if (crm_record_id == NULL)
+                return json_null();
+        out = json_pack("{s:s}", "id", crm_record_id);
+        return out ? out : json_null();
+}
+
+static enum MHD_Result reply_accepted(struct cb_request *req, const char *call_id,
+                                      const char *status, json_t *record_take, bool replayed)
+{
+        json_t *body = json_pack("{s:s,s:s,s:o}", "call_id", call_id, "status", status,
+                                 "crm_record", record_take ? record_take : json_null());
         if (body != NULL && replayed)
                 json_object_set_new(body, "idempotent_replay", json_true());
         return cb_reply_json(req, 202, body);
@@ -127,9 +162,12 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         enum cb_qs qs;
         enum MHD_Result ret;
         json_t *call = NULL;
+        json_t *match = NULL;
 
         if (!parse(req, &in, &ret))
                 return ret;
+        if (in.crm_record_id == NULL)
+                match = cached_record(req, &in);
         cb_uuid_v4(id);
         c.id = id;
         c.agent = req->agent.name;
@@ -137,6 +175,8 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         c.to_e164 = in.to_e164;
         c.from_e164 = in.from ? in.from_e164 : NULL;
         c.crm_record_id = in.crm_record_id;
+        if (match != NULL)
+                c.crm_record_id = json_string_value(json_object_get(match, "id"));
         c.telephony = req->env->tel->ops->name;
         c.provider_call_id = in.provider_call_id;
         c.crm = req->env->crm->ops->name;
@@ -151,8 +191,10 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         }
 
         qs = cb_call_batcher_insert(req->env->batcher, &c, existing, &created, &same);
-        if (qs < 0)
+        if (qs < 0) {
+                json_decref(match);
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        }
         if (!created && same) {
                 /* A replay answers with the call as it is now. */
                 struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
@@ -162,15 +204,17 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         }
         if (created) {
                 cb_jobs_wake(req->env->jobs);
-                return reply_accepted(req, existing, "queued", in.crm_record_id, false);
+                return reply_accepted(req, existing, "queued", record_view(c.crm_record_id, match),
+                                      false);
         }
+        json_decref(match);
         if (!same) {
                 json_decref(call);
                 return cb_reply_error(req, CB_ERR_IDEMPOTENCY_CONFLICT, NULL);
         }
-        ret = reply_accepted(req, existing,
-                             call ? json_string_value(json_object_get(call, "status")) : "queued",
-                             json_string_value(json_object_get(call, "crm_record_id")), true);
+        ret = reply_accepted(
+            req, existing, call ? json_string_value(json_object_get(call, "status")) : "queued",
+            record_view(json_string_value(json_object_get(call, "crm_record_id")), NULL), true);
         json_decref(call);
         return ret;
 }

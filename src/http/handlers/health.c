@@ -15,6 +15,9 @@ enum MHD_Result cb_handle_readyz(struct cb_request *req)
         const char *pg = "ok";
         const char *mig = "ok";
         const char *redis = "ok";
+        struct cb_crm *crm = req->env->crm;
+        char detail[768];
+        json_t *body;
         bool ready;
 
         if (db == NULL) {
@@ -34,8 +37,14 @@ enum MHD_Result cb_handle_readyz(struct cb_request *req)
         if (cb_cache_ping(cfg->redis.url, cfg->redis.timeout_ms) != 0)
                 redis = "unreachable";
         ready = pg[0] == 'o' && mig[0] == 'o' && redis[0] == 'o';
-        return cb_reply_json(req, ready ? 200 : 503,
-                             json_pack("{s:s,s:{s:s,s:s,s:s}}", "status",
-                                       ready ? "ready" : "not_ready", "checks", "postgres", pg,
-                                       "redis", redis, "migrations", mig));
+        body = json_pack("{s:s,s:{s:s,s:s,s:s}}", "status", ready ? "ready" : "not_ready", "checks",
+                         "postgres", pg, "redis", redis, "migrations", mig);
+        /* The CRM's state is detail, not readiness: calls are still accepted durably while
+         * Salesforce refuses us, and their jobs wait. */
+        if (body != NULL && crm->ops->health != NULL) {
+                crm->ops->health(crm->self, detail, sizeof(detail));
+                json_object_set_new(json_object_get(body, "checks"), crm->ops->name,
+                                    json_string(detail));
+        }
+        return cb_reply_json(req, ready ? 200 : 503, body);
 }

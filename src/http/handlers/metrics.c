@@ -1,5 +1,8 @@
 /* GET /metrics: Prometheus text exposition. */
+#include "callbridge/cache.h"
+#include "callbridge/crm.h"
 #include "callbridge/store.h"
+#include "callbridge/upstream.h"
 #include "http/handlers/handlers.h"
 
 static void queue_depth(struct cb_request *req, struct cb_buf *out)
@@ -44,6 +47,11 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req)
         cb_http_metrics_write(&out);
         cb_jobs_metrics_write(&out);
         queue_depth(req, &out);
+        cb_upstream_metrics_write(&out);
+        cb_cache_metrics_write(&out);
+        cb_lookup_metrics_write(&out);
+        if (req->env->crm->ops->metrics != NULL)
+                req->env->crm->ops->metrics(req->env->crm->self, &out);
         ret = cb_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
                             out.data ? out.data : "", out.len);
         cb_buf_free(&out);

@@ -1,0 +1,47 @@
+/* Outbound HTTP to the upstreams (Salesforce, Twilio, STT engines) on libcurl: one reused
+ * easy handle per thread (keep-alive connections, TLS sessions, DNS cache), timeouts,
+ * TLS verification always on, a capped response body, and per-service metrics. */
+#ifndef CALLBRIDGE_UPSTREAM_H
+#define CALLBRIDGE_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "callbridge/util.h"
+
+#define CB_UPSTREAM_MAX_HEADERS 8
+
+struct cb_upstream_req {
+        const char *service; /* metrics label: "salesforce", "twilio", "openai"... */
+        const char *method;  /* "GET", "POST", "PATCH", "DELETE" */
+        const char *url;
+        const char *headers[CB_UPSTREAM_MAX_HEADERS]; /* "Name: value"; unused slots NULL */
+        const char *body;                             /* may be NULL */
+        size_t body_len;
+        const char *userpwd; /* "user:password" for HTTP Basic, or NULL */
+        long timeout_ms;     /* whole transfer; connect gets min(timeout, 5 s) */
+        size_t max_response; /* response body cap; 0 means 8 MiB */
+};
+
+struct cb_upstream_resp {
+        long status;         /* HTTP status; 0 when no response arrived */
+        struct cb_buf body;  /* the response body, NUL-terminated */
+        struct cb_buf heads; /* response header lines of the final response, "\r\n" separated */
+        bool maybe_sent;     /* the request may have reached the server (a timeout after send) */
+        char error[256];     /* transport failure text when status is 0 */
+};
+
+/* Perform `req`. Returns 0 when a response arrived (any status), -1 on a transport failure
+ * (resp->error says which; resp->maybe_sent tells whether the upstream may have acted on
+ * it). The response is always to be released with cb_upstream_resp_free. */
+int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_resp *resp);
+void cb_upstream_resp_free(struct cb_upstream_resp *resp);
+
+/* Value of response header `name` (case-insensitive) copied into `out`; false if absent. */
+bool cb_upstream_resp_header(const struct cb_upstream_resp *resp, const char *name, char *out,
+                             size_t out_size);
+
+/* Append Prometheus text: requests by service and status class, latency histograms. */
+void cb_upstream_metrics_write(struct cb_buf *out);
+
+#endif

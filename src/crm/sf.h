@@ -1,0 +1,130 @@
+/* Inside the Salesforce provider: OAuth (sf_auth.c), the REST client (sf_rest.c), the schema
+ * check (sf_schema.c) and the operations (salesforce.c) share this state. */
+#ifndef CB_CRM_SF_H
+#define CB_CRM_SF_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "callbridge/config.h"
+#include "callbridge/crm.h"
+#include "callbridge/util.h"
+
+#define SF_TOKEN_MAX 512
+#define SF_URL_MAX   256
+
+/* An access token and where to use it; copied out so no lock is held during a request. */
+struct sf_token {
+        char access[SF_TOKEN_MAX];
+        char instance_url[SF_URL_MAX];
+        char org_id[32];
+};
+
+struct sf {
+        const struct cb_config *cfg; /* borrowed from main; outlives the provider */
+        EVP_PKEY *key;               /* JWT flow */
+        char *client_secret;         /* client_credentials and refresh_token flows */
+        char *refresh_token;         /* refresh_token flow */
+        char token_key[80];          /* Redis key of the shared token */
+
+        pthread_mutex_t lock; /* guards the fields below up to the schema */
+        struct sf_token token;
+        bool have_token;
+        int64_t token_until_us;  /* monotonic: re-read Redis / re-ask after this */
+        char auth_error[256];    /* last OAuth refusal ("invalid_grant: ..."), or "" */
+        int64_t auth_retry_us;   /* monotonic: no token request before this */
+        long auth_backoff_ms;    /* grows after each refusal, reset by a success */
+        pthread_mutex_t refresh; /* single flight for token requests in this process */
+
+        pthread_mutex_t schema_lock; /* guards `fields` and `missing` */
+        json_t *fields;              /* {"Task":{"Subject":true,...}} from describe */
+        json_t *missing;             /* {"Task":["Field",...]} reported once */
+
+        atomic_long api_used, api_max; /* last Sforce-Limit-Info */
+        atomic_ulong token_requests, token_refusals, session_checks;
+
+        pthread_t warmup;
+        bool warmup_started;
+        pthread_mutex_t stop_lock;
+        pthread_cond_t stop_cond;
+        bool stopping;
+};
+
+/* ---- sf_auth.c ---- */
+
+/* A usable token in `out`: from memory, then Redis, then a token request (one at a time in
+ * this process, and across instances while Redis works). RETRY with `err` set while the
+ * org refuses us (invalid_grant...: asked again only after a growing pause) or cannot be
+ * reached. */
+enum cb_result sf_auth_token(struct sf *sf, struct sf_token *out, char *err, size_t err_size);
+/* `used` was refused with INVALID_SESSION_ID: forget it and get another, unless another
+ * thread or instance already did. Same contract as sf_auth_token. */
+enum cb_result sf_auth_renew(struct sf *sf, const struct sf_token *used, struct sf_token *out,
+                             char *err, size_t err_size);
+/* "" when authentication works (or was not tried yet), else why not; copied into `out`. */
+void sf_auth_error(struct sf *sf, char *out, size_t out_size);
+
+/* ---- sf_rest.c ---- */
+
+/* One REST request to `path` (below the instance URL, e.g. "/services/data/v60.0/query?q=..."),
+ * with a JSON body or NULL. A refused token is renewed once and the request replayed. Returns
+ * OK for 2xx with `*out` the parsed body (NULL when empty); otherwise RETRY (transport, 401
+ * after renewal, 403 REQUEST_LIMIT_EXCEEDED, 429, 5xx, low-priority work over the API budget)
+ * or FAIL (300 and other 4xx, with the body in `err`). `*status` is the HTTP status (0 when
+ * none) and `*out` may hold the error body for the caller to inspect. */
+enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
+                       enum cb_crm_priority prio, long *status, json_t **out, char *err,
+                       size_t err_size);
+/* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
+int sf_url_encode(struct cb_buf *b, const char *s);
+/* Parse "api-usage=25/15000" out of a Sforce-Limit-Info value into the gauges. */
+void sf_limits_parse(struct sf *sf, const char *value);
+
+/* ---- sf_schema.c ---- */
+
+/* Drop from `record` (in place) every field `object` lacks, reporting each missing field
+ * once (log and health). When describe cannot be had the record is left as it is. */
+void sf_schema_filter(struct sf *sf, const char *object, json_t *record);
+/* True when `object` has `field` (or the schema is unknown yet). */
+bool sf_schema_has(struct sf *sf, const char *object, const char *field);
+/* Describe `object` now (cached); RETRY/FAIL as sf_rest. */
+enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err, size_t err_size);
+/* Forget what describe said of `object` (after INVALID_FIELD): the next write asks again. */
+void sf_schema_forget(struct sf *sf, const char *object);
+/* "Task: A, B; Lead: C" or "" — the fields reported missing. */
+void sf_schema_missing(struct sf *sf, char *out, size_t out_size);
+
+/* ---- sf_records.c: lookup, records, leads ---- */
+
+enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, char *err,
+                               size_t err_size);
+enum cb_result sf_get_record(void *self, const char *type, const char *id, json_t **record,
+                             char *err, size_t err_size);
+enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char *err,
+                              size_t err_size);
+/* "Contact", "Lead", "Account", "Opportunity", "Task", "User" from an id's key prefix, or
+ * NULL. */
+const char *sf_type_of_id(const char *id);
+/* The Lightning URL of a record, as a new JSON string. */
+json_t *sf_record_url(const struct sf_token *tok, const char *type, const char *id);
+
+/* ---- sf_calllog.c: the call log, attachments, follow-up tasks ---- */
+
+enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged *out, char *err,
+                           size_t err_size);
+enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
+                         enum cb_crm_priority prio, char *err, size_t err_size);
+enum cb_result sf_create_task(void *self, const json_t *call, const char *key, const json_t *task,
+                              char *task_id, size_t task_id_size, char *err, size_t err_size);
+/* Upsert `record` (borrowed, filtered in place by the schema) into `object` by `field` =
+ * `value`. OK with the record id in `id`. INVALID_FIELD also makes the schema be asked
+ * again on the next write. */
+enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, const char *value,
+                         json_t *record, enum cb_crm_priority prio, char *id, size_t id_size,
+                         char *err, size_t err_size);
+
+#endif

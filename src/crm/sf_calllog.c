@@ -1,0 +1,285 @@
+/* The Salesforce call log: one record per call, upserted by an External ID derived from the
+ * call id, so a retried or repeated job updates the record it made instead of adding one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "callbridge/log.h"
+#include "crm/sf.h"
+
+#define TRANSCRIPT_PART_BYTES 32000
+
+static const char *const final_statuses[] = {"completed", "busy", "failed", "no-answer",
+                                             "canceled"};
+
+static bool is_final(const char *status)
+{
+        for (size_t i = 0; status != NULL && i < CB_ARRAY_LEN(final_statuses); i++)
+                if (strcmp(status, final_statuses[i]) == 0)
+                        return true;
+        return false;
+}
+
+static const char *str(const json_t *obj, const char *key)
+{
+        return json_string_value(json_object_get(obj, key));
+}
+
+enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, const char *value,
+                         json_t *record, enum cb_crm_priority prio, char *id, size_t id_size,
+                         char *err, size_t err_size)
+{
+        struct cb_buf path = {.max = 2048};
+        json_t *body = NULL;
+        long status = 0;
+        enum cb_result r = CB_RESULT_FAIL;
+
+        id[0] = '\0';
+        sf_schema_filter(sf, object, record);
+        cb_buf_printf(&path, "/services/data/%s/sobjects/%s/%s/", sf->cfg->salesforce.api_version,
+                      object, field);
+        if (sf_url_encode(&path, value) != 0 || cb_buf_append(&path, "", 1) != 0) {
+                snprintf(err, err_size, "external id too long");
+                goto out;
+        }
+        r = sf_rest(sf, "PATCH", path.data, record, prio, &status, &body, err, err_size);
+        if (r == CB_RESULT_OK) {
+                /* 201 created / 200 updated carry the id; API versions before 46 answer 204. */
+                cb_strlcpy(id, str(body, "id") ? str(body, "id") : "", id_size);
+                if (id[0] == '\0') {
+                        json_decref(body);
+                        body = NULL;
+                        path.data[path.len - 1] = '\0';
+                        r = sf_rest(sf, "GET", path.data, NULL, prio, &status, &body, err,
+                                    err_size);
+                        cb_strlcpy(id, str(body, "Id") ? str(body, "Id") : "", id_size);
+                }
+        } else if (status == 400 && strstr(err, "INVALID_FIELD") != NULL) {
+                sf_schema_forget(sf, object);
+        }
+out:
+        json_decref(body);
+        cb_buf_free(&path);
+        return r;
+}
+
+/* WhoId (Contact, Lead) or WhatId (Account, Opportunity...) from the linked record. */
+static void set_related(json_t *rec, const json_t *call)
+{
+        const char *rid = str(call, "crm_record_id");
+        const char *type = sf_type_of_id(rid);
+
+        if (rid == NULL || type == NULL)
+                return;
+        if (strcmp(type, "Contact") == 0 || strcmp(type, "Lead") == 0)
+                json_object_set_new(rec, "WhoId", json_string(rid));
+        else if (strcmp(type, "User") != 0 && strcmp(type, "Task") != 0)
+                json_object_set_new(rec, "WhatId", json_string(rid));
+}
+
+/* "YYYY-MM-DD" of the call's start in the org's time zone (the process TZ, set from
+ * [salesforce] timezone at start). */
+static json_t *activity_date(const json_t *call)
+{
+        const char *created = str(call, "created_at");
+        struct tm tm = {0};
+        char out[16];
+        time_t t;
+
+        if (created == NULL || strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+                t = time(NULL);
+        else
+                t = timegm(&tm);
+        localtime_r(&t, &tm);
+        strftime(out, sizeof(out), "%Y-%m-%d", &tm);
+        return json_string(out);
+}
+
+/* The call log record for `call`, before the schema filter. */
+static json_t *call_record(const json_t *call)
+{
+        const char *dir = str(call, "direction");
+        const char *status = str(call, "status");
+        bool inbound = dir != NULL && strcmp(dir, "inbound") == 0;
+        const char *other = inbound ? str(call, "from") : str(call, "to");
+        const char *provider_id = str(json_object_get(call, "telephony"), "call_id");
+        const json_t *duration = json_object_get(call, "duration_s");
+        const char *disposition = str(call, "disposition");
+        char subject[160], description[512];
+        json_t *rec;
+
+        snprintf(subject, sizeof(subject), "%s call %s %s", inbound ? "Inbound" : "Outbound",
+                 inbound ? "from" : "to", other ? other : "unknown number");
+        snprintf(description, sizeof(description),
+                 "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\nStatus: %s",
+                 str(call, "call_id"), str(call, "agent"),
+                 str(call, "from") ? str(call, "from") : "-", str(call, "to"), status);
+        rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "Subject", subject, "TaskSubtype",
+                        "Call", "CallType", inbound ? "Inbound" : "Outbound", "Status",
+                        is_final(status) ? "Completed" : "In Progress", "Priority", "Normal",
+                        "Description", description, "CallObject",
+                        provider_id ? provider_id : str(call, "call_id"), "ActivityDate",
+                        activity_date(call));
+        if (rec == NULL)
+                return NULL;
+        if (json_is_integer(duration))
+                json_object_set(rec, "CallDurationInSeconds", (json_t *)duration);
+        if (disposition != NULL || is_final(status))
+                json_object_set_new(rec, "CallDisposition",
+                                    json_string(disposition ? disposition : status));
+        set_related(rec, call);
+        return rec;
+}
+
+enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged *out, char *err,
+                           size_t err_size)
+{
+        struct sf *sf = self;
+        const char *object = sf->cfg->salesforce.call_log_object;
+        json_t *rec = NULL;
+        enum cb_result r;
+
+        out->id[0] = '\0';
+        out->state = "pending";
+        if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 && !is_final(str(call, "status")))
+                return CB_RESULT_OK; /* one write when the call ends */
+        rec = call_record(call);
+        if (rec == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        r = sf_upsert(sf, object, sf->cfg->salesforce.external_id_field, str(call, "call_id"), rec,
+                      CB_CRM_PRIO_HIGH, out->id, sizeof(out->id), err, err_size);
+        if (r == CB_RESULT_OK)
+                out->state = "synced";
+        json_decref(rec);
+        return r;
+}
+
+/* callbridge's names for what attach carries, and the fields they land in. */
+static const struct {
+        const char *name;
+        const char *field;
+        const char *join; /* arrays are joined with this */
+} attach_map[] = {
+    {"recording_url", "Callbridge_Recording_URL__c", NULL},
+    {"recording_seconds", "Callbridge_Recording_Seconds__c", NULL},
+    {"sentiment", "Callbridge_Sentiment__c", NULL},
+    {"sentiment_label", "Callbridge_Sentiment_Label__c", NULL},
+    {"intent", "Callbridge_Intent__c", NULL},
+    {"tags", "Callbridge_Tags__c", "; "},
+    {"keywords", "Callbridge_Keywords__c", ", "},
+    {"summary", "Callbridge_Summary__c", NULL},
+    {"disposition", "CallDisposition", NULL},
+};
+
+static json_t *joined(const json_t *array, const char *sep)
+{
+        struct cb_buf b = {.max = 255};
+        json_t *v, *out;
+        size_t i;
+
+        json_array_foreach(array, i, v) if (json_is_string(v))
+        {
+                if ((b.len && cb_buf_puts(&b, sep) != 0) || cb_buf_puts(&b, json_string_value(v)))
+                        break; /* the field holds 255 characters: keep what fits */
+        }
+        out = json_stringn(b.data ? b.data : "", b.len);
+        cb_buf_free(&b);
+        return out;
+}
+
+/* Where the next UTF-8 character starts at or before `n` in `s`. */
+static size_t utf8_cut(const char *s, size_t n)
+{
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                n--;
+        return n;
+}
+
+/* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>". */
+static enum cb_result attach_transcript(struct sf *sf, const json_t *call, const char *text,
+                                        enum cb_crm_priority prio, char *err, size_t err_size)
+{
+        const char *task = str(json_object_get(call, "crm"), "log_id");
+        size_t len = strlen(text), off = 0;
+        enum cb_result r = CB_RESULT_OK;
+        char key[96], id[CB_CRM_ID_MAX];
+
+        for (int part = 1; r == CB_RESULT_OK && (off < len || part == 1); part++) {
+                size_t n = len - off > TRANSCRIPT_PART_BYTES
+                               ? utf8_cut(text + off, TRANSCRIPT_PART_BYTES)
+                               : len - off;
+                json_t *rec = json_pack("{s:s,s:i,s:s%}", "Call_Id__c", str(call, "call_id"),
+                                        "Part__c", part, "Text__c", text + off, n);
+                if (task != NULL)
+                        json_object_set_new(rec, "Task__c", json_string(task));
+                snprintf(key, sizeof(key), "%s:%d", str(call, "call_id"), part);
+                r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", key, rec, prio,
+                              id, sizeof(id), err, err_size);
+                json_decref(rec);
+                off += n;
+        }
+        return r;
+}
+
+enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
+                         enum cb_crm_priority prio, char *err, size_t err_size)
+{
+        struct sf *sf = self;
+        json_t *rec = json_object();
+        const char *transcript = str(fields, "transcript");
+        char id[CB_CRM_ID_MAX];
+        enum cb_result r = CB_RESULT_OK;
+
+        for (size_t i = 0; rec != NULL && i < CB_ARRAY_LEN(attach_map); i++) {
+                json_t *v = json_object_get(fields, attach_map[i].name);
+                if (v == NULL)
+                        continue;
+                json_object_set_new(rec, attach_map[i].field,
+                                    json_is_array(v) ? joined(v, attach_map[i].join)
+                                                     : json_incref(v));
+        }
+        if (rec != NULL && json_object_size(rec) > 0)
+                r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,
+                              sf->cfg->salesforce.external_id_field, str(call, "call_id"), rec,
+                              prio, id, sizeof(id), err, err_size);
+        if (r == CB_RESULT_OK && transcript != NULL)
+                r = attach_transcript(sf, call, transcript, prio, err, err_size);
+        json_decref(rec);
+        return r;
+}
+
+enum cb_result sf_create_task(void *self, const json_t *call, const char *key, const json_t *task,
+                              char *task_id, size_t task_id_size, char *err, size_t err_size)
+{
+        struct sf *sf = self;
+        const char *object = sf->cfg->salesforce.call_log_object;
+        json_t *rec;
+        enum cb_result r;
+
+        if (sf_schema_load(sf, object, err, err_size) == CB_RESULT_OK &&
+            !sf_schema_has(sf, object, "Callbridge_Followup_Key__c")) {
+                snprintf(err, err_size,
+                         "%s has no Callbridge_Followup_Key__c: follow-up tasks "
+                         "cannot be made exactly once (deploy docs/salesforce)",
+                         object);
+                return CB_RESULT_FAIL;
+        }
+        rec = json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up", "Status",
+                        "Not Started", "Priority", "Normal");
+        if (rec == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        if (str(task, "description") != NULL)
+                json_object_set_new(rec, "Description", json_string(str(task, "description")));
+        if (str(task, "due_date") != NULL)
+                json_object_set_new(rec, "ActivityDate", json_string(str(task, "due_date")));
+        set_related(rec, call);
+        r = sf_upsert(sf, object, "Callbridge_Followup_Key__c", key, rec, CB_CRM_PRIO_HIGH, task_id,
+                      task_id_size, err, err_size);
+        json_decref(rec);
+        return r;
+}

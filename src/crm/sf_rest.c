@@ -1,0 +1,182 @@
+/* The Salesforce REST client: bearer auth with one renewal on INVALID_SESSION_ID, status and
+ * errorCode mapped to retry or permanent failure, and Sforce-Limit-Info read on every answer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/log.h"
+#include "callbridge/upstream.h"
+#include "crm/sf.h"
+
+#define MAX_RESPONSE ((size_t)16 * 1024 * 1024)
+
+int sf_url_encode(struct cb_buf *b, const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+
+        for (; *s; s++) {
+                unsigned char c = (unsigned char)*s;
+                char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+                bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+                if (plain ? cb_buf_append(b, s, 1) != 0 : cb_buf_append(b, esc, 3) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+void sf_limits_parse(struct sf *sf, const char *value)
+{
+        const char *p = value;
+
+        /* "api-usage=25/15000" possibly followed by ", per-app-api-usage=..." */
+        while (p != NULL && *p) {
+                while (*p == ' ' || *p == ',')
+                        p++;
+                if (strncmp(p, "api-usage=", 10) == 0) {
+                        char *end = NULL;
+                        long used = strtol(p + 10, &end, 10);
+                        if (end != NULL && *end == '/') {
+                                long max = strtol(end + 1, &end, 10);
+                                if (used >= 0 && max > 0) {
+                                        atomic_store(&sf->api_used, used);
+                                        atomic_store(&sf->api_max, max);
+                                }
+                        }
+                        return;
+                }
+                p = strchr(p, ',');
+        }
+}
+
+/* The first errorCode and message of a Salesforce error array. */
+static void error_of(const json_t *body, const char **code, const char **message)
+{
+        const json_t *first = json_is_array(body) ? json_array_get(body, 0) : body;
+
+        *code = json_string_value(json_object_get(first, "errorCode"));
+        *message = json_string_value(json_object_get(first, "message"));
+        if (*code == NULL)
+                *code = "";
+        if (*message == NULL)
+                *message = "";
+}
+
+/* Over the configured share of the daily API budget? */
+static bool over_budget(struct sf *sf)
+{
+        long used = atomic_load(&sf->api_used), max = atomic_load(&sf->api_max);
+
+        return max > 0 && used * 100 >= max * sf->cfg->salesforce.limit_threshold_pct;
+}
+
+/* One attempt with `tok`. Returns the transport result; fills status and body. */
+static int attempt(struct sf *sf, const struct sf_token *tok, const char *method, const char *path,
+                   const char *body, struct cb_upstream_resp *resp)
+{
+        struct cb_buf url = {.max = 16384};
+        char auth[SF_TOKEN_MAX + 32];
+        char limits[256];
+        struct cb_upstream_req req = {.service = "salesforce", .method = method};
+        int rc;
+
+        if (cb_buf_puts(&url, tok->instance_url) != 0 || cb_buf_puts(&url, path) != 0 ||
+            cb_buf_append(&url, "", 1) != 0) {
+                memset(resp, 0, sizeof(*resp));
+                snprintf(resp->error, sizeof(resp->error), "URL too long");
+                cb_buf_free(&url);
+                return -1;
+        }
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok->access);
+        req.url = url.data;
+        req.headers[0] = auth;
+        req.headers[1] = "Accept: application/json";
+        req.headers[2] = body ? "Content-Type: application/json; charset=UTF-8" : NULL;
+        req.body = body;
+        req.body_len = body ? strlen(body) : 0;
+        req.timeout_ms = sf->cfg->salesforce.timeout_ms;
+        req.max_response = MAX_RESPONSE;
+        rc = cb_upstream_perform(&req, resp);
+        if (rc == 0 && cb_upstream_resp_header(resp, "Sforce-Limit-Info", limits, sizeof(limits)))
+                sf_limits_parse(sf, limits);
+        cb_buf_free(&url);
+        return rc;
+}
+
+/* Map a non-2xx answer to RETRY or FAIL with a reason naming Salesforce's errorCode. */
+static enum cb_result map_error(long status, const json_t *j, const char *raw, char *err,
+                                size_t err_size)
+{
+        const char *code, *message;
+
+        error_of(j, &code, &message);
+        if (status == 300) {
+                snprintf(err, err_size, "salesforce 300 multiple records match: %.300s", raw);
+                return CB_RESULT_FAIL;
+        }
+        if (status == 429 || status >= 500 ||
+            (status == 403 && strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0) || status == 401) {
+                snprintf(err, err_size, "salesforce %ld %s: %.300s", status, code, message);
+                return CB_RESULT_RETRY;
+        }
+        snprintf(err, err_size, "salesforce %ld %s: %.300s (%.200s)", status, code, message, raw);
+        return CB_RESULT_FAIL;
+}
+
+enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
+                       enum cb_crm_priority prio, long *status, json_t **out, char *err,
+                       size_t err_size)
+{
+        struct cb_upstream_resp resp = {0};
+        struct sf_token tok, fresh;
+        char *text = NULL;
+        enum cb_result r = CB_RESULT_RETRY;
+
+        *status = 0;
+        *out = NULL;
+        if (prio == CB_CRM_PRIO_LOW && over_budget(sf)) {
+                snprintf(err, err_size,
+                         "salesforce API usage %ld/%ld is above %ld%%: "
+                         "low-priority write waits",
+                         atomic_load(&sf->api_used), atomic_load(&sf->api_max),
+                         sf->cfg->salesforce.limit_threshold_pct);
+                return CB_RESULT_RETRY;
+        }
+        if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        if (sf_auth_token(sf, &tok, err, err_size) != CB_RESULT_OK)
+                goto out;
+        for (int round = 0; round < 2; round++) {
+                json_t *j;
+                const char *code, *message;
+
+                cb_upstream_resp_free(&resp);
+                if (attempt(sf, &tok, method, path, text, &resp) != 0) {
+                        snprintf(err, err_size, "salesforce: %s", resp.error);
+                        goto out;
+                }
+                *status = resp.status;
+                j = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
+                error_of(j, &code, &message);
+                if (resp.status == 401 && round == 0 && strcmp(code, "INVALID_SESSION_ID") == 0) {
+                        json_decref(j);
+                        if (sf_auth_renew(sf, &tok, &fresh, err, err_size) != CB_RESULT_OK)
+                                goto out;
+                        tok = fresh;
+                        continue;
+                }
+                *out = j;
+                if (resp.status >= 200 && resp.status < 300)
+                        r = CB_RESULT_OK;
+                else
+                        r = map_error(resp.status, j, resp.body.data ? resp.body.data : "", err,
+                                      err_size);
+                break;
+        }
+out:
+        cb_upstream_resp_free(&resp);
+        free(text);
+        return r;
+}

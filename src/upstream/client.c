@@ -1,0 +1,173 @@
+/* The libcurl client. Each thread keeps one easy handle for its life (freed by a pthread key
+ * destructor), so connections to an upstream stay open between requests. */
+#include "callbridge/upstream.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "callbridge/log.h"
+#include "upstream/upstream_int.h"
+
+#define DEFAULT_MAX_RESPONSE ((size_t)8 * 1024 * 1024)
+#define MAX_HEADER_BYTES     ((size_t)64 * 1024)
+
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *h)
+{
+        curl_easy_cleanup(h);
+}
+
+static void handle_key_create(void)
+{
+        pthread_key_create(&handle_key, handle_free);
+}
+
+/* This thread's handle, reset to defaults; NULL when libcurl cannot make one. */
+static CURL *thread_handle(void)
+{
+        CURL *h;
+
+        pthread_once(&handle_once, handle_key_create);
+        h = pthread_getspecific(handle_key);
+        if (h != NULL) {
+                curl_easy_reset(h); /* keeps the connection cache */
+                return h;
+        }
+        h = curl_easy_init();
+        if (h != NULL && pthread_setspecific(handle_key, h) != 0) {
+                curl_easy_cleanup(h);
+                h = NULL;
+        }
+        return h;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+        struct cb_buf *b = arg;
+
+        return cb_buf_append(b, data, size * n) == 0 ? size * n : 0; /* 0 aborts: over cap */
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+        struct cb_buf *b = arg;
+        size_t len = size * n;
+
+        /* A new status line (redirect, 100 Continue) starts the final response's headers. */
+        if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
+                b->len = 0;
+        return cb_buf_append(b, data, len) == 0 ? len : 0;
+}
+
+static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_upstream_resp *resp,
+                        struct curl_slist *headers)
+{
+        long timeout = req->timeout_ms > 0 ? req->timeout_ms : 30000;
+
+        curl_easy_setopt(h, CURLOPT_URL, req->url);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->heads);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "callbridge/" CB_VERSION);
+        if (req->userpwd != NULL) {
+                curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+                curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
+        }
+        if (strcmp(req->method, "GET") == 0) {
+                curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        } else {
+                if (strcmp(req->method, "POST") != 0)
+                        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+                curl_easy_setopt(h, CURLOPT_POST, 1L);
+                curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+                curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                                 (curl_off_t)(req->body ? req->body_len : 0));
+        }
+}
+
+int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_resp *resp)
+{
+        struct curl_slist *headers = NULL;
+        int64_t t0 = cb_mono_us();
+        CURL *h = thread_handle();
+        CURLcode rc = CURLE_FAILED_INIT;
+        long sent = 0;
+
+        memset(resp, 0, sizeof(*resp));
+        resp->body.max = req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
+        resp->heads.max = MAX_HEADER_BYTES;
+        /* No "Expect: 100-continue" round trip on larger bodies. */
+        headers = curl_slist_append(headers, "Expect:");
+        for (size_t i = 0; i < CB_UPSTREAM_MAX_HEADERS && req->headers[i] != NULL; i++)
+                headers = curl_slist_append(headers, req->headers[i]);
+        if (h == NULL || headers == NULL) {
+                snprintf(resp->error, sizeof(resp->error), "out of memory");
+                goto out;
+        }
+        set_options(h, req, resp, headers);
+        rc = curl_easy_perform(h);
+        if (rc == CURLE_OK) {
+                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+                cb_buf_append(&resp->body, "", 1);
+                resp->body.len--; /* NUL-terminated, not counted */
+        } else {
+                curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+                resp->maybe_sent = sent > 0;
+                snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+        }
+out:
+        curl_slist_free_all(headers);
+        cb_upstream_observe(req->service, resp->status, cb_mono_us() - t0);
+        return rc == CURLE_OK ? 0 : -1;
+}
+
+void cb_upstream_resp_free(struct cb_upstream_resp *resp)
+{
+        cb_buf_free(&resp->body);
+        cb_buf_free(&resp->heads);
+}
+
+bool cb_upstream_resp_header(const struct cb_upstream_resp *resp, const char *name, char *out,
+                             size_t out_size)
+{
+        size_t nlen = strlen(name);
+        const char *p = resp->heads.data;
+        const char *end = p ? p + resp->heads.len : NULL;
+
+        while (p != NULL && p < end) {
+                const char *eol = memchr(p, '\n', (size_t)(end - p));
+                const char *v;
+                size_t vlen;
+
+                if (eol == NULL)
+                        eol = end;
+                if ((size_t)(eol - p) > nlen && strncasecmp(p, name, nlen) == 0 && p[nlen] == ':') {
+                        v = p + nlen + 1;
+                        while (v < eol && (*v == ' ' || *v == '\t'))
+                                v++;
+                        vlen = (size_t)(eol - v);
+                        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
+                                vlen--;
+                        if (vlen >= out_size)
+                                return false;
+                        memcpy(out, v, vlen);
+                        out[vlen] = '\0';
+                        return true;
+                }
+                p = eol + 1;
+        }
+        return false;
+}
