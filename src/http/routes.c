@@ -6,9 +6,9 @@ const struct cb_route cb_routes[] = {
     {"POST", "/api/call/initiate", cb_handle_call_initiate, CB_BODY_JSON, 0, true},
     {"GET", "/api/calls", cb_handle_calls_list, CB_BODY_NONE, 0, true},
     {"GET", "/api/calls/{}", cb_handle_call_get, CB_BODY_NONE, 0, true},
-    {"GET", "/api/lookup", cb_handle_lookup, CB_BODY_NONE, 0, true},
     {"GET", "/healthz", cb_handle_healthz, CB_BODY_NONE, 0, false},
     {"GET", "/readyz", cb_handle_readyz, CB_BODY_NONE, 0, false},
     {"GET", "/metrics", cb_handle_metrics, CB_BODY_NONE, 0, false},
+    {"GET", "/api/lookup", cb_handle_lookup, CB_BODY_NONE, 0, true},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -427,10 +427,42 @@ static const struct bad_case bad_cases[] = {
      NULL,
      {"[workers]", "backoff_max_ms", "backoff_base_ms"}},
     {"empty database url", "[database]\nurl =\n", NULL, {"[database]", "url", "required"}},
-    {"salesforce enabled",
-     "[salesforce]\nenabled = true\n",
+    {"salesforce jwt without username",
+     "[salesforce]\nenabled = true\nclient_id = c\nprivate_key_file = /etc/hostname\n",
      NULL,
-     {"[salesforce]", "enabled", "not part of this build"}},
+     {"[salesforce]", "username", "auth = jwt"}},
+    {"salesforce jwt without key",
+     "[salesforce]\nenabled = true\nclient_id = c\nusername = u@example.com\n",
+     NULL,
+     {"[salesforce]", "private_key_file", "auth = jwt"}},
+    {"salesforce without client id",
+     "[salesforce]\nenabled = true\nusername = u\nprivate_key_file = /etc/hostname\n",
+     NULL,
+     {"[salesforce]", "client_id", "required"}},
+    {"salesforce client credentials without secret",
+     "[salesforce]\nenabled = true\nauth = client_credentials\nclient_id = c\n",
+     NULL,
+     {"[salesforce]", "client_secret_file", "required"}},
+    {"salesforce refresh token without token",
+     "[salesforce]\nenabled = true\nauth = refresh_token\nclient_id = c\n"
+     "client_secret_file = /etc/hostname\n",
+     NULL,
+     {"[salesforce]", "refresh_token_file", "required"}},
+    {"salesforce bad time zone",
+     "[salesforce]\nenabled = true\nclient_id = c\nusername = u\n"
+     "private_key_file = /etc/hostname\ntimezone = ../../etc/passwd\n",
+     NULL,
+     {"[salesforce]", "timezone", "IANA"}},
+    {"salesforce unknown time zone",
+     "[salesforce]\nenabled = true\nclient_id = c\nusername = u\n"
+     "private_key_file = /etc/hostname\ntimezone = Mars/Olympus\n",
+     NULL,
+     {"[salesforce]", "timezone", "IANA"}},
+    {"salesforce bad object name",
+     "[salesforce]\nenabled = true\nclient_id = c\nusername = u\n"
+     "private_key_file = /etc/hostname\ncall_log_object = Task;DROP\n",
+     NULL,
+     {"[salesforce]", "call_log_object", "API name"}},
     {"twilio enabled",
      "[twilio]\nenabled = yes\n",
      NULL,
@@ -498,7 +530,8 @@ static void test_many_errors(void **state)
             "[server] bogus",
             "syntax error",
             "CALLBRIDGE_REDIS_LOOKUP_TTL_S",
-            "[salesforce] enabled",
+            "[salesforce] username",
+            "[salesforce] private_key_file",
             "[workers] backoff_max_ms",
         };
         const char *text = "[server]\n"
@@ -510,6 +543,7 @@ static void test_many_errors(void **state)
                            "level = loud\n"
                            "[salesforce]\n"
                            "enabled = true\n"
+                           "client_id = x\n"
                            "[workers]\n"
                            "backoff_base_ms = 10\n"
                            "backoff_max_ms = 5\n";
@@ -763,7 +797,12 @@ static void test_read_secret(void **state)
 /* ---- reload ----------------------------------------------------------------------------- */
 
 /* Exactly these keys are reloadable. */
-static const char *const reloadable[] = {"log/level", "redis/lookup_ttl_s", "auth/cache_ttl_s"};
+static const char *const reloadable[] = {"log/level",
+                                         "redis/lookup_ttl_s",
+                                         "redis/lookup_negative_ttl_s",
+                                         "auth/cache_ttl_s",
+                                         "salesforce/limit_threshold_pct",
+                                         "salesforce/session_cache_ttl_s"};
 
 static void test_reload_flags(void **state)
 {
