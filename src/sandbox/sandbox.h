@@ -121,6 +121,10 @@ void sb_state_faults_set(const struct sb_faults *in);
 void sb_state_lock(void);
 void sb_state_unlock(void);
 json_t *sb_state_records_locked(const char *type, bool create);
+/* The whole {"Type":[...]} records object (borrowed), and its replacement (stolen; NULL is
+ * ignored), for all-or-none rollbacks. Lock held. */
+json_t *sb_state_records_all_locked(void);
+void sb_state_records_replace_locked(json_t *all);
 /* Borrowed record of `type` whose "Id" is `id`, or NULL. Lock held. */
 json_t *sb_state_record_find_locked(const char *type, const char *id);
 
@@ -212,5 +216,30 @@ void sb_control_health(const struct sb_request *req, struct sb_reply *reply);
 
 /* The JSON form of fault settings (new reference, NULL when out of memory). */
 json_t *sb_faults_to_json(const struct sb_faults *f);
+
+/* ---- Salesforce emulation (sf_*.c; see sf.h) --------------------------------------------- */
+
+/* The Salesforce upstreams: fault replies in the token endpoint's {"error","error_description"}
+ * dialect and in the REST [{"message","errorCode"}] dialect. */
+extern const struct sb_upstream sb_sf_oauth_upstream;
+extern const struct sb_upstream sb_sf_rest_upstream;
+
+void sb_sf_token(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_userinfo(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_rest(const struct sb_request *req, struct sb_reply *reply);
+/* Answer a path under /services/ that no route matched (Salesforce's 404 NOT_FOUND). */
+void sb_sf_unrouted(const struct sb_request *req, struct sb_reply *reply);
+
+void sb_sf_control_expire(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_control_session(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_control_refresh_token(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_control_revoke(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_control_schema(const struct sb_request *req, struct sb_reply *reply);
+void sb_sf_control_limits(const struct sb_request *req, struct sb_reply *reply);
+
+/* Salesforce state kept beside the records (tokens, usage, schema). Called by state.c with the
+ * lock held: reset restores the defaults (-1 when out of memory), clear frees everything. */
+int sb_sf_state_reset_locked(void);
+void sb_sf_state_clear_locked(void);
 
 #endif

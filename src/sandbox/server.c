@@ -28,6 +28,33 @@ static const struct sb_route routes[] = {
     {"POST", "/__sandbox/faults", sb_control_faults_set, "sandbox.faults", NULL, 0},
     {"POST", "/__sandbox/reset", sb_control_reset, "sandbox.reset", NULL, 0},
     {"GET", "/__sandbox/health", sb_control_health, "sandbox.health", NULL, 0},
+    {"POST", "/__sandbox/salesforce/expire", sb_sf_control_expire, "sandbox.sf", NULL, 0},
+    {"POST", "/__sandbox/salesforce/session", sb_sf_control_session, "sandbox.sf", NULL, 0},
+    {"POST", "/__sandbox/salesforce/refresh_token", sb_sf_control_refresh_token, "sandbox.sf", NULL,
+     0},
+    {"POST", "/__sandbox/salesforce/revoke", sb_sf_control_revoke, "sandbox.sf", NULL, 0},
+    {"POST", "/__sandbox/salesforce/schema", sb_sf_control_schema, "sandbox.sf", NULL, 0},
+    {"POST", "/__sandbox/salesforce/limits", sb_sf_control_limits, "sandbox.sf", NULL, 0},
+    /* Salesforce: OAuth, then REST (sb_sf_rest dispatches on the path itself). */
+    {"POST", "/services/oauth2/token", sb_sf_token, "salesforce.token", &sb_sf_oauth_upstream, 0},
+    {"GET", "/services/oauth2/userinfo", sb_sf_userinfo, "salesforce.userinfo",
+     &sb_sf_oauth_upstream, 0},
+    {"GET", "/services/data/*/query", sb_sf_rest, "salesforce.query", &sb_sf_rest_upstream, 0},
+    {"GET", "/services/data/*/search", sb_sf_rest, "salesforce.search", &sb_sf_rest_upstream, 0},
+    {"GET", "/services/data/*/sobjects/*/describe", sb_sf_rest, "salesforce.describe",
+     &sb_sf_rest_upstream, 0},
+    {"GET", "/services/data/*/sobjects/*/*", sb_sf_rest, "salesforce.sobject_get",
+     &sb_sf_rest_upstream, 0},
+    {"POST", "/services/data/*/sobjects/*", sb_sf_rest, "salesforce.sobject_create",
+     &sb_sf_rest_upstream, 0},
+    {"PATCH", "/services/data/*/sobjects/*/*", sb_sf_rest, "salesforce.sobject_update",
+     &sb_sf_rest_upstream, 0},
+    {"DELETE", "/services/data/*/sobjects/*/*", sb_sf_rest, "salesforce.sobject_delete",
+     &sb_sf_rest_upstream, 0},
+    {"PATCH", "/services/data/*/sobjects/*/*/*", sb_sf_rest, "salesforce.upsert",
+     &sb_sf_rest_upstream, 0},
+    {"POST", "/services/data/*/composite", sb_sf_rest, "salesforce.composite", &sb_sf_rest_upstream,
+     0},
 };
 
 enum phase {
@@ -306,6 +333,8 @@ static void answer(struct req_ctx *ctx, struct sb_reply *reply)
                                        "%s is not allowed on %s (allowed: %s)", ctx->req.method,
                                        ctx->req.path, ctx->allow);
                         sb_reply_header(reply, "Allow", ctx->allow);
+                } else if (strncmp(ctx->req.path, "/services/", 10) == 0) {
+                        sb_sf_unrouted(&ctx->req, reply);
                 } else {
                         sb_reply_error(reply, MHD_HTTP_NOT_FOUND, "not_found",
                                        "no such endpoint: %s %s", ctx->req.method, ctx->req.path);

@@ -53,6 +53,7 @@ static void clear_locked(void)
         recordings = NULL;
         n_recordings = 0;
         faults_clear(&faults);
+        sb_sf_state_clear_locked();
 }
 
 /* Allocate empty containers; lock held. -1 when out of memory (containers left NULL). */
@@ -62,7 +63,8 @@ static int fill_locked(void)
         twilio_calls = json_array();
         requests = json_object();
         transcripts = json_object();
-        if (!records || !twilio_calls || !requests || !transcripts) {
+        if (!records || !twilio_calls || !requests || !transcripts ||
+            sb_sf_state_reset_locked() != 0) {
                 clear_locked();
                 return -1;
         }
@@ -119,6 +121,19 @@ json_t *sb_state_records_locked(const char *type, bool create)
         if (!arr || json_object_set_new(records, type, arr) != 0)
                 return NULL;
         return arr;
+}
+
+json_t *sb_state_records_all_locked(void)
+{
+        return records;
+}
+
+void sb_state_records_replace_locked(json_t *all)
+{
+        if (!all)
+                return;
+        json_decref(records);
+        records = all;
 }
 
 json_t *sb_state_record_find_locked(const char *type, const char *id)

@@ -1,0 +1,356 @@
+/* callbridge-sandbox: Salesforce record writes: create, update and upsert by External ID.
+ *
+ * Bodies are validated against the live schema in full before anything changes, with
+ * Salesforce's error codes: JSON_PARSER_ERROR, INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE,
+ * REQUIRED_FIELD_MISSING, STRING_TOO_LONG, DUPLICATE_VALUE. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sf.h"
+
+enum mode { MODE_CREATE, MODE_UPDATE };
+
+static bool is_text_type(const char *t)
+{
+        static const char *const text[] = {"string", "textarea", "phone",    "email",
+                                           "url",    "picklist", "combobox", NULL};
+        for (size_t i = 0; text[i]; i++) {
+                if (strcmp(t, text[i]) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static size_t utf8_chars(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++)
+                n += ((unsigned char)*s & 0xC0) != 0x80;
+        return n;
+}
+
+/* Parse the body into a new object whose keys are the schema's field names. NULL after
+ * filling `res` with the Salesforce error. */
+static json_t *parse_body(const struct sf_op *op, const char *type, enum mode mode,
+                          struct sf_result *res)
+{
+        json_error_t jerr;
+        json_t *doc = json_loadb(op->body, op->body_len, 0, &jerr);
+        json_t *out = json_object(), *val;
+        const char *key;
+
+        if (!doc || !json_is_object(doc) || !out) {
+                if (doc)
+                        sf_error(res, 400, "JSON_PARSER_ERROR", NULL,
+                                 "Cannot deserialize instance of %s from a JSON %s", type,
+                                 json_is_array(doc) ? "array" : "value");
+                else
+                        sf_error(res, 400, "JSON_PARSER_ERROR", NULL, "%s at [line:%d, column:%d]",
+                                 jerr.text, jerr.line, jerr.column);
+                goto fail;
+        }
+        json_object_foreach(doc, key, val)
+        {
+                json_t *f = sf_schema_field_locked(type, key);
+                const char *name, *ftype;
+
+                if (strcmp(key, "attributes") == 0)
+                        continue;
+                if (!f) {
+                        sf_error(res, 400, "INVALID_FIELD", NULL,
+                                 "No such column '%s' on sobject of type %s", key, type);
+                        goto fail;
+                }
+                name = json_string_value(json_object_get(f, "name"));
+                ftype = json_string_value(json_object_get(f, "type"));
+                if (!json_is_true(
+                        json_object_get(f, mode == MODE_CREATE ? "createable" : "updateable"))) {
+                        sf_error(res, 400, "INVALID_FIELD_FOR_INSERT_UPDATE",
+                                 json_pack("[s]", name),
+                                 "Unable to create/update fields: %s. Please check the security "
+                                 "settings of this field and verify that it is read/write for "
+                                 "your profile or permission set.",
+                                 name);
+                        goto fail;
+                }
+                if (json_is_string(val) && is_text_type(ftype) &&
+                    json_integer_value(json_object_get(f, "length")) > 0 &&
+                    utf8_chars(json_string_value(val)) >
+                        (size_t)json_integer_value(json_object_get(f, "length"))) {
+                        sf_error(res, 400, "STRING_TOO_LONG", json_pack("[s]", name),
+                                 "%s: data value too large: %.40s (max length=%d)", name,
+                                 json_string_value(val),
+                                 (int)json_integer_value(json_object_get(f, "length")));
+                        goto fail;
+                }
+                json_object_set(out, name, val);
+        }
+        json_decref(doc);
+        return out;
+fail:
+        json_decref(doc);
+        json_decref(out);
+        return NULL;
+}
+
+/* REQUIRED_FIELD_MISSING when `rec` lacks a createable, non-nillable, non-defaulted field. */
+static bool check_required(const char *type, json_t *rec, struct sf_result *res)
+{
+        json_t *fields = json_object_get(sf_schema_object_locked(type), "fields");
+        json_t *missing = json_array(), *f;
+        char names[512] = "";
+        size_t i, used = 0;
+
+        json_array_foreach(fields, i, f)
+        {
+                const char *name = json_string_value(json_object_get(f, "name"));
+                json_t *v = json_object_get(rec, name);
+
+                if (!json_is_true(json_object_get(f, "createable")) ||
+                    json_is_true(json_object_get(f, "nillable")) ||
+                    json_is_true(json_object_get(f, "defaultedOnCreate")))
+                        continue;
+                if (v && !json_is_null(v) && !(json_is_string(v) && json_string_length(v) == 0))
+                        continue;
+                json_array_append_new(missing, json_string(name));
+                used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+                                         used ? ", " : "", name);
+                if (used >= sizeof(names))
+                        used = sizeof(names) - 1;
+        }
+        if (json_array_size(missing) == 0) {
+                json_decref(missing);
+                return true;
+        }
+        sf_error(res, 400, "REQUIRED_FIELD_MISSING", missing, "Required fields are missing: [%s]",
+                 names);
+        return false;
+}
+
+/* DUPLICATE_VALUE when a unique field of `values` is already held by another record. */
+static bool check_unique(const char *type, json_t *values, const char *self_id,
+                         struct sf_result *res)
+{
+        json_t *arr = sb_state_records_locked(type, false), *val, *rec;
+        const char *key;
+        size_t i;
+
+        json_object_foreach(values, key, val)
+        {
+                json_t *f = sf_schema_field_locked(type, key);
+
+                if (!json_is_true(json_object_get(f, "unique")) || !json_is_string(val) ||
+                    json_string_length(val) == 0)
+                        continue;
+                json_array_foreach(arr, i, rec)
+                {
+                        const char *id = json_string_value(json_object_get(rec, "Id"));
+                        if (self_id && id && strcmp(id, self_id) == 0)
+                                continue;
+                        if (sf_value_equals(json_object_get(rec, key), json_string_value(val))) {
+                                sf_error(res, 400, "DUPLICATE_VALUE", json_array(),
+                                         "duplicate value found: %s duplicates value on record "
+                                         "with id: %s",
+                                         key, id ? id : "");
+                                return false;
+                        }
+                }
+        }
+        return true;
+}
+
+/* The derived fields Salesforce computes: Name of people, defaulted picklists. */
+static void derive(const char *type, json_t *rec, bool creating)
+{
+        char now[48];
+
+        sf_now_iso(now);
+        json_object_set_new(rec, "LastModifiedDate", json_string(now));
+        if (creating)
+                json_object_set_new(rec, "CreatedDate", json_string(now));
+        if (strcmp(type, "Contact") == 0 || strcmp(type, "Lead") == 0) {
+                const char *first = json_string_value(json_object_get(rec, "FirstName"));
+                const char *last = json_string_value(json_object_get(rec, "LastName"));
+                char name[512];
+                snprintf(name, sizeof(name), "%s%s%s", first && *first ? first : "",
+                         first && *first ? " " : "", last ? last : "");
+                json_object_set_new(rec, "Name", json_string(name));
+        }
+        if (!creating)
+                return;
+        if (strcmp(type, "Lead") == 0 && !json_is_string(json_object_get(rec, "Status")))
+                json_object_set_new(rec, "Status", json_string("Open - Not Contacted"));
+        if (strcmp(type, "Task") == 0) {
+                if (!json_is_string(json_object_get(rec, "Status")))
+                        json_object_set_new(rec, "Status", json_string("Not Started"));
+                if (!json_is_string(json_object_get(rec, "Priority")))
+                        json_object_set_new(rec, "Priority", json_string("Normal"));
+        }
+}
+
+/* Create a record of `type` from validated `values` (borrowed); returns the new borrowed
+ * record or NULL after filling `res`. */
+static json_t *create(const struct sf_op *op, const char *type, json_t *values,
+                      struct sf_result *res)
+{
+        json_t *arr, *rec;
+        const char *prefix;
+        char id[19];
+
+        if (!check_required(type, values, res) || !check_unique(type, values, NULL, res))
+                return NULL;
+        arr = sb_state_records_locked(type, true);
+        rec = json_deep_copy(values);
+        prefix = json_string_value(json_object_get(sf_schema_object_locked(type), "keyPrefix"));
+        if (!arr || !rec || !prefix) {
+                json_decref(rec);
+                sf_error(res, 500, "UNKNOWN_EXCEPTION", NULL, "out of memory");
+                return NULL;
+        }
+        sf_state_new_id_locked(prefix, id);
+        json_object_set_new(rec, "Id", json_string(id));
+        if (!json_is_string(json_object_get(rec, "OwnerId")) &&
+            sf_schema_field_locked(type, "OwnerId"))
+                json_object_set_new(rec, "OwnerId", json_string(op->user_id));
+        if (strcmp(type, "Callbridge_Transcript__c") == 0 &&
+            !json_is_string(json_object_get(rec, "Name")))
+                json_object_set_new(rec, "Name", json_string(id));
+        derive(type, rec, true);
+        if (json_array_append_new(arr, rec) != 0) {
+                sf_error(res, 500, "UNKNOWN_EXCEPTION", NULL, "out of memory");
+                return NULL;
+        }
+        return rec;
+}
+
+static void answer_saved(const struct sf_op *op, const char *type, const char *id, int created,
+                         struct sf_result *res)
+{
+        res->status = created == 0 ? 200 : 201;
+        res->body = json_pack("{s:s,s:b,s:[]}", "id", id, "success", 1, "errors");
+        if (res->body && created >= 0)
+                json_object_set_new(res->body, "created", json_boolean(created));
+        if (created != 0)
+                res->location = sf_record_url(op->version, type, id);
+}
+
+void sf_write_create_locked(const struct sf_op *op, struct sf_result *res)
+{
+        const char *type = op->seg[1];
+        json_t *values = parse_body(op, type, MODE_CREATE, res);
+        json_t *rec = values ? create(op, type, values, res) : NULL;
+
+        if (rec)
+                answer_saved(op, type, json_string_value(json_object_get(rec, "Id")), -1, res);
+        json_decref(values);
+}
+
+/* Apply validated `values` to `rec`; false after filling `res`. */
+static bool update(const char *type, json_t *rec, json_t *values, struct sf_result *res)
+{
+        const char *id = json_string_value(json_object_get(rec, "Id"));
+
+        if (!check_unique(type, values, id, res))
+                return false;
+        json_object_update(rec, values);
+        derive(type, rec, false);
+        return true;
+}
+
+void sf_write_update_locked(const struct sf_op *op, struct sf_result *res)
+{
+        const char *type = op->seg[1];
+        json_t *rec = sf_record_get_locked(type, op->seg[2]);
+        json_t *values;
+
+        if (!rec) {
+                sf_error(res, 404, "NOT_FOUND", NULL, "The requested resource does not exist");
+                return;
+        }
+        values = parse_body(op, type, MODE_UPDATE, res);
+        if (values && update(type, rec, values, res))
+                res->status = 204;
+        json_decref(values);
+}
+
+/* The records of `type` whose `field` equals `value`, as a new array of borrowed records. */
+static json_t *matches(const char *type, const char *field, const char *value)
+{
+        json_t *arr = sb_state_records_locked(type, false), *rec;
+        json_t *out = json_array();
+        size_t i;
+
+        json_array_foreach(arr, i, rec)
+        {
+                if (sf_value_equals(json_object_get(rec, field), value))
+                        json_array_append(out, rec);
+        }
+        return out;
+}
+
+static void multiple_choices(const struct sf_op *op, const char *type, json_t *found,
+                             struct sf_result *res)
+{
+        json_t *urls = json_array(), *rec;
+        size_t i;
+
+        json_array_foreach(found, i, rec)
+        {
+                char *url =
+                    sf_record_url(op->version, type, json_string_value(json_object_get(rec, "Id")));
+                json_array_append_new(urls, json_string(url));
+                free(url);
+        }
+        res->status = 300;
+        res->body = urls;
+}
+
+void sf_write_upsert_locked(const struct sf_op *op, struct sf_result *res)
+{
+        const char *type = op->seg[1], *value = op->seg[3], *name;
+        json_t *field = sf_schema_field_locked(type, op->seg[2]);
+        json_t *found = NULL, *values = NULL, *rec, *inbody;
+        bool by_id = field && sf_strcasecmp(op->seg[2], "Id") == 0;
+
+        if (!field || (!by_id && !json_is_true(json_object_get(field, "externalId")))) {
+                sf_error(res, 404, "NOT_FOUND", NULL,
+                         "Provided external ID field does not exist or is not accessible: %s",
+                         op->seg[2]);
+                return;
+        }
+        name = json_string_value(json_object_get(field, "name"));
+        found = matches(type, name, value);
+        values = parse_body(op, type, json_array_size(found) ? MODE_UPDATE : MODE_CREATE, res);
+        if (!values)
+                goto out;
+        inbody = json_object_get(values, name);
+        if (inbody && !sf_value_equals(inbody, value)) {
+                sf_error(res, 400, "INVALID_FIELD", json_pack("[s]", name),
+                         "The value of %s in the request body does not match the external ID "
+                         "in the URL: %s",
+                         name, value);
+                goto out;
+        }
+        json_object_del(values, name);
+        if (json_array_size(found) > 1) {
+                multiple_choices(op, type, found, res);
+        } else if (json_array_size(found) == 1) {
+                rec = json_array_get(found, 0);
+                if (update(type, rec, values, res))
+                        answer_saved(op, type, json_string_value(json_object_get(rec, "Id")), 0,
+                                     res);
+        } else if (by_id) {
+                sf_error(res, 404, "NOT_FOUND", NULL, "The requested resource does not exist");
+        } else {
+                json_object_set_new(values, name, json_string(value));
+                rec = create(op, type, values, res);
+                if (rec)
+                        answer_saved(op, type, json_string_value(json_object_get(rec, "Id")), 1,
+                                     res);
+        }
+out:
+        json_decref(found);
+        json_decref(values);
+}
