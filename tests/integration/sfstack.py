@@ -11,9 +11,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import unittest
+import urllib.parse
 
 import harness
 from harness import free_port, http_request, wait_for
@@ -28,8 +30,39 @@ def sandbox_bin():
     if not b:
         b = os.path.join(os.environ.get("CB_BUILD_DIR", ""), "callbridge-sandbox")
     if not os.path.exists(b):
-        raise unittest.SkipTest("callbridge-sandbox not built (set CB_SANDBOX_BIN)")
+        raise RuntimeError("callbridge-sandbox not found: build it and set CB_SANDBOX_BIN")
     return b
+
+
+def redis_command(url, *args):
+    """Run one command on the Redis at `url` (redis://host:port/db); returns the raw reply
+    bytes. Enough for DEL/KEYS in tests, no client library needed."""
+    u = urllib.parse.urlparse(url)
+    db = (u.path or "/0").lstrip("/") or "0"
+
+    def resp(parts):
+        out = b"*%d\r\n" % len(parts)
+        for p in parts:
+            p = p.encode() if isinstance(p, str) else p
+            out += b"$%d\r\n%s\r\n" % (len(p), p)
+        return out
+    with socket.create_connection((u.hostname, u.port or 6379), timeout=5) as s:
+        s.sendall(resp(["SELECT", db]) + resp(list(args)))
+        data = b""
+        while data.count(b"\r\n") < 2:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data.split(b"\r\n", 1)[1]
+
+
+def forget_salesforce_token(redis_url):
+    """Drop every shared Salesforce token so the next daemon has to ask for one."""
+    keys = redis_command(redis_url, "KEYS", "cb:sf:token:*")
+    for line in keys.split(b"\r\n"):
+        if line.startswith(b"cb:sf:"):
+            redis_command(redis_url, "DEL", line.decode())
 
 
 class Sandbox:

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 from harness import DaemonTestCase, wait_for  # noqa: E402
-from sfstack import USERNAME, Sandbox  # noqa: E402
+from sfstack import USERNAME, Sandbox, forget_salesforce_token  # noqa: E402
 
 CONTACT = {"Id": "003000000000001AAA", "FirstName": "Ada", "LastName": "Lovelace",
            "Phone": "(415) 555-0123", "LastModifiedDate": "2026-11-01T10:00:00.000+0000"}
@@ -112,6 +112,8 @@ class TestAuth(SalesforceCase):
                         "rsa_keygen_bits:2048", "-out", bad], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.chmod(bad, 0o644)
+        self.daemon.stop()
+        forget_salesforce_token(self.daemon.redis_url)
         d = self.start_daemon(self.sb.daemon_config(private_key_file=bad))
         wait_for(lambda: self.sf_health(d).startswith("auth failed: invalid_grant"), 20,
                  "invalid_grant in /readyz")
@@ -236,7 +238,11 @@ class TestSessionAuth(SalesforceCase):
         self.assertEqual(self.sb.count("salesforce.userinfo"), 1)  # cached
         r = self.daemon.initiate({"to": "+14155550123"}, token=bearer)
         self.assertEqual(r.status, 202, r)
-        self.assertEqual(self.call_row(r.body["call_id"])["agent"], USERNAME)
+        call = self.daemon.get("/api/calls/" + r.body["call_id"], token=bearer)
+        self.assertEqual(call.body["agent"], USERNAME)
+        # Salesforce sessions are never admins: alice's call is not theirs to see.
+        mine = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
+        self.assertError(self.daemon.get("/api/calls/" + mine, token=bearer), 404, "not_found")
         self.assertError(self.daemon.get("/api/calls", token="00Dbogus!token"), 401,
                          "unauthorized")
 
