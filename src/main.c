@@ -242,7 +242,7 @@ static int run(const char *path)
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms);
+        cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
 
         pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
                                  (int)cfg->database.connect_timeout_s,

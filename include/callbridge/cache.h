@@ -19,9 +19,11 @@ redisContext *cb_cache_connect(const char *url, long timeout_ms);
 /* PING on a fresh connection: 0 when Redis answers PONG, -1 otherwise. */
 int cb_cache_ping(const char *url, long timeout_ms);
 
-/* Where cb_cache_command connects. Call once before any thread uses the cache; `url` is
- * copied. */
-void cb_cache_configure(const char *url, long timeout_ms);
+/* Where cb_cache_command connects, and the prefix of every key callbridge writes
+ * (`[redis] key_prefix`). Call once before any thread uses the cache; strings are copied. */
+void cb_cache_configure(const char *url, long timeout_ms, const char *key_prefix);
+/* The key prefix ("cb:" by default); valid for the process's life. */
+const char *cb_cache_prefix(void);
 /* Run a command on this thread's connection. Returns the reply (freeReplyObject it), or NULL
  * when Redis is unreachable, the connection broke (it is dropped and remade later) or the
  * reply is a Redis error (logged at debug). Every NULL counts as a cache error in metrics. */

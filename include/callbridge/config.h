@@ -28,6 +28,7 @@ struct cb_config {
                 char *url;
                 long lookup_ttl_s;
                 long lookup_negative_ttl_s;
+                char *key_prefix;
                 long timeout_ms;
         } redis;
         struct {

@@ -17,6 +17,7 @@ struct thread_conn {
 };
 
 static char url[512];
+static char prefix[64] = "cb:";
 static long timeout_ms = 500;
 static atomic_ulong errors;
 static atomic_long last_warn_us;
@@ -37,10 +38,16 @@ static void conn_key_create(void)
         pthread_key_create(&conn_key, conn_free);
 }
 
-void cb_cache_configure(const char *u, long t_ms)
+void cb_cache_configure(const char *u, long t_ms, const char *key_prefix)
 {
         cb_strlcpy(url, u, sizeof(url));
+        cb_strlcpy(prefix, key_prefix, sizeof(prefix));
         timeout_ms = t_ms;
+}
+
+const char *cb_cache_prefix(void)
+{
+        return prefix;
 }
 
 /* Count an error; warn at most every 10 s so an outage does not flood the log. */

@@ -351,6 +351,8 @@ static void cross_check(struct load_ctx *ctx)
                 "required");
         require(ctx, c->workers.backoff_base_ms <= c->workers.backoff_max_ms, "workers",
                 "backoff_max_ms", "must not be below backoff_base_ms");
+        require(ctx, cb_str_charset(c->redis.key_prefix, 48, ":_-."), "redis", "key_prefix",
+                "1-48 letters, digits and : _ - .");
         if (c->salesforce.enabled)
                 check_salesforce(ctx);
         require(ctx, !c->twilio.enabled, "twilio", "enabled",

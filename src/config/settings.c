@@ -67,6 +67,8 @@ const struct cb_setting cb_settings[] = {
         "how long a caller lookup stays cached"),
     INT("redis", "lookup_negative_ttl_s", redis.lookup_negative_ttl_s, "30", 1, 86400,
         CB_SET_RELOAD, "how long an unknown number stays cached as unknown"),
+    STR("redis", "key_prefix", redis.key_prefix,
+        "cb:", "prefix of every key callbridge writes (several deployments may share one Redis)"),
     INT("redis", "timeout_ms", redis.timeout_ms, "500", 10, 60000, 0,
         "Redis connect and command timeout"),
 

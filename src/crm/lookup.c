@@ -1,8 +1,8 @@
 /* Screen pop: the Redis cache in front of crm->lookup_phone, with single flight.
  *
- * Keys: cb:lookup:<e164> holds the CRM's raw matches (a JSON array, "[]" for an unknown
- * number, which gets the shorter negative TTL); cb:lookup:lock:<e164> is held (SET NX PX) by
- * the instance asking the CRM, while the others poll the value key. Policies are applied
+ * Keys (after `[redis] key_prefix`): lookup:<e164> holds the CRM's raw matches (a JSON array, "[]"
+ * for an unknown number, which gets the shorter negative TTL); lookup:lock:<e164> is held (SET NX
+ * PX) by the instance asking the CRM, while the others poll the value key. Policies are applied
  * after the cache, so a policy change takes effect at once. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,7 +42,7 @@ static struct flight *flights;
 /* The cached matches: 1 hit (*out set), 0 miss, -1 Redis unavailable. */
 static int cache_get(const char *e164, json_t **out)
 {
-        redisReply *r = cb_cache_command("GET cb:lookup:%s", e164);
+        redisReply *r = cb_cache_command("GET %slookup:%s", cb_cache_prefix(), e164);
         int rc = r == NULL ? -1 : 0;
 
         *out = NULL;
@@ -65,20 +65,22 @@ static void cache_put(const struct cb_config *cfg, const char *e164, const json_
             json_array_size(matches) ? cfg->redis.lookup_ttl_s : cfg->redis.lookup_negative_ttl_s;
 
         if (text != NULL)
-                freeReplyObject(cb_cache_command("SET cb:lookup:%s %s EX %ld", e164, text, ttl));
+                freeReplyObject(cb_cache_command("SET %slookup:%s %s EX %ld", cb_cache_prefix(),
+                                                 e164, text, ttl));
         free(text);
 }
 
 void cb_lookup_invalidate(const char *e164)
 {
-        freeReplyObject(cb_cache_command("DEL cb:lookup:%s", e164));
+        freeReplyObject(cb_cache_command("DEL %slookup:%s", cb_cache_prefix(), e164));
 }
 
 /* Ask the CRM, or wait for the instance that is asking. Runs once per flight. */
 static enum cb_result fetch(struct cb_crm *crm, const struct cb_config *cfg, const char *e164,
                             json_t **matches, bool *cached, char *err, size_t err_size)
 {
-        redisReply *lock = cb_cache_command("SET cb:lookup:lock:%s 1 NX PX %d", e164, LOCK_MS);
+        redisReply *lock =
+            cb_cache_command("SET %slookup:lock:%s 1 NX PX %d", cb_cache_prefix(), e164, LOCK_MS);
         bool mine = lock == NULL || lock->type == REDIS_REPLY_STATUS;
         enum cb_result r;
 
@@ -100,7 +102,7 @@ static enum cb_result fetch(struct cb_crm *crm, const struct cb_config *cfg, con
         if (r == CB_RESULT_OK)
                 cache_put(cfg, e164, *matches);
         if (mine)
-                freeReplyObject(cb_cache_command("DEL cb:lookup:lock:%s", e164));
+                freeReplyObject(cb_cache_command("DEL %slookup:lock:%s", cb_cache_prefix(), e164));
         return r;
 }
 

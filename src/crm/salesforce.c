@@ -118,7 +118,7 @@ static void token_key(struct sf *sf)
                       cfg->salesforce.auth);
         cb_sha256(who.data, who.len, h);
         cb_hex(h, 8, hex);
-        snprintf(sf->token_key, sizeof(sf->token_key), "cb:sf:token:%s", hex);
+        snprintf(sf->token_key, sizeof(sf->token_key), "%ssf:token:%s", cb_cache_prefix(), hex);
         cb_buf_free(&who);
 }
 
@@ -305,7 +305,7 @@ static enum cb_result sf_session_agent(void *self, const char *token, char *agen
 
         cb_sha256(token, strlen(token), h);
         cb_hex(h, sizeof(h), hex);
-        cached = ttl > 0 ? cb_cache_command("GET cb:sfsession:%s", hex) : NULL;
+        cached = ttl > 0 ? cb_cache_command("GET %ssfsession:%s", cb_cache_prefix(), hex) : NULL;
         if (cached != NULL && cached->type == REDIS_REPLY_STRING &&
             cb_strlcpy(agent, cached->str, agent_size)) {
                 freeReplyObject(cached);
@@ -314,7 +314,8 @@ static enum cb_result sf_session_agent(void *self, const char *token, char *agen
         freeReplyObject(cached);
         r = userinfo(sf, token, agent, agent_size, err, err_size);
         if (r == CB_RESULT_OK && ttl > 0)
-                freeReplyObject(cb_cache_command("SET cb:sfsession:%s %s EX %ld", hex, agent, ttl));
+                freeReplyObject(cb_cache_command("SET %ssfsession:%s %s EX %ld", cb_cache_prefix(),
+                                                 hex, agent, ttl));
         return r;
 }
 

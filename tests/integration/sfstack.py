@@ -57,11 +57,11 @@ def redis_command(url, *args):
         return data.split(b"\r\n", 1)[1]
 
 
-def forget_salesforce_token(redis_url):
-    """Drop every shared Salesforce token so the next daemon has to ask for one."""
-    keys = redis_command(redis_url, "KEYS", "cb:sf:token:*")
+def forget_salesforce_token(redis_url, prefix):
+    """Drop the shared Salesforce tokens under `prefix` so the next daemon asks for one."""
+    keys = redis_command(redis_url, "KEYS", prefix + "sf:token:*")
     for line in keys.split(b"\r\n"):
-        if line.startswith(b"cb:sf:"):
+        if line.startswith(prefix.encode() + b"sf:"):
             redis_command(redis_url, "DEL", line.decode())
 
 
@@ -86,6 +86,8 @@ class Sandbox:
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.proc = None
+        # Daemons of one test share Redis keys (the token, lookups); other tests do not.
+        self.key_prefix = "cbt%s:" % os.urandom(4).hex()
 
     def start(self):
         with open(self.log_path, "ab") as log:
@@ -176,4 +178,4 @@ class Sandbox:
               "username": USERNAME, "private_key_file": self.key, "api_version": "v60.0",
               "timeout_ms": 5000}
         sf.update(salesforce)
-        return {"salesforce": sf}
+        return {"salesforce": sf, "redis": {"key_prefix": self.key_prefix}}

@@ -86,7 +86,8 @@ class TestLookup(SalesforceCase):
             ("/api/lookup?phone=hello", 422, "invalid_phone"),
             ("/api/lookup?phone=555-0123", 422, "invalid_phone"),  # local-only number
             ("/api/lookup?phone=%2B999", 422, "invalid_phone"),
-            ("/api/lookup?phone=%00%01", 422, "invalid_phone"),
+            ("/api/lookup?phone=%00%01", 400, "invalid_query"),  # NUL ends the value
+            ("/api/lookup?phone=%01%02", 422, "invalid_phone"),
             ("/api/lookup?phone=%27%3B--", 422, "invalid_phone"),
         ]
         for target, status, code in cases:

@@ -113,7 +113,7 @@ class TestAuth(SalesforceCase):
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.chmod(bad, 0o644)
         self.daemon.stop()
-        forget_salesforce_token(self.daemon.redis_url)
+        forget_salesforce_token(self.daemon.redis_url, self.sb.key_prefix)
         d = self.start_daemon(self.sb.daemon_config(private_key_file=bad))
         wait_for(lambda: self.sf_health(d).startswith("auth failed: invalid_grant"), 20,
                  "invalid_grant in /readyz")
