@@ -171,6 +171,7 @@ static int merge_type_locked(const char *type, json_t *incoming)
                 } else if (json_array_append(arr, rec) != 0) {
                         return -1;
                 }
+                sb_sf_record_seeded_locked(type, old ? old : rec);
         }
         return 0;
 }
