@@ -387,7 +387,7 @@ class SalesforceSandboxTest(unittest.TestCase):
         resp = self.rest("GET", "/search?q=" + urllib.parse.quote(sosl, safe=""), token=token)
         self.assertEqual([r["Id"] for r in resp.body["searchRecords"]],
                          ["0038d000000C001AAA"], repr(resp))  # 7 digits match as a suffix
-        sosl = "FIND {555012} IN PHONE FIELDS RETURNING Contact(Id)"
+        sosl = "FIND {550123} IN PHONE FIELDS RETURNING Contact(Id)"  # a 6-digit suffix
         resp = self.rest("GET", "/search?q=" + urllib.parse.quote(sosl, safe=""), token=token)
         self.assertEqual(resp.body["searchRecords"], [], repr(resp))
         sosl = "FIND {415} IN PHONE FIELDS RETURNING Nope__c(Id)"
