@@ -241,5 +241,7 @@ void sb_sf_control_limits(const struct sb_request *req, struct sb_reply *reply);
  * lock held: reset restores the defaults (-1 when out of memory), clear frees everything. */
 int sb_sf_state_reset_locked(void);
 void sb_sf_state_clear_locked(void);
+/* Fill what Salesforce derives on a seeded record (Name of a Contact or Lead). Lock held. */
+void sb_sf_record_seeded_locked(const char *type, json_t *rec);
 
 #endif

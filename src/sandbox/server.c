@@ -19,6 +19,13 @@
 #define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define CONTROL_MAX_BODY ((size_t)64 * 1024 * 1024)
 
+/* A Salesforce REST row: /services/data/<version><tail>, counted as salesforce.<endpoint>. */
+#define SF_REST(method, tail, endpoint)                                                            \
+        {                                                                                          \
+                method, "/services/data/*" tail, sb_sf_rest, "salesforce." endpoint,               \
+                    &sb_sf_rest_upstream, 0                                                        \
+        }
+
 /* The route table. Upstream emulations add their rows here (first match on the path wins for
  * a method; a path matched only under other methods answers 405 with Allow). */
 static const struct sb_route routes[] = {
@@ -39,22 +46,15 @@ static const struct sb_route routes[] = {
     {"POST", "/services/oauth2/token", sb_sf_token, "salesforce.token", &sb_sf_oauth_upstream, 0},
     {"GET", "/services/oauth2/userinfo", sb_sf_userinfo, "salesforce.userinfo",
      &sb_sf_oauth_upstream, 0},
-    {"GET", "/services/data/*/query", sb_sf_rest, "salesforce.query", &sb_sf_rest_upstream, 0},
-    {"GET", "/services/data/*/search", sb_sf_rest, "salesforce.search", &sb_sf_rest_upstream, 0},
-    {"GET", "/services/data/*/sobjects/*/describe", sb_sf_rest, "salesforce.describe",
-     &sb_sf_rest_upstream, 0},
-    {"GET", "/services/data/*/sobjects/*/*", sb_sf_rest, "salesforce.sobject_get",
-     &sb_sf_rest_upstream, 0},
-    {"POST", "/services/data/*/sobjects/*", sb_sf_rest, "salesforce.sobject_create",
-     &sb_sf_rest_upstream, 0},
-    {"PATCH", "/services/data/*/sobjects/*/*", sb_sf_rest, "salesforce.sobject_update",
-     &sb_sf_rest_upstream, 0},
-    {"DELETE", "/services/data/*/sobjects/*/*", sb_sf_rest, "salesforce.sobject_delete",
-     &sb_sf_rest_upstream, 0},
-    {"PATCH", "/services/data/*/sobjects/*/*/*", sb_sf_rest, "salesforce.upsert",
-     &sb_sf_rest_upstream, 0},
-    {"POST", "/services/data/*/composite", sb_sf_rest, "salesforce.composite", &sb_sf_rest_upstream,
-     0},
+    SF_REST("GET", "/query", "query"),
+    SF_REST("GET", "/search", "search"),
+    SF_REST("GET", "/sobjects/*/describe", "describe"),
+    SF_REST("GET", "/sobjects/*/*", "sobject_get"),
+    SF_REST("POST", "/sobjects/*", "sobject_create"),
+    SF_REST("PATCH", "/sobjects/*/*", "sobject_update"),
+    SF_REST("DELETE", "/sobjects/*/*", "sobject_delete"),
+    SF_REST("PATCH", "/sobjects/*/*/*", "upsert"),
+    SF_REST("POST", "/composite", "composite"),
 };
 
 enum phase {

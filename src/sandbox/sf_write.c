@@ -161,15 +161,9 @@ static bool check_unique(const char *type, json_t *values, const char *self_id,
         return true;
 }
 
-/* The derived fields Salesforce computes: Name of people, defaulted picklists. */
-static void derive(const char *type, json_t *rec, bool creating)
+/* Name = "FirstName LastName" for people, as Salesforce computes it. */
+static void derive_name(const char *type, json_t *rec)
 {
-        char now[48];
-
-        sf_now_iso(now);
-        json_object_set_new(rec, "LastModifiedDate", json_string(now));
-        if (creating)
-                json_object_set_new(rec, "CreatedDate", json_string(now));
         if (strcmp(type, "Contact") == 0 || strcmp(type, "Lead") == 0) {
                 const char *first = json_string_value(json_object_get(rec, "FirstName"));
                 const char *last = json_string_value(json_object_get(rec, "LastName"));
@@ -178,6 +172,25 @@ static void derive(const char *type, json_t *rec, bool creating)
                          first && *first ? " " : "", last ? last : "");
                 json_object_set_new(rec, "Name", json_string(name));
         }
+}
+
+void sb_sf_record_seeded_locked(const char *type, json_t *rec)
+{
+        if (!json_object_get(rec, "Name") &&
+            (json_object_get(rec, "FirstName") || json_object_get(rec, "LastName")))
+                derive_name(type, rec);
+}
+
+/* The derived fields Salesforce computes: dates, Name of people, defaulted picklists. */
+static void derive(const char *type, json_t *rec, bool creating)
+{
+        char now[48];
+
+        sf_now_iso(now);
+        json_object_set_new(rec, "LastModifiedDate", json_string(now));
+        if (creating)
+                json_object_set_new(rec, "CreatedDate", json_string(now));
+        derive_name(type, rec);
         if (!creating)
                 return;
         if (strcmp(type, "Lead") == 0 && !json_is_string(json_object_get(rec, "Status")))

@@ -190,6 +190,7 @@ static int merge_type_locked(const char *type, json_t *incoming)
                 } else {
                         seed_name(type, rec);
                 }
+                sb_sf_record_seeded_locked(type, old ? old : rec);
         }
         return 0;
 }

@@ -815,6 +815,131 @@ class Daemon:
             raise AssertionError("%s; job now %r" % (e, last)) from None
 
 
+# --------------------------------------------------------------------------- sandbox
+
+def sandbox_bin():
+    """The sandbox binary: $CB_SANDBOX_BIN, else the newest build*/callbridge-sandbox."""
+    b = os.environ.get("CB_SANDBOX_BIN")
+    if not b:
+        cands = []
+        for entry in os.listdir(SOURCE_DIR):
+            p = os.path.join(SOURCE_DIR, entry, "callbridge-sandbox")
+            if entry.startswith("build") and os.access(p, os.X_OK):
+                cands.append(p)
+        if cands:
+            b = max(cands, key=os.path.getmtime)
+    if not b or not os.access(b, os.X_OK):
+        raise RuntimeError("callbridge-sandbox not found: build it and set CB_SANDBOX_BIN "
+                           "(got %r)" % b)
+    return os.path.abspath(b)
+
+
+class Sandbox:
+    """One callbridge-sandbox on a free loopback port with its own log. `sf_client_id`,
+    `sf_cert_file`, `sf_client_secret_file`, `twilio_account_sid`, `twilio_auth_token_file`
+    become the matching --options; `args` are extra arguments."""
+
+    def __init__(self, sf_client_id=None, sf_cert_file=None, sf_client_secret_file=None,
+                 twilio_account_sid=None, twilio_auth_token_file=None, args=()):
+        self.bin = sandbox_bin()
+        self.dir = _make_dir("cb-it-", tempfile.gettempdir())
+        self.port = free_port()
+        self.log_path = os.path.join(self.dir, "sandbox.log")
+        self.proc = None
+        self.args = ["--listen", "127.0.0.1:%d" % self.port]
+        for opt, val in (("--sf-client-id", sf_client_id), ("--sf-cert-file", sf_cert_file),
+                         ("--sf-client-secret-file", sf_client_secret_file),
+                         ("--twilio-account-sid", twilio_account_sid),
+                         ("--twilio-auth-token-file", twilio_auth_token_file)):
+            if val is not None:
+                self.args += [opt, str(val)]
+        self.args += list(args)
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=30):
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([self.bin] + self.args, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
+                                         preexec_fn=_die_with_parent(signal.SIGKILL))
+
+        def up():
+            if self.proc.poll() is not None:
+                raise AssertionError("sandbox exited with %d:\n%s"
+                                     % (self.proc.returncode, self.log_tail(30)))
+            try:
+                return self.request("GET", "/__sandbox/health", timeout=5).status == 200
+            except OSError:
+                return False
+        wait_for(up, timeout, "sandbox /__sandbox/health on %s" % self.base_url)
+        return self
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait; the exit code, or None when it was not running."""
+        if not self.running():
+            return None
+        self.proc.terminate()
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            return "killed"
+
+    def sanitizer_reports(self):
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return [ln.rstrip() for ln in f if any(m in ln for m in SANITIZER_MARKERS)]
+        except OSError:
+            return []
+
+    def log_tail(self, lines=100):
+        return _tail(self.log_path, lines)
+
+    def remove_files(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, headers=None, token=None, timeout=30):
+        """One request; body dict/list is sent as JSON, str/bytes as is (JSON content type
+        unless `headers` says otherwise); token: a bearer token or None."""
+        hdrs = {"Host": "127.0.0.1:%d" % self.port, "Connection": "close"}
+        if token is not None:
+            hdrs["Authorization"] = "Bearer %s" % token
+        data = None
+        if body is not None:
+            if isinstance(body, (bytes, bytearray)):
+                data = bytes(body)
+            elif isinstance(body, str):
+                data = body.encode("utf-8")
+            else:
+                data = json.dumps(body).encode("utf-8")
+            hdrs["Content-Type"] = "application/json"
+        if data is not None or method in ("POST", "PUT", "PATCH"):
+            hdrs["Content-Length"] = str(len(data or b""))
+        for k, v in (headers or {}).items():
+            for existing in [h for h in hdrs if h.lower() == k.lower()]:
+                del hdrs[existing]
+            if v is not None:
+                hdrs[k] = v
+        return http_request("127.0.0.1", self.port, method, path, hdrs, data, timeout)
+
+    def control(self, path, body=None):
+        """POST /__sandbox/<path> (GET when body is None and path is "state"); asserts 200
+        and returns the JSON body."""
+        if body is None and path in ("state", "faults"):
+            resp = self.request("GET", "/__sandbox/" + path)
+        else:
+            resp = self.request("POST", "/__sandbox/" + path, body if body is not None else {})
+        if resp.status != 200:
+            raise AssertionError("control %s failed: %r" % (path, resp))
+        return resp.body
+
+
 # --------------------------------------------------------------------------- test case
 
 class DaemonTestCase(unittest.TestCase):
