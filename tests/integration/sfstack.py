@@ -7,31 +7,18 @@ its control API (/__sandbox/*) to seed records, inspect state and request counts
 faults and expire tokens.
 """
 
-import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import unittest
 import urllib.parse
 
 import harness
-from harness import free_port, http_request, wait_for
 
 CLIENT_ID = "3MVG9callbridgeTestConsumerKey"
 USERNAME = "integration@callbridge.test"
 USER_ID = "005000000000001AAA"
-
-
-def sandbox_bin():
-    b = os.environ.get("CB_SANDBOX_BIN")
-    if not b:
-        b = os.path.join(os.environ.get("CB_BUILD_DIR", ""), "callbridge-sandbox")
-    if not os.path.exists(b):
-        raise RuntimeError("callbridge-sandbox not found: build it and set CB_SANDBOX_BIN")
-    return b
 
 
 def redis_command(url, *args):
@@ -65,105 +52,56 @@ def forget_salesforce_token(redis_url, prefix):
             redis_command(redis_url, "DEL", line.decode())
 
 
-class Sandbox:
-    """One callbridge-sandbox process with its own key pair and secrets."""
+class Sandbox(harness.Sandbox):
+    """harness.Sandbox with a fresh Salesforce key pair, client secret and seeded User."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="cb-sb-")
-        self.key = os.path.join(self.dir, "sf-key.pem")
-        self.cert = os.path.join(self.dir, "sf-cert.pem")
-        self.secret_file = os.path.join(self.dir, "sf-secret")
-        self.log_path = os.path.join(self.dir, "sandbox.log")
+        keydir = tempfile.mkdtemp(prefix="cb-sf-")
+        os.chmod(keydir, 0o755)  # the daemon may run as another user under scripts/test
+        self.key = os.path.join(keydir, "sf-key.pem")
+        self.cert = os.path.join(keydir, "sf-cert.pem")
+        secret = os.path.join(keydir, "sf-secret")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
                         "-keyout", self.key, "-out", self.cert, "-days", "2",
                         "-subj", "/CN=callbridge-test"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.chmod(self.dir, 0o755)
-        os.chmod(self.key, 0o644)  # the daemon may run as another user under scripts/test
-        with open(self.secret_file, "w") as f:
+        with open(secret, "w") as f:
             f.write("sandbox-client-secret\n")
-        os.chmod(self.secret_file, 0o644)
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.proc = None
+        for p in (self.key, secret):
+            os.chmod(p, 0o644)
+        super().__init__(sf_client_id=CLIENT_ID, sf_cert_file=self.cert,
+                         sf_client_secret_file=secret)
+        self.keydir = keydir
+        self.url = self.base_url
         # Daemons of one test share Redis keys (the token, lookups); other tests do not.
         self.key_prefix = "cbt%s:" % os.urandom(4).hex()
 
-    def start(self):
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sandbox_bin(), "--listen", "127.0.0.1:%d" % self.port,
-                 "--sf-client-id", CLIENT_ID, "--sf-cert-file", self.cert,
-                 "--sf-client-secret-file", self.secret_file],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-
-        def up():
-            if self.proc.poll() is not None:
-                raise AssertionError("sandbox exited with %d" % self.proc.returncode)
-            try:
-                return self.request("GET", "/__sandbox/health")[0] == 200
-            except OSError:
-                return False
-        wait_for(up, 20, "sandbox health")
+    def start(self, timeout=30):
+        super().start(timeout)
         self.seed({"User": [{"Id": USER_ID, "Username": USERNAME, "Name": "Integration User",
                              "Email": USERNAME, "IsActive": True}]})
         return self
 
-    def stop(self):
-        """SIGTERM; returns the exit code. Sanitizer reports fail the test (see reports)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return None
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait(10)
-
-    def reports(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return [ln for ln in f if any(m in ln for m in harness.SANITIZER_MARKERS)]
-        except OSError:
-            return []
-
     def close(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        """Stop (the exit code is returned) and remove the files."""
+        rc = self.stop()
+        self.remove_files()
+        shutil.rmtree(self.keydir, ignore_errors=True)
+        return rc
 
     # ---- control API
 
-    def request(self, method, path, body=None, headers=None):
-        hdrs = {"Host": "127.0.0.1:%d" % self.port, "Connection": "close"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            hdrs["Content-Type"] = "application/json"
-            hdrs["Content-Length"] = str(len(data))
-        hdrs.update(headers or {})
-        r = http_request("127.0.0.1", self.port, method, path, hdrs, data, 30)
-        body = r.body
-        if isinstance(body, (bytes, bytearray)):
-            body = json.loads(body) if body else None
-        return r.status, body
-
-    def control(self, path, body):
-        status, out = self.request("POST", path, body)
-        if status != 200:
-            raise AssertionError("sandbox %s answered %d: %r" % (path, status, out))
-        return out
-
     def seed(self, body):
-        return self.control("/__sandbox/seed", body)
+        return self.control("seed", body)
 
     def faults(self, **kw):
-        return self.control("/__sandbox/faults", kw)
+        return self.control("faults", kw)
 
     def expire_tokens(self):
-        return self.control("/__sandbox/salesforce/expire", {})
+        return self.control("salesforce/expire", {})
 
     def state(self):
-        return self.request("GET", "/__sandbox/state")[1]
+        return self.control("state")
 
     def records(self, sobject):
         """Every record of `sobject` the sandbox holds (created through REST or seeded)."""

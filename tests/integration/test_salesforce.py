@@ -42,7 +42,7 @@ class SalesforceCase(DaemonTestCase):
 
     def _close_sandbox(self):
         rc = self.sb.stop()
-        reports = self.sb.reports()
+        reports = self.sb.sanitizer_reports()
         self.sb.close()
         self.assertIn(rc, (None, 0), "sandbox exit code")
         self.assertEqual(reports, [], "sanitizer reports in the sandbox log")
@@ -163,7 +163,7 @@ class TestCallLog(SalesforceCase):
 
     def test_invalid_field_is_dead_with_the_field_named(self):
         self.wait_connected()  # the daemon has described Task with CallObject in it
-        self.sb.control("/__sandbox/salesforce/schema", {"Task": {"drop": ["CallObject"]}})
+        self.sb.control("salesforce/schema", {"Task": {"drop": ["CallObject"]}})
         cid = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
         job = self.daemon.wait_job_state(self.log_job(cid), "dead", timeout=30)
         self.assertIn("INVALID_FIELD", job["last_error"])
@@ -230,7 +230,7 @@ class TestSessionAuth(SalesforceCase):
 
     def test_salesforce_session_is_an_agent(self):
         self.wait_connected()
-        tok = self.sb.control("/__sandbox/salesforce/session", {"username": USERNAME})
+        tok = self.sb.control("salesforce/session", {"username": USERNAME})
         bearer = tok["access_token"]
         for _ in range(2):
             r = self.daemon.get("/api/calls", token=bearer)
