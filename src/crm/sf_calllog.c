@@ -162,33 +162,18 @@ static const struct {
         const char *name;
         const char *field;
         const char *join; /* arrays are joined with this */
+        size_t max;       /* text is cut to this many bytes (0: as it is) */
 } attach_map[] = {
-    {"recording_url", "Callbridge_Recording_URL__c", NULL},
-    {"recording_seconds", "Callbridge_Recording_Seconds__c", NULL},
-    {"sentiment", "Callbridge_Sentiment__c", NULL},
-    {"sentiment_label", "Callbridge_Sentiment_Label__c", NULL},
-    {"intent", "Callbridge_Intent__c", NULL},
-    {"tags", "Callbridge_Tags__c", "; "},
-    {"keywords", "Callbridge_Keywords__c", ", "},
-    {"summary", "Callbridge_Summary__c", NULL},
-    {"disposition", "CallDisposition", NULL},
+    {"recording_url", "Callbridge_Recording_URL__c", NULL, 255},
+    {"recording_seconds", "Callbridge_Recording_Seconds__c", NULL, 0},
+    {"sentiment", "Callbridge_Sentiment__c", NULL, 0},
+    {"sentiment_label", "Callbridge_Sentiment_Label__c", NULL, 0},
+    {"intent", "Callbridge_Intent__c", NULL, 80},
+    {"tags", "Callbridge_Tags__c", "; ", 255},
+    {"keywords", "Callbridge_Keywords__c", ", ", 255},
+    {"summary", "Callbridge_Summary__c", NULL, 255},
+    {"disposition", "CallDisposition", NULL, 255},
 };
-
-static json_t *joined(const json_t *array, const char *sep)
-{
-        struct cb_buf b = {.max = 255};
-        json_t *v, *out;
-        size_t i;
-
-        json_array_foreach(array, i, v) if (json_is_string(v))
-        {
-                if ((b.len && cb_buf_puts(&b, sep) != 0) || cb_buf_puts(&b, json_string_value(v)))
-                        break; /* the field holds 255 characters: keep what fits */
-        }
-        out = json_stringn(b.data ? b.data : "", b.len);
-        cb_buf_free(&b);
-        return out;
-}
 
 /* Where the next UTF-8 character starts at or before `n` in `s`. */
 static size_t utf8_cut(const char *s, size_t n)
@@ -196,6 +181,38 @@ static size_t utf8_cut(const char *s, size_t n)
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
                 n--;
         return n;
+}
+
+/* The value for a field: arrays joined, text cut to `max`, numbers as they are. */
+static json_t *field_value(const json_t *v, const char *join, size_t max);
+
+static json_t *joined(const json_t *array, const char *sep, size_t max)
+{
+        struct cb_buf b = {.max = max};
+        json_t *v, *out;
+        size_t i;
+
+        json_array_foreach(array, i, v) if (json_is_string(v))
+        {
+                size_t before = b.len;
+                if ((b.len && cb_buf_puts(&b, sep) != 0) ||
+                    cb_buf_puts(&b, json_string_value(v)) != 0) {
+                        b.len = before; /* the field is full: keep the items that fit */
+                        break;
+                }
+        }
+        out = json_stringn(b.data ? b.data : "", b.len);
+        cb_buf_free(&b);
+        return out;
+}
+
+static json_t *field_value(const json_t *v, const char *join, size_t max)
+{
+        if (json_is_array(v))
+                return joined(v, join ? join : ", ", max ? max : 255);
+        if (json_is_string(v) && max && json_string_length(v) > max)
+                return json_stringn(json_string_value(v), utf8_cut(json_string_value(v), max));
+        return json_incref((json_t *)v);
 }
 
 /* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>". */
@@ -237,9 +254,16 @@ enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
                 json_t *v = json_object_get(fields, attach_map[i].name);
                 if (v == NULL)
                         continue;
+                if (strcmp(attach_map[i].name, "sentiment") == 0 && json_is_number(v)) {
+                        double s = json_number_value(v);
+                        json_object_set_new(rec, attach_map[i].field,
+                                            json_real(s < -1  ? -1
+                                                      : s > 1 ? 1
+                                                              : s));
+                        continue;
+                }
                 json_object_set_new(rec, attach_map[i].field,
-                                    json_is_array(v) ? joined(v, attach_map[i].join)
-                                                     : json_incref(v));
+                                    field_value(v, attach_map[i].join, attach_map[i].max));
         }
         if (rec != NULL && json_object_size(rec) > 0)
                 r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,

@@ -9,6 +9,8 @@ const struct cb_job_kind cb_job_kinds[] = {
     {CB_JOB_LOG_CALL, cb_job_log_call, cb_job_log_call_dead, false},
     {"debug.sleep", cb_job_debug_sleep, NULL, true},
     {"debug.fail", cb_job_debug_fail, NULL, true},
+    {"debug.crm_attach", cb_job_debug_crm_attach, NULL, true},
+    {"debug.crm_task", cb_job_debug_crm_task, NULL, true},
 };
 const size_t cb_job_kinds_count = sizeof(cb_job_kinds) / sizeof(cb_job_kinds[0]);
 

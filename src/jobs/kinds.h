@@ -9,6 +9,8 @@ enum cb_result cb_job_log_call(struct cb_job *job);
 void cb_job_log_call_dead(struct cb_job *job);
 enum cb_result cb_job_debug_sleep(struct cb_job *job);
 enum cb_result cb_job_debug_fail(struct cb_job *job);
+enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
+enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 
 /* Shared by kinds: lease a connection or report RETRY with a reason. */
 struct cb_db *cb_job_db(struct cb_job *job);

@@ -200,6 +200,72 @@ class TestCallLog(SalesforceCase):
         self.assertEqual(rec["type"], "Contact")
 
 
+class TestWriteBack(SalesforceCase):
+    """attach and create_task, driven through the debug job kinds until their callers land."""
+
+    def crm_job(self, kind, call_id, payload):
+        lit = json.dumps(payload).replace("'", "''")
+        job = int(self.daemon.sql_value(
+            "INSERT INTO jobs (kind, call_id, payload) VALUES ('%s', '%s', '%s') RETURNING id"
+            % (kind, call_id, lit)))
+        self.daemon.sql("NOTIFY cb_jobs")
+        return job
+
+    def logged_call(self):
+        cid = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
+        self.wait_crm_state(cid, ("synced",))
+        return cid
+
+    def test_attach_lands_on_the_one_task(self):
+        cid = self.logged_call()
+        text = "Zoë asked about pricing. " * 3000  # ~75 kB: three transcript parts
+        fields = {"recording_url": "https://cb.example.com/r/abc", "recording_seconds": 93,
+                  "sentiment": 1.7, "sentiment_label": "positive", "intent": "pricing",
+                  "tags": ["Hot Lead"] + ["tag%03d" % i for i in range(100)],
+                  "summary": "x" * 400, "transcript": text}
+        for _ in range(2):  # twice: nothing is added the second time
+            job = self.crm_job("debug.crm_attach", cid, {"fields": fields})
+            self.daemon.wait_job_state(job, "done")
+        tasks = self.tasks_for(cid)
+        self.assertEqual(len(tasks), 1)
+        t = tasks[0]
+        self.assertEqual(t["Callbridge_Recording_URL__c"], "https://cb.example.com/r/abc")
+        self.assertEqual(t["Callbridge_Sentiment__c"], 1)  # clamped
+        self.assertTrue(t["Callbridge_Tags__c"].startswith("Hot Lead; tag000"))
+        self.assertLessEqual(len(t["Callbridge_Tags__c"]), 255)
+        self.assertFalse(t["Callbridge_Tags__c"].endswith("; "))
+        self.assertEqual(len(t["Callbridge_Summary__c"]), 255)
+        parts = sorted((p for p in self.sb.records("Callbridge_Transcript__c")
+                        if p.get("Call_Id__c") == cid), key=lambda p: p["Part__c"])
+        self.assertEqual([p["Part__c"] for p in parts], [1, 2, 3])
+        self.assertEqual("".join(p["Text__c"] for p in parts), text)
+        self.assertTrue(all(p["Task__c"] == t["Id"] for p in parts))
+
+    def test_low_priority_waits_over_the_api_budget(self):
+        cid = self.logged_call()
+        self.sb.control("salesforce/limits", {"used": 14000, "max": 15000})
+        self.daemon.initiate({"to": "+14155550123"})  # a high-priority write reads the header
+        job = self.crm_job("debug.crm_attach", cid,
+                           {"fields": {"tags": ["Hot Lead"]}, "low_priority": True})
+        wait_for(lambda: "above 80%" in self.daemon.job(job)["last_error"], 20,
+                 "the low-priority write to wait")
+        self.assertNotIn("Callbridge_Tags__c", self.tasks_for(cid)[0])
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertRegex(metrics, r"callbridge_salesforce_api_usage 140\d\d")
+
+    def test_follow_up_task_once_per_key(self):
+        cid = self.logged_call()
+        task = {"subject": "Schedule demo", "due_date": "2026-12-01"}
+        for _ in range(3):
+            job = self.crm_job("debug.crm_task", cid, {"key": cid + ":demo", "task": task})
+            self.daemon.wait_job_state(job, "done")
+        tasks = [t for t in self.sb.records("Task")
+                 if t.get("Callbridge_Followup_Key__c") == cid + ":demo"]
+        self.assertEqual(len(tasks), 1, tasks)
+        self.assertEqual((tasks[0]["Subject"], tasks[0]["ActivityDate"], tasks[0]["WhoId"]),
+                         ("Schedule demo", "2026-12-01", CONTACT["Id"]))
+
+
 class TestSingleWrite(SalesforceCase):
     salesforce = {"write_mode": "single"}
 
