@@ -144,6 +144,19 @@ static json_t *matches_of(struct sf *sf, const struct sf_token *tok, const json_
         return out;
 }
 
+/* GET `path`; on OK also the token in use, whose instance URL makes the record links. */
+static enum cb_result get_with_token(struct sf *sf, const char *path, json_t **body,
+                                     struct sf_token *tok, char *err, size_t err_size)
+{
+        long status = 0;
+        enum cb_result r =
+            sf_rest(sf, "GET", path, NULL, CB_CRM_PRIO_HIGH, &status, body, err, err_size);
+
+        if (r == CB_RESULT_OK && sf_auth_token(sf, tok, err, err_size) != CB_RESULT_OK)
+                r = CB_RESULT_RETRY;
+        return r;
+}
+
 enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, char *err,
                                size_t err_size)
 {
@@ -151,7 +164,6 @@ enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, c
         struct cb_buf q = {.max = 4096}, path = {.max = 16384};
         struct sf_token tok;
         json_t *body = NULL;
-        long status = 0;
         enum cb_result r = CB_RESULT_FAIL;
 
         *matches = NULL;
@@ -162,11 +174,9 @@ enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, c
         cb_buf_printf(&path, "/services/data/%s/search?q=", sf->cfg->salesforce.api_version);
         if (sf_url_encode(&path, q.data) != 0 || cb_buf_append(&path, "", 1) != 0)
                 goto out;
-        r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, &status, &body, err, err_size);
-        if (r == CB_RESULT_OK && sf_auth_token(sf, &tok, err, err_size) == CB_RESULT_OK)
+        r = get_with_token(sf, path.data, &body, &tok, err, err_size);
+        if (r == CB_RESULT_OK)
                 *matches = matches_of(sf, &tok, body, e164);
-        else if (r == CB_RESULT_OK)
-                r = CB_RESULT_RETRY;
 out:
         json_decref(body);
         cb_buf_free(&q);
@@ -181,7 +191,6 @@ enum cb_result sf_get_record(void *self, const char *type, const char *id, json_
         struct cb_buf path = {.max = 1024};
         struct sf_token tok;
         json_t *body = NULL;
-        long status = 0;
         enum cb_result r = CB_RESULT_FAIL;
 
         *record = NULL;
@@ -195,11 +204,9 @@ enum cb_result sf_get_record(void *self, const char *type, const char *id, json_
                       type, id);
         if (cb_buf_append(&path, "", 1) != 0)
                 goto out;
-        r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, &status, &body, err, err_size);
-        if (r == CB_RESULT_OK && sf_auth_token(sf, &tok, err, err_size) == CB_RESULT_OK)
+        r = get_with_token(sf, path.data, &body, &tok, err, err_size);
+        if (r == CB_RESULT_OK)
                 *record = match_of(&tok, type, body);
-        else if (r == CB_RESULT_OK)
-                r = CB_RESULT_RETRY;
 out:
         json_decref(body);
         cb_buf_free(&path);

@@ -480,6 +480,29 @@ class Response(tuple):
         return "<HTTP %d [%s] %r>" % (self.status, hdrs, raw)
 
 
+def local_request(port, method, path, hdrs, body=None, headers=None, timeout=30):
+    """A request to 127.0.0.1:`port` with base headers `hdrs`: body dict/list is sent as JSON,
+    str/bytes as is (JSON content type unless `headers` says otherwise); `headers` are added
+    last, a value of None removing a header."""
+    data = None
+    if body is not None:
+        if isinstance(body, (bytes, bytearray)):
+            data = bytes(body)
+        elif isinstance(body, str):
+            data = body.encode("utf-8")
+        else:
+            data = json.dumps(body).encode("utf-8")
+        hdrs["Content-Type"] = "application/json"
+    if data is not None or method in ("POST", "PUT", "PATCH"):
+        hdrs["Content-Length"] = str(len(data or b""))
+    for k, v in (headers or {}).items():
+        for existing in [h for h in hdrs if h.lower() == k.lower()]:
+            del hdrs[existing]
+        if v is not None:
+            hdrs[k] = v
+    return http_request("127.0.0.1", port, method, path, hdrs, data, timeout)
+
+
 def http_request(host, port, method, target, headers, data=None, timeout=30):
     """One HTTP/1.1 exchange on a fresh connection. The request target is sent exactly as
     given. A large body is sent in chunks and sending stops as soon as the server answers
@@ -738,23 +761,7 @@ class Daemon:
             token = self.token
         if token is not None:
             hdrs["Authorization"] = "Bearer %s" % token
-        data = None
-        if body is not None:
-            if isinstance(body, (bytes, bytearray)):
-                data = bytes(body)
-            elif isinstance(body, str):
-                data = body.encode("utf-8")
-            else:
-                data = json.dumps(body).encode("utf-8")
-            hdrs["Content-Type"] = "application/json"
-        if data is not None or method in ("POST", "PUT", "PATCH"):
-            hdrs["Content-Length"] = str(len(data or b""))
-        for k, v in (headers or {}).items():
-            for existing in [h for h in hdrs if h.lower() == k.lower()]:
-                del hdrs[existing]
-            if v is not None:
-                hdrs[k] = v
-        return http_request("127.0.0.1", self.port, method, path, hdrs, data, timeout)
+        return local_request(self.port, method, path, hdrs, body, headers, timeout)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
@@ -910,23 +917,7 @@ class Sandbox:
         hdrs = {"Host": "127.0.0.1:%d" % self.port, "Connection": "close"}
         if token is not None:
             hdrs["Authorization"] = "Bearer %s" % token
-        data = None
-        if body is not None:
-            if isinstance(body, (bytes, bytearray)):
-                data = bytes(body)
-            elif isinstance(body, str):
-                data = body.encode("utf-8")
-            else:
-                data = json.dumps(body).encode("utf-8")
-            hdrs["Content-Type"] = "application/json"
-        if data is not None or method in ("POST", "PUT", "PATCH"):
-            hdrs["Content-Length"] = str(len(data or b""))
-        for k, v in (headers or {}).items():
-            for existing in [h for h in hdrs if h.lower() == k.lower()]:
-                del hdrs[existing]
-            if v is not None:
-                hdrs[k] = v
-        return http_request("127.0.0.1", self.port, method, path, hdrs, data, timeout)
+        return local_request(self.port, method, path, hdrs, body, headers, timeout)
 
     def control(self, path, body=None):
         """POST /__sandbox/<path> (GET when body is None and path is "state"); asserts 200
