@@ -7,7 +7,6 @@
  * recordings   seeded recording audio by SID
  * faults       the current fault settings */
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,21 +152,6 @@ json_t *sb_state_record_find_locked(const char *type, const char *id)
 }
 
 /* Merge the records of one type into the state by Id; lock held. -1 when out of memory. */
-/* Salesforce computes a person's Name from FirstName and LastName; seeds get it too. */
-static void seed_name(const char *type, json_t *rec)
-{
-        const char *first = json_string_value(json_object_get(rec, "FirstName"));
-        const char *last = json_string_value(json_object_get(rec, "LastName"));
-        char name[512];
-
-        if ((strcmp(type, "Contact") != 0 && strcmp(type, "Lead") != 0) ||
-            json_object_get(rec, "Name") != NULL || (first == NULL && last == NULL))
-                return;
-        snprintf(name, sizeof(name), "%s%s%s", first ? first : "", first && last ? " " : "",
-                 last ? last : "");
-        json_object_set_new(rec, "Name", json_string(name));
-}
-
 static int merge_type_locked(const char *type, json_t *incoming)
 {
         json_t *arr = sb_state_records_locked(type, true);
@@ -184,11 +168,8 @@ static int merge_type_locked(const char *type, json_t *incoming)
                 if (old) {
                         if (json_object_update(old, rec) != 0)
                                 return -1;
-                        seed_name(type, old);
                 } else if (json_array_append(arr, rec) != 0) {
                         return -1;
-                } else {
-                        seed_name(type, rec);
                 }
                 sb_sf_record_seeded_locked(type, old ? old : rec);
         }
