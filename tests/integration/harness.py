@@ -533,20 +533,26 @@ def http_request(host, port, method, target, headers, data=None, timeout=30):
 
 # --------------------------------------------------------------------------- daemon
 
-def cb_bin():
-    """The daemon binary: $CB_BIN, else the newest build*/callbridge in the source tree."""
-    b = os.environ.get("CB_BIN")
+def find_binary(env_var, name):
+    """A program of this project: $`env_var`, else the newest build*/`name` in the source
+    tree. RuntimeError when there is none."""
+    b = os.environ.get(env_var)
     if not b:
         cands = []
         for entry in os.listdir(SOURCE_DIR):
-            p = os.path.join(SOURCE_DIR, entry, "callbridge")
+            p = os.path.join(SOURCE_DIR, entry, name)
             if entry.startswith("build") and os.access(p, os.X_OK):
                 cands.append(p)
         if cands:
             b = max(cands, key=os.path.getmtime)
     if not b or not os.access(b, os.X_OK):
-        raise RuntimeError("callbridge binary not found: build it and set CB_BIN (got %r)" % b)
+        raise RuntimeError("%s not found: build it and set %s (got %r)" % (name, env_var, b))
     return os.path.abspath(b)
+
+
+def cb_bin():
+    """The daemon binary: $CB_BIN, else the newest build*/callbridge."""
+    return find_binary("CB_BIN", "callbridge")
 
 
 def base_config(port, db_url, redis_url):
@@ -787,13 +793,14 @@ class Daemon:
     def count(self, table, where="true"):
         return int(self.sql_value("SELECT count(*) FROM %s WHERE %s" % (table, where)))
 
-    def insert_job(self, kind, payload=None, notify=True):
-        """INSERT a job directly (as later issues' code would) and NOTIFY cb_jobs; return
-        its id."""
+    def insert_job(self, kind, payload=None, notify=True, call_id=None):
+        """INSERT a job directly (as later issues' code would), for `call_id` when given, and
+        NOTIFY cb_jobs; return its id."""
         lit = json.dumps(payload or {}).replace("'", "''")
+        call = "NULL" if call_id is None else "'%s'" % call_id.replace("'", "''")
         job_id = int(self.sql_value(
-            "INSERT INTO jobs (kind, payload) VALUES ('%s', '%s') RETURNING id"
-            % (kind.replace("'", "''"), lit)))
+            "INSERT INTO jobs (kind, call_id, payload) VALUES ('%s', %s, '%s') RETURNING id"
+            % (kind.replace("'", "''"), call, lit)))
         if notify:
             self.sql("NOTIFY cb_jobs")
         return job_id
@@ -826,19 +833,7 @@ class Daemon:
 
 def sandbox_bin():
     """The sandbox binary: $CB_SANDBOX_BIN, else the newest build*/callbridge-sandbox."""
-    b = os.environ.get("CB_SANDBOX_BIN")
-    if not b:
-        cands = []
-        for entry in os.listdir(SOURCE_DIR):
-            p = os.path.join(SOURCE_DIR, entry, "callbridge-sandbox")
-            if entry.startswith("build") and os.access(p, os.X_OK):
-                cands.append(p)
-        if cands:
-            b = max(cands, key=os.path.getmtime)
-    if not b or not os.access(b, os.X_OK):
-        raise RuntimeError("callbridge-sandbox not found: build it and set CB_SANDBOX_BIN "
-                           "(got %r)" % b)
-    return os.path.abspath(b)
+    return find_binary("CB_SANDBOX_BIN", "callbridge-sandbox")
 
 
 class Sandbox:

@@ -1,7 +1,6 @@
 """Salesforce through the sandbox: OAuth, the call log upserted exactly once, schema drift,
 the screen-pop lookup and its Redis cache, Salesforce sessions as softphone credentials."""
 
-import json
 import os
 import subprocess
 import sys
@@ -204,12 +203,7 @@ class TestWriteBack(SalesforceCase):
     """attach and create_task, driven through the debug job kinds until their callers land."""
 
     def crm_job(self, kind, call_id, payload):
-        lit = json.dumps(payload).replace("'", "''")
-        job = int(self.daemon.sql_value(
-            "INSERT INTO jobs (kind, call_id, payload) VALUES ('%s', '%s', '%s') RETURNING id"
-            % (kind, call_id, lit)))
-        self.daemon.sql("NOTIFY cb_jobs")
-        return job
+        return self.daemon.insert_job(kind, payload, call_id=call_id)
 
     def logged_call(self):
         cid = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
