@@ -70,14 +70,21 @@ void sf_auth_error(struct sf *sf, char *out, size_t out_size);
 
 /* ---- sf_rest.c ---- */
 
+/* What a REST answer said besides the result. */
+struct sf_answer {
+        long status;         /* HTTP status; 0 when no answer arrived */
+        char code[64];       /* Salesforce's errorCode of an error answer, or "" */
+        struct sf_token tok; /* the token the request went with (its instance URL makes links) */
+};
+
 /* One REST request to `path` (below the instance URL, e.g. "/services/data/v60.0/query?q=..."),
  * with a JSON body or NULL. A refused token is renewed once and the request replayed. Returns
  * OK for 2xx with `*out` the parsed body (NULL when empty); otherwise RETRY (transport, 401
  * after renewal, 403 REQUEST_LIMIT_EXCEEDED, 429, 5xx, low-priority work over the API budget)
- * or FAIL (300 and other 4xx, with the body in `err`). `*status` is the HTTP status (0 when
- * none) and `*out` may hold the error body for the caller to inspect. */
+ * or FAIL (300 and other 4xx, with the body in `err`). `ans` says the status and errorCode,
+ * and `*out` may hold the error body for the caller to inspect. */
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
-                       enum cb_crm_priority prio, long *status, json_t **out, char *err,
+                       enum cb_crm_priority prio, struct sf_answer *ans, json_t **out, char *err,
                        size_t err_size);
 /* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
 int sf_url_encode(struct cb_buf *b, const char *s);

@@ -32,7 +32,7 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
 {
         struct cb_buf path = {.max = 2048};
         json_t *body = NULL;
-        long status = 0;
+        struct sf_answer ans;
         enum cb_result r = CB_RESULT_FAIL;
 
         id[0] = '\0';
@@ -43,19 +43,17 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
                 snprintf(err, err_size, "external id too long");
                 goto out;
         }
-        r = sf_rest(sf, "PATCH", path.data, record, prio, &status, &body, err, err_size);
+        r = sf_rest(sf, "PATCH", path.data, record, prio, &ans, &body, err, err_size);
         if (r == CB_RESULT_OK) {
                 /* 201 created / 200 updated carry the id; API versions before 46 answer 204. */
                 cb_strlcpy(id, str(body, "id") ? str(body, "id") : "", id_size);
                 if (id[0] == '\0') {
                         json_decref(body);
                         body = NULL;
-                        path.data[path.len - 1] = '\0';
-                        r = sf_rest(sf, "GET", path.data, NULL, prio, &status, &body, err,
-                                    err_size);
+                        r = sf_rest(sf, "GET", path.data, NULL, prio, &ans, &body, err, err_size);
                         cb_strlcpy(id, str(body, "Id") ? str(body, "Id") : "", id_size);
                 }
-        } else if (status == 400 && strstr(err, "INVALID_FIELD") != NULL) {
+        } else if (strcmp(ans.code, "INVALID_FIELD") == 0) {
                 sf_schema_forget(sf, object);
         }
 out:

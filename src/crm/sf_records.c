@@ -144,25 +144,12 @@ static json_t *matches_of(struct sf *sf, const struct sf_token *tok, const json_
         return out;
 }
 
-/* GET `path`; on OK also the token in use, whose instance URL makes the record links. */
-static enum cb_result get_with_token(struct sf *sf, const char *path, json_t **body,
-                                     struct sf_token *tok, char *err, size_t err_size)
-{
-        long status = 0;
-        enum cb_result r =
-            sf_rest(sf, "GET", path, NULL, CB_CRM_PRIO_HIGH, &status, body, err, err_size);
-
-        if (r == CB_RESULT_OK && sf_auth_token(sf, tok, err, err_size) != CB_RESULT_OK)
-                r = CB_RESULT_RETRY;
-        return r;
-}
-
 enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, char *err,
                                size_t err_size)
 {
         struct sf *sf = self;
         struct cb_buf q = {.max = 4096}, path = {.max = 16384};
-        struct sf_token tok;
+        struct sf_answer ans;
         json_t *body = NULL;
         enum cb_result r = CB_RESULT_FAIL;
 
@@ -174,9 +161,9 @@ enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, c
         cb_buf_printf(&path, "/services/data/%s/search?q=", sf->cfg->salesforce.api_version);
         if (sf_url_encode(&path, q.data) != 0 || cb_buf_append(&path, "", 1) != 0)
                 goto out;
-        r = get_with_token(sf, path.data, &body, &tok, err, err_size);
+        r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, &ans, &body, err, err_size);
         if (r == CB_RESULT_OK)
-                *matches = matches_of(sf, &tok, body, e164);
+                *matches = matches_of(sf, &ans.tok, body, e164);
 out:
         json_decref(body);
         cb_buf_free(&q);
@@ -189,7 +176,7 @@ enum cb_result sf_get_record(void *self, const char *type, const char *id, json_
 {
         struct sf *sf = self;
         struct cb_buf path = {.max = 1024};
-        struct sf_token tok;
+        struct sf_answer ans;
         json_t *body = NULL;
         enum cb_result r = CB_RESULT_FAIL;
 
@@ -204,9 +191,9 @@ enum cb_result sf_get_record(void *self, const char *type, const char *id, json_
                       type, id);
         if (cb_buf_append(&path, "", 1) != 0)
                 goto out;
-        r = get_with_token(sf, path.data, &body, &tok, err, err_size);
+        r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, &ans, &body, err, err_size);
         if (r == CB_RESULT_OK)
-                *record = match_of(&tok, type, body);
+                *record = match_of(&ans.tok, type, body);
 out:
         json_decref(body);
         cb_buf_free(&path);
@@ -214,18 +201,16 @@ out:
 }
 
 /* GET the Lead whose lead_external_id_field is `e164`: OK with it, FAIL when none. */
-static enum cb_result lead_by_phone(struct sf *sf, const char *e164, json_t **body, char *err,
-                                    size_t err_size)
+static enum cb_result lead_by_phone(struct sf *sf, const char *e164, struct sf_answer *ans,
+                                    json_t **body, char *err, size_t err_size)
 {
         struct cb_buf path = {.max = 1024};
-        long status = 0;
         enum cb_result r = CB_RESULT_RETRY;
 
         cb_buf_printf(&path, "/services/data/%s/sobjects/Lead/%s/", sf->cfg->salesforce.api_version,
                       sf->cfg->salesforce.lead_external_id_field);
         if (sf_url_encode(&path, e164) == 0 && cb_buf_append(&path, "", 1) == 0)
-                r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, &status, body, err,
-                            err_size);
+                r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, ans, body, err, err_size);
         cb_buf_free(&path);
         return r;
 }
@@ -234,15 +219,16 @@ enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char
                               size_t err_size)
 {
         struct sf *sf = self;
-        struct sf_token tok;
+        struct sf_answer ans;
         json_t *body = NULL, *lead = NULL;
+        const char *name;
         char id[CB_CRM_ID_MAX] = "";
         char last[64];
         enum cb_result r;
 
         *match = NULL;
         /* An existing lead is linked as it is: its name may have been edited since. */
-        r = lead_by_phone(sf, e164, &body, err, err_size);
+        r = lead_by_phone(sf, e164, &ans, &body, err, err_size);
         if (r == CB_RESULT_RETRY)
                 goto out;
         if (r == CB_RESULT_OK) {
@@ -257,13 +243,11 @@ enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char
                         goto out;
                 cb_info("salesforce: created Lead %s for an unknown caller", id);
         }
-        r = sf_auth_token(sf, &tok, err, err_size);
-        if (r == CB_RESULT_OK)
-                *match = json_pack("{s:s,s:s,s:s,s:o}", "type", "Lead", "id", id, "name",
-                                   json_string_value(json_object_get(body, "Name"))
-                                       ?: "Unknown "
-                                          "caller",
-                                   "url", sf_record_url(&tok, "Lead", id));
+        /* Any answer of the org, even the 404, came with a token: its instance URL serves. */
+        name = json_string_value(json_object_get(body, "Name"));
+        *match =
+            json_pack("{s:s,s:s,s:s,s:o}", "type", "Lead", "id", id, "name",
+                      name ? name : "Unknown caller", "url", sf_record_url(&ans.tok, "Lead", id));
 out:
         json_decref(body);
         json_decref(lead);

@@ -124,15 +124,16 @@ static enum cb_result map_error(long status, const json_t *j, const char *raw, c
 }
 
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
-                       enum cb_crm_priority prio, long *status, json_t **out, char *err,
+                       enum cb_crm_priority prio, struct sf_answer *ans, json_t **out, char *err,
                        size_t err_size)
 {
         struct cb_upstream_resp resp = {0};
-        struct sf_token tok, fresh;
+        struct sf_token *tok = &ans->tok;
+        struct sf_token fresh;
         char *text = NULL;
         enum cb_result r = CB_RESULT_RETRY;
 
-        *status = 0;
+        memset(ans, 0, sizeof(*ans));
         *out = NULL;
         if (prio == CB_CRM_PRIO_LOW && over_budget(sf)) {
                 snprintf(err, err_size,
@@ -146,27 +147,29 @@ enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, cons
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
         }
-        if (sf_auth_token(sf, &tok, err, err_size) != CB_RESULT_OK)
+        if (sf_auth_token(sf, tok, err, err_size) != CB_RESULT_OK)
                 goto out;
         for (int round = 0; round < 2; round++) {
                 json_t *j;
                 const char *code, *message;
 
                 cb_upstream_resp_free(&resp);
-                if (attempt(sf, &tok, method, path, text, &resp) != 0) {
+                if (attempt(sf, tok, method, path, text, &resp) != 0) {
                         snprintf(err, err_size, "salesforce: %s", resp.error);
                         goto out;
                 }
-                *status = resp.status;
+                ans->status = resp.status;
                 j = resp.body.len ? json_loadb(resp.body.data, resp.body.len, 0, NULL) : NULL;
                 error_of(j, &code, &message);
                 if (resp.status == 401 && round == 0 && strcmp(code, "INVALID_SESSION_ID") == 0) {
                         json_decref(j);
-                        if (sf_auth_renew(sf, &tok, &fresh, err, err_size) != CB_RESULT_OK)
+                        if (sf_auth_renew(sf, tok, &fresh, err, err_size) != CB_RESULT_OK)
                                 goto out;
-                        tok = fresh;
+                        *tok = fresh;
                         continue;
                 }
+                if (resp.status < 200 || resp.status >= 300)
+                        cb_strlcpy(ans->code, code, sizeof(ans->code));
                 *out = j;
                 if (resp.status >= 200 && resp.status < 300)
                         r = CB_RESULT_OK;

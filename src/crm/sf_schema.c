@@ -9,7 +9,7 @@
 enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err, size_t err_size)
 {
         char path[256];
-        long status = 0;
+        struct sf_answer ans;
         json_t *body = NULL, *names = NULL, *field;
         enum cb_result r;
         size_t i;
@@ -21,7 +21,7 @@ enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err, size
                 return r;
         snprintf(path, sizeof(path), "/services/data/%s/sobjects/%s/describe",
                  sf->cfg->salesforce.api_version, object);
-        r = sf_rest(sf, "GET", path, NULL, CB_CRM_PRIO_HIGH, &status, &body, err, err_size);
+        r = sf_rest(sf, "GET", path, NULL, CB_CRM_PRIO_HIGH, &ans, &body, err, err_size);
         if (r != CB_RESULT_OK)
                 goto out;
         names = json_object();
