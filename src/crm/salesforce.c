@@ -53,24 +53,7 @@ static void *warmup(void *arg)
                 if (sf_auth_token(sf, &tok, err, sizeof(err)) == CB_RESULT_OK &&
                     sf_schema_load(sf, sf->cfg->salesforce.call_log_object, err, sizeof(err)) ==
                         CB_RESULT_OK) {
-                        json_t *probe = json_object();
-                        /* Report once what the org lacks of the fields we write. */
-                        const char *wanted[] = {"Subject",
-                                                "Status",
-                                                "TaskSubtype",
-                                                "CallType",
-                                                "CallDurationInSeconds",
-                                                "CallObject",
-                                                "CallDisposition",
-                                                "WhoId",
-                                                "WhatId",
-                                                "ActivityDate",
-                                                "Description",
-                                                sf->cfg->salesforce.external_id_field};
-                        for (size_t i = 0; probe && i < CB_ARRAY_LEN(wanted); i++)
-                                json_object_set_new(probe, wanted[i], json_null());
-                        sf_schema_filter(sf, sf->cfg->salesforce.call_log_object, probe);
-                        json_decref(probe);
+                        sf_calllog_check_schema(sf);
                         cb_info("salesforce: connected to %s", tok.instance_url);
                         break;
                 }

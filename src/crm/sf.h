@@ -127,6 +127,8 @@ enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
                          enum cb_crm_priority prio, char *err, size_t err_size);
 enum cb_result sf_create_task(void *self, const json_t *call, const char *key, const json_t *task,
                               char *task_id, size_t task_id_size, char *err, size_t err_size);
+/* Report once (log, /readyz) which of the fields a call log carries the org lacks. */
+void sf_calllog_check_schema(struct sf *sf);
 /* Upsert `record` (borrowed, filtered in place by the schema) into `object` by `field` =
  * `value`. OK with the record id in `id`. INVALID_FIELD also makes the schema be asked
  * again on the next write. */

@@ -94,6 +94,32 @@ static json_t *activity_date(const json_t *call)
         return json_string(out);
 }
 
+/* Every field call_record may write; keep the two together. */
+static const char *const call_log_fields[] = {
+    "Subject",         "TaskSubtype",  "CallType",
+    "Status",          "Priority",     "Description",
+    "CallObject",      "ActivityDate", "CallDurationInSeconds",
+    "CallDisposition", "WhoId",        "WhatId",
+};
+
+void sf_calllog_check_schema(struct sf *sf)
+{
+        const char *object = sf->cfg->salesforce.call_log_object;
+        const char *ext = sf->cfg->salesforce.external_id_field;
+        json_t *probe = json_object();
+
+        for (size_t i = 0; probe != NULL && i < CB_ARRAY_LEN(call_log_fields); i++)
+                json_object_set_new(probe, call_log_fields[i], json_null());
+        if (probe != NULL)
+                json_object_set_new(probe, ext, json_null());
+        sf_schema_filter(sf, object, probe); /* logs and records what is missing */
+        json_decref(probe);
+        if (!sf_schema_has(sf, object, ext))
+                cb_error("salesforce: %s has no External ID field %s: call logs cannot be "
+                         "written until it is deployed (docs/salesforce)",
+                         object, ext);
+}
+
 /* The call log record for `call`, before the schema filter. */
 static json_t *call_record(const json_t *call)
 {
