@@ -191,6 +191,15 @@ def _sweep_stale(parent, prefix):
         shutil.rmtree(path, ignore_errors=True)
 
 
+def sanitizer_lines(path):
+    """Lines of the log at `path` where ASan/UBSan/LSan reported a problem."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return [ln.rstrip() for ln in f if any(m in ln for m in SANITIZER_MARKERS)]
+    except OSError:
+        return []
+
+
 def _tail(path, lines):
     try:
         with open(path, "rb") as f:
@@ -741,11 +750,7 @@ class Daemon:
 
     def sanitizer_reports(self):
         """Lines of the log where ASan/UBSan/LSan reported a problem."""
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return [ln.rstrip() for ln in f if any(m in ln for m in SANITIZER_MARKERS)]
-        except OSError:
-            return []
+        return sanitizer_lines(self.log_path)
 
     def remove_files(self):
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -894,11 +899,7 @@ class Sandbox:
             return "killed"
 
     def sanitizer_reports(self):
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                return [ln.rstrip() for ln in f if any(m in ln for m in SANITIZER_MARKERS)]
-        except OSError:
-            return []
+        return sanitizer_lines(self.log_path)
 
     def log_tail(self, lines=100):
         return _tail(self.log_path, lines)
