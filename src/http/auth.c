@@ -146,7 +146,7 @@ static enum cb_err crm_session(struct cb_http_env *env, const char *token, struc
         enum cb_result r;
 
         if (!env->cfg->salesforce.session_auth || crm->ops->session_agent == NULL ||
-            token[0] == '\0' || strlen(token) > 2048 || !cb_str_charset(token, 2048, "!._-~+/="))
+            !cb_str_charset(token, 2048, "!._-~+/="))
                 return CB_ERR_UNAUTHORIZED;
         r = crm->ops->session_agent(crm->self, token, agent->name, sizeof(agent->name), err,
                                     sizeof(err));

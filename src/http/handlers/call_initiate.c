@@ -64,15 +64,14 @@ static json_t *cached_record(struct cb_request *req, const struct initiate *in)
         return match;
 }
 
-/* {"id"} for a record the client named, the cached match, or null. Steals `match`. */
+/* The cached match the call was linked to, else {"id"} of the record the client named, else
+ * null. Steals `match`. */
 static json_t *record_view(const char *crm_record_id, json_t *match)
 {
         json_t *out;
 
-        if (match != NULL && crm_record_id != NULL &&
-            strcmp(json_string_value(json_object_get(match, "id")) ?: "", crm_record_id) == 0)
+        if (match != NULL)
                 return match;
-        json_decref(match);
         if (crm_record_id == NULL)
                 return json_null();
         out = json_pack("{s:s}", "id", crm_record_id);
