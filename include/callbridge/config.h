@@ -77,6 +77,13 @@ struct cb_config {
                 char *twiml_app_sid;
                 char *caller_id;
                 bool record;
+                long timeout_ms;
+                long voice_deadline_ms;
+                bool route_to_owner;
+                char *fallback_agent;
+                char *fallback_number;
+                long ring_timeout_s;
+                bool missed_call_task;
         } twilio;
         struct {
                 char *engine;

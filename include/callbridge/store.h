@@ -78,6 +78,56 @@ enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *s
 /* Link a call to its CRM record when it has none yet (a link the softphone gave wins). */
 enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id);
 
+/* ---- the call lifecycle (src/store/lifecycle.c) ---- */
+
+/* One provider status callback. */
+struct cb_status_event {
+        const char *call_id;          /* our id from the callback URL, or NULL */
+        const char *provider;         /* telephony provider name: "twilio" */
+        const char *provider_call_id; /* e.g. CallSid */
+        const char *status;           /* queued ... completed|busy|failed|no-answer|canceled */
+        long duration_s;              /* talk time on a final status; -1 when not given */
+        bool missed_task;             /* queue crm.follow_up for a missed inbound call */
+};
+struct cb_status_outcome {
+        bool found;    /* the call is known */
+        bool recorded; /* the first time this status was reported for the call */
+        bool advanced; /* the call moved to this status (never backwards) */
+        char call_id[CB_UUID_LEN + 1];
+        char agent[128];
+        char direction[16];
+};
+/* Record `ev` and move the call forward, in one statement; a final status queues the CRM
+ * log finalisation (and the missed-call follow-up). ONE_RESULT with *out filled, NO_RESULTS
+ * when the call is unknown, or a negative qs. */
+enum cb_qs cb_store_call_status_event(struct cb_db *db, const struct cb_status_event *ev,
+                                      struct cb_status_outcome *out);
+/* Store the provider's call id unless the call already has another. ONE_RESULT when the call
+ * holds `provider_call_id` now, NO_RESULTS when it holds a different one; a negative qs when
+ * another call holds it (unique index) or the database failed. */
+enum cb_qs cb_store_call_set_provider_id(struct cb_db *db, const char *id,
+                                         const char *provider_call_id);
+/* Which of `ids_array` (a text[] literal) are stored on calls of `telephony` already:
+ * *claimed is a JSON array of them (caller decrefs). */
+enum cb_qs cb_store_provider_ids_claimed(struct cb_db *db, const char *telephony,
+                                         const char *ids_array, json_t **claimed);
+/* Mark a call the provider could not place as failed (unless it already ended) and queue
+ * the CRM log finalisation. ONE_RESULT, NO_RESULTS when already final, or negative. */
+enum cb_qs cb_store_call_fail(struct cb_db *db, const char *id);
+
+struct cb_recording_new {
+        const char *call_id; /* our call id, or NULL to find the call by provider_call_id */
+        const char *provider;
+        const char *provider_call_id;
+        const char *provider_sid;
+        const char *source_url;
+        long duration_s; /* -1 when unknown */
+};
+/* Record a recording the provider announced, once per provider sid. ONE_RESULT with the
+ * call's id (and *created false for a repeat), NO_RESULTS when the call is unknown. */
+enum cb_qs cb_store_recording_announce(struct cb_db *db, const struct cb_recording_new *rec,
+                                       char call_id[CB_UUID_LEN + 1], bool *created);
+
 /* ---- jobs (src/store/jobs.c) ---- */
 
 struct cb_job_row {

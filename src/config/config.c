@@ -342,6 +342,36 @@ static void check_salesforce(struct load_ctx *ctx)
                 "America/New_York)");
 }
 
+/* What placing calls and checking webhooks needs. */
+static void check_twilio(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+        const char *region = c->server.default_region;
+        char e164[32];
+
+        require(ctx,
+                c->twilio.account_sid != NULL && strncmp(c->twilio.account_sid, "AC", 2) == 0 &&
+                    cb_str_charset(c->twilio.account_sid, 64, ""),
+                "twilio", "account_sid", "required when enabled: the Account SID (AC...)");
+        require(ctx, c->twilio.auth_token_file != NULL, "twilio", "auth_token_file",
+                "required when enabled: webhooks are checked with the auth token");
+        require(ctx, (c->twilio.api_key_sid == NULL) == (c->twilio.api_key_secret_file == NULL),
+                "twilio", "api_key_sid", "api_key_sid and api_key_secret_file go together");
+        require(ctx,
+                c->twilio.caller_id == NULL ||
+                    cb_phone_to_e164(c->twilio.caller_id, region, e164, sizeof(e164)) == 0,
+                "twilio", "caller_id", "must be a phone number");
+        require(ctx,
+                c->twilio.fallback_number == NULL ||
+                    cb_phone_to_e164(c->twilio.fallback_number, region, e164, sizeof(e164)) == 0,
+                "twilio", "fallback_number", "must be a phone number");
+        require(ctx,
+                c->twilio.fallback_agent == NULL ||
+                    cb_str_charset(c->twilio.fallback_agent, 121, "@._-"),
+                "twilio", "fallback_agent",
+                "a client identity: letters, digits and @ . _ - (at most 121)");
+}
+
 /* Rules that involve more than one key. */
 static void cross_check(struct load_ctx *ctx)
 {
@@ -355,8 +385,8 @@ static void cross_check(struct load_ctx *ctx)
                 "1-48 letters, digits and : _ - .");
         if (c->salesforce.enabled)
                 check_salesforce(ctx);
-        require(ctx, !c->twilio.enabled, "twilio", "enabled",
-                "the Twilio provider is not part of this build yet; set enabled = false");
+        if (c->twilio.enabled)
+                check_twilio(ctx);
         require(ctx, c->stt.engine != NULL && strcmp(c->stt.engine, "none") == 0, "stt", "engine",
                 "only \"none\" is available in this build");
 }

@@ -135,7 +135,9 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
         " 'crm_record_id', c.crm_record_id,"                                                       \
         " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id)," \
         " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id',"             \
-        " c.crm_log_id), 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
+        " c.crm_log_id), 'duration_s', c.duration_s, 'disposition', c.disposition,"                \
+        " 'answered_at', cb_ts(c.answered_at), 'ended_at', cb_ts(c.ended_at),"                     \
+        " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
 
 static struct cb_stmt stmt_get = CB_STMT(
     "call_get",

@@ -463,10 +463,31 @@ static const struct bad_case bad_cases[] = {
      "private_key_file = /etc/hostname\ncall_log_object = Task;DROP\n",
      NULL,
      {"[salesforce]", "call_log_object", "API name"}},
-    {"twilio enabled",
-     "[twilio]\nenabled = yes\n",
+    {"twilio enabled without an account",
+     "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
+     "auth_token_file = /etc/hostname\n",
      NULL,
-     {"[twilio]", "enabled", "not part of this build"}},
+     {"[twilio]", "account_sid", "Account SID"}},
+    {"twilio enabled without a token",
+     "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
+     "account_sid = AC0123\n",
+     NULL,
+     {"[twilio]", "auth_token_file", "auth token"}},
+    {"twilio api key without its secret",
+     "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
+     "account_sid = AC0123\nauth_token_file = /etc/hostname\napi_key_sid = SK1\n",
+     NULL,
+     {"[twilio]", "api_key_sid", "go together"}},
+    {"twilio caller id not a number",
+     "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
+     "account_sid = AC0123\nauth_token_file = /etc/hostname\ncaller_id = sales\n",
+     NULL,
+     {"[twilio]", "caller_id", "phone number"}},
+    {"twilio fallback agent with a space",
+     "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
+     "account_sid = AC0123\nauth_token_file = /etc/hostname\nfallback_agent = a b\n",
+     NULL,
+     {"[twilio]", "fallback_agent", "client identity"}},
     {"stt engine", "[stt]\nengine = openai\n", NULL, {"[stt]", "engine", "\"none\""}},
     {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=offline", {"[stt]", "engine", "\"none\""}},
 };
@@ -799,6 +820,8 @@ static void test_read_secret(void **state)
 
 /* Exactly these keys are reloadable. */
 static const char *const reloadable[] = {"log/level",
+                                         "twilio/voice_deadline_ms",
+                                         "twilio/ring_timeout_s",
                                          "redis/lookup_ttl_s",
                                          "redis/lookup_negative_ttl_s",
                                          "auth/cache_ttl_s",
