@@ -13,6 +13,7 @@
 #include "callbridge/crm.h"
 #include "callbridge/db.h"
 #include "callbridge/errors.h"
+#include "callbridge/form.h"
 #include "callbridge/jobs.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
@@ -42,7 +43,10 @@ struct cb_agent {
 struct cb_request;
 typedef enum MHD_Result (*cb_handler_fn)(struct cb_request *req);
 
-enum cb_body_kind { CB_BODY_NONE, CB_BODY_JSON };
+/* NONE: no body. JSON: an application/json object, parsed into req->json. WEBHOOK: a telephony
+ * webhook, form-encoded (decoded into req->form) or JSON, whose signature header is checked
+ * (src/http/webhook_sig.c) before the handler runs. */
+enum cb_body_kind { CB_BODY_NONE, CB_BODY_JSON, CB_BODY_WEBHOOK };
 
 struct cb_route {
         const char *method;  /* "GET", "POST" (GET routes also answer HEAD) */
@@ -69,6 +73,7 @@ struct cb_request {
         char allow[64]; /* methods of the path, for 405 */
         struct cb_buf body;
         json_t *json;          /* the parsed body of CB_BODY_JSON routes */
+        struct cb_form form;   /* the decoded body of form-encoded CB_BODY_WEBHOOK routes */
         struct cb_agent agent; /* set when the route requires auth */
         int64_t start_us;
         unsigned int status;
@@ -92,6 +97,8 @@ enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);
+/* True when the Content-Type value `ct` is the media type `type` (parameters ignored). */
+bool cb_content_type_is(const char *ct, const char *type);
 
 /* Declarative JSON body fields (src/http/jsonspec.c). */
 enum cb_json_type { CB_JSON_STRING, CB_JSON_ENUM, CB_JSON_BOOL, CB_JSON_INT };
@@ -118,6 +125,13 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96]);
 /* Drop cached verifications (e.g. after SIGHUP). */
 void cb_auth_cache_clear(void);
+
+/* Webhook signatures (src/http/webhook_sig.c). Before any body byte: the signature header must
+ * be there (400) and the type form or JSON (415). Once the body is in: decode the form (400)
+ * and check the signature over [server] public_url + the raw target (403). Returns true when
+ * a reply was queued. */
+bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret);
+bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret);
 
 /* Request metrics (src/http/metrics.c). `route` NULL counts as "unmatched". */
 void cb_http_metrics_observe(const struct cb_route *route, unsigned int status, int64_t us);

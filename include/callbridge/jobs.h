@@ -45,6 +45,7 @@ const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
 /* Kinds queued by a new call, by direction (stored with the call in one statement). */
 #define CB_JOB_PLACE_CALL "telephony.place_call"
 #define CB_JOB_LOG_CALL   "crm.log_call"
+#define CB_JOB_FOLLOW_UP  "crm.follow_up" /* queued by a missed inbound call */
 
 /* Retry delay before attempt `attempt + 1`: base * 2^(attempt-1) capped at max, then
  * "equal jitter" (half fixed, half drawn from `rnd`), so it lies in [d/2, d]. */

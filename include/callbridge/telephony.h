@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "callbridge/config.h"
+#include "callbridge/form.h"
 #include "callbridge/util.h"
 
 struct cb_telephony_ops {
@@ -16,9 +17,22 @@ struct cb_telephony_ops {
         void (*destroy)(void *self);
         /* Place the outbound call described by `call` (cb_store_call_for_job JSON). On OK
          * `provider_call_id` holds the provider's id ("" when the softphone dials itself).
-         * Must not place a second call when retried after an ambiguous failure. */
+         * RETRY after a failure that may have reached the provider: the job then asks
+         * find_placed before placing again. */
         enum cb_result (*place_call)(void *self, const json_t *call, char *provider_call_id,
                                      size_t id_size, char *err, size_t err_size);
+        /* Optional: the provider's ids of calls that may be `call` placed by an earlier attempt
+         * (same numbers, created since the call was): *ids is a JSON array, newest first
+         * (caller decrefs). */
+        enum cb_result (*find_placed)(void *self, const json_t *call, json_t **ids, char *err,
+                                      size_t err_size);
+        /* The header that signs the provider's webhooks ("X-Twilio-Signature"); NULL when the
+         * provider sends none (then every webhook is refused). */
+        const char *signature_header;
+        /* Does `signature` sign a webhook to `url` (public URL + request target as received)
+         * with form `params`, or (params NULL) the JSON body? */
+        bool (*webhook_valid)(void *self, const char *url, const struct cb_form *params,
+                              const void *json_body, size_t json_len, const char *signature);
 };
 
 struct cb_telephony {
@@ -31,5 +45,6 @@ struct cb_telephony *cb_telephony_create(const struct cb_config *cfg);
 void cb_telephony_destroy(struct cb_telephony **tel);
 
 extern const struct cb_telephony_ops cb_telephony_none;
+extern const struct cb_telephony_ops cb_telephony_twilio;
 
 #endif

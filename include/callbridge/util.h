@@ -39,6 +39,9 @@ long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen);
 /* Standard base64 with padding, same contract. */
 size_t cb_base64_encode(const unsigned char *in, size_t len, char *out);
 
+/* Wipe a NUL-terminated secret, then free it. NULL is fine. */
+void cb_secret_free(char *secret);
+
 /* Copy `src` into `dst` of `size` bytes, always NUL-terminated; returns false if truncated. */
 bool cb_strlcpy(char *dst, const char *src, size_t size);
 /* Parse a whole base-10 integer in [min, max]; false on garbage, overflow or range. */

@@ -78,6 +78,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         access_log(req, us);
         }
         json_decref(req->json);
+        cb_form_free(&req->form);
         cb_buf_free(&req->body);
         free(req->raw_target);
         free(req);
@@ -85,11 +86,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         atomic_fetch_sub(&http->inflight, 1);
 }
 
-static bool is_json_type(const char *ct)
+bool cb_content_type_is(const char *ct, const char *type)
 {
-        size_t n = strlen("application/json");
+        size_t n = strlen(type);
 
-        if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+        if (ct == NULL || strncasecmp(ct, type, n) != 0)
                 return false;
         return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
@@ -137,11 +138,14 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                 return true;
         }
         if (req->route->body == CB_BODY_JSON &&
-            !is_json_type(cb_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+            !cb_content_type_is(cb_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
+                                "application/json")) {
                 *ret = cb_reply_error(req, CB_ERR_UNSUPPORTED_MEDIA_TYPE,
                                       "Content-Type must be application/json");
                 return true;
         }
+        if (req->route->body == CB_BODY_WEBHOOK && cb_webhook_begin(req, ret))
+                return true;
         if (req->route->auth) {
                 enum cb_err err = cb_auth_check(
                     req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &req->agent);
@@ -170,6 +174,8 @@ static enum MHD_Result dispatch(struct cb_request *req)
                 if (!json_is_object(req->json))
                         return cb_reply_error(req, CB_ERR_INVALID_BODY, NULL);
         }
+        if (req->route->body == CB_BODY_WEBHOOK && cb_webhook_verify(req, &ret))
+                return ret;
         ret = req->route->handler(req);
         if (!req->replied) {
                 cb_error("handler for %s returned without a reply", req->route->pattern);

@@ -5,8 +5,9 @@
 #include "jobs/kinds.h"
 
 const struct cb_job_kind cb_job_kinds[] = {
-    {CB_JOB_PLACE_CALL, cb_job_place_call, NULL, false},
+    {CB_JOB_PLACE_CALL, cb_job_place_call, cb_job_place_call_dead, false},
     {CB_JOB_LOG_CALL, cb_job_log_call, cb_job_log_call_dead, false},
+    {CB_JOB_FOLLOW_UP, cb_job_follow_up, NULL, false},
     {"debug.sleep", cb_job_debug_sleep, NULL, true},
     {"debug.fail", cb_job_debug_fail, NULL, true},
     {"debug.crm_attach", cb_job_debug_crm_attach, NULL, true},

@@ -5,8 +5,10 @@
 #include "callbridge/jobs.h"
 
 enum cb_result cb_job_place_call(struct cb_job *job);
+void cb_job_place_call_dead(struct cb_job *job);
 enum cb_result cb_job_log_call(struct cb_job *job);
 void cb_job_log_call_dead(struct cb_job *job);
+enum cb_result cb_job_follow_up(struct cb_job *job);
 enum cb_result cb_job_debug_sleep(struct cb_job *job);
 enum cb_result cb_job_debug_fail(struct cb_job *job);
 enum cb_result cb_job_debug_crm_attach(struct cb_job *job);

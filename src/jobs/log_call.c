@@ -71,20 +71,47 @@ static enum cb_result link_record(struct cb_job *job, json_t *call)
         return r;
 }
 
+/* What the CRM log shows of a call: when it changed while we wrote, we write again. */
+static bool same_view(const json_t *a, const json_t *b)
+{
+        static const char *const keys[] = {"status", "duration_s", "disposition",
+                                           "crm_record_id"};
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(keys); i++) {
+                json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
+                if (!(x == NULL && y == NULL) && !(x != NULL && y != NULL && json_equal(x, y)))
+                        return false;
+        }
+        return true;
+}
+
+/* Several log jobs of one call may run at once (the start of the call, its final status): each
+ * re-reads the call after its write and writes again while it moved, so the last write is
+ * always of the newest state. */
+#define MAX_REWRITES 4
+
 enum cb_result cb_job_log_call(struct cb_job *job)
 {
         struct cb_crm *crm = job->env->crm;
         struct cb_crm_logged logged = {.state = NULL};
-        json_t *call = NULL;
+        json_t *call = NULL, *now = NULL;
         struct cb_db *db = NULL;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r != CB_RESULT_OK)
                 goto out;
         r = link_record(job, call);
-        if (r != CB_RESULT_OK)
-                goto out;
-        r = crm->ops->log_call(crm->self, call, &logged, job->error, sizeof(job->error));
+        for (int i = 0; r == CB_RESULT_OK && i < MAX_REWRITES; i++) {
+                r = crm->ops->log_call(crm->self, call, &logged, job->error, sizeof(job->error));
+                if (r != CB_RESULT_OK)
+                        goto out;
+                r = cb_job_load_call(job, &now);
+                if (r != CB_RESULT_OK || same_view(call, now))
+                        break;
+                json_decref(call);
+                call = now;
+                now = NULL;
+        }
         if (r != CB_RESULT_OK)
                 goto out;
         db = cb_job_db(job);
@@ -96,6 +123,7 @@ enum cb_result cb_job_log_call(struct cb_job *job)
         }
 out:
         cb_db_release(&db);
+        json_decref(now);
         json_decref(call);
         return r;
 }

@@ -1,17 +1,115 @@
-/* Job telephony.place_call: ask the telephony provider to dial the call. */
+/* Job telephony.place_call: ask the telephony provider to dial the call, once.
+ *
+ * A call is never placed twice: when the call already has a provider id (stored by an earlier
+ * attempt or by a status callback, whose URL names the call) there is nothing to do, and a
+ * retry first asks the provider for calls to the same numbers that no call of ours claims yet
+ * — an earlier attempt may have reached the provider before it timed out. */
+#include <stdio.h>
+#include <string.h>
+
 #include "callbridge/jobs.h"
+#include "callbridge/log.h"
 #include "jobs/kinds.h"
+
+/* Store the provider's id on the call. RETRY when the database cannot say. */
+static enum cb_result store_id(struct cb_job *job, const char *provider_id)
+{
+        struct cb_db *db = cb_job_db(job);
+        enum cb_qs qs;
+
+        if (db == NULL)
+                return CB_RESULT_RETRY;
+        qs = cb_store_call_set_provider_id(db, job->row->call_id, provider_id);
+        cb_db_release(&db);
+        if (qs < 0) {
+                snprintf(job->error, sizeof(job->error), "storing the provider call id failed");
+                return CB_RESULT_RETRY;
+        }
+        return CB_RESULT_OK;
+}
+
+/* A call placed by an earlier attempt, found at the provider: OK with `found` set (or "" when
+ * there is none), RETRY when the provider or the database cannot tell. */
+static enum cb_result find_earlier(struct cb_job *job, const json_t *call, char *found, size_t size)
+{
+        struct cb_telephony *tel = job->env->tel;
+        struct cb_buf arr = {.max = 64 * 1024};
+        json_t *ids = NULL, *claimed = NULL, *v;
+        struct cb_db *db = NULL;
+        enum cb_result r;
+        size_t i, k;
+
+        found[0] = '\0';
+        r = tel->ops->find_placed(tel->self, call, &ids, job->error, sizeof(job->error));
+        if (r != CB_RESULT_OK || json_array_size(ids) == 0)
+                goto out;
+        cb_buf_puts(&arr, "{");
+        json_array_foreach(ids, i, v)
+            cb_buf_printf(&arr, "%s\"%s\"", i ? "," : "", json_string_value(v));
+        if (cb_buf_puts(&arr, "}") != 0 || (db = cb_job_db(job)) == NULL ||
+            cb_store_provider_ids_claimed(db, tel->ops->name, arr.data, &claimed) < 0) {
+                snprintf(job->error, sizeof(job->error), "cannot check earlier placements");
+                r = CB_RESULT_RETRY;
+                goto out;
+        }
+        json_array_foreach(ids, i, v)
+        {
+                bool taken = false;
+                json_t *c;
+                json_array_foreach(claimed, k, c) taken = taken || json_equal(c, v);
+                if (!taken) {
+                        cb_strlcpy(found, json_string_value(v), size);
+                        break;
+                }
+        }
+out:
+        cb_db_release(&db);
+        json_decref(ids);
+        json_decref(claimed);
+        cb_buf_free(&arr);
+        return r;
+}
 
 enum cb_result cb_job_place_call(struct cb_job *job)
 {
         struct cb_telephony *tel = job->env->tel;
         char provider_id[128] = "";
         json_t *call = NULL;
+        const char *status;
         enum cb_result r = cb_job_load_call(job, &call);
 
-        if (r == CB_RESULT_OK)
-                r = tel->ops->place_call(tel->self, call, provider_id, sizeof(provider_id),
-                                         job->error, sizeof(job->error));
+        if (r != CB_RESULT_OK)
+                goto out;
+        status = json_string_value(json_object_get(call, "status"));
+        if (json_string_value(json_object_get(json_object_get(call, "telephony"), "call_id")) ||
+            (status != NULL && strcmp(status, "queued") != 0))
+                goto out; /* placed already: the provider has reported on it */
+        if (job->row->attempts > 1 && tel->ops->find_placed != NULL) {
+                r = find_earlier(job, call, provider_id, sizeof(provider_id));
+                if (r != CB_RESULT_OK)
+                        goto out;
+                if (provider_id[0] != '\0') {
+                        cb_info("call %s: adopting %s placed by an earlier attempt",
+                                job->row->call_id, provider_id);
+                        r = store_id(job, provider_id);
+                        goto out;
+                }
+        }
+        r = tel->ops->place_call(tel->self, call, provider_id, sizeof(provider_id), job->error,
+                                 sizeof(job->error));
+        if (r == CB_RESULT_OK && provider_id[0] != '\0')
+                r = store_id(job, provider_id);
+out:
         json_decref(call);
         return r;
+}
+
+/* The provider refused the call for good: the call failed, and its CRM log says so. */
+void cb_job_place_call_dead(struct cb_job *job)
+{
+        struct cb_db *db = cb_db_acquire(job->env->pool, 2000);
+
+        if (db == NULL || cb_store_call_fail(db, job->row->call_id) < 0)
+                cb_warn("could not mark call %s as failed", job->row->call_id);
+        cb_db_release(&db);
 }

@@ -32,4 +32,6 @@ const struct cb_telephony_ops cb_telephony_none = {
     .create = none_create,
     .destroy = none_destroy,
     .place_call = none_place_call,
+    .signature_header = NULL,
+    .webhook_valid = NULL,
 };

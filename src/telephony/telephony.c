@@ -7,7 +7,8 @@
 
 #include "callbridge/log.h"
 
-static const struct cb_telephony_ops *const providers[] = {&cb_telephony_none};
+static const struct cb_telephony_ops *const providers[] = {&cb_telephony_none,
+                                                           &cb_telephony_twilio};
 
 struct cb_telephony *cb_telephony_create(const struct cb_config *cfg)
 {

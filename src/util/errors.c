@@ -25,6 +25,10 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "the database is unavailable, retry"},
     [CB_ERR_UPSTREAM_UNAVAILABLE] = {"upstream_unavailable", 502,
                                      "an upstream service (CRM) did not answer usably"},
+    [CB_ERR_MALFORMED_FORM] = {"malformed_form", 400, "the form body cannot be decoded"},
+    [CB_ERR_MISSING_SIGNATURE] = {"missing_signature", 400,
+                                  "the X-Twilio-Signature header is missing"},
+    [CB_ERR_BAD_SIGNATURE] = {"invalid_signature", 403, "the request signature does not match"},
     [CB_ERR_INTERNAL] = {"internal", 500, "internal error"},
 };
 

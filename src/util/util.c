@@ -419,3 +419,11 @@ void cb_buf_free(struct cb_buf *b)
         b->len = 0;
         b->alloc = 0;
 }
+
+void cb_secret_free(char *secret)
+{
+        if (secret == NULL)
+                return;
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+}

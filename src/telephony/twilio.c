@@ -1,0 +1,270 @@
+/* Twilio Programmable Voice: click-to-dial through the REST API (Calls.json, HTTP Basic auth
+ * with an API key or the account SID and auth token) and X-Twilio-Signature checks for the
+ * webhooks Twilio sends back.
+ *
+ * The customer is called first (To = the customer, From = the call's number or
+ * [twilio] caller_id); when they answer, Twilio fetches the voice webhook with our call id,
+ * which bridges them to the agent's softphone (<Dial><Client>). The status callback URL
+ * carries the call id too, so callbacks that arrive before this job stored the CallSid still
+ * find their call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/config.h"
+#include "callbridge/log.h"
+#include "callbridge/telephony.h"
+#include "callbridge/twsig.h"
+#include "callbridge/upstream.h"
+
+#define MAX_RESPONSE (256 * 1024)
+
+struct twilio {
+        const struct cb_config *cfg;
+        char *auth_token; /* webhook signatures; REST auth unless an API key is set */
+        char *userpwd;    /* "SK...:secret" or "AC...:token" */
+        char base[512];   /* [server] public_url without trailing slashes */
+};
+
+static void twilio_destroy(void *self)
+{
+        struct twilio *tw = self;
+
+        if (tw == NULL)
+                return;
+        cb_secret_free(tw->auth_token);
+        cb_secret_free(tw->userpwd);
+        free(tw);
+}
+
+static void *twilio_create(const struct cb_config *cfg)
+{
+        struct twilio *tw = calloc(1, sizeof(*tw));
+        const char *user = cfg->twilio.account_sid;
+        char *secret = NULL;
+        size_t n;
+
+        if (tw == NULL)
+                return NULL;
+        tw->cfg = cfg;
+        tw->auth_token = cb_config_read_secret(cfg->twilio.auth_token_file);
+        if (tw->auth_token == NULL || tw->auth_token[0] == '\0') {
+                cb_error("[twilio] auth_token_file %s cannot be read or is empty",
+                         cfg->twilio.auth_token_file);
+                goto fail;
+        }
+        if (cfg->twilio.api_key_sid != NULL) {
+                user = cfg->twilio.api_key_sid;
+                secret = cb_config_read_secret(cfg->twilio.api_key_secret_file);
+                if (secret == NULL) {
+                        cb_error("[twilio] api_key_secret_file %s cannot be read",
+                                 cfg->twilio.api_key_secret_file);
+                        goto fail;
+                }
+        }
+        n = strlen(user) + strlen(secret ? secret : tw->auth_token) + 2;
+        tw->userpwd = malloc(n);
+        if (tw->userpwd == NULL)
+                goto fail;
+        snprintf(tw->userpwd, n, "%s:%s", user, secret ? secret : tw->auth_token);
+        cb_secret_free(secret);
+        cb_strlcpy(tw->base, cfg->server.public_url, sizeof(tw->base));
+        for (n = strlen(tw->base); n > 0 && tw->base[n - 1] == '/'; n--)
+                tw->base[n - 1] = '\0';
+        return tw;
+fail:
+        cb_secret_free(secret);
+        twilio_destroy(tw);
+        return NULL;
+}
+
+/* "{code} {message}" of a Twilio error body, or the start of the raw body. */
+static void error_text(const struct cb_upstream_resp *resp, char *out, size_t size)
+{
+        json_t *j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+        const char *msg = json_string_value(json_object_get(j, "message"));
+
+        if (msg != NULL)
+                snprintf(out, size, "%lld %.300s",
+                         (long long)json_integer_value(json_object_get(j, "code")), msg);
+        else
+                snprintf(out, size, "%.200s", resp->body.data ? resp->body.data : "");
+        json_decref(j);
+}
+
+/* Map an answer to OK/RETRY/FAIL; `what` names the request in the error. */
+static enum cb_result outcome(int rc, const struct cb_upstream_resp *resp, const char *what,
+                              char *err, size_t err_size)
+{
+        char text[400];
+
+        if (rc != 0) {
+                snprintf(err, err_size, "twilio %s: %s%s", what, resp->error,
+                         resp->maybe_sent ? " (may have been received)" : "");
+                return CB_RESULT_RETRY;
+        }
+        if (resp->status >= 200 && resp->status < 300)
+                return CB_RESULT_OK;
+        error_text(resp, text, sizeof(text));
+        snprintf(err, err_size, "twilio %s %ld: %s", what, resp->status, text);
+        /* 429 and 5xx pass; everything else (400 validation, 401/403 credentials, 404 account)
+         * needs a person. */
+        return resp->status == 429 || resp->status >= 500 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
+}
+
+static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_id)
+{
+        static const char *const events[] = {"initiated", "ringing", "answered", "completed"};
+        char url[1024];
+        int rc = 0;
+
+        snprintf(url, sizeof(url), "%s/webhooks/twilio/voice?call_id=%s", tw->base, call_id);
+        rc |= cb_form_add(f, "Url", url);
+        rc |= cb_form_add(f, "Method", "POST");
+        snprintf(url, sizeof(url), "%s/webhooks/twilio/status?call_id=%s", tw->base, call_id);
+        rc |= cb_form_add(f, "StatusCallback", url);
+        rc |= cb_form_add(f, "StatusCallbackMethod", "POST");
+        for (size_t i = 0; i < CB_ARRAY_LEN(events); i++)
+                rc |= cb_form_add(f, "StatusCallbackEvent", events[i]);
+        if (tw->cfg->twilio.record) {
+                snprintf(url, sizeof(url), "%s/webhooks/twilio/recording?call_id=%s", tw->base,
+                         call_id);
+                rc |= cb_form_add(f, "Record", "true");
+                rc |= cb_form_add(f, "RecordingStatusCallback", url);
+                rc |= cb_form_add(f, "RecordingStatusCallbackMethod", "POST");
+                rc |= cb_form_add(f, "RecordingStatusCallbackEvent", "completed");
+        }
+        return rc;
+}
+
+static enum cb_result twilio_place_call(void *self, const json_t *call, char *provider_call_id,
+                                        size_t id_size, char *err, size_t err_size)
+{
+        struct twilio *tw = self;
+        const char *id = json_string_value(json_object_get(call, "call_id"));
+        const char *to = json_string_value(json_object_get(call, "to"));
+        const char *from = json_string_value(json_object_get(call, "from"));
+        struct cb_form f = {0};
+        struct cb_buf body = {.max = 64 * 1024};
+        struct cb_upstream_req req = {.service = "twilio", .method = "POST"};
+        struct cb_upstream_resp resp = {0};
+        char url[1024];
+        char ct[] = "Content-Type: application/x-www-form-urlencoded";
+        enum cb_result r = CB_RESULT_FAIL;
+        json_t *j = NULL;
+        int rc;
+
+        if (from == NULL)
+                from = tw->cfg->twilio.caller_id;
+        if (id == NULL || to == NULL || from == NULL) {
+                snprintf(err, err_size, "the call has no %s number to dial from",
+                         to == NULL ? "customer" : "caller id ([twilio] caller_id)");
+                return CB_RESULT_FAIL;
+        }
+        if (cb_form_add(&f, "To", to) != 0 || cb_form_add(&f, "From", from) != 0 ||
+            cb_form_add(&f, "Timeout", "30") != 0 || add_callbacks(tw, &f, id) != 0 ||
+            cb_form_encode(&f, &body) != 0 || cb_buf_append(&body, "", 0) != 0) {
+                snprintf(err, err_size, "out of memory building the Twilio request");
+                goto out;
+        }
+        snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/Calls.json",
+                 tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid);
+        req.url = url;
+        req.headers[0] = ct;
+        req.body = body.data;
+        req.body_len = body.len;
+        req.userpwd = tw->userpwd;
+        req.timeout_ms = tw->cfg->twilio.timeout_ms;
+        req.max_response = MAX_RESPONSE;
+        rc = cb_upstream_perform(&req, &resp);
+        r = outcome(rc, &resp, "Calls.json", err, err_size);
+        if (r != CB_RESULT_OK)
+                goto out;
+        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        if (!cb_str_charset(json_string_value(json_object_get(j, "sid")), 64, "") ||
+            !cb_strlcpy(provider_call_id, json_string_value(json_object_get(j, "sid")), id_size)) {
+                /* Twilio created a call we cannot name: retrying finds it by its numbers. */
+                snprintf(err, err_size, "twilio Calls.json answered %ld without a call sid",
+                         resp.status);
+                r = CB_RESULT_RETRY;
+        }
+out:
+        json_decref(j);
+        cb_upstream_resp_free(&resp);
+        cb_buf_free(&body);
+        cb_form_free(&f);
+        return r;
+}
+
+/* Calls to the same numbers started since the call's creation day (Twilio filters StartTime
+ * by date), newest first as Twilio lists them. */
+static enum cb_result twilio_find_placed(void *self, const json_t *call, json_t **ids, char *err,
+                                         size_t err_size)
+{
+        struct twilio *tw = self;
+        const char *to = json_string_value(json_object_get(call, "to"));
+        const char *from = json_string_value(json_object_get(call, "from"));
+        const char *created = json_string_value(json_object_get(call, "created_at"));
+        struct cb_form q = {0};
+        struct cb_buf url = {.max = 4096};
+        struct cb_upstream_req req = {.service = "twilio", .method = "GET"};
+        struct cb_upstream_resp resp = {0};
+        char day[11] = "";
+        enum cb_result r = CB_RESULT_FAIL;
+        json_t *j = NULL, *c;
+        size_t i;
+
+        *ids = NULL;
+        if (from == NULL)
+                from = tw->cfg->twilio.caller_id;
+        if (created != NULL)
+                cb_strlcpy(day, created, sizeof(day));
+        if (to == NULL || from == NULL || cb_form_add(&q, "To", to) != 0 ||
+            cb_form_add(&q, "From", from) != 0 || cb_form_add(&q, "StartTime>", day) != 0 ||
+            cb_form_add(&q, "PageSize", "50") != 0 ||
+            cb_buf_printf(&url, "%s/2010-04-01/Accounts/%s/Calls.json?",
+                          tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid) != 0 ||
+            cb_form_encode(&q, &url) != 0) {
+                snprintf(err, err_size, "cannot build the Twilio call search");
+                goto out;
+        }
+        req.url = url.data;
+        req.userpwd = tw->userpwd;
+        req.timeout_ms = tw->cfg->twilio.timeout_ms;
+        req.max_response = MAX_RESPONSE;
+        r = outcome(cb_upstream_perform(&req, &resp), &resp, "Calls.json list", err, err_size);
+        if (r != CB_RESULT_OK)
+                goto out;
+        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+        *ids = json_array();
+        json_array_foreach(json_object_get(j, "calls"), i, c)
+        {
+                const char *sid = json_string_value(json_object_get(c, "sid"));
+                if (cb_str_charset(sid, 64, ""))
+                        json_array_append_new(*ids, json_string(sid));
+        }
+out:
+        json_decref(j);
+        cb_upstream_resp_free(&resp);
+        cb_buf_free(&url);
+        cb_form_free(&q);
+        return r;
+}
+
+static bool twilio_webhook_valid(void *self, const char *url, const struct cb_form *params,
+                                 const void *json_body, size_t json_len, const char *signature)
+{
+        struct twilio *tw = self;
+
+        return cb_twsig_valid(tw->auth_token, url, params, json_body, json_len, signature);
+}
+
+const struct cb_telephony_ops cb_telephony_twilio = {
+    .name = "twilio",
+    .create = twilio_create,
+    .destroy = twilio_destroy,
+    .place_call = twilio_place_call,
+    .find_placed = twilio_find_placed,
+    .signature_header = "X-Twilio-Signature",
+    .webhook_valid = twilio_webhook_valid,
+};
