@@ -34,4 +34,9 @@ redisReply *cb_cache_command_argv(int argc, const char **argv, const size_t *arg
 /* Append Prometheus text: cache errors (Redis unreachable or failing). */
 void cb_cache_metrics_write(struct cb_buf *out);
 
+/* Agent presence (src/cache/presence.c): mark `agent` online for `ttl_s` seconds; is it
+ * online on any instance? Redis down: the mark is lost, and nobody is online. */
+void cb_presence_touch(const char *agent, long ttl_s);
+bool cb_presence_online(const char *agent);
+
 #endif

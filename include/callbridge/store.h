@@ -97,6 +97,8 @@ struct cb_status_outcome {
         char agent[128];
         char direction[16];
 };
+/* True for the five statuses that end a call. */
+bool cb_call_status_final(const char *status);
 /* Record `ev` and move the call forward, in one statement; a final status queues the CRM
  * log finalisation (and the missed-call follow-up). ONE_RESULT with *out filled, NO_RESULTS
  * when the call is unknown, or a negative qs. */

@@ -27,12 +27,12 @@ static const struct {
 } searched[] = {
     {"Contact",
      "Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Account.Name, "
-     "LastModifiedDate",
+     "Owner.Username, LastModifiedDate",
      {"Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone", NULL}},
     {"Lead",
-     "Id, Name, Company, Phone, MobilePhone, LastModifiedDate",
+     "Id, Name, Company, Phone, MobilePhone, Owner.Username, LastModifiedDate",
      {"Phone", "MobilePhone", NULL}},
-    {"Account", "Id, Name, Phone, Fax, LastModifiedDate", {"Phone", "Fax", NULL}},
+    {"Account", "Id, Name, Phone, Fax, Owner.Username, LastModifiedDate", {"Phone", "Fax", NULL}},
 };
 
 const char *sf_type_of_id(const char *id)
@@ -72,6 +72,8 @@ static json_t *match_of(const struct sf_token *tok, const char *type, const json
         const char *name = json_string_value(json_object_get(rec, "Name"));
         const char *company = json_string_value(json_object_get(rec, "Company"));
         const char *modified = json_string_value(json_object_get(rec, "LastModifiedDate"));
+        const char *owner =
+            json_string_value(json_object_get(json_object_get(rec, "Owner"), "Username"));
         json_t *m;
 
         if (company == NULL)
@@ -81,6 +83,8 @@ static json_t *match_of(const struct sf_token *tok, const char *type, const json
                       name ? name : "", "url", sf_record_url(tok, type, id ? id : ""));
         if (m != NULL && company != NULL)
                 json_object_set_new(m, "company", json_string(company));
+        if (m != NULL && owner != NULL) /* the agent routing rings: SPEC §1 point 6 */
+                json_object_set_new(m, "owner", json_string(owner));
         if (m != NULL && modified != NULL)
                 json_object_set_new(m, "last_modified", json_string(modified));
         return m;

@@ -10,5 +10,9 @@ const struct cb_route cb_routes[] = {
     {"GET", "/readyz", cb_handle_readyz, CB_BODY_NONE, 0, false},
     {"GET", "/metrics", cb_handle_metrics, CB_BODY_NONE, 0, false},
     {"GET", "/api/lookup", cb_handle_lookup, CB_BODY_NONE, 0, true},
+    {"POST", "/webhooks/twilio/voice", cb_handle_twilio_voice, CB_BODY_WEBHOOK, 65536, false},
+    {"POST", "/webhooks/twilio/status", cb_handle_twilio_status, CB_BODY_WEBHOOK, 65536, false},
+    {"POST", "/webhooks/twilio/recording", cb_handle_twilio_recording, CB_BODY_WEBHOOK, 65536,
+     false},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -51,8 +51,8 @@ bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret)
         struct cb_buf url = {.max = CB_URI_MAX + 2048};
         bool ok;
 
-        if (!json && cb_form_parse(&req->form, req->body.data ? req->body.data : "",
-                                   req->body.len) != 0) {
+        if (!json &&
+            cb_form_parse(&req->form, req->body.data ? req->body.data : "", req->body.len) != 0) {
                 *ret = cb_reply_error(req, CB_ERR_MALFORMED_FORM, NULL);
                 return true;
         }

@@ -5,6 +5,12 @@
 
 #include "callbridge/store.h"
 
+bool cb_call_status_final(const char *status)
+{
+        return status != NULL &&
+               cb_choice_match("completed|busy|failed|no-answer|canceled", status, false);
+}
+
 /* One provider status callback, in one statement: find the call (by our id from the
  * callback URL, else by the provider's id) and lock it; record the event once per
  * (call, status); move the call forward only (cb_status_rank); on the first final status

@@ -112,14 +112,25 @@ static enum cb_result outcome(int rc, const struct cb_upstream_resp *resp, const
         return resp->status == 429 || resp->status >= 500 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
 }
 
-static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_id)
+static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_id,
+                         const char *agent)
 {
         static const char *const events[] = {"initiated", "ringing", "answered", "completed"};
         char url[1024];
         int rc = 0;
 
-        snprintf(url, sizeof(url), "%s/webhooks/twilio/voice?call_id=%s", tw->base, call_id);
-        rc |= cb_form_add(f, "Url", url);
+        struct cb_form q = {0};
+        struct cb_buf voice = {.max = 2048};
+
+        /* The voice URL names the agent to bridge to: it is signed by Twilio when it comes
+         * back, so the webhook can trust it without asking the database. */
+        rc |= cb_form_add(&q, "call_id", call_id);
+        rc |= cb_form_add(&q, "agent", agent);
+        rc |= cb_buf_printf(&voice, "%s/webhooks/twilio/voice?", tw->base);
+        rc |= cb_form_encode(&q, &voice);
+        rc |= cb_form_add(f, "Url", voice.data ? voice.data : "");
+        cb_form_free(&q);
+        cb_buf_free(&voice);
         rc |= cb_form_add(f, "Method", "POST");
         snprintf(url, sizeof(url), "%s/webhooks/twilio/status?call_id=%s", tw->base, call_id);
         rc |= cb_form_add(f, "StatusCallback", url);
@@ -144,6 +155,7 @@ static enum cb_result twilio_place_call(void *self, const json_t *call, char *pr
         const char *id = json_string_value(json_object_get(call, "call_id"));
         const char *to = json_string_value(json_object_get(call, "to"));
         const char *from = json_string_value(json_object_get(call, "from"));
+        const char *agent = json_string_value(json_object_get(call, "agent"));
         struct cb_form f = {0};
         struct cb_buf body = {.max = 64 * 1024};
         struct cb_upstream_req req = {.service = "twilio", .method = "POST"};
@@ -156,13 +168,13 @@ static enum cb_result twilio_place_call(void *self, const json_t *call, char *pr
 
         if (from == NULL)
                 from = tw->cfg->twilio.caller_id;
-        if (id == NULL || to == NULL || from == NULL) {
+        if (id == NULL || to == NULL || from == NULL || agent == NULL) {
                 snprintf(err, err_size, "the call has no %s number to dial from",
                          to == NULL ? "customer" : "caller id ([twilio] caller_id)");
                 return CB_RESULT_FAIL;
         }
         if (cb_form_add(&f, "To", to) != 0 || cb_form_add(&f, "From", from) != 0 ||
-            cb_form_add(&f, "Timeout", "30") != 0 || add_callbacks(tw, &f, id) != 0 ||
+            cb_form_add(&f, "Timeout", "30") != 0 || add_callbacks(tw, &f, id, agent) != 0 ||
             cb_form_encode(&f, &body) != 0 || cb_buf_append(&body, "", 0) != 0) {
                 snprintf(err, err_size, "out of memory building the Twilio request");
                 goto out;

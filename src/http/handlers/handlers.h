@@ -11,5 +11,8 @@ enum MHD_Result cb_handle_lookup(struct cb_request *req);
 enum MHD_Result cb_handle_healthz(struct cb_request *req);
 enum MHD_Result cb_handle_readyz(struct cb_request *req);
 enum MHD_Result cb_handle_metrics(struct cb_request *req);
+enum MHD_Result cb_handle_twilio_voice(struct cb_request *req);
+enum MHD_Result cb_handle_twilio_status(struct cb_request *req);
+enum MHD_Result cb_handle_twilio_recording(struct cb_request *req);
 
 #endif

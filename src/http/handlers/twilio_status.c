@@ -1,0 +1,101 @@
+/* POST /webhooks/twilio/status: a call status callback (signature already checked).
+ *
+ * Drives the call state machine: each (call, status) is recorded once, a call only moves
+ * forward (a late "ringing" after "completed" is kept in the history but changes nothing), and
+ * the first final status queues the CRM log finalisation (and, for a missed inbound call, the
+ * follow-up task) in the same statement. A callback for a CallSid we do not know is an inbound
+ * call whose voice webhook never reached the database (PostgreSQL was down): it is created
+ * then, so the server still logs it. Answers 204; 503 when the database is unavailable so
+ * nothing is half-written and the callback can be replayed. */
+#include <string.h>
+
+#include "callbridge/log.h"
+#include "callbridge/store.h"
+#include "http/handlers/handlers.h"
+#include "http/twilio_calls.h"
+
+static const char *const statuses =
+    "queued|initiated|ringing|in-progress|completed|busy|failed|no-answer|canceled";
+
+/* The parameters, checked. False when a reply (400/422) was queued. */
+static bool parse(struct cb_request *req, struct cb_status_event *ev, enum MHD_Result *ret)
+{
+        const char *call_id = cb_request_arg(req, "call_id");
+        const char *duration = cb_webhook_param(req, "CallDuration");
+        long d = -1;
+
+        ev->provider = req->env->tel->ops->name;
+        ev->call_id = call_id;
+        ev->provider_call_id = cb_webhook_param(req, "CallSid");
+        ev->status = cb_webhook_param(req, "CallStatus");
+        ev->missed_task = req->env->cfg->twilio.missed_call_task;
+        if (call_id != NULL && !cb_uuid_valid(call_id)) {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_QUERY, "call_id is not a call id");
+                return false;
+        }
+        if (ev->provider_call_id == NULL || ev->status == NULL) {
+                *ret = cb_reply_error(req, CB_ERR_MISSING_FIELD,
+                                      "CallSid and CallStatus are "
+                                      "required");
+                return false;
+        }
+        if (!cb_twilio_sid_ok(ev->provider_call_id, "CA") ||
+            !cb_choice_match(statuses, ev->status, false) ||
+            (duration != NULL && !cb_parse_long(duration, 0, 7 * 86400, &d))) {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
+                                      "CallSid, CallStatus or CallDuration has the wrong value");
+                return false;
+        }
+        ev->duration_s = d;
+        return true;
+}
+
+/* An inbound call we have not seen: create it for the fallback agent. */
+static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_event *ev)
+{
+        const char *fallback = req->env->cfg->twilio.fallback_agent;
+        struct cb_twilio_call tc = {
+            .direction = "inbound",
+            .call_sid = ev->provider_call_id,
+            .from = cb_webhook_param(req, "From"),
+            .to = cb_webhook_param(req, "To"),
+            .agent = fallback ? fallback : "unassigned",
+        };
+        char id[CB_UUID_LEN + 1];
+
+        return cb_twilio_call_create(req->env, &tc, id);
+}
+
+enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
+{
+        struct cb_status_event ev = {0};
+        struct cb_status_outcome out;
+        const char *direction;
+        struct cb_db *db = NULL;
+        enum MHD_Result ret;
+        enum cb_qs qs;
+
+        if (!parse(req, &ev, &ret))
+                return ret;
+        direction = cb_webhook_param(req, "Direction");
+        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        qs = db ? cb_store_call_status_event(db, &ev, &out) : CB_QS_HARD_ERROR;
+        if (qs == CB_QS_NO_RESULTS && ev.call_id == NULL && direction != NULL &&
+            strcmp(direction, "inbound") == 0) {
+                cb_db_release(&db);
+                qs = create_unknown(req, &ev);
+                db = qs >= 0 ? cb_db_acquire(req->env->pool, CB_DB_WAIT_MS) : NULL;
+                qs = db ? cb_store_call_status_event(db, &ev, &out) : CB_QS_HARD_ERROR;
+        }
+        cb_db_release(&db);
+        if (qs < 0)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (qs == CB_QS_NO_RESULTS) {
+                cb_info("status %s for a call we do not know (%s), ignored", ev.status,
+                        direction ? direction : "no direction");
+                return cb_reply_text(req, 204, NULL, "", 0);
+        }
+        if (out.advanced && cb_call_status_final(ev.status))
+                cb_jobs_wake(req->env->jobs);
+        return cb_reply_text(req, 204, NULL, "", 0);
+}

@@ -1,0 +1,195 @@
+/* The voice webhook's routing, run on a helper thread under a deadline (see voice_route.h). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/cache.h"
+#include "callbridge/log.h"
+#include "callbridge/phone.h"
+#include "http/voice_route.h"
+
+/* Shared by the webhook and its helper; the last of the two to let go frees it. */
+struct task {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        int refs;
+        bool decided;   /* the route is chosen (the webhook may answer it) */
+        bool done;      /* the call is recorded too (or could not be) */
+        bool abandoned; /* the webhook answered the fallback: record the call for it */
+        struct cb_http_env *env;
+        /* inputs, copied */
+        char direction[16];
+        char call_sid[CB_TWILIO_SID_MAX + 1];
+        char from[64];
+        char to[64];
+        char agent[CB_AGENT_MAX]; /* the softphone that dialled (outbound) */
+        /* outputs */
+        struct cb_voice_route route;
+        char record_id[CB_CRM_ID_MAX];
+};
+
+static void task_unref(struct task *t)
+{
+        bool last;
+
+        pthread_mutex_lock(&t->lock);
+        last = --t->refs == 0;
+        pthread_mutex_unlock(&t->lock);
+        if (!last)
+                return;
+        pthread_mutex_destroy(&t->lock);
+        pthread_cond_destroy(&t->cond);
+        free(t);
+}
+
+void cb_voice_route_fallback(const struct cb_config *cfg, struct cb_voice_route *route)
+{
+        const char *agent = cfg->twilio.fallback_agent;
+        const char *number = cfg->twilio.fallback_number;
+
+        route->kind = agent ? CB_ROUTE_CLIENT : number ? CB_ROUTE_NUMBER : CB_ROUTE_MESSAGE;
+        if (agent != NULL)
+                cb_strlcpy(route->target, agent, sizeof(route->target));
+        else if (number == NULL || cb_phone_to_e164(number, cfg->server.default_region,
+                                                    route->target, sizeof(route->target)) != 0)
+                route->target[0] = '\0';
+}
+
+/* The inbound rule: the caller's CRM record owner when that agent is online, else the
+ * fallback. Looks the caller up (Redis first, then the CRM). */
+static void route_inbound(struct task *t, struct cb_voice_route *route)
+{
+        const struct cb_config *cfg = t->env->cfg;
+        struct cb_lookup_result res = {0};
+        char e164[32];
+        char err[256];
+        const char *owner = NULL;
+
+        if (cb_phone_to_e164(t->from, cfg->server.default_region, e164, sizeof(e164)) == 0 &&
+            cb_lookup(t->env->crm, cfg, e164, false, &res, err, sizeof(err)) == CB_RESULT_OK &&
+            json_array_size(res.matches) > 0) {
+                const json_t *m = json_array_get(res.matches, 0);
+                cb_strlcpy(t->record_id, json_string_value(json_object_get(m, "id")) ?: "",
+                           sizeof(t->record_id));
+                owner = json_string_value(json_object_get(m, "owner"));
+        }
+        if (cfg->twilio.route_to_owner && owner != NULL &&
+            cb_str_charset(owner, CB_AGENT_MAX - 1, "@._-") && cb_presence_online(owner)) {
+                route->kind = CB_ROUTE_CLIENT;
+                cb_strlcpy(route->target, owner, sizeof(route->target));
+        } else {
+                cb_voice_route_fallback(cfg, route);
+        }
+        cb_lookup_result_clear(&res);
+}
+
+/* The softphone dialled a number through the TwiML App: connect it, from our caller id. */
+static void route_outbound(struct task *t, struct cb_voice_route *route)
+{
+        const struct cb_config *cfg = t->env->cfg;
+
+        route->kind = CB_ROUTE_NUMBER;
+        if (cb_phone_to_e164(t->to, cfg->server.default_region, route->target,
+                             sizeof(route->target)) != 0) {
+                route->kind = CB_ROUTE_MESSAGE;
+                route->target[0] = '\0';
+        }
+}
+
+static void *task_main(void *arg)
+{
+        struct task *t = arg;
+        struct cb_voice_route route = {0};
+        struct cb_twilio_call tc = {
+            .direction = t->direction, .call_sid = t->call_sid, .from = t->from, .to = t->to};
+        char id[CB_UUID_LEN + 1] = "";
+        const char *fallback = t->env->cfg->twilio.fallback_agent;
+
+        if (strcmp(t->direction, "inbound") == 0)
+                route_inbound(t, &route);
+        else
+                route_outbound(t, &route);
+        pthread_mutex_lock(&t->lock);
+        if (!t->abandoned) {
+                t->route = route;
+                t->decided = true;
+                pthread_cond_signal(&t->cond);
+        }
+        /* Who the call belongs to: the softphone that dialled, the agent we ring, or whoever
+         * takes the fallback. */
+        if (strcmp(t->direction, "outbound") == 0)
+                tc.agent = t->agent;
+        else if (!t->abandoned && route.kind == CB_ROUTE_CLIENT)
+                tc.agent = route.target;
+        else
+                tc.agent = fallback ? fallback : "unassigned";
+        pthread_mutex_unlock(&t->lock);
+        tc.crm_record_id = t->record_id[0] ? t->record_id : NULL;
+        if (cb_twilio_call_create(t->env, &tc, id) < 0)
+                cb_warn("could not record call %s; its status callbacks will", t->call_sid);
+        pthread_mutex_lock(&t->lock);
+        cb_strlcpy(t->route.call_id, id, sizeof(t->route.call_id));
+        t->done = true;
+        pthread_cond_signal(&t->cond);
+        pthread_mutex_unlock(&t->lock);
+        task_unref(t);
+        return NULL;
+}
+
+static struct task *task_new(struct cb_http_env *env, const struct cb_twilio_call *tc)
+{
+        struct task *t = calloc(1, sizeof(*t));
+
+        if (t == NULL)
+                return NULL;
+        pthread_mutex_init(&t->lock, NULL);
+        pthread_cond_init(&t->cond, NULL);
+        t->refs = 2;
+        t->env = env;
+        cb_strlcpy(t->direction, tc->direction, sizeof(t->direction));
+        cb_strlcpy(t->call_sid, tc->call_sid, sizeof(t->call_sid));
+        cb_strlcpy(t->from, tc->from ? tc->from : "", sizeof(t->from));
+        cb_strlcpy(t->to, tc->to ? tc->to : "", sizeof(t->to));
+        cb_strlcpy(t->agent, tc->agent ? tc->agent : "", sizeof(t->agent));
+        return t;
+}
+
+void cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
+                    struct cb_voice_route *route)
+{
+        struct task *t = task_new(env, tc);
+        struct timespec deadline;
+        pthread_attr_t attr;
+        pthread_t th;
+        bool decided = false;
+        int rc = 0;
+
+        memset(route, 0, sizeof(*route));
+        if (t == NULL)
+                goto fallback;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&th, &attr, task_main, t) != 0) {
+                pthread_attr_destroy(&attr);
+                t->refs = 1;
+                task_unref(t);
+                goto fallback;
+        }
+        pthread_attr_destroy(&attr);
+        cb_deadline_after_ms(env->cfg->twilio.voice_deadline_ms, &deadline);
+        pthread_mutex_lock(&t->lock);
+        while (!t->done && rc == 0)
+                rc = pthread_cond_timedwait(&t->cond, &t->lock, &deadline);
+        decided = t->decided;
+        if (decided)
+                *route = t->route; /* the insert may still be under way: the route stands */
+        else
+                t->abandoned = true;
+        pthread_mutex_unlock(&t->lock);
+        task_unref(t);
+        if (decided)
+                return;
+fallback:
+        cb_voice_route_fallback(env->cfg, route);
+        route->timed_out = true;
+}
