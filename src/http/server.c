@@ -14,6 +14,7 @@
 
 #include "callbridge/http.h"
 #include "callbridge/log.h"
+#include "http/voice_route.h"
 
 struct cb_http {
         struct MHD_Daemon *daemon;
@@ -310,6 +311,8 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
                 cb_warn("%ld requests still in flight at the drain deadline",
                         atomic_load(&http->inflight));
         MHD_stop_daemon(http->daemon);
+        if (!cb_voice_route_drain(drain_s * 1000))
+                cb_warn("voice routing helpers still running at the drain deadline");
         free(http);
         *httpp = NULL;
 }

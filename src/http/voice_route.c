@@ -1,12 +1,17 @@
 /* The voice webhook's routing, run on a helper thread under a deadline (see voice_route.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "callbridge/cache.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
 #include "http/voice_route.h"
+
+/* Helpers still running (they use the pool and the batcher: shutdown waits for them). */
+static atomic_int helpers;
 
 /* Shared by the webhook and its helper; the last of the two to let go frees it. */
 struct task {
@@ -133,7 +138,19 @@ static void *task_main(void *arg)
         pthread_cond_signal(&t->cond);
         pthread_mutex_unlock(&t->lock);
         task_unref(t);
+        atomic_fetch_sub(&helpers, 1);
         return NULL;
+}
+
+bool cb_voice_route_drain(long timeout_ms)
+{
+        int64_t deadline = cb_mono_us() + timeout_ms * 1000;
+
+        while (atomic_load(&helpers) > 0 && cb_mono_us() < deadline) {
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+                nanosleep(&ts, NULL);
+        }
+        return atomic_load(&helpers) == 0;
 }
 
 static struct task *task_new(struct cb_http_env *env, const struct cb_twilio_call *tc)
@@ -169,7 +186,9 @@ void cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
                 goto fallback;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        atomic_fetch_add(&helpers, 1);
         if (pthread_create(&th, &attr, task_main, t) != 0) {
+                atomic_fetch_sub(&helpers, 1);
                 pthread_attr_destroy(&attr);
                 t->refs = 1;
                 task_unref(t);

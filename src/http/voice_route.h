@@ -26,4 +26,8 @@ void cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
 /* The fallback route: [twilio] fallback_agent, else fallback_number, else a message. */
 void cb_voice_route_fallback(const struct cb_config *cfg, struct cb_voice_route *route);
 
+/* Wait up to `timeout_ms` for routing helpers still recording calls (at shutdown, before the
+ * database pool goes). False when some are still running. */
+bool cb_voice_route_drain(long timeout_ms);
+
 #endif
