@@ -223,7 +223,8 @@ static int run(const char *path)
         struct cb_crm *crm = NULL;
         struct cb_telephony *tel = NULL;
         struct cb_jobs *jobs = NULL;
-        struct cb_call_batcher *batcher = NULL;
+        struct cb_batcher *batcher = NULL;
+        struct cb_batcher *status_batcher = NULL;
         struct cb_http *http = NULL;
         struct cb_job_env job_env;
         struct cb_http_env http_env;
@@ -267,10 +268,16 @@ static int run(const char *path)
         if (jobs == NULL)
                 goto out;
         batcher = cb_call_batcher_start(pool, 2);
-        if (batcher == NULL)
+        status_batcher = cb_status_batcher_start(pool, 1);
+        if (batcher == NULL || status_batcher == NULL)
                 goto out;
-        http_env = (struct cb_http_env){
-            .cfg = cfg, .pool = pool, .jobs = jobs, .batcher = batcher, .crm = crm, .tel = tel};
+        http_env = (struct cb_http_env){.cfg = cfg,
+                                        .pool = pool,
+                                        .jobs = jobs,
+                                        .batcher = batcher,
+                                        .status_batcher = status_batcher,
+                                        .crm = crm,
+                                        .tel = tel};
         http = cb_http_start(&http_env);
         if (http == NULL)
                 goto out;
@@ -296,7 +303,8 @@ static int run(const char *path)
         rc = 0;
 out:
         cb_http_stop(&http, cfg->server.drain_timeout_s);
-        cb_call_batcher_stop(&batcher);
+        cb_batcher_stop(&batcher);
+        cb_batcher_stop(&status_batcher);
         drained = cb_jobs_stop(&jobs, cfg->server.drain_timeout_s);
         if (!drained) {
                 /* A worker is still inside a job: its lease will hand the job to another

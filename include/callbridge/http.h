@@ -30,7 +30,8 @@ struct cb_http_env {
         struct cb_config *cfg;
         struct cb_db_pool *pool;
         struct cb_jobs *jobs;
-        struct cb_call_batcher *batcher;
+        struct cb_batcher *batcher;        /* new calls */
+        struct cb_batcher *status_batcher; /* telephony status callbacks */
         struct cb_crm *crm;
         struct cb_telephony *tel;
 };

@@ -38,16 +38,28 @@ enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *con
 enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
                                   char id_out[CB_UUID_LEN + 1], bool *same_request);
 
-/* Group commit for new calls (src/store/call_batcher.c): concurrent callers are inserted
- * together by a few batcher threads, so N requests cost one statement and one WAL flush. */
-struct cb_call_batcher;
-/* Start `threads` batcher threads using `pool`; NULL on failure. */
-struct cb_call_batcher *cb_call_batcher_start(struct cb_db_pool *pool, int threads);
-/* Stop after the queued inserts are done. Clears *b. */
-void cb_call_batcher_stop(struct cb_call_batcher **b);
+/* Group commit (src/store/batcher.c): callers queue items and sleep; a few batcher threads
+ * run what is queued as one statement — one commit, one WAL flush — and wake them. */
+#define CB_BATCH_MAX 128
+struct cb_batcher;
+/* Run `n` items as one batch on `db` (NULL when no connection could be had within 5 s: fail
+ * them all); the function stores each item's result in the item. */
+typedef void (*cb_batch_fn)(struct cb_db *db, void *const *items, size_t n);
+/* Start `threads` batcher threads over `pool`; NULL (logged) on failure. */
+struct cb_batcher *cb_batcher_start(struct cb_db_pool *pool, const char *name, int threads,
+                                    cb_batch_fn fn);
+/* Queue `item` and wait until its batch ran. */
+void cb_batcher_run(struct cb_batcher *b, void *item);
+/* A connection from the batcher's pool (waiting up to 5 s), for follow-up questions. */
+struct cb_db *cb_batcher_db(struct cb_batcher *b);
+/* Stop after the queued items are done. Clears *b. */
+void cb_batcher_stop(struct cb_batcher **b);
+
+/* New calls, batched (src/store/call_batcher.c). */
+struct cb_batcher *cb_call_batcher_start(struct cb_db_pool *pool, int threads);
 /* Insert `c` (blocking until committed). *created as for cb_store_calls_insert; when false,
  * `id_out` and *same_request describe the existing call. Returns ONE_RESULT or negative. */
-enum cb_qs cb_call_batcher_insert(struct cb_call_batcher *b, const struct cb_call_new *c,
+enum cb_qs cb_call_batcher_insert(struct cb_batcher *b, const struct cb_call_new *c,
                                   char id_out[CB_UUID_LEN + 1], bool *created, bool *same_request);
 
 /* The API view of one call (with history and jobs) as JSON; `agent` NULL means any agent.
@@ -99,11 +111,17 @@ struct cb_status_outcome {
 };
 /* True for the five statuses that end a call. */
 bool cb_call_status_final(const char *status);
-/* Record `ev` and move the call forward, in one statement; a final status queues the CRM
- * log finalisation (and the missed-call follow-up). ONE_RESULT with *out filled, NO_RESULTS
- * when the call is unknown, or a negative qs. */
-enum cb_qs cb_store_call_status_event(struct cb_db *db, const struct cb_status_event *ev,
-                                      struct cb_status_outcome *out);
+/* Record `n` callbacks and move their calls forward, in one statement; final statuses queue
+ * the CRM log finalisation (and the missed-call follow-up). ONE_RESULT with out[i] filled
+ * (out[i].found false for an unknown call), or a negative qs. Every event's ids and status
+ * must have been validated (SID charset, UUID, status list). */
+enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_event *const *evs,
+                                       size_t n, struct cb_status_outcome *out);
+/* The same through group commit (src/store/lifecycle.c): ONE_RESULT, NO_RESULTS when the call
+ * is unknown, or a negative qs. */
+struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads);
+enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status_event *ev,
+                                    struct cb_status_outcome *out);
 /* Store the provider's call id unless the call already has another. ONE_RESULT when the call
  * holds `provider_call_id` now, NO_RESULTS when it holds a different one; a negative qs when
  * another call holds it (unique index) or the database failed. */

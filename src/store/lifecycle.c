@@ -11,62 +11,142 @@ bool cb_call_status_final(const char *status)
                cb_choice_match("completed|busy|failed|no-answer|canceled", status, false);
 }
 
-/* One provider status callback, in one statement: find the call (by our id from the
- * callback URL, else by the provider's id) and lock it; record the event once per
- * (call, status); move the call forward only (cb_status_rank); on the first final status
- * queue the CRM log finalisation, and a follow-up task for a missed inbound call. */
-static struct cb_stmt stmt_event = CB_STMT(
-    "call_status_event",
-    "WITH t AS (SELECT id, status, agent, direction FROM calls"
-    "  WHERE ($1::uuid IS NOT NULL AND id = $1::uuid)"
-    "   OR ($1::uuid IS NULL AND telephony = $2 AND provider_call_id = $3)"
-    "  LIMIT 1 FOR UPDATE),"
-    " ev AS (INSERT INTO call_events (call_id, status, source) SELECT id, $4, $2 FROM t"
-    "  ON CONFLICT (call_id, status) WHERE source = 'twilio' DO NOTHING RETURNING call_id),"
-    " up AS (UPDATE calls c SET status = $4,"
-    "  provider_call_id = COALESCE(c.provider_call_id, $3),"
-    "  duration_s = CASE WHEN cb_status_rank($4) = 4 THEN $5::integer ELSE c.duration_s END,"
-    "  answered_at = CASE WHEN $4 = 'in-progress' THEN now() ELSE c.answered_at END,"
-    "  ended_at = CASE WHEN cb_status_rank($4) = 4 THEN now() ELSE c.ended_at END,"
+/* Provider status callbacks, many in one statement (the arrays are parallel, one element per
+ * callback; n numbers them): find each call (by our id from the callback URL, else by the
+ * provider's id); record each (call, status) once; move each call to the highest-ranked status
+ * newly recorded for it, forward only (cb_status_rank: a late "ringing" after "completed"
+ * stays in the history and changes nothing); on a call's first final status queue the CRM log
+ * finalisation, and a follow-up task for a missed inbound call. Concurrent batches touching
+ * one call serialise on its row: the UPDATE's rank test is re-checked on the newest version. */
+static struct cb_stmt stmt_events = CB_STMT(
+    "call_status_events",
+    "WITH input AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[],"
+    "  $5::int[], $6::boolean[]) AS t(n, call_id, sid, status, duration, missed)),"
+    " m AS (SELECT i.*, c.id AS cid, c.agent, c.direction FROM input i JOIN calls c"
+    "  ON c.id = COALESCE(i.call_id, (SELECT x.id FROM calls x WHERE x.telephony = $7"
+    "   AND x.provider_call_id = i.sid LIMIT 1))),"
+    " ev AS (INSERT INTO call_events (call_id, status, source)"
+    "  SELECT DISTINCT cid, status, $7 FROM m"
+    "  ON CONFLICT (call_id, status) WHERE source = 'twilio' DO NOTHING"
+    "  RETURNING call_id, status),"
+    " best AS (SELECT DISTINCT ON (ev.call_id) ev.call_id, ev.status, m.sid, m.duration,"
+    "  m.missed FROM ev JOIN m ON m.cid = ev.call_id AND m.status = ev.status"
+    "  ORDER BY ev.call_id, cb_status_rank(ev.status) DESC),"
+    " up AS (UPDATE calls c SET status = b.status,"
+    "  provider_call_id = COALESCE(c.provider_call_id, b.sid),"
+    "  duration_s = CASE WHEN cb_status_rank(b.status) = 4 THEN b.duration ELSE c.duration_s END,"
+    "  answered_at = CASE WHEN b.status = 'in-progress' THEN now() ELSE c.answered_at END,"
+    "  ended_at = CASE WHEN cb_status_rank(b.status) = 4 THEN now() ELSE c.ended_at END,"
     "  updated_at = now()"
-    "  FROM t JOIN ev ON ev.call_id = t.id"
-    "  WHERE c.id = t.id AND cb_status_rank($4) > cb_status_rank(t.status)"
-    "  RETURNING c.id),"
+    "  FROM best b WHERE c.id = b.call_id AND cb_status_rank(b.status) > cb_status_rank(c.status)"
+    "  RETURNING c.id, c.status, c.direction, b.missed),"
     " j AS (INSERT INTO jobs (kind, call_id)"
-    "  SELECT 'crm.log_call', id FROM up WHERE cb_status_rank($4) = 4"
-    "  UNION ALL SELECT 'crm.follow_up', up.id FROM up JOIN t ON t.id = up.id"
-    "   WHERE $6::boolean AND t.direction = 'inbound' AND $4 IN ('no-answer', 'busy'))"
-    " SELECT t.id::text, t.agent, t.direction, EXISTS (SELECT 1 FROM ev),"
-    "  EXISTS (SELECT 1 FROM up) FROM t");
+    "  SELECT 'crm.log_call', id FROM up WHERE cb_status_rank(status) = 4"
+    "  UNION ALL SELECT 'crm.follow_up', id FROM up"
+    "   WHERE missed AND direction = 'inbound' AND status IN ('no-answer', 'busy'))"
+    " SELECT i.n, m.cid::text, m.agent, m.direction,"
+    "  EXISTS (SELECT 1 FROM ev WHERE ev.call_id = m.cid AND ev.status = i.status),"
+    "  EXISTS (SELECT 1 FROM up WHERE up.id = m.cid AND up.status = i.status)"
+    " FROM input i LEFT JOIN m ON m.n = i.n");
 
-enum cb_qs cb_store_call_status_event(struct cb_db *db, const struct cb_status_event *ev,
-                                      struct cb_status_outcome *out)
+enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_event *const *evs,
+                                       size_t n, struct cb_status_outcome *out)
 {
-        char duration[24];
-        const char *params[6] = {ev->call_id,
-                                 ev->provider,
-                                 ev->provider_call_id,
-                                 ev->status,
-                                 ev->duration_s >= 0 ? duration : NULL,
-                                 ev->missed_task ? "true" : "false"};
-        enum cb_qs qs;
-        PGresult *res;
+        enum { NCOL = 6 };
+        struct cb_buf cols[NCOL];
+        const char *params[NCOL + 1];
+        enum cb_qs qs = CB_QS_HARD_ERROR;
+        PGresult *res = NULL;
+        int rc = 0;
 
-        memset(out, 0, sizeof(*out));
-        snprintf(duration, sizeof(duration), "%ld", ev->duration_s);
-        res = cb_db_exec(db, &stmt_event, 6, params, &qs);
-        if (res == NULL)
-                return qs;
-        if (qs == 1) {
-                out->found = true;
-                cb_strlcpy(out->call_id, PQgetvalue(res, 0, 0), sizeof(out->call_id));
-                cb_strlcpy(out->agent, PQgetvalue(res, 0, 1), sizeof(out->agent));
-                cb_strlcpy(out->direction, PQgetvalue(res, 0, 2), sizeof(out->direction));
-                out->recorded = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
-                out->advanced = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+        for (int k = 0; k < NCOL; k++) {
+                cols[k] = (struct cb_buf){.max = 1 << 20};
+                rc |= cb_buf_puts(&cols[k], "{");
+        }
+        for (size_t i = 0; i < n; i++) {
+                const char *sep = i ? "," : "";
+                /* Ids, SIDs and statuses were checked by the caller: no quoting needed. */
+                rc |= cb_buf_printf(&cols[0], "%s%zu", sep, i);
+                rc |= cb_buf_printf(&cols[1], "%s%s", sep,
+                                    evs[i]->call_id ? evs[i]->call_id : "NULL");
+                rc |= cb_buf_printf(&cols[2], "%s%s", sep, evs[i]->provider_call_id);
+                rc |= cb_buf_printf(&cols[3], "%s%s", sep, evs[i]->status);
+                if (evs[i]->duration_s >= 0)
+                        rc |= cb_buf_printf(&cols[4], "%s%ld", sep, evs[i]->duration_s);
+                else
+                        rc |= cb_buf_printf(&cols[4], "%sNULL", sep);
+                rc |= cb_buf_printf(&cols[5], "%s%s", sep, evs[i]->missed_task ? "t" : "f");
+                memset(&out[i], 0, sizeof(out[i]));
+        }
+        for (int k = 0; k < NCOL; k++) {
+                rc |= cb_buf_puts(&cols[k], "}");
+                params[k] = cols[k].data;
+        }
+        params[NCOL] = n ? evs[0]->provider : "";
+        if (rc == 0)
+                res = cb_db_exec(db, &stmt_events, NCOL + 1, params, &qs);
+        for (int r = 0; res != NULL && r < PQntuples(res); r++) {
+                long i;
+                if (!cb_parse_long(PQgetvalue(res, r, 0), 0, (long)n - 1, &i) ||
+                    PQgetisnull(res, r, 1))
+                        continue;
+                out[i].found = true;
+                cb_strlcpy(out[i].call_id, PQgetvalue(res, r, 1), sizeof(out[i].call_id));
+                cb_strlcpy(out[i].agent, PQgetvalue(res, r, 2), sizeof(out[i].agent));
+                cb_strlcpy(out[i].direction, PQgetvalue(res, r, 3), sizeof(out[i].direction));
+                out[i].recorded = strcmp(PQgetvalue(res, r, 4), "t") == 0;
+                out[i].advanced = strcmp(PQgetvalue(res, r, 5), "t") == 0;
         }
         PQclear(res);
-        return qs;
+        for (int k = 0; k < NCOL; k++)
+                cb_buf_free(&cols[k]);
+        return res != NULL ? CB_QS_ONE_RESULT : qs;
+}
+
+/* Status callbacks, batched (a cb_batcher kind). */
+struct event_item {
+        const struct cb_status_event *ev;
+        struct cb_status_outcome *out;
+        enum cb_qs qs;
+};
+
+/* One batch; when it fails as a whole (e.g. a deadlock with another batch), one at a time. */
+static void events_batch(struct cb_db *db, void *const *items, size_t n)
+{
+        const struct cb_status_event *evs[CB_BATCH_MAX] = {NULL};
+        struct cb_status_outcome outs[CB_BATCH_MAX];
+        enum cb_qs qs = CB_QS_HARD_ERROR;
+
+        for (size_t i = 0; i < n; i++)
+                evs[i] = ((struct event_item *)items[i])->ev;
+        if (db != NULL)
+                qs = cb_store_call_status_events(db, evs, n, outs);
+        for (size_t i = 0; i < n; i++) {
+                struct event_item *it = items[i];
+                if (qs < 0 && db != NULL && n > 1)
+                        it->qs = cb_store_call_status_events(db, &evs[i], 1, &outs[i]);
+                else
+                        it->qs = qs;
+                if (it->qs >= 0)
+                        *it->out = outs[i];
+        }
+}
+
+struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads)
+{
+        return cb_batcher_start(pool, "status event", threads, events_batch);
+}
+
+enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status_event *ev,
+                                    struct cb_status_outcome *out)
+{
+        struct event_item it = {.ev = ev, .out = out};
+
+        memset(out, 0, sizeof(*out));
+        cb_batcher_run(b, &it);
+        if (it.qs < 0)
+                return it.qs;
+        return out->found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
 }
 
 static struct cb_stmt stmt_set_provider =

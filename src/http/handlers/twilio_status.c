@@ -71,23 +71,19 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
         struct cb_status_event ev = {0};
         struct cb_status_outcome out;
         const char *direction;
-        struct cb_db *db = NULL;
         enum MHD_Result ret;
         enum cb_qs qs;
 
         if (!parse(req, &ev, &ret))
                 return ret;
         direction = cb_webhook_param(req, "Direction");
-        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
-        qs = db ? cb_store_call_status_event(db, &ev, &out) : CB_QS_HARD_ERROR;
+        qs = cb_status_batcher_record(req->env->status_batcher, &ev, &out);
         if (qs == CB_QS_NO_RESULTS && ev.call_id == NULL && direction != NULL &&
             strcmp(direction, "inbound") == 0) {
-                cb_db_release(&db);
                 qs = create_unknown(req, &ev);
-                db = qs >= 0 ? cb_db_acquire(req->env->pool, CB_DB_WAIT_MS) : NULL;
-                qs = db ? cb_store_call_status_event(db, &ev, &out) : CB_QS_HARD_ERROR;
+                if (qs >= 0)
+                        qs = cb_status_batcher_record(req->env->status_batcher, &ev, &out);
         }
-        cb_db_release(&db);
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS) {
