@@ -225,6 +225,7 @@ static int run(const char *path)
         struct cb_jobs *jobs = NULL;
         struct cb_call_batcher *batcher = NULL;
         struct cb_http *http = NULL;
+        struct cb_twtoken_keys *tokens = NULL;
         struct cb_job_env job_env;
         struct cb_http_env http_env;
         uint64_t watchdog_us = 0;
@@ -243,6 +244,8 @@ static int run(const char *path)
         signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
+        if (cb_softphone_tokens_load(cfg, &tokens) != 0)
+                goto out;
 
         pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
                                  (int)cfg->database.connect_timeout_s,
@@ -269,8 +272,13 @@ static int run(const char *path)
         batcher = cb_call_batcher_start(pool, 2);
         if (batcher == NULL)
                 goto out;
-        http_env = (struct cb_http_env){
-            .cfg = cfg, .pool = pool, .jobs = jobs, .batcher = batcher, .crm = crm, .tel = tel};
+        http_env = (struct cb_http_env){.cfg = cfg,
+                                        .pool = pool,
+                                        .jobs = jobs,
+                                        .batcher = batcher,
+                                        .crm = crm,
+                                        .tel = tel,
+                                        .tokens = tokens};
         http = cb_http_start(&http_env);
         if (http == NULL)
                 goto out;
@@ -304,6 +312,7 @@ out:
                 cb_warn("exiting with a job still running; it will be retried");
                 exit(rc);
         }
+        cb_twtoken_keys_destroy(&tokens);
         cb_telephony_destroy(&tel);
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);

@@ -24,6 +24,7 @@ enum cb_err {
         CB_ERR_DB_UNAVAILABLE,
         CB_ERR_UPSTREAM_UNAVAILABLE,
         CB_ERR_INTERNAL,
+        CB_ERR_TOKENS_NOT_CONFIGURED,
         CB_ERR_COUNT
 };
 

@@ -26,6 +26,8 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_UPSTREAM_UNAVAILABLE] = {"upstream_unavailable", 502,
                                      "an upstream service (CRM) did not answer usably"},
     [CB_ERR_INTERNAL] = {"internal", 500, "internal error"},
+    [CB_ERR_TOKENS_NOT_CONFIGURED] = {"softphone_tokens_not_configured", 503,
+                                      "softphone tokens are not configured on this server"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

@@ -467,6 +467,20 @@ static const struct bad_case bad_cases[] = {
      "[twilio]\nenabled = yes\n",
      NULL,
      {"[twilio]", "enabled", "not part of this build"}},
+    {"softphone tokens without the app",
+     "[twilio]\naccount_sid = AC1\napi_key_sid = SK1\napi_key_secret_file = /etc/hostname\n",
+     NULL,
+     {"[twilio]", "twiml_app_sid", "softphone tokens"}},
+    {"softphone tokens without the account",
+     "[twilio]\napi_key_sid = SK1\napi_key_secret_file = /etc/hostname\ntwiml_app_sid = AP1\n",
+     NULL,
+     {"[twilio]", "account_sid", "softphone tokens"}},
+    {"softphone tokens: a key SID that is not one",
+     "[twilio]\naccount_sid = AC1\napi_key_sid = AC2\napi_key_secret_file = /etc/hostname\n"
+     "twiml_app_sid = AP1\n",
+     NULL,
+     {"[twilio]", "api_key_sid", "SK..."}},
+    {"token ttl above 24 h", "[twilio]\ntoken_ttl_s = 86401\n", NULL, {"[twilio]", "token_ttl_s"}},
     {"stt engine", "[stt]\nengine = openai\n", NULL, {"[stt]", "engine", "\"none\""}},
     {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=offline", {"[stt]", "engine", "\"none\""}},
 };
@@ -647,9 +661,12 @@ static void test_env_every_key(void **state)
                         if (rc == 0) {
                                 assert_string_equal(str_of(cfg, s), "\x01");
                         } else {
-                                /* Only cross-checks on a string's shape may object. */
+                                /* Only cross-checks on a string's shape may object, and
+                                 * the softphone token keys, which go together. */
                                 assert_true(strcmp(s->key, "url") == 0 ||
-                                            strcmp(s->key, "key_prefix") == 0);
+                                            strcmp(s->key, "key_prefix") == 0 ||
+                                            strcmp(s->key, "api_key_sid") == 0 ||
+                                            strcmp(s->key, "twiml_app_sid") == 0);
                         }
                 } else {
                         assert_int_equal(rc, -1);
@@ -803,7 +820,8 @@ static const char *const reloadable[] = {"log/level",
                                          "redis/lookup_negative_ttl_s",
                                          "auth/cache_ttl_s",
                                          "salesforce/limit_threshold_pct",
-                                         "salesforce/session_cache_ttl_s"};
+                                         "salesforce/session_cache_ttl_s",
+                                         "twilio/token_ttl_s"};
 
 static void test_reload_flags(void **state)
 {
