@@ -4,7 +4,7 @@
  *  [PY]   twilio-python, tests/unit/test_request_validator.py (token "12345")
  *  [JAVA] twilio-java, src/test/java/com/twilio/security/RequestValidatorTest.java
  *  [RB]   twilio-ruby, spec/security/request_validator_spec.rb
- *  [PHP]  twilio-php, tests/Twilio/Unit/Security/RequestValidatorTest.php
+ *  [PHP]  twilio-php, RequestValidatorTest.php (class Twilio\Tests\Unit\RequestValidatorTest)
  *  [NODE] twilio-node, spec/unit/webhooks/webhooks.spec.js (token "s3cr3t"); its cases sign
  *         with getExpectedTwilioSignature at run time, so the signatures here were computed
  *         independently (Python hmac/hashlib over the documented base string)
