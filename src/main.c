@@ -226,6 +226,7 @@ static int run(const char *path)
         struct cb_batcher *batcher = NULL;
         struct cb_batcher *status_batcher = NULL;
         struct cb_http *http = NULL;
+        struct cb_twtoken_keys *tokens = NULL;
         struct cb_job_env job_env;
         struct cb_http_env http_env;
         uint64_t watchdog_us = 0;
@@ -244,6 +245,8 @@ static int run(const char *path)
         signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
+        if (cb_softphone_tokens_load(cfg, &tokens) != 0)
+                goto out;
 
         pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
                                  (int)cfg->database.connect_timeout_s,
@@ -277,7 +280,8 @@ static int run(const char *path)
                                         .batcher = batcher,
                                         .status_batcher = status_batcher,
                                         .crm = crm,
-                                        .tel = tel};
+                                        .tel = tel,
+                                        .tokens = tokens};
         http = cb_http_start(&http_env);
         if (http == NULL)
                 goto out;
@@ -312,6 +316,7 @@ out:
                 cb_warn("exiting with a job still running; it will be retried");
                 exit(rc);
         }
+        cb_twtoken_keys_destroy(&tokens);
         cb_telephony_destroy(&tel);
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);

@@ -75,6 +75,7 @@ struct cb_config {
                 char *api_key_sid;
                 char *api_key_secret_file;
                 char *twiml_app_sid;
+                long token_ttl_s;
                 char *caller_id;
                 bool record;
                 long timeout_ms;

@@ -27,6 +27,7 @@ enum cb_err {
         CB_ERR_MISSING_SIGNATURE,
         CB_ERR_BAD_SIGNATURE,
         CB_ERR_INTERNAL,
+        CB_ERR_TOKENS_NOT_CONFIGURED,
         CB_ERR_COUNT
 };
 

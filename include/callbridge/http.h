@@ -17,6 +17,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
+#include "callbridge/twtoken.h"
 #include "callbridge/util.h"
 
 #define CB_URI_MAX      8192 /* longer request targets get 414 */
@@ -34,6 +35,7 @@ struct cb_http_env {
         struct cb_batcher *status_batcher; /* telephony status callbacks */
         struct cb_crm *crm;
         struct cb_telephony *tel;
+        struct cb_twtoken_keys *tokens; /* NULL: softphone tokens are not configured */
 };
 
 struct cb_agent {
@@ -44,10 +46,12 @@ struct cb_agent {
 struct cb_request;
 typedef enum MHD_Result (*cb_handler_fn)(struct cb_request *req);
 
-/* NONE: no body. JSON: an application/json object, parsed into req->json. WEBHOOK: a telephony
- * webhook, form-encoded (decoded into req->form) or JSON, whose signature header is checked
- * (src/http/webhook_sig.c) before the handler runs. */
-enum cb_body_kind { CB_BODY_NONE, CB_BODY_JSON, CB_BODY_WEBHOOK };
+/* NONE: no body. JSON: a JSON object is required (415 for another type, 400 when empty).
+ * JSON_OPTIONAL: no body at all leaves req->json NULL; a body must be a JSON object sent as
+ * application/json, as for JSON. WEBHOOK: a telephony webhook, form-encoded (decoded into
+ * req->form) or JSON, whose signature header is checked (src/http/webhook_sig.c) before the
+ * handler runs. */
+enum cb_body_kind { CB_BODY_NONE, CB_BODY_JSON, CB_BODY_JSON_OPTIONAL, CB_BODY_WEBHOOK };
 
 struct cb_route {
         const char *method;  /* "GET", "POST" (GET routes also answer HEAD) */
@@ -137,6 +141,13 @@ bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret);
 /* Request metrics (src/http/metrics.c). `route` NULL counts as "unmatched". */
 void cb_http_metrics_observe(const struct cb_route *route, unsigned int status, int64_t us);
 void cb_http_metrics_write(struct cb_buf *out);
+
+/* Softphone tokens (src/http/handlers/softphone_token.c). Read the [twilio] API key secret
+ * once, at start. Returns 0 with *keys set, or with *keys NULL when the four keys tokens need
+ * are not all set (logged: which are missing); -1 (logged with the file's path, never its
+ * contents) when the secret cannot be read or memory runs out. Free with
+ * cb_twtoken_keys_destroy. */
+int cb_softphone_tokens_load(const struct cb_config *cfg, struct cb_twtoken_keys **keys);
 
 /* The server (src/http/server.c). */
 struct cb_http;

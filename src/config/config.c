@@ -308,6 +308,38 @@ static bool timezone_known(const char *tz)
         return access(path, R_OK) == 0;
 }
 
+/* Softphone tokens (POST /api/softphone/token) need account_sid, api_key_sid,
+ * api_key_secret_file and twiml_app_sid. None of the last three set: tokens are off (the
+ * endpoint answers 503). Some but not all: each missing or malformed one is reported. */
+static void check_softphone_tokens(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+        const char *sk = c->twilio.api_key_sid, *ap = c->twilio.twiml_app_sid;
+        const char *ac = c->twilio.account_sid, *secret = c->twilio.api_key_secret_file;
+        const char *why = "required for softphone tokens once api_key_sid, api_key_secret_file "
+                          "or twiml_app_sid is set";
+
+        if ((sk == NULL || sk[0] == '\0') && (ap == NULL || ap[0] == '\0') &&
+            (secret == NULL || secret[0] == '\0'))
+                return;
+        require(ctx, ac != NULL && ac[0] != '\0', "twilio", "account_sid", why);
+        require(ctx, sk != NULL && sk[0] != '\0', "twilio", "api_key_sid", why);
+        require(ctx, secret != NULL && secret[0] != '\0', "twilio", "api_key_secret_file", why);
+        require(ctx, ap != NULL && ap[0] != '\0', "twilio", "twiml_app_sid", why);
+        require(ctx,
+                ac == NULL || ac[0] == '\0' ||
+                    (strncmp(ac, "AC", 2) == 0 && cb_str_charset(ac, 64, "")),
+                "twilio", "account_sid", "must be an Account SID (AC...)");
+        require(ctx,
+                sk == NULL || sk[0] == '\0' ||
+                    (strncmp(sk, "SK", 2) == 0 && cb_str_charset(sk, 64, "")),
+                "twilio", "api_key_sid", "must be an API key SID (SK...)");
+        require(ctx,
+                ap == NULL || ap[0] == '\0' ||
+                    (strncmp(ap, "AP", 2) == 0 && cb_str_charset(ap, 64, "")),
+                "twilio", "twiml_app_sid", "must be a TwiML App SID (AP...)");
+}
+
 /* The keys each Salesforce OAuth flow needs. */
 static void check_salesforce(struct load_ctx *ctx)
 {
@@ -379,6 +411,7 @@ static void cross_check(struct load_ctx *ctx)
 
         require(ctx, c->database.url != NULL && c->database.url[0] != '\0', "database", "url",
                 "required");
+        check_softphone_tokens(ctx);
         require(ctx, c->workers.backoff_base_ms <= c->workers.backoff_max_ms, "workers",
                 "backoff_max_ms", "must not be below backoff_base_ms");
         require(ctx, cb_str_charset(c->redis.key_prefix, 48, ":_-."), "redis", "key_prefix",

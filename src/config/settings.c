@@ -139,6 +139,8 @@ const struct cb_setting cb_settings[] = {
     STR("twilio", "api_key_sid", twilio.api_key_sid, NULL, "API key SID (SK...) for tokens"),
     FILE_("twilio", "api_key_secret_file", twilio.api_key_secret_file, "API key secret"),
     STR("twilio", "twiml_app_sid", twilio.twiml_app_sid, NULL, "TwiML App SID (AP...)"),
+    INT("twilio", "token_ttl_s", twilio.token_ttl_s, "3600", 60, 86400, CB_SET_RELOAD,
+        "how long a softphone access token (POST /api/softphone/token) is valid"),
     STR("twilio", "caller_id", twilio.caller_id, NULL, "default From number"),
     BOOL("twilio", "record", twilio.record, "false", "record calls"),
     INT("twilio", "timeout_ms", twilio.timeout_ms, "10000", 100, 120000, 0, "REST request timeout"),

@@ -56,66 +56,74 @@ out:
         return rc;
 }
 
-/* Where the authority of `url` ends and its port (or NULL) begins. */
-static const char *authority(const char *url, const char **port, size_t *scheme_len)
+/* The authority of `url`: *host is where the host begins (after any "user:pass@"), *port
+ * where its ":port" begins (== *end when it has none), *end where the authority ends.
+ * Returns the scheme's default port (":443", ":80"), or NULL for another scheme or no
+ * "://". */
+static const char *authority(const char *url, size_t *host, size_t *port, size_t *end)
 {
-        const char *host = strstr(url, "://");
-        const char *end;
-
-        *port = NULL;
-        if (host == NULL)
-                return NULL;
-        *scheme_len = (size_t)(host - url);
-        host += 3;
-        end = host + strcspn(host, "/?#");
-        if (*host == '[') { /* IPv6 literal: the port follows the ']' */
-                const char *rb = memchr(host, ']', (size_t)(end - host));
-                if (rb != NULL && rb + 1 < end && rb[1] == ':')
-                        *port = rb + 1;
-        } else {
-                const char *colon = memchr(host, ':', (size_t)(end - host));
-                if (colon != NULL)
-                        *port = colon;
-        }
-        return end;
-}
-
-/* The other spelling of `url`: the scheme's default port added when it has no port, removed
- * when it has exactly the default. NULL when there is no other spelling (or no memory). */
-static char *other_spelling(const char *url)
-{
-        const char *port;
-        size_t scheme_len = 0;
-        const char *end = authority(url, &port, &scheme_len);
+        const char *sep = strstr(url, "://");
+        const char *a, *e, *at, *h, *colon;
         const char *def;
-        char *out;
 
-        if (end == NULL)
+        if (sep == NULL)
                 return NULL;
-        if (scheme_len == 5 && strncasecmp(url, "https", 5) == 0)
+        if (sep - url == 5 && strncasecmp(url, "https", 5) == 0)
                 def = ":443";
-        else if (scheme_len == 4 && strncasecmp(url, "http", 4) == 0)
+        else if (sep - url == 4 && strncasecmp(url, "http", 4) == 0)
                 def = ":80";
         else
                 return NULL;
-        if (port == NULL) {
-                size_t head = (size_t)(end - url);
-                out = malloc(strlen(url) + strlen(def) + 1);
-                if (out == NULL)
-                        return NULL;
-                memcpy(out, url, head);
-                strcpy(out + head, def);
-                strcat(out, end);
-                return out;
+        a = sep + 3;
+        e = a + strcspn(a, "/?#");
+        h = a;
+        while ((at = memchr(h, '@', (size_t)(e - h))) != NULL) /* the host follows the last @ */
+                h = at + 1;
+        if (*h == '[') { /* IPv6 literal: the port follows the ']' */
+                const char *rb = memchr(h, ']', (size_t)(e - h));
+                colon = rb != NULL && rb + 1 < e && rb[1] == ':' ? rb + 1 : NULL;
+        } else {
+                colon = memchr(h, ':', (size_t)(e - h));
         }
-        if ((size_t)(end - port) != strlen(def) || strncmp(port, def, strlen(def)) != 0)
-                return NULL;
-        out = malloc(strlen(url) + 1);
+        *host = (size_t)(h - url);
+        *port = (size_t)((colon != NULL ? colon : e) - url);
+        *end = (size_t)(e - url);
+        return def;
+}
+
+/* `url` with [cut, end) replaced by `insert`. malloc'd; NULL when out of memory. */
+static char *splice(const char *url, size_t cut, size_t end, const char *insert)
+{
+        size_t len = strlen(url), ins = strlen(insert);
+        char *out = malloc(len - (end - cut) + ins + 1);
+
         if (out == NULL)
                 return NULL;
-        memcpy(out, url, (size_t)(port - url));
-        strcpy(out + (port - url), end);
+        memcpy(out, url, cut);
+        memcpy(out + cut, insert, ins);
+        memcpy(out + cut + ins, url + end, len - end + 1);
         return out;
+}
+
+/* The other spelling of `url` that Twilio may have signed, as the official helper libraries
+ * try it: without a port, the scheme's default port added; with the default port, the port
+ * removed; https with any other port, the port removed too (Twilio has signed https URLs
+ * without their port). An http URL with a non-default port has no other spelling: the port
+ * is part of what was signed. NULL when there is none (or no memory). Caller frees. */
+static char *other_spelling(const char *url)
+{
+        size_t host, port, end;
+        const char *def = authority(url, &host, &port, &end);
+        bool is_default;
+
+        if (def == NULL || host == port) /* no host name */
+                return NULL;
+        if (port == end)
+                return splice(url, end, end, def);
+        is_default = end - port == strlen(def) && memcmp(url + port, def, end - port) == 0;
+        if (is_default || strcmp(def, ":443") == 0)
+                return splice(url, port, end, "");
+        return NULL;
 }
 
 /* The hex bodySHA256 query parameter of `url` matches `body`. */

@@ -162,7 +162,13 @@ static enum MHD_Result dispatch(struct cb_request *req)
 {
         enum MHD_Result ret;
 
-        if (req->route->body == CB_BODY_JSON) {
+        if (req->route->body == CB_BODY_JSON_OPTIONAL && req->body.len > 0 &&
+            !cb_content_type_is(cb_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE),
+                                "application/json"))
+                return cb_reply_error(req, CB_ERR_UNSUPPORTED_MEDIA_TYPE,
+                                      "Content-Type must be application/json");
+        if (req->route->body == CB_BODY_JSON ||
+            (req->route->body == CB_BODY_JSON_OPTIONAL && req->body.len > 0)) {
                 json_error_t jerr;
                 if (req->body.len == 0)
                         return cb_reply_error(req, CB_ERR_MALFORMED_JSON, "the body is empty");

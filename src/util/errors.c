@@ -30,6 +30,8 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
                                   "the X-Twilio-Signature header is missing"},
     [CB_ERR_BAD_SIGNATURE] = {"invalid_signature", 403, "the request signature does not match"},
     [CB_ERR_INTERNAL] = {"internal", 500, "internal error"},
+    [CB_ERR_TOKENS_NOT_CONFIGURED] = {"softphone_tokens_not_configured", 503,
+                                      "softphone tokens are not configured on this server"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

@@ -473,11 +473,6 @@ static const struct bad_case bad_cases[] = {
      "account_sid = AC0123\n",
      NULL,
      {"[twilio]", "auth_token_file", "auth token"}},
-    {"twilio api key without its secret",
-     "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
-     "account_sid = AC0123\nauth_token_file = /etc/hostname\napi_key_sid = SK1\n",
-     NULL,
-     {"[twilio]", "api_key_sid", "go together"}},
     {"twilio caller id not a number",
      "[server]\npublic_url = https://cb.example.com\n[twilio]\nenabled = yes\n"
      "account_sid = AC0123\nauth_token_file = /etc/hostname\ncaller_id = sales\n",
@@ -488,6 +483,20 @@ static const struct bad_case bad_cases[] = {
      "account_sid = AC0123\nauth_token_file = /etc/hostname\nfallback_agent = a b\n",
      NULL,
      {"[twilio]", "fallback_agent", "client identity"}},
+    {"softphone tokens without the app",
+     "[twilio]\naccount_sid = AC1\napi_key_sid = SK1\napi_key_secret_file = /etc/hostname\n",
+     NULL,
+     {"[twilio]", "twiml_app_sid", "softphone tokens"}},
+    {"softphone tokens without the account",
+     "[twilio]\napi_key_sid = SK1\napi_key_secret_file = /etc/hostname\ntwiml_app_sid = AP1\n",
+     NULL,
+     {"[twilio]", "account_sid", "softphone tokens"}},
+    {"softphone tokens: a key SID that is not one",
+     "[twilio]\naccount_sid = AC1\napi_key_sid = AC2\napi_key_secret_file = /etc/hostname\n"
+     "twiml_app_sid = AP1\n",
+     NULL,
+     {"[twilio]", "api_key_sid", "SK..."}},
+    {"token ttl above 24 h", "[twilio]\ntoken_ttl_s = 86401\n", NULL, {"[twilio]", "token_ttl_s"}},
     {"stt engine", "[stt]\nengine = openai\n", NULL, {"[stt]", "engine", "\"none\""}},
     {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=offline", {"[stt]", "engine", "\"none\""}},
 };
@@ -668,9 +677,12 @@ static void test_env_every_key(void **state)
                         if (rc == 0) {
                                 assert_string_equal(str_of(cfg, s), "\x01");
                         } else {
-                                /* Only cross-checks on a string's shape may object. */
+                                /* Only cross-checks on a string's shape may object, and
+                                 * the softphone token keys, which go together. */
                                 assert_true(strcmp(s->key, "url") == 0 ||
-                                            strcmp(s->key, "key_prefix") == 0);
+                                            strcmp(s->key, "key_prefix") == 0 ||
+                                            strcmp(s->key, "api_key_sid") == 0 ||
+                                            strcmp(s->key, "twiml_app_sid") == 0);
                         }
                 } else {
                         assert_int_equal(rc, -1);
@@ -826,7 +838,8 @@ static const char *const reloadable[] = {"log/level",
                                          "redis/lookup_negative_ttl_s",
                                          "auth/cache_ttl_s",
                                          "salesforce/limit_threshold_pct",
-                                         "salesforce/session_cache_ttl_s"};
+                                         "salesforce/session_cache_ttl_s",
+                                         "twilio/token_ttl_s"};
 
 static void test_reload_flags(void **state)
 {

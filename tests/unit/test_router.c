@@ -22,7 +22,19 @@ struct route_case {
 };
 
 /* Indexes into cb_routes (checked by test_real_table_shape). */
-enum { R_INITIATE, R_CALLS, R_CALL, R_HEALTHZ, R_READYZ, R_METRICS, R_LOOKUP };
+enum {
+        R_INITIATE,
+        R_CALLS,
+        R_CALL,
+        R_HEALTHZ,
+        R_READYZ,
+        R_METRICS,
+        R_LOOKUP,
+        R_TWILIO_VOICE,
+        R_TWILIO_STATUS,
+        R_TWILIO_RECORDING,
+        R_SOFTPHONE_TOKEN
+};
 
 static const struct route_case real_cases[] = {
     /* exact paths */
@@ -32,7 +44,11 @@ static const struct route_case real_cases[] = {
     {"GET", "/readyz", R_READYZ, 0, NULL, {NULL}},
     {"GET", "/metrics", R_METRICS, 0, NULL, {NULL}},
     {"GET", "/api/lookup", R_LOOKUP, 0, NULL, {NULL}},
+    {"POST", "/webhooks/twilio/status", R_TWILIO_STATUS, 0, NULL, {NULL}},
     {"POST", "/api/lookup", -1, 405, "GET, HEAD", {NULL}},
+    {"POST", "/api/softphone/token", R_SOFTPHONE_TOKEN, 0, NULL, {NULL}},
+    {"GET", "/api/softphone/token", -1, 405, "POST", {NULL}},
+    {"POST", "/api/softphone", -1, 404, NULL, {NULL}},
     /* HEAD reaches GET routes */
     {"HEAD", "/api/calls", R_CALLS, 0, NULL, {NULL}},
     {"HEAD", "/healthz", R_HEALTHZ, 0, NULL, {NULL}},
@@ -180,6 +196,10 @@ static void test_real_table_shape(void **state)
             [R_READYZ] = {"GET", "/readyz"},
             [R_METRICS] = {"GET", "/metrics"},
             [R_LOOKUP] = {"GET", "/api/lookup"},
+            [R_TWILIO_VOICE] = {"POST", "/webhooks/twilio/voice"},
+            [R_TWILIO_STATUS] = {"POST", "/webhooks/twilio/status"},
+            [R_TWILIO_RECORDING] = {"POST", "/webhooks/twilio/recording"},
+            [R_SOFTPHONE_TOKEN] = {"POST", "/api/softphone/token"},
         };
         (void)state;
 
