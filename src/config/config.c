@@ -387,8 +387,6 @@ static void check_twilio(struct load_ctx *ctx)
                 "twilio", "account_sid", "required when enabled: the Account SID (AC...)");
         require(ctx, c->twilio.auth_token_file != NULL, "twilio", "auth_token_file",
                 "required when enabled: webhooks are checked with the auth token");
-        require(ctx, (c->twilio.api_key_sid == NULL) == (c->twilio.api_key_secret_file == NULL),
-                "twilio", "api_key_sid", "api_key_sid and api_key_secret_file go together");
         require(ctx,
                 c->twilio.caller_id == NULL ||
                     cb_phone_to_e164(c->twilio.caller_id, region, e164, sizeof(e164)) == 0,
