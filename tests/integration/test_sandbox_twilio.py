@@ -349,6 +349,20 @@ class TwilioSandboxTest(unittest.TestCase):
         call = self.create()
         self.assertEqual(self.wait_final(call["sid"])["status"], "completed")
 
+    def test_reset_abandons_calls_in_flight_and_stop_is_prompt(self):
+        self.sb.control("twilio/outcome", {"to": "*", "talk_ms": 60000})
+        first = self.create(events=ALL_EVENTS)
+        self.wait_status(first["sid"], 3, "the call to be answered")
+        second = self.create(events=ALL_EVENTS)  # still talking when the sandbox stops
+        self.wait_status(second["sid"], 3, "the second call to be answered")
+        self.sb.control("reset")
+        state = self.sb.control("state")
+        self.assertEqual((state["twilio_calls"], state["twilio_webhooks"]), ([], []))
+        started = time.monotonic()
+        self.assertEqual(self.sb.stop(), 0)
+        self.assertLess(time.monotonic() - started, 10, "stop waited for the talking calls")
+        self.assertEqual(len(self.rx.received(first["sid"], "/status")), 3)
+
     # ---- recordings
 
     def test_recording_callback_media_and_delete(self):
