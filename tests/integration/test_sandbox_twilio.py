@@ -153,13 +153,19 @@ class TwilioSandboxTest(unittest.TestCase):
 
     def wait_status(self, sid, n, what):
         return harness.wait_for(lambda: (lambda h: h if len(h) >= n else None)(
-            self.rx.received(sid, "/status")), 10, what)
+            self.rx.received(sid, "/status")), 20, what)
 
     def wait_final(self, sid):
         def done():
             calls = [c for c in self.sb.control("state")["twilio_calls"] if c["sid"] == sid]
             return calls and calls[0]["end_time"] and calls[0]
-        return harness.wait_for(done, 10, "call %s to end" % sid)
+        try:
+            return harness.wait_for(done, 20, "call %s to end" % sid)
+        except AssertionError as e:
+            state = self.sb.control("state")
+            raise AssertionError("%s\nwebhooks logged: %s\nreceived: %s" % (
+                e, json.dumps(state["twilio_webhooks"]),
+                [(h["path"], h["params"].get("CallStatus")) for h in self.rx.received()]))
 
     def wait_log(self, sid, n):
         """The call's twilio_webhooks entries once there are at least `n` (a delivery is
@@ -427,7 +433,12 @@ class TwilioSandboxTest(unittest.TestCase):
                                                  "wav_base64": base64.b64encode(wav).decode()}]})
         self.sb.control("twilio/outcome", {"to": "*", "recording_sid": sid})
         call = self.create(Record="true")
-        self.assertEqual(self.wait_final(call["sid"])["recording_sid"], sid)
+
+        def recorded():
+            calls = [c for c in self.sb.control("state")["twilio_calls"]
+                     if c["sid"] == call["sid"]]
+            return calls[0]["recording_sid"]  # stored just after the call ends
+        self.assertEqual(harness.wait_for(recorded, 10, "the recording"), sid)
         resp = self.twilio("GET", "%s/Recordings/%s" % (API, sid))
         self.assertEqual(resp.status, 302, repr(resp))
         media = self.sb.request("GET", resp.headers["Location"][len(self.sb.base_url):])
