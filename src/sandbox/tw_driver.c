@@ -63,18 +63,20 @@ void tw_job_free(struct tw_job *job)
 void tw_driver_enqueue_take(struct tw_job *job)
 {
         pthread_mutex_lock(&qlock);
-        if (!running || stopping) {
+        if (stopping) {
                 pthread_mutex_unlock(&qlock);
                 tw_job_free(job);
                 return;
         }
+        /* The server answers before sb_tw_start has run: such calls wait in the queue. */
         job->next = NULL;
         if (tail)
                 tail->next = job;
         else
                 head = job;
         tail = job;
-        pthread_cond_broadcast(&qcond); /* pausing senders share the condition */
+        if (running)
+                pthread_cond_broadcast(&qcond); /* pausing senders share the condition */
         pthread_mutex_unlock(&qlock);
 }
 
@@ -539,7 +541,9 @@ int sb_tw_start(const struct sb_config *cfg, unsigned int port)
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&qcond, &ca);
         pthread_condattr_destroy(&ca);
-        running = true;
+        pthread_mutex_lock(&qlock);
+        running = true; /* from now on enqueue may signal qcond */
+        pthread_mutex_unlock(&qlock);
         for (n_threads = 0; n_threads < SENDERS; n_threads++) {
                 if (pthread_create(&threads[n_threads], NULL, sender_main, NULL) != 0) {
                         sb_log("error", "twilio: cannot start the webhook senders");
@@ -555,6 +559,12 @@ void sb_tw_stop(void)
 
         pthread_mutex_lock(&qlock);
         if (!running) {
+                stopping = true;
+                while ((job = head)) {
+                        head = job->next;
+                        tw_job_free(job);
+                }
+                tail = NULL;
                 pthread_mutex_unlock(&qlock);
                 free(base_url);
                 base_url = NULL;

@@ -48,7 +48,7 @@ class Receiver:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.1"  # the sandbox's senders keep connections alive
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
