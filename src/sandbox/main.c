@@ -30,6 +30,8 @@ static const char usage_text[] =
     "  --sf-client-id ID               the Salesforce connected app's client id\n"
     "  --sf-cert-file FILE             PEM certificate (or public key) for JWT bearer checks\n"
     "  --sf-client-secret-file FILE    the connected app's client secret\n"
+    "  --public-url URL                base of the links the sandbox hands out (recording\n"
+    "                                  URLs); default http://<listen host>:<bound port>\n"
     "  --threads N                     HTTP thread pool size (default 4)\n"
     "  --verbose                       log every request\n"
     "  --help                          show this help\n";
@@ -41,6 +43,7 @@ enum {
         OPT_SF_ID,
         OPT_SF_CERT,
         OPT_SF_SECRET,
+        OPT_PUBLIC_URL,
         OPT_THREADS,
         OPT_VERBOSE,
         OPT_HELP,
@@ -53,6 +56,7 @@ static const struct option options[] = {
     {"sf-client-id", required_argument, NULL, OPT_SF_ID},
     {"sf-cert-file", required_argument, NULL, OPT_SF_CERT},
     {"sf-client-secret-file", required_argument, NULL, OPT_SF_SECRET},
+    {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
@@ -98,6 +102,7 @@ static void config_free(struct sb_config *cfg)
         if (cfg->sf_client_secret)
                 OPENSSL_cleanse(cfg->sf_client_secret, strlen(cfg->sf_client_secret));
         free(cfg->sf_client_secret);
+        free(cfg->public_url);
         memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -234,6 +239,17 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
                 case OPT_SF_SECRET:
                         secret_file = optarg;
                         break;
+                case OPT_PUBLIC_URL:
+                        n = (long)strlen(optarg);
+                        while (n > 0 && optarg[n - 1] == '/')
+                                n--;
+                        if (strncmp(optarg, "http://", 7) != 0 &&
+                            strncmp(optarg, "https://", 8) != 0)
+                                return usage_error("bad --public-url (want http(s)://HOST[:PORT]):",
+                                                   optarg);
+                        free(cfg->public_url);
+                        cfg->public_url = strndup(optarg, (size_t)n);
+                        break;
                 case OPT_THREADS:
                         errno = 0;
                         n = strtol(optarg, &end, 10);
@@ -290,7 +306,7 @@ int main(int argc, char **argv)
                 goto out;
         }
         srv = sb_server_start(&cfg);
-        if (!srv)
+        if (!srv || sb_tw_start(&cfg, sb_server_port(srv)) != 0)
                 goto out;
         sb_log("info", "listening on %s%s%s:%u (threads %u)",
                strchr(cfg.listen_host, ':') ? "[" : "", cfg.listen_host,
@@ -301,6 +317,7 @@ int main(int argc, char **argv)
         status = 0;
 out:
         sb_server_stop(&srv);
+        sb_tw_stop(); /* after the server: no handler enqueues any more */
         sb_state_destroy();
         config_free(&cfg);
         return status;

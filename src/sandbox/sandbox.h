@@ -28,6 +28,7 @@ struct sb_config {
         char *sf_client_id;       /* NULL when not given */
         EVP_PKEY *sf_public_key;  /* from --sf-cert-file (certificate or public key); or NULL */
         char *sf_client_secret;   /* contents of --sf-client-secret-file, trimmed; or NULL */
+        char *public_url;         /* --public-url (no trailing slash), or NULL: from --listen */
 };
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
@@ -104,6 +105,8 @@ json_t *sb_state_snapshot(void);
 void sb_state_count_request(const char *endpoint);
 /* Append a placed Twilio call (stolen). Out of memory: the call is lost. */
 void sb_state_twilio_call_add_take(json_t *call);
+/* The twilio_calls array (borrowed; NULL when out of memory). Lock held. */
+json_t *sb_state_twilio_calls_locked(void);
 
 /* Copy of the transcript seeded for this audio hash (lower hex), or NULL; caller frees. */
 char *sb_state_transcript_dup(const char *sha256_hex);
@@ -243,5 +246,37 @@ int sb_sf_state_reset_locked(void);
 void sb_sf_state_clear_locked(void);
 /* Fill what Salesforce derives on a seeded record (Name of a Contact or Lead). Lock held. */
 void sb_sf_record_seeded_locked(const char *type, json_t *rec);
+
+/* ---- Twilio emulation (tw_*.c; see tw.h) ------------------------------------------------- */
+
+/* Twilio's REST API: fault replies as Twilio error objects (500 20500, 429 20429). */
+extern const struct sb_upstream sb_tw_upstream;
+
+void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_calls_list(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_calls_fetch(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_recording_fetch(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_recording_delete(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_recording_media(const struct sb_request *req, struct sb_reply *reply);
+/* GET /__media/<RE>.wav?Expires=&Signature=: the short-lived, unauthenticated media URL. */
+void sb_tw_media(const struct sb_request *req, struct sb_reply *reply);
+/* Answer a path under /2010-04-01/ that no route matched (Twilio's 404 20404). */
+void sb_tw_unrouted(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_control_outcome(const struct sb_request *req, struct sb_reply *reply);
+
+/* Start the webhook sender threads once the server is bound to `port` (the base URL of
+ * recording links comes from cfg->public_url or the listen host and this port). -1 after
+ * logging why. */
+int sb_tw_start(const struct sb_config *cfg, unsigned int port);
+/* Stop the senders (calls still playing are abandoned) and free their queue. Safe to call
+ * without a start or twice. */
+void sb_tw_stop(void);
+
+/* Twilio state beside the calls (outcomes, webhook log, recordings). Called by state.c with
+ * the lock held: reset restores the defaults (-1 when out of memory), clear frees everything,
+ * snapshot adds "twilio_webhooks" and "twilio_recordings" copies to `snap` (-1 on failure). */
+int sb_tw_state_reset_locked(void);
+void sb_tw_state_clear_locked(void);
+int sb_tw_state_snapshot_locked(json_t *snap);
 
 #endif

@@ -26,6 +26,13 @@
                     &sb_sf_rest_upstream, 0                                                        \
         }
 
+/* A Twilio REST row: /2010-04-01/Accounts/<AC><tail>, counted as twilio.<endpoint>. */
+#define TW_REST(method, tail, handler, endpoint)                                                   \
+        {                                                                                          \
+                method, "/2010-04-01/Accounts/*" tail, handler, "twilio." endpoint,                \
+                    &sb_tw_upstream, 0                                                             \
+        }
+
 /* The route table. Upstream emulations add their rows here (first match on the path wins for
  * a method; a path matched only under other methods answers 405 with Allow). */
 static const struct sb_route routes[] = {
@@ -55,6 +62,15 @@ static const struct sb_route routes[] = {
     SF_REST("DELETE", "/sobjects/*/*", "sobject_delete"),
     SF_REST("PATCH", "/sobjects/*/*/*", "upsert"),
     SF_REST("POST", "/composite", "composite"),
+    /* Twilio: Calls, Recordings (the .json rows first), the signed media links. */
+    {"POST", "/__sandbox/twilio/outcome", sb_tw_control_outcome, "sandbox.twilio", NULL, 0},
+    TW_REST("POST", "/Calls.json", sb_tw_calls_create, "calls.create"),
+    TW_REST("GET", "/Calls.json", sb_tw_calls_list, "calls.list"),
+    TW_REST("GET", "/Calls/*.json", sb_tw_calls_fetch, "calls.fetch"),
+    TW_REST("GET", "/Recordings/*.json", sb_tw_recording_fetch, "recordings.fetch"),
+    TW_REST("DELETE", "/Recordings/*.json", sb_tw_recording_delete, "recordings.delete"),
+    TW_REST("GET", "/Recordings/*", sb_tw_recording_media, "recordings.media"),
+    {"GET", "/__media/*", sb_tw_media, "twilio.media", NULL, 0},
 };
 
 enum phase {
@@ -335,6 +351,8 @@ static void answer(struct req_ctx *ctx, struct sb_reply *reply)
                         sb_reply_header(reply, "Allow", ctx->allow);
                 } else if (strncmp(ctx->req.path, "/services/", 10) == 0) {
                         sb_sf_unrouted(&ctx->req, reply);
+                } else if (strncmp(ctx->req.path, "/2010-04-01/", 12) == 0) {
+                        sb_tw_unrouted(&ctx->req, reply);
                 } else {
                         sb_reply_error(reply, MHD_HTTP_NOT_FOUND, "not_found",
                                        "no such endpoint: %s %s", ctx->req.method, ctx->req.path);

@@ -1,7 +1,7 @@
 /* callbridge-sandbox: the in-memory state of every emulated upstream, under one mutex.
  *
  * records      {"Contact":[...],"Lead":[...],"Account":[...],"Task":[...],<other types>}
- * twilio_calls [...] calls placed through the Twilio emulation
+ * twilio_calls [...] calls placed through the Twilio emulation (its other state: tw_state.c)
  * requests     {"<endpoint>":n} upstream requests received
  * transcripts  {"<sha256>":"text"} seeded transcription answers
  * recordings   seeded recording audio by SID
@@ -54,6 +54,7 @@ static void clear_locked(void)
         n_recordings = 0;
         faults_clear(&faults);
         sb_sf_state_clear_locked();
+        sb_tw_state_clear_locked();
 }
 
 /* Allocate empty containers; lock held. -1 when out of memory (containers left NULL). */
@@ -64,7 +65,7 @@ static int fill_locked(void)
         requests = json_object();
         transcripts = json_object();
         if (!records || !twilio_calls || !requests || !transcripts ||
-            sb_sf_state_reset_locked() != 0) {
+            sb_sf_state_reset_locked() != 0 || sb_tw_state_reset_locked() != 0) {
                 clear_locked();
                 return -1;
         }
@@ -260,6 +261,7 @@ json_t *sb_state_snapshot(void)
         bad |= json_object_set_new(snap, "twilio_calls", json_deep_copy(twilio_calls));
         bad |= json_object_set_new(snap, "requests", json_deep_copy(requests));
         bad |= json_object_set_new(snap, "seeded", seeded);
+        bad |= sb_tw_state_snapshot_locked(snap);
         if (bad) {
                 json_decref(snap);
                 snap = NULL;
@@ -291,6 +293,11 @@ void sb_state_twilio_call_add_take(json_t *call)
                 json_array_append(twilio_calls, call);
         pthread_mutex_unlock(&lock);
         json_decref(call);
+}
+
+json_t *sb_state_twilio_calls_locked(void)
+{
+        return twilio_calls;
 }
 
 char *sb_state_transcript_dup(const char *sha256_hex)

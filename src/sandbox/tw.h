@@ -1,0 +1,116 @@
+/* callbridge-sandbox: what the Twilio emulation's files share (tw_*.c). Sandbox-local.
+ *
+ * tw_api.c     auth, Twilio error bodies, fault replies, sids, dates, URL checks
+ * tw_calls.c   POST/GET Calls.json, GET Calls/{Sid}.json
+ * tw_state.c   outcomes, the webhook log, recordings (under the state mutex of state.c)
+ * tw_driver.c  the sender threads that play each call and POST signed webhooks (libcurl)
+ * tw_media.c   Recording JSON, media redirect, signed /__media/ URLs, delete
+ *
+ * Placed calls live in state.c's twilio_calls array: each entry is the Twilio Call JSON plus
+ * the sandbox keys "twiml", "recording_sid" and "sandbox" (what was asked, never shown by the
+ * REST API). Functions named *_locked need sb_state_lock() held; borrowed JSON they return is
+ * only valid until it is released. */
+#ifndef CALLBRIDGE_SANDBOX_TW_H
+#define CALLBRIDGE_SANDBOX_TW_H
+
+#include "callbridge/form.h"
+#include "sandbox.h"
+
+#define TW_API_VERSION  "2010-04-01"
+#define TW_PREFIX       "/2010-04-01/Accounts/"
+#define TW_SID_LEN      34 /* two letters + 32 lower-case hex digits */
+#define TW_DATE_LEN     32 /* "Tue, 31 Aug 2010 20:36:28 +0000" + NUL */
+#define TW_MAX_DURATION 3600
+
+/* Status callback events asked for with StatusCallbackEvent (bit mask). */
+enum {
+        TW_EV_INITIATED = 1,
+        TW_EV_RINGING = 2,
+        TW_EV_ANSWERED = 4,
+        TW_EV_COMPLETED = 8,
+};
+
+/* How a call to a number ends (POST /__sandbox/twilio/outcome). */
+struct tw_outcome {
+        char status[16];                    /* completed, busy, no-answer, failed, canceled */
+        long duration_s;                    /* CallDuration of a completed call */
+        long answer_ms;                     /* wait before the call is answered (or given up) */
+        long talk_ms;                       /* wait between answer and hang-up */
+        long recording_duration;            /* RecordingDuration; -1: duration_s */
+        char recording_sid[TW_SID_LEN + 1]; /* "" : a new random RE sid */
+};
+
+/* ---- tw_api.c ---------------------------------------------------------------------------- */
+
+extern const struct sb_upstream sb_tw_upstream;
+
+/* Twilio's error body {"code","message","more_info","status"} with that HTTP status. */
+void tw_error(struct sb_reply *reply, unsigned int status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Check HTTP Basic auth against the configured account and the AccountSid in the path
+ * (copied into `account`). False after answering 401 20003. */
+bool tw_auth(const struct sb_request *req, struct sb_reply *reply, char account[TW_SID_LEN + 1]);
+/* The path segment after "/2010-04-01/Accounts/<AC>/<collection>/" without ".json" or any
+ * other extension into `out` (at most TW_SID_LEN chars); `ext` gets the extension ("" when
+ * none). False when it is not a well-formed sid with prefix `prefix` ("CA", "RE"). */
+bool tw_path_sid(const char *path, const char *prefix, char out[TW_SID_LEN + 1], char ext[8]);
+/* A new random sid with this two-letter prefix. */
+void tw_new_sid(const char *prefix, char out[TW_SID_LEN + 1]);
+/* `t` (Unix seconds) in RFC 2822 form, as Twilio writes dates. */
+void tw_date(time_t t, char out[TW_DATE_LEN]);
+/* True for an absolute http(s) URL with a host. */
+bool tw_url_ok(const char *url);
+/* The sandbox's own base URL ("http://127.0.0.1:8089"), set by sb_tw_start. */
+const char *tw_base_url(void);
+
+/* ---- tw_state.c (lock held unless said otherwise) ---------------------------------------- */
+
+/* The call entry (borrowed) with this sid, or NULL. */
+json_t *tw_call_find_locked(const char *sid);
+/* The outcome for calls to `to` (its own, else "*", else the default). */
+void tw_outcome_for_locked(const char *to, struct tw_outcome *out);
+/* Bumped by every reset: a call played across a reset stops touching the state. */
+unsigned long tw_generation_locked(void);
+/* Append {"call_sid","kind","status"?,"url","http_status","sent_at"} to twilio_webhooks. */
+void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *status,
+                           const char *url, long http_status);
+/* Store a recording's metadata (stolen) under its "sid". */
+void tw_recording_add_locked(json_t *rec);
+/* The recording (borrowed) with this sid, or NULL; deleted ones included. */
+json_t *tw_recording_find_locked(const char *sid);
+
+/* ---- tw_driver.c ------------------------------------------------------------------------- */
+
+/* What a sender needs to play one call; filled by tw_calls.c, owned by the driver queue. */
+struct tw_job {
+        struct tw_job *next;
+        unsigned long generation;
+        char sid[TW_SID_LEN + 1];
+        char account[TW_SID_LEN + 1];
+        char *to, *from;
+        char *url;       /* Url, or NULL */
+        char *method;    /* Method for Url: GET or POST */
+        char *status_cb; /* StatusCallback, or NULL */
+        char *status_cb_method;
+        unsigned events; /* TW_EV_* */
+        bool record;
+        char *rec_cb; /* RecordingStatusCallback, or NULL */
+        char *rec_cb_method;
+        bool rec_completed; /* "completed" among RecordingStatusCallbackEvent */
+        struct tw_outcome outcome;
+};
+
+/* Queue a call to play (the job is stolen; freed at once when the driver is stopped). */
+void tw_driver_enqueue_take(struct tw_job *job);
+/* Free a job and its strings; NULL-safe. */
+void tw_job_free(struct tw_job *job);
+
+/* ---- tw_media.c -------------------------------------------------------------------------- */
+
+/* The Recording resource JSON of a stored recording (new reference), NULL when out of
+ * memory. Lock held. */
+json_t *tw_recording_json_locked(json_t *rec);
+/* Create the media URL signing key; -1 when the CSPRNG fails. */
+int tw_media_init(void);
+
+#endif

@@ -1,0 +1,589 @@
+/* callbridge-sandbox: the call driver. A few sender threads take placed calls from one queue
+ * and play them like Twilio: status callbacks (initiated, ringing, in-progress, the final
+ * status), the TwiML fetch from Url when the call is answered, then the recording callback.
+ * Every webhook is signed (X-Twilio-Signature over the exact URL and the form parameters)
+ * and logged in twilio_webhooks. libmicrohttpd threads only ever enqueue.
+ *
+ * Faults: webhook_duplicate_rate sends a webhook twice (same idempotency token);
+ * webhook_shuffle sends a call's status callbacks in random order once the call has ended.
+ * A reset abandons the calls being played (their generation no longer matches). */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "callbridge/twsig.h"
+#include "callbridge/util.h"
+#include "tw.h"
+
+#define SENDERS          4
+#define MAX_ANSWER_BYTES ((size_t)64 * 1024)
+#define MAX_HOOKS        4
+
+static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcond;
+static struct tw_job *head, *tail;
+static bool running, stopping;
+static pthread_t threads[SENDERS];
+static size_t n_threads;
+static char *base_url;
+static const char *auth_token;
+
+/* One outgoing webhook. */
+struct hook {
+        const char *kind; /* "status", "voice", "recording" */
+        char status[16];  /* CallStatus of a status callback, "" otherwise */
+        const char *url;
+        const char *method; /* GET or POST */
+        struct cb_form params;
+};
+
+const char *tw_base_url(void)
+{
+        return base_url ? base_url : "http://127.0.0.1";
+}
+
+void tw_job_free(struct tw_job *job)
+{
+        if (!job)
+                return;
+        free(job->to);
+        free(job->from);
+        free(job->url);
+        free(job->method);
+        free(job->status_cb);
+        free(job->status_cb_method);
+        free(job->rec_cb);
+        free(job->rec_cb_method);
+        free(job);
+}
+
+void tw_driver_enqueue_take(struct tw_job *job)
+{
+        pthread_mutex_lock(&qlock);
+        if (stopping) {
+                pthread_mutex_unlock(&qlock);
+                tw_job_free(job);
+                return;
+        }
+        /* The server answers before sb_tw_start has run: such calls wait in the queue. */
+        job->next = NULL;
+        if (tail)
+                tail->next = job;
+        else
+                head = job;
+        tail = job;
+        if (running)
+                pthread_cond_broadcast(&qcond); /* pausing senders share the condition */
+        pthread_mutex_unlock(&qlock);
+}
+
+/* Wait `ms` unless the driver stops first; false when stopping. */
+static bool pause_ms(long ms)
+{
+        struct timespec ts;
+        bool ok;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&qlock);
+        while (!stopping && ms > 0 && pthread_cond_timedwait(&qcond, &qlock, &ts) == 0)
+                ;
+        ok = !stopping;
+        pthread_mutex_unlock(&qlock);
+        return ok;
+}
+
+static bool is_stopping(void)
+{
+        return __atomic_load_n(&stopping, __ATOMIC_RELAXED);
+}
+
+/* ---- HTTP ------------------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+        struct cb_buf *answer = arg;
+
+        if (answer)
+                (void)cb_buf_append(answer, data, size * nmemb); /* over the cap: dropped */
+        return size * nmemb;
+}
+
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+        return is_stopping() ? 1 : 0; /* abort the transfer when the sandbox stops */
+}
+
+/* One HTTP exchange; returns the status, 0 when no answer came. `answer` may be NULL. */
+static long http_send(CURL *curl, const char *method, const char *url, const char *body,
+                      const char *sig, const char *token, struct cb_buf *answer)
+{
+        struct curl_slist *hdrs = NULL, *h;
+        char line[160];
+        long status = 0;
+
+        if (!curl)
+                return 0;
+        curl_easy_reset(curl);
+        snprintf(line, sizeof(line), "X-Twilio-Signature: %s", sig);
+        hdrs = curl_slist_append(hdrs, line);
+        snprintf(line, sizeof(line), "I-Twilio-Idempotency-Token: %s", token);
+        h = hdrs ? curl_slist_append(hdrs, line) : NULL;
+        h = h ? curl_slist_append(h, "Expect:") : NULL;
+        if (h && strcmp(method, "POST") == 0)
+                h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+        if (!h)
+                goto out;
+        hdrs = h;
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, "TwilioProxy/1.1");
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 15L);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, answer);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        if (strcmp(method, "POST") == 0) {
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+                curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        } else {
+                curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        }
+        if (curl_easy_perform(curl) == CURLE_OK)
+                curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+out:
+        curl_slist_free_all(hdrs);
+        return status;
+}
+
+/* Log one delivery unless the call was abandoned by a reset; false when it was. */
+static bool log_delivery(const struct tw_job *job, const struct hook *hk, long status)
+{
+        bool current;
+
+        sb_state_lock();
+        current = tw_generation_locked() == job->generation;
+        if (current)
+                tw_webhook_log_locked(job->sid, hk->kind, hk->status[0] ? hk->status : NULL,
+                                      hk->url, status);
+        sb_state_unlock();
+        return current;
+}
+
+/* Sign and send one webhook (twice when the duplicate fault says so). A 2xx answer of the
+ * first delivery goes to `answer` (may be NULL). False when the call is abandoned or out of
+ * memory. */
+static bool deliver(CURL *curl, const struct tw_job *job, const struct hook *hk,
+                    struct cb_buf *answer)
+{
+        struct cb_buf body = {.max = 64 * 1024}, target = {.max = 72 * 1024};
+        char sig[CB_TWSIG_LEN + 1], token[48];
+        unsigned char raw[16];
+        bool get = strcmp(hk->method, "GET") == 0, ok = false;
+        long status;
+
+        if (cb_form_encode(&hk->params, &body) != 0 || cb_buf_puts(&target, hk->url) != 0)
+                goto out;
+        if (get && (cb_buf_puts(&target, strchr(hk->url, '?') ? "&" : "?") != 0 ||
+                    cb_buf_puts(&target, body.data ? body.data : "") != 0))
+                goto out;
+        if (cb_twsig_compute(auth_token, target.data, get ? NULL : &hk->params, sig) != 0)
+                goto out;
+        cb_random(raw, sizeof(raw));
+        cb_hex(raw, sizeof(raw), token);
+        status = http_send(curl, hk->method, target.data, body.data ? body.data : "", sig, token,
+                           answer);
+        if (answer && (status < 200 || status > 299))
+                cb_buf_free(answer);
+        ok = log_delivery(job, hk, status);
+        if (ok && sb_fault_webhook_duplicate()) {
+                status = http_send(curl, hk->method, target.data, body.data ? body.data : "", sig,
+                                   token, NULL);
+                ok = log_delivery(job, hk, status);
+        }
+out:
+        cb_buf_free(&body);
+        cb_buf_free(&target);
+        return ok;
+}
+
+/* ---- parameters ------------------------------------------------------------------------- */
+
+/* Add name=value; a failure is remembered in *rc. */
+static void add(struct cb_form *f, const char *name, const char *value, int *rc)
+{
+        *rc |= cb_form_add(f, name, value);
+}
+
+static void add_long(struct cb_form *f, const char *name, long value, int *rc)
+{
+        char num[32];
+
+        snprintf(num, sizeof(num), "%ld", value);
+        add(f, name, num, rc);
+}
+
+/* The parameters every call webhook carries. */
+static void call_params(const struct tw_job *job, const char *call_status, struct cb_form *f,
+                        int *rc)
+{
+        add(f, "AccountSid", job->account, rc);
+        add(f, "ApiVersion", TW_API_VERSION, rc);
+        add(f, "CallSid", job->sid, rc);
+        add(f, "CallStatus", call_status, rc);
+        add(f, "Called", job->to, rc);
+        add(f, "Caller", job->from, rc);
+        add(f, "Direction", "outbound-api", rc);
+        add(f, "From", job->from, rc);
+        add(f, "To", job->to, rc);
+}
+
+/* A status callback for `status` with this SequenceNumber; the final one carries the
+ * durations (`duration` >= 0). False when out of memory (hk->params then freed). */
+static bool status_hook(const struct tw_job *job, const char *status, unsigned seq, long duration,
+                        struct hook *hk)
+{
+        char now[TW_DATE_LEN];
+        int rc = 0;
+
+        memset(hk, 0, sizeof(*hk));
+        hk->kind = "status";
+        snprintf(hk->status, sizeof(hk->status), "%s", status);
+        hk->url = job->status_cb;
+        hk->method = job->status_cb_method;
+        tw_date(time(NULL), now);
+        call_params(job, status, &hk->params, &rc);
+        add(&hk->params, "Timestamp", now, &rc);
+        add(&hk->params, "CallbackSource", "call-progress-events", &rc);
+        add_long(&hk->params, "SequenceNumber", (long)seq, &rc);
+        if (duration >= 0) {
+                add_long(&hk->params, "CallDuration", duration, &rc);
+                add_long(&hk->params, "Duration", (duration + 59) / 60, &rc);
+        }
+        if (rc != 0)
+                cb_form_free(&hk->params);
+        return rc == 0;
+}
+
+/* ---- state updates ---------------------------------------------------------------------- */
+
+/* Set `key` on the call's entry (value stolen); false when the call was abandoned. */
+static bool call_set(const struct tw_job *job, const char *key, json_t *value)
+{
+        json_t *call;
+        bool current;
+
+        sb_state_lock();
+        current = tw_generation_locked() == job->generation;
+        call = current ? tw_call_find_locked(job->sid) : NULL;
+        if (call) {
+                char now[TW_DATE_LEN];
+                tw_date(time(NULL), now);
+                json_object_set(call, key, value);
+                json_object_set_new(call, "date_updated", json_string(now));
+                if (strcmp(key, "start_time") == 0)
+                        json_object_set_new(json_object_get(call, "sandbox"), "started_at",
+                                            json_integer((json_int_t)time(NULL)));
+        }
+        sb_state_unlock();
+        json_decref(value);
+        return current;
+}
+
+static bool call_set_now(const struct tw_job *job, const char *key)
+{
+        char now[TW_DATE_LEN];
+
+        tw_date(time(NULL), now);
+        return call_set(job, key, json_string(now));
+}
+
+/* Store the recording of a completed call; returns its duration, -1 when abandoned. */
+static long recording_store(const struct tw_job *job, const char *sid, time_t started)
+{
+        long dur = job->outcome.recording_duration >= 0 ? job->outcome.recording_duration
+                                                        : job->outcome.duration_s;
+        char start[TW_DATE_LEN], now[TW_DATE_LEN];
+        json_t *rec;
+
+        tw_date(started, start);
+        tw_date(time(NULL), now);
+        rec = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:b}", "sid", sid, "call_sid", job->sid,
+                        "account_sid", job->account, "duration", (json_int_t)dur, "start_time",
+                        start, "date_created", now, "deleted", 0);
+        if (!call_set(job, "recording_sid", json_string(sid))) {
+                json_decref(rec);
+                return -1;
+        }
+        sb_state_lock();
+        if (rec && tw_generation_locked() == job->generation)
+                tw_recording_add_locked(json_incref(rec));
+        sb_state_unlock();
+        json_decref(rec);
+        return dur;
+}
+
+/* Store the recording and send its status callback when one was asked for. */
+static bool record(CURL *curl, const struct tw_job *job, time_t started)
+{
+        char sid[TW_SID_LEN + 1], url[512], start[TW_DATE_LEN];
+        struct hook hk = {.kind = "recording"};
+        long dur;
+        int rc = 0;
+        bool ok;
+
+        if (job->outcome.recording_sid[0])
+                snprintf(sid, sizeof(sid), "%s", job->outcome.recording_sid);
+        else
+                tw_new_sid("RE", sid);
+        dur = recording_store(job, sid, started);
+        if (dur < 0)
+                return false;
+        if (!job->rec_cb || !job->rec_completed)
+                return true;
+        hk.url = job->rec_cb;
+        hk.method = job->rec_cb_method;
+        snprintf(url, sizeof(url), "%s" TW_PREFIX "%s/Recordings/%s", tw_base_url(), job->account,
+                 sid);
+        tw_date(started, start);
+        add(&hk.params, "AccountSid", job->account, &rc);
+        add(&hk.params, "CallSid", job->sid, &rc);
+        add(&hk.params, "RecordingSid", sid, &rc);
+        add(&hk.params, "RecordingUrl", url, &rc);
+        add(&hk.params, "RecordingStatus", "completed", &rc);
+        add_long(&hk.params, "RecordingDuration", dur, &rc);
+        add(&hk.params, "RecordingChannels", "1", &rc);
+        add(&hk.params, "RecordingSource", "OutboundAPI", &rc);
+        add(&hk.params, "RecordingStartTime", start, &rc);
+        add(&hk.params, "ErrorCode", "0", &rc);
+        ok = rc == 0 && deliver(curl, job, &hk, NULL);
+        cb_form_free(&hk.params);
+        return ok;
+}
+
+/* ---- playing a call --------------------------------------------------------------------- */
+
+/* The status callbacks of one call not sent yet (all of them under webhook_shuffle). */
+struct run {
+        struct hook hooks[MAX_HOOKS];
+        size_t n;
+        unsigned seq;
+        bool shuffle;
+};
+
+/* Send the pending status callbacks, in random order when shuffling, and free them. False
+ * when the call was abandoned. */
+static bool flush(CURL *curl, const struct tw_job *job, struct run *run)
+{
+        bool ok = true;
+
+        for (size_t i = run->n; run->shuffle && i > 1; i--) {
+                size_t j = (size_t)(sb_random_unit() * (double)i);
+                struct hook tmp = run->hooks[i - 1];
+                run->hooks[i - 1] = run->hooks[j < i ? j : i - 1];
+                run->hooks[j < i ? j : i - 1] = tmp;
+        }
+        for (size_t i = 0; i < run->n; i++) {
+                if (ok)
+                        ok = deliver(curl, job, &run->hooks[i], NULL);
+                cb_form_free(&run->hooks[i].params);
+        }
+        run->n = 0;
+        return ok;
+}
+
+/* A status callback for `status` if `event` was asked for: sent now, or kept for the end
+ * when shuffling. Out of memory loses the callback (logged). False when abandoned. */
+static bool status_event(CURL *curl, const struct tw_job *job, struct run *run, unsigned event,
+                         const char *status, long duration)
+{
+        if (!job->status_cb || !(job->events & event) || run->n >= MAX_HOOKS)
+                return true;
+        if (!status_hook(job, status, run->seq, duration, &run->hooks[run->n])) {
+                sb_log("warn", "twilio: out of memory, %s callback of %s lost", status, job->sid);
+                return true;
+        }
+        run->seq++;
+        run->n++;
+        return run->shuffle || flush(curl, job, run);
+}
+
+/* The call is answered: in-progress, then the TwiML from Url (stored on the call). */
+static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
+{
+        struct hook hk = {.kind = "voice"};
+        struct cb_buf answer = {.max = MAX_ANSWER_BYTES};
+        int rc = 0;
+        bool ok;
+
+        if (!call_set(job, "status", json_string("in-progress")) ||
+            !status_event(curl, job, run, TW_EV_ANSWERED, "in-progress", -1))
+                return false;
+        if (!job->url)
+                return true; /* Twiml given inline (stored at create) or an ApplicationSid */
+        hk.url = job->url;
+        hk.method = job->method;
+        call_params(job, "in-progress", &hk.params, &rc);
+        ok = rc == 0 && deliver(curl, job, &hk, &answer);
+        if (ok)
+                ok = call_set(job, "twiml",
+                              answer.data ? json_stringn(answer.data, answer.len) : json_null());
+        cb_form_free(&hk.params);
+        cb_buf_free(&answer);
+        return ok;
+}
+
+/* The call ends with the outcome's status: the entry is final, the completed callback sent,
+ * then (Record=true, answered, duration > 0) the recording. */
+static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, time_t answered_at)
+{
+        const struct tw_outcome *o = &job->outcome;
+        long duration = answered_at ? o->duration_s : 0;
+        char num[32];
+
+        snprintf(num, sizeof(num), "%ld", duration);
+        if (!call_set(job, "duration", json_string(num)) || !call_set_now(job, "end_time") ||
+            !call_set(job, "status", json_string(o->status)) ||
+            !status_event(curl, job, run, TW_EV_COMPLETED, o->status, duration) ||
+            !flush(curl, job, run))
+                return false;
+        if (job->record && answered_at && duration > 0)
+                return record(curl, job, answered_at);
+        return true;
+}
+
+static void play(CURL *curl, const struct tw_job *job)
+{
+        const struct tw_outcome *o = &job->outcome;
+        struct run run = {.shuffle = sb_fault_webhook_shuffle()};
+        time_t answered_at = 0;
+        bool ok;
+
+        ok = call_set_now(job, "start_time") &&
+             status_event(curl, job, &run, TW_EV_INITIATED, "initiated", -1) &&
+             call_set(job, "status", json_string("ringing")) &&
+             status_event(curl, job, &run, TW_EV_RINGING, "ringing", -1) && pause_ms(o->answer_ms);
+        if (ok && strcmp(o->status, "completed") == 0) {
+                answered_at = time(NULL);
+                ok = answer_call(curl, job, &run) && pause_ms(o->talk_ms);
+        }
+        if (ok)
+                ok = finish_call(curl, job, &run, answered_at);
+        for (size_t i = 0; i < run.n; i++)
+                cb_form_free(&run.hooks[i].params); /* left by an abandoned call */
+}
+
+/* ---- threads ---------------------------------------------------------------------------- */
+
+static void *sender_main(void *arg)
+{
+        CURL *curl = curl_easy_init(); /* NULL: every delivery is logged with status 0 */
+
+        for (;;) {
+                struct tw_job *job;
+
+                pthread_mutex_lock(&qlock);
+                while (!head && !stopping)
+                        pthread_cond_wait(&qcond, &qlock);
+                if (stopping) {
+                        pthread_mutex_unlock(&qlock);
+                        break;
+                }
+                job = head;
+                head = job->next;
+                if (!head)
+                        tail = NULL;
+                pthread_mutex_unlock(&qlock);
+                play(curl, job);
+                tw_job_free(job);
+        }
+        if (curl)
+                curl_easy_cleanup(curl);
+        return NULL;
+}
+
+/* "http://host:port" from --listen and the bound port; wildcard hosts become loopback. */
+static char *listen_url(const struct sb_config *cfg, unsigned int port)
+{
+        const char *host = cfg->listen_host;
+        char buf[320];
+
+        if (!host[0] || strcmp(host, "0.0.0.0") == 0)
+                host = "127.0.0.1";
+        else if (strcmp(host, "::") == 0)
+                host = "::1";
+        snprintf(buf, sizeof(buf), strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
+                 port);
+        return strdup(buf);
+}
+
+int sb_tw_start(const struct sb_config *cfg, unsigned int port)
+{
+        pthread_condattr_t ca;
+
+        base_url = cfg->public_url ? strdup(cfg->public_url) : listen_url(cfg, port);
+        auth_token = cfg->twilio_auth_token ? cfg->twilio_auth_token : "";
+        if (!base_url || tw_media_init() != 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+                sb_log("error", "twilio: cannot initialise (out of memory or no CSPRNG)");
+                return -1;
+        }
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&qcond, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_mutex_lock(&qlock);
+        running = true; /* from now on enqueue may signal qcond */
+        pthread_mutex_unlock(&qlock);
+        for (n_threads = 0; n_threads < SENDERS; n_threads++) {
+                if (pthread_create(&threads[n_threads], NULL, sender_main, NULL) != 0) {
+                        sb_log("error", "twilio: cannot start the webhook senders");
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+void sb_tw_stop(void)
+{
+        struct tw_job *job;
+
+        pthread_mutex_lock(&qlock);
+        if (!running) {
+                stopping = true;
+                while ((job = head)) {
+                        head = job->next;
+                        tw_job_free(job);
+                }
+                tail = NULL;
+                pthread_mutex_unlock(&qlock);
+                free(base_url);
+                base_url = NULL;
+                return;
+        }
+        __atomic_store_n(&stopping, true, __ATOMIC_RELAXED);
+        pthread_cond_broadcast(&qcond);
+        pthread_mutex_unlock(&qlock);
+        for (size_t i = 0; i < n_threads; i++)
+                pthread_join(threads[i], NULL);
+        while ((job = head)) {
+                head = job->next;
+                tw_job_free(job);
+        }
+        tail = NULL;
+        n_threads = 0;
+        running = false;
+        pthread_cond_destroy(&qcond);
+        curl_global_cleanup();
+        free(base_url);
+        base_url = NULL;
+}

@@ -1,0 +1,248 @@
+/* callbridge-sandbox: the Twilio emulation's state beside the placed calls, under the state
+ * mutex of state.c, and its control route:
+ *
+ *   POST /__sandbox/twilio/outcome {"to":"+1...|*","status","duration_s","answer_ms","talk_ms",
+ *                                   "recording_duration_s","recording_sid"} → the outcome
+ *
+ * outcomes   {"<to>|*": {"status","duration_s","answer_ms","talk_ms",...}}
+ * webhooks   [{"call_sid","kind","status"?,"url","http_status","sent_at"}] every delivery
+ * recordings {"<RE sid>": {"sid","call_sid","account_sid","duration","start_time",
+ *                          "date_created","deleted"}} */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tw.h"
+
+#define MAX_DELAY_MS 600000L
+
+static json_t *outcomes;
+static json_t *webhooks;
+static json_t *recordings;
+static unsigned long generation;
+
+void sb_tw_state_clear_locked(void)
+{
+        json_decref(outcomes);
+        json_decref(webhooks);
+        json_decref(recordings);
+        outcomes = webhooks = recordings = NULL;
+}
+
+int sb_tw_state_reset_locked(void)
+{
+        sb_tw_state_clear_locked();
+        generation++;
+        outcomes = json_object();
+        webhooks = json_array();
+        recordings = json_object();
+        if (!outcomes || !webhooks || !recordings) {
+                sb_tw_state_clear_locked();
+                return -1;
+        }
+        return 0;
+}
+
+int sb_tw_state_snapshot_locked(json_t *snap)
+{
+        json_t *recs = json_array(), *rec;
+        const char *sid;
+        int bad = 0;
+
+        json_object_foreach(recordings, sid, rec)
+        {
+                bad |= json_array_append(recs, rec);
+        }
+        bad |= json_object_set_new(snap, "twilio_webhooks", json_deep_copy(webhooks));
+        bad |= json_object_set_new(snap, "twilio_recordings", json_deep_copy(recs));
+        json_decref(recs);
+        return bad ? -1 : 0;
+}
+
+unsigned long tw_generation_locked(void)
+{
+        return generation;
+}
+
+json_t *tw_call_find_locked(const char *sid)
+{
+        json_t *calls = sb_state_twilio_calls_locked(), *call;
+        size_t i;
+
+        json_array_foreach(calls, i, call)
+        {
+                const char *s = json_string_value(json_object_get(call, "sid"));
+                if (s && strcmp(s, sid) == 0)
+                        return call;
+        }
+        return NULL;
+}
+
+void tw_outcome_for_locked(const char *to, struct tw_outcome *out)
+{
+        json_t *o = json_object_get(outcomes, to);
+        json_t *rd;
+
+        if (!o)
+                o = json_object_get(outcomes, "*");
+        memset(out, 0, sizeof(*out));
+        snprintf(out->status, sizeof(out->status), "completed");
+        out->duration_s = 7;
+        out->recording_duration = -1;
+        if (!o)
+                return;
+        snprintf(out->status, sizeof(out->status), "%s",
+                 json_string_value(json_object_get(o, "status")));
+        out->duration_s = (long)json_integer_value(json_object_get(o, "duration_s"));
+        out->answer_ms = (long)json_integer_value(json_object_get(o, "answer_ms"));
+        out->talk_ms = (long)json_integer_value(json_object_get(o, "talk_ms"));
+        rd = json_object_get(o, "recording_duration_s");
+        out->recording_duration = rd ? (long)json_integer_value(rd) : -1;
+        snprintf(out->recording_sid, sizeof(out->recording_sid), "%s",
+                 json_string_value(json_object_get(o, "recording_sid")) ?: "");
+}
+
+void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *status,
+                           const char *url, long http_status)
+{
+        char now[TW_DATE_LEN];
+        json_t *entry;
+
+        if (!webhooks)
+                return;
+        tw_date(time(NULL), now);
+        entry = json_pack("{s:s,s:s,s:s,s:i,s:s}", "call_sid", call_sid, "kind", kind, "url", url,
+                          "http_status", (int)http_status, "sent_at", now);
+        if (entry && status)
+                json_object_set_new(entry, "status", json_string(status));
+        if (entry)
+                json_array_append_new(webhooks, entry);
+}
+
+void tw_recording_add_locked(json_t *rec)
+{
+        const char *sid = json_string_value(json_object_get(rec, "sid"));
+
+        if (recordings && sid)
+                json_object_set(recordings, sid, rec);
+        json_decref(rec);
+}
+
+json_t *tw_recording_find_locked(const char *sid)
+{
+        return json_object_get(recordings, sid);
+}
+
+/* ---- POST /__sandbox/twilio/outcome ----------------------------------------------------- */
+
+/* A whole number in [0,max] from `doc` into *out (absent: `def`). False when invalid. */
+static bool whole(json_t *doc, const char *name, long max, long def, long *out)
+{
+        json_t *v = json_object_get(doc, name);
+
+        *out = def;
+        if (!v)
+                return true;
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+                return false;
+        *out = (long)json_integer_value(v);
+        return true;
+}
+
+static bool status_ok(const char *s)
+{
+        return s && cb_choice_match("completed|busy|no-answer|failed|canceled", s, false);
+}
+
+/* Validate an outcome document into a new normalised JSON object; NULL after a 400. */
+static json_t *outcome_parse(json_t *doc, struct sb_reply *reply)
+{
+        static const char *const keys[] = {"to",
+                                           "status",
+                                           "duration_s",
+                                           "answer_ms",
+                                           "talk_ms",
+                                           "recording_duration_s",
+                                           "recording_sid",
+                                           NULL};
+        const char *key, *status = "completed", *rsid = NULL;
+        long dur, ans, talk, rdur;
+        char sid[TW_SID_LEN + 1], ext[8];
+        json_t *val, *out;
+
+        json_object_foreach(doc, key, val)
+        {
+                size_t i;
+                for (i = 0; keys[i] && strcmp(keys[i], key) != 0; i++)
+                        ;
+                if (!keys[i]) {
+                        sb_reply_error(reply, 400, "unknown_field", "unknown field \"%s\"", key);
+                        return NULL;
+                }
+        }
+        if (json_object_get(doc, "status"))
+                status = json_string_value(json_object_get(doc, "status"));
+        if (json_object_get(doc, "recording_sid")) {
+                char path[64];
+                rsid = json_string_value(json_object_get(doc, "recording_sid"));
+                snprintf(path, sizeof(path), "/%s", rsid ? rsid : "");
+                if (!rsid || !tw_path_sid(path, "RE", sid, ext) || ext[0]) {
+                        sb_reply_error(reply, 400, "invalid_field",
+                                       "recording_sid must be RE + 32 hex digits");
+                        return NULL;
+                }
+        }
+        if (!status_ok(status) || !whole(doc, "duration_s", TW_MAX_DURATION, 7, &dur) ||
+            !whole(doc, "answer_ms", MAX_DELAY_MS, 0, &ans) ||
+            !whole(doc, "talk_ms", MAX_DELAY_MS, 0, &talk) ||
+            !whole(doc, "recording_duration_s", TW_MAX_DURATION, -1, &rdur)) {
+                sb_reply_error(reply, 400, "invalid_field",
+                               "status must be completed|busy|no-answer|failed|canceled; "
+                               "duration_s and recording_duration_s whole seconds 0-%d; "
+                               "answer_ms and talk_ms whole milliseconds 0-%ld",
+                               TW_MAX_DURATION, MAX_DELAY_MS);
+                return NULL;
+        }
+        if (strcmp(status, "completed") != 0)
+                dur = 0; /* an unanswered call has no duration */
+        out = json_pack("{s:s,s:I,s:I,s:I}", "status", status, "duration_s", (json_int_t)dur,
+                        "answer_ms", (json_int_t)ans, "talk_ms", (json_int_t)talk);
+        if (out && rdur >= 0)
+                json_object_set_new(out, "recording_duration_s", json_integer(rdur));
+        if (out && rsid)
+                json_object_set_new(out, "recording_sid", json_string(rsid));
+        if (!out)
+                sb_reply_error(reply, 500, "internal", "out of memory");
+        return out;
+}
+
+void sb_tw_control_outcome(const struct sb_request *req, struct sb_reply *reply)
+{
+        json_t *doc = sb_request_json(req, reply), *outcome = NULL;
+        const char *to;
+        int rc = -1;
+
+        if (!doc)
+                return;
+        to = json_string_value(json_object_get(doc, "to"));
+        if (!json_is_object(doc) || !to || !to[0]) {
+                sb_reply_error(reply, 400, "missing_field", "to is required (a number or \"*\")");
+                goto out;
+        }
+        outcome = outcome_parse(doc, reply);
+        if (!outcome)
+                goto out;
+        sb_state_lock();
+        if (outcomes)
+                rc = json_object_set(outcomes, to, outcome);
+        sb_state_unlock();
+        if (rc != 0) {
+                sb_reply_error(reply, 500, "internal", "out of memory");
+                goto out;
+        }
+        json_object_set_new(outcome, "to", json_string(to));
+        sb_reply_json_take(reply, 200, json_incref(outcome));
+out:
+        json_decref(outcome);
+        json_decref(doc);
+}
