@@ -27,6 +27,8 @@ static const char usage_text[] =
     "  --listen HOST:PORT              address to serve on (required; port 0 = any)\n"
     "  --twilio-account-sid SID        the Twilio account SID callbridge uses\n"
     "  --twilio-auth-token-file FILE   the Twilio auth token (signs webhooks)\n"
+    "  --twilio-api-key-sid SID        an API key (SK...) that may also authenticate REST calls\n"
+    "  --twilio-api-key-secret-file FILE  that API key's secret\n"
     "  --sf-client-id ID               the Salesforce connected app's client id\n"
     "  --sf-cert-file FILE             PEM certificate (or public key) for JWT bearer checks\n"
     "  --sf-client-secret-file FILE    the connected app's client secret\n"
@@ -40,6 +42,8 @@ enum {
         OPT_LISTEN = 256,
         OPT_TW_SID,
         OPT_TW_TOKEN,
+        OPT_TW_KEY_SID,
+        OPT_TW_KEY_SECRET,
         OPT_SF_ID,
         OPT_SF_CERT,
         OPT_SF_SECRET,
@@ -53,6 +57,8 @@ static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"twilio-account-sid", required_argument, NULL, OPT_TW_SID},
     {"twilio-auth-token-file", required_argument, NULL, OPT_TW_TOKEN},
+    {"twilio-api-key-sid", required_argument, NULL, OPT_TW_KEY_SID},
+    {"twilio-api-key-secret-file", required_argument, NULL, OPT_TW_KEY_SECRET},
     {"sf-client-id", required_argument, NULL, OPT_SF_ID},
     {"sf-cert-file", required_argument, NULL, OPT_SF_CERT},
     {"sf-client-secret-file", required_argument, NULL, OPT_SF_SECRET},
@@ -97,6 +103,10 @@ static void config_free(struct sb_config *cfg)
         if (cfg->twilio_auth_token)
                 OPENSSL_cleanse(cfg->twilio_auth_token, strlen(cfg->twilio_auth_token));
         free(cfg->twilio_auth_token);
+        free(cfg->twilio_api_key_sid);
+        if (cfg->twilio_api_key_secret)
+                OPENSSL_cleanse(cfg->twilio_api_key_secret, strlen(cfg->twilio_api_key_secret));
+        free(cfg->twilio_api_key_secret);
         free(cfg->sf_client_id);
         EVP_PKEY_free(cfg->sf_public_key);
         if (cfg->sf_client_secret)
@@ -209,6 +219,7 @@ static int usage_error(const char *problem, const char *arg)
 static int parse_args(int argc, char **argv, struct sb_config *cfg)
 {
         const char *token_file = NULL, *cert_file = NULL, *secret_file = NULL;
+        const char *key_secret_file = NULL;
         int opt;
 
         cfg->threads = 4;
@@ -228,6 +239,13 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
                         break;
                 case OPT_TW_TOKEN:
                         token_file = optarg;
+                        break;
+                case OPT_TW_KEY_SID:
+                        free(cfg->twilio_api_key_sid);
+                        cfg->twilio_api_key_sid = strdup(optarg);
+                        break;
+                case OPT_TW_KEY_SECRET:
+                        key_secret_file = optarg;
                         break;
                 case OPT_SF_ID:
                         free(cfg->sf_client_id);
@@ -274,6 +292,9 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
         if (!cfg->listen_host)
                 return usage_error("--listen HOST:PORT is required", NULL);
         if (token_file && !(cfg->twilio_auth_token = read_secret(token_file, "Twilio auth token")))
+                return 1;
+        if (key_secret_file &&
+            !(cfg->twilio_api_key_secret = read_secret(key_secret_file, "Twilio API key secret")))
                 return 1;
         if (secret_file &&
             !(cfg->sf_client_secret = read_secret(secret_file, "Salesforce client secret")))

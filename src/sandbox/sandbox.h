@@ -19,16 +19,18 @@
 /* Everything given on the command line, secrets already read. Owned by main.c; read-only and
  * valid for the server's whole life, so handlers may borrow any field. */
 struct sb_config {
-        char *listen_host;        /* host part of --listen, brackets removed */
-        char *listen_port;        /* port part of --listen */
-        unsigned int threads;     /* libmicrohttpd thread pool size */
-        bool verbose;             /* log every request */
-        char *twilio_account_sid; /* NULL when not given */
-        char *twilio_auth_token;  /* contents of --twilio-auth-token-file, trimmed; or NULL */
-        char *sf_client_id;       /* NULL when not given */
-        EVP_PKEY *sf_public_key;  /* from --sf-cert-file (certificate or public key); or NULL */
-        char *sf_client_secret;   /* contents of --sf-client-secret-file, trimmed; or NULL */
-        char *public_url;         /* --public-url (no trailing slash), or NULL: from --listen */
+        char *listen_host;           /* host part of --listen, brackets removed */
+        char *listen_port;           /* port part of --listen */
+        unsigned int threads;        /* libmicrohttpd thread pool size */
+        bool verbose;                /* log every request */
+        char *twilio_account_sid;    /* NULL when not given */
+        char *twilio_auth_token;     /* contents of --twilio-auth-token-file, trimmed; or NULL */
+        char *twilio_api_key_sid;    /* --twilio-api-key-sid: an API key for REST auth, or NULL */
+        char *twilio_api_key_secret; /* contents of --twilio-api-key-secret-file, or NULL */
+        char *sf_client_id;          /* NULL when not given */
+        EVP_PKEY *sf_public_key;     /* from --sf-cert-file (certificate or public key); or NULL */
+        char *sf_client_secret;      /* contents of --sf-client-secret-file, trimmed; or NULL */
+        char *public_url;            /* --public-url (no trailing slash), or NULL: from --listen */
 };
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails

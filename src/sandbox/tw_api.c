@@ -93,11 +93,15 @@ bool tw_auth(const struct sb_request *req, struct sb_reply *reply, char account[
         const struct sb_config *cfg = req->cfg;
         bool ok;
 
+        /* Like Twilio: the account SID with its auth token, or an API key SID with its secret. */
         ok = cfg->twilio_account_sid && cfg->twilio_auth_token &&
              basic_credentials(sb_request_header(req, "Authorization"), buf, sizeof(buf), &user,
                                &pass) &&
-             strcmp(user, cfg->twilio_account_sid) == 0 &&
-             equal_secret(pass, cfg->twilio_auth_token) &&
+             ((strcmp(user, cfg->twilio_account_sid) == 0 &&
+               equal_secret(pass, cfg->twilio_auth_token)) ||
+              (cfg->twilio_api_key_sid && cfg->twilio_api_key_secret &&
+               strcmp(user, cfg->twilio_api_key_sid) == 0 &&
+               equal_secret(pass, cfg->twilio_api_key_secret))) &&
              ac_len == strlen(cfg->twilio_account_sid) &&
              strncmp(path_ac, cfg->twilio_account_sid, ac_len) == 0;
         OPENSSL_cleanse(buf, sizeof(buf));
