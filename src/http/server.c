@@ -281,13 +281,13 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
         http->daemon = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->server.threads,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, http, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-            http, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->server.connection_timeout_s,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->server.max_connections,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-            (unsigned int)1024, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+            flags, 0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+            (unsigned int)cfg->server.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned int)cfg->server.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned int)cfg->server.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
         if (http->daemon == NULL) {
                 cb_error("cannot listen on %s", cfg->server.listen);
                 free(http);
