@@ -137,6 +137,19 @@ void cb_auth_cache_clear(void);
  * a reply was queued. */
 bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret);
 bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret);
+/* What became of accepted and refused webhooks, for /metrics. */
+enum cb_webhook_outcome {
+        CB_WH_UNSIGNED,      /* no signature header: 400 */
+        CB_WH_FORGED,        /* wrong signature: 403 */
+        CB_WH_ADVANCED,      /* a status that moved its call forward */
+        CB_WH_RECORDED,      /* a new status that did not (out of order) */
+        CB_WH_DUPLICATE,     /* a status seen before */
+        CB_WH_UNKNOWN,       /* a status for a call we do not know */
+        CB_WH_VOICE_TIMEOUT, /* the voice webhook answered the fallback at its deadline */
+        CB_WH_COUNT
+};
+void cb_webhook_count(enum cb_webhook_outcome outcome);
+void cb_webhook_metrics_write(struct cb_buf *out);
 
 /* Request metrics (src/http/metrics.c). `route` NULL counts as "unmatched". */
 void cb_http_metrics_observe(const struct cb_route *route, unsigned int status, int64_t us);

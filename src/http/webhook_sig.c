@@ -1,11 +1,31 @@
 /* Signed telephony webhooks: the checks server.c runs for CB_BODY_WEBHOOK routes. Nothing is
  * stored before they pass, so a forged or unsigned request changes nothing. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "callbridge/http.h"
 #include "callbridge/log.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
+
+static atomic_ulong outcomes[CB_WH_COUNT];
+static const char *const outcome_names[CB_WH_COUNT] = {
+    "unsigned", "forged", "advanced", "recorded", "duplicate", "unknown_call", "voice_timeout"};
+
+void cb_webhook_count(enum cb_webhook_outcome outcome)
+{
+        if ((unsigned)outcome < CB_WH_COUNT)
+                atomic_fetch_add(&outcomes[outcome], 1);
+}
+
+void cb_webhook_metrics_write(struct cb_buf *out)
+{
+        cb_buf_puts(out, "# HELP callbridge_webhooks_total Telephony webhooks by outcome.\n"
+                         "# TYPE callbridge_webhooks_total counter\n");
+        for (int i = 0; i < CB_WH_COUNT; i++)
+                cb_buf_printf(out, "callbridge_webhooks_total{outcome=\"%s\"} %lu\n",
+                              outcome_names[i], atomic_load(&outcomes[i]));
+}
 
 bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret)
 {
@@ -19,6 +39,7 @@ bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret)
                 return true;
         }
         if (cb_request_header(req, ops->signature_header) == NULL) {
+                cb_webhook_count(CB_WH_UNSIGNED);
                 *ret = cb_reply_error(req, CB_ERR_MISSING_SIGNATURE, "%s is required",
                                       ops->signature_header);
                 return true;
@@ -67,6 +88,7 @@ bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret)
         if (!ok) {
                 cb_warn("refused a webhook to %s: its signature does not match",
                         req->route->pattern);
+                cb_webhook_count(CB_WH_FORGED);
                 *ret = cb_reply_error(req, CB_ERR_BAD_SIGNATURE, NULL);
                 return true;
         }

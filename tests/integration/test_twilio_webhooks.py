@@ -119,6 +119,8 @@ class SignatureTest(WebhookCase):
                 self.assertError(resp, 403, "invalid_signature")
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(self.call(cid)["status"], "queued")
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn('callbridge_webhooks_total{outcome="forged"} %d' % len(cases), metrics)
 
     def test_default_port_spellings_are_accepted(self):
         cid, sid = self.new_call(), call_sid()
@@ -217,6 +219,10 @@ class StateMachineTest(WebhookCase):
         events = [h["status"] for h in call["history"] if h["source"] == "twilio"]
         self.assertEqual(sorted(events), sorted(set(events)), "each status recorded once")
         self.assertEqual(self.log_jobs(cid), 1)
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn('callbridge_webhooks_total{outcome="advanced"} 2', metrics)
+        self.assertIn('callbridge_webhooks_total{outcome="recorded"} 3', metrics)
+        self.assertIn('callbridge_webhooks_total{outcome="duplicate"} 3', metrics)
 
     def test_missed_inbound_call_queues_a_follow_up(self):
         sid = call_sid()

@@ -87,10 +87,14 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS) {
+                cb_webhook_count(CB_WH_UNKNOWN);
                 cb_info("status %s for a call we do not know (%s), ignored", ev.status,
                         direction ? direction : "no direction");
                 return cb_reply_text(req, 204, NULL, "", 0);
         }
+        cb_webhook_count(out.advanced   ? CB_WH_ADVANCED
+                         : out.recorded ? CB_WH_RECORDED
+                                        : CB_WH_DUPLICATE);
         if (out.advanced && cb_call_status_final(ev.status))
                 cb_jobs_wake(req->env->jobs);
         return cb_reply_text(req, 204, NULL, "", 0);

@@ -78,6 +78,8 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
         }
         cb_voice_route(req->env, &tc, &route);
         if (route.timed_out)
+                cb_webhook_count(CB_WH_VOICE_TIMEOUT);
+        if (route.timed_out)
                 cb_warn("voice webhook: routing took longer than %ld ms; answered the fallback",
                         req->env->cfg->twilio.voice_deadline_ms);
         return reply_twiml(req, &route);
