@@ -74,8 +74,7 @@ static enum cb_result link_record(struct cb_job *job, json_t *call)
 /* What the CRM log shows of a call: when it changed while we wrote, we write again. */
 static bool same_view(const json_t *a, const json_t *b)
 {
-        static const char *const keys[] = {"status", "duration_s", "disposition",
-                                           "crm_record_id"};
+        static const char *const keys[] = {"status", "duration_s", "disposition", "crm_record_id"};
 
         for (size_t i = 0; i < CB_ARRAY_LEN(keys); i++) {
                 json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);

@@ -175,8 +175,9 @@ static enum cb_result twilio_place_call(void *self, const json_t *call, char *pr
         }
         if (!cb_str_charset(agent, 121, "@._-")) {
                 /* The bridge rings <Client>agent</Client>: Twilio identities only. */
-                snprintf(err, err_size, "agent name is not a Twilio client identity (letters, "
-                                        "digits, @ . _ -; at most 121)");
+                snprintf(err, err_size,
+                         "agent name is not a Twilio client identity (letters, "
+                         "digits, @ . _ -; at most 121)");
                 return CB_RESULT_FAIL;
         }
         if (cb_form_add(&f, "To", to) != 0 || cb_form_add(&f, "From", from) != 0 ||
