@@ -799,6 +799,7 @@ static void test_read_secret(void **state)
 
 /* Exactly these keys are reloadable. */
 static const char *const reloadable[] = {"log/level",
+                                         "server/sse_heartbeat_s",
                                          "redis/lookup_ttl_s",
                                          "redis/lookup_negative_ttl_s",
                                          "auth/cache_ttl_s",
