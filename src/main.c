@@ -13,6 +13,7 @@
 #include "callbridge/config.h"
 #include "callbridge/crm.h"
 #include "callbridge/db.h"
+#include "callbridge/events.h"
 #include "callbridge/http.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
@@ -269,6 +270,8 @@ static int run(const char *path)
         batcher = cb_call_batcher_start(pool, 2);
         if (batcher == NULL)
                 goto out;
+        if (cb_events_start(cfg) != 0)
+                goto out;
         http_env = (struct cb_http_env){
             .cfg = cfg, .pool = pool, .jobs = jobs, .batcher = batcher, .crm = crm, .tel = tel};
         http = cb_http_start(&http_env);
@@ -295,6 +298,7 @@ static int run(const char *path)
         sd_notify(0, "STOPPING=1");
         rc = 0;
 out:
+        cb_events_stop(); /* ends every event stream, so the drain below is not held up */
         cb_http_stop(&http, cfg->server.drain_timeout_s);
         cb_call_batcher_stop(&batcher);
         drained = cb_jobs_stop(&jobs, cfg->server.drain_timeout_s);

@@ -10,5 +10,6 @@ const struct cb_route cb_routes[] = {
     {"GET", "/readyz", cb_handle_readyz, CB_BODY_NONE, 0, false},
     {"GET", "/metrics", cb_handle_metrics, CB_BODY_NONE, 0, false},
     {"GET", "/api/lookup", cb_handle_lookup, CB_BODY_NONE, 0, true},
+    {"GET", "/api/events", cb_handle_events, CB_BODY_NONE, 0, true},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -22,7 +22,7 @@ struct route_case {
 };
 
 /* Indexes into cb_routes (checked by test_real_table_shape). */
-enum { R_INITIATE, R_CALLS, R_CALL, R_HEALTHZ, R_READYZ, R_METRICS, R_LOOKUP };
+enum { R_INITIATE, R_CALLS, R_CALL, R_HEALTHZ, R_READYZ, R_METRICS, R_LOOKUP, R_EVENTS };
 
 static const struct route_case real_cases[] = {
     /* exact paths */
@@ -32,6 +32,8 @@ static const struct route_case real_cases[] = {
     {"GET", "/readyz", R_READYZ, 0, NULL, {NULL}},
     {"GET", "/metrics", R_METRICS, 0, NULL, {NULL}},
     {"GET", "/api/lookup", R_LOOKUP, 0, NULL, {NULL}},
+    {"GET", "/api/events", R_EVENTS, 0, NULL, {NULL}},
+    {"POST", "/api/events", -1, 405, "GET, HEAD", {NULL}},
     {"POST", "/api/lookup", -1, 405, "GET, HEAD", {NULL}},
     /* HEAD reaches GET routes */
     {"HEAD", "/api/calls", R_CALLS, 0, NULL, {NULL}},
@@ -180,6 +182,7 @@ static void test_real_table_shape(void **state)
             [R_READYZ] = {"GET", "/readyz"},
             [R_METRICS] = {"GET", "/metrics"},
             [R_LOOKUP] = {"GET", "/api/lookup"},
+            [R_EVENTS] = {"GET", "/api/events"},
         };
         (void)state;
 

@@ -11,5 +11,6 @@ enum MHD_Result cb_handle_lookup(struct cb_request *req);
 enum MHD_Result cb_handle_healthz(struct cb_request *req);
 enum MHD_Result cb_handle_readyz(struct cb_request *req);
 enum MHD_Result cb_handle_metrics(struct cb_request *req);
+enum MHD_Result cb_handle_events(struct cb_request *req);
 
 #endif
