@@ -13,6 +13,7 @@
 #include "callbridge/config.h"
 #include "callbridge/crm.h"
 #include "callbridge/db.h"
+#include "callbridge/events.h"
 #include "callbridge/http.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
@@ -274,6 +275,8 @@ static int run(const char *path)
         status_batcher = cb_status_batcher_start(pool, 1);
         if (batcher == NULL || status_batcher == NULL)
                 goto out;
+        if (cb_events_start(cfg) != 0)
+                goto out;
         http_env = (struct cb_http_env){.cfg = cfg,
                                         .pool = pool,
                                         .jobs = jobs,
@@ -306,6 +309,7 @@ static int run(const char *path)
         sd_notify(0, "STOPPING=1");
         rc = 0;
 out:
+        cb_events_stop(); /* ends every event stream, so the drain below is not held up */
         cb_http_stop(&http, cfg->server.drain_timeout_s);
         cb_batcher_stop(&batcher);
         cb_batcher_stop(&status_batcher);

@@ -16,6 +16,10 @@ struct cb_config {
                 long connection_timeout_s;
                 long max_connections;
                 long drain_timeout_s;
+                long sse_heartbeat_s;
+                long sse_max_streams;
+                long sse_max_streams_per_agent;
+                long sse_buffer_events;
         } server;
         struct {
                 char *url;

@@ -99,6 +99,10 @@ enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const ch
     __attribute__((format(printf, 3, 4)));
 enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const char *content_type,
                               const char *text, size_t len);
+/* Queue a response the handler built (streams): adds Content-Type, X-Request-Id and, unless
+ * set, Cache-Control: no-store. Takes `resp` (destroyed here; NULL gives MHD_NO). */
+enum MHD_Result cb_reply_response(struct cb_request *req, unsigned int status,
+                                  struct MHD_Response *resp, const char *content_type);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);

@@ -17,12 +17,19 @@ static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct
         if (content_type != NULL)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        if (MHD_get_response_header(resp, "Cache-Control") == NULL)
+                MHD_add_response_header(resp, "Cache-Control", "no-store");
         ret = MHD_queue_response(req->conn, status, resp);
         MHD_destroy_response(resp);
         req->status = status;
         req->replied = true;
         return ret;
+}
+
+enum MHD_Result cb_reply_response(struct cb_request *req, unsigned int status,
+                                  struct MHD_Response *resp, const char *content_type)
+{
+        return queue(req, status, resp, content_type);
 }
 
 enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const char *content_type,

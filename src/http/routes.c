@@ -15,5 +15,6 @@ const struct cb_route cb_routes[] = {
     {"POST", "/webhooks/twilio/recording", cb_handle_twilio_recording, CB_BODY_WEBHOOK, 65536,
      false},
     {"POST", "/api/softphone/token", cb_handle_softphone_token, CB_BODY_JSON_OPTIONAL, 1024, true},
+    {"GET", "/api/events", cb_handle_events, CB_BODY_NONE, 0, true},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

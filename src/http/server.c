@@ -268,7 +268,9 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         struct cb_http *http = calloc(1, sizeof(*http));
         struct sockaddr_storage ss;
         socklen_t sslen;
-        unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+        /* Suspend/resume: GET /api/events parks idle streams instead of holding a thread. */
+        unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                             MHD_ALLOW_SUSPEND_RESUME;
 
         if (http == NULL)
                 return NULL;

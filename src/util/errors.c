@@ -21,6 +21,8 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_URI_TOO_LONG] = {"uri_too_long", 414, "the request target is too long"},
     [CB_ERR_UNSUPPORTED_MEDIA_TYPE] = {"unsupported_media_type", 415, "unsupported Content-Type"},
     [CB_ERR_RATE_LIMITED] = {"rate_limited", 429, "too many requests"},
+    [CB_ERR_TOO_MANY_STREAMS] = {"too_many_streams", 429,
+                                 "this agent has too many event streams open"},
     [CB_ERR_NOT_READY] = {"not_ready", 503, "not ready"},
     [CB_ERR_DB_UNAVAILABLE] = {"db_unavailable", 503, "the database is unavailable, retry"},
     [CB_ERR_UPSTREAM_UNAVAILABLE] = {"upstream_unavailable", 502,

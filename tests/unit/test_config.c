@@ -834,6 +834,7 @@ static void test_read_secret(void **state)
 static const char *const reloadable[] = {"log/level",
                                          "twilio/voice_deadline_ms",
                                          "twilio/ring_timeout_s",
+                                         "server/sse_heartbeat_s",
                                          "redis/lookup_ttl_s",
                                          "redis/lookup_negative_ttl_s",
                                          "auth/cache_ttl_s",

@@ -33,7 +33,8 @@ enum {
         R_TWILIO_VOICE,
         R_TWILIO_STATUS,
         R_TWILIO_RECORDING,
-        R_SOFTPHONE_TOKEN
+        R_SOFTPHONE_TOKEN,
+        R_EVENTS
 };
 
 static const struct route_case real_cases[] = {
@@ -45,6 +46,8 @@ static const struct route_case real_cases[] = {
     {"GET", "/metrics", R_METRICS, 0, NULL, {NULL}},
     {"GET", "/api/lookup", R_LOOKUP, 0, NULL, {NULL}},
     {"POST", "/webhooks/twilio/status", R_TWILIO_STATUS, 0, NULL, {NULL}},
+    {"GET", "/api/events", R_EVENTS, 0, NULL, {NULL}},
+    {"POST", "/api/events", -1, 405, "GET, HEAD", {NULL}},
     {"POST", "/api/lookup", -1, 405, "GET, HEAD", {NULL}},
     {"POST", "/api/softphone/token", R_SOFTPHONE_TOKEN, 0, NULL, {NULL}},
     {"GET", "/api/softphone/token", -1, 405, "POST", {NULL}},
@@ -200,6 +203,7 @@ static void test_real_table_shape(void **state)
             [R_TWILIO_STATUS] = {"POST", "/webhooks/twilio/status"},
             [R_TWILIO_RECORDING] = {"POST", "/webhooks/twilio/recording"},
             [R_SOFTPHONE_TOKEN] = {"POST", "/api/softphone/token"},
+            [R_EVENTS] = {"GET", "/api/events"},
         };
         (void)state;
 

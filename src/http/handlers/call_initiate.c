@@ -1,6 +1,7 @@
 /* POST /api/call/initiate: create a call and its jobs durably, then answer 202. */
 #include <string.h>
 
+#include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
@@ -86,6 +87,19 @@ static enum MHD_Result reply_accepted(struct cb_request *req, const char *call_i
         if (body != NULL && replayed)
                 json_object_set_new(body, "idempotent_replay", json_true());
         return cb_reply_json(req, 202, body);
+}
+
+/* Tell the agent's softphones (GET /api/events) that the call exists. Best effort: Redis down
+ * means this instance's streams only (counted in metrics); the number is the agent's own, so
+ * it goes in full (never into a log). */
+static void publish_queued(struct cb_request *req, const char *call_id, const struct initiate *in)
+{
+        json_t *data = json_pack("{s:s,s:s,s:s,s:s}", "call_id", call_id, "status", "queued",
+                                 "direction", in->direction, "to", in->to_e164);
+
+        if (data != NULL)
+                cb_events_publish(req->agent.name, "call_status", data);
+        json_decref(data);
 }
 
 /* Validate and normalise the body; on failure a reply has been queued. */
@@ -203,6 +217,7 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         }
         if (created) {
                 cb_jobs_wake(req->env->jobs);
+                publish_queued(req, existing, &in);
                 return reply_accepted(req, existing, "queued", record_view(c.crm_record_id, match),
                                       false);
         }

@@ -1,6 +1,7 @@
 /* GET /metrics: Prometheus text exposition. */
 #include "callbridge/cache.h"
 #include "callbridge/crm.h"
+#include "callbridge/events.h"
 #include "callbridge/store.h"
 #include "callbridge/upstream.h"
 #include "http/handlers/handlers.h"
@@ -51,6 +52,7 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req)
         cb_cache_metrics_write(&out);
         cb_lookup_metrics_write(&out);
         cb_webhook_metrics_write(&out);
+        cb_events_metrics_write(&out);
         if (req->env->crm->ops->metrics != NULL)
                 req->env->crm->ops->metrics(req->env->crm->self, &out);
         ret = cb_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
