@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/cache.h"
 #include "callbridge/log.h"
 #include "events/events_int.h"
 
@@ -181,6 +182,7 @@ struct cb_events_client *cb_events_client_open(const char *agent, uint64_t last_
         hub.nclients++;
         atomic_store(&cb_events_stats.streams, hub.nclients);
         pthread_mutex_unlock(&hub.mu);
+        cb_presence_touch(c->agent, hub.cfg->server.sse_heartbeat_s * 3);
         return c;
 refused:
         atomic_fetch_add(&cb_events_stats.refused, 1);
@@ -265,19 +267,40 @@ void cb_events_hub_subscribed(uint64_t seq, bool after_loss)
         pthread_mutex_unlock(&hub.mu);
 }
 
+/* Mark the agents with a stream here as online (cb_presence_*), outside the hub lock: a slow
+ * Redis must not hold up the streams. Presence lasts three heartbeats, so an instance that
+ * dies takes its agents offline by itself. */
+static void touch_presence(char (*agents)[CB_EVENTS_AGENT_MAX], size_t n)
+{
+        long ttl = hub.cfg->server.sse_heartbeat_s * 3;
+
+        for (size_t i = 0; i < n; i++)
+                cb_presence_touch(agents[i], ttl);
+}
+
+#define PRESENCE_BATCH 256
+
 static void *heartbeat_main(void *arg)
 {
+        static char agents[PRESENCE_BATCH][CB_EVENTS_AGENT_MAX];
+
         (void)arg;
         pthread_mutex_lock(&hub.mu);
         while (!hub.stopping) {
                 struct timespec ts;
+                size_t n = 0;
                 cb_deadline_after_ms(hub.cfg->server.sse_heartbeat_s * 1000, &ts);
                 if (pthread_cond_timedwait(&hub.cond, &hub.mu, &ts) != ETIMEDOUT)
                         continue; /* stop, or a spurious wake-up: check and wait again */
                 for (struct cb_events_client *c = hub.clients; c != NULL; c = c->next) {
                         c->ping_due = true;
                         wake(c);
+                        if (n < PRESENCE_BATCH)
+                                cb_strlcpy(agents[n++], c->agent, sizeof(agents[0]));
                 }
+                pthread_mutex_unlock(&hub.mu);
+                touch_presence(agents, n);
+                pthread_mutex_lock(&hub.mu);
         }
         pthread_mutex_unlock(&hub.mu);
         return NULL;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "callbridge/cache.h"
+#include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
 #include "http/voice_route.h"
@@ -31,6 +32,7 @@ struct task {
         /* outputs */
         struct cb_voice_route route;
         char record_id[CB_CRM_ID_MAX];
+        json_t *matches; /* the caller's CRM matches, for the screen pop (owned) */
 };
 
 static void task_unref(struct task *t)
@@ -44,6 +46,7 @@ static void task_unref(struct task *t)
                 return;
         pthread_mutex_destroy(&t->lock);
         pthread_cond_destroy(&t->cond);
+        json_decref(t->matches);
         free(t);
 }
 
@@ -78,6 +81,7 @@ static void route_inbound(struct task *t, struct cb_voice_route *route)
                            sizeof(t->record_id));
                 owner = json_string_value(json_object_get(m, "owner"));
         }
+        t->matches = json_incref(res.matches);
         if (cfg->twilio.route_to_owner && owner != NULL &&
             cb_str_charset(owner, CB_AGENT_MAX - 1, "@._-") && cb_presence_online(owner)) {
                 route->kind = CB_ROUTE_CLIENT;
@@ -99,6 +103,18 @@ static void route_outbound(struct task *t, struct cb_voice_route *route)
                 route->kind = CB_ROUTE_MESSAGE;
                 route->target[0] = '\0';
         }
+}
+
+/* The agent the call rings sees who calls before answering: SPEC §4 screen_pop. */
+static void screen_pop(const struct task *t, const char *call_id, const char *agent)
+{
+        json_t *matches = t->matches ? json_incref(t->matches) : json_array();
+        json_t *data =
+            json_pack("{s:s,s:s,s:o}", "call_id", call_id, "from", t->from, "matches", matches);
+
+        if (data != NULL)
+                cb_events_publish(agent, "screen_pop", data);
+        json_decref(data);
 }
 
 static void *task_main(void *arg)
@@ -132,6 +148,8 @@ static void *task_main(void *arg)
         tc.crm_record_id = t->record_id[0] ? t->record_id : NULL;
         if (cb_twilio_call_create(t->env, &tc, id) < 0)
                 cb_warn("could not record call %s; its status callbacks will", t->call_sid);
+        if (id[0] != '\0' && strcmp(t->direction, "inbound") == 0)
+                screen_pop(t, id, tc.agent);
         pthread_mutex_lock(&t->lock);
         cb_strlcpy(t->route.call_id, id, sizeof(t->route.call_id));
         t->done = true;

@@ -5,6 +5,7 @@ with the right duration — also with duplicated and shuffled webhooks, and when
 Calls.json attempt timed out after Twilio had created the call. A missed inbound call gets
 its follow-up Task."""
 
+import json
 import os
 import tempfile
 import uuid
@@ -12,14 +13,18 @@ import uuid
 import harness
 from harness import DaemonTestCase, wait_for
 from sfstack import Sandbox
+from sse import SseStream
 from twilio_sign import form_request
 
 ACCOUNT = "AC" + "5" * 32
 TOKEN = "e2e-twilio-auth-token"
 CUSTOMER = "+14155550123"
 OUR_NUMBER = "+14155550100"
+OWNER = {"Id": "005000000000009AAA", "Username": "owner@callbridge.test", "Name": "Olive Owner",
+         "Email": "owner@callbridge.test", "IsActive": True}
 CONTACT = {"Id": "003000000000001AAA", "FirstName": "Ada", "LastName": "Lovelace",
-           "Phone": "(415) 555-0123", "LastModifiedDate": "2026-11-01T10:00:00.000+0000"}
+           "Phone": "(415) 555-0123", "LastModifiedDate": "2026-11-01T10:00:00.000+0000",
+           "OwnerId": OWNER["Id"]}
 
 
 class TwilioStack(Sandbox):
@@ -55,8 +60,9 @@ class TwilioCallCase(DaemonTestCase):
     def setUp(self):
         self.sb = TwilioStack().start()
         self.addCleanup(self._close_sandbox)
-        self.sb.seed({"Contact": [CONTACT]})
-        self.daemon = self.new_daemon(self.sb.twilio_config(**self.twilio))
+        self.sb.seed({"User": [OWNER], "Contact": [CONTACT]})
+        self.daemon = self.new_daemon(harness.merge_config(
+            self.sb.twilio_config(**self.twilio), {"server": {"sse_heartbeat_s": 1}}))
         self.daemon.migrate()
         self.daemon.token = self.daemon.apikey(self.agent)
         self.admin = self.daemon.apikey("ops", admin=True)
@@ -98,8 +104,18 @@ class TwilioCallCase(DaemonTestCase):
 class ClickToDialTest(TwilioCallCase):
     def test_click_to_dial_end_to_end(self):
         self.sb.outcome(to="*", status="completed", duration_s=42)
+        stream = SseStream(self.daemon.port, self.daemon.token)
+        self.addCleanup(stream.close)
         cid = self.dial()
         call = self.wait_final(cid)
+        seen = []
+        while "completed" not in seen:  # the agent's softphone follows the call live
+            ev = stream.next_event(timeout=10)
+            data = json.loads(ev["data"])
+            if ev["event"] == "call_status" and data["call_id"] == cid:
+                seen.append(data["status"])
+        self.assertEqual(seen, ["queued", "initiated", "ringing", "in-progress", "completed"])
+        self.assertEqual(data["duration_s"], 42)
         self.assertEqual(call["duration_s"], 42)
         self.assertEqual([h["status"] for h in call["history"] if h["source"] == "twilio"],
                          ["initiated", "ringing", "in-progress", "completed"])
@@ -170,6 +186,35 @@ class AmbiguousPlacementTest(TwilioCallCase):
 
 class MissedInboundTest(TwilioCallCase):
     twilio = {"fallback_agent": "desk"}
+
+    def inbound(self, sid):
+        params = {"CallSid": sid, "AccountSid": ACCOUNT, "From": CUSTOMER, "To": OUR_NUMBER,
+                  "Direction": "inbound", "CallStatus": "ringing"}
+        data, hdrs = form_request(TOKEN, self.daemon.base_url, "/webhooks/twilio/voice", params)
+        r = self.daemon.request("POST", "/webhooks/twilio/voice", data, headers=hdrs, token=None)
+        self.assertStatus(r, 200)
+        return r.raw.decode()
+
+    def test_inbound_rings_the_online_owner_with_a_screen_pop(self):
+        # Offline owner: the fallback agent takes it.
+        xml = self.inbound("CA" + uuid.uuid4().hex)
+        self.assertIn("<Identity>desk</Identity>", xml)
+        # The owner opens the softphone (an event stream): now the call rings them.
+        owner_key = self.daemon.apikey(OWNER["Username"])
+        stream = SseStream(self.daemon.port, owner_key)
+        self.addCleanup(stream.close)
+        sid = "CA" + uuid.uuid4().hex
+        xml = self.inbound(sid)
+        self.assertIn("<Identity>owner@callbridge.test</Identity>", xml)
+        ev = stream.next_event(timeout=10, skip_types=("call_status",))
+        self.assertEqual(ev["event"], "screen_pop")
+        pop = json.loads(ev["data"])
+        self.assertEqual(pop["from"], CUSTOMER)
+        self.assertEqual([m["id"] for m in pop["matches"]], [CONTACT["Id"]])
+        row = self.daemon.sql("SELECT id, agent, crm_record_id FROM calls "
+                              "WHERE provider_call_id = '%s'" % sid)
+        self.assertEqual(row[0][1:], [OWNER["Username"], CONTACT["Id"]])
+        self.assertEqual(pop["call_id"], row[0][0])
 
     def test_missed_inbound_call_gets_one_follow_up_task(self):
         sid = "CA" + uuid.uuid4().hex

@@ -9,6 +9,7 @@
  * nothing is half-written and the callback can be replayed. */
 #include <string.h>
 
+#include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 #include "http/handlers/handlers.h"
@@ -66,6 +67,20 @@ static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_
         return cb_twilio_call_create(req->env, &tc, id);
 }
 
+/* Tell the agent's softphones (any instance) where the call is. Best effort: a lost event
+ * leaves the stream to re-read the call. */
+static void publish(const struct cb_status_event *ev, const struct cb_status_outcome *out)
+{
+        json_t *data = json_pack("{s:s,s:s,s:s}", "call_id", out->call_id, "status", ev->status,
+                                 "direction", out->direction);
+
+        if (data != NULL && ev->duration_s >= 0 && cb_call_status_final(ev->status))
+                json_object_set_new(data, "duration_s", json_integer(ev->duration_s));
+        if (data != NULL)
+                cb_events_publish(out->agent, "call_status", data);
+        json_decref(data);
+}
+
 enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
 {
         struct cb_status_event ev = {0};
@@ -97,5 +112,7 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
                                         : CB_WH_DUPLICATE);
         if (out.advanced && cb_call_status_final(ev.status))
                 cb_jobs_wake(req->env->jobs);
+        if (out.advanced)
+                publish(&ev, &out);
         return cb_reply_text(req, 204, NULL, "", 0);
 }
