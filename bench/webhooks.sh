@@ -15,7 +15,7 @@
 #    job finished_at - the webhook's event time (PostgreSQL clock, both ends).
 # Rewrites the "webhooks" section of docs/benchmarks.md (CB_BENCH_NO_DOC=1: print only).
 #
-# Environment: DURATION (20), CONNECTIONS (128), CALLS (20000), LAT_CALLS (300), LAT_RATE (50),
+# Environment: DURATION (20), CONNECTIONS (128), CALLS (60000), LAT_CALLS (300), LAT_RATE (50),
 # CB_ENV_FILE (.dev/env).
 set -euo pipefail
 
@@ -24,7 +24,7 @@ doc="$root/docs/benchmarks.md"
 env_file=${CB_ENV_FILE:-$root/.dev/env}
 duration=${DURATION:-20}
 connections=${CONNECTIONS:-128}
-calls=${CALLS:-20000}
+calls=${CALLS:-60000}
 lat_calls=${LAT_CALLS:-300}
 lat_rate=${LAT_RATE:-50}
 
