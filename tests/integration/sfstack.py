@@ -89,6 +89,14 @@ class Sandbox(harness.Sandbox):
         shutil.rmtree(self.keydir, ignore_errors=True)
         return rc
 
+    def close_checked(self, test):
+        """close(), then fail `test` unless the sandbox exited 0 without sanitizer reports."""
+        rc = self.stop()
+        reports = self.sanitizer_reports()
+        self.close()
+        test.assertIn(rc, (None, 0), "sandbox exit code")
+        test.assertEqual(reports, [], "sanitizer reports in the sandbox log")
+
     # ---- control API
 
     def seed(self, body):

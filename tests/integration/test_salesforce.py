@@ -27,7 +27,7 @@ class SalesforceCase(DaemonTestCase):
 
     def setUp(self):
         self.sb = Sandbox().start()
-        self.addCleanup(self._close_sandbox)
+        self.addCleanup(self.sb.close_checked, self)
         self.sb.seed({"Contact": [CONTACT]})
         overrides = harness.merge_config(self.sb.daemon_config(**self.salesforce), self.extra)
         self.daemon = self.start_daemon(overrides)
@@ -38,13 +38,6 @@ class SalesforceCase(DaemonTestCase):
         d.token = d.apikey(self.agent)
         d.start()
         return d
-
-    def _close_sandbox(self):
-        rc = self.sb.stop()
-        reports = self.sb.sanitizer_reports()
-        self.sb.close()
-        self.assertIn(rc, (None, 0), "sandbox exit code")
-        self.assertEqual(reports, [], "sanitizer reports in the sandbox log")
 
     def sf_health(self, d=None):
         r = (d or self.daemon).get("/readyz", token=None)

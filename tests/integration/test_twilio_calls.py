@@ -59,7 +59,7 @@ class TwilioCallCase(DaemonTestCase):
 
     def setUp(self):
         self.sb = TwilioStack().start()
-        self.addCleanup(self._close_sandbox)
+        self.addCleanup(self.sb.close_checked, self)
         self.sb.seed({"User": [OWNER], "Contact": [CONTACT]})
         self.daemon = self.new_daemon(harness.merge_config(
             self.sb.twilio_config(**self.twilio), {"server": {"sse_heartbeat_s": 1}}))
@@ -67,13 +67,6 @@ class TwilioCallCase(DaemonTestCase):
         self.daemon.token = self.daemon.apikey(self.agent)
         self.admin = self.daemon.apikey("ops", admin=True)
         self.daemon.start()
-
-    def _close_sandbox(self):
-        rc = self.sb.stop()
-        reports = self.sb.sanitizer_reports()
-        self.sb.close()
-        self.assertIn(rc, (None, 0), "sandbox exit code")
-        self.assertEqual(reports, [], "sanitizer reports in the sandbox log")
 
     def call(self, cid):
         r = self.daemon.get("/api/calls/%s" % cid, token=self.admin)
