@@ -50,16 +50,38 @@ typedef enum MHD_Result (*cb_handler_fn)(struct cb_request *req);
  * JSON_OPTIONAL: no body at all leaves req->json NULL; a body must be a JSON object sent as
  * application/json, as for JSON. WEBHOOK: a telephony webhook, form-encoded (decoded into
  * req->form) or JSON, whose signature header is checked (src/http/webhook_sig.c) before the
- * handler runs. */
-enum cb_body_kind { CB_BODY_NONE, CB_BODY_JSON, CB_BODY_JSON_OPTIONAL, CB_BODY_WEBHOOK };
+ * handler runs. STREAM: the route's cb_stream_ops see the body as it arrives (uploads of any
+ * size in constant memory); the handler runs once it has all arrived. */
+enum cb_body_kind {
+        CB_BODY_NONE,
+        CB_BODY_JSON,
+        CB_BODY_JSON_OPTIONAL,
+        CB_BODY_WEBHOOK,
+        CB_BODY_STREAM
+};
+
+/* A streamed body (CB_BODY_STREAM). Every call runs on the request's libmicrohttpd thread. */
+struct cb_stream_ops {
+        /* After the common checks (size cap on Content-Length, auth), before any body byte:
+         * set up req->stream, or queue a refusal and return true. */
+        bool (*begin)(struct cb_request *req, enum MHD_Result *ret);
+        /* The next body bytes. CB_ERR_COUNT to go on, or the error to answer at once with
+         * `msg` (the rest of the body is then read and dropped). */
+        enum cb_err (*data)(struct cb_request *req, const char *data, size_t len, char *msg,
+                            size_t msg_size);
+        /* When the request ends, however it ends, if begin set req->stream: undo whatever was
+         * not committed and free req->stream. */
+        void (*cleanup)(struct cb_request *req);
+};
 
 struct cb_route {
         const char *method;  /* "GET", "POST" (GET routes also answer HEAD) */
         const char *pattern; /* literal segments and "{}" wildcards: "/api/calls/{}" */
         cb_handler_fn handler;
         enum cb_body_kind body;
-        size_t max_body; /* 0: [server] max_body_bytes */
-        bool auth;       /* Bearer API key required */
+        size_t max_body;                    /* 0: [server] max_body_bytes */
+        bool auth;                          /* Bearer API key required */
+        const struct cb_stream_ops *stream; /* CB_BODY_STREAM routes only */
 };
 
 extern const struct cb_route cb_routes[];
@@ -79,6 +101,8 @@ struct cb_request {
         struct cb_buf body;
         json_t *json;          /* the parsed body of CB_BODY_JSON routes */
         struct cb_form form;   /* the decoded body of form-encoded CB_BODY_WEBHOOK routes */
+        void *stream;          /* CB_BODY_STREAM: the route's state (its ops free it) */
+        uint64_t streamed;     /* CB_BODY_STREAM: body bytes seen */
         struct cb_agent agent; /* set when the route requires auth */
         int64_t start_us;
         unsigned int status;

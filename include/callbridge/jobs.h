@@ -9,6 +9,7 @@
 #include "callbridge/config.h"
 #include "callbridge/crm.h"
 #include "callbridge/db.h"
+#include "callbridge/recordings.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
@@ -19,6 +20,7 @@ struct cb_job_env {
         struct cb_db_pool *pool;
         struct cb_crm *crm;
         struct cb_telephony *tel;
+        struct cb_recordings *rec;
 };
 
 /* One claimed job while it runs. */
@@ -43,9 +45,13 @@ extern const size_t cb_job_kinds_count;
 const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
 
 /* Kinds queued by a new call, by direction (stored with the call in one statement). */
-#define CB_JOB_PLACE_CALL "telephony.place_call"
-#define CB_JOB_LOG_CALL   "crm.log_call"
-#define CB_JOB_FOLLOW_UP  "crm.follow_up" /* queued by a missed inbound call */
+#define CB_JOB_PLACE_CALL          "telephony.place_call"
+#define CB_JOB_LOG_CALL            "crm.log_call"
+#define CB_JOB_FOLLOW_UP           "crm.follow_up" /* queued by a missed inbound call */
+#define CB_JOB_REC_FETCH           "recording.fetch"
+#define CB_JOB_REC_ATTACH          "crm.attach_recording"
+#define CB_JOB_REC_PROVIDER_DELETE "recording.provider_delete"
+#define CB_JOB_RETENTION           "retention.sweep"
 
 /* Retry delay before attempt `attempt + 1`: base * 2^(attempt-1) capped at max, then
  * "equal jitter" (half fixed, half drawn from `rnd`), so it lies in [d/2, d]. */

@@ -143,10 +143,49 @@ struct cb_recording_new {
         const char *source_url;
         long duration_s; /* -1 when unknown */
 };
-/* Record a recording the provider announced, once per provider sid. ONE_RESULT with the
+/* Record a recording the provider announced, once per provider sid, and queue its
+ * recording.fetch job. ONE_RESULT with the
  * call's id (and *created false for a repeat), NO_RESULTS when the call is unknown. */
 enum cb_qs cb_store_recording_announce(struct cb_db *db, const struct cb_recording_new *rec,
                                        char call_id[CB_UUID_LEN + 1], bool *created);
+
+/* ---- recordings (src/store/recordings.c) ---- */
+
+/* A stored blob's facts. */
+struct cb_rec_row {
+        const char *id;
+        const char *storage_key;
+        const char *content_type;
+        uint64_t bytes;
+        const char *sha256;
+        const char *key_id;
+};
+/* Record an uploaded recording of `call_id` (visible to `agent`, NULL: any) as stored and queue
+ * crm.attach_recording, in one statement. ONE_RESULT, NO_RESULTS when the call is unknown or
+ * not the agent's, or negative. */
+enum cb_qs cb_store_recording_insert_stored(struct cb_db *db, const char *call_id,
+                                            const char *agent, const struct cb_rec_row *r);
+/* A recording to fetch from `url` and its recording.fetch job. ONE_RESULT with job_id set,
+ * NO_RESULTS when the call is unknown or not the agent's, or negative. */
+enum cb_qs cb_store_recording_insert_pending(struct cb_db *db, const char *call_id,
+                                             const char *agent, const char *id,
+                                             const char *provider, const char *url,
+                                             char job_id[24]);
+/* One recording as JSON {recording_id, call_id, agent, provider, provider_sid, source_url,
+ * state, storage_key, content_type, bytes, duration_s, sha256, deleted, provider_deleted};
+ * `call_id` and `agent` narrow it (NULL: any). ONE_RESULT, NO_RESULTS, or negative. */
+enum cb_qs cb_store_recording_get(struct cb_db *db, const char *id, const char *call_id,
+                                  const char *agent, json_t **out);
+/* A fetched recording is stored: queue crm.attach_recording and (provider_delete) the
+ * deletion at the provider. NO_RESULTS when it was not pending (another run did it). */
+enum cb_qs cb_store_recording_mark_stored(struct cb_db *db, const struct cb_rec_row *r,
+                                          bool provider_delete);
+enum cb_qs cb_store_recording_fail(struct cb_db *db, const char *id, const char *error);
+enum cb_qs cb_store_recording_provider_deleted(struct cb_db *db, const char *id);
+/* Recordings past `days` whose call is not under legal hold: [[id, storage_key], ...]. */
+enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, json_t **rows);
+/* Retention removed the blob: state deleted, a retention_log line. */
+enum cb_qs cb_store_recording_deleted(struct cb_db *db, const char *id);
 
 /* ---- jobs (src/store/jobs.c) ---- */
 

@@ -20,7 +20,14 @@ struct cb_upstream_req {
         size_t body_len;
         const char *userpwd; /* "user:password" for HTTP Basic, or NULL */
         long timeout_ms;     /* whole transfer; connect gets min(timeout, 5 s) */
-        size_t max_response; /* response body cap; 0 means 8 MiB */
+        size_t max_response; /* response body cap; 0 means 8 MiB (not used with a sink) */
+        /* Optional: stream a 2xx response body here instead of buffering it (downloads of any
+         * size). Return 0 to go on, -1 to stop the transfer (perform then fails). Bodies of
+         * other statuses are still buffered, for the error. */
+        int (*sink)(void *ctx, const void *data, size_t len);
+        void *sink_ctx;
+        bool follow_redirects; /* up to 5; credentials are not sent to another host */
+        long low_speed_s;      /* with a sink: give up when under 1 KiB/s for this long */
 };
 
 struct cb_upstream_resp {

@@ -190,6 +190,7 @@ static const struct {
 } attach_map[] = {
     {"recording_url", "Callbridge_Recording_URL__c", NULL, 255},
     {"recording_seconds", "Callbridge_Recording_Seconds__c", NULL, 0},
+    {"recording_bytes", "Callbridge_Recording_Bytes__c", NULL, 0},
     {"sentiment", "Callbridge_Sentiment__c", NULL, 0},
     {"sentiment_label", "Callbridge_Sentiment_Label__c", NULL, 0},
     {"intent", "Callbridge_Intent__c", NULL, 80},

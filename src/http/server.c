@@ -78,6 +78,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 if (http->env->cfg->log.access)
                         access_log(req, us);
         }
+        if (req->stream != NULL && req->route != NULL && req->route->stream != NULL)
+                req->route->stream->cleanup(req);
         json_decref(req->json);
         cb_form_free(&req->form);
         cb_buf_free(&req->body);
@@ -155,7 +157,25 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                         return true;
                 }
         }
+        if (req->route->body == CB_BODY_STREAM)
+                return req->route->stream->begin(req, ret);
         return false;
+}
+
+/* Hand streamed body bytes to the route; refuse past the cap or when the route says so. */
+static enum MHD_Result stream_data(struct cb_request *req, const char *data, size_t n)
+{
+        char msg[256] = "";
+        enum cb_err err;
+
+        req->streamed += n;
+        if (req->streamed > req->body.max)
+                return cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
+                                      "the body may be at most %zu bytes", req->body.max);
+        err = req->route->stream->data(req, data, n, msg, sizeof(msg));
+        if (err == CB_ERR_COUNT)
+                return MHD_YES;
+        return msg[0] ? cb_reply_error(req, err, "%s", msg) : cb_reply_error(req, err, NULL);
 }
 
 static enum MHD_Result dispatch(struct cb_request *req)
@@ -215,6 +235,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 *upload_data_size = 0;
                 if (req->replied)
                         return MHD_YES; /* discard the rest of a refused body */
+                if (req->route->body == CB_BODY_STREAM)
+                        return stream_data(req, upload_data, n);
                 if (cb_buf_append(&req->body, upload_data, n) != 0)
                         return cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
                                               "the body may be at most %zu bytes", req->body.max);

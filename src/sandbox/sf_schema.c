@@ -137,6 +137,7 @@ static const struct object_def objects[] = {
       F_EXT("Callbridge_Followup_Key__c", 255),
       F_TYPE("Callbridge_Recording_URL__c", "url", 255),
       F_TYPE("Callbridge_Recording_Seconds__c", "double", 0),
+      F_TYPE("Callbridge_Recording_Bytes__c", "double", 0),
       F_TYPE("Callbridge_Sentiment__c", "double", 0),
       F_STR("Callbridge_Sentiment_Label__c", 40),
       F_STR("Callbridge_Intent__c", 255),

@@ -199,8 +199,8 @@ enum cb_qs cb_store_call_fail(struct cb_db *db, const char *id)
         return cb_db_exec_cmd(db, &stmt_fail, 1, params);
 }
 
-/* A recording the provider announced, once per provider sid. The call is found by our id
- * (from the callback URL) or by the provider's call id. */
+/* A recording the provider announced, once per provider sid, with its recording.fetch job.
+ * The call is found by our id (from the callback URL) or by the provider's call id. */
 static struct cb_stmt stmt_recording = CB_STMT(
     "recording_announce",
     "WITH t AS (SELECT id FROM calls WHERE ($1::uuid IS NOT NULL AND id = $1::uuid)"
@@ -208,7 +208,9 @@ static struct cb_stmt stmt_recording = CB_STMT(
     " ins AS (INSERT INTO recordings (id, call_id, provider, provider_sid, source_url, duration_s)"
     "  SELECT $4::uuid, id, $2, $5, $6, $7::integer FROM t"
     "  ON CONFLICT (provider, provider_sid) WHERE provider_sid IS NOT NULL DO NOTHING"
-    "  RETURNING id)"
+    "  RETURNING id, call_id),"
+    " j AS (INSERT INTO jobs (kind, call_id, payload) SELECT 'recording.fetch', call_id,"
+    "  json_build_object('recording_id', id) FROM ins)"
     " SELECT t.id::text, EXISTS (SELECT 1 FROM ins) FROM t");
 
 enum cb_qs cb_store_recording_announce(struct cb_db *db, const struct cb_recording_new *rec,

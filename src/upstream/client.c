@@ -46,11 +46,24 @@ static CURL *thread_handle(void)
         return h;
 }
 
+/* Where a response body goes: the buffer, or the request's sink for a 2xx answer. */
+struct body_ctx {
+        CURL *h;
+        const struct cb_upstream_req *req;
+        struct cb_buf *buf;
+};
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
-        struct cb_buf *b = arg;
+        struct body_ctx *b = arg;
+        long status = 0;
 
-        return cb_buf_append(b, data, size * n) == 0 ? size * n : 0; /* 0 aborts: over cap */
+        if (b->req->sink != NULL) {
+                curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status);
+                if (status >= 200 && status < 300)
+                        return b->req->sink(b->req->sink_ctx, data, size * n) == 0 ? size * n : 0;
+        }
+        return cb_buf_append(b->buf, data, size * n) == 0 ? size * n : 0; /* 0 aborts: over cap */
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
@@ -65,7 +78,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_upstream_resp *resp,
-                        struct curl_slist *headers)
+                        struct curl_slist *headers, struct body_ctx *body)
 {
         long timeout = req->timeout_ms > 0 ? req->timeout_ms : 30000;
 
@@ -77,7 +90,17 @@ static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_up
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout < 5000 ? timeout : 5000L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+        if (req->follow_redirects) {
+                curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+                curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+                curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+                curl_easy_setopt(h, CURLOPT_UNRESTRICTED_AUTH, 0L);
+        }
+        if (req->sink != NULL && req->low_speed_s > 0) {
+                curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+                curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, req->low_speed_s);
+        }
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp->heads);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -88,6 +111,8 @@ static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_up
         }
         if (strcmp(req->method, "GET") == 0) {
                 curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        } else if (strcmp(req->method, "DELETE") == 0 && req->body == NULL) {
+                curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
         } else {
                 if (strcmp(req->method, "POST") != 0)
                         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
@@ -104,6 +129,7 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
         int64_t t0 = cb_mono_us();
         CURL *h = thread_handle();
         CURLcode rc = CURLE_FAILED_INIT;
+        struct body_ctx body = {.h = h, .req = req, .buf = &resp->body};
         long sent = 0;
 
         memset(resp, 0, sizeof(*resp));
@@ -117,7 +143,7 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
                 snprintf(resp->error, sizeof(resp->error), "out of memory");
                 goto out;
         }
-        set_options(h, req, resp, headers);
+        set_options(h, req, resp, headers, &body);
         rc = curl_easy_perform(h);
         if (rc == CURLE_OK) {
                 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

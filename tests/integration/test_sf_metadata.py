@@ -22,6 +22,7 @@ EXPECTED = {
         "Callbridge_Followup_Key__c": ("Text", True, True, {"length": "128"}),
         "Callbridge_Recording_URL__c": ("Url", False, False, {}),
         "Callbridge_Recording_Seconds__c": ("Number", False, False, {"precision": "8", "scale": "0"}),
+        "Callbridge_Recording_Bytes__c": ("Number", False, False, {"precision": "18", "scale": "0"}),
         "Callbridge_Sentiment__c": ("Number", False, False, {"scale": "3"}),
         "Callbridge_Sentiment_Label__c": ("Picklist", False, False, {}),
         "Callbridge_Intent__c": ("Text", False, False, {"length": "80"}),

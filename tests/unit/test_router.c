@@ -107,7 +107,7 @@ static enum MHD_Result no_handler(struct cb_request *req)
 
 #define ROUTE(m, p)                                                                                \
         {                                                                                          \
-                m, p, no_handler, CB_BODY_NONE, 0, false                                           \
+                m, p, no_handler, CB_BODY_NONE, 0, false, NULL                                     \
         }
 
 static const struct cb_route local_routes[] = {

@@ -1,6 +1,6 @@
 /* POST /webhooks/twilio/recording: a recording status callback (signature already checked).
  * A completed recording is recorded once per RecordingSid on its call, with the URL Twilio
- * serves it at; fetching, encrypting and storing it is the recordings pipeline's job. Other
+ * serves it at, and a recording.fetch job downloads, seals and stores it. Other
  * statuses (in-progress, absent, failed) are logged and answered 204. */
 #include <string.h>
 
@@ -53,5 +53,7 @@ enum MHD_Result cb_handle_twilio_recording(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS)
                 cb_info("recording %s for a call we do not know, ignored", rec.provider_sid);
+        if (created)
+                cb_jobs_wake(req->env->jobs);
         return cb_reply_text(req, 204, NULL, "", 0);
 }
