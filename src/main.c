@@ -223,6 +223,7 @@ static int run(const char *path)
         struct cb_db_pool *pool = NULL;
         struct cb_crm *crm = NULL;
         struct cb_telephony *tel = NULL;
+        struct cb_recordings *rec = NULL;
         struct cb_jobs *jobs = NULL;
         struct cb_batcher *batcher = NULL;
         struct cb_batcher *status_batcher = NULL;
@@ -265,9 +266,10 @@ static int run(const char *path)
         }
         crm = cb_crm_create(cfg);
         tel = cb_telephony_create(cfg);
-        if (crm == NULL || tel == NULL)
+        rec = cb_recordings_create(cfg);
+        if (crm == NULL || tel == NULL || rec == NULL)
                 goto out;
-        job_env = (struct cb_job_env){.cfg = cfg, .pool = pool, .crm = crm, .tel = tel};
+        job_env = (struct cb_job_env){.cfg = cfg, .pool = pool, .crm = crm, .tel = tel, .rec = rec};
         jobs = cb_jobs_start(&job_env);
         if (jobs == NULL)
                 goto out;
@@ -284,6 +286,7 @@ static int run(const char *path)
                                         .status_batcher = status_batcher,
                                         .crm = crm,
                                         .tel = tel,
+                                        .rec = rec,
                                         .tokens = tokens};
         http = cb_http_start(&http_env);
         if (http == NULL)
@@ -322,6 +325,7 @@ out:
         }
         cb_twtoken_keys_destroy(&tokens);
         cb_telephony_destroy(&tel);
+        cb_recordings_destroy(&rec);
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);
         cb_info("stopped");

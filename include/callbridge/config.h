@@ -89,6 +89,7 @@ struct cb_config {
                 char *fallback_number;
                 long ring_timeout_s;
                 bool missed_call_task;
+                bool delete_after_download;
         } twilio;
         struct {
                 char *engine;
@@ -102,12 +103,15 @@ struct cb_config {
                 char *backend;
                 char *dir;
                 char *key_file;
+                long max_upload_mb;
+                long link_ttl_s;
         } storage;
         struct {
                 char *rules_file;
         } nlp;
         struct {
                 long days;
+                long sweep_interval_s;
         } retention;
         struct {
                 char *level;

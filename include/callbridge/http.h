@@ -15,6 +15,7 @@
 #include "callbridge/errors.h"
 #include "callbridge/form.h"
 #include "callbridge/jobs.h"
+#include "callbridge/recordings.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/twtoken.h"
@@ -35,6 +36,7 @@ struct cb_http_env {
         struct cb_batcher *status_batcher; /* telephony status callbacks */
         struct cb_crm *crm;
         struct cb_telephony *tel;
+        struct cb_recordings *rec;
         struct cb_twtoken_keys *tokens; /* NULL: softphone tokens are not configured */
 };
 
@@ -72,6 +74,8 @@ struct cb_stream_ops {
         /* When the request ends, however it ends, if begin set req->stream: undo whatever was
          * not committed and free req->stream. */
         void (*cleanup)(struct cb_request *req);
+        /* The body size cap (413 on Content-Length, and again while it streams). */
+        size_t (*limit)(const struct cb_config *cfg);
 };
 
 struct cb_route {
@@ -102,6 +106,7 @@ struct cb_request {
         json_t *json;          /* the parsed body of CB_BODY_JSON routes */
         struct cb_form form;   /* the decoded body of form-encoded CB_BODY_WEBHOOK routes */
         void *stream;          /* CB_BODY_STREAM: the route's state (its ops free it) */
+        const char *reply_header[2]; /* one extra header for the next reply (static strings) */
         uint64_t streamed;     /* CB_BODY_STREAM: body bytes seen */
         struct cb_agent agent; /* set when the route requires auth */
         int64_t start_us;
@@ -123,6 +128,9 @@ enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const ch
     __attribute__((format(printf, 3, 4)));
 enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const char *content_type,
                               const char *text, size_t len);
+/* cb_reply_error with one more header (e.g. Content-Range on a 416). */
+enum MHD_Result cb_reply_error_header(struct cb_request *req, enum cb_err err, const char *name,
+                                      const char *value);
 /* Queue a response the handler built (streams): adds Content-Type, X-Request-Id and, unless
  * set, Cache-Control: no-store. Takes `resp` (destroyed here; NULL gives MHD_NO). */
 enum MHD_Result cb_reply_response(struct cb_request *req, unsigned int status,

@@ -213,6 +213,9 @@ enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, con
                              const char *error);
 /* Extend the lease of every running job whose worker id starts with `owner_prefix`. */
 enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, int lease_s);
+/* Queue a job of `kind` without a call unless one is queued or running. ONE_RESULT when it
+ * was queued, NO_RESULTS when one was waiting. */
+enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind);
 /* Queue depth: rows of [kind, state, count, oldest age in seconds] (caller decrefs). */
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
 

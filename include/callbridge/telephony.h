@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "callbridge/config.h"
 #include "callbridge/form.h"
@@ -26,6 +27,16 @@ struct cb_telephony_ops {
          * (caller decrefs). */
         enum cb_result (*find_placed)(void *self, const json_t *call, json_t **ids, char *err,
                                       size_t err_size);
+        /* Optional: download a recording the provider announced at `url` (with the provider's
+         * credentials, following its redirect) into `sink`; *declared_len is the length the
+         * provider announced (UINT64_MAX when none). RETRY/FAIL with `err`. */
+        enum cb_result (*fetch_media)(void *self, const char *url,
+                                      int (*sink)(void *ctx, const void *data, size_t len),
+                                      void *ctx, uint64_t *declared_len, char *err,
+                                      size_t err_size);
+        /* Optional: delete the provider's copy of recording `sid` (gone already is success). */
+        enum cb_result (*delete_recording)(void *self, const char *sid, char *err,
+                                           size_t err_size);
         /* The header that signs the provider's webhooks ("X-Twilio-Signature"); NULL when the
          * provider sends none (then every webhook is refused). */
         const char *signature_header;

@@ -164,6 +164,8 @@ const struct cb_setting cb_settings[] = {
         "how long an agent's softphone rings"),
     BOOL("twilio", "missed_call_task", twilio.missed_call_task, "true",
          "a missed (no-answer/busy) inbound call creates a follow-up task"),
+    BOOL("twilio", "delete_after_download", twilio.delete_after_download, "false",
+         "delete a recording at Twilio once it is stored here"),
 
     ENUM("stt", "engine", stt.engine, "none", "none|openai|google|offline", 0,
          "speech-to-text engine"),
@@ -178,12 +180,18 @@ const struct cb_setting cb_settings[] = {
     STR("storage", "dir", storage.dir, "/var/lib/callbridge/recordings",
         "directory of the local store"),
     FILE_("storage", "key_file", storage.key_file, "recording encryption keys"),
+    INT("storage", "max_upload_mb", storage.max_upload_mb, "2048", 1, 1048576, 0,
+        "largest recording POST /api/call/record takes"),
+    INT("storage", "link_ttl_s", storage.link_ttl_s, "300", 10, 604800, CB_SET_RELOAD,
+        "how long a signed /r/{id} link works"),
 
     STR("nlp", "rules_file", nlp.rules_file, "/etc/callbridge/nlp-rules.json",
         "tagging and follow-up rules"),
 
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),
+    INT("retention", "sweep_interval_s", retention.sweep_interval_s, "3600", 1, 86400, 0,
+        "how often the retention sweep is queued"),
 
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),

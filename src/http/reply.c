@@ -17,6 +17,8 @@ static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct
         if (content_type != NULL)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+        if (req->reply_header[0] != NULL)
+                MHD_add_response_header(resp, req->reply_header[0], req->reply_header[1]);
         if (MHD_get_response_header(resp, "Cache-Control") == NULL)
                 MHD_add_response_header(resp, "Cache-Control", "no-store");
         ret = MHD_queue_response(req->conn, status, resp);
@@ -102,4 +104,12 @@ const char *cb_request_arg(struct cb_request *req, const char *name)
 const char *cb_request_header(struct cb_request *req, const char *name)
 {
         return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+enum MHD_Result cb_reply_error_header(struct cb_request *req, enum cb_err err, const char *name,
+                                      const char *value)
+{
+        req->reply_header[0] = name;
+        req->reply_header[1] = value;
+        return cb_reply_error(req, err, NULL);
 }

@@ -18,5 +18,10 @@ const struct cb_route cb_routes[] = {
     {"POST", "/api/softphone/token", cb_handle_softphone_token, CB_BODY_JSON_OPTIONAL, 1024, true,
      NULL},
     {"GET", "/api/events", cb_handle_events, CB_BODY_NONE, 0, true, NULL},
+    {"POST", "/api/call/record", cb_handle_call_record, CB_BODY_STREAM, 0, true,
+     &cb_record_stream},
+    {"GET", "/api/calls/{}/recording/{}", cb_handle_recording_get, CB_BODY_NONE, 0, true, NULL},
+    {"POST", "/api/recordings/{}/link", cb_handle_recording_link, CB_BODY_NONE, 0, true, NULL},
+    {"GET", "/r/{}", cb_handle_recording_public, CB_BODY_NONE, 0, false, NULL},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -132,6 +132,7 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                 return true;
         }
         req->body.max = req->route->body == CB_BODY_NONE ? 0
+                        : req->route->stream             ? req->route->stream->limit(cfg)
                         : req->route->max_body           ? req->route->max_body
                                                          : (size_t)cfg->server.max_body_bytes;
         if (clen != NULL &&

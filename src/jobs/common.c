@@ -34,3 +34,30 @@ enum cb_result cb_job_load_call(struct cb_job *job, json_t **call)
         }
         return CB_RESULT_OK;
 }
+
+enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec)
+{
+        const char *id = json_string_value(json_object_get(job->row->payload, "recording_id"));
+        struct cb_db *db;
+        enum cb_qs qs;
+
+        *rec = NULL;
+        if (!cb_uuid_valid(id)) {
+                snprintf(job->error, sizeof(job->error), "payload has no recording_id");
+                return CB_RESULT_FAIL;
+        }
+        db = cb_job_db(job);
+        if (db == NULL)
+                return CB_RESULT_RETRY;
+        qs = cb_store_recording_get(db, id, NULL, NULL, rec);
+        cb_db_release(&db);
+        if (qs == CB_QS_NO_RESULTS) {
+                snprintf(job->error, sizeof(job->error), "recording %s no longer exists", id);
+                return CB_RESULT_FAIL;
+        }
+        if (qs < 0) {
+                snprintf(job->error, sizeof(job->error), "loading recording failed");
+                return CB_RESULT_RETRY;
+        }
+        return CB_RESULT_OK;
+}

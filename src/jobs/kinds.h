@@ -9,6 +9,11 @@ void cb_job_place_call_dead(struct cb_job *job);
 enum cb_result cb_job_log_call(struct cb_job *job);
 void cb_job_log_call_dead(struct cb_job *job);
 enum cb_result cb_job_follow_up(struct cb_job *job);
+enum cb_result cb_job_recording_fetch(struct cb_job *job);
+void cb_job_recording_fetch_dead(struct cb_job *job);
+enum cb_result cb_job_recording_attach(struct cb_job *job);
+enum cb_result cb_job_recording_provider_delete(struct cb_job *job);
+enum cb_result cb_job_retention_sweep(struct cb_job *job);
 enum cb_result cb_job_debug_sleep(struct cb_job *job);
 enum cb_result cb_job_debug_fail(struct cb_job *job);
 enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
@@ -18,5 +23,7 @@ enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 struct cb_db *cb_job_db(struct cb_job *job);
 /* Load the job's call as API JSON; RETRY/FAIL with job->error set when it cannot. */
 enum cb_result cb_job_load_call(struct cb_job *job, json_t **call);
+/* Load the recording named by the payload's recording_id (cb_store_recording_get JSON). */
+enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec);
 
 #endif

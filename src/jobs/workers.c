@@ -24,7 +24,8 @@
 enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_COUNT };
 static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead"};
 /* Outcome counters per registered kind; process-wide so /metrics can read them. */
-static atomic_ulong outcomes[16][OUT_COUNT];
+#define MAX_KINDS 32
+static atomic_ulong outcomes[MAX_KINDS][OUT_COUNT];
 
 struct worker {
         struct cb_jobs *jobs;
@@ -86,7 +87,7 @@ static void wait_for_work(struct cb_jobs *jobs, uint64_t seen, long ms)
 static int kind_index(const struct cb_job_kind *kind)
 {
         int i = (int)(kind - cb_job_kinds);
-        return i >= 0 && i < 16 ? i : 15;
+        return i >= 0 && i < MAX_KINDS ? i : MAX_KINDS - 1;
 }
 
 /* Record a failure: retry with backoff, or dead. Without a database the lease simply
@@ -259,6 +260,20 @@ static void heartbeat(struct cb_jobs *jobs)
         cb_db_release(&db);
 }
 
+/* Queue the periodic jobs that are due (the retention sweep), unless one is waiting already.
+ * Several instances may queue one each at the same moment: the sweep itself runs one at a
+ * time (an advisory lock), so a second one finds nothing to do. */
+static void schedule(struct cb_jobs *jobs)
+{
+        struct cb_db *db = cb_db_acquire(jobs->env->pool, 200);
+
+        if (db == NULL)
+                return;
+        if (cb_store_job_queue_unless_waiting(db, CB_JOB_RETENTION) > 0)
+                cb_jobs_wake(jobs);
+        cb_db_release(&db);
+}
+
 /* One connection that LISTENs (waking workers on other instances' NOTIFY) and sends this
  * instance's coalesced NOTIFY. Reconnects on failure; the poll fallback covers gaps. */
 static void *listener_main(void *arg)
@@ -267,6 +282,7 @@ static void *listener_main(void *arg)
         PGconn *conn = NULL;
         int64_t last_notify = 0;
         int64_t last_beat = 0;
+        int64_t last_schedule = cb_mono_us();
         int64_t beat_us = jobs->env->cfg->workers.lease_s * 1000000 / 3;
 
         while (!atomic_load(&jobs->stopping)) {
@@ -277,6 +293,11 @@ static void *listener_main(void *arg)
                 if (cb_mono_us() - last_beat >= beat_us) {
                         heartbeat(jobs);
                         last_beat = cb_mono_us();
+                }
+                if (cb_mono_us() - last_schedule >=
+                    jobs->env->cfg->retention.sweep_interval_s * 1000000) {
+                        schedule(jobs);
+                        last_schedule = cb_mono_us();
                 }
                 if (conn == NULL) {
                         conn = listen_connect(jobs->env->cfg->database.url);

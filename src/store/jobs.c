@@ -180,3 +180,14 @@ enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
         PQclear(res);
         return CB_QS_ONE_RESULT;
 }
+
+static struct cb_stmt stmt_queue_unless = CB_STMT(
+    "job_queue_unless_waiting",
+    "INSERT INTO jobs (kind) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM jobs"
+    " WHERE kind = $1 AND state IN ('queued', 'running'))");
+
+enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind)
+{
+        const char *p[1] = {kind};
+        return cb_db_exec_cmd(db, &stmt_queue_unless, 1, p);
+}

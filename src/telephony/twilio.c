@@ -7,6 +7,8 @@
  * which bridges them to the agent's softphone (<Dial><Client>). The status callback URL
  * carries the call id too, so callbacks that arrive before this job stored the CallSid still
  * find their call. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +272,77 @@ out:
         return r;
 }
 
+/* Recording media: only URLs under our own account's Recordings (the webhook's RecordingUrl,
+ * or the URL form of POST /api/call/record) are fetched, so the credentials never go
+ * elsewhere; Twilio answers with a redirect to short-lived storage, which gets no credentials
+ * (libcurl sends them to the first host only). */
+static bool own_recording_url(const struct twilio *tw, const char *url)
+{
+        char prefix[512];
+
+        snprintf(prefix, sizeof(prefix), "%s/2010-04-01/Accounts/%s/Recordings/",
+                 tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid);
+        return strncmp(url, prefix, strlen(prefix)) == 0 &&
+               cb_str_charset(url + strlen(prefix), 64, ".");
+}
+
+static enum cb_result twilio_fetch_media(void *self, const char *url,
+                                         int (*sink)(void *ctx, const void *data, size_t len),
+                                         void *ctx, uint64_t *declared_len, char *err,
+                                         size_t err_size)
+{
+        struct twilio *tw = self;
+        struct cb_upstream_req req = {.service = "twilio", .method = "GET", .url = url};
+        struct cb_upstream_resp resp = {0};
+        char len[32];
+        long n;
+        enum cb_result r;
+
+        *declared_len = UINT64_MAX;
+        if (!own_recording_url(tw, url)) {
+                snprintf(err, err_size, "not a recording of our Twilio account: %.200s", url);
+                return CB_RESULT_FAIL;
+        }
+        req.userpwd = tw->userpwd;
+        req.sink = sink;
+        req.sink_ctx = ctx;
+        req.follow_redirects = true;
+        req.timeout_ms = 3600 * 1000; /* the transfer may be long; a stall is caught below */
+        req.low_speed_s = 30;
+        r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording media", err, err_size);
+        /* 404: Twilio has no such recording (deleted there): nothing will change that. */
+        if (r == CB_RESULT_OK && cb_upstream_resp_header(&resp, "Content-Length", len, sizeof(len)) &&
+            cb_parse_long(len, 0, LONG_MAX, &n))
+                *declared_len = (uint64_t)n;
+        cb_upstream_resp_free(&resp);
+        return r;
+}
+
+static enum cb_result twilio_delete_recording(void *self, const char *sid, char *err,
+                                              size_t err_size)
+{
+        struct twilio *tw = self;
+        struct cb_upstream_req req = {.service = "twilio", .method = "DELETE"};
+        struct cb_upstream_resp resp = {0};
+        char url[512];
+        enum cb_result r;
+
+        if (!cb_str_charset(sid, 64, "")) {
+                snprintf(err, err_size, "not a recording sid");
+                return CB_RESULT_FAIL;
+        }
+        snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/Recordings/%s.json",
+                 tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid, sid);
+        req.url = url;
+        req.userpwd = tw->userpwd;
+        req.timeout_ms = tw->cfg->twilio.timeout_ms;
+        r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording delete", err, err_size);
+        if (r != CB_RESULT_OK && resp.status == 404)
+                r = CB_RESULT_OK; /* gone already */
+        cb_upstream_resp_free(&resp);
+        return r;
+}
+
 static bool twilio_webhook_valid(void *self, const char *url, const struct cb_form *params,
                                  const void *json_body, size_t json_len, const char *signature)
 {
@@ -284,6 +357,8 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
     .find_placed = twilio_find_placed,
+    .fetch_media = twilio_fetch_media,
+    .delete_recording = twilio_delete_recording,
     .signature_header = "X-Twilio-Signature",
     .webhook_valid = twilio_webhook_valid,
 };

@@ -833,6 +833,7 @@ static void test_read_secret(void **state)
 /* Exactly these keys are reloadable. */
 static const char *const reloadable[] = {"log/level",
                                          "twilio/voice_deadline_ms",
+                                         "storage/link_ttl_s",
                                          "twilio/ring_timeout_s",
                                          "server/sse_heartbeat_s",
                                          "redis/lookup_ttl_s",

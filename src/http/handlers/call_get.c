@@ -1,6 +1,27 @@
 /* GET /api/calls/{id}: one call with its history and jobs. */
+#include <stdio.h>
+#include <string.h>
+
 #include "callbridge/store.h"
 #include "http/handlers/handlers.h"
+
+/* Each recording's stable link, as the CRM has it: <public_url>/r/<recording id>. */
+static void add_links(struct cb_request *req, json_t *call)
+{
+        const char *base = req->env->cfg->server.public_url;
+        size_t n = strlen(base), i;
+        json_t *rec;
+        char url[1024];
+
+        while (n > 0 && base[n - 1] == '/')
+                n--;
+        json_array_foreach(json_object_get(call, "recordings"), i, rec)
+        {
+                snprintf(url, sizeof(url), "%.*s/r/%s", (int)n, base,
+                         json_string_value(json_object_get(rec, "recording_id")));
+                json_object_set_new(rec, "link", json_string(url));
+        }
+}
 
 enum MHD_Result cb_handle_call_get(struct cb_request *req)
 {
@@ -21,5 +42,6 @@ enum MHD_Result cb_handle_call_get(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS)
                 return cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %s", id);
+        add_links(req, call);
         return cb_reply_json(req, 200, call);
 }

@@ -17,4 +17,10 @@ enum MHD_Result cb_handle_twilio_recording(struct cb_request *req);
 enum MHD_Result cb_handle_softphone_token(struct cb_request *req);
 enum MHD_Result cb_handle_events(struct cb_request *req);
 
+enum MHD_Result cb_handle_call_record(struct cb_request *req);
+extern const struct cb_stream_ops cb_record_stream;
+enum MHD_Result cb_handle_recording_get(struct cb_request *req);
+enum MHD_Result cb_handle_recording_link(struct cb_request *req);
+enum MHD_Result cb_handle_recording_public(struct cb_request *req);
+
 #endif

@@ -1,0 +1,121 @@
+/* Streaming a stored recording to a player: the decrypted audio, whole (200) or one byte range
+ * (206, so a browser can seek), read chunk by chunk from storage — constant memory whatever the
+ * length. Shared by GET /api/calls/{id}/recording/{rid} and GET /r/{rid}. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/log.h"
+#include "http/audio_reply.h"
+
+#define BLOCK (64 * 1024)
+
+struct stream {
+        struct cb_rec_reader *reader;
+        uint64_t base; /* plaintext offset of the response's first byte */
+};
+
+static ssize_t read_audio(void *cls, uint64_t pos, char *buf, size_t max)
+{
+        struct stream *s = cls;
+        size_t got = 0;
+
+        if (cb_rec_reader_read(s->reader, s->base + pos, buf, max, &got) != 0) {
+                cb_error("playback: a chunk failed to read or authenticate");
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        return got > 0 ? (ssize_t)got : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void free_stream(void *cls)
+{
+        struct stream *s = cls;
+
+        cb_rec_reader_close(&s->reader);
+        free(s);
+}
+
+int cb_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
+{
+        unsigned long long a = 0, b = 0;
+        int n = 0;
+
+        if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+                return 0; /* absent, another unit, or several ranges: the whole file */
+        h += 6;
+        if (h[0] == '-') { /* the last b bytes */
+                if (sscanf(h + 1, "%llu%n", &b, &n) != 1 || h[1 + n] != '\0' || b == 0)
+                        return b == 0 && n > 0 ? -1 : 0;
+                *first = b >= size ? 0 : size - b;
+                *last = size - 1;
+                return size > 0 ? 1 : -1;
+        }
+        if (sscanf(h, "%llu-%n", &a, &n) != 1)
+                return 0;
+        if (h[n] == '\0') {
+                b = size ? size - 1 : 0;
+        } else {
+                int m = 0;
+                if (sscanf(h + n, "%llu%n", &b, &m) != 1 || h[n + m] != '\0' || b < a)
+                        return 0;
+        }
+        if (a >= size)
+                return -1;
+        *first = a;
+        *last = b >= size ? size - 1 : b;
+        return 1;
+}
+
+enum MHD_Result cb_reply_recording(struct cb_request *req, const json_t *rec)
+{
+        const char *state = json_string_value(json_object_get(rec, "state"));
+        const char *key = json_string_value(json_object_get(rec, "storage_key"));
+        const char *type = json_string_value(json_object_get(rec, "content_type"));
+        struct stream *s;
+        struct MHD_Response *resp;
+        uint64_t size, first = 0, last = 0;
+        char err[256], range[96];
+        int r;
+
+        if (state != NULL && strcmp(state, "deleted") == 0)
+                return cb_reply_error(req, CB_ERR_GONE, NULL);
+        if (state == NULL || strcmp(state, "stored") != 0 || key == NULL)
+                return cb_reply_error(req, CB_ERR_NOT_FOUND, "the recording is %s, not stored",
+                                      state ? state : "unknown");
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+                return MHD_NO;
+        s->reader = cb_rec_reader_open(req->env->rec, key, err, sizeof(err));
+        if (s->reader == NULL) {
+                free(s);
+                cb_error("playback of %s: %s", key, err);
+                return cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE, NULL);
+        }
+        size = cb_rec_reader_size(s->reader);
+        r = cb_range_parse(cb_request_header(req, "Range"), size, &first, &last);
+        if (r < 0) {
+                free_stream(s);
+                snprintf(range, sizeof(range), "bytes */%" PRIu64, size);
+                return cb_reply_error_header(req, CB_ERR_RANGE_NOT_SATISFIABLE, "Content-Range",
+                                             range);
+        }
+        if (r == 0)
+                last = size ? size - 1 : 0;
+        s->base = first;
+        resp = MHD_create_response_from_callback(size ? last - first + 1 : 0, BLOCK, read_audio,
+                                                 s, free_stream);
+        if (resp == NULL) {
+                free_stream(s);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+        MHD_add_response_header(resp, "Cache-Control", "private, no-store");
+        if (r > 0) {
+                snprintf(range, sizeof(range), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first,
+                         last, size);
+                MHD_add_response_header(resp, "Content-Range", range);
+        }
+        return cb_reply_response(req, r > 0 ? 206 : 200, resp,
+                                 type ? type : "application/octet-stream");
+}

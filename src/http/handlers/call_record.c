@@ -1,0 +1,324 @@
+/* POST /api/call/record: audio for a call, in one of three forms (SPEC §4):
+ *  - a raw body (audio/wav, audio/mpeg, audio/ogg, audio/webm) with ?call_id=;
+ *  - multipart/form-data with a `call_id` field and an `audio` file;
+ *  - JSON {"call_id","recording_url"}: a recording of our Twilio account, fetched by a job.
+ * Audio streams through the recording writer (type check, SHA-256, sealing, storage) as it
+ * arrives: memory stays flat whatever the size. Anything that goes wrong — the size cap
+ * mid-stream, the wrong content, a client that hangs up — aborts the writer, so no blob and no
+ * row are left. 201 {"recording_id","call_id","bytes","sha256","content_type"} once the blob
+ * and its row are committed; 202 for the URL form. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/jobs.h"
+#include "callbridge/log.h"
+#include "callbridge/store.h"
+#include "http/handlers/handlers.h"
+
+#define JSON_MAX   8192
+#define FIELD_MAX  64
+#define PP_BUFFER  (64 * 1024)
+
+enum mode { RAW, MULTIPART, URL };
+
+struct upload {
+        enum mode mode;
+        struct cb_rec_writer *w;
+        struct MHD_PostProcessor *pp;
+        char call_id[FIELD_MAX + 1]; /* from the query (raw) or the form field (multipart) */
+        size_t call_id_len;
+        bool saw_audio;
+        enum cb_err err; /* the first failure inside the multipart iterator */
+        char msg[256];
+        struct cb_buf json; /* URL form */
+};
+
+/* The call must exist and be the agent's (or any, for admins). */
+static enum cb_err check_call(struct cb_request *req, const char *id)
+{
+        struct cb_db *db;
+        json_t *call = NULL;
+        enum cb_qs qs;
+
+        if (!cb_uuid_valid(id))
+                return CB_ERR_NOT_FOUND;
+        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        if (db == NULL)
+                return CB_ERR_DB_UNAVAILABLE;
+        qs = cb_store_call_get_json(db, id, req->agent.admin ? NULL : req->agent.name, &call);
+        cb_db_release(&db);
+        json_decref(call);
+        return qs < 0 ? CB_ERR_DB_UNAVAILABLE : qs == 0 ? CB_ERR_NOT_FOUND : CB_ERR_COUNT;
+}
+
+static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *encoding, const char *data, uint64_t off, size_t size)
+{
+        struct cb_request *req = cls;
+        struct upload *u = req->stream;
+
+        (void)kind, (void)filename, (void)encoding, (void)off;
+        if (strcmp(key, "call_id") == 0) {
+                if (u->call_id_len + size > FIELD_MAX) {
+                        u->err = CB_ERR_INVALID_FIELD;
+                        snprintf(u->msg, sizeof(u->msg), "call_id is too long");
+                        return MHD_NO;
+                }
+                memcpy(u->call_id + u->call_id_len, data, size);
+                u->call_id_len += size;
+                u->call_id[u->call_id_len] = '\0';
+                return MHD_YES;
+        }
+        if (strcmp(key, "audio") != 0)
+                return MHD_YES; /* other fields are ignored */
+        if (u->w == NULL) {
+                const char *declared = cb_rec_declared_type(content_type);
+                if (u->saw_audio) {
+                        u->err = CB_ERR_INVALID_FIELD;
+                        snprintf(u->msg, sizeof(u->msg), "send one audio part");
+                        return MHD_NO;
+                }
+                u->saw_audio = true;
+                u->w = cb_rec_writer_new(req->env->rec, declared, u->msg, sizeof(u->msg));
+                if (u->w == NULL) {
+                        u->err = CB_ERR_STORAGE_UNAVAILABLE;
+                        return MHD_NO;
+                }
+        }
+        u->err = cb_rec_writer_write(u->w, data, size, u->msg, sizeof(u->msg));
+        return u->err == CB_ERR_COUNT ? MHD_YES : MHD_NO;
+}
+
+/* Decide the form from the Content-Type; refuse early what cannot work. */
+static bool record_begin(struct cb_request *req, enum MHD_Result *ret)
+{
+        const char *ct = cb_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *declared = cb_rec_declared_type(ct);
+        struct upload *u = calloc(1, sizeof(*u));
+        enum cb_err e;
+
+        if (u == NULL) {
+                *ret = MHD_NO;
+                return true;
+        }
+        u->err = CB_ERR_COUNT;
+        u->json.max = JSON_MAX;
+        req->stream = u;
+        if (cb_content_type_is(ct, "application/json")) {
+                u->mode = URL;
+                return false;
+        }
+        if (!cb_recordings_enabled(req->env->rec)) {
+                *ret = cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE,
+                                      "recordings are not configured ([storage] key_file)");
+                return true;
+        }
+        if (cb_content_type_is(ct, "multipart/form-data")) {
+                u->mode = MULTIPART;
+                u->pp = MHD_create_post_processor(req->conn, PP_BUFFER, iterate, req);
+                if (u->pp == NULL) {
+                        *ret = cb_reply_error(req, CB_ERR_INVALID_BODY,
+                                              "the multipart body has no boundary");
+                        return true;
+                }
+                return false;
+        }
+        if (declared == NULL) {
+                *ret = cb_reply_error(req, CB_ERR_UNSUPPORTED_MEDIA_TYPE,
+                                      "Content-Type must be audio/wav, audio/mpeg, audio/ogg, "
+                                      "audio/webm, multipart/form-data or application/json");
+                return true;
+        }
+        u->mode = RAW;
+        if (!cb_strlcpy(u->call_id, cb_request_arg(req, "call_id") ?: "", sizeof(u->call_id)) ||
+            u->call_id[0] == '\0') {
+                *ret = cb_reply_error(req, CB_ERR_INVALID_QUERY, "?call_id= is required");
+                return true;
+        }
+        e = check_call(req, u->call_id);
+        if (e != CB_ERR_COUNT) {
+                *ret = e == CB_ERR_NOT_FOUND
+                           ? cb_reply_error(req, e, "no call %.64s", u->call_id)
+                           : cb_reply_error(req, e, NULL);
+                return true;
+        }
+        u->w = cb_rec_writer_new(req->env->rec, declared, u->msg, sizeof(u->msg));
+        if (u->w == NULL) {
+                *ret = cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE, "%s", u->msg);
+                return true;
+        }
+        return false;
+}
+
+static enum cb_err record_data(struct cb_request *req, const char *data, size_t len, char *msg,
+                               size_t msg_size)
+{
+        struct upload *u = req->stream;
+        enum cb_err e = CB_ERR_COUNT;
+
+        if (u->mode == URL) {
+                if (cb_buf_append(&u->json, data, len) != 0) {
+                        snprintf(msg, msg_size, "the JSON form may be at most %d bytes", JSON_MAX);
+                        return CB_ERR_PAYLOAD_TOO_LARGE;
+                }
+                return CB_ERR_COUNT;
+        }
+        if (u->mode == RAW)
+                e = cb_rec_writer_write(u->w, data, len, msg, msg_size);
+        else if (MHD_post_process(u->pp, data, len) != MHD_YES)
+                e = u->err != CB_ERR_COUNT ? u->err : CB_ERR_INVALID_BODY;
+        if (u->mode == MULTIPART && e != CB_ERR_COUNT)
+                snprintf(msg, msg_size, "%s", u->msg[0] ? u->msg : "malformed multipart body");
+        if (e != CB_ERR_COUNT)
+                cb_rec_writer_abort(&u->w);
+        return e;
+}
+
+static void record_cleanup(struct cb_request *req)
+{
+        struct upload *u = req->stream;
+
+        cb_rec_writer_abort(&u->w);
+        if (u->pp != NULL)
+                MHD_destroy_post_processor(u->pp);
+        cb_buf_free(&u->json);
+        free(u);
+        req->stream = NULL;
+}
+
+static size_t record_limit(const struct cb_config *cfg)
+{
+        return (size_t)cfg->storage.max_upload_mb * 1024 * 1024;
+}
+
+const struct cb_stream_ops cb_record_stream = {
+    .begin = record_begin,
+    .data = record_data,
+    .cleanup = record_cleanup,
+    .limit = record_limit,
+};
+
+/* The URL form: a pending recording and its fetch job. */
+static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
+{
+        const char *call_id = NULL, *url = NULL, *bad = NULL;
+        const struct cb_json_field fields[] = {
+            {"call_id", CB_JSON_STRING, true, 64, NULL, &call_id},
+            {"recording_url", CB_JSON_STRING, true, 2048, NULL, &url},
+            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+        };
+        char id[CB_UUID_LEN + 1], job[24];
+        json_t *body = json_loadb(u->json.data ? u->json.data : "", u->json.len,
+                                  JSON_REJECT_DUPLICATES, NULL);
+        struct cb_db *db;
+        enum cb_err e;
+        enum cb_qs qs;
+        enum MHD_Result ret;
+
+        if (!json_is_object(body)) {
+                json_decref(body);
+                return cb_reply_error(req, CB_ERR_MALFORMED_JSON, NULL);
+        }
+        e = cb_json_parse_fields(body, fields, &bad);
+        if (e == CB_ERR_COUNT && !cb_choice_match("https://|http://", url, true))
+                e = CB_ERR_INVALID_FIELD, bad = "recording_url";
+        if (e != CB_ERR_COUNT) {
+                ret = cb_reply_error(req, e, "field \"%s\" is missing or wrong", bad);
+                json_decref(body);
+                return ret;
+        }
+        if (req->env->tel->ops->fetch_media == NULL) {
+                json_decref(body);
+                return cb_reply_error(req, CB_ERR_INVALID_FIELD,
+                                      "recording_url needs a telephony provider ([twilio])");
+        }
+        cb_uuid_v4(id);
+        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        qs = db && cb_uuid_valid(call_id)
+                 ? cb_store_recording_insert_pending(db, call_id,
+                                                     req->agent.admin ? NULL : req->agent.name, id,
+                                                     req->env->tel->ops->name, url, job)
+                 : db ? CB_QS_NO_RESULTS : CB_QS_HARD_ERROR;
+        cb_db_release(&db);
+        if (qs < 0)
+                ret = cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        else if (qs == 0)
+                ret = cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %.64s", call_id);
+        else {
+                cb_jobs_wake(req->env->jobs);
+                ret = cb_reply_json(req, 202,
+                                    json_pack("{s:s,s:s,s:s,s:s}", "recording_id", id, "call_id",
+                                              call_id, "job_id", job, "status", "queued"));
+        }
+        json_decref(body);
+        return ret;
+}
+
+/* Seal the end, then the row: a call that vanished meanwhile takes the blob with it. */
+static enum MHD_Result record_commit(struct cb_request *req, struct upload *u)
+{
+        struct cb_rec_stored out;
+        struct cb_storage *st = req->env->rec->storage;
+        struct cb_db *db;
+        enum cb_err e;
+        enum cb_qs qs;
+        char msg[256];
+
+        e = cb_rec_writer_finish(&u->w, &out, msg, sizeof(msg));
+        if (e != CB_ERR_COUNT)
+                return cb_reply_error(req, e, "%s", msg);
+        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        qs = db ? cb_store_recording_insert_stored(
+                      db, u->call_id, req->agent.admin ? NULL : req->agent.name,
+                      &(struct cb_rec_row){.id = out.id,
+                                           .storage_key = out.key,
+                                           .content_type = out.content_type,
+                                           .bytes = out.bytes,
+                                           .sha256 = out.sha256,
+                                           .key_id = out.key_id})
+                : CB_QS_HARD_ERROR;
+        cb_db_release(&db);
+        if (qs <= 0) {
+                if (st->ops->remove(st->self, out.key, msg, sizeof(msg)) != 0)
+                        cb_warn("upload: could not remove the unused blob %s: %s", out.key, msg);
+                return qs < 0 ? cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL)
+                              : cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %.64s", u->call_id);
+        }
+        cb_jobs_wake(req->env->jobs);
+        return cb_reply_json(req, 201,
+                             json_pack("{s:s,s:s,s:I,s:s,s:s}", "recording_id", out.id, "call_id",
+                                       u->call_id, "bytes", (json_int_t)out.bytes, "sha256",
+                                       out.sha256, "content_type", out.content_type));
+}
+
+enum MHD_Result cb_handle_call_record(struct cb_request *req)
+{
+        struct upload *u = req->stream;
+        enum cb_err e;
+
+        if (u->mode == URL)
+                return record_url(req, u);
+        if (u->mode == MULTIPART) {
+                bool complete = MHD_destroy_post_processor(u->pp) == MHD_YES;
+                u->pp = NULL;
+                if (u->err != CB_ERR_COUNT)
+                        return cb_reply_error(req, u->err, "%s", u->msg);
+                if (!complete)
+                        return cb_reply_error(req, CB_ERR_INVALID_BODY,
+                                              "the multipart body ends early");
+                if (u->call_id[0] == '\0')
+                        return cb_reply_error(req, CB_ERR_MISSING_FIELD,
+                                              "the form needs a \"call_id\" field");
+                if (u->w == NULL)
+                        return cb_reply_error(req, CB_ERR_MISSING_FIELD,
+                                              "the form needs an \"audio\" file part");
+                e = check_call(req, u->call_id);
+                if (e != CB_ERR_COUNT)
+                        return e == CB_ERR_NOT_FOUND
+                                   ? cb_reply_error(req, e, "no call %.64s", u->call_id)
+                                   : cb_reply_error(req, e, NULL);
+        }
+        return record_commit(req, u);
+}

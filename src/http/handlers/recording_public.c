@@ -1,0 +1,55 @@
+/* GET /r/{recording_id}: the stable link the CRM holds (SPEC §9). It streams the audio to
+ *  - a request with a valid signed query (?exp=<unix>&sig=<hex>, POST /api/recordings/{id}/link)
+ *    — expired or tampered: 403;
+ *  - an authenticated agent (Authorization: Bearer, as for /api) who may see the call;
+ * and answers 401 otherwise. Once retention deleted the audio the link answers 410 Gone. */
+#include <limits.h>
+#include <time.h>
+
+#include "callbridge/store.h"
+#include "http/audio_reply.h"
+#include "http/handlers/handlers.h"
+
+enum MHD_Result cb_handle_recording_public(struct cb_request *req)
+{
+        const char *id = req->params[0];
+        const char *exp_s = cb_request_arg(req, "exp"), *sig = cb_request_arg(req, "sig");
+        const char *auth = cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *agent = NULL;
+        struct cb_db *db;
+        json_t *rec = NULL;
+        long exp = 0;
+        enum cb_qs qs;
+        enum MHD_Result ret;
+
+        if (!cb_uuid_valid(id))
+                return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such recording");
+        if (exp_s != NULL || sig != NULL) {
+                if (exp_s == NULL || sig == NULL || !cb_parse_long(exp_s, 0, LONG_MAX, &exp) ||
+                    !cb_rec_link_valid(req->env->rec, id, exp, sig))
+                        return cb_reply_error(req, CB_ERR_FORBIDDEN,
+                                              "the link's signature does not match");
+                if (exp < (long)time(NULL))
+                        return cb_reply_error(req, CB_ERR_FORBIDDEN, "the link has expired");
+        } else if (auth != NULL) {
+                enum cb_err e = cb_auth_check(req->env, auth, &req->agent);
+                if (e != CB_ERR_COUNT)
+                        return cb_reply_error(req, e, NULL);
+                agent = req->agent.admin ? NULL : req->agent.name;
+        } else {
+                return cb_reply_error(req, CB_ERR_UNAUTHORIZED,
+                                      "send the agent's bearer token or use a signed link");
+        }
+        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        if (db == NULL)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        qs = cb_store_recording_get(db, id, NULL, agent, &rec);
+        cb_db_release(&db);
+        if (qs < 0)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (qs == CB_QS_NO_RESULTS)
+                return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such recording");
+        ret = cb_reply_recording(req, rec);
+        json_decref(rec);
+        return ret;
+}

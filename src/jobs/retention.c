@@ -1,0 +1,81 @@
+/* Job retention.sweep: delete the recordings older than [retention] days (calls under legal
+ * hold are kept), one instance at a time — a session advisory lock on the job's connection;
+ * an instance that cannot take it leaves the work to the one that has it. Each recording:
+ * the blob is removed from storage first, then the row says deleted and retention_log keeps a
+ * line; a crash in between only repeats a removal. /r/{id} then answers 410 Gone. */
+#include <stdio.h>
+
+#include "callbridge/jobs.h"
+#include "callbridge/log.h"
+#include "jobs/kinds.h"
+
+#define LOCK_KEY  "1667393394" /* "cbre" */
+#define BATCH     200
+#define MAX_BATCH 50 /* per run: 10,000 recordings; the next run goes on */
+
+static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
+{
+        struct cb_storage *st = job->env->rec->storage;
+        json_t *rows = NULL, *row;
+        size_t i;
+        int n;
+
+        if (cb_store_recordings_expired(db, job->env->cfg->retention.days, BATCH, &rows) < 0)
+                return -1;
+        n = (int)json_array_size(rows);
+        json_array_foreach(rows, i, row)
+        {
+                const char *id = json_string_value(json_array_get(row, 0));
+                const char *key = json_string_value(json_array_get(row, 1));
+                char err[256];
+                if (key[0] != '\0' && st->ops->remove(st->self, key, err, sizeof(err)) != 0) {
+                        cb_warn("retention: cannot remove %s: %s", key, err);
+                        json_decref(rows);
+                        return -1;
+                }
+                if (cb_store_recording_deleted(db, id) < 0) {
+                        json_decref(rows);
+                        return -1;
+                }
+                (*removed)++;
+        }
+        json_decref(rows);
+        return n;
+}
+
+enum cb_result cb_job_retention_sweep(struct cb_job *job)
+{
+        struct cb_db *db;
+        PGresult *res;
+        bool locked;
+        int removed = 0, n = BATCH;
+        enum cb_result r = CB_RESULT_OK;
+
+        if (!cb_recordings_enabled(job->env->rec))
+                return CB_RESULT_OK;
+        db = cb_job_db(job);
+        if (db == NULL)
+                return CB_RESULT_RETRY;
+        res = PQexec(cb_db_conn(db), "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+        locked = PQresultStatus(res) == PGRES_TUPLES_OK && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        if (!locked) {
+                cb_info("retention: another instance is sweeping");
+                cb_db_release(&db);
+                return CB_RESULT_OK;
+        }
+        for (int b = 0; b < MAX_BATCH && n == BATCH; b++) {
+                n = sweep_batch(job, db, &removed);
+                if (n < 0) {
+                        snprintf(job->error, sizeof(job->error), "retention sweep failed");
+                        r = CB_RESULT_RETRY;
+                        break;
+                }
+        }
+        PQclear(PQexec(cb_db_conn(db), "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
+        cb_db_release(&db);
+        if (removed > 0)
+                cb_info("retention: deleted %d recordings older than %ld days", removed,
+                        job->env->cfg->retention.days);
+        return r;
+}
