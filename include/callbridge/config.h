@@ -102,6 +102,14 @@ struct cb_config {
                 char *backend;
                 char *dir;
                 char *key_file;
+                char *s3_endpoint;
+                char *s3_region;
+                char *s3_bucket;
+                char *s3_access_key_id;
+                char *s3_secret_access_key_file;
+                char *s3_path_style; /* "auto", "true" or "false" */
+                long s3_part_size_mb;
+                long s3_timeout_ms;
         } storage;
         struct {
                 char *rules_file;
