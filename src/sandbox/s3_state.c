@@ -354,13 +354,15 @@ void sb_s3_upload_complete(const char *id, const char *key, const struct sb_s3_p
                 fail(err, "MalformedXML", "The XML you provided named no parts.");
                 goto out;
         }
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0 && parts[i].number <= parts[i - 1].number) {
+        for (size_t i = 1; i < n; i++) {
+                if (parts[i].number <= parts[i - 1].number) {
                         fail(err, "InvalidPartOrder",
                              "The list of parts was not in ascending order (part %ld).",
                              parts[i].number);
                         goto out;
                 }
+        }
+        for (size_t i = 0; i < n; i++) {
                 if ((chosen[i] = part_check_locked(u, &parts[i], i == n - 1, err)) == NULL)
                         goto out;
                 total += chosen[i]->len;
