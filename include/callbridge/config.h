@@ -105,6 +105,14 @@ struct cb_config {
                 char *key_file;
                 long max_upload_mb;
                 long link_ttl_s;
+                char *s3_endpoint;
+                char *s3_region;
+                char *s3_bucket;
+                char *s3_access_key_id;
+                char *s3_secret_access_key_file;
+                char *s3_path_style; /* "auto", "true" or "false" */
+                long s3_part_size_mb;
+                long s3_timeout_ms;
         } storage;
         struct {
                 char *rules_file;

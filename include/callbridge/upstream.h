@@ -13,12 +13,16 @@
 
 struct cb_upstream_req {
         const char *service; /* metrics label: "salesforce", "twilio", "openai"... */
-        const char *method;  /* "GET", "POST", "PATCH", "DELETE" */
+        const char *method;  /* "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE" */
         const char *url;
         const char *headers[CB_UPSTREAM_MAX_HEADERS]; /* "Name: value"; unused slots NULL */
         const char *body;                             /* may be NULL */
         size_t body_len;
-        const char *userpwd; /* "user:password" for HTTP Basic, or NULL */
+        const char *userpwd; /* "user:password" for HTTP Basic (or the SigV4 key pair), or NULL */
+        /* With userpwd: sign with AWS Signature V4 instead of Basic, e.g. "aws:amz:us-east-1:s3".
+         * libcurl signs the path and query exactly as given (give them in canonical form), every
+         * header in `headers`, and the payload hash from an x-amz-content-sha256 header. */
+        const char *aws_sigv4;
         long timeout_ms;     /* whole transfer; connect gets min(timeout, 5 s) */
         size_t max_response; /* response body cap; 0 means 8 MiB (not used with a sink) */
         /* Optional: stream a 2xx response body here instead of buffering it (downloads of any

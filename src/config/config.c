@@ -402,6 +402,28 @@ static void check_twilio(struct load_ctx *ctx)
                 "a client identity: letters, digits and @ . _ - (at most 121)");
 }
 
+/* [storage] backend = s3 needs an endpoint, a bucket and credentials. */
+static void check_s3(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+
+        require(ctx, c->storage.s3_endpoint != NULL, "storage", "s3_endpoint",
+                "required with backend = s3");
+        require(ctx,
+                c->storage.s3_bucket != NULL && strlen(c->storage.s3_bucket) >= 3 &&
+                    cb_str_charset(c->storage.s3_bucket, 63, ".-"),
+                "storage", "s3_bucket",
+                "required with backend = s3: 3-63 letters, digits, '.' and '-'");
+        require(ctx,
+                c->storage.s3_access_key_id != NULL &&
+                    cb_str_charset(c->storage.s3_access_key_id, 128, "_-"),
+                "storage", "s3_access_key_id", "required with backend = s3");
+        require(ctx, c->storage.s3_secret_access_key_file != NULL, "storage",
+                "s3_secret_access_key_file", "required with backend = s3");
+        require(ctx, cb_str_charset(c->storage.s3_region, 64, "-_"), "storage", "s3_region",
+                "1-64 letters, digits, '-' and '_'");
+}
+
 /* Rules that involve more than one key. */
 static void cross_check(struct load_ctx *ctx)
 {
@@ -418,6 +440,8 @@ static void cross_check(struct load_ctx *ctx)
                 check_salesforce(ctx);
         if (c->twilio.enabled)
                 check_twilio(ctx);
+        if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
+                check_s3(ctx);
         require(ctx, c->stt.engine != NULL && strcmp(c->stt.engine, "none") == 0, "stt", "engine",
                 "only \"none\" is available in this build");
 }

@@ -20,7 +20,7 @@
 static const char usage_text[] =
     "Usage: callbridge-sandbox --listen HOST:PORT [options]\n"
     "\n"
-    "Emulates callbridge's upstreams (Salesforce, Twilio, OpenAI, Google) on one local\n"
+    "Emulates callbridge's upstreams (Salesforce, Twilio, OpenAI, Google, S3) on one local\n"
     "HTTP server, with a control API under /__sandbox/ (seed, state, faults, reset).\n"
     "\n"
     "Options:\n"
@@ -32,6 +32,10 @@ static const char usage_text[] =
     "  --sf-client-id ID               the Salesforce connected app's client id\n"
     "  --sf-cert-file FILE             PEM certificate (or public key) for JWT bearer checks\n"
     "  --sf-client-secret-file FILE    the connected app's client secret\n"
+    "  --s3-access-key-id ID           the S3 access key id callbridge signs with\n"
+    "  --s3-secret-access-key-file FILE  its secret (S3 requests are SigV4-verified)\n"
+    "  --s3-bucket NAME                the one emulated bucket (default callbridge)\n"
+    "  --s3-region REGION              the region signatures must name (default us-east-1)\n"
     "  --public-url URL                base of the links the sandbox hands out (recording\n"
     "                                  URLs); default http://<listen host>:<bound port>\n"
     "  --threads N                     HTTP thread pool size (default 4)\n"
@@ -48,6 +52,10 @@ enum {
         OPT_SF_CERT,
         OPT_SF_SECRET,
         OPT_PUBLIC_URL,
+        OPT_S3_KEY_ID,
+        OPT_S3_SECRET,
+        OPT_S3_BUCKET,
+        OPT_S3_REGION,
         OPT_THREADS,
         OPT_VERBOSE,
         OPT_HELP,
@@ -63,6 +71,10 @@ static const struct option options[] = {
     {"sf-cert-file", required_argument, NULL, OPT_SF_CERT},
     {"sf-client-secret-file", required_argument, NULL, OPT_SF_SECRET},
     {"public-url", required_argument, NULL, OPT_PUBLIC_URL},
+    {"s3-access-key-id", required_argument, NULL, OPT_S3_KEY_ID},
+    {"s3-secret-access-key-file", required_argument, NULL, OPT_S3_SECRET},
+    {"s3-bucket", required_argument, NULL, OPT_S3_BUCKET},
+    {"s3-region", required_argument, NULL, OPT_S3_REGION},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
@@ -113,6 +125,12 @@ static void config_free(struct sb_config *cfg)
                 OPENSSL_cleanse(cfg->sf_client_secret, strlen(cfg->sf_client_secret));
         free(cfg->sf_client_secret);
         free(cfg->public_url);
+        free(cfg->s3_access_key_id);
+        if (cfg->s3_secret)
+                OPENSSL_cleanse(cfg->s3_secret, strlen(cfg->s3_secret));
+        free(cfg->s3_secret);
+        free(cfg->s3_bucket);
+        free(cfg->s3_region);
         memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -214,12 +232,40 @@ static int usage_error(const char *problem, const char *arg)
         return 2;
 }
 
+/* The --s3-* options: the value replaces the previous one (the secret file's path goes to
+ * `*secret_file`). False when `opt` is not one of them. */
+static bool parse_s3_option(int opt, const char *arg, struct sb_config *cfg,
+                            const char **secret_file)
+{
+        char **field = NULL;
+
+        switch (opt) {
+        case OPT_S3_KEY_ID:
+                field = &cfg->s3_access_key_id;
+                break;
+        case OPT_S3_BUCKET:
+                field = &cfg->s3_bucket;
+                break;
+        case OPT_S3_REGION:
+                field = &cfg->s3_region;
+                break;
+        case OPT_S3_SECRET:
+                *secret_file = arg;
+                return true;
+        default:
+                return false;
+        }
+        free(*field);
+        *field = strdup(arg);
+        return true;
+}
+
 /* Fill `cfg` from argv. Returns -1 to go on, or the exit status (0 after --help, 1 when a
  * secret cannot be read, 2 on a usage error). */
 static int parse_args(int argc, char **argv, struct sb_config *cfg)
 {
         const char *token_file = NULL, *cert_file = NULL, *secret_file = NULL;
-        const char *key_secret_file = NULL;
+        const char *key_secret_file = NULL, *s3_secret_file = NULL;
         int opt;
 
         cfg->threads = 4;
@@ -228,6 +274,8 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
                 char *end = NULL;
                 long n;
 
+                if (parse_s3_option(opt, optarg, cfg, &s3_secret_file))
+                        continue;
                 switch (opt) {
                 case OPT_LISTEN:
                         if (!parse_listen(optarg, cfg))
@@ -300,6 +348,14 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
             !(cfg->sf_client_secret = read_secret(secret_file, "Salesforce client secret")))
                 return 1;
         if (cert_file && !(cfg->sf_public_key = read_public_key(cert_file)))
+                return 1;
+        if (s3_secret_file && !(cfg->s3_secret = read_secret(s3_secret_file, "S3 secret key")))
+                return 1;
+        if (!cfg->s3_bucket)
+                cfg->s3_bucket = strdup("callbridge");
+        if (!cfg->s3_region)
+                cfg->s3_region = strdup("us-east-1");
+        if (!cfg->s3_bucket || !cfg->s3_region)
                 return 1;
         return -1;
 }

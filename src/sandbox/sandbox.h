@@ -31,6 +31,10 @@ struct sb_config {
         EVP_PKEY *sf_public_key;     /* from --sf-cert-file (certificate or public key); or NULL */
         char *sf_client_secret;      /* contents of --sf-client-secret-file, trimmed; or NULL */
         char *public_url;            /* --public-url (no trailing slash), or NULL: from --listen */
+        char *s3_access_key_id;      /* --s3-access-key-id, or NULL: S3 answers AccessDenied */
+        char *s3_secret;             /* contents of --s3-secret-access-key-file, or NULL */
+        char *s3_bucket;             /* --s3-bucket, default "callbridge" */
+        char *s3_region;             /* --s3-region, default "us-east-1" */
 };
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
@@ -170,11 +174,17 @@ struct sb_upstream {
         const char *name;
         void (*fault_reply)(enum sb_fault fault, const struct sb_request *req,
                             struct sb_reply *reply);
+        /* The counter name of a request when the route's `endpoint` is NULL (an upstream whose
+         * operations share method and path, like S3's); NULL otherwise. */
+        const char *(*endpoint)(struct MHD_Connection *conn, const char *method);
 };
 
 /* One row of the route table in server.c. `pattern` is an fnmatch(3) pattern over the path with
- * FNM_PATHNAME ("*" never crosses "/"). Rows with an `upstream` are counted under `endpoint`
- * and get faults; rows without one (the control API) never do. `max_body` 0 means 1 MiB. */
+ * FNM_PATHNAME ("*" never crosses "/"). Rows whose pattern is "/" followed by two stars are
+ * fallbacks, tried only for a path no other row has under any method, outside /__, /services/
+ * and /2010-04-01/ (S3's /<bucket>/<key>). Rows with an `upstream` are counted under
+ * `endpoint` (or the upstream's classification when NULL) and get faults; rows without one (the
+ * control API) never do. `max_body` 0 means 1 MiB. */
 struct sb_route {
         const char *method;
         const char *pattern;
@@ -273,6 +283,18 @@ int sb_tw_start(const struct sb_config *cfg, unsigned int port);
 /* Stop the senders (calls still playing are abandoned) and free their queue. Safe to call
  * without a start or twice. */
 void sb_tw_stop(void);
+
+/* ---- S3 emulation (s3.c, s3_state.c, s3_sig.c; see s3.h) -------------------------------- */
+
+/* S3: fault replies as S3 XML errors (500 InternalError, 503 SlowDown); counters s3.put,
+ * s3.get, s3.head, s3.delete, s3.multipart.{create,part,complete,abort}. */
+extern const struct sb_upstream sb_s3_upstream;
+/* Every S3 request: path-style /<bucket>/<key>, SigV4-verified, dispatched on method+query. */
+void sb_s3_handle(const struct sb_request *req, struct sb_reply *reply);
+/* Objects and uploads in progress. Lock held: clear frees everything; snapshot adds
+ * "s3":{"objects":[{"key","size","sha256"}],"uploads":N} to `snap` (-1 on failure). */
+void sb_s3_state_clear_locked(void);
+int sb_s3_state_snapshot_locked(json_t *snap);
 
 /* Twilio state beside the calls (outcomes, webhook log, recordings). Called by state.c with
  * the lock held: reset restores the defaults (-1 when out of memory), clear frees everything,

@@ -18,6 +18,7 @@
 
 #define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define CONTROL_MAX_BODY ((size_t)64 * 1024 * 1024)
+#define S3_MAX_BODY      ((size_t)64 * 1024 * 1024) /* a part or a single PUT */
 
 /* A Salesforce REST row: /services/data/<version><tail>, counted as salesforce.<endpoint>. */
 #define SF_REST(method, tail, endpoint)                                                            \
@@ -71,6 +72,12 @@ static const struct sb_route routes[] = {
     TW_REST("DELETE", "/Recordings/*.json", sb_tw_recording_delete, "recordings.delete"),
     TW_REST("GET", "/Recordings/*", sb_tw_recording_media, "recordings.media"),
     {"GET", "/__media/*", sb_tw_media, "twilio.media", NULL, 0},
+    /* S3, path-style: the fallback for any other path (see route_lookup). */
+    {"GET", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
+    {"HEAD", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
+    {"PUT", "/**", sb_s3_handle, NULL, &sb_s3_upstream, S3_MAX_BODY},
+    {"POST", "/**", sb_s3_handle, NULL, &sb_s3_upstream, S3_MAX_BODY},
+    {"DELETE", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
 };
 
 enum phase {
@@ -300,18 +307,33 @@ static void *timer_main(void *arg)
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
+static bool is_fallback(const struct sb_route *r)
+{
+        return strcmp(r->pattern, "/**") == 0;
+}
+
+/* True when the fallback rows may answer `path`: no other emulation owns its prefix. */
+static bool fallback_path(const char *path)
+{
+        return strncmp(path, "/__", 3) != 0 && strncmp(path, "/services/", 10) != 0 &&
+               strncmp(path, "/2010-04-01/", 12) != 0 && strcmp(path, "/") != 0;
+}
+
 /* Find the route for method+path; on no match fill ctx->allow with the methods the path
- * does have ("" when none: 404). */
+ * does have ("" when none: 404). Fallback rows are tried last (see sb_route). */
 static void route_lookup(struct req_ctx *ctx)
 {
         size_t used = 0;
+        bool fallback = false;
 
         ctx->allow[0] = '\0';
+again:
         for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
                 const struct sb_route *r = &routes[i];
                 int n;
 
-                if (fnmatch(r->pattern, ctx->req.path, FNM_PATHNAME) != 0)
+                if (is_fallback(r) != fallback ||
+                    (!fallback && fnmatch(r->pattern, ctx->req.path, FNM_PATHNAME) != 0))
                         continue;
                 if (strcmp(r->method, ctx->req.method) == 0) {
                         ctx->route = r;
@@ -323,6 +345,10 @@ static void route_lookup(struct req_ctx *ctx)
                              r->method);
                 if (n > 0 && (size_t)n < sizeof(ctx->allow) - used)
                         used += (size_t)n;
+        }
+        if (!fallback && ctx->allow[0] == '\0' && fallback_path(ctx->req.path)) {
+                fallback = true;
+                goto again;
         }
 }
 
@@ -455,8 +481,12 @@ static struct req_ctx *ctx_create(struct sb_server *srv, struct MHD_Connection *
                     (unsigned long long)declared > ctx->body_max)
                         ctx->too_large = true;
         }
-        if (ctx->route && ctx->route->upstream)
-                sb_state_count_request(ctx->route->endpoint);
+        if (ctx->route && ctx->route->upstream) {
+                const char *ep = ctx->route->endpoint;
+                if (ep == NULL && ctx->route->upstream->endpoint != NULL)
+                        ep = ctx->route->upstream->endpoint(conn, method);
+                sb_state_count_request(ep ? ep : ctx->route->upstream->name);
+        }
         return ctx;
 }
 
@@ -487,7 +517,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             !ctx->too_large) {
                 long latency_ms = 0;
 
-                ctx->fault = sb_fault_roll(ctx->route->endpoint, &latency_ms);
+                ctx->fault = sb_fault_roll(ctx->route->endpoint ? ctx->route->endpoint
+                                                                : ctx->route->upstream->name,
+                                           &latency_ms);
                 ctx->phase = PHASE_LATENCY;
                 if (latency_ms > 0 && delay_start(srv, ctx, latency_ms))
                         return MHD_YES;

@@ -341,4 +341,5 @@ static void oauth_fault_reply(enum sb_fault fault, const struct sb_request *req,
                                              "error_description", "retry your request"));
 }
 
-const struct sb_upstream sb_sf_oauth_upstream = {"salesforce.oauth", oauth_fault_reply};
+const struct sb_upstream sb_sf_oauth_upstream = {.name = "salesforce.oauth",
+                                                 .fault_reply = oauth_fault_reply};

@@ -270,4 +270,5 @@ static void rest_fault_reply(enum sb_fault fault, const struct sb_request *req,
         reply_result(reply, &res, usage);
 }
 
-const struct sb_upstream sb_sf_rest_upstream = {"salesforce", rest_fault_reply};
+const struct sb_upstream sb_sf_rest_upstream = {.name = "salesforce",
+                                                .fault_reply = rest_fault_reply};

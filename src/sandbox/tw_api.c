@@ -35,7 +35,7 @@ static void fault_reply(enum sb_fault fault, const struct sb_request *req, struc
                 tw_error(reply, 500, 20500, "An internal server error has occurred");
 }
 
-const struct sb_upstream sb_tw_upstream = {"twilio", fault_reply};
+const struct sb_upstream sb_tw_upstream = {.name = "twilio", .fault_reply = fault_reply};
 
 void sb_tw_unrouted(const struct sb_request *req, struct sb_reply *reply)
 {

@@ -106,13 +106,18 @@ static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_up
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(h, CURLOPT_USERAGENT, "callbridge/" CB_VERSION);
         if (req->userpwd != NULL) {
-                curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+                curl_easy_setopt(h, CURLOPT_HTTPAUTH,
+                                 req->aws_sigv4 != NULL ? CURLAUTH_AWS_SIGV4 : CURLAUTH_BASIC);
                 curl_easy_setopt(h, CURLOPT_USERPWD, req->userpwd);
+                if (req->aws_sigv4 != NULL)
+                        curl_easy_setopt(h, CURLOPT_AWS_SIGV4, req->aws_sigv4);
         }
         if (strcmp(req->method, "GET") == 0) {
                 curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
         } else if (strcmp(req->method, "DELETE") == 0 && req->body == NULL) {
                 curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+        } else if (strcmp(req->method, "HEAD") == 0) {
+                curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         } else {
                 if (strcmp(req->method, "POST") != 0)
                         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
@@ -135,11 +140,14 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
         memset(resp, 0, sizeof(*resp));
         resp->body.max = req->max_response ? req->max_response : DEFAULT_MAX_RESPONSE;
         resp->heads.max = MAX_HEADER_BYTES;
-        /* No "Expect: 100-continue" round trip on larger bodies. */
-        headers = curl_slist_append(headers, "Expect:");
+        /* No "Expect: 100-continue" round trip on larger bodies. Not with SigV4: libcurl 7.88
+         * signs every header given, and an empty one it then leaves out breaks the signature. */
+        if (req->aws_sigv4 == NULL)
+                headers = curl_slist_append(headers, "Expect:");
         for (size_t i = 0; i < CB_UPSTREAM_MAX_HEADERS && req->headers[i] != NULL; i++)
                 headers = curl_slist_append(headers, req->headers[i]);
-        if (h == NULL || headers == NULL) {
+        if (h == NULL || (headers == NULL && req->headers[0] != NULL) ||
+            (headers == NULL && req->aws_sigv4 == NULL)) {
                 snprintf(resp->error, sizeof(resp->error), "out of memory");
                 goto out;
         }
