@@ -98,8 +98,8 @@ static int parse_key(const char *s, const char *end, unsigned number, struct key
 {
         const char *id_end = s;
         const char *b64 = NULL;
-        char text[64]; /* the base64 field, NUL-terminated for the decoder */
-        unsigned char raw[48];
+        char text[128]; /* the base64 field, NUL-terminated for the decoder */
+        unsigned char raw[96];
         size_t b64_len;
         long n = -1;
         int rc = -1;
@@ -132,11 +132,14 @@ static int parse_key(const char *s, const char *end, unsigned number, struct key
         k->name[0] = 'k';
         cb_hex(k->id, CB_BLOB_KEY_ID, k->name + 1);
         b64_len = (size_t)(end - b64);
-        if (b64_len < sizeof(text)) {
-                memcpy(text, b64, b64_len);
-                text[b64_len] = '\0';
-                n = cb_base64_decode(text, raw, sizeof(raw));
+        if (b64_len >= sizeof(text)) {
+                set_err(err, err_size, "line %u: key %s is too long (want base64 of %d bytes)",
+                        number, k->name, CB_GCM_KEY);
+                goto out;
         }
+        memcpy(text, b64, b64_len);
+        text[b64_len] = '\0';
+        n = cb_base64_decode(text, raw, sizeof(raw));
         if (n < 0) {
                 set_err(err, err_size, "line %u: key %s is not standard base64", number, k->name);
                 goto out;
