@@ -95,6 +95,8 @@ static int mem_sink(void *ctx, const void *data, size_t len)
 
         if (++m->calls == m->fail_at_call)
                 return -1;
+        if (len == 0)
+                return 0;
         if (m->len + len > m->cap) {
                 size_t cap = m->cap ? m->cap : 4096;
                 unsigned char *p;
