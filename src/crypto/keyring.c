@@ -4,7 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 #include "callbridge/util.h"
 #include "crypto/blob_int.h"
 
-#define KEY_FILE_MAX (64 * 1024) /* ~1,200 keys; a larger file is a mistake */
+#define KEY_FILE_MAX ((size_t)64 * 1024) /* ~1,200 keys; a larger file is a mistake */
 #define ID_TEXT_LEN  (1 + 2 * CB_BLOB_KEY_ID)
 
 struct key {
@@ -79,18 +79,12 @@ static int hex_value(char c)
         return -1;
 }
 
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t err_size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || err_size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, err_size, fmt, ap);
-        va_end(ap);
-}
+/* A reason into `err` (which may be NULL). */
+#define set_err(err, err_size, ...)                                                                \
+        do {                                                                                       \
+                if ((err) != NULL && (err_size) > 0)                                               \
+                        snprintf((err), (err_size), __VA_ARGS__);                                  \
+        } while (0)
 
 /* Parse one trimmed key line into `k`. 0, or -1 with a reason naming the line (never the key). */
 static int parse_key(const char *s, const char *end, unsigned number, struct key *k, char *err,
@@ -232,8 +226,8 @@ static int read_key_file(const char *path, char **out, size_t *len, char *err, s
                         path, (unsigned)(st.st_mode & 07777));
                 goto out;
         }
-        if (st.st_size > KEY_FILE_MAX) {
-                set_err(err, err_size, "%s is larger than %d bytes", path, KEY_FILE_MAX);
+        if ((uint64_t)st.st_size > KEY_FILE_MAX) {
+                set_err(err, err_size, "%s is larger than %zu bytes", path, KEY_FILE_MAX);
                 goto out;
         }
         buf = malloc(KEY_FILE_MAX + 1);
@@ -253,7 +247,7 @@ static int read_key_file(const char *path, char **out, size_t *len, char *err, s
                         break;
                 got += (size_t)n;
                 if (got > KEY_FILE_MAX) {
-                        set_err(err, err_size, "%s is larger than %d bytes", path, KEY_FILE_MAX);
+                        set_err(err, err_size, "%s is larger than %zu bytes", path, KEY_FILE_MAX);
                         goto out;
                 }
         }

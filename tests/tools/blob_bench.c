@@ -22,7 +22,7 @@
 #include "callbridge/util.h"
 #include "crypto/blob_int.h"
 
-#define MIB (1024 * 1024)
+#define MIB (1024L * 1024)
 
 struct mem {
         unsigned char *data;
