@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "callbridge/cache.h"
 #include "callbridge/config.h"
@@ -29,7 +30,8 @@ static const char usage_text[] =
     "       callbridge migrate [-c FILE]             apply database migrations\n"
     "       callbridge apikey create --agent NAME [--admin] [-c FILE]\n"
     "                                                print a new API key for an agent\n"
-    "       callbridge keygen                        print a new 256-bit recording key\n"
+    "       callbridge keygen                        print a new 256-bit recording key line;\n"
+    "                                                append it to [storage] key_file to rotate\n"
     "       callbridge --version | --help\n"
     "\n"
     "FILE defaults to " DEFAULT_CONFIG ". Every key can be overridden by the\n"
@@ -171,6 +173,8 @@ static int cmd_apikey_create(const char *path, const char *agent, bool admin)
         return rc;
 }
 
+/* One key file line, "k<8 hex> <base64 of 32 bytes>" (include/callbridge/blob.h): the id
+ * random too, so keys made anywhere can share a file. */
 static int cmd_keygen(void)
 {
         unsigned char id[4];
@@ -183,6 +187,8 @@ static int cmd_keygen(void)
         cb_hex(id, sizeof(id), id_hex);
         cb_base64_encode(key, sizeof(key), b64);
         printf("k%s %s\n", id_hex, b64);
+        OPENSSL_cleanse(key, sizeof(key));
+        OPENSSL_cleanse(b64, sizeof(b64));
         return 0;
 }
 

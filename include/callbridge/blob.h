@@ -30,7 +30,9 @@
  * keys rotate by appending a line. */
 struct cb_keyring;
 /* Load `path`. NULL with a reason in `err` (never the key material) when the file is unreadable,
- * a line is malformed (its line number is named), an id repeats, or it holds no key. */
+ * not a regular file, readable by others or writable by anyone but its owner (0600, 0400, 0640
+ * and 0440 are fine: systemd credentials are 0440), a line is malformed (its line number is
+ * named), an id repeats, or it holds no key. */
 struct cb_keyring *cb_keyring_load(const char *path, char *err, size_t err_size);
 /* Wipe and free; NULL is fine. Clears *kr. */
 void cb_keyring_free(struct cb_keyring **kr);
@@ -49,7 +51,7 @@ struct cb_sealer *cb_sealer_new(const struct cb_keyring *kr, cb_blob_sink sink, 
 /* Feed plaintext of any length; full chunks are sealed and emitted. 0, or -1 (sink refused,
  * OpenSSL failed): the sealer is then unusable. */
 int cb_sealer_write(struct cb_sealer *s, const void *data, size_t len);
-/* Seal the final chunk. 0 or -1. */
+/* Seal the final chunk. 0 or -1. Either way the sealer is then spent (further calls fail). */
 int cb_sealer_finish(struct cb_sealer *s);
 /* Plaintext bytes fed so far. */
 uint64_t cb_sealer_plain_bytes(const struct cb_sealer *s);
@@ -66,9 +68,10 @@ uint64_t cb_blob_sealed_size(uint64_t plain);
 typedef int (*cb_blob_source)(void *ctx, uint64_t off, void *buf, size_t len);
 
 struct cb_opener;
-/* Check the header of a sealed blob of `sealed_size` bytes read through `source`, find its key.
- * NULL with a reason in `err` ("not a callbridge blob", "unknown key kXXXXXXXX", "truncated").
- * The plaintext size is then cb_opener_plain_size. */
+/* Check the header of a sealed blob of `sealed_size` bytes read through `source`, find its key,
+ * and authenticate the last chunk (so a blob cut or extended at a chunk boundary fails here and
+ * the plaintext size, cb_opener_plain_size, is authentic). NULL with a reason in `err` ("not a
+ * callbridge blob", "unknown key kXXXXXXXX", "truncated", "truncated or tampered ..."). */
 struct cb_opener *cb_opener_new(const struct cb_keyring *kr, cb_blob_source source, void *ctx,
                                 uint64_t sealed_size, char *err, size_t err_size);
 uint64_t cb_opener_plain_size(const struct cb_opener *o);

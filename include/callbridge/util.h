@@ -36,8 +36,9 @@ bool cb_ct_equal(const void *a, const void *b, size_t len);
  * decode returns the number of bytes or -1 on bad input or overflow of `outlen`. */
 size_t cb_base64url_encode(const unsigned char *in, size_t len, char *out);
 long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen);
-/* Standard base64 with padding, same contract. */
+/* Standard base64 with padding, same contract; decode accepts only the canonical padded form. */
 size_t cb_base64_encode(const unsigned char *in, size_t len, char *out);
+long cb_base64_decode(const char *in, unsigned char *out, size_t outlen);
 
 /* Wipe a NUL-terminated secret, then free it. NULL is fine. */
 void cb_secret_free(char *secret);

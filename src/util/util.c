@@ -175,6 +175,49 @@ long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen)
         return (long)o;
 }
 
+static int b64_value(char c)
+{
+        if (c == '+')
+                return 62;
+        if (c == '/')
+                return 63;
+        if (c == '-' || c == '_')
+                return -1;
+        return b64url_value(c);
+}
+
+/* Strict: whole 4-character groups, '=' only as the padding of the last one, and the bits the
+ * padding leaves over must be zero, so every byte string has exactly one accepted encoding. */
+long cb_base64_decode(const char *in, unsigned char *out, size_t outlen)
+{
+        size_t len = strlen(in);
+        size_t pad = 0;
+        uint32_t acc = 0;
+        int bits = 0;
+        size_t o = 0;
+
+        if (len % 4 != 0)
+                return -1;
+        if (len > 0 && in[len - 1] == '=')
+                pad = len > 1 && in[len - 2] == '=' ? 2 : 1;
+        for (size_t i = 0; i < len - pad; i++) {
+                int v = b64_value(in[i]);
+                if (v < 0)
+                        return -1;
+                acc = (acc << 6) | (uint32_t)v;
+                bits += 6;
+                if (bits >= 8) {
+                        bits -= 8;
+                        if (o >= outlen)
+                                return -1;
+                        out[o++] = (unsigned char)(acc >> bits);
+                }
+        }
+        if ((acc & ((1u << bits) - 1)) != 0) /* non-zero leftover bits: not canonical */
+                return -1;
+        return (long)o;
+}
+
 bool cb_strlcpy(char *dst, const char *src, size_t size)
 {
         size_t n = strlen(src);

@@ -159,6 +159,8 @@ class CliTest(DaemonTestCase):
             self.assertEqual(len(lines), 1, p.stdout)
             fields = lines[0].split()
             self.assertEqual(len(fields), 2, "expected '<key_id> <base64 key>': %r" % lines[0])
+            # the key file line format of include/callbridge/blob.h and docs/blob-format.md
+            self.assertRegex(lines[0], r"^k[0-9a-f]{8} [A-Za-z0-9+/]{43}=$")
             key = base64.b64decode(fields[1], validate=True)
             self.assertEqual(len(key), 32)
             seen.add(fields[1])

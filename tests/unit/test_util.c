@@ -69,6 +69,12 @@ static void test_base64_vectors(void **state)
                 assert_memory_equal(back, in, c->len);
                 /* an output of exactly the decoded size is enough */
                 assert_int_equal(cb_base64url_decode(c->url, back, c->len), (long)c->len);
+
+                memset(back, '#', sizeof(back));
+                n = cb_base64_decode(c->std, back, sizeof(back));
+                assert_int_equal(n, (long)c->len);
+                assert_memory_equal(back, in, c->len);
+                assert_int_equal(cb_base64_decode(c->std, back, c->len), (long)c->len);
         }
 }
 
@@ -122,6 +128,42 @@ static void test_base64url_rejects(void **state)
         {
                 unsigned char out[1];
                 assert_int_equal(cb_base64url_decode("", out, 0), 0);
+        }
+}
+
+/* The standard decoder takes only the canonical padded form (key files must not have two
+ * spellings of one key) and names no partial result. */
+static const struct b64_bad b64_std_bad_cases[] = {
+    {"Zg", 16},       {"Zm8", 16},          /* padding is required */
+    {"Zg=", 16},      {"Zm9v=", 16},        /* a group of 4 or nothing */
+    {"Zh==", 16},     {"Zm9=", 16},         /* leftover bits must be zero */
+    {"Zm-v", 16},     {"Zm_v", 16},         /* url alphabet */
+    {"Zm 9v", 16},    {"Zm9v\n", 16},       /* whitespace */
+    {"Z===", 16},     {"====", 16},         /* too much padding */
+    {"Zg==Zg==", 16}, {"Zm=v", 16},         /* padding only at the end */
+    {"Zm9vYmFy", 5},  {"Zm9v\xc3\xa9", 16}, /* too long for the output; non-ASCII */
+};
+
+static void test_base64_rejects(void **state)
+{
+        unsigned char out[32];
+        char enc[64];
+
+        (void)state;
+        for (size_t i = 0; i < CB_ARRAY_LEN(b64_std_bad_cases); i++) {
+                if (cb_base64_decode(b64_std_bad_cases[i].in, out, b64_std_bad_cases[i].outlen) !=
+                    -1)
+                        fail_msg("case %zu: \"%s\" accepted", i, b64_std_bad_cases[i].in);
+        }
+        assert_int_equal(cb_base64_decode("", out, 0), 0);
+        /* random data of every length up to 32 survives a round trip */
+        for (size_t len = 0; len <= sizeof(out); len++) {
+                unsigned char in[32];
+
+                cb_random(in, len);
+                cb_base64_encode(in, len, enc);
+                assert_int_equal(cb_base64_decode(enc, out, sizeof(out)), (long)len);
+                assert_memory_equal(out, in, len);
         }
 }
 
@@ -630,14 +672,14 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_base64_vectors),    cmocka_unit_test(test_base64url_round_trip),
-            cmocka_unit_test(test_base64url_rejects), cmocka_unit_test(test_uuid_v4),
-            cmocka_unit_test(test_uuid_valid),        cmocka_unit_test(test_parse_long),
-            cmocka_unit_test(test_choice_match),      cmocka_unit_test(test_str_charset),
-            cmocka_unit_test(test_mask_tables),       cmocka_unit_test(test_mask_never_leaks),
-            cmocka_unit_test(test_buf_caps),          cmocka_unit_test(test_buf_growth),
-            cmocka_unit_test(test_ct_equal),          cmocka_unit_test(test_strlcpy),
-            cmocka_unit_test(test_sha256_hex),        cmocka_unit_test(test_error_registry),
-            cmocka_unit_test(test_error_statuses),
+            cmocka_unit_test(test_base64url_rejects), cmocka_unit_test(test_base64_rejects),
+            cmocka_unit_test(test_uuid_v4),           cmocka_unit_test(test_uuid_valid),
+            cmocka_unit_test(test_parse_long),        cmocka_unit_test(test_choice_match),
+            cmocka_unit_test(test_str_charset),       cmocka_unit_test(test_mask_tables),
+            cmocka_unit_test(test_mask_never_leaks),  cmocka_unit_test(test_buf_caps),
+            cmocka_unit_test(test_buf_growth),        cmocka_unit_test(test_ct_equal),
+            cmocka_unit_test(test_strlcpy),           cmocka_unit_test(test_sha256_hex),
+            cmocka_unit_test(test_error_registry),    cmocka_unit_test(test_error_statuses),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
