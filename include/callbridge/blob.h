@@ -36,6 +36,12 @@ struct cb_keyring;
 struct cb_keyring *cb_keyring_load(const char *path, char *err, size_t err_size);
 /* Wipe and free; NULL is fine. Clears *kr. */
 void cb_keyring_free(struct cb_keyring **kr);
+/* How many keys the ring holds (the last one is current). */
+size_t cb_keyring_count(const struct cb_keyring *kr);
+/* A 32-byte key for another purpose (e.g. signing links): HMAC-SHA256(key `index`, `label`),
+ * so the recording keys themselves never leave the ring. 0, or -1 (no such key). */
+int cb_keyring_derive(const struct cb_keyring *kr, size_t index, const char *label,
+                      unsigned char out[32]);
 /* The id ("k" + 8 hex) of the key new blobs are sealed with. */
 const char *cb_keyring_current_id(const struct cb_keyring *kr);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 
 #include "callbridge/util.h"
 #include "crypto/blob_int.h"
@@ -315,4 +316,23 @@ const unsigned char *cb_keyring_current(const struct cb_keyring *kr,
 
         memcpy(id, k->id, CB_BLOB_KEY_ID);
         return k->bytes;
+}
+
+size_t cb_keyring_count(const struct cb_keyring *kr)
+{
+        return kr ? kr->n : 0;
+}
+
+int cb_keyring_derive(const struct cb_keyring *kr, size_t index, const char *label,
+                      unsigned char out[32])
+{
+        unsigned int len = 0;
+
+        if (kr == NULL || index >= kr->n)
+                return -1;
+        if (HMAC(EVP_sha256(), kr->keys[index].bytes, sizeof(kr->keys[index].bytes),
+                 (const unsigned char *)label, strlen(label), out, &len) == NULL ||
+            len != 32)
+                return -1;
+        return 0;
 }

@@ -25,7 +25,7 @@ def probe_bin():
     """tests/tools/storage_probe: $CB_STORAGE_PROBE, else beside the build's tests."""
     p = os.environ.get("CB_STORAGE_PROBE")
     if not p and os.environ.get("CB_BUILD_DIR"):
-        p = os.path.join(os.environ["CB_BUILD_DIR"], "tests", "storage_probe")
+        p = os.path.join(os.environ["CB_BUILD_DIR"], "tests", "cb-storage-probe")
     if not p or not os.access(p, os.X_OK):
         p = harness.find_binary("CB_STORAGE_PROBE_UNSET", os.path.join("tests", "storage_probe"))
     return p
