@@ -103,11 +103,13 @@ struct cb_request {
         char params[CB_ROUTE_PARAMS][CB_PARAM_MAX];
         char allow[64]; /* methods of the path, for 405 */
         struct cb_buf body;
-        json_t *json;          /* the parsed body of CB_BODY_JSON routes */
-        struct cb_form form;   /* the decoded body of form-encoded CB_BODY_WEBHOOK routes */
-        void *stream;          /* CB_BODY_STREAM: the route's state (its ops free it) */
+        json_t *json;                /* the parsed body of CB_BODY_JSON routes */
+        struct cb_form form;         /* the decoded body of form-encoded CB_BODY_WEBHOOK routes */
+        void *stream;                /* CB_BODY_STREAM: the route's state (its ops free it) */
         const char *reply_header[2]; /* one extra header for the next reply (static strings) */
-        uint64_t streamed;     /* CB_BODY_STREAM: body bytes seen */
+        uint64_t streamed;           /* CB_BODY_STREAM: body bytes seen */
+        enum cb_err deferred; /* a refusal to answer once the body is in (CB_ERR_COUNT: none) */
+        char deferred_msg[256];
         struct cb_agent agent; /* set when the route requires auth */
         int64_t start_us;
         unsigned int status;

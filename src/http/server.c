@@ -37,6 +37,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         if (req == NULL)
                 return NULL;
         req->env = http->env;
+        req->deferred = CB_ERR_COUNT;
         req->start_us = cb_mono_us();
         req->raw_target = strdup(uri ? uri : "");
         atomic_fetch_add(&http->inflight, 1);
@@ -163,20 +164,32 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
         return false;
 }
 
+/* A refusal found while the body arrives. libmicrohttpd takes a response only before the
+ * first body byte or after the last, so the error waits for the end of the body (which is
+ * read and dropped) and is answered then. */
+static void refuse_later(struct cb_request *req, enum cb_err err, const char *msg)
+{
+        req->deferred = err;
+        cb_strlcpy(req->deferred_msg, msg ? msg : "", sizeof(req->deferred_msg));
+}
+
 /* Hand streamed body bytes to the route; refuse past the cap or when the route says so. */
-static enum MHD_Result stream_data(struct cb_request *req, const char *data, size_t n)
+static void stream_data(struct cb_request *req, const char *data, size_t n)
 {
         char msg[256] = "";
         enum cb_err err;
 
         req->streamed += n;
-        if (req->streamed > req->body.max)
-                return cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
-                                      "the body may be at most %zu bytes", req->body.max);
+        if (req->streamed > req->body.max) {
+                snprintf(msg, sizeof(msg), "the body may be at most %zu bytes", req->body.max);
+                refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, msg);
+                /* Whatever the route holds (a half-written blob) goes at once. */
+                req->route->stream->cleanup(req);
+                return;
+        }
         err = req->route->stream->data(req, data, n, msg, sizeof(msg));
-        if (err == CB_ERR_COUNT)
-                return MHD_YES;
-        return msg[0] ? cb_reply_error(req, err, "%s", msg) : cb_reply_error(req, err, NULL);
+        if (err != CB_ERR_COUNT)
+                refuse_later(req, err, msg);
 }
 
 static enum MHD_Result dispatch(struct cb_request *req)
@@ -234,17 +247,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
                 *upload_data_size = 0;
-                if (req->replied)
+                if (req->replied || req->deferred != CB_ERR_COUNT)
                         return MHD_YES; /* discard the rest of a refused body */
                 if (req->route->body == CB_BODY_STREAM)
-                        return stream_data(req, upload_data, n);
-                if (cb_buf_append(&req->body, upload_data, n) != 0)
-                        return cb_reply_error(req, CB_ERR_PAYLOAD_TOO_LARGE,
-                                              "the body may be at most %zu bytes", req->body.max);
+                        stream_data(req, upload_data, n);
+                else if (cb_buf_append(&req->body, upload_data, n) != 0)
+                        refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, NULL);
                 return MHD_YES;
         }
         if (req->replied)
                 return MHD_YES;
+        if (req->deferred != CB_ERR_COUNT)
+                return req->deferred_msg[0]
+                           ? cb_reply_error(req, req->deferred, "%s", req->deferred_msg)
+                           : cb_reply_error(req, req->deferred, NULL);
         return dispatch(req);
 }
 

@@ -67,7 +67,7 @@ class RecordingCase(DaemonTestCase):
         os.chmod(os.path.dirname(self.keyfile), 0o755)
         with open(self.keyfile, "w") as f:
             f.write("\n".join(lines) + "\n")
-        os.chmod(self.keyfile, 0o644)
+        os.chmod(self.keyfile, 0o600)
 
     def call(self, token=None):
         r = self.daemon.initiate({"to": TO}, token=token or self.daemon.token)
