@@ -1,0 +1,53 @@
+/* Conversation intelligence, in process and without the network (src/nlp/): transcript
+ * cleanup, sentiment from a lexicon with negation and intensifiers, keywords and entities from
+ * the rules file's dictionaries, intent and tags by rule, follow-up tasks by rule.
+ *
+ * The rules file ([nlp] rules_file, JSON; config/nlp-rules.json is the default) is validated at
+ * start and reloaded on SIGHUP; a bad reload keeps the old rules. Rules are immutable once
+ * loaded and reference-counted, so analyses in flight keep the set they started with. */
+#ifndef CALLBRIDGE_NLP_H
+#define CALLBRIDGE_NLP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cb_nlp_rules;
+
+/* Load and validate `path`. NULL with every problem in `err` (one per line, each naming the
+ * line for JSON syntax errors or the JSON path of the field, e.g.
+ * "nlp-rules.json: intents[2].when.any[0]: expected a string"). */
+struct cb_nlp_rules *cb_nlp_rules_load(const char *path, char *err, size_t err_size);
+void cb_nlp_rules_ref(struct cb_nlp_rules *r);
+void cb_nlp_rules_unref(struct cb_nlp_rules **r);
+
+/* The current rules (a reference: unref it). NULL before cb_nlp_init. */
+struct cb_nlp_rules *cb_nlp_current(void);
+/* Load the rules at start (0, or -1 with `err`), or replace them on SIGHUP (-1 keeps the old
+ * ones, `err` says why). */
+int cb_nlp_init(const char *path, char *err, size_t err_size);
+int cb_nlp_reload(const char *path, char *err, size_t err_size);
+void cb_nlp_shutdown(void);
+
+/* Analyse a transcript. `call` is the call JSON (direction, status, duration_s...) for rules
+ * that look at it; may be NULL. Returns (caller decrefs):
+ * {"clean_text": "...",
+ *  "sentences": ["...", ...],
+ *  "sentiment": {"score": -1..1, "label": "positive|neutral|negative"},
+ *  "keywords": ["pricing", ...],                      (dictionary terms found, by frequency)
+ *  "entities": [{"type": "product|competitor|pricing|date|money|...", "text": "...",
+ *                "value"?: ...}, ...],
+ *  "intent": "pricing_inquiry" | null, "intents": [...all that matched...],
+ *  "tags": ["Hot Lead", "Follow-Up Required", ...],
+ *  "summary": "the 1-3 most informative sentences",
+ *  "follow_ups": [{"rule": "demo", "subject": "Schedule demo", "description": "...",
+ *                  "due": "next_business_day" | "+2d" | ...}]}
+ * NULL only when out of memory. */
+json_t *cb_nlp_analyse(const struct cb_nlp_rules *rules, const char *transcript,
+                       const json_t *call);
+
+/* Resolve a follow-up's "due" against `today` (YYYY-MM-DD, the org's time zone) into
+ * YYYY-MM-DD; business days skip Saturday and Sunday. 0, or -1 for an unknown form. */
+int cb_nlp_due_date(const char *due, const char *today, char out[11]);
+
+#endif
