@@ -5,6 +5,7 @@ with the right duration — also with duplicated and shuffled webhooks, and when
 Calls.json attempt timed out after Twilio had created the call. A missed inbound call gets
 its follow-up Task."""
 
+import base64
 import json
 import os
 import tempfile
@@ -44,7 +45,15 @@ class TwilioStack(Sandbox):
               "auth_token_file": self.token_file, "caller_id": OUR_NUMBER, "record": True,
               "timeout_ms": 5000}
         tw.update(twilio)
-        return harness.merge_config(self.daemon_config(), {"twilio": tw})
+        # Recordings land in a private directory, sealed with a key made here.
+        self.store = tempfile.mkdtemp(prefix="cb-rec-", dir=self.keydir)
+        keyfile = os.path.join(self.keydir, "recording-keys")
+        with open(keyfile, "w") as f:
+            f.write("k0000beef %s\n" % base64.b64encode(os.urandom(32)).decode())
+        os.chmod(keyfile, 0o600)
+        return harness.merge_config(self.daemon_config(), {
+            "twilio": tw, "storage": {"backend": "local", "dir": self.store,
+                                      "key_file": keyfile}})
 
     def outcome(self, **kw):
         return self.control("twilio/outcome", kw)
@@ -155,6 +164,41 @@ class ClickToDialTest(TwilioCallCase):
             self.wait_task(cid, Status="Completed", CallDurationInSeconds=30)
         dup = [w for w in self.sb.state()["twilio_webhooks"] if w["kind"] == "status"]
         self.assertGreater(len(dup), 6 * 4, "some webhooks were sent twice")
+
+
+class RecordingDownloadTest(TwilioCallCase):
+    """The recording callback queues recording.fetch: the audio comes from the sandbox's
+    Twilio with Basic auth through its redirect, is sealed and stored, the Task gets the
+    stable /r link and the size, and with delete_after_download the copy at Twilio goes only
+    once ours is stored."""
+    twilio = {"delete_after_download": True}
+
+    def test_download_store_link_then_delete_at_twilio(self):
+        self.sb.outcome(to="*", status="completed", duration_s=6, recording_duration_s=3)
+        cid = self.dial()
+        self.wait_final(cid)
+
+        def stored():
+            recs = self.call(cid)["recordings"]
+            return recs if recs and recs[0]["state"] == "stored" else None
+        rec = wait_for(stored, 60, "the recording stored")[0]
+        rid = rec["recording_id"]
+        audio = self.daemon.get("/api/calls/%s/recording/%s" % (cid, rid), token=self.admin)
+        self.assertStatus(audio, 200)
+        self.assertTrue(audio.raw.startswith(b"RIFF"))
+        self.assertEqual(len(audio.raw), rec["bytes"])
+        self.assertGreaterEqual(self.sb.count("twilio.recordings.media"), 1)
+        link = "%s/r/%s" % (self.daemon.base_url, rid)
+        self.wait_task(cid, Callbridge_Recording_URL__c=link,
+                       Callbridge_Recording_Bytes__c=rec["bytes"])
+
+        def deleted_at_twilio():
+            recs = self.sb.state()["twilio_recordings"]
+            return recs if recs and recs[0]["deleted"] else None
+        wait_for(deleted_at_twilio, 30, "the copy at Twilio deleted")
+        order = self.daemon.sql("SELECT stored_at < provider_deleted_at FROM recordings")
+        self.assertEqual(order, [["t"]], "deleted at Twilio only after ours was stored")
+        self.assertEqual(self.sb.count("twilio.recordings.delete"), 1)
 
 
 class AmbiguousPlacementTest(TwilioCallCase):
