@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "callbridge/blob.h"
 #include "callbridge/cache.h"
 #include "callbridge/config.h"
 #include "callbridge/crm.h"
@@ -103,6 +104,23 @@ static struct cb_config *load_config(const char *path)
         if (cfg != NULL)
                 cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
         return cfg;
+}
+
+/* The recording keys load (format, permissions): what the daemon would refuse at start. */
+static int check_key_file(const struct cb_config *cfg)
+{
+        struct cb_keyring *kr;
+        char err[256];
+
+        if (cfg->storage.key_file == NULL)
+                return 0;
+        kr = cb_keyring_load(cfg->storage.key_file, err, sizeof(err));
+        if (kr == NULL) {
+                fprintf(stderr, "callbridge: [storage] key_file: %s\n", err);
+                return -1;
+        }
+        cb_keyring_free(&kr);
+        return 0;
 }
 
 /* A connection for the one-shot commands; NULL (printed) when unreachable. */
@@ -362,6 +380,10 @@ int main(int argc, char **argv)
                 cfg = load_config(a.config);
                 if (cfg == NULL)
                         return 1;
+                if (check_key_file(cfg) != 0) {
+                        cb_config_free(&cfg);
+                        return 1;
+                }
                 printf("%s: configuration OK\n", a.config);
                 cb_config_free(&cfg);
                 return 0;

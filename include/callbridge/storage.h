@@ -35,8 +35,8 @@ struct cb_storage_ops {
         /* Size of `key`: 0, 1 when it does not exist, -1 on error. */
         int (*size)(void *self, const char *key, uint64_t *size, char *err, size_t err_size);
         /* Read exactly `len` bytes at `off`: 0, or -1 (missing, short, I/O error). */
-        int (*read_at)(void *self, const char *key, uint64_t off, void *buf, size_t len,
-                       char *err, size_t err_size);
+        int (*read_at)(void *self, const char *key, uint64_t off, void *buf, size_t len, char *err,
+                       size_t err_size);
         /* Delete `key`; deleting a missing key is success. 0 or -1. */
         int (*remove)(void *self, const char *key, char *err, size_t err_size);
 };

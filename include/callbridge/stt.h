@@ -25,7 +25,7 @@ struct cb_stt_audio {
 };
 
 struct cb_stt_request {
-        const char *language; /* ISO 639-1, or NULL for [stt] language */
+        const char *language;       /* ISO 639-1, or NULL for [stt] language */
         const char *const *phrases; /* keyword hints (sales terms), NULL-terminated, or NULL */
 };
 

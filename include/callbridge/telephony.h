@@ -35,8 +35,7 @@ struct cb_telephony_ops {
                                       void *ctx, uint64_t *declared_len, char *err,
                                       size_t err_size);
         /* Optional: delete the provider's copy of recording `sid` (gone already is success). */
-        enum cb_result (*delete_recording)(void *self, const char *sid, char *err,
-                                           size_t err_size);
+        enum cb_result (*delete_recording)(void *self, const char *sid, char *err, size_t err_size);
         /* The header that signs the provider's webhooks ("X-Twilio-Signature"); NULL when the
          * provider sends none (then every webhook is refused). */
         const char *signature_header;

@@ -103,8 +103,8 @@ enum MHD_Result cb_reply_recording(struct cb_request *req, const json_t *rec)
         if (r == 0)
                 last = size ? size - 1 : 0;
         s->base = first;
-        resp = MHD_create_response_from_callback(size ? last - first + 1 : 0, BLOCK, read_audio,
-                                                 s, free_stream);
+        resp = MHD_create_response_from_callback(size ? last - first + 1 : 0, BLOCK, read_audio, s,
+                                                 free_stream);
         if (resp == NULL) {
                 free_stream(s);
                 return MHD_NO;

@@ -181,10 +181,10 @@ enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
         return CB_QS_ONE_RESULT;
 }
 
-static struct cb_stmt stmt_queue_unless = CB_STMT(
-    "job_queue_unless_waiting",
-    "INSERT INTO jobs (kind) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM jobs"
-    " WHERE kind = $1 AND state IN ('queued', 'running'))");
+static struct cb_stmt stmt_queue_unless =
+    CB_STMT("job_queue_unless_waiting",
+            "INSERT INTO jobs (kind) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM jobs"
+            " WHERE kind = $1 AND state IN ('queued', 'running'))");
 
 enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind)
 {

@@ -311,7 +311,8 @@ static enum cb_result twilio_fetch_media(void *self, const char *url,
         req.low_speed_s = 30;
         r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording media", err, err_size);
         /* 404: Twilio has no such recording (deleted there): nothing will change that. */
-        if (r == CB_RESULT_OK && cb_upstream_resp_header(&resp, "Content-Length", len, sizeof(len)) &&
+        if (r == CB_RESULT_OK &&
+            cb_upstream_resp_header(&resp, "Content-Length", len, sizeof(len)) &&
             cb_parse_long(len, 0, LONG_MAX, &n))
                 *declared_len = (uint64_t)n;
         cb_upstream_resp_free(&resp);

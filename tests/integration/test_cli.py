@@ -2,6 +2,8 @@
 apikey create, keygen, --version, --help and usage errors (SPEC §5, issue 2 items 4-5)."""
 
 import base64
+import os
+import tempfile
 import signal
 
 import harness
@@ -165,6 +167,28 @@ class CliTest(DaemonTestCase):
             self.assertEqual(len(key), 32)
             seen.add(fields[1])
         self.assertEqual(len(seen), 2, "two keygen runs printed the same key")
+
+    def test_check_config_checks_the_recording_keys(self):
+        line = self.d.cli("keygen").stdout.strip()
+        d = tempfile.mkdtemp(prefix="cb-keys-")
+        path = os.path.join(d, "keys")
+        with open(path, "w") as f:
+            f.write(line + "\n")
+        os.chmod(path, 0o600)
+        self.d.write_config({"storage": {"key_file": path}})
+        p = self.d.cli("--check-config", "-c", self.d.conf_path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        os.chmod(path, 0o644)
+        p = self.d.cli("--check-config", "-c", self.d.conf_path)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("[storage] key_file", p.stderr)
+        with open(path, "w") as f:
+            f.write("k1234 not-a-key\n")
+        os.chmod(path, 0o600)
+        p = self.d.cli("--check-config", "-c", self.d.conf_path)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("line 1", p.stderr)
+        self.assertNotIn("not-a-key", p.stderr)
 
     def test_version(self):
         p = self.d.cli("--version")

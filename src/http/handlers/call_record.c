@@ -16,9 +16,9 @@
 #include "callbridge/store.h"
 #include "http/handlers/handlers.h"
 
-#define JSON_MAX   8192
-#define FIELD_MAX  64
-#define PP_BUFFER  (64 * 1024)
+#define JSON_MAX  8192
+#define FIELD_MAX 64
+#define PP_BUFFER (64 * 1024)
 
 enum mode { RAW, MULTIPART, URL };
 
@@ -53,8 +53,8 @@ static enum cb_err check_call(struct cb_request *req, const char *id)
 }
 
 static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *filename, const char *content_type,
-                               const char *encoding, const char *data, uint64_t off, size_t size)
+                               const char *filename, const char *content_type, const char *encoding,
+                               const char *data, uint64_t off, size_t size)
 {
         struct cb_request *req = cls;
         struct upload *u = req->stream;
@@ -139,9 +139,8 @@ static bool record_begin(struct cb_request *req, enum MHD_Result *ret)
         }
         e = check_call(req, u->call_id);
         if (e != CB_ERR_COUNT) {
-                *ret = e == CB_ERR_NOT_FOUND
-                           ? cb_reply_error(req, e, "no call %.64s", u->call_id)
-                           : cb_reply_error(req, e, NULL);
+                *ret = e == CB_ERR_NOT_FOUND ? cb_reply_error(req, e, "no call %.64s", u->call_id)
+                                             : cb_reply_error(req, e, NULL);
                 return true;
         }
         u->w = cb_rec_writer_new(req->env->rec, declared, u->msg, sizeof(u->msg));
@@ -210,8 +209,8 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
             {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
         };
         char id[CB_UUID_LEN + 1], job[24];
-        json_t *body = json_loadb(u->json.data ? u->json.data : "", u->json.len,
-                                  JSON_REJECT_DUPLICATES, NULL);
+        json_t *body =
+            json_loadb(u->json.data ? u->json.data : "", u->json.len, JSON_REJECT_DUPLICATES, NULL);
         struct cb_db *db;
         enum cb_err e;
         enum cb_qs qs;
@@ -240,7 +239,8 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
                  ? cb_store_recording_insert_pending(db, call_id,
                                                      req->agent.admin ? NULL : req->agent.name, id,
                                                      req->env->tel->ops->name, url, job)
-                 : db ? CB_QS_NO_RESULTS : CB_QS_HARD_ERROR;
+             : db ? CB_QS_NO_RESULTS
+                  : CB_QS_HARD_ERROR;
         cb_db_release(&db);
         if (qs < 0)
                 ret = cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);

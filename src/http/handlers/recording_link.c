@@ -39,8 +39,8 @@ enum MHD_Result cb_handle_recording_link(struct cb_request *req)
         while (n > 0 && cfg->server.public_url[n - 1] == '/')
                 n--;
         cb_rec_link_sign(req->env->rec, id, exp, sig);
-        snprintf(url, sizeof(url), "%.*s/r/%s?exp=%lld&sig=%s", (int)n, cfg->server.public_url,
-                 id, exp, sig);
+        snprintf(url, sizeof(url), "%.*s/r/%s?exp=%lld&sig=%s", (int)n, cfg->server.public_url, id,
+                 exp, sig);
         gmtime_r(&t, &tm);
         strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
         return cb_reply_json(req, 200, json_pack("{s:s,s:s}", "url", url, "expires_at", at));
