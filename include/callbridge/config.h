@@ -44,6 +44,7 @@ struct cb_config {
                 long backoff_base_ms;
                 long backoff_max_ms;
                 bool debug_kinds;
+                bool debug_run_twice;
         } workers;
         struct {
                 long cache_ttl_s;

@@ -10,6 +10,7 @@
 #include "callbridge/crm.h"
 #include "callbridge/db.h"
 #include "callbridge/recordings.h"
+#include "callbridge/stt.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
@@ -21,13 +22,15 @@ struct cb_job_env {
         struct cb_crm *crm;
         struct cb_telephony *tel;
         struct cb_recordings *rec;
+        struct cb_stt *stt;
 };
 
 /* One claimed job while it runs. */
 struct cb_job {
         const struct cb_job_row *row;
         struct cb_job_env *env;
-        char error[512]; /* set by the kind when it returns RETRY or FAIL */
+        char error[512];        /* set by the kind when it returns RETRY or FAIL */
+        int64_t retry_after_ms; /* RETRY: not before this (an upstream's Retry-After); 0 */
 };
 
 struct cb_job_kind {

@@ -81,6 +81,18 @@ uint64_t cb_rec_reader_size(const struct cb_rec_reader *r);
 int cb_rec_reader_read(struct cb_rec_reader *r, uint64_t off, void *buf, size_t len, size_t *got);
 void cb_rec_reader_close(struct cb_rec_reader **r);
 
+/* ---- small sealed documents: transcripts (src/recordings/sealed.c) ---- */
+
+#define CB_REC_DOC_MAX (16u << 20)
+/* Seal `len` bytes and store them durably at `key` ("transcripts/<id>"). 0, or -1 with `err`
+ * (nothing left behind). */
+int cb_rec_doc_put(struct cb_recordings *rec, const char *key, const void *data, size_t len,
+                   char *err, size_t err_size);
+/* The whole document at `key`, NUL-terminated (caller frees), *len its length; NULL with `err`
+ * when missing, too large, or it does not authenticate. */
+char *cb_rec_doc_get(struct cb_recordings *rec, const char *key, size_t *len, char *err,
+                     size_t err_size);
+
 /* ---- signed links (src/recordings/links.c) ---- */
 
 /* sig = hex HMAC-SHA256("<recording id>:<exp>") under a key derived from the current recording

@@ -182,10 +182,46 @@ enum cb_qs cb_store_recording_mark_stored(struct cb_db *db, const struct cb_rec_
                                           bool provider_delete);
 enum cb_qs cb_store_recording_fail(struct cb_db *db, const char *id, const char *error);
 enum cb_qs cb_store_recording_provider_deleted(struct cb_db *db, const char *id);
-/* Recordings past `days` whose call is not under legal hold: [[id, storage_key], ...]. */
+/* Recordings past `days` whose call is not under legal hold:
+ * [[id, storage_key, transcript storage_key or ""], ...]. */
 enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, json_t **rows);
 /* Retention removed the blob: state deleted, a retention_log line. */
 enum cb_qs cb_store_recording_deleted(struct cb_db *db, const char *id);
+
+/* ---- transcripts (src/store/transcripts.c) ---- */
+
+struct cb_transcript_row {
+        const char *id;
+        const char *recording_id;
+        const char *engine;
+        const char *language;
+        double audio_seconds;
+        int words;
+        const char *storage_key; /* the sealed document: text, segments, summary */
+        double sentiment;
+        const char *label;
+        const char *intent;                                    /* may be NULL */
+        const json_t *tags, *keywords, *entities, *follow_ups; /* arrays */
+        int64_t transcribed_us;                                /* wall clock */
+};
+/* Save the transcript of a stored recording (replacing an earlier one) and queue
+ * crm.write_analysis, in one statement. ONE_RESULT with the transcript's id (an earlier one's
+ * id when replaced) and `old_key` the replaced document ("" if none); NO_RESULTS when the
+ * recording is not stored (deleted meanwhile). */
+enum cb_qs cb_store_transcript_save(struct cb_db *db, const struct cb_transcript_row *t,
+                                    char id_out[CB_UUID_LEN + 1], char *old_key,
+                                    size_t old_key_size);
+/* ONE_RESULT when the recording has a transcript, NO_RESULTS when not. */
+enum cb_qs cb_store_transcript_exists(struct cb_db *db, const char *recording_id);
+/* {transcript_id, call_id, recording_id, storage_key, sentiment, sentiment_label, intent, tags,
+ * keywords, entities, follow_ups, deleted}. */
+enum cb_qs cb_store_transcript_get(struct cb_db *db, const char *id, json_t **out);
+enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id);
+/* Queue a forced stt.transcribe for `recording_id` (NULL: the call's newest recording) of a
+ * call `agent` may see (NULL: any). ONE_RESULT with job_id, NO_RESULTS when there is none. */
+enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char *call_id, const char *agent,
+                                     const char *recording_id, const char *language,
+                                     char job_id[24]);
 
 /* ---- jobs (src/store/jobs.c) ---- */
 

@@ -22,5 +22,6 @@ const struct cb_route cb_routes[] = {
     {"GET", "/api/calls/{}/recording/{}", cb_handle_recording_get, CB_BODY_NONE, 0, true, NULL},
     {"POST", "/api/recordings/{}/link", cb_handle_recording_link, CB_BODY_NONE, 0, true, NULL},
     {"GET", "/r/{}", cb_handle_recording_public, CB_BODY_NONE, 0, false, NULL},
+    {"POST", "/api/call/transcribe", cb_handle_call_transcribe, CB_BODY_JSON, 0, true, NULL},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -1,8 +1,8 @@
-/* Job retention.sweep: delete the recordings older than [retention] days (calls under legal
- * hold are kept), one instance at a time — a session advisory lock on the job's connection;
- * an instance that cannot take it leaves the work to the one that has it. Each recording:
- * the blob is removed from storage first, then the row says deleted and retention_log keeps a
- * line; a crash in between only repeats a removal. /r/{id} then answers 410 Gone. */
+/* Job retention.sweep: delete the recordings (and transcripts) older than [retention] days (calls
+ * under legal hold are kept), one instance at a time — a session advisory lock on the job's
+ * connection; an instance that cannot take it leaves the work to the one that has it. Each
+ * recording: the blob is removed from storage first, then the row says deleted and retention_log
+ * keeps a line; a crash in between only repeats a removal. /r/{id} then answers 410 Gone. */
 #include <stdio.h>
 
 #include "callbridge/jobs.h"
@@ -26,10 +26,14 @@ static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
         json_array_foreach(rows, i, row)
         {
                 const char *id = json_string_value(json_array_get(row, 0));
-                const char *key = json_string_value(json_array_get(row, 1));
+                const char *keys[2] = {json_string_value(json_array_get(row, 1)),
+                                       json_string_value(json_array_get(row, 2))};
                 char err[256];
-                if (key[0] != '\0' && st->ops->remove(st->self, key, err, sizeof(err)) != 0) {
-                        cb_warn("retention: cannot remove %s: %s", key, err);
+                for (int k = 0; k < 2; k++) {
+                        if (keys[k][0] == '\0' ||
+                            st->ops->remove(st->self, keys[k], err, sizeof(err)) == 0)
+                                continue;
+                        cb_warn("retention: cannot remove %s: %s", keys[k], err);
                         json_decref(rows);
                         return -1;
                 }

@@ -110,12 +110,14 @@ static void settle_failure(struct worker *w, const struct cb_job_kind *kind, str
                 qs = cb_store_job_dead(db, row, w->id, job->error);
         } else {
                 uint32_t rnd;
+                int64_t delay;
                 cb_random(&rnd, sizeof(rnd));
-                qs = cb_store_job_retry(db, row, w->id,
-                                        cb_jobs_backoff_ms(row->attempts,
-                                                           cfg->workers.backoff_base_ms,
-                                                           cfg->workers.backoff_max_ms, rnd),
-                                        job->error);
+                delay = cb_jobs_backoff_ms(row->attempts, cfg->workers.backoff_base_ms,
+                                           cfg->workers.backoff_max_ms, rnd);
+                /* An upstream that said when to come back (Retry-After) is believed. */
+                if (job->retry_after_ms > delay)
+                        delay = job->retry_after_ms;
+                qs = cb_store_job_retry(db, row, w->id, delay, job->error);
         }
         cb_db_release(&db);
         if (qs == CB_QS_NO_RESULTS)
@@ -153,6 +155,9 @@ static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_jo
         }
         cb_debug("job %" PRId64 " (%s) attempt %d", row->id, row->kind, row->attempts);
         r = kind->run(&job);
+        /* Tests of idempotency: every job runs twice; the second run's outcome counts. */
+        if (w->jobs->env->cfg->workers.debug_run_twice && r == CB_RESULT_OK)
+                r = kind->run(&job);
         if (r == CB_RESULT_OK)
                 return true;
         if (job.error[0] == '\0')

@@ -20,7 +20,8 @@ static enum cb_qs one_json(struct cb_db *db, struct cb_stmt *stmt, int n, const 
         return res == NULL ? qs : (enum cb_qs)(qs > 0 ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS);
 }
 
-/* A blob stored for a call the agent may see, with the job that tells the CRM, in one
+/* A blob stored for a call the agent may see, with the jobs that tell the CRM and transcribe
+ * it (per [stt] policy), in one
  * statement: nothing half-written. NO_RESULTS when the call is unknown or not the agent's. */
 static struct cb_stmt stmt_stored = CB_STMT(
     "recording_insert_stored",
@@ -29,8 +30,9 @@ static struct cb_stmt stmt_stored = CB_STMT(
     "  bytes, sha256, key_id, stored_at)"
     "  SELECT $3::uuid, id, 'upload', 'stored', $4, $5, $6::bigint, $7, $8, now() FROM c"
     "  RETURNING id, call_id),"
-    " j AS (INSERT INTO jobs (kind, call_id, payload) SELECT 'crm.attach_recording', call_id,"
-    "  json_build_object('recording_id', id) FROM r)"
+    " j AS (INSERT INTO jobs (kind, call_id, payload) SELECT k, call_id,"
+    "  json_build_object('recording_id', id) FROM r,"
+    "  unnest(ARRAY['crm.attach_recording', 'stt.transcribe']) AS k)"
     " SELECT id::text FROM r");
 
 enum cb_qs cb_store_recording_insert_stored(struct cb_db *db, const char *call_id,
@@ -89,7 +91,8 @@ enum cb_qs cb_store_recording_get(struct cb_db *db, const char *id, const char *
         return one_json(db, &stmt_get, 3, p, out);
 }
 
-/* A fetched recording is stored: record the blob, and queue the CRM update and, when asked,
+/* A fetched recording is stored: record the blob, and queue the CRM update, the transcription
+ * (per [stt] policy) and, when asked,
  * the deletion at the provider — only now that the blob is durable. */
 static struct cb_stmt stmt_mark = CB_STMT(
     "recording_mark_stored",
@@ -98,6 +101,7 @@ static struct cb_stmt stmt_mark = CB_STMT(
     "  WHERE id = $1::uuid AND state = 'pending' RETURNING id, call_id),"
     " j AS (INSERT INTO jobs (kind, call_id, payload)"
     "  SELECT 'crm.attach_recording', call_id, json_build_object('recording_id', id) FROM r"
+    "  UNION ALL SELECT 'stt.transcribe', call_id, json_build_object('recording_id', id) FROM r"
     "  UNION ALL SELECT 'recording.provider_delete', call_id,"
     "   json_build_object('recording_id', id) FROM r WHERE $7::boolean)"
     " SELECT id FROM r");
@@ -141,11 +145,13 @@ enum cb_qs cb_store_recording_provider_deleted(struct cb_db *db, const char *id)
 
 /* Up to $2 recordings older than $1 days whose call is not under legal hold, oldest first. */
 static struct cb_stmt stmt_expired =
-    CB_STMT("recordings_expired", "SELECT r.id::text, COALESCE(r.storage_key, '') FROM recordings r"
-                                  " JOIN calls c ON c.id = r.call_id"
-                                  " WHERE r.deleted_at IS NULL AND NOT c.legal_hold"
-                                  "  AND r.created_at < now() - $1::integer * interval '1 day'"
-                                  " ORDER BY r.created_at LIMIT $2");
+    CB_STMT("recordings_expired",
+            "SELECT r.id::text, COALESCE(r.storage_key, ''), COALESCE(t.storage_key, '')"
+            " FROM recordings r JOIN calls c ON c.id = r.call_id"
+            " LEFT JOIN transcripts t ON t.recording_id = r.id"
+            " WHERE r.deleted_at IS NULL AND NOT c.legal_hold"
+            "  AND r.created_at < now() - $1::integer * interval '1 day'"
+            " ORDER BY r.created_at LIMIT $2");
 
 enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, json_t **rows)
 {
@@ -168,12 +174,15 @@ enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, j
         return qs;
 }
 
-/* The blob is gone: the recording says so (links answer 410) and the log keeps a line. */
+/* The blob (and its transcript) is gone: the rows say so (links answer 410) and the log keeps
+ * a line. */
 static struct cb_stmt stmt_deleted =
     CB_STMT("recording_deleted",
             "WITH r AS (UPDATE recordings SET state = 'deleted', deleted_at = now()"
             "  WHERE id = $1::uuid AND deleted_at IS NULL"
-            "  RETURNING id, call_id, storage_key, created_at)"
+            "  RETURNING id, call_id, storage_key, created_at),"
+            " t AS (UPDATE transcripts SET deleted_at = now() WHERE recording_id = $1::uuid"
+            "  AND deleted_at IS NULL)"
             " INSERT INTO retention_log (recording_id, call_id, storage_key, created_at)"
             " SELECT id, call_id, storage_key, created_at FROM r");
 

@@ -1,5 +1,6 @@
 /* GET /api/calls/{id}: one call with its history and jobs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/store.h"
@@ -23,6 +24,37 @@ static void add_links(struct cb_request *req, json_t *call)
         }
 }
 
+/* Each transcript's text, segments and summary, from its sealed document (only an agent who may
+ * see the call gets here); the storage key stays inside. A document that cannot be read is
+ * reported in place, the rest of the call still answers. */
+static void add_transcripts(struct cb_request *req, json_t *call)
+{
+        json_t *t, *doc;
+        size_t i, len;
+        char err[256];
+
+        json_array_foreach(json_object_get(call, "transcripts"), i, t)
+        {
+                const char *key = json_string_value(json_object_get(t, "storage_key"));
+                char *text = NULL;
+                if (key != NULL && !json_is_true(json_object_get(t, "deleted")))
+                        text = cb_rec_doc_get(req->env->rec, key, &len, err, sizeof(err));
+                doc = text ? json_loadb(text, len, 0, NULL) : NULL;
+                free(text);
+                json_object_del(t, "storage_key");
+                if (doc == NULL) {
+                        json_object_set_new(t, "text", json_null());
+                        continue;
+                }
+                json_object_set(t, "text", json_object_get(json_object_get(doc, "result"), "text"));
+                json_object_set(t, "clean_text", json_object_get(doc, "clean_text"));
+                json_object_set(t, "segments",
+                                json_object_get(json_object_get(doc, "result"), "segments"));
+                json_object_set(t, "summary", json_object_get(doc, "summary"));
+                json_decref(doc);
+        }
+}
+
 enum MHD_Result cb_handle_call_get(struct cb_request *req)
 {
         const char *id = req->params[0];
@@ -43,5 +75,6 @@ enum MHD_Result cb_handle_call_get(struct cb_request *req)
         if (qs == CB_QS_NO_RESULTS)
                 return cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %s", id);
         add_links(req, call);
+        add_transcripts(req, call);
         return cb_reply_json(req, 200, call);
 }

@@ -22,5 +22,6 @@ extern const struct cb_stream_ops cb_record_stream;
 enum MHD_Result cb_handle_recording_get(struct cb_request *req);
 enum MHD_Result cb_handle_recording_link(struct cb_request *req);
 enum MHD_Result cb_handle_recording_public(struct cb_request *req);
+enum MHD_Result cb_handle_call_transcribe(struct cb_request *req);
 
 #endif

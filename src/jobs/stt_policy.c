@@ -1,0 +1,92 @@
+/* [stt] policy: which recordings are transcribed on their own (POST /api/call/transcribe
+ * always is). The paper's cost control. Grammar: "all", "none", or conditions joined by ","
+ * that must all hold:
+ *   min_duration_s=N     the call lasted at least N seconds
+ *   direction=inbound    or outbound
+ *   record=linked        the call is linked to a CRM record
+ *   record_type=Lead     the linked record is a Lead (Contact, Account...; by id prefix)
+ *   status=completed     the call's final status */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs/stt_policy.h"
+
+static const char *record_type(const char *id)
+{
+        static const struct {
+                const char *prefix, *type;
+        } prefixes[] = {
+            {"003", "Contact"}, {"00Q", "Lead"}, {"001", "Account"}, {"006", "Opportunity"}};
+
+        for (size_t i = 0; id != NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+                if (strncmp(id, prefixes[i].prefix, 3) == 0)
+                        return prefixes[i].type;
+        return NULL;
+}
+
+static bool holds(const char *key, const char *value, const json_t *call)
+{
+        const char *rec = json_string_value(json_object_get(call, "crm_record_id"));
+
+        if (strcmp(key, "min_duration_s") == 0) {
+                json_t *d = json_object_get(call, "duration_s");
+                return json_is_integer(d) && json_integer_value(d) >= atol(value);
+        }
+        if (strcmp(key, "direction") == 0 || strcmp(key, "status") == 0) {
+                const char *v = json_string_value(json_object_get(call, key));
+                return v != NULL && strcmp(v, value) == 0;
+        }
+        if (strcmp(key, "record") == 0)
+                return strcmp(value, "linked") == 0 ? rec != NULL : rec == NULL;
+        if (strcmp(key, "record_type") == 0)
+                return record_type(rec) != NULL && strcmp(record_type(rec), value) == 0;
+        return false;
+}
+
+int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
+{
+        char buf[256];
+        char *save = NULL;
+
+        if (strcmp(policy, "all") == 0 || strcmp(policy, "none") == 0)
+                return 0;
+        if (!cb_strlcpy(buf, policy, sizeof(buf))) {
+                snprintf(err, err_size, "the policy is too long");
+                return -1;
+        }
+        for (char *c = strtok_r(buf, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(c, '=');
+                const char *keys = "min_duration_s|direction|record|record_type|status";
+                if (eq == NULL || eq[1] == '\0') {
+                        snprintf(err, err_size, "\"%s\" is not key=value", c);
+                        return -1;
+                }
+                *eq = '\0';
+                if (!cb_choice_match(keys, c, false)) {
+                        snprintf(err, err_size, "unknown condition \"%s\" (one of %s)", c, keys);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+bool cb_stt_policy_allows(const char *policy, const json_t *call)
+{
+        char buf[256];
+        char *save = NULL;
+
+        if (strcmp(policy, "all") == 0)
+                return true;
+        if (strcmp(policy, "none") == 0 || !cb_strlcpy(buf, policy, sizeof(buf)))
+                return false;
+        for (char *c = strtok_r(buf, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(c, '=');
+                if (eq == NULL)
+                        return false;
+                *eq = '\0';
+                if (!holds(c, eq + 1, call))
+                        return false;
+        }
+        return true;
+}

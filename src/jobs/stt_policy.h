@@ -1,0 +1,16 @@
+/* [stt] policy (src/jobs/stt_policy.c). */
+#ifndef CB_JOBS_STT_POLICY_H
+#define CB_JOBS_STT_POLICY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "callbridge/util.h"
+
+/* 0 when `policy` is well formed, else -1 with `err` (for --check-config). */
+int cb_stt_policy_check(const char *policy, char *err, size_t err_size);
+/* Does the policy want `call` (the job's call JSON) transcribed? */
+bool cb_stt_policy_allows(const char *policy, const json_t *call);
+
+#endif

@@ -1,0 +1,203 @@
+/* Job stt.transcribe {"recording_id", "force"?, "language"?}: a stored recording becomes a
+ * transcript and its analysis.
+ *
+ * Queued for every stored recording (then [stt] policy decides) and by
+ * POST /api/call/transcribe (force: always, replacing an earlier transcript). The audio is
+ * read from the sealed blob by range as the engine asks; the result (text, segments, the
+ * cleaned text and summary) is sealed into storage as "transcripts/<id>"; the analysis goes
+ * into the transcripts row with the crm.write_analysis job in one statement; then the agent's
+ * softphones get transcript_ready. A repeat finds the transcript and does nothing unless
+ * forced; a crash between the engine and the row costs one more transcription, never a
+ * second transcript (one per recording). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "callbridge/events.h"
+#include "callbridge/jobs.h"
+#include "callbridge/log.h"
+#include "callbridge/nlp.h"
+#include "jobs/kinds.h"
+#include "jobs/stt_policy.h"
+
+static int audio_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+        size_t got = 0;
+
+        return cb_rec_reader_read(ctx, off, buf, len, &got) == 0 && got == len ? 0 : -1;
+}
+
+/* Should this run transcribe at all? OK with *go set accordingly. */
+static enum cb_result wanted(struct cb_job *job, const json_t *rec, const json_t *call, bool *go)
+{
+        const char *state = json_string_value(json_object_get(rec, "state"));
+        bool force = json_is_true(json_object_get(job->row->payload, "force"));
+        struct cb_db *db;
+        enum cb_qs qs;
+
+        *go = false;
+        if (state != NULL && strcmp(state, "pending") == 0) {
+                snprintf(job->error, sizeof(job->error), "the recording is not stored yet");
+                return CB_RESULT_RETRY;
+        }
+        if (state == NULL || strcmp(state, "stored") != 0)
+                return CB_RESULT_OK; /* deleted or failed: nothing to transcribe */
+        if (!force && !cb_stt_policy_allows(job->env->cfg->stt.policy, call)) {
+                cb_debug("call %s: [stt] policy skips its recording", job->row->call_id);
+                return CB_RESULT_OK;
+        }
+        if (force)
+                return *go = true, CB_RESULT_OK;
+        db = cb_job_db(job);
+        if (db == NULL)
+                return CB_RESULT_RETRY;
+        qs =
+            cb_store_transcript_exists(db, json_string_value(json_object_get(rec, "recording_id")));
+        cb_db_release(&db);
+        if (qs < 0) {
+                snprintf(job->error, sizeof(job->error), "checking for a transcript failed");
+                return CB_RESULT_RETRY;
+        }
+        *go = qs == 0;
+        return CB_RESULT_OK;
+}
+
+/* Run the engine over the sealed recording. */
+static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const char *const *hints,
+                                 json_t **result)
+{
+        struct cb_stt *stt = job->env->stt;
+        const char *lang = json_string_value(json_object_get(job->row->payload, "language"));
+        struct cb_stt_request req = {.language = lang, .phrases = hints};
+        struct cb_rec_reader *reader;
+        long retry_after = 0;
+        enum cb_result r;
+
+        reader = cb_rec_reader_open(job->env->rec,
+                                    json_string_value(json_object_get(rec, "storage_key")),
+                                    job->error, sizeof(job->error));
+        if (reader == NULL)
+                return CB_RESULT_RETRY;
+        struct cb_stt_audio audio = {
+            .content_type = json_string_value(json_object_get(rec, "content_type")),
+            .size = cb_rec_reader_size(reader),
+            .read_at = audio_read,
+            .ctx = reader,
+            .sha256 = json_string_value(json_object_get(rec, "sha256")),
+        };
+        r = stt->ops->transcribe(stt->self, &audio, &req, result, &retry_after, job->error,
+                                 sizeof(job->error));
+        if (r == CB_RESULT_RETRY && retry_after > 0)
+                job->retry_after_ms = retry_after * 1000;
+        cb_rec_reader_close(&reader);
+        return r;
+}
+
+/* Seal the document, then save the row (and queue the write-back) in one statement. */
+static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result,
+                           const json_t *analysis, char tid[CB_UUID_LEN + 1])
+{
+        char id[CB_UUID_LEN + 1], key[64], old[64], err[256];
+        json_t *doc = json_pack("{s:O,s:O,s:O,s:O}", "result", result, "clean_text",
+                                json_object_get(analysis, "clean_text"), "sentences",
+                                json_object_get(analysis, "sentences"), "summary",
+                                json_object_get(analysis, "summary"));
+        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        const json_t *sent = json_object_get(analysis, "sentiment");
+        struct cb_db *db = NULL;
+        enum cb_qs qs;
+        enum cb_result r = CB_RESULT_RETRY;
+
+        cb_uuid_v4(id);
+        snprintf(key, sizeof(key), "transcripts/%s", id);
+        if (text == NULL ||
+            cb_rec_doc_put(job->env->rec, key, text, strlen(text), err, sizeof(err)) != 0) {
+                snprintf(job->error, sizeof(job->error), "storing the transcript: %s",
+                         text ? err : "out of memory");
+                goto out;
+        }
+        struct cb_transcript_row row = {
+            .id = id,
+            .recording_id = json_string_value(json_object_get(rec, "recording_id")),
+            .engine = json_string_value(json_object_get(result, "engine")) ?: "unknown",
+            .language = json_string_value(json_object_get(result, "language")),
+            .audio_seconds = json_number_value(json_object_get(result, "duration_s")),
+            .words = (int)json_integer_value(json_object_get(analysis, "words")),
+            .storage_key = key,
+            .sentiment = json_number_value(json_object_get(sent, "score")),
+            .label = json_string_value(json_object_get(sent, "label")) ?: "neutral",
+            .intent = json_string_value(json_object_get(analysis, "intent")),
+            .tags = json_object_get(analysis, "tags"),
+            .keywords = json_object_get(analysis, "keywords"),
+            .entities = json_object_get(analysis, "entities"),
+            .follow_ups = json_object_get(analysis, "follow_ups"),
+            .transcribed_us = cb_now_us(),
+        };
+        db = cb_job_db(job);
+        qs = db ? cb_store_transcript_save(db, &row, tid, old, sizeof(old)) : CB_QS_HARD_ERROR;
+        if (qs <= 0 || old[0] != '\0') {
+                /* Not saved (the document is orphaned), or it replaced an older document. */
+                struct cb_storage *st = job->env->rec->storage;
+                st->ops->remove(st->self, qs > 0 ? old : key, err, sizeof(err));
+        }
+        if (qs < 0)
+                snprintf(job->error, sizeof(job->error), "saving the transcript failed");
+        r = qs < 0 ? CB_RESULT_RETRY : CB_RESULT_OK;
+        if (qs == 0)
+                tid[0] = '\0'; /* the recording went meanwhile */
+out:
+        cb_db_release(&db);
+        free(text);
+        json_decref(doc);
+        return r;
+}
+
+static void publish(struct cb_job *job, const json_t *call, const char *tid, const json_t *analysis)
+{
+        json_t *data =
+            json_pack("{s:s,s:s,s:O,s:O,s:O}", "call_id", job->row->call_id, "transcript_id", tid,
+                      "sentiment", json_object_get(analysis, "sentiment"), "tags",
+                      json_object_get(analysis, "tags"), "intent",
+                      json_object_get(analysis, "intent") ?: json_null());
+        const char *agent = json_string_value(json_object_get(call, "agent"));
+
+        if (data != NULL && agent != NULL)
+                cb_events_publish(agent, "transcript_ready", data);
+        json_decref(data);
+}
+
+enum cb_result cb_job_transcribe(struct cb_job *job)
+{
+        struct cb_nlp_rules *rules = cb_nlp_current();
+        json_t *rec = NULL, *call = NULL, *result = NULL, *analysis = NULL;
+        char tid[CB_UUID_LEN + 1] = "";
+        bool go = false;
+        enum cb_result r = cb_job_load_recording(job, &rec);
+
+        if (r == CB_RESULT_OK)
+                r = cb_job_load_call(job, &call);
+        if (r == CB_RESULT_OK)
+                r = wanted(job, rec, call, &go);
+        if (r != CB_RESULT_OK || !go)
+                goto out;
+        r = run_engine(job, rec, cb_nlp_rules_hints(rules), &result);
+        if (r != CB_RESULT_OK)
+                goto out;
+        analysis =
+            cb_nlp_analyse(rules, json_string_value(json_object_get(result, "text")) ?: "", call);
+        if (analysis == NULL) {
+                snprintf(job->error, sizeof(job->error), "out of memory analysing");
+                r = CB_RESULT_RETRY;
+                goto out;
+        }
+        r = save(job, rec, result, analysis, tid);
+        if (r == CB_RESULT_OK && tid[0] != '\0')
+                publish(job, call, tid, analysis);
+out:
+        cb_nlp_rules_unref(&rules);
+        json_decref(analysis);
+        json_decref(result);
+        json_decref(call);
+        json_decref(rec);
+        return r;
+}
