@@ -452,8 +452,9 @@ static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, t
         char num[32];
 
         snprintf(num, sizeof(num), "%ld", duration);
-        if (!call_set(job, "duration", json_string(num)) || !call_set_now(job, "end_time") ||
-            !call_set(job, "status", json_string(o->status)) ||
+        /* end_time last: whoever sees it set sees the final status and duration too. */
+        if (!call_set(job, "duration", json_string(num)) ||
+            !call_set(job, "status", json_string(o->status)) || !call_set_now(job, "end_time") ||
             !status_event(curl, job, run, TW_EV_COMPLETED, o->status, duration) ||
             !flush(curl, job, run))
                 return false;
