@@ -1,0 +1,95 @@
+"""The whole pipeline (issue 6): a call placed through the sandbox's Twilio is recorded; the
+recording callback queues the download, the sealed store, the transcription by the sandbox's
+OpenAI-compatible engine (a seeded transcript for that audio), the analysis, the CRM
+write-back (transcript, sentiment, intent, tags on the Task) and the follow-up tasks — each
+exactly once, even with every job forced to run twice ([workers] debug_run_twice)."""
+
+import base64
+import hashlib
+import json
+import os
+import struct
+import uuid
+
+import harness
+from harness import wait_for
+from sse import SseStream
+from test_twilio_calls import CUSTOMER, TwilioCallCase
+
+TRANSCRIPT = ("Hi, this is Ada from Lovelace Labs. Um, we would love a demo of Callbridge Pro "
+              "next week. How much is the enterprise plan? We are comparing you with "
+              "Dialpad, and the price needs to be under $5,000 per year. This looks really "
+              "great, please call me back tomorrow.")
+
+
+def wav(seconds, rate=8000):
+    body = bytes((i * 7) % 251 for i in range(int(seconds * rate) * 2))
+    return (b"RIFF" + struct.pack("<I", 36 + len(body)) + b"WAVEfmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" +
+            struct.pack("<I", len(body)) + body)
+
+
+class PipelineTest(TwilioCallCase):
+    twilio = {}
+
+    def setUp(self):
+        super().setUp()
+
+    @classmethod
+    def stt_config(cls, sb):
+        key = os.path.join(sb.keydir, "openai-key")
+        with open(key, "w") as f:
+            f.write("sk-sandbox-openai\n")
+        os.chmod(key, 0o600)
+        return key
+
+    def test_recording_to_crm_once_with_every_job_twice(self):
+        audio = wav(4.0)
+        rsid = "RE" + uuid.uuid4().hex
+        self.sb.seed({"recordings": [{"sid": rsid, "wav_base64": base64.b64encode(audio).decode()}],
+                      "transcripts": [{"sha256": hashlib.sha256(audio).hexdigest(),
+                                       "text": TRANSCRIPT}]})
+        self.sb.outcome(to="*", status="completed", duration_s=42, recording_sid=rsid,
+                        recording_duration_s=4)
+        stream = SseStream(self.daemon.port, self.daemon.token)
+        self.addCleanup(stream.close)
+        cid = self.dial()
+
+        def analysed():
+            c = self.call(cid)
+            t = c["transcripts"]
+            return c if t and t[0]["timings"]["crm_written"] else None
+        call = wait_for(analysed, 90, "the transcript analysed and written to the CRM")
+        t = call["transcripts"][0]
+        self.assertEqual(t["text"], TRANSCRIPT)
+        self.assertNotIn("Um,", t["clean_text"])
+        self.assertEqual(t["sentiment_label"], "positive")
+        self.assertIn("Hot Lead", t["tags"])
+        self.assertIn("Follow-Up Required", t["tags"])
+        self.assertIn(t["intent"], ("demo_request", "pricing_inquiry"))
+        kinds = {e["type"] for e in t["entities"]}
+        self.assertTrue({"money", "competitor", "product"} <= kinds, t["entities"])
+        timings = t["timings"]
+        self.assertTrue(timings["recorded"] <= timings["stored"] <= timings["transcribed"]
+                        <= timings["analysed"] <= timings["crm_written"], timings)
+        # The Task carries the analysis; follow-up tasks exist once per rule.
+        task = self.wait_task(cid, Status="Completed")
+        self.assertIn("Hot Lead", task.get("Callbridge_Tags__c", ""))
+        self.assertEqual(task.get("Callbridge_Sentiment_Label__c"), "positive")
+        follow = [x for x in self.sb.records("Task")
+                  if (x.get("Callbridge_Followup_Key__c") or "").startswith(cid + ":")]
+        keys = sorted(x["Callbridge_Followup_Key__c"] for x in follow)
+        self.assertEqual(len(keys), len(set(keys)), "one follow-up per rule")
+        self.assertIn(cid + ":demo", keys)
+        parts = [x for x in self.sb.records("Callbridge_Call_Transcript__c")]
+        self.assertTrue(parts, "the transcript reached the CRM")
+        # One transcription, however many times the jobs ran.
+        self.assertEqual(self.sb.count("openai.transcriptions"), 1)
+        self.assertEqual(self.daemon.count("transcripts"), 1)
+        ev = stream.next_event(timeout=30, skip_types=("call_status", "screen_pop"))
+        self.assertEqual(ev["event"], "transcript_ready")
+        self.assertEqual(json.loads(ev["data"])["call_id"], cid)
+
+
+if __name__ == "__main__":
+    harness.main()
