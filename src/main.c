@@ -19,7 +19,9 @@
 #include "callbridge/http.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/nlp.h"
 #include "callbridge/store.h"
+#include "callbridge/stt.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
 
@@ -210,6 +212,28 @@ static int cmd_keygen(void)
         return 0;
 }
 
+static int start_rules(const struct cb_config *cfg)
+{
+        char err[1024];
+
+        if (cb_nlp_init(cfg->nlp.rules_file, err, sizeof(err)) != 0) {
+                cb_error("[nlp] rules_file: %s", err);
+                return -1;
+        }
+        return 0;
+}
+
+/* The NLP rules are re-read on SIGHUP; a bad file keeps the rules in use. */
+static void reload_rules(const struct cb_config *cfg)
+{
+        char err[1024];
+
+        if (cb_nlp_reload(cfg->nlp.rules_file, err, sizeof(err)) != 0)
+                cb_error("NLP rules not reloaded, keeping the rules in use: %s", err);
+        else
+                cb_info("NLP rules reloaded from %s", cfg->nlp.rules_file);
+}
+
 static void reload(struct cb_config *live, const char *path)
 {
         struct cb_config_errors errs = {0};
@@ -226,6 +250,7 @@ static void reload(struct cb_config *live, const char *path)
                 cb_auth_cache_clear();
                 cb_info("configuration reloaded (log level %s)", live->log.level);
         }
+        reload_rules(live);
         cb_config_errors_free(&errs);
         cb_config_free(&fresh);
         sd_notify(0, "READY=1");
@@ -248,6 +273,7 @@ static int run(const char *path)
         struct cb_crm *crm = NULL;
         struct cb_telephony *tel = NULL;
         struct cb_recordings *rec = NULL;
+        struct cb_stt *stt = NULL;
         struct cb_jobs *jobs = NULL;
         struct cb_batcher *batcher = NULL;
         struct cb_batcher *status_batcher = NULL;
@@ -291,9 +317,11 @@ static int run(const char *path)
         crm = cb_crm_create(cfg);
         tel = cb_telephony_create(cfg);
         rec = cb_recordings_create(cfg);
-        if (crm == NULL || tel == NULL || rec == NULL)
+        stt = cb_stt_create(cfg);
+        if (crm == NULL || tel == NULL || rec == NULL || stt == NULL || start_rules(cfg) != 0)
                 goto out;
-        job_env = (struct cb_job_env){.cfg = cfg, .pool = pool, .crm = crm, .tel = tel, .rec = rec};
+        job_env = (struct cb_job_env){
+            .cfg = cfg, .pool = pool, .crm = crm, .tel = tel, .rec = rec, .stt = stt};
         jobs = cb_jobs_start(&job_env);
         if (jobs == NULL)
                 goto out;
@@ -311,6 +339,7 @@ static int run(const char *path)
                                         .crm = crm,
                                         .tel = tel,
                                         .rec = rec,
+                                        .stt = stt,
                                         .tokens = tokens};
         http = cb_http_start(&http_env);
         if (http == NULL)
@@ -350,6 +379,8 @@ out:
         cb_twtoken_keys_destroy(&tokens);
         cb_telephony_destroy(&tel);
         cb_recordings_destroy(&rec);
+        cb_stt_destroy(&stt);
+        cb_nlp_shutdown();
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);
         cb_info("stopped");

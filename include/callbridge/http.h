@@ -17,6 +17,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/recordings.h"
 #include "callbridge/store.h"
+#include "callbridge/stt.h"
 #include "callbridge/telephony.h"
 #include "callbridge/twtoken.h"
 #include "callbridge/util.h"
@@ -37,6 +38,7 @@ struct cb_http_env {
         struct cb_crm *crm;
         struct cb_telephony *tel;
         struct cb_recordings *rec;
+        struct cb_stt *stt;
         struct cb_twtoken_keys *tokens; /* NULL: softphone tokens are not configured */
 };
 

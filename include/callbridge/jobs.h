@@ -72,6 +72,9 @@ void cb_jobs_wake(struct cb_jobs *jobs);
  * another worker will run it again); the pool is then deliberately leaked. */
 bool cb_jobs_stop(struct cb_jobs **jobs, long drain_s);
 
+/* Append Prometheus text for the pipeline's per-stage latency histograms. */
+void cb_pipeline_metrics_write(struct cb_buf *out);
+
 /* Append Prometheus text for job outcomes (counters kept in memory). */
 void cb_jobs_metrics_write(struct cb_buf *out);
 

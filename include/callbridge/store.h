@@ -216,7 +216,9 @@ enum cb_qs cb_store_transcript_exists(struct cb_db *db, const char *recording_id
 /* {transcript_id, call_id, recording_id, storage_key, sentiment, sentiment_label, intent, tags,
  * keywords, entities, follow_ups, deleted}. */
 enum cb_qs cb_store_transcript_get(struct cb_db *db, const char *id, json_t **out);
-enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id);
+/* The CRM has it: crm_written_at = now(); `stages` gets the seconds of stored, transcribed,
+ * analysed, crm_written and total (-1 when unknown). */
+enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id, double stages[5]);
 /* Queue a forced stt.transcribe for `recording_id` (NULL: the call's newest recording) of a
  * call `agent` may see (NULL: any). ONE_RESULT with job_id, NO_RESULTS when there is none. */
 enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char *call_id, const char *agent,

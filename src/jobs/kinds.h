@@ -21,6 +21,9 @@ enum cb_result cb_job_debug_fail(struct cb_job *job);
 enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 
+/* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
+void cb_pipeline_observe(const char *stage, double seconds);
+
 /* Shared by kinds: lease a connection or report RETRY with a reason. */
 struct cb_db *cb_job_db(struct cb_job *job);
 /* Load the job's call as API JSON; RETRY/FAIL with job->error set when it cannot. */

@@ -113,8 +113,11 @@ static enum cb_result follow_ups(struct cb_job *job, const json_t *call, const j
 
 enum cb_result cb_job_write_analysis(struct cb_job *job)
 {
+        static const char *const stage_names[5] = {"stored", "transcribed", "analysed",
+                                                   "crm_written", "total"};
         json_t *t = NULL, *doc = NULL, *call = NULL;
         struct cb_db *db = NULL;
+        double stages[5];
         enum cb_result r = load(job, &t, &doc);
 
         if (r == CB_RESULT_OK)

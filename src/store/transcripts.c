@@ -1,5 +1,6 @@
 /* Query family: transcripts — the analysis of a recording and when each stage happened. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/store.h"
@@ -95,14 +96,28 @@ enum cb_qs cb_store_transcript_get(struct cb_db *db, const char *id, json_t **ou
         return res == NULL ? qs : *out ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
 }
 
-static struct cb_stmt stmt_written =
-    CB_STMT("transcript_written", "UPDATE transcripts SET crm_written_at = now()"
-                                  " WHERE id = $1::uuid");
+/* Written: the stage durations come back (seconds), for the pipeline histograms. */
+static struct cb_stmt stmt_written = CB_STMT(
+    "transcript_written",
+    "UPDATE transcripts t SET crm_written_at = now() FROM recordings r"
+    " WHERE t.id = $1::uuid AND r.id = t.recording_id"
+    " RETURNING extract(epoch FROM r.stored_at - r.created_at),"
+    "  extract(epoch FROM t.transcribed_at - r.stored_at),"
+    "  extract(epoch FROM t.analysed_at - t.transcribed_at),"
+    "  extract(epoch FROM now() - t.analysed_at), extract(epoch FROM now() - r.created_at)");
 
-enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id)
+enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id, double stages[5])
 {
         const char *p[1] = {id};
-        return cb_db_exec_cmd(db, &stmt_written, 1, p);
+        enum cb_qs qs;
+        PGresult *res = cb_db_exec(db, &stmt_written, 1, p, &qs);
+
+        for (int i = 0; i < 5; i++)
+                stages[i] = res && qs == 1 && !PQgetisnull(res, 0, i)
+                                ? strtod(PQgetvalue(res, 0, i), NULL)
+                                : -1;
+        PQclear(res);
+        return qs;
 }
 
 /* POST /api/call/transcribe: the job for the named (or newest stored) recording of a call the
