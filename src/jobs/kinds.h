@@ -23,6 +23,7 @@ enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);
+void cb_pipeline_count_tags(const json_t *tags);
 
 /* Shared by kinds: lease a connection or report RETRY with a reason. */
 struct cb_db *cb_job_db(struct cb_job *job);

@@ -191,8 +191,10 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
                 goto out;
         }
         r = save(job, rec, result, analysis, tid);
-        if (r == CB_RESULT_OK && tid[0] != '\0')
+        if (r == CB_RESULT_OK && tid[0] != '\0') {
+                cb_pipeline_count_tags(json_object_get(analysis, "tags"));
                 publish(job, call, tid, analysis);
+        }
 out:
         cb_nlp_rules_unref(&rules);
         json_decref(analysis);
