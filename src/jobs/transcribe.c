@@ -95,7 +95,7 @@ static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const ch
 
 /* Seal the document, then save the row (and queue the write-back) in one statement. */
 static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result,
-                           const json_t *analysis, char tid[CB_UUID_LEN + 1])
+                           const json_t *analysis, long stt_ms, char tid[CB_UUID_LEN + 1])
 {
         char id[CB_UUID_LEN + 1], key[64], old[64], err[256];
         json_t *doc = json_pack("{s:O,s:O,s:O,s:O}", "result", result, "clean_text",
@@ -132,6 +132,7 @@ static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result
             .entities = json_object_get(analysis, "entities"),
             .follow_ups = json_object_get(analysis, "follow_ups"),
             .transcribed_us = cb_now_us(),
+            .stt_ms = stt_ms,
         };
         db = cb_job_db(job);
         qs = db ? cb_store_transcript_save(db, &row, tid, old, sizeof(old)) : CB_QS_HARD_ERROR;
@@ -171,6 +172,8 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         struct cb_nlp_rules *rules = cb_nlp_current();
         json_t *rec = NULL, *call = NULL, *result = NULL, *analysis = NULL;
         char tid[CB_UUID_LEN + 1] = "";
+        int64_t t0;
+        long stt_ms;
         bool go = false;
         enum cb_result r = cb_job_load_recording(job, &rec);
 
@@ -180,7 +183,9 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
                 r = wanted(job, rec, call, &go);
         if (r != CB_RESULT_OK || !go)
                 goto out;
+        t0 = cb_mono_us();
         r = run_engine(job, rec, cb_nlp_rules_hints(rules), &result);
+        stt_ms = (long)((cb_mono_us() - t0) / 1000);
         if (r != CB_RESULT_OK)
                 goto out;
         analysis =
@@ -190,7 +195,7 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
                 r = CB_RESULT_RETRY;
                 goto out;
         }
-        r = save(job, rec, result, analysis, tid);
+        r = save(job, rec, result, analysis, stt_ms, tid);
         if (r == CB_RESULT_OK && tid[0] != '\0') {
                 cb_pipeline_count_tags(json_object_get(analysis, "tags"));
                 publish(job, call, tid, analysis);

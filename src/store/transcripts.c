@@ -13,10 +13,10 @@ static struct cb_stmt stmt_save = CB_STMT(
     "WITH old AS (SELECT storage_key FROM transcripts WHERE recording_id = $2::uuid),"
     " up AS (INSERT INTO transcripts (id, recording_id, call_id, engine, language,"
     "  audio_seconds, words, storage_key, sentiment, sentiment_label, intent, tags, keywords,"
-    "  entities, follow_ups, transcribed_at, analysed_at)"
+    "  entities, follow_ups, transcribed_at, analysed_at, stt_ms)"
     "  SELECT $1::uuid, r.id, r.call_id, $3, $4, $5::double precision, $6::integer, $7,"
     "   $8::double precision, $9, $10, $11::jsonb, $12::jsonb, $13::jsonb, $14::jsonb,"
-    "   to_timestamp($15::double precision), now()"
+    "   to_timestamp($15::double precision), now(), $16::integer"
     "  FROM recordings r WHERE r.id = $2::uuid AND r.state = 'stored'"
     "  ON CONFLICT (recording_id) DO UPDATE SET engine = EXCLUDED.engine,"
     "   language = EXCLUDED.language, audio_seconds = EXCLUDED.audio_seconds,"
@@ -24,7 +24,8 @@ static struct cb_stmt stmt_save = CB_STMT(
     "   sentiment = EXCLUDED.sentiment, sentiment_label = EXCLUDED.sentiment_label,"
     "   intent = EXCLUDED.intent, tags = EXCLUDED.tags, keywords = EXCLUDED.keywords,"
     "   entities = EXCLUDED.entities, follow_ups = EXCLUDED.follow_ups,"
-    "   transcribed_at = EXCLUDED.transcribed_at, analysed_at = now(), crm_written_at = NULL"
+    "   transcribed_at = EXCLUDED.transcribed_at, analysed_at = now(), crm_written_at = NULL,"
+    "   stt_ms = EXCLUDED.stt_ms"
     "  RETURNING id, call_id),"
     " j AS (INSERT INTO jobs (kind, call_id, payload) SELECT 'crm.write_analysis', call_id,"
     "  json_build_object('transcript_id', id) FROM up)"
@@ -34,7 +35,7 @@ enum cb_qs cb_store_transcript_save(struct cb_db *db, const struct cb_transcript
                                     char id_out[CB_UUID_LEN + 1], char *old_key,
                                     size_t old_key_size)
 {
-        char secs[32], words[16], sent[32], at[32];
+        char secs[32], words[16], sent[32], at[32], stt_ms[24];
         char *tags = json_dumps(t->tags, JSON_COMPACT), *kw = json_dumps(t->keywords, JSON_COMPACT);
         char *ent = json_dumps(t->entities, JSON_COMPACT);
         char *fu = json_dumps(t->follow_ups, JSON_COMPACT);
@@ -49,10 +50,11 @@ enum cb_qs cb_store_transcript_save(struct cb_db *db, const struct cb_transcript
         snprintf(words, sizeof(words), "%d", t->words);
         snprintf(sent, sizeof(sent), "%.4f", t->sentiment);
         snprintf(at, sizeof(at), "%.6f", (double)t->transcribed_us / 1e6);
+        snprintf(stt_ms, sizeof(stt_ms), "%ld", t->stt_ms);
         id_out[0] = '\0';
         old_key[0] = '\0';
         if (tags && kw && ent && fu)
-                res = cb_db_exec(db, &stmt_save, 15, p, &qs);
+                res = cb_db_exec(db, &stmt_save, 16, p, &qs);
         if (res != NULL && qs == 1) {
                 cb_strlcpy(id_out, PQgetvalue(res, 0, 0), CB_UUID_LEN + 1);
                 cb_strlcpy(old_key, PQgetvalue(res, 0, 1), old_key_size);

@@ -8,6 +8,7 @@ CREATE TABLE transcripts (
         engine           text NOT NULL,
         language         text,
         audio_seconds    double precision,
+        stt_ms           integer,                  -- time the engine took (the rest is ours)
         words            integer,
         storage_key      text NOT NULL,
         sentiment        double precision,
