@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Helper of bench/pipeline.sh: one run at a given sandbox STT latency.
+
+  pipeline.py CALLS RATE STT_MS   prints one markdown table row of p50 / p95 per stage (ms)
+
+Seeds a 4 s WAV recording and its transcript in the sandbox, makes every placed call record
+it, places CALLS calls at RATE/s through POST /api/call/initiate, waits until each call's
+transcript is written to the CRM, and reads the stage timings from PostgreSQL."""
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import urllib.parse
+import uuid
+
+CB = urllib.parse.urlparse(os.environ["CALLBRIDGE_URL"])
+SB = urllib.parse.urlparse(os.environ["SANDBOX_URL"])
+KEY = os.environ["CALLBRIDGE_API_KEY"]
+TEXT = ("Hi, this is Ada. We would love a demo of Callbridge Pro next week. How much is the "
+        "enterprise plan? We are also looking at Dialpad. Please call me back tomorrow.")
+
+
+def post(url, path, body, headers=None):
+    c = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    c.request("POST", path, json.dumps(body), h)
+    r = c.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        sys.exit("%s %s: %d %s" % (path, body, r.status, data[:200]))
+    return json.loads(data) if data else None
+
+
+def psql(sql):
+    out = subprocess.run(["psql", "-XAtq", "-c", sql], check=True, capture_output=True,
+                         text=True).stdout
+    return [line.split("|") for line in out.splitlines() if line]
+
+
+def main():
+    calls, rate, stt_ms = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+    pcm = bytes((i * 7) % 251 for i in range(4 * 8000 * 2))
+    audio = (b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " +
+             struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16) + b"data" +
+             struct.pack("<I", len(pcm)) + pcm)
+    sid = "RE" + uuid.uuid4().hex
+    post(SB, "/__sandbox/seed", {"recordings": [{"sid": sid, "wav_base64":
+                                                 base64.b64encode(audio).decode()}],
+                                 "transcripts": [{"sha256": hashlib.sha256(audio).hexdigest(),
+                                                  "text": TEXT}]})
+    post(SB, "/__sandbox/twilio/outcome", {"to": "*", "status": "completed", "duration_s": 20,
+                                            "recording_sid": sid, "recording_duration_s": 4})
+    post(SB, "/__sandbox/stt", {"latency_ms": stt_ms})
+    ids = []
+    start = time.monotonic()
+    for i in range(calls):
+        r = post(CB, "/api/call/initiate", {"to": "+14155550123"},
+                 {"Authorization": "Bearer " + KEY})
+        ids.append(r["call_id"])
+        pause = start + (i + 1) / rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # pacing the load generator
+    lit = ",".join("'%s'" % c for c in ids)
+    deadline = time.monotonic() + 300
+    while True:
+        done = int(psql("SELECT count(*) FROM transcripts WHERE call_id IN (%s)"
+                        " AND crm_written_at IS NOT NULL" % lit)[0][0])
+        if done == calls:
+            break
+        if time.monotonic() > deadline:
+            sys.exit("only %d of %d transcripts written to the CRM" % (done, calls))
+        time.sleep(0.5)
+    q = ("SELECT %s FROM transcripts t JOIN recordings r ON r.id = t.recording_id"
+         " WHERE t.call_id IN (%s)")
+    exprs = ["r.stored_at - r.created_at", "t.transcribed_at - r.stored_at",
+             "t.analysed_at - t.transcribed_at", "t.crm_written_at - t.analysed_at",
+             "t.crm_written_at - r.created_at",
+             "t.crm_written_at - r.created_at - t.stt_ms * interval '1 millisecond'"]
+    cells = []
+    for e in exprs:
+        v = psql(q % ("percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY "
+                      "extract(epoch FROM %s) * 1000)" % e, lit))[0][0]
+        p50, p95 = (float(x) for x in v.strip("{}").split(","))
+        cells.append("%.0f / %.0f" % (p50, p95))
+    print("| %d ms | %s |" % (stt_ms, " | ".join(cells)))
+
+
+if __name__ == "__main__":
+    main()
