@@ -57,7 +57,7 @@ for mb in $sizes; do
 		"$url/api/call/initiate" | python3 -c 'import json,sys; print(json.load(sys.stdin)["call_id"])')
 	before=$(hwm)
 	out=$(curl -sf -X POST -H "$auth" -H 'Content-Type: audio/wav' -H 'Expect:' \
-		--data-binary "@$work/audio.wav" -w '\n%{speed_upload} %{time_total}' \
+		-T "$work/audio.wav" -w '\n%{speed_upload} %{time_total}' \
 		"$url/api/call/record?call_id=$call") || die "upload of $mb MiB failed"
 	up_speed=$(tail -1 <<<"$out" | awk '{ printf "%.0f", $1 / 1e6 }')
 	read -r rid sha < <(head -1 <<<"$out" | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b["recording_id"], b["sha256"])')
