@@ -239,12 +239,30 @@ static int join_answer(json_t *result, const json_t *a, double offset, struct cb
         return 0;
 }
 
+/* verbose_json names the language ("english"); the result carries ISO 639-1. NULL when the
+ * name is not one we know (the request's language is then reported). */
+static const char *iso_language(const char *name)
+{
+        static const char *const map[][2] = {
+            {"english", "en"}, {"spanish", "es"},    {"french", "fr"},  {"german", "de"},
+            {"italian", "it"}, {"portuguese", "pt"}, {"dutch", "nl"},   {"japanese", "ja"},
+            {"chinese", "zh"}, {"korean", "ko"},     {"russian", "ru"}, {"polish", "pl"}};
+
+        if (name != NULL && strlen(name) == 2)
+                return name;
+        for (size_t i = 0; name != NULL && i < CB_ARRAY_LEN(map); i++)
+                if (strcmp(name, map[i][0]) == 0)
+                        return map[i][1];
+        return NULL;
+}
+
 /* Build the result from the answers of `n` jobs in order. NULL when out of memory. */
 static json_t *join_all(struct openai *o, struct job *jobs, size_t n, double wav_duration)
 {
         json_t *result = cb_stt_result_new("openai", o->model, NULL);
         struct cb_buf text = {.max = (size_t)64 * 1024 * 1024};
-        const char *lang = json_string_value(json_object_get(jobs[0].answer, "language"));
+        const char *lang =
+            iso_language(json_string_value(json_object_get(jobs[0].answer, "language")));
         double duration = 0;
 
         for (size_t i = 0; result != NULL && i < n; i++) {
