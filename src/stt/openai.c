@@ -277,7 +277,8 @@ static json_t *join_all(struct openai *o, struct job *jobs, size_t n, double wav
             (json_object_set_new(result, "text", json_string(text.data ? text.data : "")) != 0 ||
              json_object_set_new(result, "language",
                                  lang ? json_string(lang)
-                                      : json_string(o->language ? o->language : "")) != 0 ||
+                                      : json_string(jobs[0].language ? jobs[0].language : "")) !=
+                 0 ||
              json_object_set_new(result, "duration_s",
                                  json_real(wav_duration > 0 ? wav_duration : duration)) != 0 ||
              json_object_set_new(result, "chunks", json_integer((json_int_t)n)) != 0)) {
