@@ -117,6 +117,7 @@ class SttEngines(unittest.TestCase):
         runs = [json.loads(l) for l in lines if l.startswith("{")]
         metrics = [l for l in lines if not l.startswith("{")]
         self.assertTrue(runs, "no output; rc %d, stderr:\n%s" % (proc.returncode, err))
+        self.assertNotIn("Sanitizer", err, "sanitizer report from the probe")
         return proc.returncode, runs, metrics, err
 
     def state(self):
