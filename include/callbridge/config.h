@@ -99,6 +99,13 @@ struct cb_config {
                 char *model;
                 char *language;
                 char *policy;
+                long timeout_ms;
+                long parallel;
+                long chunk_mb;
+                long google_chunk_s;
+                char *google_base_url;
+                char *google_credentials_file;
+                char *cost_per_minute; /* USD as text; NULL: the engine's list price */
         } stt;
         struct {
                 char *backend;

@@ -6,10 +6,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "callbridge/util.h"
 
 #define CB_UPSTREAM_MAX_HEADERS 8
+#define CB_UPSTREAM_MAX_PARTS   12
+
+/* One part of a multipart/form-data body: a text field (`value`), or a file of `size` bytes
+ * read on demand through `read_at` (exactly `len` bytes at `off`; 0, or -1 to abort the
+ * transfer), so a large file is never held in memory. */
+struct cb_upstream_part {
+        const char *name;
+        const char *value;        /* text field; NULL for a file part */
+        const char *filename;     /* file part: the name sent in Content-Disposition */
+        const char *content_type; /* file part: e.g. "audio/wav" */
+        uint64_t size;
+        int (*read_at)(void *ctx, uint64_t off, void *buf, size_t len);
+        void *ctx;
+};
 
 struct cb_upstream_req {
         const char *service; /* metrics label: "salesforce", "twilio", "openai"... */
@@ -18,6 +33,10 @@ struct cb_upstream_req {
         const char *headers[CB_UPSTREAM_MAX_HEADERS]; /* "Name: value"; unused slots NULL */
         const char *body;                             /* may be NULL */
         size_t body_len;
+        /* Instead of `body`: a multipart/form-data POST of these parts (libcurl sets the
+         * Content-Type with its boundary). At most CB_UPSTREAM_MAX_PARTS. */
+        const struct cb_upstream_part *parts;
+        size_t n_parts;
         const char *userpwd; /* "user:password" for HTTP Basic (or the SigV4 key pair), or NULL */
         /* With userpwd: sign with AWS Signature V4 instead of Basic, e.g. "aws:amz:us-east-1:s3".
          * libcurl signs the path and query exactly as given (give them in canonical form), every

@@ -424,6 +424,33 @@ static void check_s3(struct load_ctx *ctx)
                 "1-64 letters, digits, '-' and '_'");
 }
 
+/* [stt]: the engine must be built in and have what it needs. */
+static void check_stt(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+        const char *engine = c->stt.engine != NULL ? c->stt.engine : "none";
+        const char *cost = c->stt.cost_per_minute;
+        char *end = NULL;
+        double d;
+
+        /* The offline engine (PocketSphinx) is optional at build time: accept it here once
+         * src/stt/offline.c is built in (CB_HAVE_POCKETSPHINX). */
+        require(ctx, strcmp(engine, "offline") != 0, "stt", "engine",
+                "\"offline\" is not part of this build (use none, openai or google)");
+        require(ctx, strcmp(engine, "openai") != 0 || c->stt.api_key_file != NULL, "stt",
+                "api_key_file", "required with engine = openai");
+        require(ctx,
+                strcmp(engine, "google") != 0 || c->stt.api_key_file != NULL ||
+                    c->stt.google_credentials_file != NULL,
+                "stt", "google_credentials_file",
+                "engine = google needs google_credentials_file or api_key_file");
+        if (cost != NULL) {
+                d = strtod(cost, &end);
+                require(ctx, end != cost && *end == '\0' && d >= 0 && d < 1000, "stt",
+                        "cost_per_minute", "a number of USD from 0 to 1000");
+        }
+}
+
 /* Rules that involve more than one key. */
 static void cross_check(struct load_ctx *ctx)
 {
@@ -442,8 +469,7 @@ static void cross_check(struct load_ctx *ctx)
                 check_twilio(ctx);
         if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
                 check_s3(ctx);
-        require(ctx, c->stt.engine != NULL && strcmp(c->stt.engine, "none") == 0, "stt", "engine",
-                "only \"none\" is available in this build");
+        check_stt(ctx);
 }
 
 int cb_config_load(const char *path, struct cb_config **out, struct cb_config_errors *errs)

@@ -36,6 +36,11 @@ static const char usage_text[] =
     "  --s3-secret-access-key-file FILE  its secret (S3 requests are SigV4-verified)\n"
     "  --s3-bucket NAME                the one emulated bucket (default callbridge)\n"
     "  --s3-region REGION              the region signatures must name (default us-east-1)\n"
+    "  --openai-api-key-file FILE      the OpenAI API key callbridge sends (Bearer); without it\n"
+    "                                  any key is taken\n"
+    "  --google-api-key-file FILE      a Google API key (?key=) speech:recognize takes\n"
+    "  --google-sa-cert-file FILE      PEM certificate (or public key) of a Google service\n"
+    "                                  account: its JWTs get tokens at /google/oauth2/token\n"
     "  --public-url URL                base of the links the sandbox hands out (recording\n"
     "                                  URLs); default http://<listen host>:<bound port>\n"
     "  --threads N                     HTTP thread pool size (default 4)\n"
@@ -56,6 +61,9 @@ enum {
         OPT_S3_SECRET,
         OPT_S3_BUCKET,
         OPT_S3_REGION,
+        OPT_OPENAI_KEY,
+        OPT_GOOGLE_KEY,
+        OPT_GOOGLE_SA,
         OPT_THREADS,
         OPT_VERBOSE,
         OPT_HELP,
@@ -75,6 +83,9 @@ static const struct option options[] = {
     {"s3-secret-access-key-file", required_argument, NULL, OPT_S3_SECRET},
     {"s3-bucket", required_argument, NULL, OPT_S3_BUCKET},
     {"s3-region", required_argument, NULL, OPT_S3_REGION},
+    {"openai-api-key-file", required_argument, NULL, OPT_OPENAI_KEY},
+    {"google-api-key-file", required_argument, NULL, OPT_GOOGLE_KEY},
+    {"google-sa-cert-file", required_argument, NULL, OPT_GOOGLE_SA},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
@@ -131,6 +142,13 @@ static void config_free(struct sb_config *cfg)
         free(cfg->s3_secret);
         free(cfg->s3_bucket);
         free(cfg->s3_region);
+        if (cfg->openai_api_key)
+                OPENSSL_cleanse(cfg->openai_api_key, strlen(cfg->openai_api_key));
+        free(cfg->openai_api_key);
+        if (cfg->google_api_key)
+                OPENSSL_cleanse(cfg->google_api_key, strlen(cfg->google_api_key));
+        free(cfg->google_api_key);
+        EVP_PKEY_free(cfg->google_sa_key);
         memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -200,14 +218,14 @@ out:
 }
 
 /* The public key from a PEM certificate or PEM public key. NULL after logging why. */
-static EVP_PKEY *read_public_key(const char *path)
+static EVP_PKEY *read_public_key(const char *path, const char *option)
 {
         FILE *f = fopen(path, "rb");
         X509 *cert;
         EVP_PKEY *key = NULL;
 
         if (!f) {
-                sb_log("error", "cannot open --sf-cert-file %s: %s", path, strerror(errno));
+                sb_log("error", "cannot open %s %s: %s", option, path, strerror(errno));
                 return NULL;
         }
         cert = PEM_read_X509(f, NULL, NULL, NULL);
@@ -220,7 +238,7 @@ static EVP_PKEY *read_public_key(const char *path)
         }
         fclose(f);
         if (!key)
-                sb_log("error", "--sf-cert-file %s holds no PEM certificate or public key", path);
+                sb_log("error", "%s %s holds no PEM certificate or public key", option, path);
         return key;
 }
 
@@ -260,6 +278,28 @@ static bool parse_s3_option(int opt, const char *arg, struct sb_config *cfg,
         return true;
 }
 
+/* The speech-to-text options: secrets read at once. 0 handled, 1 a secret cannot be read, -1
+ * when `opt` is not one of them. */
+static int parse_stt_option(int opt, const char *arg, struct sb_config *cfg)
+{
+        switch (opt) {
+        case OPT_OPENAI_KEY:
+                free(cfg->openai_api_key);
+                cfg->openai_api_key = read_secret(arg, "OpenAI API key");
+                return cfg->openai_api_key ? 0 : 1;
+        case OPT_GOOGLE_KEY:
+                free(cfg->google_api_key);
+                cfg->google_api_key = read_secret(arg, "Google API key");
+                return cfg->google_api_key ? 0 : 1;
+        case OPT_GOOGLE_SA:
+                EVP_PKEY_free(cfg->google_sa_key);
+                cfg->google_sa_key = read_public_key(arg, "--google-sa-cert-file");
+                return cfg->google_sa_key ? 0 : 1;
+        default:
+                return -1;
+        }
+}
+
 /* Fill `cfg` from argv. Returns -1 to go on, or the exit status (0 after --help, 1 when a
  * secret cannot be read, 2 on a usage error). */
 static int parse_args(int argc, char **argv, struct sb_config *cfg)
@@ -276,6 +316,14 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
 
                 if (parse_s3_option(opt, optarg, cfg, &s3_secret_file))
                         continue;
+                switch (parse_stt_option(opt, optarg, cfg)) {
+                case 0:
+                        continue;
+                case 1:
+                        return 1;
+                default:
+                        break;
+                }
                 switch (opt) {
                 case OPT_LISTEN:
                         if (!parse_listen(optarg, cfg))
@@ -347,7 +395,7 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
         if (secret_file &&
             !(cfg->sf_client_secret = read_secret(secret_file, "Salesforce client secret")))
                 return 1;
-        if (cert_file && !(cfg->sf_public_key = read_public_key(cert_file)))
+        if (cert_file && !(cfg->sf_public_key = read_public_key(cert_file, "--sf-cert-file")))
                 return 1;
         if (s3_secret_file && !(cfg->s3_secret = read_secret(s3_secret_file, "S3 secret key")))
                 return 1;

@@ -35,6 +35,9 @@ struct sb_config {
         char *s3_secret;             /* contents of --s3-secret-access-key-file, or NULL */
         char *s3_bucket;             /* --s3-bucket, default "callbridge" */
         char *s3_region;             /* --s3-region, default "us-east-1" */
+        char *openai_api_key;        /* contents of --openai-api-key-file, or NULL: any key */
+        char *google_api_key;        /* contents of --google-api-key-file, or NULL */
+        EVP_PKEY *google_sa_key;     /* from --google-sa-cert-file: service-account JWT checks */
 };
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
@@ -147,6 +150,7 @@ struct sb_request {
         const char *path; /* decoded path, no query string */
         const char *body; /* NUL-terminated copy of the body ("" when empty) */
         size_t body_len;
+        uint64_t body_seen; /* bytes of body received, also past a route's cap */
 };
 
 #define SB_REPLY_MAX_HEADERS 8
@@ -177,6 +181,11 @@ struct sb_upstream {
         /* The counter name of a request when the route's `endpoint` is NULL (an upstream whose
          * operations share method and path, like S3's); NULL otherwise. */
         const char *(*endpoint)(struct MHD_Connection *conn, const char *method);
+        /* Optional: the upstream's own answer to a body over the route's cap (else a generic
+         * 413); req->body is then empty and req->body_seen tells the size. */
+        void (*too_large_reply)(const struct sb_request *req, struct sb_reply *reply);
+        /* Optional: latency added to every request of this upstream, beyond the faults'. */
+        long (*extra_latency_ms)(void);
 };
 
 /* One row of the route table in server.c. `pattern` is an fnmatch(3) pattern over the path with
@@ -302,5 +311,22 @@ int sb_s3_state_snapshot_locked(json_t *snap);
 int sb_tw_state_reset_locked(void);
 void sb_tw_state_clear_locked(void);
 int sb_tw_state_snapshot_locked(json_t *snap);
+
+/* ---- speech-to-text emulation (stt_*.c; see stt.h) --------------------------------------- */
+
+/* OpenAI (POST /v1/audio/transcriptions, errors as {"error":{"message","type",...}}) and
+ * Google (POST /v1/speech:recognize and its token endpoint, errors as
+ * {"error":{"code","message","status"}}); both add the STT latency of /__sandbox/stt. */
+extern const struct sb_upstream sb_stt_openai_upstream;
+extern const struct sb_upstream sb_stt_google_upstream;
+void sb_stt_openai_transcribe(const struct sb_request *req, struct sb_reply *reply);
+void sb_stt_google_recognize(const struct sb_request *req, struct sb_reply *reply);
+void sb_stt_google_token(const struct sb_request *req, struct sb_reply *reply);
+/* POST /__sandbox/stt: {"latency_ms","retry_after_s","retry_after_ms","unseeded"}. */
+void sb_stt_control(const struct sb_request *req, struct sb_reply *reply);
+/* STT state beside the rest (settings, recent requests, issued tokens). Lock held: clear
+ * frees everything and restores the defaults; snapshot adds "stt" to `snap` (-1 on failure). */
+void sb_stt_state_clear_locked(void);
+int sb_stt_state_snapshot_locked(json_t *snap);
 
 #endif

@@ -19,6 +19,8 @@
 #define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define CONTROL_MAX_BODY ((size_t)64 * 1024 * 1024)
 #define S3_MAX_BODY      ((size_t)64 * 1024 * 1024) /* a part or a single PUT */
+#define OPENAI_MAX_BODY  ((size_t)26214400)         /* OpenAI's request size limit */
+#define GOOGLE_MAX_BODY  ((size_t)10485760)         /* Google's 10 MB inline content limit */
 
 /* A Salesforce REST row: /services/data/<version><tail>, counted as salesforce.<endpoint>. */
 #define SF_REST(method, tail, endpoint)                                                            \
@@ -72,6 +74,14 @@ static const struct sb_route routes[] = {
     TW_REST("DELETE", "/Recordings/*.json", sb_tw_recording_delete, "recordings.delete"),
     TW_REST("GET", "/Recordings/*", sb_tw_recording_media, "recordings.media"),
     {"GET", "/__media/*", sb_tw_media, "twilio.media", NULL, 0},
+    /* Speech-to-text: OpenAI, Google (and the token endpoint of its service accounts). */
+    {"POST", "/__sandbox/stt", sb_stt_control, "sandbox.stt", NULL, 0},
+    {"POST", "/v1/audio/transcriptions", sb_stt_openai_transcribe, "openai.transcriptions",
+     &sb_stt_openai_upstream, OPENAI_MAX_BODY},
+    {"POST", "/v1/speech:recognize", sb_stt_google_recognize, "google.recognize",
+     &sb_stt_google_upstream, GOOGLE_MAX_BODY},
+    {"POST", "/google/oauth2/token", sb_stt_google_token, "google.token", &sb_stt_google_upstream,
+     0},
     /* S3, path-style: the fallback for any other path (see route_lookup). */
     {"GET", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
     {"HEAD", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
@@ -383,6 +393,10 @@ static void answer(struct req_ctx *ctx, struct sb_reply *reply)
                         sb_reply_error(reply, MHD_HTTP_NOT_FOUND, "not_found",
                                        "no such endpoint: %s %s", ctx->req.method, ctx->req.path);
                 }
+        } else if (ctx->too_large && r->upstream && r->upstream->too_large_reply) {
+                ctx->req.body = "";
+                ctx->req.body_len = 0;
+                r->upstream->too_large_reply(&ctx->req, reply);
         } else if (ctx->too_large) {
                 sb_reply_error(reply, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
                                "body exceeds %zu bytes", ctx->body_max);
@@ -425,6 +439,7 @@ static void body_append(struct req_ctx *ctx, const char *data, size_t len)
 {
         size_t need;
 
+        ctx->req.body_seen += len;
         if (ctx->too_large)
                 return;
         if (len > ctx->body_max - ctx->body_len) {
@@ -520,6 +535,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 ctx->fault = sb_fault_roll(ctx->route->endpoint ? ctx->route->endpoint
                                                                 : ctx->route->upstream->name,
                                            &latency_ms);
+                if (ctx->route->upstream->extra_latency_ms)
+                        latency_ms += ctx->route->upstream->extra_latency_ms();
                 ctx->phase = PHASE_LATENCY;
                 if (latency_ms > 0 && delay_start(srv, ctx, latency_ms))
                         return MHD_YES;

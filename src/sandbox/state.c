@@ -56,6 +56,7 @@ static void clear_locked(void)
         sb_sf_state_clear_locked();
         sb_tw_state_clear_locked();
         sb_s3_state_clear_locked();
+        sb_stt_state_clear_locked();
 }
 
 /* Allocate empty containers; lock held. -1 when out of memory (containers left NULL). */
@@ -264,6 +265,7 @@ json_t *sb_state_snapshot(void)
         bad |= json_object_set_new(snap, "seeded", seeded);
         bad |= sb_tw_state_snapshot_locked(snap);
         bad |= sb_s3_state_snapshot_locked(snap);
+        bad |= sb_stt_state_snapshot_locked(snap);
         if (bad) {
                 json_decref(snap);
                 snap = NULL;

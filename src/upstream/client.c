@@ -77,6 +77,69 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
         return cb_buf_append(b, data, len) == 0 ? len : 0;
 }
 
+/* Where a streamed file part is: its description and the next offset libcurl reads. */
+struct part_reader {
+        const struct cb_upstream_part *part;
+        uint64_t pos;
+};
+
+static size_t on_part_read(char *buf, size_t size, size_t n, void *arg)
+{
+        struct part_reader *r = arg;
+        uint64_t left = r->part->size - r->pos;
+        size_t want = size * n;
+
+        if (want > left)
+                want = (size_t)left;
+        if (want == 0)
+                return 0;
+        if (r->part->read_at(r->part->ctx, r->pos, buf, want) != 0)
+                return CURL_READFUNC_ABORT;
+        r->pos += want;
+        return want;
+}
+
+static int on_part_seek(void *arg, curl_off_t off, int origin)
+{
+        struct part_reader *r = arg;
+
+        if (origin != SEEK_SET || off < 0 || (uint64_t)off > r->part->size)
+                return CURL_SEEKFUNC_CANTSEEK;
+        r->pos = (uint64_t)off;
+        return CURL_SEEKFUNC_OK;
+}
+
+/* Build the multipart body of `req` on `h`; readers[] holds one state per part (caller's
+ * storage). NULL when out of memory or over CB_UPSTREAM_MAX_PARTS; curl_mime_free it. */
+static curl_mime *build_mime(CURL *h, const struct cb_upstream_req *req,
+                             struct part_reader *readers)
+{
+        curl_mime *mime = req->n_parts <= CB_UPSTREAM_MAX_PARTS ? curl_mime_init(h) : NULL;
+        bool ok = mime != NULL;
+
+        for (size_t i = 0; ok && i < req->n_parts; i++) {
+                const struct cb_upstream_part *p = &req->parts[i];
+                curl_mimepart *part = curl_mime_addpart(mime);
+
+                ok = part != NULL && curl_mime_name(part, p->name) == CURLE_OK;
+                if (ok && p->value != NULL) {
+                        ok = curl_mime_data(part, p->value, CURL_ZERO_TERMINATED) == CURLE_OK;
+                } else if (ok) {
+                        readers[i].part = p;
+                        readers[i].pos = 0;
+                        ok = curl_mime_data_cb(part, (curl_off_t)p->size, on_part_read,
+                                               on_part_seek, NULL, &readers[i]) == CURLE_OK &&
+                             curl_mime_filename(part, p->filename) == CURLE_OK &&
+                             curl_mime_type(part, p->content_type) == CURLE_OK;
+                }
+        }
+        if (!ok) {
+                curl_mime_free(mime);
+                mime = NULL;
+        }
+        return mime;
+}
+
 static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_upstream_resp *resp,
                         struct curl_slist *headers, struct body_ctx *body)
 {
@@ -118,7 +181,7 @@ static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_up
                 curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
         } else if (strcmp(req->method, "HEAD") == 0) {
                 curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        } else {
+        } else if (req->parts == NULL) {
                 if (strcmp(req->method, "POST") != 0)
                         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
                 curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -135,6 +198,8 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
         CURL *h = thread_handle();
         CURLcode rc = CURLE_FAILED_INIT;
         struct body_ctx body = {.h = h, .req = req, .buf = &resp->body};
+        struct part_reader readers[CB_UPSTREAM_MAX_PARTS];
+        curl_mime *mime = NULL;
         long sent = 0;
 
         memset(resp, 0, sizeof(*resp));
@@ -152,6 +217,14 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
                 goto out;
         }
         set_options(h, req, resp, headers, &body);
+        if (req->parts != NULL) {
+                mime = build_mime(h, req, readers);
+                if (mime == NULL) {
+                        snprintf(resp->error, sizeof(resp->error), "cannot build multipart body");
+                        goto out;
+                }
+                curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+        }
         rc = curl_easy_perform(h);
         if (rc == CURLE_OK) {
                 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -163,6 +236,9 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
                 snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
         }
 out:
+        if (h != NULL)
+                curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL); /* the handle outlives `mime` */
+        curl_mime_free(mime);
         curl_slist_free_all(headers);
         cb_upstream_observe(req->service, resp->status, cb_mono_us() - t0);
         return rc == CURLE_OK ? 0 : -1;

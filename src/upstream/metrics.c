@@ -5,7 +5,7 @@
 #include "callbridge/upstream.h"
 #include "upstream/upstream_int.h"
 
-#define MAX_SERVICES 8
+#define MAX_SERVICES 16
 static const char *const classes[] = {"error", "1xx", "2xx", "3xx", "4xx", "5xx"};
 static const double bounds_s[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                   0.25,  0.5,    1,     2.5,  5,     10};

@@ -229,6 +229,8 @@ static const struct good_case good_cases[] = {
     {"database", "url", "host=/run/postgresql dbname=cb", "host=/run/postgresql dbname=cb"},
     {"twilio", "caller_id", "+14155550123", "+14155550123"},
     {"stt", "engine", "none", "none"},
+    {"stt", "cost_per_minute", "0.012", "0.012"},
+    {"stt", "google_chunk_s", "59", "59"},
 };
 
 /* The stored value of setting `s` as text, for comparing with a table's expectation. */
@@ -240,6 +242,27 @@ static void value_text(struct cb_config *cfg, const struct cb_setting *s, char *
                 snprintf(got, size, "%d", bool_of(cfg, s) ? 1 : 0);
         else
                 snprintf(got, size, "%s", str_of(cfg, s));
+}
+
+/* The engines with what they need load; the defaults of the engine keys. */
+static void test_stt_engines(void **state)
+{
+        struct cb_config *cfg;
+        (void)state;
+
+        cfg = load_ok("[stt]\nengine = openai\napi_key_file = /etc/hostname\n");
+        assert_string_equal(cfg->stt.engine, "openai");
+        assert_int_equal(cfg->stt.chunk_mb, 24);
+        assert_int_equal(cfg->stt.google_chunk_s, 55);
+        assert_int_equal(cfg->stt.parallel, 4);
+        assert_null(cfg->stt.cost_per_minute);
+        assert_string_equal(cfg->stt.google_base_url, "https://speech.googleapis.com/v1");
+        cb_config_free(&cfg);
+        cfg = load_ok("[stt]\nengine = google\ngoogle_credentials_file = /etc/hostname\n");
+        assert_string_equal(cfg->stt.engine, "google");
+        cb_config_free(&cfg);
+        cfg = load_ok("[stt]\nengine = google\napi_key_file = /etc/hostname\n");
+        cb_config_free(&cfg);
 }
 
 static void test_good_values(void **state)
@@ -512,8 +535,23 @@ static const struct bad_case bad_cases[] = {
      NULL,
      {"[twilio]", "api_key_sid", "SK..."}},
     {"token ttl above 24 h", "[twilio]\ntoken_ttl_s = 86401\n", NULL, {"[twilio]", "token_ttl_s"}},
-    {"stt engine", "[stt]\nengine = openai\n", NULL, {"[stt]", "engine", "\"none\""}},
-    {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=offline", {"[stt]", "engine", "\"none\""}},
+    {"stt openai without a key",
+     "[stt]\nengine = openai\n",
+     NULL,
+     {"[stt]", "api_key_file", "engine = openai"}},
+    {"stt google without credentials",
+     "[stt]\nengine = google\n",
+     NULL,
+     {"[stt]", "google_credentials_file", "api_key_file"}},
+    {"stt offline not built",
+     "",
+     "CALLBRIDGE_STT_ENGINE=offline",
+     {"[stt]", "engine", "\"offline\" is not part of this build"}},
+    {"stt cost not a number",
+     "[stt]\ncost_per_minute = cheap\n",
+     NULL,
+     {"[stt]", "cost_per_minute", "USD"}},
+    {"stt chunk over the API limit", "[stt]\nchunk_mb = 26\n", NULL, {"[stt]", "chunk_mb"}},
 };
 
 /* Set "NAME=value"; returns the name to unset afterwards in `name`. */
@@ -697,7 +735,8 @@ static void test_env_every_key(void **state)
                                 assert_true(strcmp(s->key, "url") == 0 ||
                                             strcmp(s->key, "key_prefix") == 0 ||
                                             strcmp(s->key, "api_key_sid") == 0 ||
-                                            strcmp(s->key, "twiml_app_sid") == 0);
+                                            strcmp(s->key, "twiml_app_sid") == 0 ||
+                                            strcmp(s->key, "cost_per_minute") == 0);
                         }
                 } else {
                         assert_int_equal(rc, -1);
@@ -1127,6 +1166,7 @@ int main(void)
             cmocka_unit_test_setup(test_repeated_key, clear_env),
             cmocka_unit_test_setup(test_env_overrides, clear_env),
             cmocka_unit_test_setup(test_env_every_key, clear_env),
+            cmocka_unit_test_setup(test_stt_engines, clear_env),
             cmocka_unit_test_setup(test_credentials_directory, clear_env),
             cmocka_unit_test_setup(test_read_secret, clear_env),
             cmocka_unit_test_setup(test_reload_flags, clear_env),
