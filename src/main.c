@@ -18,6 +18,7 @@
 #include "callbridge/http.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/nlp.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
@@ -192,6 +193,28 @@ static int cmd_keygen(void)
         return 0;
 }
 
+/* Load the NLP rules (and lexicon) of `cfg`: at start (`reload` false) every problem is
+ * printed and -1 returned; on SIGHUP (`reload` true) problems are logged and the running
+ * rules stay. */
+static int nlp_rules(const struct cb_config *cfg, bool reload)
+{
+        char err[4096];
+        int rc;
+
+        cb_nlp_set_lexicon(cfg->nlp.lexicon_file);
+        rc = reload ? cb_nlp_reload(cfg->nlp.rules_file, err, sizeof(err))
+                    : cb_nlp_init(cfg->nlp.rules_file, err, sizeof(err));
+        for (char *line = err, *nl; rc != 0 && line != NULL; line = nl) {
+                if ((nl = strchr(line, '\n')) != NULL)
+                        *nl++ = '\0';
+                if (reload)
+                        cb_error("reload rejected, keeping the running NLP rules: %s", line);
+                else
+                        fprintf(stderr, "callbridge: [nlp] %s\n", line);
+        }
+        return rc;
+}
+
 static void reload(struct cb_config *live, const char *path)
 {
         struct cb_config_errors errs = {0};
@@ -204,6 +227,8 @@ static void reload(struct cb_config *live, const char *path)
                                  errs.lines[i]);
         } else {
                 cb_config_apply_reload(live, fresh);
+                if (nlp_rules(fresh, true) == 0)
+                        cb_info("NLP rules reloaded from %s", fresh->nlp.rules_file);
                 cb_log_set_level((enum cb_log_level)cb_log_level_parse(live->log.level));
                 cb_auth_cache_clear();
                 cb_info("configuration reloaded (log level %s)", live->log.level);
@@ -253,7 +278,7 @@ static int run(const char *path)
         signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
-        if (cb_softphone_tokens_load(cfg, &tokens) != 0)
+        if (cb_softphone_tokens_load(cfg, &tokens) != 0 || nlp_rules(cfg, false) != 0)
                 goto out;
 
         pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
@@ -334,6 +359,7 @@ out:
         cb_recordings_destroy(&rec);
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);
+        cb_nlp_shutdown();
         cb_info("stopped");
         cb_config_free(&cfg);
         curl_global_cleanup();
@@ -362,9 +388,12 @@ int main(int argc, char **argv)
                 cfg = load_config(a.config);
                 if (cfg == NULL)
                         return 1;
-                printf("%s: configuration OK\n", a.config);
+                rc = nlp_rules(cfg, false);
+                if (rc == 0)
+                        printf("%s: configuration OK\n", a.config);
+                cb_nlp_shutdown();
                 cb_config_free(&cfg);
-                return 0;
+                return rc == 0 ? 0 : 1;
         }
         if (a.nwords == 0)
                 return run(a.config);

@@ -116,6 +116,7 @@ struct cb_config {
         } storage;
         struct {
                 char *rules_file;
+                char *lexicon_file;
         } nlp;
         struct {
                 long days;

@@ -21,6 +21,11 @@ struct cb_nlp_rules *cb_nlp_rules_load(const char *path, char *err, size_t err_s
 void cb_nlp_rules_ref(struct cb_nlp_rules *r);
 void cb_nlp_rules_unref(struct cb_nlp_rules **r);
 
+/* The sentiment lexicon ([nlp] lexicon_file, a TSV file; config/sentiment-lexicon.tsv) that
+ * every later cb_nlp_rules_load reads along with the rules, so a reload picks up both. NULL or
+ * "" restores the default, /usr/share/callbridge/sentiment-lexicon.tsv. The path is copied. */
+void cb_nlp_set_lexicon(const char *path);
+
 /* The current rules (a reference: unref it). NULL before cb_nlp_init. */
 struct cb_nlp_rules *cb_nlp_current(void);
 /* Load the rules at start (0, or -1 with `err`), or replace them on SIGHUP (-1 keeps the old
