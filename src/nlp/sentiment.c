@@ -55,12 +55,13 @@ static void mark_sentence(const struct nlp_lexicon *lex, const struct nlp_doc *d
 }
 
 /* "like" is a valence word only as a verb after a subject or an adverb ("I like", "we
- * really like"), not in "something like $5,000". */
+ * really like"), not in "something like $5,000" nor in "I'd like". */
 static bool like_as_verb(const struct nlp_doc *d, const struct nlp_sentence *s, size_t i)
 {
-        static const char *const before[] = {
-            "i",    "we",  "you",  "they", "really", "would", "do",   "definitely", "actually",
-            "also", "i'd", "we'd", "they", "people", "users", "team", "everyone",   NULL};
+        /* Not after "would" or "I'd": "I'd like a demo" asks, it does not praise. */
+        static const char *const before[] = {"i",     "we",         "you",      "they", "really",
+                                             "do",    "definitely", "actually", "also", "people",
+                                             "users", "team",       "everyone", NULL};
         if (i == s->tok_begin)
                 return false;
         for (size_t k = 0; before[k] != NULL; k++)

@@ -95,7 +95,8 @@ static void tokenize_sentence(struct nlp_doc *d, size_t sidx)
                 if (w == 0) {
                         if (clause_char(s[i]) || s[i] == 0xe2)
                                 brk = true;
-                        i++;
+                        /* A whole character: a continuation byte is no word start. */
+                        i += s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : s[i] >= 0xc0 ? 2 : 1;
                         continue;
                 }
                 size_t e = word_end(s, i, end);
