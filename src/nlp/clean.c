@@ -143,9 +143,11 @@ static bool only_commas(const struct chunk *c)
 /* Split `s` into chunks; *n of them in a new array (caller frees), NULL when out of memory. */
 static struct chunk *split_chunks(const char *s, size_t len, size_t *n)
 {
-        struct chunk *c = NULL;
-        size_t count = 0, cap = 0;
+        struct chunk *c = malloc(sizeof(*c)); /* non-NULL for an empty text too */
+        size_t count = 0, cap = 1;
 
+        if (c == NULL)
+                return NULL;
         for (size_t i = 0; i < len;) {
                 size_t start, end, core_end;
                 while (i < len && is_space((unsigned char)s[i]))
@@ -160,7 +162,7 @@ static struct chunk *split_chunks(const char *s, size_t len, size_t *n)
                 while (core_end > start && is_trail(s[core_end - 1]))
                         core_end--;
                 if (count == cap) {
-                        size_t ncap = cap ? cap * 2 : 64;
+                        size_t ncap = cap * 2;
                         struct chunk *nc = realloc(c, ncap * sizeof(*c));
                         if (nc == NULL) {
                                 free(c);

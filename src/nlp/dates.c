@@ -89,13 +89,13 @@ static json_t *month_day(const struct nlp_doc *d, size_t i, size_t n, int m, int
 {
         struct nlp_date v = {year ? year : today->y, m, day};
 
+        /* Without a year: the first such day on or after today (29 February may be years on). */
+        for (int tries = 0;
+             year == 0 && tries < 8 && (day > nlp_days_in_month(v.y, m) || before(&v, today));
+             tries++)
+                v.y++;
         if (day > nlp_days_in_month(v.y, m))
                 return NULL;
-        if (year == 0 && before(&v, today)) {
-                v.y++;
-                if (day > nlp_days_in_month(v.y, m))
-                        return NULL;
-        }
         return make(d, i, n, &v, used);
 }
 
