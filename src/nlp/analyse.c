@@ -80,29 +80,40 @@ static int dictionary_entities(struct work *w)
         return 0;
 }
 
-/* The entities in text order, each (type, text) once, at most MAX_ENTITIES. */
+/* The hash of (type, text) with the text's ASCII letters folded. */
+static uint64_t entity_key(const json_t *e)
+{
+        const char *type = json_string_value(json_object_get(e, "type"));
+        const char *text = json_string_value(json_object_get(e, "text"));
+        uint64_t h = nlp_hash(type, strlen(type));
+
+        for (const char *p = text; *p; p++) {
+                char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+                h = nlp_hash_more(h, &c, 1);
+        }
+        return h;
+}
+
+/* The entities in text order, each (type, text) once (by hash), at most MAX_ENTITIES. */
 static json_t *entity_array(struct work *w)
 {
+        uint64_t keys[MAX_ENTITIES];
+        size_t n = 0;
         json_t *out = json_array();
 
         if (out == NULL)
                 return NULL;
-        qsort(w->ents.v, w->ents.n, sizeof(*w->ents.v), by_offset);
-        for (size_t i = 0; i < w->ents.n && json_array_size(out) < MAX_ENTITIES; i++) {
-                json_t *e = w->ents.v[i].obj;
-                const char *type = json_string_value(json_object_get(e, "type"));
-                const char *text = json_string_value(json_object_get(e, "text"));
-                bool dup = false;
-                size_t k;
-                json_t *o;
-                json_array_foreach(out, k, o)
-                {
-                        dup =
-                            dup ||
-                            (strcmp(type, json_string_value(json_object_get(o, "type"))) == 0 &&
-                             strcasecmp(text, json_string_value(json_object_get(o, "text"))) == 0);
-                }
-                if (!dup && json_array_append(out, e) != 0) {
+        if (w->ents.n > 1)
+                qsort(w->ents.v, w->ents.n, sizeof(*w->ents.v), by_offset);
+        for (size_t i = 0; i < w->ents.n && n < MAX_ENTITIES; i++) {
+                uint64_t key = entity_key(w->ents.v[i].obj);
+                size_t k = 0;
+                while (k < n && keys[k] != key)
+                        k++;
+                if (k < n)
+                        continue;
+                keys[n++] = key;
+                if (json_array_append(out, w->ents.v[i].obj) != 0) {
                         json_decref(out);
                         return NULL;
                 }

@@ -105,7 +105,7 @@ static json_t *iso_at(const struct nlp_doc *d, size_t i, size_t end, size_t *use
         struct nlp_date v;
         char buf[11];
 
-        if (d->tokens[i].len != 4 || i + 2 >= end || strlen(s) < 10)
+        if (d->tokens[i].len != 4 || i + 2 >= end || strnlen(s, 11) < 10)
                 return NULL;
         memcpy(buf, s, 10);
         buf[10] = '\0';
