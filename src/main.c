@@ -212,26 +212,26 @@ static int cmd_keygen(void)
         return 0;
 }
 
-static int start_rules(const struct cb_config *cfg)
+/* Load the NLP rules (and lexicon) of `cfg`: at start (`reload` false) every problem is
+ * printed and -1 returned; on SIGHUP (`reload` true) problems are logged and the running
+ * rules stay. */
+static int nlp_rules(const struct cb_config *cfg, bool reload)
 {
-        char err[1024];
+        char err[4096];
+        int rc;
 
-        if (cb_nlp_init(cfg->nlp.rules_file, err, sizeof(err)) != 0) {
-                cb_error("[nlp] rules_file: %s", err);
-                return -1;
+        cb_nlp_set_lexicon(cfg->nlp.lexicon_file);
+        rc = reload ? cb_nlp_reload(cfg->nlp.rules_file, err, sizeof(err))
+                    : cb_nlp_init(cfg->nlp.rules_file, err, sizeof(err));
+        for (char *line = err, *nl; rc != 0 && line != NULL; line = nl) {
+                if ((nl = strchr(line, '\n')) != NULL)
+                        *nl++ = '\0';
+                if (reload)
+                        cb_error("reload rejected, keeping the running NLP rules: %s", line);
+                else
+                        fprintf(stderr, "callbridge: [nlp] %s\n", line);
         }
-        return 0;
-}
-
-/* The NLP rules are re-read on SIGHUP; a bad file keeps the rules in use. */
-static void reload_rules(const struct cb_config *cfg)
-{
-        char err[1024];
-
-        if (cb_nlp_reload(cfg->nlp.rules_file, err, sizeof(err)) != 0)
-                cb_error("NLP rules not reloaded, keeping the rules in use: %s", err);
-        else
-                cb_info("NLP rules reloaded from %s", cfg->nlp.rules_file);
+        return rc;
 }
 
 static void reload(struct cb_config *live, const char *path)
@@ -246,11 +246,12 @@ static void reload(struct cb_config *live, const char *path)
                                  errs.lines[i]);
         } else {
                 cb_config_apply_reload(live, fresh);
+                if (nlp_rules(fresh, true) == 0)
+                        cb_info("NLP rules reloaded from %s", fresh->nlp.rules_file);
                 cb_log_set_level((enum cb_log_level)cb_log_level_parse(live->log.level));
                 cb_auth_cache_clear();
                 cb_info("configuration reloaded (log level %s)", live->log.level);
         }
-        reload_rules(live);
         cb_config_errors_free(&errs);
         cb_config_free(&fresh);
         sd_notify(0, "READY=1");
@@ -297,7 +298,7 @@ static int run(const char *path)
         signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
-        if (cb_softphone_tokens_load(cfg, &tokens) != 0)
+        if (cb_softphone_tokens_load(cfg, &tokens) != 0 || nlp_rules(cfg, false) != 0)
                 goto out;
 
         pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
@@ -318,7 +319,7 @@ static int run(const char *path)
         tel = cb_telephony_create(cfg);
         rec = cb_recordings_create(cfg);
         stt = cb_stt_create(cfg);
-        if (crm == NULL || tel == NULL || rec == NULL || stt == NULL || start_rules(cfg) != 0)
+        if (crm == NULL || tel == NULL || rec == NULL || stt == NULL)
                 goto out;
         job_env = (struct cb_job_env){
             .cfg = cfg, .pool = pool, .crm = crm, .tel = tel, .rec = rec, .stt = stt};
@@ -380,9 +381,9 @@ out:
         cb_telephony_destroy(&tel);
         cb_recordings_destroy(&rec);
         cb_stt_destroy(&stt);
-        cb_nlp_shutdown();
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);
+        cb_nlp_shutdown();
         cb_info("stopped");
         cb_config_free(&cfg);
         curl_global_cleanup();
@@ -415,9 +416,12 @@ int main(int argc, char **argv)
                         cb_config_free(&cfg);
                         return 1;
                 }
-                printf("%s: configuration OK\n", a.config);
+                rc = nlp_rules(cfg, false);
+                if (rc == 0)
+                        printf("%s: configuration OK\n", a.config);
+                cb_nlp_shutdown();
                 cb_config_free(&cfg);
-                return 0;
+                return rc == 0 ? 0 : 1;
         }
         if (a.nwords == 0)
                 return run(a.config);

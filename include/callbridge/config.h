@@ -124,6 +124,7 @@ struct cb_config {
         } storage;
         struct {
                 char *rules_file;
+                char *lexicon_file;
         } nlp;
         struct {
                 long days;

@@ -19,7 +19,15 @@ struct cb_nlp_rules;
  * "nlp-rules.json: intents[2].when.any[0]: expected a string"). */
 struct cb_nlp_rules *cb_nlp_rules_load(const char *path, char *err, size_t err_size);
 void cb_nlp_rules_ref(struct cb_nlp_rules *r);
+/* The dictionary terms (products, competitors, pricing...), NULL-terminated, borrowed from the
+ * rules: keyword hints for the speech engines. NULL for NULL rules. */
+const char *const *cb_nlp_rules_hints(const struct cb_nlp_rules *r);
 void cb_nlp_rules_unref(struct cb_nlp_rules **r);
+
+/* The sentiment lexicon ([nlp] lexicon_file, a TSV file; config/sentiment-lexicon.tsv) that
+ * every later cb_nlp_rules_load reads along with the rules, so a reload picks up both. NULL or
+ * "" restores the default, /usr/share/callbridge/sentiment-lexicon.tsv. The path is copied. */
+void cb_nlp_set_lexicon(const char *path);
 
 /* The current rules (a reference: unref it). NULL before cb_nlp_init. */
 struct cb_nlp_rules *cb_nlp_current(void);

@@ -203,6 +203,7 @@ struct cb_transcript_row {
         const char *intent;                                    /* may be NULL */
         const json_t *tags, *keywords, *entities, *follow_ups; /* arrays */
         int64_t transcribed_us;                                /* wall clock */
+        long stt_ms;                                           /* how long the engine took */
 };
 /* Save the transcript of a stored recording (replacing an earlier one) and queue
  * crm.write_analysis, in one statement. ONE_RESULT with the transcript's id (an earlier one's

@@ -217,7 +217,9 @@ const struct cb_setting cb_settings[] = {
         "timeout of one S3 request"),
 
     STR("nlp", "rules_file", nlp.rules_file, "/etc/callbridge/nlp-rules.json",
-        "tagging and follow-up rules"),
+        "tagging and follow-up rules (JSON; docs/nlp-rules.md); reloaded on SIGHUP"),
+    STR("nlp", "lexicon_file", nlp.lexicon_file, "/usr/share/callbridge/sentiment-lexicon.tsv",
+        "sentiment lexicon (TSV); read with the rules, at start and on SIGHUP"),
 
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),

@@ -129,11 +129,15 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
         if (r != CB_RESULT_OK)
                 goto out;
         db = cb_job_db(job);
-        if (db == NULL || cb_store_transcript_written(
-                              db, json_string_value(json_object_get(t, "transcript_id"))) < 0) {
+        if (db == NULL ||
+            cb_store_transcript_written(
+                db, json_string_value(json_object_get(t, "transcript_id")), stages) < 0) {
                 snprintf(job->error, sizeof(job->error), "recording the write-back failed");
                 r = CB_RESULT_RETRY;
+                goto out;
         }
+        for (int i = 0; i < 5; i++)
+                cb_pipeline_observe(stage_names[i], stages[i]);
 out:
         cb_db_release(&db);
         json_decref(call);

@@ -577,6 +577,8 @@ def base_config(port, db_url, redis_url):
         "salesforce": {"enabled": False},
         "twilio": {"enabled": False},
         "stt": {"engine": "none"},
+        "nlp": {"rules_file": os.path.join(SOURCE_DIR, "config", "nlp-rules.json"),
+                "lexicon_file": os.path.join(SOURCE_DIR, "config", "sentiment-lexicon.tsv")},
         "log": {"level": "debug"},
     }
 
