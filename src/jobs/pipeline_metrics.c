@@ -8,11 +8,11 @@
 
 #include "jobs/kinds.h"
 
-static const double bounds_s[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60, 300};
+static const double bounds_s[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                  2.5,  5,     10,   15,  30,   60,  300};
 #define NB (sizeof(bounds_s) / sizeof(bounds_s[0]) + 1)
 
-static const char *const stages[] = {"stored", "transcribed", "analysed", "crm_written",
-                                     "total"};
+static const char *const stages[] = {"stored", "transcribed", "analysed", "crm_written", "total"};
 #define NS (sizeof(stages) / sizeof(stages[0]))
 
 static struct {
@@ -64,8 +64,8 @@ void cb_pipeline_count_tags(const json_t *list)
                         continue;
                 for (k = 0; k < ntags && strcmp(tags[k].name, name) != 0; k++)
                         ;
-                if (k == ntags && ntags < MAX_TAGS && cb_strlcpy(tags[k].name, name,
-                                                                  sizeof(tags[k].name)))
+                if (k == ntags && ntags < MAX_TAGS &&
+                    cb_strlcpy(tags[k].name, name, sizeof(tags[k].name)))
                         ntags++;
                 if (k < ntags)
                         tags[k].count++;

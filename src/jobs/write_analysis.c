@@ -130,8 +130,8 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
                 goto out;
         db = cb_job_db(job);
         if (db == NULL ||
-            cb_store_transcript_written(
-                db, json_string_value(json_object_get(t, "transcript_id")), stages) < 0) {
+            cb_store_transcript_written(db, json_string_value(json_object_get(t, "transcript_id")),
+                                        stages) < 0) {
                 snprintf(job->error, sizeof(job->error), "recording the write-back failed");
                 r = CB_RESULT_RETRY;
                 goto out;

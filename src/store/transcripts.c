@@ -39,10 +39,10 @@ enum cb_qs cb_store_transcript_save(struct cb_db *db, const struct cb_transcript
         char *tags = json_dumps(t->tags, JSON_COMPACT), *kw = json_dumps(t->keywords, JSON_COMPACT);
         char *ent = json_dumps(t->entities, JSON_COMPACT);
         char *fu = json_dumps(t->follow_ups, JSON_COMPACT);
-        const char *p[15] = {
+        const char *p[16] = {
             t->id, t->recording_id, t->engine, t->language, secs, words, t->storage_key,
             sent,  t->label,        t->intent, tags,        kw,   ent,   fu,
-            at};
+            at,    stt_ms};
         enum cb_qs qs = CB_QS_HARD_ERROR;
         PGresult *res = NULL;
 

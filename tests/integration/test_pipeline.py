@@ -32,16 +32,15 @@ def wav(seconds, rate=8000):
 class PipelineTest(TwilioCallCase):
     twilio = {}
 
-    def setUp(self):
-        super().setUp()
-
-    @classmethod
-    def stt_config(cls, sb):
+    def extra_config(self, sb):
         key = os.path.join(sb.keydir, "openai-key")
         with open(key, "w") as f:
             f.write("sk-sandbox-openai\n")
-        os.chmod(key, 0o600)
-        return key
+        os.chmod(key, 0o644)  # the sandbox reads it too
+        sb.args += ["--openai-api-key-file", key]
+        return {"stt": {"engine": "openai", "base_url": sb.url + "/v1", "api_key_file": key,
+                        "policy": "all"},
+                "workers": {"debug_run_twice": True}}
 
     def test_recording_to_crm_once_with_every_job_twice(self):
         audio = wav(4.0)
@@ -81,7 +80,7 @@ class PipelineTest(TwilioCallCase):
         keys = sorted(x["Callbridge_Followup_Key__c"] for x in follow)
         self.assertEqual(len(keys), len(set(keys)), "one follow-up per rule")
         self.assertIn(cid + ":demo", keys)
-        parts = [x for x in self.sb.records("Callbridge_Call_Transcript__c")]
+        parts = self.sb.records("Callbridge_Transcript__c")
         self.assertTrue(parts, "the transcript reached the CRM")
         # One transcription, however many times the jobs ran.
         self.assertEqual(self.sb.count("openai.transcriptions"), 1)

@@ -66,12 +66,19 @@ class TwilioCallCase(DaemonTestCase):
     autostart = False
     twilio = {}
 
+    def extra_config(self, sb):
+        """Subclasses: more daemon settings (the sandbox is made, not started yet)."""
+        return {}
+
     def setUp(self):
-        self.sb = TwilioStack().start()
+        self.sb = TwilioStack()
+        extra = self.extra_config(self.sb)
+        self.sb.start()
         self.addCleanup(self.sb.close_checked, self)
         self.sb.seed({"User": [OWNER], "Contact": [CONTACT]})
         self.daemon = self.new_daemon(harness.merge_config(
-            self.sb.twilio_config(**self.twilio), {"server": {"sse_heartbeat_s": 1}}))
+            self.sb.twilio_config(**self.twilio),
+            harness.merge_config({"server": {"sse_heartbeat_s": 1}}, extra)))
         self.daemon.migrate()
         self.daemon.token = self.daemon.apikey(self.agent)
         self.admin = self.daemon.apikey("ops", admin=True)
