@@ -24,6 +24,7 @@
 #include "callbridge/stt.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
+#include "jobs/stt_policy.h"
 
 #define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
 
@@ -108,12 +109,17 @@ static struct cb_config *load_config(const char *path)
         return cfg;
 }
 
-/* The recording keys load (format, permissions): what the daemon would refuse at start. */
+/* The recording keys load (format, permissions) and [stt] policy parses: what the daemon
+ * would refuse at start. */
 static int check_key_file(const struct cb_config *cfg)
 {
         struct cb_keyring *kr;
         char err[256];
 
+        if (cb_stt_policy_check(cfg->stt.policy, err, sizeof(err)) != 0) {
+                fprintf(stderr, "callbridge: [stt] policy = \"%s\": %s\n", cfg->stt.policy, err);
+                return -1;
+        }
         if (cfg->storage.key_file == NULL)
                 return 0;
         kr = cb_keyring_load(cfg->storage.key_file, err, sizeof(err));
@@ -317,6 +323,8 @@ static int run(const char *path)
         }
         crm = cb_crm_create(cfg);
         tel = cb_telephony_create(cfg);
+        if (check_key_file(cfg) != 0)
+                goto out;
         rec = cb_recordings_create(cfg);
         stt = cb_stt_create(cfg);
         if (crm == NULL || tel == NULL || rec == NULL || stt == NULL)

@@ -131,7 +131,8 @@ static struct cb_stmt stmt_queue =
             "   AND ($3::uuid IS NULL OR r.id = $3::uuid) AND r.state IN ('stored', 'pending')"
             "  ORDER BY r.created_at DESC LIMIT 1),"
             " j AS (INSERT INTO jobs (kind, call_id, payload) SELECT 'stt.transcribe', call_id,"
-            "  json_build_object('recording_id', id, 'force', true, 'language', $4) FROM r"
+            "  json_build_object('recording_id', id, 'force', true, 'language', $4::text)"
+            "  FROM r"
             "  RETURNING id)"
             " SELECT id::text FROM j");
 

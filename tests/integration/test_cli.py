@@ -190,6 +190,17 @@ class CliTest(DaemonTestCase):
         self.assertIn("line 1", p.stderr)
         self.assertNotIn("not-a-key", p.stderr)
 
+    def test_check_config_checks_the_stt_policy(self):
+        for policy, ok in (("all", True), ("min_duration_s=30,record_type=Lead", True),
+                           ("direction=inbound", True), ("colour=red", False),
+                           ("min_duration_s", False)):
+            with self.subTest(policy):
+                self.d.write_config({"stt": {"policy": policy}})
+                p = self.d.cli("--check-config", "-c", self.d.conf_path)
+                self.assertEqual(p.returncode, 0 if ok else 1, p.stderr)
+                if not ok:
+                    self.assertIn("[stt] policy", p.stderr)
+
     def test_version(self):
         p = self.d.cli("--version")
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -29,8 +29,8 @@ def wav(seconds, rate=8000):
             struct.pack("<I", len(body)) + body)
 
 
-class PipelineTest(TwilioCallCase):
-    twilio = {}
+class PipelineCase(TwilioCallCase):
+    """The Twilio call stack plus the sandbox's OpenAI-compatible engine, every job twice."""
 
     def extra_config(self, sb):
         key = os.path.join(sb.keydir, "openai-key")
@@ -41,6 +41,9 @@ class PipelineTest(TwilioCallCase):
         return {"stt": {"engine": "openai", "base_url": sb.url + "/v1", "api_key_file": key,
                         "policy": "all"},
                 "workers": {"debug_run_twice": True}}
+
+
+class PipelineTest(PipelineCase):
 
     def test_recording_to_crm_once_with_every_job_twice(self):
         audio = wav(4.0)
@@ -88,6 +91,39 @@ class PipelineTest(TwilioCallCase):
         ev = stream.next_event(timeout=30, skip_types=("call_status", "screen_pop"))
         self.assertEqual(ev["event"], "transcript_ready")
         self.assertEqual(json.loads(ev["data"])["call_id"], cid)
+
+
+class PolicyTest(PipelineCase):
+    """[stt] policy = min_duration_s=60: a 42 s call is not transcribed on its own;
+    POST /api/call/transcribe forces it."""
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        cfg["stt"]["policy"] = "min_duration_s=60"
+        cfg["workers"]["debug_run_twice"] = False
+        return cfg
+
+    def test_policy_skips_and_the_api_forces(self):
+        self.sb.outcome(to="*", status="completed", duration_s=42, recording_duration_s=3)
+        cid = self.dial()
+        wait_for(lambda: all(j["state"] == "done" for j in self.call(cid)["jobs"])
+                 and any(j["kind"] == "stt.transcribe" for j in self.call(cid)["jobs"]), 60,
+                 "the transcription job ran and skipped")
+        self.assertEqual(self.call(cid)["transcripts"], [])
+        self.assertEqual(self.sb.count("openai.transcriptions"), 0)
+        bad = [({"call_id": cid, "engine": "google"}, 422, "invalid_field"),
+               ({"call_id": str(uuid.uuid4())}, 404, "not_found"),
+               ({"call_id": cid, "language": "english"}, 422, "invalid_field"),
+               ({}, 422, "missing_field")]
+        for body, status, code in bad:
+            with self.subTest(body):
+                self.assertError(self.daemon.post("/api/call/transcribe", body), status, code)
+        r = self.daemon.post("/api/call/transcribe", {"call_id": cid, "language": "en"})
+        self.assertStatus(r, 202)
+        self.assertEqual(r.body["status"], "queued")
+        wait_for(lambda: self.call(cid)["transcripts"], 60, "the forced transcript")
+        self.assertEqual(self.sb.count("openai.transcriptions"), 1)
+        self.assertEqual(self.sb.state()["stt"]["recent"][-1]["fields"].get("language"), "en")
 
 
 if __name__ == "__main__":
