@@ -6,8 +6,8 @@
 #
 # For each STT latency in ${STT_LATENCIES_MS} (default "0 1000") the sandbox's OpenAI-compatible
 # engine is set to answer after that long (POST /__sandbox/stt), then ${CALLS} calls are placed
-# through the sandbox's Twilio, ${RATE}/s, each recorded (a seeded 4 s WAV with a seeded sales
-# transcript). Every stage comes from PostgreSQL's timestamps: stored (recording callback →
+# through the sandbox's Twilio, ${RATE}/s, each recorded (the sandbox's 4 s tone, with a sales
+# transcript seeded for it). Every stage comes from PostgreSQL's timestamps: stored (recording callback →
 # blob sealed), transcribed (stored → transcript, engine included), analysed, crm_written
 # (analysed → Task updated and follow-ups created in the sandbox's Salesforce), total, and
 # total minus the engine's own time (stt_ms). Then the analysis throughput (cb-nlp-bench) and,
@@ -20,7 +20,7 @@ doc="$root/docs/benchmarks.md"
 env_file=${CB_ENV_FILE:-$root/.dev/env}
 latencies=${STT_LATENCIES_MS:-0 1000}
 calls=${CALLS:-100}
-rate=${RATE:-10}
+rate=${RATE:-5}
 
 die() {
 	echo "bench/pipeline.sh: $*" >&2
@@ -43,7 +43,13 @@ for ms in $latencies; do
 	row=$(python3 "$root/bench/pipeline.py" "$calls" "$rate" "$ms") || die "the run at $ms ms failed"
 	rows+="$row"$'\n'
 done
-nlp=$("$root/build/tests/cb-nlp-bench" 2>/dev/null | tail -1 || echo "cb-nlp-bench not built")
+nlp="cb-nlp-bench not built (cmake -DCB_TESTS=ON)"
+for b in "$root"/build/dev "$root"/build/test-normal "$root"/build; do
+	if [[ -x $b/tests/cb-nlp-bench ]]; then
+		nlp=$("$b/tests/cb-nlp-bench" 2>/dev/null | tail -1)
+		break
+	fi
+done
 
 section=$(
 	cat <<-EOS
@@ -62,7 +68,7 @@ section=$(
 		| sandbox STT | stored | transcribed | analysed | crm_written | total | ours (total − STT) |
 		|---|---:|---:|---:|---:|---:|---:|
 		$rows
-		Analysis throughput (\`build/tests/cb-nlp-bench\`): $nlp
+		Analysis throughput (\`cb-nlp-bench\`, a 10,000-word transcript): $nlp
 		<!-- bench:pipeline:end -->
 	EOS
 )
