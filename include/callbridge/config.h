@@ -98,6 +98,7 @@ struct cb_config {
                 char *model;
                 char *language;
                 char *policy;
+                char *offline_model_dir;
         } stt;
         struct {
                 char *backend;

@@ -442,8 +442,15 @@ static void cross_check(struct load_ctx *ctx)
                 check_twilio(ctx);
         if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
                 check_s3(ctx);
+#ifdef CB_HAVE_POCKETSPHINX
+        require(ctx,
+                c->stt.engine != NULL &&
+                    (strcmp(c->stt.engine, "none") == 0 || strcmp(c->stt.engine, "offline") == 0),
+                "stt", "engine", "only \"none\" and \"offline\" are available in this build");
+#else
         require(ctx, c->stt.engine != NULL && strcmp(c->stt.engine, "none") == 0, "stt", "engine",
-                "only \"none\" is available in this build");
+                "only \"none\" is available in this build (built without PocketSphinx)");
+#endif
 }
 
 int cb_config_load(const char *path, struct cb_config **out, struct cb_config_errors *errs)

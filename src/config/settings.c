@@ -175,6 +175,8 @@ const struct cb_setting cb_settings[] = {
     STR("stt", "model", stt.model, "whisper-1", "engine model"),
     STR("stt", "language", stt.language, "en", "spoken language (ISO 639-1)"),
     STR("stt", "policy", stt.policy, "all", "which calls are transcribed"),
+    STR("stt", "offline_model_dir", stt.offline_model_dir, "/usr/share/pocketsphinx/model/en-us",
+        "PocketSphinx model of the offline engine (en-us/, en-us.lm.bin, cmudict-en-us.dict)"),
 
     ENUM("storage", "backend", storage.backend, "local", "local|s3", 0, "recording store"),
     STR("storage", "dir", storage.dir, "/var/lib/callbridge/recordings",

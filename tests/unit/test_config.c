@@ -229,6 +229,10 @@ static const struct good_case good_cases[] = {
     {"database", "url", "host=/run/postgresql dbname=cb", "host=/run/postgresql dbname=cb"},
     {"twilio", "caller_id", "+14155550123", "+14155550123"},
     {"stt", "engine", "none", "none"},
+    {"stt", "offline_model_dir", "/opt/models/en-us", "/opt/models/en-us"},
+#ifdef CB_HAVE_POCKETSPHINX
+    {"stt", "engine", "offline", "offline"},
+#endif
 };
 
 /* The stored value of setting `s` as text, for comparing with a table's expectation. */
@@ -513,7 +517,13 @@ static const struct bad_case bad_cases[] = {
      {"[twilio]", "api_key_sid", "SK..."}},
     {"token ttl above 24 h", "[twilio]\ntoken_ttl_s = 86401\n", NULL, {"[twilio]", "token_ttl_s"}},
     {"stt engine", "[stt]\nengine = openai\n", NULL, {"[stt]", "engine", "\"none\""}},
-    {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=offline", {"[stt]", "engine", "\"none\""}},
+    {"stt engine from env", "", "CALLBRIDGE_STT_ENGINE=google", {"[stt]", "engine", "\"none\""}},
+#ifndef CB_HAVE_POCKETSPHINX
+    {"stt engine offline without PocketSphinx",
+     "[stt]\nengine = offline\n",
+     NULL,
+     {"[stt]", "engine", "PocketSphinx"}},
+#endif
 };
 
 /* Set "NAME=value"; returns the name to unset afterwards in `name`. */
