@@ -128,16 +128,24 @@ int main(int argc, char **argv)
         return 77;
 #endif
         while ((opt = getopt(argc, argv, "m:k:K:n")) != -1) {
-                if (opt == 'm')
+                switch (opt) {
+                case 'm':
                         setenv("CALLBRIDGE_STT_OFFLINE_MODEL_DIR", optarg, 1);
-                else if (opt == 'k' && nphrases < MAX_PHRASES)
-                        phrases[nphrases++] = strdup(optarg);
-                else if (opt == 'K' && read_phrases(optarg, phrases, &nphrases) != 0)
-                        return usage();
-                else if (opt == 'n')
+                        break;
+                case 'k':
+                        if (nphrases < MAX_PHRASES)
+                                phrases[nphrases++] = strdup(optarg);
+                        break;
+                case 'K':
+                        if (read_phrases(optarg, phrases, &nphrases) != 0)
+                                return usage();
+                        break;
+                case 'n':
                         keywords = false;
-                else if (opt != 'k')
+                        break;
+                default:
                         return usage();
+                }
         }
         if (optind >= argc)
                 return usage();
