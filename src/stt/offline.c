@@ -23,18 +23,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "callbridge/log.h"
 #include "callbridge/stt.h"
+#include "offline_kws.h"
 #include "pcm16k.h"
 #include "stt_int.h"
 
 #define BLOCK_SAMPLES 2048 /* 128 ms fed to the decoder at a time */
 #define MAX_UTT_S     30   /* longest utterance before a forced cut */
-#define MAX_PHRASES   256
-#define MAX_PHRASE    96 /* bytes of one normalised phrase */
 #define MODEL_NAME    "pocketsphinx-en-us"
 #define MAX_CEP       64 /* cepstrum length bound (the en-us model has 13) */
 
@@ -45,6 +43,7 @@ struct decoder {
         char *lm_search;          /* name of the n-gram search (ps_init's default) */
         char *kws_spec;           /* keyphrase list last given to ps_set_kws, or NULL */
         int frate;                /* frames per second (-frate) */
+        uint64_t phrases_hash;    /* of the last request's phrases: warn once per list */
         int cep;                  /* cepstrum length, 0 when CMN is not live */
         mfcc_t cmn_init[MAX_CEP]; /* the model's initial cepstral mean */
 };
@@ -177,7 +176,9 @@ static struct decoder *decoder_create(struct offline *off)
                 goto fail;
         }
         remember_cmn(dec);
-        search = ps_get_search(dec->ps);
+        /* The n-gram search ps_init made is "_default" in 5prealpha. Asking ps_get_search
+         * leaks its hash iterator (24 bytes, a library bug), so it is only the fallback. */
+        search = ps_set_search(dec->ps, "_default") == 0 ? "_default" : ps_get_search(dec->ps);
         dec->lm_search = strdup(search != NULL ? search : "_default");
         if (dec->lm_search == NULL || dec->frate <= 0)
                 goto fail;
@@ -211,140 +212,6 @@ static struct decoder *thread_decoder(struct offline *off)
         cb_info("offline stt: decoder loaded for this worker in %.2f s",
                 (double)(cb_mono_us() - t0) / 1e6);
         return dec;
-}
-
-/* ---- the keyword list ------------------------------------------------------------------- */
-
-/* Lower-case `in` into `out`, letters, digits and apostrophes kept, anything else one space.
- * False when nothing is left or it does not fit. */
-static bool normalise_phrase(const char *in, char *out, size_t size)
-{
-        size_t n = 0;
-
-        for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
-                int c = *p;
-
-                if (c >= 'A' && c <= 'Z')
-                        c += 'a' - 'A';
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\''))
-                        c = ' ';
-                if (c == ' ' && (n == 0 || out[n - 1] == ' '))
-                        continue;
-                if (n + 1 >= size)
-                        return false;
-                out[n++] = (char)c;
-        }
-        while (n > 0 && out[n - 1] == ' ')
-                n--;
-        out[n] = '\0';
-        return n > 0;
-}
-
-/* Phones in the pronunciations of every word of `phrase`, or 0 when a word is not in the
- * dictionary (its name copied into `missing`). */
-static int phrase_phones(ps_decoder_t *ps, const char *phrase, char *missing, size_t size)
-{
-        char word[MAX_PHRASE];
-        int phones = 0;
-
-        for (const char *p = phrase; *p != '\0';) {
-                size_t len = strcspn(p, " ");
-                char *pron;
-
-                memcpy(word, p, len);
-                word[len] = '\0';
-                pron = ps_lookup_word(ps, word); /* allocated by PocketSphinx; we free it */
-                if (pron == NULL) {
-                        cb_strlcpy(missing, word, size);
-                        return 0;
-                }
-                phones++;
-                for (const char *q = pron; *q != '\0'; q++)
-                        phones += *q == ' ';
-                free(pron);
-                p += len;
-                p += *p == ' ';
-        }
-        return phones;
-}
-
-/* The detection threshold (1e-N) of a phrase of `phones` phones: a short word needs a high one
- * or every "demo"-like sound fires, a long phrase a low one or it is never reached. 5 per phone
- * less 5 was the best trade on bench/stt_offline.sh's noisy corpus: 5 less per phone halved
- * recall, 5 more (or not subtracting) doubled the false alarms for 2 more hits in 51. */
-static int threshold_exponent(int phones)
-{
-        int e = phones * 5 - 5;
-
-        return e < 5 ? 5 : e > 60 ? 60 : e;
-}
-
-/* Build PocketSphinx's keyphrase file text ("phrase /1e-N/\n" lines) from `phrases`,
- * leaving out duplicates and phrases with unknown words (added to `skipped`). -1 when the
- * list outgrows its cap. */
-static int build_kws_spec(ps_decoder_t *ps, const char *const *phrases, struct cb_buf *spec,
-                          json_t *skipped)
-{
-        char norm[MAX_PHRASE], needle[MAX_PHRASE + 4], missing[MAX_PHRASE];
-        size_t count = 0;
-
-        for (size_t i = 0; phrases[i] != NULL && count < MAX_PHRASES; i++) {
-                int phones;
-
-                if (!normalise_phrase(phrases[i], norm, sizeof(norm)))
-                        continue;
-                snprintf(needle, sizeof(needle), "\n%s /", norm);
-                if (spec->len > 0 && (strncmp(spec->data, needle + 1, strlen(needle + 1)) == 0 ||
-                                      strstr(spec->data, needle) != NULL))
-                        continue; /* a duplicate */
-                phones = phrase_phones(ps, norm, missing, sizeof(missing));
-                if (phones == 0) {
-                        cb_warn("offline stt: keyword \"%s\" skipped: \"%s\" is not in the "
-                                "pronunciation dictionary",
-                                norm, missing);
-                        json_array_append_new(skipped, json_string(norm));
-                        continue;
-                }
-                if (cb_buf_printf(spec, "%s /1e-%d/\n", norm, threshold_exponent(phones)) != 0)
-                        return -1;
-                count++;
-        }
-        return 0;
-}
-
-/* Make `spec` the decoder's keyword search (PocketSphinx reads it from a file: a memfd, so
- * nothing touches the disk). Kept between calls while the list is the same. -1 (logged) when
- * PocketSphinx refuses it. */
-static int set_kws(struct decoder *dec, const char *spec)
-{
-        char path[64];
-        size_t len = strlen(spec);
-        int fd = -1;
-        int rc = -1;
-
-        if (dec->kws_spec != NULL && strcmp(dec->kws_spec, spec) == 0)
-                return 0;
-        free(dec->kws_spec);
-        dec->kws_spec = NULL;
-        /* The search being replaced must not be the current one (PocketSphinx frees it). */
-        if (ps_set_search(dec->ps, dec->lm_search) != 0)
-                return -1;
-        fd = memfd_create("callbridge-kws", MFD_CLOEXEC);
-        if (fd < 0 || write(fd, spec, len) != (ssize_t)len) {
-                cb_warn("offline stt: keyword list: %s", strerror(errno));
-                goto out;
-        }
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        if (ps_set_kws(dec->ps, "kws", path) != 0) {
-                cb_warn("offline stt: PocketSphinx refused the keyword list");
-                goto out;
-        }
-        dec->kws_spec = strdup(spec);
-        rc = dec->kws_spec != NULL ? 0 : -1;
-out:
-        if (fd >= 0)
-                close(fd);
-        return rc;
 }
 
 /* ---- decoding ----------------------------------------------------------------------------- */
@@ -475,6 +342,8 @@ static enum cb_result keyword_pass(struct offline *off, struct decoder *dec,
         struct pass pass = {.dec = dec, .kws = true, .items = json_array()};
         json_t *skipped = json_array();
         int64_t t0 = cb_mono_us();
+        uint64_t hash = cb_kws_phrases_hash(phrases);
+        bool quiet;
         enum cb_result rc = CB_RESULT_OK;
 
         if (pass.items == NULL || skipped == NULL) {
@@ -482,9 +351,13 @@ static enum cb_result keyword_pass(struct offline *off, struct decoder *dec,
                 rc = CB_RESULT_FAIL;
                 goto out;
         }
-        if (build_kws_spec(dec->ps, phrases, &spec, skipped) != 0)
+        quiet = hash == dec->phrases_hash; /* the same list as last time: warned then */
+        dec->phrases_hash = hash;
+        if (cb_kws_spec_build(dec->ps, phrases, quiet, &spec, skipped) != 0)
                 cb_warn("offline stt: keyword list over 64 KiB; the rest is left out");
-        if (spec.len > 0 && set_kws(dec, spec.data) == 0 && ps_set_search(dec->ps, "kws") == 0) {
+        if (spec.len > 0 &&
+            cb_kws_search_set(dec->ps, dec->lm_search, &dec->kws_spec, spec.data) == 0 &&
+            ps_set_search(dec->ps, CB_KWS_SEARCH) == 0) {
                 rc = run_pass(&pass, audio, err, err_size);
                 ps_set_search(dec->ps, dec->lm_search);
                 atomic_fetch_add(&off->kws_us, (unsigned long long)(cb_mono_us() - t0));

@@ -146,6 +146,22 @@ class OfflineSttTest(unittest.TestCase):
         lines, _ = self.transcribe(noisy, self.wav, noisy)
         self.assertEqual(lines[0]["result"], lines[2]["result"])
 
+    def test_worker_threads(self):
+        """Two threads, a decoder each (made lazily, freed as each thread exits): the same
+        results as one thread, file by file."""
+        noisy = self.path("noisy.wav")
+        files = [noisy, self.wav, noisy, self.wav]
+        one, _ = self.transcribe(*files)
+        p = run([self.probe, "-j", "2", "-k", "demo", "-k", "pricing", "-k", "discount",
+                 "-k", "Acme Widgetron"] + files)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertFalse([ln for ln in p.stderr.splitlines()
+                          if any(m in ln for m in harness.SANITIZER_MARKERS)], p.stderr)
+        self.assertEqual(p.stderr.count("decoder loaded"), 2, p.stderr)
+        two = [json.loads(ln) for ln in p.stdout.splitlines()]
+        key = lambda line: (line["file"], json.dumps(line["result"], sort_keys=True))
+        self.assertEqual(sorted(map(key, one)), sorted(map(key, two)))
+
     def test_segments_follow_the_pauses(self):
         """Two sentences 2 s apart: two segments, the second timed after the pause."""
         noisy, pause, two = self.path("noisy.wav"), self.path("pause.wav"), self.path("two.wav")

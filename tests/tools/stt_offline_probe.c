@@ -1,15 +1,18 @@
 /* stt_offline_probe (cb-stt-offline-probe): run the offline speech engine on audio files, for
  * the integration test and bench/stt_offline.sh.
  *
- *   cb-stt-offline-probe [-m MODEL_DIR] [-k PHRASE]... [-K FILE] [-n] AUDIO...
+ *   cb-stt-offline-probe [-m MODEL_DIR] [-k PHRASE]... [-K FILE] [-n] [-j THREADS] AUDIO...
  *
  * -k adds a keyword phrase, -K reads phrases one per line, -n skips the keyword pass even with
- * phrases. The engine is made once (so its decoder loads once) and every file goes through
- * it in turn; each prints one JSON line, {"file","decode_s","result"} or {"file","outcome",
- * "error"}. Exit 0 when every file transcribed, 1 otherwise, 2 on usage errors, 77 when this
- * build has no PocketSphinx. */
+ * phrases. The engine is made once and every file goes through it, in turn or, with -j, on
+ * THREADS threads (file i on thread i % THREADS, each thread with its own decoder, freed when
+ * the thread exits, as the job workers do); each prints one JSON line,
+ * {"file","decode_s","result"} or {"file","outcome","error"}, in the order they finish. Exit 0 when
+ * every file transcribed, 1 otherwise, 2 on usage errors, 77 when this build has no PocketSphinx.
+ */
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +24,24 @@
 #include "callbridge/util.h"
 
 #define MAX_PHRASES 512
+#define MAX_THREADS 16
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* What one thread transcribes: files[first], files[first + step], ... */
+struct worker {
+        pthread_t thread;
+        struct cb_stt *stt;
+        const struct cb_stt_request *req;
+        char **files;
+        int count, first, step;
+        int rc;
+};
 
 static int usage(void)
 {
         fprintf(stderr, "usage: cb-stt-offline-probe [-m MODEL_DIR] [-k PHRASE]... [-K FILE] "
-                        "[-n] AUDIO...\n");
+                        "[-n] [-j THREADS] AUDIO...\n");
         return 2;
 }
 
@@ -85,14 +101,52 @@ static int probe(struct cb_stt *stt, const char *path, const struct cb_stt_reque
         else
                 line = json_pack("{s:s, s:s, s:s}", "file", path, "outcome",
                                  rc == CB_RESULT_RETRY ? "retry" : "fail", "error", err);
+        pthread_mutex_lock(&out_lock);
         if (line != NULL) {
                 json_dumpf(line, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
                 fflush(stdout);
         }
+        pthread_mutex_unlock(&out_lock);
         json_decref(line);
         close(fd);
         return rc == CB_RESULT_OK ? 0 : 1;
+}
+
+static void *work(void *arg)
+{
+        struct worker *w = arg;
+
+        for (int i = w->first; i < w->count; i += w->step)
+                w->rc |= probe(w->stt, w->files[i], w->req);
+        return NULL;
+}
+
+/* Transcribe `files` on `threads` threads; 0 when every file transcribed. */
+static int run_threads(struct cb_stt *stt, const struct cb_stt_request *req, char **files,
+                       int count, int threads)
+{
+        struct worker w[MAX_THREADS];
+        int started = 0, rc = 0;
+
+        for (int t = 0; t < threads; t++) {
+                w[t] = (struct worker){.stt = stt,
+                                       .req = req,
+                                       .files = files,
+                                       .count = count,
+                                       .first = t,
+                                       .step = threads};
+                if (pthread_create(&w[t].thread, NULL, work, &w[t]) != 0) {
+                        rc = 1;
+                        break;
+                }
+                started++;
+        }
+        for (int t = 0; t < started; t++) {
+                pthread_join(w[t].thread, NULL);
+                rc |= w[t].rc;
+        }
+        return rc;
 }
 
 /* Phrases of FILE, one a line, appended to `phrases` (strdup'd; the caller frees). */
@@ -117,6 +171,7 @@ int main(int argc, char **argv)
         char *phrases[MAX_PHRASES + 1] = {0};
         size_t nphrases = 0;
         bool keywords = true;
+        long threads = 0;
         struct cb_config *cfg = NULL;
         struct cb_config_errors errs = {0};
         struct cb_stt *stt = NULL;
@@ -127,7 +182,7 @@ int main(int argc, char **argv)
                         "not compiled; apt install libpocketsphinx-dev pocketsphinx-en-us)\n");
         return 77;
 #endif
-        while ((opt = getopt(argc, argv, "m:k:K:n")) != -1) {
+        while ((opt = getopt(argc, argv, "m:k:K:nj:")) != -1) {
                 switch (opt) {
                 case 'm':
                         setenv("CALLBRIDGE_STT_OFFLINE_MODEL_DIR", optarg, 1);
@@ -142,6 +197,10 @@ int main(int argc, char **argv)
                         break;
                 case 'n':
                         keywords = false;
+                        break;
+                case 'j':
+                        if (!cb_parse_long(optarg, 1, MAX_THREADS, &threads))
+                                return usage();
                         break;
                 default:
                         return usage();
@@ -165,7 +224,9 @@ int main(int argc, char **argv)
                 struct cb_stt_request req = {
                     .phrases = keywords && nphrases > 0 ? (const char *const *)phrases : NULL};
 
-                for (int i = optind; i < argc; i++)
+                if (threads > 0)
+                        rc = run_threads(stt, &req, argv + optind, argc - optind, (int)threads);
+                for (int i = optind; threads == 0 && i < argc; i++)
                         rc |= probe(stt, argv[i], &req);
         }
 out:
