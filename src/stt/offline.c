@@ -10,8 +10,9 @@
  *    misrecognises. Phrases with a word the CMU dictionary lacks are skipped and listed in
  *    "keywords_skipped" (Debian's PocketSphinx has no grapheme-to-phoneme model).
  *
- * A decoder is not thread-safe and takes ~1 s and ~40 MB to load, so each worker thread
- * gets its own, made on its first transcription and freed when the thread exits. */
+ * A decoder is not thread-safe and takes ~0.3 s and ~100 MB resident to load, so each
+ * worker thread gets its own, made on its first transcription and freed when the thread
+ * exits. Measured figures (WER, real-time factor): docs/benchmarks.md. */
 #include <errno.h>
 #include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
