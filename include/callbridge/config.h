@@ -106,6 +106,7 @@ struct cb_config {
                 char *google_base_url;
                 char *google_credentials_file;
                 char *cost_per_minute; /* USD as text; NULL: the engine's list price */
+                char *offline_model_dir;
         } stt;
         struct {
                 char *backend;

@@ -433,10 +433,12 @@ static void check_stt(struct load_ctx *ctx)
         char *end = NULL;
         double d;
 
-        /* The offline engine (PocketSphinx) is optional at build time: accept it here once
-         * src/stt/offline.c is built in (CB_HAVE_POCKETSPHINX). */
+#ifndef CB_HAVE_POCKETSPHINX
+        /* The offline engine (PocketSphinx) is optional at build time. */
         require(ctx, strcmp(engine, "offline") != 0, "stt", "engine",
-                "\"offline\" is not part of this build (use none, openai or google)");
+                "\"offline\" is not part of this build (built without PocketSphinx; use none, "
+                "openai or google)");
+#endif
         require(ctx, strcmp(engine, "openai") != 0 || c->stt.api_key_file != NULL, "stt",
                 "api_key_file", "required with engine = openai");
         require(ctx,

@@ -191,6 +191,8 @@ const struct cb_setting cb_settings[] = {
           "google: service-account JSON key (else api_key_file holds an API key)"),
     STR("stt", "cost_per_minute", stt.cost_per_minute, NULL,
         "USD per audio minute for the cost metric; default the engine's list price"),
+    STR("stt", "offline_model_dir", stt.offline_model_dir, "/usr/share/pocketsphinx/model/en-us",
+        "PocketSphinx model of the offline engine (en-us/, en-us.lm.bin, cmudict-en-us.dict)"),
 
     ENUM("storage", "backend", storage.backend, "local", "local|s3", 0, "recording store"),
     STR("storage", "dir", storage.dir, "/var/lib/callbridge/recordings",

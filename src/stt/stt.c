@@ -15,8 +15,12 @@
 #include "stt/stt_int.h"
 
 static const struct cb_stt_ops *const engines[] = {
-    &cb_stt_none, &cb_stt_openai, &cb_stt_google,
-    /* offline (PocketSphinx): &cb_stt_offline here, under #ifdef CB_HAVE_POCKETSPHINX */
+    &cb_stt_none,
+    &cb_stt_openai,
+    &cb_stt_google,
+#ifdef CB_HAVE_POCKETSPHINX
+    &cb_stt_offline,
+#endif
 };
 
 struct cb_stt *cb_stt_create(const struct cb_config *cfg)

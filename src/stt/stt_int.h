@@ -13,6 +13,9 @@
 extern const struct cb_stt_ops cb_stt_none;
 extern const struct cb_stt_ops cb_stt_openai;
 extern const struct cb_stt_ops cb_stt_google;
+#ifdef CB_HAVE_POCKETSPHINX
+extern const struct cb_stt_ops cb_stt_offline; /* offline.c, built when PocketSphinx is found */
+#endif
 
 /* ---- pool (pool.c) ----------------------------------------------------------------------- */
 

@@ -231,6 +231,10 @@ static const struct good_case good_cases[] = {
     {"stt", "engine", "none", "none"},
     {"stt", "cost_per_minute", "0.012", "0.012"},
     {"stt", "google_chunk_s", "59", "59"},
+    {"stt", "offline_model_dir", "/opt/models/en-us", "/opt/models/en-us"},
+#ifdef CB_HAVE_POCKETSPHINX
+    {"stt", "engine", "offline", "offline"},
+#endif
 };
 
 /* The stored value of setting `s` as text, for comparing with a table's expectation. */
@@ -543,10 +547,12 @@ static const struct bad_case bad_cases[] = {
      "[stt]\nengine = google\n",
      NULL,
      {"[stt]", "google_credentials_file", "api_key_file"}},
+#ifndef CB_HAVE_POCKETSPHINX
     {"stt offline not built",
      "",
      "CALLBRIDGE_STT_ENGINE=offline",
      {"[stt]", "engine", "\"offline\" is not part of this build"}},
+#endif
     {"stt cost not a number",
      "[stt]\ncost_per_minute = cheap\n",
      NULL,
