@@ -30,7 +30,7 @@ static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
                                        json_string_value(json_array_get(row, 2))};
                 char err[256];
                 for (int k = 0; k < 2; k++) {
-                        if (keys[k][0] == '\0' ||
+                        if (keys[k] == NULL || keys[k][0] == '\0' ||
                             st->ops->remove(st->self, keys[k], err, sizeof(err)) == 0)
                                 continue;
                         cb_warn("retention: cannot remove %s: %s", keys[k], err);

@@ -168,8 +168,9 @@ enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, j
                 return qs;
         *rows = json_array();
         for (int i = 0; i < PQntuples(res); i++)
-                json_array_append_new(
-                    *rows, json_pack("[ss]", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)));
+                json_array_append_new(*rows,
+                                      json_pack("[sss]", PQgetvalue(res, i, 0),
+                                                PQgetvalue(res, i, 1), PQgetvalue(res, i, 2)));
         PQclear(res);
         return qs;
 }
