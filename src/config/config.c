@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "callbridge/phone.h"
 #include "callbridge/util.h"
 #include "config/config_int.h"
 #include "settings.h"
