@@ -221,6 +221,8 @@ void sb_reply_data(struct sb_reply *reply, unsigned int status, const char *cont
                    const void *data, size_t len);
 /* Add a response header; the value is copied. Silently dropped past SB_REPLY_MAX_HEADERS. */
 void sb_reply_header(struct sb_reply *reply, const char *name, const char *value);
+/* Free what a reply holds (body, headers); the struct itself is the caller's. */
+void sb_reply_free(struct sb_reply *reply);
 
 /* Request header / query argument (borrowed from libmicrohttpd) or NULL. */
 const char *sb_request_header(const struct sb_request *req, const char *name);
