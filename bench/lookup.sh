@@ -15,40 +15,30 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-doc="$root/docs/benchmarks.md"
-env_file=${CB_ENV_FILE:-$root/.dev/env}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 duration=${DURATION:-20}
 connections=${CONNECTIONS:-32}
 misses=${MISSES:-300}
 
-die() {
-	echo "bench/lookup.sh: $*" >&2
-	exit 1
-}
-
-for tool in wrk curl python3; do
-	command -v "$tool" >/dev/null || die "$tool not found"
-done
-[[ -f $env_file ]] || die "no $env_file: start the dev stack first with 'scripts/dev --detach'"
-# shellcheck source=/dev/null
-. "$env_file"
+bench_need wrk curl python3
+bench_env
 export CALLBRIDGE_API_KEY
 url=${CALLBRIDGE_URL%/}
 auth="Authorization: Bearer $CALLBRIDGE_API_KEY"
-[[ $(curl -s -o /dev/null -w '%{http_code}' "$url/readyz") == 200 ]] || die "$url/readyz is not 200"
 
 # Seeded numbers of the dev stack, as a softphone would send them.
 numbers="%2B14155550123,%2B14155550199,%2B14155550142,%2B442079460018,%2B493090182042"
 numbers="$numbers,%2B12125550175,%2B33123456789,%2B12125550199,%2B14155550100,%2B4930901820"
 for n in ${numbers//,/ }; do
-	curl -sf -o /dev/null -H "$auth" "$url/api/lookup?phone=$n" || die "warm-up lookup $n failed"
+	curl -sf -o /dev/null -H "$auth" "$url/api/lookup?phone=$n" || bench_die "warm-up lookup $n failed"
 done
 
 pid=$(tr -dc '0-9' <"$root/.dev/run/callbridge.pid" 2>/dev/null || pgrep -n -f 'callbridge -c')
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status"; }
 rss_idle=$(rss_kb)
 cached=$(CB_BENCH_NUMBERS=$numbers wrk -t2 -c"$connections" -d"${duration}s" --latency \
-	-s "$root/bench/lookup.lua" "$url" | grep '^RESULT') || die "wrk failed"
+	-s "$root/bench/lookup.lua" "$url" | grep '^RESULT') || bench_die "wrk failed"
 rss_load=$(rss_kb)
 hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status")
 
@@ -56,7 +46,7 @@ hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status")
 token=$(curl -sf -X POST -H 'Content-Type: application/json' \
 	-d '{"username":"dev@callbridge.test"}' "$SANDBOX_URL/__sandbox/salesforce/session" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])') ||
-	die "the sandbox gave no session token"
+	bench_die "the sandbox gave no session token"
 base=$((RANDOM * 1000 % 9000000 + 1000000))
 times() { # URL-prefix HEADER: one curl time_total (ms) per line
 	local i
@@ -100,13 +90,4 @@ section=$(
 		<!-- bench:lookup:end -->
 	EOS
 )
-echo "$section"
-[[ ${CB_BENCH_NO_DOC:-0} == 1 ]] && exit 0
-python3 - "$doc" "$section" <<-'PY'
-	import re, sys
-	path, section = sys.argv[1], sys.argv[2]
-	text = open(path).read()
-	pat = re.compile(r"<!-- bench:lookup:begin.*?<!-- bench:lookup:end -->", re.S)
-	text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-	open(path, "w").write(text)
-PY
+bench_write lookup "$section"

@@ -16,31 +16,20 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-doc="$root/docs/benchmarks.md"
-env_file=${CB_ENV_FILE:-$root/.dev/env}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 latencies=${STT_LATENCIES_MS:-0 1000}
 calls=${CALLS:-100}
 rate=${RATE:-5}
 
-die() {
-	echo "bench/pipeline.sh: $*" >&2
-	exit 1
-}
-
-for tool in curl python3 psql; do
-	command -v "$tool" >/dev/null || die "$tool not found"
-done
-[[ -f $env_file ]] || die "no $env_file: start the dev stack first with 'scripts/dev --detach'"
-# shellcheck source=/dev/null
-. "$env_file"
+bench_need curl python3 psql
+bench_env
 export CALLBRIDGE_URL CALLBRIDGE_API_KEY SANDBOX_URL PGHOST PGPORT PGUSER PGDATABASE
-[[ $(curl -s -o /dev/null -w '%{http_code}' "$CALLBRIDGE_URL/readyz") == 200 ]] ||
-	die "$CALLBRIDGE_URL/readyz is not 200"
-grep -q '^engine = openai' "$CALLBRIDGE_CONFIG" || die "the dev stack must run [stt] engine = openai"
+grep -q '^engine = openai' "$CALLBRIDGE_CONFIG" || bench_die "the dev stack must run [stt] engine = openai"
 
 rows=""
 for ms in $latencies; do
-	row=$(python3 "$root/bench/pipeline.py" "$calls" "$rate" "$ms") || die "the run at $ms ms failed"
+	row=$(python3 "$root/bench/pipeline.py" "$calls" "$rate" "$ms") || bench_die "the run at $ms ms failed"
 	rows+="$row"$'\n'
 done
 nlp="cb-nlp-bench not built (cmake -DCB_TESTS=ON)"
@@ -72,13 +61,4 @@ section=$(
 		<!-- bench:pipeline:end -->
 	EOS
 )
-echo "$section"
-[[ ${CB_BENCH_NO_DOC:-0} == 1 ]] && exit 0
-python3 - "$doc" "$section" <<-'PY'
-	import re, sys
-	path, section = sys.argv[1], sys.argv[2]
-	text = open(path).read()
-	pat = re.compile(r"<!-- bench:pipeline:begin.*?<!-- bench:pipeline:end -->", re.S)
-	text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-	open(path, "w").write(text)
-PY
+bench_write pipeline "$section"

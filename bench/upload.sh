@@ -13,24 +13,14 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-doc="$root/docs/benchmarks.md"
-env_file=${CB_ENV_FILE:-$root/.dev/env}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 sizes=${SIZES_MB:-64 512 1024}
 
-die() {
-	echo "bench/upload.sh: $*" >&2
-	exit 1
-}
-
-for tool in curl python3 sha256sum; do
-	command -v "$tool" >/dev/null || die "$tool not found"
-done
-[[ -f $env_file ]] || die "no $env_file: start the dev stack first with 'scripts/dev --detach'"
-# shellcheck source=/dev/null
-. "$env_file"
+bench_need curl python3 sha256sum
+bench_env
 url=${CALLBRIDGE_URL%/}
 auth="Authorization: Bearer $CALLBRIDGE_API_KEY"
-[[ $(curl -s -o /dev/null -w '%{http_code}' "$url/readyz") == 200 ]] || die "$url/readyz is not 200"
 backend=$(awk -F' = ' '/^backend/ { print $2; exit }' "$CALLBRIDGE_CONFIG")
 
 pid=$(tr -dc '0-9' <"$root/.dev/run/callbridge.pid" 2>/dev/null || pgrep -n -f 'callbridge -c')
@@ -58,10 +48,10 @@ for mb in $sizes; do
 	before=$(hwm)
 	out=$(curl -sf -X POST -H "$auth" -H 'Content-Type: audio/wav' -H 'Expect:' \
 		-T "$work/audio.wav" -w '\n%{speed_upload} %{time_total}' \
-		"$url/api/call/record?call_id=$call") || die "upload of $mb MiB failed"
+		"$url/api/call/record?call_id=$call") || bench_die "upload of $mb MiB failed"
 	up_speed=$(tail -1 <<<"$out" | awk '{ printf "%.0f", $1 / 1e6 }')
 	read -r rid sha < <(head -1 <<<"$out" | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b["recording_id"], b["sha256"])')
-	[[ $sha == "$want" ]] || die "sha256 mismatch for $mb MiB"
+	[[ $sha == "$want" ]] || bench_die "sha256 mismatch for $mb MiB"
 	after_up=$(hwm)
 	down_speed=$(curl -sf -H "$auth" -o /dev/null -w '%{speed_download}' \
 		"$url/api/calls/$call/recording/$rid" | awk '{ printf "%.0f", $1 / 1e6 }')
@@ -91,13 +81,4 @@ section=$(
 		<!-- bench:upload:end -->
 	EOS
 )
-echo "$section"
-[[ ${CB_BENCH_NO_DOC:-0} == 1 ]] && exit 0
-python3 - "$doc" "$section" <<-'PY'
-	import re, sys
-	path, section = sys.argv[1], sys.argv[2]
-	text = open(path).read()
-	pat = re.compile(r"<!-- bench:upload:begin.*?<!-- bench:upload:end -->", re.S)
-	text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-	open(path, "w").write(text)
-PY
+bench_write upload "$section"

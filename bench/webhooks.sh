@@ -20,29 +20,19 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-doc="$root/docs/benchmarks.md"
-env_file=${CB_ENV_FILE:-$root/.dev/env}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 duration=${DURATION:-20}
 connections=${CONNECTIONS:-128}
 calls=${CALLS:-60000}
 lat_calls=${LAT_CALLS:-300}
 lat_rate=${LAT_RATE:-50}
 
-die() {
-	echo "bench/webhooks.sh: $*" >&2
-	exit 1
-}
-
-for tool in wrk curl python3 psql; do
-	command -v "$tool" >/dev/null || die "$tool not found"
-done
-[[ -f $env_file ]] || die "no $env_file: start the dev stack first with 'scripts/dev --detach'"
-# shellcheck source=/dev/null
-. "$env_file"
+bench_need wrk curl python3 psql
+bench_env
 export CALLBRIDGE_URL CALLBRIDGE_PUBLIC_URL TWILIO_AUTH_TOKEN TWILIO_ACCOUNT_SID PGHOST PGPORT \
 	PGUSER PGDATABASE
 url=${CALLBRIDGE_URL%/}
-[[ $(curl -s -o /dev/null -w '%{http_code}' "$url/readyz") == 200 ]] || die "$url/readyz is not 200"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -53,11 +43,11 @@ rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status"; }
 rss_idle=$(rss_kb)
 result=$(CB_BENCH_REQS=$work/requests.tsv wrk -t2 -c"$connections" -d"${duration}s" --latency \
 	-s "$root/bench/webhooks.lua" "$url" |
-	grep '^RESULT') || die "wrk failed"
+	grep '^RESULT') || bench_die "wrk failed"
 rss_load=$(rss_kb)
 hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status")
 lat=$(python3 "$root/bench/webhooks.py" latency "$lat_calls" "$lat_rate" | grep '^RESULT') ||
-	die "the latency run failed"
+	bench_die "the latency run failed"
 
 eval "$(sed 's/^RESULT //; s/ /\n/g' <<<"$result")"
 eval "$(sed 's/^RESULT //; s/ /\n/g; s/\(p[0-9]*\|max\|n\)=/lat_\1=/g' <<<"$lat")"
@@ -88,13 +78,4 @@ section=$(
 		<!-- bench:webhooks:end -->
 	EOS
 )
-echo "$section"
-[[ ${CB_BENCH_NO_DOC:-0} == 1 ]] && exit 0
-python3 - "$doc" "$section" <<-'PY'
-	import re, sys
-	path, section = sys.argv[1], sys.argv[2]
-	text = open(path).read()
-	pat = re.compile(r"<!-- bench:webhooks:begin.*?<!-- bench:webhooks:end -->", re.S)
-	text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip() + "\n\n" + section + "\n"
-	open(path, "w").write(text)
-PY
+bench_write webhooks "$section"
