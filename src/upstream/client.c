@@ -191,11 +191,17 @@ static void set_options(CURL *h, const struct cb_upstream_req *req, struct cb_up
         }
 }
 
+/* How deep this thread is in cb_upstream_perform: a request made from inside another one's
+ * callbacks (an STT upload reading its audio from S3) cannot share the thread's handle, which
+ * is busy; it gets a handle of its own for that one request. */
+static _Thread_local int depth;
+
 int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_resp *resp)
 {
         struct curl_slist *headers = NULL;
         int64_t t0 = cb_mono_us();
-        CURL *h = thread_handle();
+        bool nested = depth > 0;
+        CURL *h = nested ? curl_easy_init() : thread_handle();
         CURLcode rc = CURLE_FAILED_INIT;
         struct body_ctx body = {.h = h, .req = req, .buf = &resp->body};
         struct part_reader readers[CB_UPSTREAM_MAX_PARTS];
@@ -225,7 +231,9 @@ int cb_upstream_perform(const struct cb_upstream_req *req, struct cb_upstream_re
                 }
                 curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
         }
+        depth++;
         rc = curl_easy_perform(h);
+        depth--;
         if (rc == CURLE_OK) {
                 curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
                 cb_buf_append(&resp->body, "", 1);
@@ -240,6 +248,8 @@ out:
                 curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL); /* the handle outlives `mime` */
         curl_mime_free(mime);
         curl_slist_free_all(headers);
+        if (nested && h != NULL)
+                curl_easy_cleanup(h);
         cb_upstream_observe(req->service, resp->status, cb_mono_us() - t0);
         return rc == CURLE_OK ? 0 : -1;
 }

@@ -126,5 +126,32 @@ class PolicyTest(PipelineCase):
         self.assertEqual(self.sb.state()["stt"]["recent"][-1]["fields"].get("language"), "en")
 
 
+class S3PipelineTest(PipelineCase):
+    """Recordings in the sandbox's S3: the engine's upload reads the audio from S3 while it
+    sends it (two HTTP transfers on one worker thread at once)."""
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        secret = os.path.join(sb.keydir, "s3-secret")
+        with open(secret, "w") as f:
+            f.write("s3-pipeline-secret\n")
+        os.chmod(secret, 0o644)
+        sb.args += ["--s3-access-key-id", "AKIDPIPELINE", "--s3-secret-access-key-file", secret]
+        cfg["storage"] = {"backend": "s3", "s3_endpoint": sb.url, "s3_bucket": "callbridge",
+                          "s3_access_key_id": "AKIDPIPELINE",
+                          "s3_secret_access_key_file": secret}
+        cfg["workers"]["debug_run_twice"] = False
+        return cfg
+
+    def test_transcribed_from_s3(self):
+        self.sb.outcome(to="*", status="completed", duration_s=9, recording_duration_s=3)
+        cid = self.dial()
+        t = wait_for(lambda: self.call(cid)["transcripts"], 60, "the transcript")[0]
+        self.assertTrue(t["text"])
+        objects = [o["key"] for o in self.sb.state()["s3"]["objects"]]
+        self.assertEqual(sorted(k.split("/")[0] for k in objects), ["recordings", "transcripts"])
+        self.assertEqual(self.sb.count("openai.transcriptions"), 1)
+
+
 if __name__ == "__main__":
     harness.main()
