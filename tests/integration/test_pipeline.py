@@ -144,7 +144,8 @@ class S3PipelineTest(PipelineCase):
         return cfg
 
     def test_transcribed_from_s3(self):
-        self.sb.outcome(to="*", status="completed", duration_s=9, recording_duration_s=3)
+        # 8 s of 8 kHz PCM: two 64 KiB chunks, so the upload reads S3 while it sends.
+        self.sb.outcome(to="*", status="completed", duration_s=9, recording_duration_s=8)
         cid = self.dial()
         t = wait_for(lambda: self.call(cid)["transcripts"], 60, "the transcript")[0]
         self.assertTrue(t["text"])
