@@ -119,6 +119,11 @@ void sf_now_iso(char out[48]);
 
 /* Decode base64url (no padding needed) into a malloc'd buffer; NULL on bad input. */
 unsigned char *sf_b64url_decode(const char *in, size_t inlen, size_t *outlen);
+/* One base64url JSON object of a JWT (header or claims); new reference, NULL when invalid. */
+json_t *sf_jwt_part(const char *s, size_t len);
+/* Does base64url `sig64` verify `signed_part` (header.claims) with RS256 under `key`? The
+ * sandbox's checks of the Salesforce and Google service-account assertions. */
+bool sf_jwt_rs256_ok(EVP_PKEY *key, const char *signed_part, size_t signed_len, const char *sig64);
 /* Percent-decode (and '+' → ' ' when `form`) into a new NUL-terminated string or NULL. */
 char *sf_url_decode(const char *in, size_t len, bool form);
 /* The decoded value of `name` in an x-www-form-urlencoded body or query string; new string or

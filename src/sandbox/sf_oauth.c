@@ -55,37 +55,6 @@ static json_t *user_by_name_locked(const char *username)
         return NULL;
 }
 
-/* Decode one base64url JSON part of a JWT; NULL when not valid. */
-static json_t *jwt_part(const char *s, size_t len)
-{
-        size_t n = 0;
-        unsigned char *raw = sf_b64url_decode(s, len, &n);
-        json_t *doc = raw ? json_loadb((const char *)raw, n, 0, NULL) : NULL;
-
-        free(raw);
-        if (doc && !json_is_object(doc)) {
-                json_decref(doc);
-                doc = NULL;
-        }
-        return doc;
-}
-
-static bool signature_ok(EVP_PKEY *key, const char *signed_part, size_t signed_len,
-                         const char *sig64)
-{
-        size_t sig_len = 0;
-        unsigned char *sig = sf_b64url_decode(sig64, strlen(sig64), &sig_len);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        bool ok = false;
-
-        if (key && sig && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
-                ok = EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)signed_part,
-                                      signed_len) == 1;
-        EVP_MD_CTX_free(md);
-        free(sig);
-        return ok;
-}
-
 /* aud may be a string or an array of strings. */
 static bool audience_ok(json_t *aud, const char *instance)
 {
@@ -115,8 +84,8 @@ static bool jwt_check(const struct sb_request *req, const char *jwt, const char 
 
         if (!dot2 || strchr(dot2 + 1, '.'))
                 return deny(g, "invalid_grant", "invalid assertion");
-        header = jwt_part(jwt, (size_t)(dot1 - jwt));
-        *claims = jwt_part(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+        header = sf_jwt_part(jwt, (size_t)(dot1 - jwt));
+        *claims = sf_jwt_part(dot1 + 1, (size_t)(dot2 - dot1 - 1));
         if (!header || !*claims ||
             strcmp(json_string_value(json_object_get(header, "alg")) ?: "", "RS256") != 0) {
                 deny(g, "invalid_grant", "invalid assertion");
@@ -128,7 +97,7 @@ static bool jwt_check(const struct sb_request *req, const char *jwt, const char 
                 deny(g, "invalid_client_id", "client identifier invalid");
                 goto out;
         }
-        if (!signature_ok(req->cfg->sf_public_key, jwt, (size_t)(dot2 - jwt), dot2 + 1)) {
+        if (!sf_jwt_rs256_ok(req->cfg->sf_public_key, jwt, (size_t)(dot2 - jwt), dot2 + 1)) {
                 deny(g, "invalid_grant", "invalid assertion");
                 goto out;
         }

@@ -1,5 +1,6 @@
 /* callbridge-sandbox: small helpers of the Salesforce emulation (decoding, results, paths). */
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,4 +190,33 @@ bool sf_version_ok(const char *v)
         while (isdigit((unsigned char)*p))
                 p++;
         return *p == '\0';
+}
+
+json_t *sf_jwt_part(const char *s, size_t len)
+{
+        size_t n = 0;
+        unsigned char *raw = sf_b64url_decode(s, len, &n);
+        json_t *doc = raw ? json_loadb((const char *)raw, n, 0, NULL) : NULL;
+
+        free(raw);
+        if (doc && !json_is_object(doc)) {
+                json_decref(doc);
+                doc = NULL;
+        }
+        return doc;
+}
+
+bool sf_jwt_rs256_ok(EVP_PKEY *key, const char *signed_part, size_t signed_len, const char *sig64)
+{
+        size_t sig_len = 0;
+        unsigned char *sig = sf_b64url_decode(sig64, strlen(sig64), &sig_len);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        bool ok = false;
+
+        if (key && sig && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
+                ok = EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)signed_part,
+                                      signed_len) == 1;
+        EVP_MD_CTX_free(md);
+        free(sig);
+        return ok;
 }

@@ -48,36 +48,6 @@ const struct sb_upstream sb_stt_google_upstream = {
 
 /* ---- token endpoint ---------------------------------------------------------------------- */
 
-/* Decode one base64url JSON object of a JWT; NULL when invalid. */
-static json_t *jwt_part(const char *s, size_t len)
-{
-        size_t n = 0;
-        unsigned char *raw = sf_b64url_decode(s, len, &n);
-        json_t *doc = raw ? json_loadb((const char *)raw, n, 0, NULL) : NULL;
-
-        free(raw);
-        if (doc && !json_is_object(doc)) {
-                json_decref(doc);
-                doc = NULL;
-        }
-        return doc;
-}
-
-static bool rs256_ok(EVP_PKEY *key, const char *jwt, size_t signed_len, const char *sig64)
-{
-        size_t sig_len = 0;
-        unsigned char *sig = sf_b64url_decode(sig64, strlen(sig64), &sig_len);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        bool ok = false;
-
-        if (key && sig && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1)
-                ok =
-                    EVP_DigestVerify(md, sig, sig_len, (const unsigned char *)jwt, signed_len) == 1;
-        EVP_MD_CTX_free(md);
-        free(sig);
-        return ok;
-}
-
 /* Why the assertion is refused, or NULL when it is good. */
 static const char *assertion_problem(const struct sb_request *req, const char *jwt)
 {
@@ -89,9 +59,9 @@ static const char *assertion_problem(const struct sb_request *req, const char *j
         if (d2 == NULL || strchr(d2 + 1, '.') != NULL)
                 return "Invalid JWT: Token must be a short-lived token and in a reasonable "
                        "timeframe";
-        if (!rs256_ok(req->cfg->google_sa_key, jwt, (size_t)(d2 - jwt), d2 + 1))
+        if (!sf_jwt_rs256_ok(req->cfg->google_sa_key, jwt, (size_t)(d2 - jwt), d2 + 1))
                 return "Invalid JWT Signature.";
-        claims = jwt_part(d1 + 1, (size_t)(d2 - d1 - 1));
+        claims = sf_jwt_part(d1 + 1, (size_t)(d2 - d1 - 1));
         aud = json_string_value(json_object_get(claims, "aud"));
         scope = json_string_value(json_object_get(claims, "scope"));
         exp = json_number_value(json_object_get(claims, "exp"));
