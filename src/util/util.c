@@ -151,28 +151,41 @@ static int b64url_value(char c)
         return -1;
 }
 
-long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen)
+/* Decode `n` characters of `in` with the alphabet `value` into `out`; *bits and *acc are what
+ * is left over (fewer than 8 bits). The number of bytes, or -1 on a character outside the
+ * alphabet or an overflow of `outlen`. */
+static long b64_decode_bits(const char *in, size_t n, int (*value)(char), unsigned char *out,
+                            size_t outlen, int *bits, uint32_t *acc)
 {
-        uint32_t acc = 0;
-        int bits = 0;
         size_t o = 0;
 
-        for (const char *p = in; *p != '\0'; p++) {
-                int v = b64url_value(*p);
+        *bits = 0;
+        *acc = 0;
+        for (size_t i = 0; i < n; i++) {
+                int v = value(in[i]);
                 if (v < 0)
                         return -1;
-                acc = (acc << 6) | (uint32_t)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
+                *acc = (*acc << 6) | (uint32_t)v;
+                *bits += 6;
+                if (*bits >= 8) {
+                        *bits -= 8;
                         if (o >= outlen)
                                 return -1;
-                        out[o++] = (unsigned char)(acc >> bits);
+                        out[o++] = (unsigned char)(*acc >> *bits);
                 }
         }
+        return (long)o;
+}
+
+long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen)
+{
+        uint32_t acc;
+        int bits;
+        long n = b64_decode_bits(in, strlen(in), b64url_value, out, outlen, &bits, &acc);
+
         if (bits >= 6) /* a lone trailing character cannot encode a byte */
                 return -1;
-        return (long)o;
+        return n;
 }
 
 static int b64_value(char c)
@@ -192,30 +205,18 @@ long cb_base64_decode(const char *in, unsigned char *out, size_t outlen)
 {
         size_t len = strlen(in);
         size_t pad = 0;
-        uint32_t acc = 0;
-        int bits = 0;
-        size_t o = 0;
+        uint32_t acc;
+        int bits;
+        long n;
 
         if (len % 4 != 0)
                 return -1;
         if (len > 0 && in[len - 1] == '=')
                 pad = len > 1 && in[len - 2] == '=' ? 2 : 1;
-        for (size_t i = 0; i < len - pad; i++) {
-                int v = b64_value(in[i]);
-                if (v < 0)
-                        return -1;
-                acc = (acc << 6) | (uint32_t)v;
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        if (o >= outlen)
-                                return -1;
-                        out[o++] = (unsigned char)(acc >> bits);
-                }
-        }
-        if ((acc & ((1u << bits) - 1)) != 0) /* non-zero leftover bits: not canonical */
+        n = b64_decode_bits(in, len - pad, b64_value, out, outlen, &bits, &acc);
+        if (n < 0 || (acc & ((1u << bits) - 1)) != 0) /* non-zero leftover bits: not canonical */
                 return -1;
-        return (long)o;
+        return n;
 }
 
 bool cb_strlcpy(char *dst, const char *src, size_t size)
