@@ -40,6 +40,10 @@ long cb_base64url_decode(const char *in, unsigned char *out, size_t outlen);
 size_t cb_base64_encode(const unsigned char *in, size_t len, char *out);
 long cb_base64_decode(const char *in, unsigned char *out, size_t outlen);
 
+/* Format a failure reason into `err` (`size` bytes); a NULL or empty `err` is left alone. */
+void cb_err_printf(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Wipe a NUL-terminated secret, then free it. NULL is fine. */
 void cb_secret_free(char *secret);
 

@@ -7,7 +7,6 @@
  * old or the new complete file, even across a crash. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include "callbridge/log.h"
 #include "callbridge/storage.h"
 #include "callbridge/util.h"
-#include "storage/storage_int.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define NAME_MAX_ 255
@@ -165,15 +163,15 @@ static int local_put_begin(void *self, const char *key, struct cb_storage_put **
 
         *putp = NULL;
         if (put == NULL) {
-                cb_storage_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 return -1;
         }
         put->fd = -1;
         snprintf(put->key, sizeof(put->key), "%s", key);
         put->parentfd = open_parent(lc, key, true, put->name);
         if (put->parentfd < 0) {
-                cb_storage_err(err, err_size, "cannot open the directory of %s under %s: %s", key,
-                               lc->dir, errno == EINVAL ? "invalid key" : strerror(errno));
+                cb_err_printf(err, err_size, "cannot open the directory of %s under %s: %s", key,
+                              lc->dir, errno == EINVAL ? "invalid key" : strerror(errno));
                 free(put);
                 return -1;
         }
@@ -181,14 +179,14 @@ static int local_put_begin(void *self, const char *key, struct cb_storage_put **
         cb_hex(rnd, sizeof(rnd), hex);
         if (snprintf(put->tmp, sizeof(put->tmp), "%s.tmp.%s", put->name, hex) >=
             (int)sizeof(put->tmp)) {
-                cb_storage_err(err, err_size, "key %s: name too long", key);
+                cb_err_printf(err, err_size, "key %s: name too long", key);
                 goto fail;
         }
         put->fd = openat(put->parentfd, put->tmp,
                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (put->fd < 0) {
-                cb_storage_err(err, err_size, "cannot create a temp file for %s under %s: %s", key,
-                               lc->dir, strerror(errno));
+                cb_err_printf(err, err_size, "cannot create a temp file for %s under %s: %s", key,
+                              lc->dir, strerror(errno));
                 goto fail;
         }
         *putp = put;
@@ -210,8 +208,8 @@ static int local_put_write(struct cb_storage_put *put, const void *data, size_t 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
-                        cb_storage_err(err, err_size, "writing %s: %s", put->key,
-                                       n < 0 ? strerror(errno) : "no progress");
+                        cb_err_printf(err, err_size, "writing %s: %s", put->key,
+                                      n < 0 ? strerror(errno) : "no progress");
                         return -1;
                 }
                 p += n;
@@ -238,26 +236,26 @@ static int local_put_commit(struct cb_storage_put *put, char *err, size_t err_si
         int rc = -1;
 
         if (fsync(put->fd) != 0) {
-                cb_storage_err(err, err_size, "fsync of %s: %s", put->key, strerror(errno));
+                cb_err_printf(err, err_size, "fsync of %s: %s", put->key, strerror(errno));
                 goto out;
         }
         if (close(put->fd) != 0) {
                 put->fd = -1;
                 unlinkat(put->parentfd, put->tmp, 0);
-                cb_storage_err(err, err_size, "closing %s: %s", put->key, strerror(errno));
+                cb_err_printf(err, err_size, "closing %s: %s", put->key, strerror(errno));
                 goto out;
         }
         put->fd = -1;
         if (renameat(put->parentfd, put->tmp, put->parentfd, put->name) != 0) {
-                cb_storage_err(err, err_size, "renaming %s into place: %s", put->key,
-                               strerror(errno));
+                cb_err_printf(err, err_size, "renaming %s into place: %s", put->key,
+                              strerror(errno));
                 unlinkat(put->parentfd, put->tmp, 0);
                 goto out;
         }
         if (fsync(put->parentfd) != 0) {
                 /* The new file is in place but maybe not durable: report it, keep the file. */
-                cb_storage_err(err, err_size, "fsync of the directory of %s: %s", put->key,
-                               strerror(errno));
+                cb_err_printf(err, err_size, "fsync of the directory of %s: %s", put->key,
+                              strerror(errno));
                 goto out;
         }
         rc = 0;
@@ -289,12 +287,12 @@ static int local_size(void *self, const char *key, uint64_t *size, char *err, si
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 1;
-                cb_storage_err(err, err_size, "cannot open %s under %s: %s", key, lc->dir,
-                               errno == EINVAL ? "invalid key" : strerror(errno));
+                cb_err_printf(err, err_size, "cannot open %s under %s: %s", key, lc->dir,
+                              errno == EINVAL ? "invalid key" : strerror(errno));
                 return -1;
         }
         if (fstat(fd, &stb) != 0 || !S_ISREG(stb.st_mode)) {
-                cb_storage_err(err, err_size, "%s under %s is not a regular file", key, lc->dir);
+                cb_err_printf(err, err_size, "%s under %s is not a regular file", key, lc->dir);
                 close(fd);
                 return -1;
         }
@@ -312,10 +310,10 @@ static int local_read_at(void *self, const char *key, uint64_t off, void *buf, s
         int fd = open_key(lc, key);
 
         if (fd < 0) {
-                cb_storage_err(err, err_size, "cannot open %s under %s: %s", key, lc->dir,
-                               errno == ENOENT   ? "no such key"
-                               : errno == EINVAL ? "invalid key"
-                                                 : strerror(errno));
+                cb_err_printf(err, err_size, "cannot open %s under %s: %s", key, lc->dir,
+                              errno == ENOENT   ? "no such key"
+                              : errno == EINVAL ? "invalid key"
+                                                : strerror(errno));
                 return -1;
         }
         while (done < len) {
@@ -324,9 +322,9 @@ static int local_read_at(void *self, const char *key, uint64_t off, void *buf, s
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0) {
-                        cb_storage_err(err, err_size, "reading %s at %llu: %s", key,
-                                       (unsigned long long)(off + done),
-                                       n < 0 ? strerror(errno) : "short read (past the end)");
+                        cb_err_printf(err, err_size, "reading %s at %llu: %s", key,
+                                      (unsigned long long)(off + done),
+                                      n < 0 ? strerror(errno) : "short read (past the end)");
                         close(fd);
                         return -1;
                 }
@@ -345,18 +343,18 @@ static int local_remove(void *self, const char *key, char *err, size_t err_size)
         if (dfd < 0) {
                 if (errno == ENOENT)
                         return 0;
-                cb_storage_err(err, err_size, "cannot open the directory of %s: %s", key,
-                               errno == EINVAL ? "invalid key" : strerror(errno));
+                cb_err_printf(err, err_size, "cannot open the directory of %s: %s", key,
+                              errno == EINVAL ? "invalid key" : strerror(errno));
                 return -1;
         }
         if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT) {
-                cb_storage_err(err, err_size, "removing %s: %s", key, strerror(errno));
+                cb_err_printf(err, err_size, "removing %s: %s", key, strerror(errno));
                 close(dfd);
                 return -1;
         }
         if (fsync(dfd) != 0) {
-                cb_storage_err(err, err_size, "fsync of the directory of %s: %s", key,
-                               strerror(errno));
+                cb_err_printf(err, err_size, "fsync of the directory of %s: %s", key,
+                              strerror(errno));
                 close(dfd);
                 return -1;
         }

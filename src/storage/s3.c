@@ -9,7 +9,6 @@
  * up to one part is a single PUT at commit, a larger one a multipart upload (parts as they
  * fill, CompleteMultipartUpload at commit, AbortMultipartUpload on abort or failure).
  * Retries are the callers' (jobs'); every request here is idempotent. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 #include "callbridge/storage.h"
 #include "callbridge/upstream.h"
 #include "callbridge/util.h"
-#include "storage/storage_int.h"
 
 #define EMPTY_SHA256  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define XML_MAX       ((size_t)64 * 1024)
@@ -96,10 +94,10 @@ static void http_err(const struct cb_upstream_resp *resp, const char *method, co
         xml_text(resp->body.data, "Code", code, sizeof(code));
         xml_text(resp->body.data, "Message", msg, sizeof(msg));
         if (code[0] != '\0')
-                cb_storage_err(err, err_size, "s3 %s %s: HTTP %ld %s: %s", method, key,
-                               resp->status, code, msg[0] ? msg : "(no message)");
+                cb_err_printf(err, err_size, "s3 %s %s: HTTP %ld %s: %s", method, key, resp->status,
+                              code, msg[0] ? msg : "(no message)");
         else
-                cb_storage_err(err, err_size, "s3 %s %s: HTTP %ld", method, key, resp->status);
+                cb_err_printf(err, err_size, "s3 %s %s: HTTP %ld", method, key, resp->status);
 }
 
 /* One signed request on `key` with the canonical `query` (may be ""), an optional extra
@@ -125,7 +123,7 @@ static int request(struct s3 *st, const char *method, const char *key, const cha
         snprintf(sha_header, sizeof(sha_header), "x-amz-content-sha256: %s", hash);
         if (cb_buf_printf(&url, "%s%s%s%s", st->prefix, key, query[0] ? "?" : "", query) != 0) {
                 memset(resp, 0, sizeof(*resp));
-                cb_storage_err(err, err_size, "s3 %s %s: URL too long", method, key);
+                cb_err_printf(err, err_size, "s3 %s %s: URL too long", method, key);
                 goto out;
         }
         req.service = "s3";
@@ -144,7 +142,7 @@ static int request(struct s3 *st, const char *method, const char *key, const cha
         req.max_response = max_response;
         rc = cb_upstream_perform(&req, resp);
         if (rc != 0)
-                cb_storage_err(err, err_size, "s3 %s %s: %s", method, key, resp->error);
+                cb_err_printf(err, err_size, "s3 %s %s: %s", method, key, resp->error);
 out:
         cb_buf_free(&url);
         return rc;
@@ -258,12 +256,12 @@ static int multipart_create(struct cb_storage_put *put, char *err, size_t err_si
                 goto out;
         }
         if (!xml_text(resp.body.data, "UploadId", id, sizeof(id)) || id[0] == '\0') {
-                cb_storage_err(err, err_size,
-                               "s3 CreateMultipartUpload %s: no UploadId in the answer", put->key);
+                cb_err_printf(err, err_size,
+                              "s3 CreateMultipartUpload %s: no UploadId in the answer", put->key);
                 goto out;
         }
         if ((put->upload_id = strdup(id)) == NULL) {
-                cb_storage_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 goto out;
         }
         rc = 0;
@@ -294,21 +292,21 @@ static int multipart_part(struct cb_storage_put *put, char *err, size_t err_size
         int rc = -1;
 
         if (put->n_parts >= MAX_PARTS) {
-                cb_storage_err(err, err_size, "s3 %s: more than %d parts", put->key, MAX_PARTS);
+                cb_err_printf(err, err_size, "s3 %s: more than %d parts", put->key, MAX_PARTS);
                 return -1;
         }
         if (put->n_parts == put->alloc_parts) {
                 size_t n = put->alloc_parts ? put->alloc_parts * 2 : 16;
                 void *grown = realloc(put->etags, n * sizeof(*put->etags));
                 if (grown == NULL) {
-                        cb_storage_err(err, err_size, "out of memory");
+                        cb_err_printf(err, err_size, "out of memory");
                         return -1;
                 }
                 put->etags = grown;
                 put->alloc_parts = n;
         }
         if (!upload_query(put, put->n_parts + 1, query, sizeof(query))) {
-                cb_storage_err(err, err_size, "s3 %s: upload id too long", put->key);
+                cb_err_printf(err, err_size, "s3 %s: upload id too long", put->key);
                 return -1;
         }
         if (request(put->st, "PUT", put->key, query, NULL, put->part.data ? put->part.data : "",
@@ -319,7 +317,7 @@ static int multipart_part(struct cb_storage_put *put, char *err, size_t err_size
                 goto out;
         }
         if (!cb_upstream_resp_header(&resp, "ETag", put->etags[put->n_parts], ETAG_MAX)) {
-                cb_storage_err(err, err_size, "s3 UploadPart %s: no ETag in the answer", put->key);
+                cb_err_printf(err, err_size, "s3 UploadPart %s: no ETag in the answer", put->key);
                 goto out;
         }
         put->n_parts++;
@@ -339,7 +337,7 @@ static int multipart_complete(struct cb_storage_put *put, char *err, size_t err_
         int rc = -1;
 
         if (!upload_query(put, 0, query, sizeof(query))) {
-                cb_storage_err(err, err_size, "s3 %s: upload id too long", put->key);
+                cb_err_printf(err, err_size, "s3 %s: upload id too long", put->key);
                 return -1;
         }
         int bad = cb_buf_puts(&xml, "<CompleteMultipartUpload>");
@@ -349,7 +347,7 @@ static int multipart_complete(struct cb_storage_put *put, char *err, size_t err_
                                   i + 1, put->etags[i]);
         bad |= cb_buf_puts(&xml, "</CompleteMultipartUpload>");
         if (bad != 0) {
-                cb_storage_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 goto out;
         }
         if (request(put->st, "POST", put->key, query, NULL, xml.data, xml.len, XML_MAX, &resp, err,
@@ -406,13 +404,13 @@ static int s3_put_begin(void *self, const char *key, struct cb_storage_put **put
 
         *putp = NULL;
         if (!cb_storage_key_ok(key)) {
-                cb_storage_err(err, err_size, "invalid storage key");
+                cb_err_printf(err, err_size, "invalid storage key");
                 return -1;
         }
         put = calloc(1, sizeof(*put));
         if (put == NULL || (put->key = strdup(key)) == NULL) {
                 free(put);
-                cb_storage_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 return -1;
         }
         put->st = st;
@@ -431,7 +429,7 @@ static int s3_put_write(struct cb_storage_put *put, const void *data, size_t len
                 size_t n = len < room ? len : room;
 
                 if (cb_buf_append(&put->part, p, n) != 0) {
-                        cb_storage_err(err, err_size, "out of memory");
+                        cb_err_printf(err, err_size, "out of memory");
                         return -1;
                 }
                 p += n;
@@ -496,7 +494,7 @@ static int s3_size(void *self, const char *key, uint64_t *size, char *err, size_
         int rc = -1;
 
         if (!cb_storage_key_ok(key)) {
-                cb_storage_err(err, err_size, "invalid storage key");
+                cb_err_printf(err, err_size, "invalid storage key");
                 return -1;
         }
         if (request(self, "HEAD", key, "", NULL, NULL, 0, 0, &resp, err, err_size) != 0)
@@ -507,7 +505,7 @@ static int s3_size(void *self, const char *key, uint64_t *size, char *err, size_
                 http_err(&resp, "HEAD", key, err, err_size);
         } else if (!cb_upstream_resp_header(&resp, "Content-Length", cl, sizeof(cl)) ||
                    sscanf(cl, "%lld", &n) != 1 || n < 0) {
-                cb_storage_err(err, err_size, "s3 HEAD %s: no Content-Length in the answer", key);
+                cb_err_printf(err, err_size, "s3 HEAD %s: no Content-Length in the answer", key);
         } else {
                 *size = (uint64_t)n;
                 rc = 0;
@@ -525,7 +523,7 @@ static int s3_read_at(void *self, const char *key, uint64_t off, void *buf, size
         int rc = -1;
 
         if (!cb_storage_key_ok(key)) {
-                cb_storage_err(err, err_size, "invalid storage key");
+                cb_err_printf(err, err_size, "invalid storage key");
                 return -1;
         }
         if (len == 0)
@@ -540,9 +538,9 @@ static int s3_read_at(void *self, const char *key, uint64_t off, void *buf, size
                 goto out;
         }
         if (resp.body.len < len) {
-                cb_storage_err(err, err_size,
-                               "s3 GET %s: %zu bytes at %llu, wanted %zu (short object)", key,
-                               resp.body.len, (unsigned long long)off, len);
+                cb_err_printf(err, err_size,
+                              "s3 GET %s: %zu bytes at %llu, wanted %zu (short object)", key,
+                              resp.body.len, (unsigned long long)off, len);
                 goto out;
         }
         memcpy(buf, resp.body.data, len);
@@ -558,7 +556,7 @@ static int s3_remove(void *self, const char *key, char *err, size_t err_size)
         int rc = -1;
 
         if (!cb_storage_key_ok(key)) {
-                cb_storage_err(err, err_size, "invalid storage key");
+                cb_err_printf(err, err_size, "invalid storage key");
                 return -1;
         }
         if (request(self, "DELETE", key, "", NULL, NULL, 0, XML_MAX, &resp, err, err_size) != 0)

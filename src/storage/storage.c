@@ -3,13 +3,11 @@
  * its ops here. */
 #include "callbridge/storage.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "storage/storage_int.h"
 #include "callbridge/util.h"
 
 #define KEY_MAX 512
@@ -79,15 +77,4 @@ bool cb_storage_key_ok(const char *key)
                 seg++;
         }
         return seg > 0 && !(seg == 1 && p[-1] == '.');
-}
-
-void cb_storage_err(char *err, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
 }

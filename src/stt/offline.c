@@ -67,20 +67,6 @@ struct pass {
         uint64_t samples;
 };
 
-static void set_err(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-}
-
 /* ---- PocketSphinx's log ------------------------------------------------------------------ */
 
 /* PocketSphinx logs a page per decoder to stderr, where our JSON lines go. Its errors become
@@ -291,7 +277,7 @@ static enum cb_result run_pass(struct pass *pass, const struct cb_stt_audio *aud
                 return rc;
         reset_cmn(pass->dec);
         if (ps_start_stream(ps) < 0 || ps_start_utt(ps) < 0) {
-                set_err(err, err_size, "PocketSphinx would not start an utterance");
+                cb_err_printf(err, err_size, "PocketSphinx would not start an utterance");
                 rc = CB_RESULT_FAIL;
                 goto out;
         }
@@ -302,7 +288,7 @@ static enum cb_result run_pass(struct pass *pass, const struct cb_stt_audio *aud
                 if (rc != CB_RESULT_OK || got == 0)
                         break;
                 if (ps_process_raw(ps, block, got, FALSE, FALSE) < 0) {
-                        set_err(err, err_size, "PocketSphinx failed on the audio");
+                        cb_err_printf(err, err_size, "PocketSphinx failed on the audio");
                         rc = CB_RESULT_FAIL;
                         break;
                 }
@@ -348,7 +334,7 @@ static enum cb_result keyword_pass(struct offline *off, struct decoder *dec,
         enum cb_result rc = CB_RESULT_OK;
 
         if (pass.items == NULL || skipped == NULL) {
-                set_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 rc = CB_RESULT_FAIL;
                 goto out;
         }
@@ -415,20 +401,21 @@ static enum cb_result offline_transcribe(void *self, const struct cb_stt_audio *
         *retry_after_s = 0;
         atomic_fetch_add(&off->requests, 1);
         if (!english(req != NULL ? req->language : NULL)) {
-                set_err(err, err_size, "the offline engine has an English model only (not %s)",
-                        req->language);
+                cb_err_printf(err, err_size,
+                              "the offline engine has an English model only (not %s)",
+                              req->language);
                 goto out;
         }
         dec = thread_decoder(off);
         if (dec == NULL) {
-                set_err(err, err_size, "the PocketSphinx decoder could not be loaded");
+                cb_err_printf(err, err_size, "the PocketSphinx decoder could not be loaded");
                 rc = CB_RESULT_RETRY; /* memory may come back; the model is checked at start */
                 goto out;
         }
         pass.dec = dec;
         pass.items = json_array();
         if (pass.items == NULL) {
-                set_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 goto out;
         }
         rc = run_pass(&pass, audio, err, err_size);
@@ -438,7 +425,7 @@ static enum cb_result offline_transcribe(void *self, const struct cb_stt_audio *
         atomic_fetch_add(&off->audio_ms, pass.samples * 1000 / CB_PCM16K_RATE);
         *result = result_of(&pass);
         if (*result == NULL) {
-                set_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 rc = CB_RESULT_FAIL;
                 goto out;
         }

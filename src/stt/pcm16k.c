@@ -6,7 +6,6 @@
 
 #include <samplerate.h>
 #include <sndfile.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,20 +36,6 @@ struct cb_pcm16k {
         uint64_t samples; /* delivered */
         char describe[96];
 };
-
-static void set_err(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t size, const char *fmt, ...)
-{
-        va_list ap;
-
-        if (err == NULL || size == 0)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(err, size, fmt, ap);
-        va_end(ap);
-}
 
 /* ---- libsndfile virtual I/O over read_at ---------------------------------------------------- */
 
@@ -130,19 +115,20 @@ static int setup_blocks(struct cb_pcm16k *p, char *err, size_t err_size)
         p->in = malloc(sizeof(float) * BLOCK_FRAMES * (size_t)p->info.channels);
         p->mono = malloc(sizeof(float) * BLOCK_FRAMES);
         if (p->in == NULL || p->mono == NULL) {
-                set_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 return -1;
         }
         p->ratio = (double)CB_PCM16K_RATE / (double)p->info.samplerate;
         if (p->info.samplerate == CB_PCM16K_RATE)
                 return 0;
         if (src_is_valid_ratio(p->ratio) == 0) {
-                set_err(err, err_size, "sample rate %d Hz cannot be converted", p->info.samplerate);
+                cb_err_printf(err, err_size, "sample rate %d Hz cannot be converted",
+                              p->info.samplerate);
                 return -1;
         }
         p->src = src_new(CONVERTER, 1, &src_err);
         if (p->src == NULL) {
-                set_err(err, err_size, "libsamplerate: %s", src_strerror(src_err));
+                cb_err_printf(err, err_size, "libsamplerate: %s", src_strerror(src_err));
                 return -1;
         }
         return 0;
@@ -157,26 +143,26 @@ enum cb_result cb_pcm16k_open(const struct cb_stt_audio *audio, struct cb_pcm16k
 
         *out = NULL;
         if (p == NULL) {
-                set_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 return CB_RESULT_FAIL;
         }
         p->audio = audio;
         p->sf = sf_open_virtual(&vio, SFM_READ, &p->info, p);
         if (p->sf == NULL) {
                 if (p->io_error) {
-                        set_err(err, err_size, "reading the recording failed");
+                        cb_err_printf(err, err_size, "reading the recording failed");
                         rc = CB_RESULT_RETRY;
                 } else {
-                        set_err(err, err_size, "cannot decode %s: %s",
-                                audio->content_type ? audio->content_type : "audio",
-                                sf_strerror(NULL));
+                        cb_err_printf(err, err_size, "cannot decode %s: %s",
+                                      audio->content_type ? audio->content_type : "audio",
+                                      sf_strerror(NULL));
                 }
                 goto fail;
         }
         if (p->info.channels < 1 || p->info.channels > MAX_CHANNELS || p->info.samplerate < 1000 ||
             p->info.samplerate > 384000) {
-                set_err(err, err_size, "unusable audio: %d channels at %d Hz", p->info.channels,
-                        p->info.samplerate);
+                cb_err_printf(err, err_size, "unusable audio: %d channels at %d Hz",
+                              p->info.channels, p->info.samplerate);
                 goto fail;
         }
         if (setup_blocks(p, err, err_size) != 0)
@@ -217,14 +203,14 @@ static enum cb_result fill_mono(struct cb_pcm16k *p, char *err, size_t err_size)
         sf_count_t n = sf_readf_float(p->sf, p->in, BLOCK_FRAMES);
 
         if (p->io_error) {
-                set_err(err, err_size, "reading the recording failed");
+                cb_err_printf(err, err_size, "reading the recording failed");
                 return CB_RESULT_RETRY;
         }
         if (n <= 0) {
                 int e = sf_error(p->sf);
 
                 if (e != SF_ERR_NO_ERROR) {
-                        set_err(err, err_size, "corrupt audio: %s", sf_error_number(e));
+                        cb_err_printf(err, err_size, "corrupt audio: %s", sf_error_number(e));
                         return CB_RESULT_FAIL;
                 }
                 p->input_done = true;
@@ -256,7 +242,7 @@ static long convert(struct cb_pcm16k *p, size_t max, char *err, size_t err_size)
         int e = src_process(p->src, &d);
 
         if (e != 0) {
-                set_err(err, err_size, "libsamplerate: %s", src_strerror(e));
+                cb_err_printf(err, err_size, "libsamplerate: %s", src_strerror(e));
                 return -1;
         }
         p->mono_off += (size_t)d.input_frames_used;
@@ -289,7 +275,7 @@ enum cb_result cb_pcm16k_read(struct cb_pcm16k *p, int16_t *out, size_t max, siz
         if (max == 0)
                 return CB_RESULT_OK;
         if (ensure_out(p, max) != 0) {
-                set_err(err, err_size, "out of memory");
+                cb_err_printf(err, err_size, "out of memory");
                 return CB_RESULT_FAIL;
         }
         while (n == 0 && !p->output_done) {

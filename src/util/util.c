@@ -471,3 +471,14 @@ void cb_secret_free(char *secret)
         explicit_bzero(secret, strlen(secret));
         free(secret);
 }
+
+void cb_err_printf(char *err, size_t size, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err == NULL || size == 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(err, size, fmt, ap);
+        va_end(ap);
+}
