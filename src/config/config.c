@@ -138,6 +138,14 @@ static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const c
                         snprintf(why, whylen, "expected a URL starting with %s", s->choices);
                         return false;
                 }
+                /* Paths are appended to base URLs everywhere: keep them without trailing
+                 * slashes once, here ("https://cb.example.com/" is "https://cb.example.com"). */
+                if (cb_choice_match("http://|https://", v, true)) {
+                        size_t n = strlen(v), min = (size_t)(strstr(v, "://") - v) + 4;
+                        while (n > min && v[n - 1] == '/')
+                                n--;
+                        copy = strndup(v, n);
+                }
                 break;
         case CB_SET_HOSTPORT:
                 if (!valid_hostport(v)) {

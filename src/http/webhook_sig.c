@@ -1,7 +1,6 @@
 /* Signed telephony webhooks: the checks server.c runs for CB_BODY_WEBHOOK routes. Nothing is
  * stored before they pass, so a forged or unsigned request changes nothing. */
 #include <stdatomic.h>
-#include <string.h>
 
 #include "callbridge/http.h"
 #include "callbridge/log.h"
@@ -52,15 +51,12 @@ bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret)
         return false;
 }
 
-/* [server] public_url without its trailing slashes, then the target exactly as received. */
+/* [server] public_url (kept without trailing slashes by the loader), then the target exactly
+ * as received. */
 static int webhook_url(const struct cb_request *req, struct cb_buf *url)
 {
-        const char *base = req->env->cfg->server.public_url;
-        size_t n = strlen(base);
-
-        while (n > 0 && base[n - 1] == '/')
-                n--;
-        return cb_buf_append(url, base, n) | cb_buf_puts(url, req->raw_target);
+        return cb_buf_puts(url, req->env->cfg->server.public_url) |
+               cb_buf_puts(url, req->raw_target);
 }
 
 bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret)

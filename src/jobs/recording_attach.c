@@ -10,10 +10,8 @@
 enum cb_result cb_job_recording_attach(struct cb_job *job)
 {
         struct cb_crm *crm = job->env->crm;
-        const char *base = job->env->cfg->server.public_url;
         json_t *rec = NULL, *call = NULL, *fields = NULL;
         char url[1024];
-        size_t n = strlen(base);
         enum cb_result r = cb_job_load_recording(job, &rec);
 
         if (r != CB_RESULT_OK)
@@ -23,9 +21,7 @@ enum cb_result cb_job_recording_attach(struct cb_job *job)
         r = cb_job_load_call(job, &call);
         if (r != CB_RESULT_OK)
                 goto out;
-        while (n > 0 && base[n - 1] == '/')
-                n--;
-        snprintf(url, sizeof(url), "%.*s/r/%s", (int)n, base,
+        snprintf(url, sizeof(url), "%s/r/%s", job->env->cfg->server.public_url,
                  json_string_value(json_object_get(rec, "recording_id")));
         fields = json_pack("{s:s,s:O}", "recording_url", url, "recording_bytes",
                            json_object_get(rec, "bytes"));

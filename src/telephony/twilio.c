@@ -25,7 +25,6 @@ struct twilio {
         const struct cb_config *cfg;
         char *auth_token; /* webhook signatures; REST auth unless an API key is set */
         char *userpwd;    /* "SK...:secret" or "AC...:token" */
-        char base[512];   /* [server] public_url without trailing slashes */
 };
 
 static void twilio_destroy(void *self)
@@ -70,9 +69,6 @@ static void *twilio_create(const struct cb_config *cfg)
                 goto fail;
         snprintf(tw->userpwd, n, "%s:%s", user, secret ? secret : tw->auth_token);
         cb_secret_free(secret);
-        cb_strlcpy(tw->base, cfg->server.public_url, sizeof(tw->base));
-        for (n = strlen(tw->base); n > 0 && tw->base[n - 1] == '/'; n--)
-                tw->base[n - 1] = '\0';
         return tw;
 fail:
         cb_secret_free(secret);
@@ -128,20 +124,21 @@ static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_
          * back, so the webhook can trust it without asking the database. */
         rc |= cb_form_add(&q, "call_id", call_id);
         rc |= cb_form_add(&q, "agent", agent);
-        rc |= cb_buf_printf(&voice, "%s/webhooks/twilio/voice?", tw->base);
+        rc |= cb_buf_printf(&voice, "%s/webhooks/twilio/voice?", tw->cfg->server.public_url);
         rc |= cb_form_encode(&q, &voice);
         rc |= cb_form_add(f, "Url", voice.data ? voice.data : "");
         cb_form_free(&q);
         cb_buf_free(&voice);
         rc |= cb_form_add(f, "Method", "POST");
-        snprintf(url, sizeof(url), "%s/webhooks/twilio/status?call_id=%s", tw->base, call_id);
+        snprintf(url, sizeof(url), "%s/webhooks/twilio/status?call_id=%s",
+                 tw->cfg->server.public_url, call_id);
         rc |= cb_form_add(f, "StatusCallback", url);
         rc |= cb_form_add(f, "StatusCallbackMethod", "POST");
         for (size_t i = 0; i < CB_ARRAY_LEN(events); i++)
                 rc |= cb_form_add(f, "StatusCallbackEvent", events[i]);
         if (tw->cfg->twilio.record) {
-                snprintf(url, sizeof(url), "%s/webhooks/twilio/recording?call_id=%s", tw->base,
-                         call_id);
+                snprintf(url, sizeof(url), "%s/webhooks/twilio/recording?call_id=%s",
+                         tw->cfg->server.public_url, call_id);
                 rc |= cb_form_add(f, "Record", "true");
                 rc |= cb_form_add(f, "RecordingStatusCallback", url);
                 rc |= cb_form_add(f, "RecordingStatusCallbackMethod", "POST");

@@ -1,7 +1,6 @@
 /* GET /api/calls/{id}: one call with its history and jobs. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "callbridge/store.h"
 #include "http/handlers/handlers.h"
@@ -9,16 +8,13 @@
 /* Each recording's stable link, as the CRM has it: <public_url>/r/<recording id>. */
 static void add_links(struct cb_request *req, json_t *call)
 {
-        const char *base = req->env->cfg->server.public_url;
-        size_t n = strlen(base), i;
+        size_t i;
         json_t *rec;
         char url[1024];
 
-        while (n > 0 && base[n - 1] == '/')
-                n--;
         json_array_foreach(json_object_get(call, "recordings"), i, rec)
         {
-                snprintf(url, sizeof(url), "%.*s/r/%s", (int)n, base,
+                snprintf(url, sizeof(url), "%s/r/%s", req->env->cfg->server.public_url,
                          json_string_value(json_object_get(rec, "recording_id")));
                 json_object_set_new(rec, "link", json_string(url));
         }

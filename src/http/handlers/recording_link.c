@@ -2,7 +2,6 @@
  * recording ([storage] link_ttl_s): {"url": "<public_url>/r/<id>?exp=..&sig=..",
  * "expires_at"}. For players and CRM pages that cannot send the agent's bearer token. */
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
 #include "callbridge/store.h"
@@ -12,7 +11,6 @@ enum MHD_Result cb_handle_recording_link(struct cb_request *req)
 {
         const struct cb_config *cfg = req->env->cfg;
         const char *id = req->params[0];
-        size_t n = strlen(cfg->server.public_url);
         long long exp = (long long)time(NULL) + cfg->storage.link_ttl_s;
         time_t t = (time_t)exp;
         struct cb_db *db;
@@ -36,11 +34,8 @@ enum MHD_Result cb_handle_recording_link(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS)
                 return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such recording");
-        while (n > 0 && cfg->server.public_url[n - 1] == '/')
-                n--;
         cb_rec_link_sign(req->env->rec, id, exp, sig);
-        snprintf(url, sizeof(url), "%.*s/r/%s?exp=%lld&sig=%s", (int)n, cfg->server.public_url, id,
-                 exp, sig);
+        snprintf(url, sizeof(url), "%s/r/%s?exp=%lld&sig=%s", cfg->server.public_url, id, exp, sig);
         gmtime_r(&t, &tm);
         strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
         return cb_reply_json(req, 200, json_pack("{s:s,s:s}", "url", url, "expires_at", at));
