@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
+#include "callbridge/store.h"
 #include "http/audio_reply.h"
 
 #define BLOCK (64 * 1024)
@@ -67,7 +68,8 @@ int cb_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last
         return 1;
 }
 
-enum MHD_Result cb_reply_recording(struct cb_request *req, const json_t *rec)
+/* Stream the stored recording `rec` (cb_store_recording_get JSON). */
+static enum MHD_Result reply_stored(struct cb_request *req, const json_t *rec)
 {
         const char *state = json_string_value(json_object_get(rec, "state"));
         const char *key = json_string_value(json_object_get(rec, "storage_key"));
@@ -118,4 +120,25 @@ enum MHD_Result cb_reply_recording(struct cb_request *req, const json_t *rec)
         }
         return cb_reply_response(req, r > 0 ? 206 : 200, resp,
                                  type ? type : "application/octet-stream");
+}
+
+enum MHD_Result cb_reply_recording(struct cb_request *req, const char *id, const char *call_id,
+                                   const char *agent)
+{
+        struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        json_t *rec = NULL;
+        enum MHD_Result ret;
+        enum cb_qs qs;
+
+        if (db == NULL)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        qs = cb_store_recording_get(db, id, call_id, agent, &rec);
+        cb_db_release(&db);
+        if (qs < 0)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (qs == CB_QS_NO_RESULTS)
+                return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such recording");
+        ret = reply_stored(req, rec);
+        json_decref(rec);
+        return ret;
 }

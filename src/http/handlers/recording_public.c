@@ -6,7 +6,6 @@
 #include <limits.h>
 #include <time.h>
 
-#include "callbridge/store.h"
 #include "http/audio_reply.h"
 #include "http/handlers/handlers.h"
 
@@ -16,11 +15,7 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req)
         const char *exp_s = cb_request_arg(req, "exp"), *sig = cb_request_arg(req, "sig");
         const char *auth = cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
         const char *agent = NULL;
-        struct cb_db *db;
-        json_t *rec = NULL;
         long exp = 0;
-        enum cb_qs qs;
-        enum MHD_Result ret;
 
         if (!cb_uuid_valid(id))
                 return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such recording");
@@ -40,16 +35,5 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_UNAUTHORIZED,
                                       "send the agent's bearer token or use a signed link");
         }
-        db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
-        if (db == NULL)
-                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
-        qs = cb_store_recording_get(db, id, NULL, agent, &rec);
-        cb_db_release(&db);
-        if (qs < 0)
-                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
-        if (qs == CB_QS_NO_RESULTS)
-                return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such recording");
-        ret = cb_reply_recording(req, rec);
-        json_decref(rec);
-        return ret;
+        return cb_reply_recording(req, id, NULL, agent);
 }
