@@ -109,17 +109,26 @@ static struct cb_config *load_config(const char *path)
         return cfg;
 }
 
-/* The recording keys load (format, permissions) and [stt] policy parses: what the daemon
- * would refuse at start. */
-static int check_key_file(const struct cb_config *cfg)
+/* [stt] policy parses: the daemon refuses to start otherwise. */
+static int check_policy(const struct cb_config *cfg)
+{
+        char err[256];
+
+        if (cb_stt_policy_check(cfg->stt.policy, err, sizeof(err)) == 0)
+                return 0;
+        fprintf(stderr, "callbridge: [stt] policy = \"%s\": %s\n", cfg->stt.policy, err);
+        return -1;
+}
+
+/* --check-config: the policy, and the recording keys load (format, permissions) as the
+ * daemon's start would load them. */
+static int check_files(const struct cb_config *cfg)
 {
         struct cb_keyring *kr;
         char err[256];
 
-        if (cb_stt_policy_check(cfg->stt.policy, err, sizeof(err)) != 0) {
-                fprintf(stderr, "callbridge: [stt] policy = \"%s\": %s\n", cfg->stt.policy, err);
+        if (check_policy(cfg) != 0)
                 return -1;
-        }
         if (cfg->storage.key_file == NULL)
                 return 0;
         kr = cb_keyring_load(cfg->storage.key_file, err, sizeof(err));
@@ -323,8 +332,8 @@ static int run(const char *path)
         }
         crm = cb_crm_create(cfg);
         tel = cb_telephony_create(cfg);
-        if (check_key_file(cfg) != 0)
-                goto out;
+        if (check_policy(cfg) != 0)
+                goto out; /* the keys are checked by cb_recordings_create, once */
         rec = cb_recordings_create(cfg);
         stt = cb_stt_create(cfg);
         if (crm == NULL || tel == NULL || rec == NULL || stt == NULL)
@@ -420,7 +429,7 @@ int main(int argc, char **argv)
                 cfg = load_config(a.config);
                 if (cfg == NULL)
                         return 1;
-                if (check_key_file(cfg) != 0) {
+                if (check_files(cfg) != 0) {
                         cb_config_free(&cfg);
                         return 1;
                 }
