@@ -45,6 +45,9 @@ struct cb_crm_ops {
          * NULL when the id tells it. Unknown id: FAIL. */
         enum cb_result (*get_record)(void *self, const char *type, const char *id, json_t **record,
                                      char *err, size_t err_size);
+        /* Optional: the type of record an id names ("Lead", "Contact"...) when the id alone
+         * tells it, else NULL. No upstream call. */
+        const char *(*record_type)(void *self, const char *id);
         /* Create (once per number, however often called) a record for a caller the CRM does
          * not know, and return its match as lookup_phone would. */
         enum cb_result (*create_lead)(void *self, const char *e164, json_t **match, char *err,

@@ -302,12 +302,19 @@ static enum cb_result sf_session_agent(void *self, const char *token, char *agen
         return r;
 }
 
+static const char *sf_record_type(void *self, const char *id)
+{
+        (void)self;
+        return sf_type_of_id(id); /* Salesforce ids begin with their object's key prefix */
+}
+
 const struct cb_crm_ops cb_crm_salesforce = {
     .name = "salesforce",
     .create = sf_create,
     .destroy = sf_destroy,
     .lookup_phone = sf_lookup_phone,
     .get_record = sf_get_record,
+    .record_type = sf_record_type,
     .create_lead = sf_create_lead,
     .log_call = sf_log_call,
     .attach = sf_attach,

@@ -4,7 +4,8 @@
  *   min_duration_s=N     the call lasted at least N seconds
  *   direction=inbound    or outbound
  *   record=linked        the call is linked to a CRM record
- *   record_type=Lead     the linked record is a Lead (Contact, Account...; by id prefix)
+ *   record_type=Lead     the linked record is a Lead (Contact, Account...; as the CRM
+ *                        provider reads its id)
  *   status=completed     the call's final status */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +13,7 @@
 
 #include "jobs/stt_policy.h"
 
-static const char *record_type(const char *id)
-{
-        static const struct {
-                const char *prefix, *type;
-        } prefixes[] = {
-            {"003", "Contact"}, {"00Q", "Lead"}, {"001", "Account"}, {"006", "Opportunity"}};
-
-        for (size_t i = 0; id != NULL && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-                if (strncmp(id, prefixes[i].prefix, 3) == 0)
-                        return prefixes[i].type;
-        return NULL;
-}
-
-static bool holds(const char *key, const char *value, const json_t *call)
+static bool holds(const char *key, const char *value, const json_t *call, const struct cb_crm *crm)
 {
         const char *rec = json_string_value(json_object_get(call, "crm_record_id"));
 
@@ -39,8 +27,11 @@ static bool holds(const char *key, const char *value, const json_t *call)
         }
         if (strcmp(key, "record") == 0)
                 return strcmp(value, "linked") == 0 ? rec != NULL : rec == NULL;
-        if (strcmp(key, "record_type") == 0)
-                return record_type(rec) != NULL && strcmp(record_type(rec), value) == 0;
+        if (strcmp(key, "record_type") == 0) {
+                const char *type =
+                    rec && crm->ops->record_type ? crm->ops->record_type(crm->self, rec) : NULL;
+                return type != NULL && strcmp(type, value) == 0;
+        }
         return false;
 }
 
@@ -71,7 +62,7 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
         return 0;
 }
 
-bool cb_stt_policy_allows(const char *policy, const json_t *call)
+bool cb_stt_policy_allows(const char *policy, const json_t *call, const struct cb_crm *crm)
 {
         char buf[256];
         char *save = NULL;
@@ -85,7 +76,7 @@ bool cb_stt_policy_allows(const char *policy, const json_t *call)
                 if (eq == NULL)
                         return false;
                 *eq = '\0';
-                if (!holds(c, eq + 1, call))
+                if (!holds(c, eq + 1, call, crm))
                         return false;
         }
         return true;

@@ -44,7 +44,7 @@ static enum cb_result wanted(struct cb_job *job, const json_t *rec, const json_t
                 return CB_RESULT_OK; /* deleted or failed: nothing to transcribe */
         if (strcmp(job->env->cfg->stt.engine, "none") == 0)
                 return CB_RESULT_OK; /* transcription is off: not a failure of this job */
-        if (!force && !cb_stt_policy_allows(job->env->cfg->stt.policy, call)) {
+        if (!force && !cb_stt_policy_allows(job->env->cfg->stt.policy, call, job->env->crm)) {
                 cb_debug("call %s: [stt] policy skips its recording", job->row->call_id);
                 return CB_RESULT_OK;
         }
