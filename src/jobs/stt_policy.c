@@ -42,6 +42,10 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
 
         if (strcmp(policy, "all") == 0 || strcmp(policy, "none") == 0)
                 return 0;
+        if (policy[0] == '\0') {
+                snprintf(err, err_size, "empty (say all or none)");
+                return -1;
+        }
         if (!cb_strlcpy(buf, policy, sizeof(buf))) {
                 snprintf(err, err_size, "the policy is too long");
                 return -1;
