@@ -15,7 +15,9 @@
 #include "callbridge/config.h"
 #include "callbridge/util.h"
 
-/* The audio to transcribe. read_at: exactly `len` bytes at `off` into `buf` (0, or -1). */
+/* The audio to transcribe. read_at: exactly `len` bytes at `off` into `buf` (0, or -1); an
+ * engine may call it from several threads at once (chunks sent in parallel), so it must be
+ * safe to. */
 struct cb_stt_audio {
         const char *content_type; /* audio/wav, audio/mpeg, audio/ogg, audio/webm */
         uint64_t size;

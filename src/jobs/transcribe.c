@@ -9,6 +9,7 @@
  * softphones get transcript_ready. A repeat finds the transcript and does nothing unless
  * forced; a crash between the engine and the row costs one more transcription, never a
  * second transcript (one per recording). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,23 @@
 #include "jobs/kinds.h"
 #include "jobs/stt_policy.h"
 
+/* The sealed recording as the engine reads it. Engines read chunks from several threads at
+ * once, and a reader (one cipher context, one cached chunk) serves one at a time. */
+struct audio_src {
+        struct cb_rec_reader *reader;
+        pthread_mutex_t lock;
+};
+
 static int audio_read(void *ctx, uint64_t off, void *buf, size_t len)
 {
+        struct audio_src *src = ctx;
         size_t got = 0;
+        int rc;
 
-        return cb_rec_reader_read(ctx, off, buf, len, &got) == 0 && got == len ? 0 : -1;
+        pthread_mutex_lock(&src->lock);
+        rc = cb_rec_reader_read(src->reader, off, buf, len, &got);
+        pthread_mutex_unlock(&src->lock);
+        return rc == 0 && got == len ? 0 : -1;
 }
 
 /* Should this run transcribe at all? OK with *go set accordingly. */
@@ -71,27 +84,28 @@ static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const ch
         struct cb_stt *stt = job->env->stt;
         const char *lang = json_string_value(json_object_get(job->row->payload, "language"));
         struct cb_stt_request req = {.language = lang, .phrases = hints};
-        struct cb_rec_reader *reader;
+        struct audio_src src = {.lock = PTHREAD_MUTEX_INITIALIZER};
         long retry_after = 0;
         enum cb_result r;
 
-        reader = cb_rec_reader_open(job->env->rec,
-                                    json_string_value(json_object_get(rec, "storage_key")),
-                                    job->error, sizeof(job->error));
-        if (reader == NULL)
+        src.reader = cb_rec_reader_open(job->env->rec,
+                                        json_string_value(json_object_get(rec, "storage_key")),
+                                        job->error, sizeof(job->error));
+        if (src.reader == NULL)
                 return CB_RESULT_RETRY;
         struct cb_stt_audio audio = {
             .content_type = json_string_value(json_object_get(rec, "content_type")),
-            .size = cb_rec_reader_size(reader),
+            .size = cb_rec_reader_size(src.reader),
             .read_at = audio_read,
-            .ctx = reader,
+            .ctx = &src,
             .sha256 = json_string_value(json_object_get(rec, "sha256")),
         };
         r = stt->ops->transcribe(stt->self, &audio, &req, result, &retry_after, job->error,
                                  sizeof(job->error));
         if (r == CB_RESULT_RETRY && retry_after > 0)
                 job->retry_after_ms = retry_after * 1000;
-        cb_rec_reader_close(&reader);
+        cb_rec_reader_close(&src.reader);
+        pthread_mutex_destroy(&src.lock);
         return r;
 }
 

@@ -126,6 +126,28 @@ class PolicyTest(PipelineCase):
         self.assertEqual(self.sb.state()["stt"]["recent"][-1]["fields"].get("language"), "en")
 
 
+class ChunkedTest(PipelineCase):
+    """A recording above [stt] chunk_mb goes to the engine in chunks sent in parallel, all read
+    from the one sealed blob."""
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        cfg["stt"]["chunk_mb"] = 1
+        cfg["workers"]["debug_run_twice"] = False
+        return cfg
+
+    def test_chunks_read_in_parallel_from_the_sealed_recording(self):
+        self.sb.outcome(to="*", status="busy")  # no Twilio recording: the upload is the one
+        cid = self.dial()
+        audio = wav(600.0)  # 9.6 MB of 8 kHz PCM: ten chunks of at most 1 MiB
+        r = self.daemon.request("POST", "/api/call/record?call_id=" + cid, audio,
+                                headers={"Content-Type": "audio/wav"})
+        self.assertStatus(r, 201)
+        t = wait_for(lambda: self.call(cid)["transcripts"], 60, "the transcript")[0]
+        self.assertTrue(t["text"])
+        self.assertEqual(self.sb.count("openai.transcriptions"), 10)
+
+
 class S3PipelineTest(PipelineCase):
     """Recordings in the sandbox's S3: the engine's upload reads the audio from S3 while it
     sends it (two HTTP transfers on one worker thread at once)."""
