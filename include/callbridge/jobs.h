@@ -15,6 +15,8 @@
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
 
+struct cb_jobs;
+
 /* What a job kind may use. Owned by main; outlives the worker pool. */
 struct cb_job_env {
         const struct cb_config *cfg;
@@ -23,6 +25,7 @@ struct cb_job_env {
         struct cb_telephony *tel;
         struct cb_recordings *rec;
         struct cb_stt *stt;
+        struct cb_jobs *jobs; /* set by cb_jobs_start: kinds that queue jobs call cb_jobs_wake */
 };
 
 /* One claimed job while it runs. */
@@ -62,7 +65,6 @@ const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
  * "equal jitter" (half fixed, half drawn from `rnd`), so it lies in [d/2, d]. */
 int64_t cb_jobs_backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd);
 
-struct cb_jobs;
 
 /* Start `[workers] threads` workers and the LISTEN thread. NULL (logged) on failure. */
 struct cb_jobs *cb_jobs_start(struct cb_job_env *env);

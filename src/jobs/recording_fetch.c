@@ -105,6 +105,8 @@ enum cb_result cb_job_recording_fetch(struct cb_job *job)
                                  .sha256 = out.sha256,
                                  .key_id = out.key_id},
             job->env->cfg->twilio.delete_after_download);
+        if (qs > 0)
+                cb_jobs_wake(job->env->jobs); /* the CRM link and the transcription it queued */
         if (qs <= 0)
                 drop_blob(job, out.key); /* failed, or another run stored it first */
         if (qs < 0) {

@@ -213,6 +213,7 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         }
         r = save(job, rec, result, analysis, stt_ms, tid);
         if (r == CB_RESULT_OK && tid[0] != '\0') {
+                cb_jobs_wake(job->env->jobs); /* the write-back need not wait for a poll */
                 cb_pipeline_count_tags(json_object_get(analysis, "tags"));
                 publish(job, call, tid, analysis);
         }

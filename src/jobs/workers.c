@@ -380,6 +380,7 @@ struct cb_jobs *cb_jobs_start(struct cb_job_env *env)
         if (jobs == NULL)
                 return NULL;
         jobs->env = env;
+        env->jobs = jobs; /* kinds that queue jobs wake the workers through it */
         jobs->nworkers = env->cfg->workers.threads;
         jobs->workers = calloc((size_t)jobs->nworkers, sizeof(*jobs->workers));
         jobs->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
