@@ -65,7 +65,6 @@ const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
  * "equal jitter" (half fixed, half drawn from `rnd`), so it lies in [d/2, d]. */
 int64_t cb_jobs_backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd);
 
-
 /* Start `[workers] threads` workers and the LISTEN thread. NULL (logged) on failure. */
 struct cb_jobs *cb_jobs_start(struct cb_job_env *env);
 /* Wake local workers now and tell other instances (coalesced NOTIFY) after a commit that
