@@ -11,6 +11,7 @@ When a test fails, the tail of each of its daemons' logs is printed to stderr.
 
 import atexit
 import ctypes
+import fcntl
 import http.client
 import json
 import os
@@ -60,11 +61,52 @@ def wait_for(predicate, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+# Ports handed out by free_port() stay reserved for the life of this process: an flock on
+# <tmp>/cb-test-ports/<port>, released by the kernel when the process exits (even on kill -9).
+_PORT_DIR = os.path.join(tempfile.gettempdir(), "cb-test-ports")
+_port_locks = []
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 for a server this test process starts.
+
+    Bind-to-0 is not enough when ctest runs test programs in parallel: the kernel may hand
+    the same port to two of them between the probe and the daemon's bind (CI once saw a
+    test's readiness probe answered by another test's daemon). So the port is taken below
+    the kernel's ephemeral range (no outgoing connection or bind-to-0 elsewhere lands there),
+    reserved across processes with a lock file held until this process exits, and checked
+    bindable. Raises if nothing is free after many tries."""
+    os.makedirs(_PORT_DIR, mode=0o777, exist_ok=True)
+    lo_eph, _ = _ephemeral_range()
+    lo, hi = 20000, min(lo_eph, 32768) - 1
+    rng = secrets.SystemRandom()
+    for _ in range(2000):
+        port = rng.randrange(lo, hi)
+        fd = os.open(os.path.join(_PORT_DIR, str(port)), os.O_CREAT | os.O_RDWR, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                os.close(fd)  # in use outside the test suite: leave it
+                continue
+        _port_locks.append(fd)
+        return port
+    raise AssertionError("no free loopback port in %d-%d" % (lo, hi))
 
 
 _libc = None
@@ -629,6 +671,7 @@ class Daemon:
         self.token = None   # default bearer token for request()
         self.env = {}       # extra environment for every command and the daemon
         self.starts = 0
+        self.start_offset = 0
         self.config = merge_config(base_config(self.port, self.pg.url(self.db), self.redis_url),
                                    overrides)
         self.write_config()
@@ -687,6 +730,7 @@ class Daemon:
         with open(self.log_path, "ab") as log:
             log.write(b"==== harness: start #%d ====\n" % self.starts)
             log.flush()
+            self.start_offset = log.tell()
             self.proc = subprocess.Popen(
                 [self.bin, "-c", self.conf_path], stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, cwd=self.dir, env=self.child_env(),
@@ -695,11 +739,20 @@ class Daemon:
             self.wait_ready(timeout)
         return self
 
+    def announced_ready(self):
+        """True once this start's log says "ready": a 200 from /readyz alone could come from
+        another process on the port if our daemon failed to bind it."""
+        with open(self.log_path, "rb") as f:
+            f.seek(self.start_offset)
+            return b" ready (crm " in f.read()
+
     def wait_ready(self, timeout=30):
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError("callbridge exited with code %d before /readyz answered 200"
                                      % self.proc.returncode)
+            if not self.announced_ready():
+                return False
             try:
                 return self.request("GET", "/readyz", token=None, timeout=5).status == 200
             except OSError:
