@@ -109,6 +109,30 @@ def free_port():
     raise AssertionError("no free loopback port in %d-%d" % (lo, hi))
 
 
+def _listener_pid_owns(pid, port):
+    """True when process `pid` has an fd on the TCP socket listening on 127.0.0.1:`port`
+    (from /proc/net/tcp and /proc/PID/fd; False when either cannot be read)."""
+    want = "0100007F:%04X" % port
+    inodes = set()
+    try:
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                col = line.split()
+                if col[1] == want and col[3] == "0A":  # 0A: LISTEN
+                    inodes.add("socket:[%s]" % col[9])
+        if not inodes:
+            return False
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in inodes:
+                    return True
+            except OSError:
+                pass
+    except OSError:
+        return False
+    return False
+
+
 _libc = None
 
 
@@ -671,7 +695,6 @@ class Daemon:
         self.token = None   # default bearer token for request()
         self.env = {}       # extra environment for every command and the daemon
         self.starts = 0
-        self.start_offset = 0
         self.config = merge_config(base_config(self.port, self.pg.url(self.db), self.redis_url),
                                    overrides)
         self.write_config()
@@ -730,7 +753,6 @@ class Daemon:
         with open(self.log_path, "ab") as log:
             log.write(b"==== harness: start #%d ====\n" % self.starts)
             log.flush()
-            self.start_offset = log.tell()
             self.proc = subprocess.Popen(
                 [self.bin, "-c", self.conf_path], stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, cwd=self.dir, env=self.child_env(),
@@ -739,19 +761,17 @@ class Daemon:
             self.wait_ready(timeout)
         return self
 
-    def announced_ready(self):
-        """True once this start's log says "ready": a 200 from /readyz alone could come from
-        another process on the port if our daemon failed to bind it."""
-        with open(self.log_path, "rb") as f:
-            f.seek(self.start_offset)
-            return b" ready (crm " in f.read()
+    def owns_port(self):
+        """True when this daemon's process holds the listening socket on self.port: a 200 from
+        /readyz alone could come from another process on the port if ours failed to bind."""
+        return _listener_pid_owns(self.proc.pid, self.port)
 
     def wait_ready(self, timeout=30):
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError("callbridge exited with code %d before /readyz answered 200"
                                      % self.proc.returncode)
-            if not self.announced_ready():
+            if not self.owns_port():
                 return False
             try:
                 return self.request("GET", "/readyz", token=None, timeout=5).status == 200
@@ -934,6 +954,8 @@ class Sandbox:
             if self.proc.poll() is not None:
                 raise AssertionError("sandbox exited with %d:\n%s"
                                      % (self.proc.returncode, self.log_tail(30)))
+            if not _listener_pid_owns(self.proc.pid, self.port):
+                return False
             try:
                 return self.request("GET", "/__sandbox/health", timeout=5).status == 200
             except OSError:
