@@ -117,6 +117,12 @@ struct cb_request {
         unsigned int status;
         bool started;
         bool replied;
+        /* Parked (cb_request_park): finishes the request once woken. */
+        cb_handler_fn resume;
+        /* A handler's state across a park, freed with ctx_free when the request ends. */
+        void *ctx;
+        void (*ctx_free)(void *ctx);
+        struct cb_http *http;
 };
 
 /* Route matching, pure (src/http/router.c). Returns the route, or NULL with *status 404
@@ -139,6 +145,12 @@ enum MHD_Result cb_reply_error_header(struct cb_request *req, enum cb_err err, c
  * set, Cache-Control: no-store. Takes `resp` (destroyed here; NULL gives MHD_NO). */
 enum MHD_Result cb_reply_response(struct cb_request *req, unsigned int status,
                                   struct MHD_Response *resp, const char *content_type);
+/* Park a request while its work completes elsewhere (a group commit): the connection is
+ * suspended and holds no thread. Call from a handler before handing the work off, and return
+ * what this returns without replying. Exactly one cb_request_wake(req) — from any thread —
+ * must follow; `then` runs afterwards on the connection's thread and must reply. */
+enum MHD_Result cb_request_park(struct cb_request *req, cb_handler_fn then);
+void cb_request_wake(struct cb_request *req);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);

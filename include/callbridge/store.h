@@ -50,6 +50,10 @@ struct cb_batcher *cb_batcher_start(struct cb_db_pool *pool, const char *name, i
                                     cb_batch_fn fn);
 /* Queue `item` and wait until its batch ran. */
 void cb_batcher_run(struct cb_batcher *b, void *item);
+/* Queue `item` and return at once; `on_done(item)` runs on a batcher thread once its batch
+ * ran (the item must live until then). -1 when out of memory (nothing queued). Items queued
+ * before cb_batcher_stop still run and are still reported. */
+int cb_batcher_submit(struct cb_batcher *b, void *item, void (*on_done)(void *item));
 /* A connection from the batcher's pool (waiting up to 5 s), for follow-up questions. */
 struct cb_db *cb_batcher_db(struct cb_batcher *b);
 /* Stop after the queued items are done. Clears *b. */
@@ -122,6 +126,12 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
 struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads);
 enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status_event *ev,
                                     struct cb_status_outcome *out);
+/* The same without waiting: `done(arg, qs)` runs on the batcher thread once the event is
+ * committed (or failed), with *out filled as above; `ev` and `out` must live until then.
+ * -1 when out of memory (nothing queued, done never called). */
+int cb_status_batcher_submit(struct cb_batcher *b, const struct cb_status_event *ev,
+                             struct cb_status_outcome *out, void (*done)(void *arg, enum cb_qs qs),
+                             void *arg);
 /* Store the provider's call id unless the call already has another. ONE_RESULT when the call
  * holds `provider_call_id` now, NO_RESULTS when it holds a different one; a negative qs when
  * another call holds it (unique index) or the database failed. */

@@ -20,6 +20,7 @@ struct cb_http {
         struct MHD_Daemon *daemon;
         struct cb_http_env *env;
         atomic_long inflight;
+        atomic_long parked; /* requests between cb_request_park and the end of their wake */
 };
 
 static bool sane_request_id(const char *v)
@@ -37,6 +38,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         if (req == NULL)
                 return NULL;
         req->env = http->env;
+        req->http = http;
         req->deferred = CB_ERR_COUNT;
         req->start_us = cb_mono_us();
         req->raw_target = strdup(uri ? uri : "");
@@ -81,6 +83,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         }
         if (req->stream != NULL && req->route != NULL && req->route->stream != NULL)
                 req->route->stream->cleanup(req);
+        if (req->ctx_free != NULL)
+                req->ctx_free(req->ctx);
         json_decref(req->json);
         cb_form_free(&req->form);
         cb_buf_free(&req->body);
@@ -218,7 +222,7 @@ static enum MHD_Result dispatch(struct cb_request *req)
         if (req->route->body == CB_BODY_WEBHOOK && cb_webhook_verify(req, &ret))
                 return ret;
         ret = req->route->handler(req);
-        if (!req->replied) {
+        if (!req->replied && req->resume == NULL) {
                 cb_error("handler for %s returned without a reply", req->route->pattern);
                 ret = cb_reply_error(req, CB_ERR_INTERNAL, NULL);
         }
@@ -255,6 +259,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, NULL);
                 return MHD_YES;
         }
+        if (req->resume != NULL) {
+                cb_handler_fn then = req->resume;
+                req->resume = NULL;
+                ret = then(req);
+                if (!req->replied) {
+                        cb_error("%s returned from a park without a reply", req->route->pattern);
+                        ret = cb_reply_error(req, CB_ERR_INTERNAL, NULL);
+                }
+                return ret;
+        }
         if (req->replied)
                 return MHD_YES;
         if (req->deferred != CB_ERR_COUNT)
@@ -262,6 +276,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                            ? cb_reply_error(req, req->deferred, "%s", req->deferred_msg)
                            : cb_reply_error(req, req->deferred, NULL);
         return dispatch(req);
+}
+
+enum MHD_Result cb_request_park(struct cb_request *req, cb_handler_fn then)
+{
+        req->resume = then;
+        atomic_fetch_add(&req->http->parked, 1);
+        MHD_suspend_connection(req->conn);
+        return MHD_YES;
+}
+
+void cb_request_wake(struct cb_request *req)
+{
+        struct cb_http *http = req->http;
+
+        /* After this the request may complete and be freed on its own thread: only `http`. */
+        MHD_resume_connection(req->conn);
+        atomic_fetch_sub(&http->parked, 1);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -357,6 +388,12 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         if (atomic_load(&http->inflight) > 0)
                 cb_warn("%ld requests still in flight at the drain deadline",
                         atomic_load(&http->inflight));
+        /* A parked request is woken by its batch, which ends within the database timeouts;
+         * its connection must outlive the wake. */
+        while (atomic_load(&http->parked) > 0) {
+                struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+                nanosleep(&ts, NULL);
+        }
         MHD_stop_daemon(http->daemon);
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");

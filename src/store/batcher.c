@@ -1,7 +1,11 @@
 /* Group commit. A request thread queues its item and sleeps; a batcher thread takes everything
  * queued (up to MAX_BATCH), runs it as one statement — one commit, one WAL flush — and wakes
  * the callers. Under load N durable writes cost one; idle, an item waits only for its own
- * statement. Each batch kind (calls, status events) is a cb_batch_fn. */
+ * statement. Each batch kind (calls, status events) is a cb_batch_fn.
+ *
+ * An item can also be submitted without waiting (cb_batcher_submit): its `done` callback runs
+ * on the batcher thread after the batch, so a request parked by libmicrohttpd holds no thread
+ * while its commit is under way. */
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -11,7 +15,8 @@
 struct entry {
         void *item;
         struct entry *next;
-        pthread_cond_t done_cond; /* its own: finishing a batch wakes only its callers */
+        void (*on_done)(void *item); /* submitted: called after the batch, then the entry freed */
+        pthread_cond_t done_cond;    /* waited for: finishing a batch wakes only its callers */
         bool done;
 };
 
@@ -54,8 +59,18 @@ static void *batcher_main(void *arg)
                 db = cb_db_acquire(b->pool, 5000);
                 b->fn(db, items, n);
                 cb_db_release(&db);
+                /* Submitted items first, without the lock: their callbacks may take others'. */
+                for (size_t i = 0; i < n; i++) {
+                        if (batch[i]->on_done != NULL) {
+                                batch[i]->on_done(batch[i]->item);
+                                free(batch[i]);
+                                batch[i] = NULL;
+                        }
+                }
                 pthread_mutex_lock(&b->lock);
                 for (size_t i = 0; i < n; i++) {
+                        if (batch[i] == NULL)
+                                continue;
                         batch[i]->done = true;
                         pthread_cond_signal(&batch[i]->done_cond);
                 }
@@ -64,22 +79,42 @@ static void *batcher_main(void *arg)
         return NULL;
 }
 
+/* Append `e` to the queue and wake a batcher thread. Called with b->lock held. */
+static void enqueue(struct cb_batcher *b, struct entry *e)
+{
+        if (b->tail != NULL)
+                b->tail->next = e;
+        else
+                b->head = e;
+        b->tail = e;
+        pthread_cond_signal(&b->work);
+}
+
 void cb_batcher_run(struct cb_batcher *b, void *item)
 {
         struct entry e = {.item = item};
 
         pthread_cond_init(&e.done_cond, NULL);
         pthread_mutex_lock(&b->lock);
-        if (b->tail != NULL)
-                b->tail->next = &e;
-        else
-                b->head = &e;
-        b->tail = &e;
-        pthread_cond_signal(&b->work);
+        enqueue(b, &e);
         while (!e.done)
                 pthread_cond_wait(&e.done_cond, &b->lock);
         pthread_mutex_unlock(&b->lock);
         pthread_cond_destroy(&e.done_cond);
+}
+
+int cb_batcher_submit(struct cb_batcher *b, void *item, void (*on_done)(void *item))
+{
+        struct entry *e = calloc(1, sizeof(*e));
+
+        if (e == NULL)
+                return -1;
+        e->item = item;
+        e->on_done = on_done;
+        pthread_mutex_lock(&b->lock);
+        enqueue(b, e);
+        pthread_mutex_unlock(&b->lock);
+        return 0;
 }
 
 struct cb_db *cb_batcher_db(struct cb_batcher *b)

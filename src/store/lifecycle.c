@@ -1,6 +1,7 @@
 /* Query family: the call lifecycle as telephony reports it — status events, the provider's
  * call id, failures, and the recordings a provider announces. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/store.h"
@@ -108,6 +109,8 @@ struct event_item {
         const struct cb_status_event *ev;
         struct cb_status_outcome *out;
         enum cb_qs qs;
+        void (*done)(void *arg, enum cb_qs qs); /* submitted items */
+        void *arg;
 };
 
 /* One batch; when it fails as a whole (e.g. a deadlock with another batch), one at a time. */
@@ -147,6 +150,34 @@ enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status
         if (it.qs < 0)
                 return it.qs;
         return out->found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
+}
+
+static void event_done(void *item)
+{
+        struct event_item *it = item;
+        enum cb_qs qs = it->qs < 0 ? it->qs : it->out->found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
+        void (*done)(void *, enum cb_qs) = it->done;
+        void *arg = it->arg;
+
+        free(it);
+        done(arg, qs);
+}
+
+int cb_status_batcher_submit(struct cb_batcher *b, const struct cb_status_event *ev,
+                             struct cb_status_outcome *out, void (*done)(void *arg, enum cb_qs qs),
+                             void *arg)
+{
+        struct event_item *it = calloc(1, sizeof(*it));
+
+        if (it == NULL)
+                return -1;
+        *it = (struct event_item){.ev = ev, .out = out, .done = done, .arg = arg};
+        memset(out, 0, sizeof(*out));
+        if (cb_batcher_submit(b, it, event_done) != 0) {
+                free(it);
+                return -1;
+        }
+        return 0;
 }
 
 static struct cb_stmt stmt_set_provider =

@@ -7,6 +7,7 @@
  * call whose voice webhook never reached the database (PostgreSQL was down): it is created
  * then, so the server still logs it. Answers 204; 503 when the database is unavailable so
  * nothing is half-written and the callback can be replayed. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/events.h"
@@ -81,38 +82,71 @@ static void publish(const struct cb_status_event *ev, const struct cb_status_out
         json_decref(data);
 }
 
-enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
-{
-        struct cb_status_event ev = {0};
+/* A callback's state while its event waits for the group commit. */
+struct status_ctx {
+        struct cb_status_event ev;
         struct cb_status_outcome out;
-        const char *direction;
-        enum MHD_Result ret;
         enum cb_qs qs;
+};
 
-        if (!parse(req, &ev, &ret))
-                return ret;
-        direction = cb_webhook_param(req, "Direction");
-        qs = cb_status_batcher_record(req->env->status_batcher, &ev, &out);
-        if (qs == CB_QS_NO_RESULTS && ev.call_id == NULL && direction != NULL &&
+/* On the batcher thread: the event is committed (or failed); let the request finish. */
+static void committed(void *arg, enum cb_qs qs)
+{
+        struct cb_request *req = arg;
+
+        ((struct status_ctx *)req->ctx)->qs = qs;
+        cb_request_wake(req);
+}
+
+/* Back on the connection's thread with the outcome. */
+static enum MHD_Result finish(struct cb_request *req)
+{
+        struct status_ctx *sc = req->ctx;
+        const char *direction = cb_webhook_param(req, "Direction");
+        enum cb_qs qs = sc->qs;
+
+        if (qs == CB_QS_NO_RESULTS && sc->ev.call_id == NULL && direction != NULL &&
             strcmp(direction, "inbound") == 0) {
-                qs = create_unknown(req, &ev);
+                /* Rare (the voice webhook missed the database): blocking is fine here. */
+                qs = create_unknown(req, &sc->ev);
                 if (qs >= 0)
-                        qs = cb_status_batcher_record(req->env->status_batcher, &ev, &out);
+                        qs = cb_status_batcher_record(req->env->status_batcher, &sc->ev,
+                                                      &sc->out);
         }
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS) {
                 cb_webhook_count(CB_WH_UNKNOWN);
-                cb_info("status %s for a call we do not know (%s), ignored", ev.status,
+                cb_info("status %s for a call we do not know (%s), ignored", sc->ev.status,
                         direction ? direction : "no direction");
                 return cb_reply_text(req, 204, NULL, "", 0);
         }
-        cb_webhook_count(out.advanced   ? CB_WH_ADVANCED
-                         : out.recorded ? CB_WH_RECORDED
-                                        : CB_WH_DUPLICATE);
-        if (out.advanced && cb_call_status_final(ev.status))
+        cb_webhook_count(sc->out.advanced   ? CB_WH_ADVANCED
+                         : sc->out.recorded ? CB_WH_RECORDED
+                                            : CB_WH_DUPLICATE);
+        if (sc->out.advanced && cb_call_status_final(sc->ev.status))
                 cb_jobs_wake(req->env->jobs);
-        if (out.advanced)
-                publish(&ev, &out);
+        if (sc->out.advanced)
+                publish(&sc->ev, &sc->out);
         return cb_reply_text(req, 204, NULL, "", 0);
+}
+
+/* Parses, then parks the request until the group commit has the event: many callbacks in
+ * flight make big batches without a thread each. Freed with the request (req->ctx). */
+enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
+{
+        struct status_ctx *sc = calloc(1, sizeof(*sc));
+        enum MHD_Result ret;
+
+        if (sc == NULL)
+                return cb_reply_error(req, CB_ERR_INTERNAL, NULL);
+        req->ctx = sc;
+        req->ctx_free = free;
+        if (!parse(req, &sc->ev, &ret))
+                return ret;
+        ret = cb_request_park(req, finish);
+        if (cb_status_batcher_submit(req->env->status_batcher, &sc->ev, &sc->out, committed,
+                                     req) != 0)
+                committed(req, CB_QS_HARD_ERROR);
+        return ret;
 }
