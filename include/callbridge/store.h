@@ -65,6 +65,20 @@ struct cb_batcher *cb_call_batcher_start(struct cb_db_pool *pool, int threads);
  * `id_out` and *same_request describe the existing call. Returns ONE_RESULT or negative. */
 enum cb_qs cb_call_batcher_insert(struct cb_batcher *b, const struct cb_call_new *c,
                                   char id_out[CB_UUID_LEN + 1], bool *created, bool *same_request);
+/* The same without waiting: `done(arg)` runs on the batcher thread once the batch ran, with
+ * qs and created set; `it` and its call must live until then. When it comes back not created
+ * (qs >= 0), cb_call_batcher_existing tells which call holds the idempotency key. -1 when out
+ * of memory (nothing queued, done never called). */
+struct cb_call_item {
+        const struct cb_call_new *call;
+        enum cb_qs qs;
+        bool created;
+        void (*done)(void *arg);
+        void *arg;
+};
+int cb_call_batcher_submit(struct cb_batcher *b, struct cb_call_item *it);
+enum cb_qs cb_call_batcher_existing(struct cb_batcher *b, const struct cb_call_new *c,
+                                    char id_out[CB_UUID_LEN + 1], bool *same_request);
 
 /* The API view of one call (with history and jobs) as JSON; `agent` NULL means any agent.
  * Returns ONE_RESULT with *out set (caller decrefs), NO_RESULTS when unknown or not

@@ -1,4 +1,5 @@
 /* POST /api/call/initiate: create a call and its jobs durably, then answer 202. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/events.h"
@@ -162,73 +163,115 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
         return true;
 }
 
-enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
-{
-        static const char *const outbound_jobs[] = {CB_JOB_PLACE_CALL, CB_JOB_LOG_CALL};
-        static const char *const inbound_jobs[] = {CB_JOB_LOG_CALL};
-        struct initiate in = {0};
-        struct cb_call_new c = {0};
+/* A request's state while its call waits for the group commit; freed with the request. */
+struct initiate_ctx {
+        struct initiate in;
+        struct cb_call_new c;
+        struct cb_call_item item;
         char id[CB_UUID_LEN + 1];
+        json_t *match; /* the cached screen-pop match, or NULL */
+};
+
+static void initiate_ctx_free(void *p)
+{
+        struct initiate_ctx *ic = p;
+
+        json_decref(ic->match);
+        free(ic);
+}
+
+/* On the batcher thread: the call is committed (or not); let the request finish. */
+static void committed(void *arg)
+{
+        cb_request_wake(arg);
+}
+
+/* Back on the connection's thread: 202 for a new call or a replay, 409, or 503. */
+static enum MHD_Result finish(struct cb_request *req)
+{
+        struct initiate_ctx *ic = req->ctx;
         char existing[CB_UUID_LEN + 1];
-        bool created = false;
-        bool same = false;
-        enum cb_qs qs;
+        bool same = true;
+        enum cb_qs qs = ic->item.qs;
         enum MHD_Result ret;
         json_t *call = NULL;
-        json_t *match = NULL;
 
-        if (!parse(req, &in, &ret))
-                return ret;
-        if (in.crm_record_id == NULL)
-                match = cached_record(req, &in);
-        cb_uuid_v4(id);
-        c.id = id;
-        c.agent = req->agent.name;
-        c.direction = in.direction;
-        c.to_e164 = in.to_e164;
-        c.from_e164 = in.from ? in.from_e164 : NULL;
-        c.crm_record_id = in.crm_record_id;
-        if (match != NULL)
-                c.crm_record_id = json_string_value(json_object_get(match, "id"));
-        c.telephony = req->env->tel->ops->name;
-        c.provider_call_id = in.provider_call_id;
-        c.crm = req->env->crm->ops->name;
-        c.idempotency_key = in.idempotency_key;
-        request_hash(&in, c.request_hash);
-        if (strcmp(in.direction, "outbound") == 0) {
-                c.job_kinds = outbound_jobs;
-                c.job_count = CB_ARRAY_LEN(outbound_jobs);
-        } else {
-                c.job_kinds = inbound_jobs;
-                c.job_count = CB_ARRAY_LEN(inbound_jobs);
-        }
-
-        qs = cb_call_batcher_insert(req->env->batcher, &c, existing, &created, &same);
-        if (qs < 0) {
-                json_decref(match);
+        if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (ic->item.created) {
+                json_t *match = ic->match;
+
+                ic->match = NULL;
+                cb_jobs_wake(req->env->jobs);
+                publish_queued(req, ic->id, &ic->in);
+                return reply_accepted(req, ic->id, "queued",
+                                      record_view(ic->c.crm_record_id, match), false);
         }
-        if (!created && same) {
-                /* A replay answers with the call as it is now. */
+        /* A collision (an idempotent replay or a conflict): rare, answered on its own. */
+        qs = cb_call_batcher_existing(req->env->batcher, &ic->c, existing, &same);
+        if (qs < 0)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        if (!same)
+                return cb_reply_error(req, CB_ERR_IDEMPOTENCY_CONFLICT, NULL);
+        /* A replay answers with the call as it is now. */
+        {
                 struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
                 if (db == NULL || cb_store_call_get_json(db, existing, NULL, &call) < 0)
                         call = NULL;
                 cb_db_release(&db);
         }
-        if (created) {
-                cb_jobs_wake(req->env->jobs);
-                publish_queued(req, existing, &in);
-                return reply_accepted(req, existing, "queued", record_view(c.crm_record_id, match),
-                                      false);
-        }
-        json_decref(match);
-        if (!same) {
-                json_decref(call);
-                return cb_reply_error(req, CB_ERR_IDEMPOTENCY_CONFLICT, NULL);
-        }
         ret = reply_accepted(
             req, existing, call ? json_string_value(json_object_get(call, "status")) : "queued",
             record_view(json_string_value(json_object_get(call, "crm_record_id")), NULL), true);
         json_decref(call);
+        return ret;
+}
+
+/* Validates, then parks the request until the group commit has the call: many initiates in
+ * flight share one statement and one WAL flush without a thread each. */
+enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
+{
+        static const char *const outbound_jobs[] = {CB_JOB_PLACE_CALL, CB_JOB_LOG_CALL};
+        static const char *const inbound_jobs[] = {CB_JOB_LOG_CALL};
+        struct initiate_ctx *ic = calloc(1, sizeof(*ic));
+        struct initiate *in;
+        struct cb_call_new *c;
+        enum MHD_Result ret;
+
+        if (ic == NULL)
+                return cb_reply_error(req, CB_ERR_INTERNAL, NULL);
+        req->ctx = ic;
+        req->ctx_free = initiate_ctx_free;
+        in = &ic->in;
+        c = &ic->c;
+        if (!parse(req, in, &ret))
+                return ret;
+        if (in->crm_record_id == NULL)
+                ic->match = cached_record(req, in);
+        cb_uuid_v4(ic->id);
+        c->id = ic->id;
+        c->agent = req->agent.name;
+        c->direction = in->direction;
+        c->to_e164 = in->to_e164;
+        c->from_e164 = in->from ? in->from_e164 : NULL;
+        c->crm_record_id = in->crm_record_id;
+        if (ic->match != NULL)
+                c->crm_record_id = json_string_value(json_object_get(ic->match, "id"));
+        c->telephony = req->env->tel->ops->name;
+        c->provider_call_id = in->provider_call_id;
+        c->crm = req->env->crm->ops->name;
+        c->idempotency_key = in->idempotency_key;
+        request_hash(in, c->request_hash);
+        if (strcmp(in->direction, "outbound") == 0) {
+                c->job_kinds = outbound_jobs;
+                c->job_count = CB_ARRAY_LEN(outbound_jobs);
+        } else {
+                c->job_kinds = inbound_jobs;
+                c->job_count = CB_ARRAY_LEN(inbound_jobs);
+        }
+        ic->item = (struct cb_call_item){.call = c, .done = committed, .arg = req};
+        ret = cb_request_park(req, finish);
+        if (cb_call_batcher_submit(req->env->batcher, &ic->item) != 0)
+                committed(req); /* out of memory: item.qs is an error, finish says 503 */
         return ret;
 }

@@ -110,8 +110,7 @@ static enum MHD_Result finish(struct cb_request *req)
                 /* Rare (the voice webhook missed the database): blocking is fine here. */
                 qs = create_unknown(req, &sc->ev);
                 if (qs >= 0)
-                        qs = cb_status_batcher_record(req->env->status_batcher, &sc->ev,
-                                                      &sc->out);
+                        qs = cb_status_batcher_record(req->env->status_batcher, &sc->ev, &sc->out);
         }
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
@@ -145,8 +144,8 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
         if (!parse(req, &sc->ev, &ret))
                 return ret;
         ret = cb_request_park(req, finish);
-        if (cb_status_batcher_submit(req->env->status_batcher, &sc->ev, &sc->out, committed,
-                                     req) != 0)
+        if (cb_status_batcher_submit(req->env->status_batcher, &sc->ev, &sc->out, committed, req) !=
+            0)
                 committed(req, CB_QS_HARD_ERROR);
         return ret;
 }
