@@ -150,7 +150,9 @@ enum MHD_Result cb_reply_response(struct cb_request *req, unsigned int status,
  * what this returns without replying. Exactly one cb_request_wake(req) — from any thread —
  * must follow; `then` runs afterwards on the connection's thread and must reply. */
 enum MHD_Result cb_request_park(struct cb_request *req, cb_handler_fn then);
-void cb_request_wake(struct cb_request *req);
+/* `req` is a struct cb_request: void * so that this is a completion callback as it is
+ * (cb_call_item, cb_status_item). */
+void cb_request_wake(void *req);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);

@@ -140,12 +140,17 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
 struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads);
 enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status_event *ev,
                                     struct cb_status_outcome *out);
-/* The same without waiting: `done(arg, qs)` runs on the batcher thread once the event is
- * committed (or failed), with *out filled as above; `ev` and `out` must live until then.
- * -1 when out of memory (nothing queued, done never called). */
-int cb_status_batcher_submit(struct cb_batcher *b, const struct cb_status_event *ev,
-                             struct cb_status_outcome *out, void (*done)(void *arg, enum cb_qs qs),
-                             void *arg);
+/* The same without waiting: `done(arg)` runs on the batcher thread once the event is
+ * committed (or failed), with `out` and `qs` set as above; `it` and its event must live until
+ * then. -1 when out of memory (nothing queued, done never called). */
+struct cb_status_item {
+        const struct cb_status_event *ev;
+        struct cb_status_outcome out;
+        enum cb_qs qs;
+        void (*done)(void *arg);
+        void *arg;
+};
+int cb_status_batcher_submit(struct cb_batcher *b, struct cb_status_item *it);
 /* Store the provider's call id unless the call already has another. ONE_RESULT when the call
  * holds `provider_call_id` now, NO_RESULTS when it holds a different one; a negative qs when
  * another call holds it (unique index) or the database failed. */

@@ -286,8 +286,9 @@ enum MHD_Result cb_request_park(struct cb_request *req, cb_handler_fn then)
         return MHD_YES;
 }
 
-void cb_request_wake(struct cb_request *req)
+void cb_request_wake(void *arg)
 {
+        struct cb_request *req = arg;
         struct cb_http *http = req->http;
 
         /* After this the request may complete and be freed on its own thread: only `http`. */

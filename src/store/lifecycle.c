@@ -1,7 +1,6 @@
 /* Query family: the call lifecycle as telephony reports it — status events, the provider's
  * call id, failures, and the recordings a provider announces. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/store.h"
@@ -104,16 +103,8 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
         return res != NULL ? CB_QS_ONE_RESULT : qs;
 }
 
-/* Status callbacks, batched (a cb_batcher kind). */
-struct event_item {
-        const struct cb_status_event *ev;
-        struct cb_status_outcome *out;
-        enum cb_qs qs;
-        void (*done)(void *arg, enum cb_qs qs); /* submitted items */
-        void *arg;
-};
-
-/* One batch; when it fails as a whole (e.g. a deadlock with another batch), one at a time. */
+/* Status callbacks, batched (a cb_batcher kind of struct cb_status_item).
+ * One batch; when it fails as a whole (e.g. a deadlock with another batch), one at a time. */
 static void events_batch(struct cb_db *db, void *const *items, size_t n)
 {
         const struct cb_status_event *evs[CB_BATCH_MAX] = {NULL};
@@ -121,17 +112,19 @@ static void events_batch(struct cb_db *db, void *const *items, size_t n)
         enum cb_qs qs = CB_QS_HARD_ERROR;
 
         for (size_t i = 0; i < n; i++)
-                evs[i] = ((struct event_item *)items[i])->ev;
+                evs[i] = ((struct cb_status_item *)items[i])->ev;
         if (db != NULL)
                 qs = cb_store_call_status_events(db, evs, n, outs);
         for (size_t i = 0; i < n; i++) {
-                struct event_item *it = items[i];
+                struct cb_status_item *it = items[i];
                 if (qs < 0 && db != NULL && n > 1)
                         it->qs = cb_store_call_status_events(db, &evs[i], 1, &outs[i]);
                 else
                         it->qs = qs;
-                if (it->qs >= 0)
-                        *it->out = outs[i];
+                if (it->qs >= 0) {
+                        it->out = outs[i];
+                        it->qs = it->out.found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
+                }
         }
 }
 
@@ -143,41 +136,25 @@ struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads)
 enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status_event *ev,
                                     struct cb_status_outcome *out)
 {
-        struct event_item it = {.ev = ev, .out = out};
+        struct cb_status_item it = {.ev = ev};
 
-        memset(out, 0, sizeof(*out));
         cb_batcher_run(b, &it);
-        if (it.qs < 0)
-                return it.qs;
-        return out->found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
+        *out = it.out;
+        return it.qs;
 }
 
-static void event_done(void *item)
+static void item_done(void *item)
 {
-        struct event_item *it = item;
-        enum cb_qs qs = it->qs < 0 ? it->qs : it->out->found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
-        void (*done)(void *, enum cb_qs) = it->done;
-        void *arg = it->arg;
+        struct cb_status_item *it = item;
 
-        free(it);
-        done(arg, qs);
+        it->done(it->arg);
 }
 
-int cb_status_batcher_submit(struct cb_batcher *b, const struct cb_status_event *ev,
-                             struct cb_status_outcome *out, void (*done)(void *arg, enum cb_qs qs),
-                             void *arg)
+int cb_status_batcher_submit(struct cb_batcher *b, struct cb_status_item *it)
 {
-        struct event_item *it = calloc(1, sizeof(*it));
-
-        if (it == NULL)
-                return -1;
-        *it = (struct event_item){.ev = ev, .out = out, .done = done, .arg = arg};
-        memset(out, 0, sizeof(*out));
-        if (cb_batcher_submit(b, it, event_done) != 0) {
-                free(it);
-                return -1;
-        }
-        return 0;
+        memset(&it->out, 0, sizeof(it->out));
+        it->qs = CB_QS_HARD_ERROR;
+        return cb_batcher_submit(b, it, item_done);
 }
 
 static struct cb_stmt stmt_set_provider =

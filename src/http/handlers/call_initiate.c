@@ -180,12 +180,6 @@ static void initiate_ctx_free(void *p)
         free(ic);
 }
 
-/* On the batcher thread: the call is committed (or not); let the request finish. */
-static void committed(void *arg)
-{
-        cb_request_wake(arg);
-}
-
 /* Back on the connection's thread: 202 for a new call or a replay, 409, or 503. */
 static enum MHD_Result finish(struct cb_request *req)
 {
@@ -269,9 +263,10 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
                 c->job_kinds = inbound_jobs;
                 c->job_count = CB_ARRAY_LEN(inbound_jobs);
         }
-        ic->item = (struct cb_call_item){.call = c, .done = committed, .arg = req};
+        /* Woken on the batcher thread once the call is committed (or not). */
+        ic->item = (struct cb_call_item){.call = c, .done = cb_request_wake, .arg = req};
         ret = cb_request_park(req, finish);
         if (cb_call_batcher_submit(req->env->batcher, &ic->item) != 0)
-                committed(req); /* out of memory: item.qs is an error, finish says 503 */
+                cb_request_wake(req); /* out of memory: item.qs is an error, finish says 503 */
         return ret;
 }

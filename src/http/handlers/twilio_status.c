@@ -82,56 +82,47 @@ static void publish(const struct cb_status_event *ev, const struct cb_status_out
         json_decref(data);
 }
 
-/* A callback's state while its event waits for the group commit. */
-struct status_ctx {
-        struct cb_status_event ev;
-        struct cb_status_outcome out;
-        enum cb_qs qs;
-};
-
-/* On the batcher thread: the event is committed (or failed); let the request finish. */
-static void committed(void *arg, enum cb_qs qs)
-{
-        struct cb_request *req = arg;
-
-        ((struct status_ctx *)req->ctx)->qs = qs;
-        cb_request_wake(req);
-}
-
-/* Back on the connection's thread with the outcome. */
+/* Back on the connection's thread with the committed event (req->ctx). */
 static enum MHD_Result finish(struct cb_request *req)
 {
-        struct status_ctx *sc = req->ctx;
+        struct cb_status_item *it = req->ctx;
+        const struct cb_status_event *ev = it->ev;
         const char *direction = cb_webhook_param(req, "Direction");
-        enum cb_qs qs = sc->qs;
+        enum cb_qs qs = it->qs;
 
-        if (qs == CB_QS_NO_RESULTS && sc->ev.call_id == NULL && direction != NULL &&
+        if (qs == CB_QS_NO_RESULTS && ev->call_id == NULL && direction != NULL &&
             strcmp(direction, "inbound") == 0) {
                 /* Rare (the voice webhook missed the database): blocking is fine here. */
-                qs = create_unknown(req, &sc->ev);
+                qs = create_unknown(req, ev);
                 if (qs >= 0)
-                        qs = cb_status_batcher_record(req->env->status_batcher, &sc->ev, &sc->out);
+                        qs = cb_status_batcher_record(req->env->status_batcher, ev, &it->out);
         }
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS) {
                 cb_webhook_count(CB_WH_UNKNOWN);
-                cb_info("status %s for a call we do not know (%s), ignored", sc->ev.status,
+                cb_info("status %s for a call we do not know (%s), ignored", ev->status,
                         direction ? direction : "no direction");
                 return cb_reply_text(req, 204, NULL, "", 0);
         }
-        cb_webhook_count(sc->out.advanced   ? CB_WH_ADVANCED
-                         : sc->out.recorded ? CB_WH_RECORDED
+        cb_webhook_count(it->out.advanced   ? CB_WH_ADVANCED
+                         : it->out.recorded ? CB_WH_RECORDED
                                             : CB_WH_DUPLICATE);
-        if (sc->out.advanced && cb_call_status_final(sc->ev.status))
+        if (it->out.advanced && cb_call_status_final(ev->status))
                 cb_jobs_wake(req->env->jobs);
-        if (sc->out.advanced)
-                publish(&sc->ev, &sc->out);
+        if (it->out.advanced)
+                publish(ev, &it->out);
         return cb_reply_text(req, 204, NULL, "", 0);
 }
 
+/* A callback's state while its event waits for the group commit; freed with the request. */
+struct status_ctx {
+        struct cb_status_item item; /* first: req->ctx is also the item */
+        struct cb_status_event ev;
+};
+
 /* Parses, then parks the request until the group commit has the event: many callbacks in
- * flight make big batches without a thread each. Freed with the request (req->ctx). */
+ * flight make big batches without a thread each. */
 enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
 {
         struct status_ctx *sc = calloc(1, sizeof(*sc));
@@ -143,9 +134,10 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
         req->ctx_free = free;
         if (!parse(req, &sc->ev, &ret))
                 return ret;
+        /* Woken on the batcher thread once the event is committed (or failed). */
+        sc->item = (struct cb_status_item){.ev = &sc->ev, .done = cb_request_wake, .arg = req};
         ret = cb_request_park(req, finish);
-        if (cb_status_batcher_submit(req->env->status_batcher, &sc->ev, &sc->out, committed, req) !=
-            0)
-                committed(req, CB_QS_HARD_ERROR);
+        if (cb_status_batcher_submit(req->env->status_batcher, &sc->item) != 0)
+                cb_request_wake(req); /* out of memory: item.qs is an error, finish says 503 */
         return ret;
 }
