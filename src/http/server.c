@@ -370,6 +370,12 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         return http;
 }
 
+static void nap_10ms(void)
+{
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
+        nanosleep(&ts, NULL);
+}
+
 void cb_http_stop(struct cb_http **httpp, long drain_s)
 {
         struct cb_http *http = *httpp;
@@ -382,19 +388,15 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         if (fd != MHD_INVALID_SOCKET)
                 close(fd);
         deadline = cb_mono_us() + drain_s * 1000000;
-        while (atomic_load(&http->inflight) > 0 && cb_mono_us() < deadline) {
-                struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
-                nanosleep(&ts, NULL);
-        }
+        while (atomic_load(&http->inflight) > 0 && cb_mono_us() < deadline)
+                nap_10ms();
         if (atomic_load(&http->inflight) > 0)
                 cb_warn("%ld requests still in flight at the drain deadline",
                         atomic_load(&http->inflight));
         /* A parked request is woken by its batch, which ends within the database timeouts;
          * its connection must outlive the wake. */
-        while (atomic_load(&http->parked) > 0) {
-                struct timespec ts = {.tv_sec = 0, .tv_nsec = 10000000};
-                nanosleep(&ts, NULL);
-        }
+        while (atomic_load(&http->parked) > 0)
+                nap_10ms();
         MHD_stop_daemon(http->daemon);
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");

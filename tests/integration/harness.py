@@ -67,13 +67,13 @@ _PORT_DIR = os.path.join(tempfile.gettempdir(), "cb-test-ports")
 _port_locks = []
 
 
-def _ephemeral_range():
+def _ephemeral_low():
+    """The first port of the kernel's ephemeral range (bind-to-0, outgoing connections)."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            lo, hi = (int(x) for x in f.read().split())
-            return lo, hi
-    except (OSError, ValueError):
-        return 32768, 60999
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def free_port():
@@ -86,8 +86,7 @@ def free_port():
     reserved across processes with a lock file held until this process exits, and checked
     bindable. Raises if nothing is free after many tries."""
     os.makedirs(_PORT_DIR, mode=0o777, exist_ok=True)
-    lo_eph, _ = _ephemeral_range()
-    lo, hi = 20000, min(lo_eph, 32768) - 1
+    lo, hi = 20000, min(_ephemeral_low(), 32768) - 1
     rng = secrets.SystemRandom()
     for _ in range(2000):
         port = rng.randrange(lo, hi)
