@@ -45,6 +45,7 @@ struct cb_config {
                 long backoff_max_ms;
                 bool debug_kinds;
                 bool debug_run_twice;
+                bool debug_lost_commit_reply;
         } workers;
         struct {
                 long cache_ttl_s;

@@ -97,6 +97,8 @@ const struct cb_setting cb_settings[] = {
          "register the debug.sleep and debug.fail job kinds (tests only)"),
     BOOL("workers", "debug_run_twice", workers.debug_run_twice, "false",
          "tests only: run every job twice to prove it idempotent"),
+    BOOL("workers", "debug_lost_commit_reply", workers.debug_lost_commit_reply, "false",
+         "tests only: recording and transcript saves report failure after committing"),
 
     INT("auth", "cache_ttl_s", auth.cache_ttl_s, "30", 0, 3600, CB_SET_RELOAD,
         "how long a verified API key is trusted without asking PostgreSQL"),

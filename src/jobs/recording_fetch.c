@@ -2,7 +2,12 @@
  * is audio, seal it into storage, check its length against what the provider announced, then
  * record it as stored — which queues the CRM update and (with [twilio] delete_after_download)
  * the deletion at the provider, only now that our copy is durable. A repeat finds the
- * recording stored and does nothing; a run that loses the race removes its own blob. */
+ * recording stored and does nothing; a run that loses the race removes its own blob.
+ *
+ * An error from the save is ambiguous: PostgreSQL may have committed the row before the
+ * connection died. The blob is then never removed (the row may point at it); the run re-reads
+ * the row and adopts a commit it finds, else retries, and a blob no row names is an orphan
+ * for the storage sweep, never a hole under a stored row. */
 #include <stdio.h>
 #include <string.h>
 
@@ -73,6 +78,25 @@ static void drop_blob(struct cb_job *job, const char *key)
                 cb_warn("could not remove the unused blob %s: %s", key, err);
 }
 
+/* After an ambiguous save: does the row now say stored with our blob? False when it does not
+ * or cannot be read (the caller retries; the blob stays). */
+static bool committed_anyway(struct cb_job *job, const char *key)
+{
+        json_t *now = NULL;
+        bool ours = false;
+
+        if (cb_job_load_recording(job, &now) == CB_RESULT_OK) {
+                const char *state = json_string_value(json_object_get(now, "state"));
+                const char *k = json_string_value(json_object_get(now, "storage_key"));
+                ours = state && k && strcmp(state, "stored") == 0 && strcmp(k, key) == 0;
+        }
+        json_decref(now);
+        if (ours)
+                cb_info("recording %s: the save committed though its answer was lost",
+                        json_string_value(json_object_get(job->row->payload, "recording_id")));
+        return ours;
+}
+
 enum cb_result cb_job_recording_fetch(struct cb_job *job)
 {
         json_t *rec = NULL;
@@ -105,11 +129,23 @@ enum cb_result cb_job_recording_fetch(struct cb_job *job)
                                  .sha256 = out.sha256,
                                  .key_id = out.key_id},
             job->env->cfg->twilio.delete_after_download);
+        cb_db_release(&db);
+        if (qs > 0 && job->env->cfg->workers.debug_lost_commit_reply) {
+                cb_warn("recording %s: [workers] debug_lost_commit_reply: reporting the "
+                        "committed save as failed",
+                        json_string_value(json_object_get(rec, "recording_id")));
+                qs = CB_QS_HARD_ERROR;
+        }
+        if (qs == 0)
+                drop_blob(job, out.key); /* definitely not ours: another run stored it first */
+        if (qs < 0 && committed_anyway(job, out.key))
+                qs = CB_QS_ONE_RESULT;
         if (qs > 0)
                 cb_jobs_wake(job->env->jobs); /* the CRM link and the transcription it queued */
-        if (qs <= 0)
-                drop_blob(job, out.key); /* failed, or another run stored it first */
         if (qs < 0) {
+                cb_warn("recording %s: saving the row failed, the blob %s is kept (the row may "
+                        "have committed; an orphan is left to the storage sweep)",
+                        json_string_value(json_object_get(rec, "recording_id")), out.key);
                 snprintf(job->error, sizeof(job->error), "recording the stored blob failed");
                 r = CB_RESULT_RETRY;
         }

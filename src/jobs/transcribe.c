@@ -8,7 +8,9 @@
  * into the transcripts row with the crm.write_analysis job in one statement; then the agent's
  * softphones get transcript_ready. A repeat finds the transcript and does nothing unless
  * forced; a crash between the engine and the row costs one more transcription, never a
- * second transcript (one per recording). */
+ * second transcript (one per recording). The document is removed only when the save
+ * definitely did not commit: after an error it may have, and the row would then name a
+ * missing document. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,15 +152,29 @@ static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result
             .transcribed_us = cb_now_us(),
             .stt_ms = stt_ms,
         };
+        old[0] = '\0';
         db = cb_job_db(job);
         qs = db ? cb_store_transcript_save(db, &row, tid, old, sizeof(old)) : CB_QS_HARD_ERROR;
-        if (qs <= 0 || old[0] != '\0') {
-                /* Not saved (the document is orphaned), or it replaced an older document. */
+        if (qs > 0 && job->env->cfg->workers.debug_lost_commit_reply) {
+                cb_warn("transcript %s: [workers] debug_lost_commit_reply: reporting the "
+                        "committed save as failed",
+                        id);
+                qs = CB_QS_HARD_ERROR;
+                old[0] = '\0';
+        }
+        if (qs == 0 || (qs > 0 && old[0] != '\0')) {
+                /* Definitely not saved (the recording went), or it replaced an older document.
+                 * After an error the row may have committed: the document stays (a retry
+                 * finds the transcript; an orphan is left to the storage sweep). */
                 struct cb_storage *st = job->env->rec->storage;
                 st->ops->remove(st->self, qs > 0 ? old : key, err, sizeof(err));
         }
-        if (qs < 0)
+        if (qs < 0) {
+                cb_warn("transcript %s: saving the row failed, its document is kept (the row "
+                        "may have committed)",
+                        id);
                 snprintf(job->error, sizeof(job->error), "saving the transcript failed");
+        }
         r = qs < 0 ? CB_RESULT_RETRY : CB_RESULT_OK;
         if (qs == 0)
                 tid[0] = '\0'; /* the recording went meanwhile */

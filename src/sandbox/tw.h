@@ -38,6 +38,7 @@ struct tw_outcome {
         long talk_ms;                       /* wait between answer and hang-up */
         long recording_duration;            /* RecordingDuration; -1: duration_s */
         char recording_sid[TW_SID_LEN + 1]; /* "" : a new random RE sid */
+        long hold_create_ms;                /* Calls.json create: answer (and play) this late */
 };
 
 /* ---- tw_api.c ---------------------------------------------------------------------------- */

@@ -267,6 +267,14 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
         sb_state_unlock();
         sb_state_twilio_call_add_take(entry);
         entry = NULL;
+        if (job->outcome.hold_create_ms > 0) {
+                /* The call exists but its answer (and its playing) waits: a client killed
+                 * meanwhile never learns the sid. Blocks this server thread (tests only). */
+                struct timespec ts = {job->outcome.hold_create_ms / 1000,
+                                      (job->outcome.hold_create_ms % 1000) * 1000000L};
+                while (nanosleep(&ts, &ts) != 0)
+                        ;
+        }
         sb_reply_json_take(reply, 201, view);
         tw_driver_enqueue_take(job);
         job = NULL;
@@ -297,34 +305,47 @@ void sb_tw_calls_fetch(const struct sb_request *req, struct sb_reply *reply)
 
 /* ---- list ------------------------------------------------------------------------------- */
 
-/* The list filters of GET Calls.json. Day bounds are Unix seconds; -1 when not given. */
+/* The list filters of GET Calls.json. Bounds are Unix seconds; -1 when not given. */
 struct filter {
         const char *to, *from, *status;
         long long start_min, start_max; /* start_min <= started_at < start_max */
 };
 
-/* "YYYY-MM-DD" (or a longer date-time, whose day counts) into Unix seconds at 00:00 UTC. */
-static bool parse_day(const char *s, long long *out)
+/* A date as Twilio's OpenAPI gives StartTime (format date-time, "Specify a date as
+ * YYYY-MM-DD in UTC"): "YYYY-MM-DD" is that day from 00:00 UTC (*whole_day true), and
+ * "YYYY-MM-DDTHH:MM:SSZ" (the helper libraries' ISO 8601 form) that instant. */
+static bool parse_date(const char *s, long long *out, bool *whole_day)
 {
         struct tm tm = {0};
-        int y, m, d;
-        char tail;
+        int y, m, d, hh = 0, mm = 0, ss = 0, n = 0;
 
-        if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) < 3 || m < 1 || m > 12 || d < 1 || d > 31)
+        if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
+            d < 1 || d > 31)
+                return false;
+        *whole_day = s[10] == '\0';
+        if (!*whole_day && (sscanf(s + 10, "T%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3 || hh > 23 ||
+                            mm > 59 || ss > 60 || strcmp(s + 10 + n, "Z") != 0))
                 return false;
         tm.tm_year = y - 1900;
         tm.tm_mon = m - 1;
         tm.tm_mday = d;
+        tm.tm_hour = hh;
+        tm.tm_min = mm;
+        tm.tm_sec = ss;
         *out = (long long)timegm(&tm);
         return true;
 }
 
-/* Read the filters; false (after a 400 20001) when a date is malformed. */
+/* Read the filters as Twilio documents them: StartTime "started on this date", StartTime<
+ * "started before this date", StartTime> "started on or after this date" (>= and <= are the
+ * same filters sent unencoded: "StartTime>=d" arrives as StartTime> = "=d"; <= includes
+ * that day). False (after a 400 20001) when a date is malformed. */
 static bool filter_read(const struct sb_request *req, struct sb_reply *reply, struct filter *f)
 {
         static const char *const names[] = {"StartTime", "StartTime>", "StartTime>=", "StartTime<",
                                             "StartTime<="};
-        long long day;
+        long long at;
+        bool day;
 
         f->to = sb_request_query(req, "To");
         f->from = sb_request_query(req, "From");
@@ -333,7 +354,6 @@ static bool filter_read(const struct sb_request *req, struct sb_reply *reply, st
         for (size_t i = 0; i < CB_ARRAY_LEN(names); i++) {
                 const char *v = sb_request_query(req, names[i]);
                 if (!v && (i == 2 || i == 4)) {
-                        /* "StartTime>=day" sent unencoded arrives as "StartTime>" = "=day" */
                         v = sb_request_query(req, names[i - 1]);
                         v = v && v[0] == '=' ? v + 1 : NULL;
                 } else if (v && (i == 1 || i == 3) && v[0] == '=') {
@@ -341,15 +361,20 @@ static bool filter_read(const struct sb_request *req, struct sb_reply *reply, st
                 }
                 if (!v)
                         continue;
-                if (!parse_day(v, &day)) {
-                        tw_error(reply, 400, 20001, "%s must be a date (YYYY-MM-DD): %s", names[i],
-                                 v);
+                if (!parse_date(v, &at, &day)) {
+                        tw_error(reply, 400, 20001,
+                                 "%s must be a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ): %s",
+                                 names[i], v);
                         return false;
                 }
-                if (i == 0 || names[i][9] == '>')
-                        f->start_min = day + (i == 1 ? 86400 : 0);
-                if (i == 0 || names[i][9] == '<')
-                        f->start_max = day + (i == 3 ? 0 : 86400);
+                if (i == 0 && !day)
+                        at -= at % 86400, day = true; /* StartTime: the day of that instant */
+                if (i == 0 || i == 1 || i == 2)
+                        f->start_min = at; /* on (or on or after) that date */
+                if (i == 0 || i == 4)
+                        f->start_max = at + (day ? 86400 : 1); /* through that day */
+                else if (i == 3)
+                        f->start_max = at; /* before that date */
         }
         return true;
 }

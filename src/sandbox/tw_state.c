@@ -2,7 +2,8 @@
  * mutex of state.c, and its control route:
  *
  *   POST /__sandbox/twilio/outcome {"to":"+1...|*","status","duration_s","answer_ms","talk_ms",
- *                                   "recording_duration_s","recording_sid"} → the outcome
+ *                                   "recording_duration_s","recording_sid","hold_create_ms"}
+ *                                   → the outcome
  *
  * outcomes   {"<to>|*": {"status","duration_s","answer_ms","talk_ms",...}}
  * webhooks   [{"call_sid","kind","status"?,"url","http_status","sent_at"}] every delivery
@@ -100,6 +101,7 @@ void tw_outcome_for_locked(const char *to, struct tw_outcome *out)
         out->recording_duration = rd ? (long)json_integer_value(rd) : -1;
         snprintf(out->recording_sid, sizeof(out->recording_sid), "%s",
                  json_string_value(json_object_get(o, "recording_sid")) ?: "");
+        out->hold_create_ms = (long)json_integer_value(json_object_get(o, "hold_create_ms"));
 }
 
 void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *status,
@@ -164,9 +166,10 @@ static json_t *outcome_parse(json_t *doc, struct sb_reply *reply)
                                            "talk_ms",
                                            "recording_duration_s",
                                            "recording_sid",
+                                           "hold_create_ms",
                                            NULL};
         const char *key, *status = "completed", *rsid = NULL;
-        long dur, ans, talk, rdur;
+        long dur, ans, talk, rdur, hold;
         char sid[TW_SID_LEN + 1], ext[8];
         json_t *val, *out;
 
@@ -195,11 +198,12 @@ static json_t *outcome_parse(json_t *doc, struct sb_reply *reply)
         if (!status_ok(status) || !whole(doc, "duration_s", TW_MAX_DURATION, 7, &dur) ||
             !whole(doc, "answer_ms", MAX_DELAY_MS, 0, &ans) ||
             !whole(doc, "talk_ms", MAX_DELAY_MS, 0, &talk) ||
-            !whole(doc, "recording_duration_s", TW_MAX_DURATION, -1, &rdur)) {
+            !whole(doc, "recording_duration_s", TW_MAX_DURATION, -1, &rdur) ||
+            !whole(doc, "hold_create_ms", MAX_DELAY_MS, 0, &hold)) {
                 sb_reply_error(reply, 400, "invalid_field",
                                "status must be completed|busy|no-answer|failed|canceled; "
                                "duration_s and recording_duration_s whole seconds 0-%d; "
-                               "answer_ms and talk_ms whole milliseconds 0-%ld",
+                               "answer_ms, talk_ms and hold_create_ms whole milliseconds 0-%ld",
                                TW_MAX_DURATION, MAX_DELAY_MS);
                 return NULL;
         }
@@ -211,6 +215,8 @@ static json_t *outcome_parse(json_t *doc, struct sb_reply *reply)
                 json_object_set_new(out, "recording_duration_s", json_integer(rdur));
         if (out && rsid)
                 json_object_set_new(out, "recording_sid", json_string(rsid));
+        if (out && hold > 0)
+                json_object_set_new(out, "hold_create_ms", json_integer(hold));
         if (!out)
                 sb_reply_error(reply, 500, "internal", "out of memory");
         return out;

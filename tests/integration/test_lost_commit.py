@@ -1,0 +1,64 @@
+"""Stored data survives an ambiguous commit (issue 11, problem 2). When PostgreSQL commits
+the row of a stored recording or transcript but its answer never reaches the daemon (it died
+between COMMIT and the reply), the job sees an error. It must not remove the blob or the
+document the committed row names: the recording still plays and the transcript has its text.
+
+The lost answer is injected by [workers] debug_lost_commit_reply (the save commits, then the
+job is told it failed): deterministic, unlike a proxy cutting the PostgreSQL connection, which
+would have to find that one reply among the pool's traffic."""
+
+import base64
+import hashlib
+import os
+import uuid
+
+import harness
+
+from harness import wait_for
+from test_pipeline import TRANSCRIPT, PipelineCase, wav
+
+
+class LostCommitReplyTest(PipelineCase):
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        cfg["workers"] = {"debug_lost_commit_reply": True}
+        return cfg
+
+    def test_recording_and_transcript_survive_a_lost_commit_reply(self):
+        audio = wav(3.0)
+        rsid = "RE" + uuid.uuid4().hex
+        self.sb.seed({"recordings": [{"sid": rsid, "wav_base64": base64.b64encode(audio).decode()}],
+                      "transcripts": [{"sha256": hashlib.sha256(audio).hexdigest(),
+                                       "text": TRANSCRIPT}]})
+        self.sb.outcome(to="*", status="completed", duration_s=12, recording_sid=rsid,
+                        recording_duration_s=3)
+        cid = self.dial()
+
+        def transcribed():
+            c = self.call(cid)
+            done = c["transcripts"] and all(
+                j["state"] == "done" for j in c["jobs"]
+                if j["kind"] in ("recording.fetch", "stt.transcribe"))
+            return c if done else None
+        call = wait_for(transcribed, 90, "the recording stored and transcribed")
+        rec = call["recordings"][0]
+        self.assertEqual(rec["state"], "stored")
+        audio_reply = self.daemon.get("/api/calls/%s/recording/%s" % (cid, rec["recording_id"]),
+                                      token=self.admin)
+        self.assertStatus(audio_reply, 200)
+        self.assertEqual(audio_reply.raw, audio)
+        self.assertEqual(call["transcripts"][0]["text"], TRANSCRIPT)
+        # The fault fired: each save was reported failed at least once.
+        with open(self.daemon.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertGreaterEqual(log.count("debug_lost_commit_reply"), 2, "both saves faulted")
+        # Nothing the rows name is missing from storage.
+        keys = [r[0] for r in self.daemon.sql(
+            "SELECT storage_key FROM recordings UNION ALL SELECT storage_key FROM transcripts")]
+        for key in keys:
+            self.assertTrue(os.path.exists(os.path.join(self.sb.store, key)), key)
+
+
+if __name__ == "__main__":
+    harness.main()
