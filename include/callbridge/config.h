@@ -92,6 +92,8 @@ struct cb_config {
                 long ring_timeout_s;
                 bool missed_call_task;
                 bool delete_after_download;
+                char *webhook_retry;
+                long reconcile_after_s;
         } twilio;
         struct {
                 char *engine;

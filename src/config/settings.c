@@ -170,6 +170,10 @@ const struct cb_setting cb_settings[] = {
          "a missed (no-answer/busy) inbound call creates a follow-up task"),
     BOOL("twilio", "delete_after_download", twilio.delete_after_download, "false",
          "delete a recording at Twilio once it is stored here"),
+    STR("twilio", "webhook_retry", twilio.webhook_retry, "rc=3&rp=all",
+        "connection overrides on callback URLs asking Twilio to redeliver (none: off)"),
+    INT("twilio", "reconcile_after_s", twilio.reconcile_after_s, "900", 0, 604800, 0,
+        "ask Twilio about calls unfinished this long (0: never)"),
 
     ENUM("stt", "engine", stt.engine, "none", "none|openai|google|offline", 0,
          "speech-to-text engine"),

@@ -72,9 +72,10 @@ json_t *tw_call_find_locked(const char *sid);
 void tw_outcome_for_locked(const char *to, struct tw_outcome *out);
 /* Bumped by every reset: a call played across a reset stops touching the state. */
 unsigned long tw_generation_locked(void);
-/* Append {"call_sid","kind","status"?,"url","http_status","sent_at"} to twilio_webhooks. */
+/* Append {"call_sid","kind","status"?,"url","http_status","sent_at","retry"?} to
+ * twilio_webhooks ("retry" when attempt > 0). */
 void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *status,
-                           const char *url, long http_status);
+                           const char *url, long http_status, long attempt);
 /* Store a recording's metadata (stolen) under its "sid". */
 void tw_recording_add_locked(json_t *rec);
 /* The recording (borrowed) with this sid, or NULL; deleted ones included. */

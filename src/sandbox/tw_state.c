@@ -6,7 +6,8 @@
  *                                   → the outcome
  *
  * outcomes   {"<to>|*": {"status","duration_s","answer_ms","talk_ms",...}}
- * webhooks   [{"call_sid","kind","status"?,"url","http_status","sent_at"}] every delivery
+ * webhooks   [{"call_sid","kind","status"?,"url","http_status","sent_at","retry"?}] every
+ *            delivery attempt ("retry": its number when it is a redelivery)
  * recordings {"<RE sid>": {"sid","call_sid","account_sid","duration","start_time",
  *                          "date_created","deleted"}} */
 #include <stdio.h>
@@ -105,7 +106,7 @@ void tw_outcome_for_locked(const char *to, struct tw_outcome *out)
 }
 
 void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *status,
-                           const char *url, long http_status)
+                           const char *url, long http_status, long attempt)
 {
         char now[TW_DATE_LEN];
         json_t *entry;
@@ -117,6 +118,8 @@ void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *s
                           "http_status", (int)http_status, "sent_at", now);
         if (entry && status)
                 json_object_set_new(entry, "status", json_string(status));
+        if (entry && attempt > 0)
+                json_object_set_new(entry, "retry", json_integer(attempt));
         if (entry)
                 json_array_append_new(webhooks, entry);
 }

@@ -6,7 +6,10 @@
  * [twilio] caller_id); when they answer, Twilio fetches the voice webhook with our call id,
  * which bridges them to the agent's softphone (<Dial><Client>). The status callback URL
  * carries the call id too, so callbacks that arrive before this job stored the CallSid still
- * find their call. */
+ * find their call. The status and recording callback URLs end in Twilio's connection
+ * overrides ([twilio] webhook_retry, "#rc=3&rp=all"): Twilio then redelivers a callback that
+ * met a refused connection, a timeout or an error answer, signed over the URL as we gave it,
+ * fragment included — which the signature check accepts beside the URL as received. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,9 +26,53 @@
 
 struct twilio {
         const struct cb_config *cfg;
-        char *auth_token; /* webhook signatures; REST auth unless an API key is set */
-        char *userpwd;    /* "SK...:secret" or "AC...:token" */
+        char *auth_token;   /* webhook signatures; REST auth unless an API key is set */
+        char *userpwd;      /* "SK...:secret" or "AC...:token" */
+        char fragment[256]; /* connection overrides for callback URLs ("" when none) */
 };
+
+/* Twilio's connection overrides ("Webhooks connection overrides"): ct 100-10000, rt and tt
+ * 100-15000, rc 0-5 (ms, ms, ms, retries), rp a comma list of 4xx|5xx|ct|rt|all, e an edge,
+ * sni y|n. False (with `why`) on anything else. */
+static bool overrides_valid(const char *text, char *why, size_t why_size)
+{
+        struct cb_form f = {0};
+        bool ok = cb_form_parse(&f, text, strlen(text)) == 0;
+
+        for (size_t i = 0; ok && i < f.n; i++) {
+                const char *k = f.p[i].name, *v = f.p[i].value;
+                long n;
+
+                if (strcmp(k, "ct") == 0)
+                        ok = cb_parse_long(v, 100, 10000, &n);
+                else if (strcmp(k, "rt") == 0 || strcmp(k, "tt") == 0)
+                        ok = cb_parse_long(v, 100, 15000, &n);
+                else if (strcmp(k, "rc") == 0)
+                        ok = cb_parse_long(v, 0, 5, &n);
+                else if (strcmp(k, "rp") == 0)
+                        for (const char *p = v; ok && *p; p += strspn(p, ",")) {
+                                size_t len = strcspn(p, ",");
+                                ok = (len == 3 &&
+                                      (strncmp(p, "4xx", 3) == 0 || strncmp(p, "5xx", 3) == 0 ||
+                                       strncmp(p, "all", 3) == 0)) ||
+                                     (len == 2 &&
+                                      (strncmp(p, "ct", 2) == 0 || strncmp(p, "rt", 2) == 0));
+                                p += len;
+                        }
+                else if (strcmp(k, "sni") == 0)
+                        ok = strcmp(v, "y") == 0 || strcmp(v, "n") == 0;
+                else
+                        ok = strcmp(k, "e") == 0 && cb_str_charset(v, 32, "-");
+                if (!ok)
+                        snprintf(why, why_size, "bad override %s=%s", k, v);
+        }
+        if (f.n == 0 && ok) {
+                ok = false;
+                snprintf(why, why_size, "no overrides (use none to turn them off)");
+        }
+        cb_form_free(&f);
+        return ok;
+}
 
 static void twilio_destroy(void *self)
 {
@@ -42,6 +89,7 @@ static void *twilio_create(const struct cb_config *cfg)
 {
         struct twilio *tw = calloc(1, sizeof(*tw));
         const char *user = cfg->twilio.account_sid;
+        const char *overrides = cfg->twilio.webhook_retry;
         char *secret = NULL;
         size_t n;
 
@@ -69,6 +117,16 @@ static void *twilio_create(const struct cb_config *cfg)
                 goto fail;
         snprintf(tw->userpwd, n, "%s:%s", user, secret ? secret : tw->auth_token);
         cb_secret_free(secret);
+        secret = NULL;
+        if (overrides != NULL && overrides[0] != '\0' && strcmp(overrides, "none") != 0) {
+                char why[128] = "too long";
+                if (strlen(overrides) >= sizeof(tw->fragment) ||
+                    !overrides_valid(overrides, why, sizeof(why))) {
+                        cb_error("[twilio] webhook_retry %s: %s", overrides, why);
+                        goto fail;
+                }
+                cb_strlcpy(tw->fragment, overrides, sizeof(tw->fragment));
+        }
         return tw;
 fail:
         cb_secret_free(secret);
@@ -130,15 +188,16 @@ static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_
         cb_form_free(&q);
         cb_buf_free(&voice);
         rc |= cb_form_add(f, "Method", "POST");
-        snprintf(url, sizeof(url), "%s/webhooks/twilio/status?call_id=%s",
-                 tw->cfg->server.public_url, call_id);
+        snprintf(url, sizeof(url), "%s/webhooks/twilio/status?call_id=%s%s%s",
+                 tw->cfg->server.public_url, call_id, tw->fragment[0] ? "#" : "", tw->fragment);
         rc |= cb_form_add(f, "StatusCallback", url);
         rc |= cb_form_add(f, "StatusCallbackMethod", "POST");
         for (size_t i = 0; i < CB_ARRAY_LEN(events); i++)
                 rc |= cb_form_add(f, "StatusCallbackEvent", events[i]);
         if (tw->cfg->twilio.record) {
-                snprintf(url, sizeof(url), "%s/webhooks/twilio/recording?call_id=%s",
-                         tw->cfg->server.public_url, call_id);
+                snprintf(url, sizeof(url), "%s/webhooks/twilio/recording?call_id=%s%s%s",
+                         tw->cfg->server.public_url, call_id, tw->fragment[0] ? "#" : "",
+                         tw->fragment);
                 rc |= cb_form_add(f, "Record", "true");
                 rc |= cb_form_add(f, "RecordingStatusCallback", url);
                 rc |= cb_form_add(f, "RecordingStatusCallbackMethod", "POST");
@@ -345,8 +404,18 @@ static bool twilio_webhook_valid(void *self, const char *url, const struct cb_fo
                                  const void *json_body, size_t json_len, const char *signature)
 {
         struct twilio *tw = self;
+        char with[2048];
+        int n;
 
-        return cb_twsig_valid(tw->auth_token, url, params, json_body, json_len, signature);
+        if (cb_twsig_valid(tw->auth_token, url, params, json_body, json_len, signature))
+                return true;
+        /* The callback URL we gave carries the overrides fragment, which never reaches us;
+         * Twilio signs the URL as given, fragment included. */
+        if (tw->fragment[0] == '\0' || strchr(url, '#') != NULL)
+                return false;
+        n = snprintf(with, sizeof(with), "%s#%s", url, tw->fragment);
+        return n > 0 && (size_t)n < sizeof(with) &&
+               cb_twsig_valid(tw->auth_token, with, params, json_body, json_len, signature);
 }
 
 const struct cb_telephony_ops cb_telephony_twilio = {
