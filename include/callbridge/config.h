@@ -94,6 +94,7 @@ struct cb_config {
                 bool delete_after_download;
                 char *webhook_retry;
                 long reconcile_after_s;
+                long reconcile_interval_s;
         } twilio;
         struct {
                 char *engine;

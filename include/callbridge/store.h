@@ -108,6 +108,13 @@ enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *s
 /* Link a call to its CRM record when it has none yet (a link the softphone gave wins). */
 enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id);
 
+/* Calls of `telephony` to ask the provider about (src/store/reconcile.c): rows
+ * [call_id, provider_call_id, "status"|"recording"] — not final `after_s` after their last
+ * change, and (with `recordings`) completed with talk time but no recording since `after_s`
+ * (looked for during one day). At most `limit` of each; caller decrefs *rows. */
+enum cb_qs cb_store_calls_to_reconcile(struct cb_db *db, const char *telephony, long after_s,
+                                       int limit, bool recordings, json_t **rows);
+
 /* ---- the call lifecycle (src/store/lifecycle.c) ---- */
 
 /* One provider status callback. */

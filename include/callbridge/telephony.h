@@ -36,6 +36,16 @@ struct cb_telephony_ops {
                                       size_t err_size);
         /* Optional: delete the provider's copy of recording `sid` (gone already is success). */
         enum cb_result (*delete_recording)(void *self, const char *sid, char *err, size_t err_size);
+        /* Optional (reconciliation): what the provider says of call `provider_call_id` now:
+         * *call = {"status": "<the status callback's CallStatus>", "duration_s": N or -1}
+         * (caller decrefs). FAIL when the provider does not know the call. */
+        enum cb_result (*call_status)(void *self, const char *provider_call_id, json_t **call,
+                                      char *err, size_t err_size);
+        /* Optional (reconciliation): the completed recordings of call `provider_call_id`:
+         * *recs = [{"sid","url","duration_s"}] with `url` as the recording callback gives it
+         * (caller decrefs). */
+        enum cb_result (*call_recordings)(void *self, const char *provider_call_id, json_t **recs,
+                                          char *err, size_t err_size);
         /* The header that signs the provider's webhooks ("X-Twilio-Signature"); NULL when the
          * provider sends none (then every webhook is refused). */
         const char *signature_header;

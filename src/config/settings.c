@@ -174,6 +174,8 @@ const struct cb_setting cb_settings[] = {
         "connection overrides on callback URLs asking Twilio to redeliver (none: off)"),
     INT("twilio", "reconcile_after_s", twilio.reconcile_after_s, "900", 0, 604800, 0,
         "ask Twilio about calls unfinished this long (0: never)"),
+    INT("twilio", "reconcile_interval_s", twilio.reconcile_interval_s, "60", 1, 86400, 0,
+        "how often the telephony.reconcile job runs"),
 
     ENUM("stt", "engine", stt.engine, "none", "none|openai|google|offline", 0,
          "speech-to-text engine"),

@@ -265,16 +265,17 @@ static void heartbeat(struct cb_jobs *jobs)
         cb_db_release(&db);
 }
 
-/* Queue the periodic jobs that are due (the retention sweep), unless one is waiting already.
+/* Queue a periodic job that is due (the retention sweep, the telephony reconciler), unless one
+ * is waiting already.
  * Several instances may queue one each at the same moment: the sweep itself runs one at a
  * time (an advisory lock), so a second one finds nothing to do. */
-static void schedule(struct cb_jobs *jobs)
+static void schedule(struct cb_jobs *jobs, const char *kind)
 {
         struct cb_db *db = cb_db_acquire(jobs->env->pool, 200);
 
         if (db == NULL)
                 return;
-        if (cb_store_job_queue_unless_waiting(db, CB_JOB_RETENTION) > 0)
+        if (cb_store_job_queue_unless_waiting(db, kind) > 0)
                 cb_jobs_wake(jobs);
         cb_db_release(&db);
 }
@@ -287,7 +288,7 @@ static void *listener_main(void *arg)
         PGconn *conn = NULL;
         int64_t last_notify = 0;
         int64_t last_beat = 0;
-        int64_t last_schedule = cb_mono_us();
+        int64_t last_schedule = cb_mono_us(), last_reconcile = last_schedule;
         int64_t beat_us = jobs->env->cfg->workers.lease_s * 1000000 / 3;
 
         while (!atomic_load(&jobs->stopping)) {
@@ -301,8 +302,14 @@ static void *listener_main(void *arg)
                 }
                 if (cb_mono_us() - last_schedule >=
                     jobs->env->cfg->retention.sweep_interval_s * 1000000) {
-                        schedule(jobs);
+                        schedule(jobs, CB_JOB_RETENTION);
                         last_schedule = cb_mono_us();
+                }
+                if (jobs->env->cfg->twilio.enabled &&
+                    cb_mono_us() - last_reconcile >=
+                        jobs->env->cfg->twilio.reconcile_interval_s * 1000000) {
+                        schedule(jobs, CB_JOB_TEL_RECONCILE);
+                        last_reconcile = cb_mono_us();
                 }
                 if (conn == NULL) {
                         conn = listen_connect(jobs->env->cfg->database.url);

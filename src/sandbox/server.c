@@ -69,6 +69,7 @@ static const struct sb_route routes[] = {
     {"POST", "/__sandbox/twilio/outcome", sb_tw_control_outcome, "sandbox.twilio", NULL, 0},
     TW_REST("POST", "/Calls.json", sb_tw_calls_create, "calls.create"),
     TW_REST("GET", "/Calls.json", sb_tw_calls_list, "calls.list"),
+    TW_REST("GET", "/Calls/*/Recordings.json", sb_tw_call_recordings, "calls.recordings"),
     TW_REST("GET", "/Calls/*.json", sb_tw_calls_fetch, "calls.fetch"),
     TW_REST("GET", "/Recordings/*.json", sb_tw_recording_fetch, "recordings.fetch"),
     TW_REST("DELETE", "/Recordings/*.json", sb_tw_recording_delete, "recordings.delete"),

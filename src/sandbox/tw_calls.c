@@ -3,6 +3,7 @@
  *   POST /2010-04-01/Accounts/{AC}/Calls.json       place a call (form body) → 201 Call JSON
  *   GET  /2010-04-01/Accounts/{AC}/Calls.json       list, newest first, with Twilio's filters
  *   GET  /2010-04-01/Accounts/{AC}/Calls/{CA}.json  one call
+ *   GET  /2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings.json  the call's recordings
  *
  * A placed call is stored in twilio_calls and handed to the driver (tw_driver.c), which plays
  * it and sends its webhooks. Validation errors use Twilio's codes (see README). */
@@ -301,6 +302,64 @@ void sb_tw_calls_fetch(const struct sb_request *req, struct sb_reply *reply)
                 sb_reply_json_take(reply, 200, view);
         else
                 sb_tw_unrouted(req, reply);
+}
+
+/* The Call Recording resource of a stored recording (twilio-oai
+ * api.v2010.account.call.call_recording): the Recording JSON with the call-scoped uri. */
+static json_t *call_recording_json_locked(json_t *rec, const char *account, const char *call_sid)
+{
+        json_t *out = tw_recording_json_locked(rec);
+        char uri[256];
+
+        if (!out)
+                return NULL;
+        snprintf(uri, sizeof(uri), TW_PREFIX "%s/Calls/%s/Recordings/%s.json", account, call_sid,
+                 json_string_value(json_object_get(rec, "sid")));
+        json_object_set_new(out, "uri", json_string(uri));
+        json_object_set_new(out, "track", json_string("both"));
+        json_object_del(out, "subresource_uris");
+        json_object_del(out, "media_url");
+        return out;
+}
+
+void sb_tw_call_recordings(const struct sb_request *req, struct sb_reply *reply)
+{
+        static const char suffix[] = "/Recordings.json";
+        char account[TW_SID_LEN + 1], sid[TW_SID_LEN + 1], ext[8], path[256], uri[320];
+        size_t n = strlen(req->path);
+        json_t *list = json_array(), *call, *rec;
+        bool found = false;
+
+        if (!list || !tw_auth(req, reply, account))
+                goto out;
+        if (n < sizeof(suffix) || n - (sizeof(suffix) - 1) >= sizeof(path) ||
+            strcmp(req->path + n - (sizeof(suffix) - 1), suffix) != 0)
+                goto unrouted;
+        snprintf(path, sizeof(path), "%.*s", (int)(n - (sizeof(suffix) - 1)), req->path);
+        if (!tw_path_sid(path, "CA", sid, ext) || ext[0])
+                goto unrouted;
+        sb_state_lock();
+        call = tw_call_find_locked(sid);
+        found = call != NULL;
+        rec = call ? tw_recording_find_locked(
+                         json_string_value(json_object_get(call, "recording_sid")) ?: "")
+                   : NULL;
+        if (rec && !json_is_true(json_object_get(rec, "deleted")))
+                json_array_append_new(list, call_recording_json_locked(rec, account, sid));
+        sb_state_unlock();
+        if (!found)
+                goto unrouted;
+        snprintf(uri, sizeof(uri), "%s?PageSize=50&Page=0", req->path);
+        sb_reply_json_take(reply, 200,
+                           json_pack("{s:O,s:I,s:s,s:n,s:I,s:I,s:n,s:I,s:s}", "recordings", list,
+                                     "end", (json_int_t)0, "first_page_uri", uri, "next_page_uri",
+                                     "page", (json_int_t)0, "page_size", (json_int_t)50,
+                                     "previous_page_uri", "start", (json_int_t)0, "uri", uri));
+        goto out;
+unrouted:
+        sb_tw_unrouted(req, reply);
+out:
+        json_decref(list);
 }
 
 /* ---- list ------------------------------------------------------------------------------- */

@@ -400,6 +400,114 @@ static enum cb_result twilio_delete_recording(void *self, const char *sid, char 
         return r;
 }
 
+/* GET {api}/2010-04-01/Accounts/{AC}/<path> as JSON into *out (NULL unless OK). */
+static enum cb_result rest_get(struct twilio *tw, const char *path, const char *what, json_t **out,
+                               char *err, size_t err_size)
+{
+        struct cb_upstream_req req = {.service = "twilio", .method = "GET"};
+        struct cb_upstream_resp resp = {0};
+        char url[1024];
+        enum cb_result r;
+
+        *out = NULL;
+        snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/%s", tw->cfg->twilio.api_base_url,
+                 tw->cfg->twilio.account_sid, path);
+        req.url = url;
+        req.userpwd = tw->userpwd;
+        req.timeout_ms = tw->cfg->twilio.timeout_ms;
+        req.max_response = MAX_RESPONSE;
+        r = outcome(cb_upstream_perform(&req, &resp), &resp, what, err, err_size);
+        if (r == CB_RESULT_OK) {
+                *out = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+                if (!json_is_object(*out)) {
+                        snprintf(err, err_size, "twilio %s: the answer is not a JSON object", what);
+                        json_decref(*out);
+                        *out = NULL;
+                        r = CB_RESULT_RETRY;
+                }
+        }
+        cb_upstream_resp_free(&resp);
+        return r;
+}
+
+/* A whole number Twilio writes as a string ("42") or a number; -1 when absent or bad. */
+static long twilio_number(const json_t *v)
+{
+        long n;
+
+        if (json_is_integer(v))
+                return (long)json_integer_value(v);
+        return json_is_string(v) && cb_parse_long(json_string_value(v), 0, LONG_MAX, &n) ? n : -1;
+}
+
+/* GET Calls/{Sid}.json: its status and duration. */
+static enum cb_result twilio_call_status(void *self, const char *sid, json_t **call, char *err,
+                                         size_t err_size)
+{
+        char path[128];
+        json_t *j = NULL;
+        const char *status;
+        enum cb_result r;
+
+        *call = NULL;
+        if (!cb_str_charset(sid, 64, "")) {
+                snprintf(err, err_size, "not a call sid");
+                return CB_RESULT_FAIL;
+        }
+        snprintf(path, sizeof(path), "Calls/%s.json", sid);
+        r = rest_get(self, path, "call fetch", &j, err, err_size);
+        status = json_string_value(json_object_get(j, "status"));
+        if (r == CB_RESULT_OK && status == NULL) {
+                snprintf(err, err_size, "twilio call fetch: no status in the answer");
+                r = CB_RESULT_RETRY;
+        }
+        if (r == CB_RESULT_OK)
+                *call = json_pack("{s:s,s:I}", "status", status, "duration_s",
+                                  (json_int_t)twilio_number(json_object_get(j, "duration")));
+        json_decref(j);
+        return r;
+}
+
+/* GET Calls/{Sid}/Recordings.json: the completed ones, with the media URL the recording
+ * callback would give (the resource's uri without ".json"). */
+static enum cb_result twilio_call_recordings(void *self, const char *sid, json_t **recs, char *err,
+                                             size_t err_size)
+{
+        struct twilio *tw = self;
+        char path[128];
+        json_t *j = NULL, *rec;
+        enum cb_result r;
+        size_t i;
+
+        *recs = NULL;
+        if (!cb_str_charset(sid, 64, "")) {
+                snprintf(err, err_size, "not a call sid");
+                return CB_RESULT_FAIL;
+        }
+        snprintf(path, sizeof(path), "Calls/%s/Recordings.json?PageSize=100", sid);
+        r = rest_get(self, path, "call recordings", &j, err, err_size);
+        if (r != CB_RESULT_OK)
+                return r;
+        *recs = json_array();
+        json_array_foreach(json_object_get(j, "recordings"), i, rec)
+        {
+                const char *rsid = json_string_value(json_object_get(rec, "sid"));
+                const char *status = json_string_value(json_object_get(rec, "status"));
+                char url[1024];
+
+                if (!cb_str_charset(rsid, 64, "") || status == NULL ||
+                    strcmp(status, "completed") != 0)
+                        continue;
+                snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/Recordings/%s",
+                         tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid, rsid);
+                json_array_append_new(
+                    *recs, json_pack("{s:s,s:s,s:I}", "sid", rsid, "url", url, "duration_s",
+                                     (json_int_t)twilio_number(json_object_get(rec, "duration"))));
+        }
+        json_decref(j);
+        return CB_RESULT_OK;
+}
+
 static bool twilio_webhook_valid(void *self, const char *url, const struct cb_form *params,
                                  const void *json_body, size_t json_len, const char *signature)
 {
@@ -426,6 +534,8 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .find_placed = twilio_find_placed,
     .fetch_media = twilio_fetch_media,
     .delete_recording = twilio_delete_recording,
+    .call_status = twilio_call_status,
+    .call_recordings = twilio_call_recordings,
     .signature_header = "X-Twilio-Signature",
     .webhook_valid = twilio_webhook_valid,
 };
