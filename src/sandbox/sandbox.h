@@ -279,6 +279,8 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_calls_list(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_calls_fetch(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_call_recordings(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply);
+void sb_tw_control_calls(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_recording_fetch(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_recording_delete(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_recording_media(const struct sb_request *req, struct sb_reply *reply);

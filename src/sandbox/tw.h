@@ -66,8 +66,13 @@ const char *tw_base_url(void);
 
 /* ---- tw_state.c (lock held unless said otherwise) ---------------------------------------- */
 
-/* The call entry (borrowed) with this sid, or NULL. */
+/* Store a new call entry (stolen) in twilio_calls and index it by sid and To; -1 when out of
+ * memory (nothing stored). */
+int tw_call_add_locked(json_t *call);
+/* The call entry (borrowed) with this sid, or NULL. A hash lookup. */
 json_t *tw_call_find_locked(const char *sid);
+/* The calls (borrowed array, oldest first) placed to `to`, or NULL. */
+json_t *tw_calls_to_locked(const char *to);
 /* The outcome for calls to `to` (its own, else "*", else the default). */
 void tw_outcome_for_locked(const char *to, struct tw_outcome *out);
 /* Bumped by every reset: a call played across a reset stops touching the state. */

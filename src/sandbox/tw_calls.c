@@ -238,6 +238,7 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
         struct tw_job *job = calloc(1, sizeof(*job));
         struct verdict v = {0};
         json_t *entry = NULL, *view = NULL;
+        bool stored;
 
         if (!job) {
                 tw_error(reply, 500, 20500, "An internal server error has occurred");
@@ -265,9 +266,14 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
         job->generation = tw_generation_locked();
         json_object_set_new(json_object_get(entry, "sandbox"), "outcome",
                             json_string(job->outcome.status));
+        stored = tw_call_add_locked(entry) == 0;
         sb_state_unlock();
-        sb_state_twilio_call_add_take(entry);
         entry = NULL;
+        if (!stored) {
+                json_decref(view);
+                tw_error(reply, 500, 20500, "An internal server error has occurred");
+                goto out;
+        }
         if (job->outcome.hold_create_ms > 0) {
                 /* The call exists but its answer (and its playing) waits: a client killed
                  * meanwhile never learns the sid. Blocks this server thread (tests only). */
@@ -520,7 +526,9 @@ void sb_tw_calls_list(const struct sb_request *req, struct sb_reply *reply)
                 goto out;
         first = page * size;
         sb_state_lock();
-        all = sb_state_twilio_calls_locked();
+        /* With To (as callbridge's search for an earlier placement sends it), only that
+         * number's calls are looked at. */
+        all = f.to ? tw_calls_to_locked(f.to) : sb_state_twilio_calls_locked();
         for (size_t i = json_array_size(all); i-- > 0;) {
                 json_t *call = json_array_get(all, i);
                 if (!filter_match(&f, call))

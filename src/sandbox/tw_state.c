@@ -5,6 +5,10 @@
  *                                   "recording_duration_s","recording_sid","hold_create_ms"}
  *                                   → the outcome
  *
+ *   GET  /__sandbox/twilio/summary → counts of calls by status, deliveries by kind and
+ *        outcome, redeliveries, recordings (bounded however many calls were placed)
+ *   GET  /__sandbox/twilio/calls?Page=&PageSize=&To= → one page of twilio_calls, oldest first
+ *
  * outcomes   {"<to>|*": {"status","duration_s","answer_ms","talk_ms",...}}
  * webhooks   [{"call_sid","kind","status"?,"url","http_status","sent_at","retry"?}] every
  *            delivery attempt ("retry": its number when it is a redelivery)
@@ -21,6 +25,8 @@
 static json_t *outcomes;
 static json_t *webhooks;
 static json_t *recordings;
+static json_t *calls_by_sid; /* {"CA...": call} the entries of twilio_calls by sid */
+static json_t *calls_by_to;  /* {"+1...": [call, ...]} by To, oldest first */
 static unsigned long generation;
 
 void sb_tw_state_clear_locked(void)
@@ -28,7 +34,9 @@ void sb_tw_state_clear_locked(void)
         json_decref(outcomes);
         json_decref(webhooks);
         json_decref(recordings);
-        outcomes = webhooks = recordings = NULL;
+        json_decref(calls_by_sid);
+        json_decref(calls_by_to);
+        outcomes = webhooks = recordings = calls_by_sid = calls_by_to = NULL;
 }
 
 int sb_tw_state_reset_locked(void)
@@ -38,7 +46,9 @@ int sb_tw_state_reset_locked(void)
         outcomes = json_object();
         webhooks = json_array();
         recordings = json_object();
-        if (!outcomes || !webhooks || !recordings) {
+        calls_by_sid = json_object();
+        calls_by_to = json_object();
+        if (!outcomes || !webhooks || !recordings || !calls_by_sid || !calls_by_to) {
                 sb_tw_state_clear_locked();
                 return -1;
         }
@@ -68,16 +78,38 @@ unsigned long tw_generation_locked(void)
 
 json_t *tw_call_find_locked(const char *sid)
 {
-        json_t *calls = sb_state_twilio_calls_locked(), *call;
-        size_t i;
+        return json_object_get(calls_by_sid, sid);
+}
 
-        json_array_foreach(calls, i, call)
-        {
-                const char *s = json_string_value(json_object_get(call, "sid"));
-                if (s && strcmp(s, sid) == 0)
-                        return call;
+json_t *tw_calls_to_locked(const char *to)
+{
+        return json_object_get(calls_by_to, to);
+}
+
+int tw_call_add_locked(json_t *call)
+{
+        json_t *calls = sb_state_twilio_calls_locked(), *same;
+        const char *sid = json_string_value(json_object_get(call, "sid"));
+        const char *to = json_string_value(json_object_get(call, "to"));
+        int rc = -1;
+
+        if (!calls || !calls_by_sid || !calls_by_to || !sid || !to)
+                goto out;
+        same = json_object_get(calls_by_to, to);
+        if (!same && json_object_set_new(calls_by_to, to, same = json_array()) != 0)
+                goto out;
+        if (json_array_append(calls, call) != 0)
+                goto out;
+        /* Both indexes or neither: a call listed but not found would confuse the driver. */
+        if (json_object_set(calls_by_sid, sid, call) != 0 || json_array_append(same, call) != 0) {
+                json_object_del(calls_by_sid, sid);
+                json_array_remove(calls, json_array_size(calls) - 1);
+                goto out;
         }
-        return NULL;
+        rc = 0;
+out:
+        json_decref(call);
+        return rc;
 }
 
 void tw_outcome_for_locked(const char *to, struct tw_outcome *out)
@@ -254,4 +286,81 @@ void sb_tw_control_outcome(const struct sb_request *req, struct sb_reply *reply)
 out:
         json_decref(outcome);
         json_decref(doc);
+}
+
+/* ---- GET /__sandbox/twilio/summary, GET /__sandbox/twilio/calls ------------------------- */
+
+/* Add 1 to obj[key]. */
+static void bump(json_t *obj, const char *key)
+{
+        json_t *n = json_object_get(obj, key);
+
+        json_object_set_new(obj, key, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
+void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply)
+{
+        json_t *by_status = json_object(), *by_kind = json_object(), *out = NULL, *v;
+        json_int_t retries = 0, deleted = 0, calls = 0;
+        const char *key;
+        size_t i;
+
+        (void)req;
+        sb_state_lock();
+        json_array_foreach(sb_state_twilio_calls_locked(), i, v)
+        {
+                bump(by_status, json_string_value(json_object_get(v, "status")) ?: "?");
+                calls++;
+        }
+        json_array_foreach(webhooks, i, v)
+        {
+                char k[64];
+                long st = (long)json_integer_value(json_object_get(v, "http_status"));
+                snprintf(k, sizeof(k), "%s %s",
+                         json_string_value(json_object_get(v, "kind")) ?: "?",
+                         st >= 200 && st < 300 ? "2xx"
+                         : st == 0             ? "no answer"
+                                               : "error");
+                bump(by_kind, k);
+                retries += json_object_get(v, "retry") != NULL;
+        }
+        json_object_foreach(recordings, key, v) deleted +=
+            json_is_true(json_object_get(v, "deleted"));
+        out = json_pack("{s:I,s:O,s:I,s:O,s:I,s:I,s:I}", "calls", calls, "calls_by_status",
+                        by_status, "webhooks", (json_int_t)json_array_size(webhooks),
+                        "webhooks_by_outcome", by_kind, "webhook_retries", retries, "recordings",
+                        (json_int_t)json_object_size(recordings), "recordings_deleted", deleted);
+        sb_state_unlock();
+        json_decref(by_status);
+        json_decref(by_kind);
+        if (out)
+                sb_reply_json_take(reply, 200, out);
+        else
+                sb_reply_error(reply, 500, "internal", "out of memory");
+}
+
+void sb_tw_control_calls(const struct sb_request *req, struct sb_reply *reply)
+{
+        const char *ps = sb_request_query(req, "PageSize"), *pg = sb_request_query(req, "Page");
+        const char *to = sb_request_query(req, "To");
+        long size = 100, page = 0;
+        json_t *page_calls = json_array(), *all;
+        size_t total;
+
+        if ((ps && !cb_parse_long(ps, 1, 1000, &size)) ||
+            (pg && !cb_parse_long(pg, 0, 10000000, &page)) || !page_calls) {
+                sb_reply_error(reply, 400, "invalid_field", "PageSize 1-1000, Page >= 0");
+                json_decref(page_calls);
+                return;
+        }
+        sb_state_lock();
+        all = to ? tw_calls_to_locked(to) : sb_state_twilio_calls_locked();
+        total = json_array_size(all);
+        for (size_t i = (size_t)(page * size); i < total && i < (size_t)((page + 1) * size); i++)
+                json_array_append_new(page_calls, json_deep_copy(json_array_get(all, i)));
+        sb_state_unlock();
+        sb_reply_json_take(reply, 200,
+                           json_pack("{s:o,s:I,s:I,s:I}", "calls", page_calls, "page",
+                                     (json_int_t)page, "page_size", (json_int_t)size, "total",
+                                     (json_int_t)total));
 }

@@ -1,7 +1,9 @@
 """The sandbox's Twilio emulation (SPEC §7), driven alone: Basic auth, Calls.json validation
 codes and Call JSON, list filters, the call driver's status/voice/recording webhooks (every
 X-Twilio-Signature checked independently here with hmac/sha1), outcomes, recording media
-behind auth and a signed redirect, delete, and the webhook duplicate/shuffle faults."""
+behind auth and a signed redirect, delete, and the webhook duplicate/shuffle faults; the
+StartTime filters as Twilio's OpenAPI defines them, connection-override redeliveries, a
+call's Recordings.json, the bounded summary and call pages."""
 
 import base64
 import hashlib
@@ -44,6 +46,7 @@ class Receiver:
 
     def __init__(self):
         self.hooks = []
+        self.fail_first = {}  # path -> how many more deliveries answer 503
         self.lock = threading.Lock()
         outer = self
 
@@ -61,8 +64,16 @@ class Receiver:
                             expected_signature(url, params))}
                 with outer.lock:
                     outer.hooks.append(hook)
+                    failing = outer.fail_first.get(self.path.split("?")[0], 0)
+                    if failing:
+                        outer.fail_first[self.path.split("?")[0]] = failing - 1
                 answer = TWIML.encode() if self.path.startswith("/voice") else b""
-                self.send_response(200)
+                status = 200
+                if failing:
+                    status = 503
+                elif self.path.startswith("/gone"):
+                    status = 404
+                self.send_response(status)
                 self.send_header("Content-Type", "text/xml" if answer else "text/plain")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
@@ -425,6 +436,75 @@ class TwilioSandboxTest(unittest.TestCase):
         counts = self.sb.control("state")["requests"]
         self.assertEqual((counts["twilio.recordings.media"], counts["twilio.recordings.delete"]),
                          (6, 3))
+
+    def test_start_time_filters_follow_the_openapi(self):
+        # twilio-oai: StartTime "started on this date", StartTime< "before this date",
+        # StartTime> "started on or after this date" (YYYY-MM-DD in UTC; date-time allowed).
+        a = self.create(StatusCallback=None)
+        now = time.time()
+        today = time.strftime("%Y-%m-%d", time.gmtime(now))
+        tomorrow = time.strftime("%Y-%m-%d", time.gmtime(now + 86400))
+
+        def sids(name, value):
+            resp = self.twilio("GET", API + "/Calls.json?" + urllib.parse.urlencode({name: value}))
+            self.assertEqual(resp.status, 200, repr(resp))
+            return [c["sid"] for c in resp.body["calls"]]
+        self.assertEqual(sids("StartTime>", today), [a["sid"]], "on or after today")
+        self.assertEqual(sids("StartTime>", tomorrow), [])
+        self.assertEqual(sids("StartTime<", tomorrow), [a["sid"]])
+        self.assertEqual(sids("StartTime<", today), [])
+        self.assertEqual(sids("StartTime", today), [a["sid"]])
+        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+        self.assertEqual(sids("StartTime>", iso(now - 120)), [a["sid"]])
+        self.assertEqual(sids("StartTime>", iso(now + 120)), [])
+        self.assertTwilioError(self.twilio("GET", API + "/Calls.json?StartTime%3E=2026-13-01"),
+                               400, 20001)
+
+    def test_connection_overrides_redeliver_what_the_policy_covers(self):
+        self.rx.fail_first["/flaky"] = 2
+        url = self.rx.url("/flaky") + "#rc=3&rp=5xx"
+        call = self.create(StatusCallback=url, events=["completed"])
+        hooks = harness.wait_for(
+            lambda: (lambda h: h if len(h) >= 3 else None)(self.rx.received(call["sid"], "/flaky")),
+            20, "the completed callback delivered on its third try")
+        self.assertEqual(len({h["headers"]["I-Twilio-Idempotency-Token"] for h in hooks}), 1)
+        for h in hooks:  # signed over the URL as given, fragment included
+            self.assertEqual(h["headers"]["X-Twilio-Signature"],
+                             expected_signature(url, sorted(h["params"].items())))
+        log = [w for w in self.wait_log(call["sid"], 4) if w["kind"] == "status"]
+        self.assertEqual([(w["http_status"], w.get("retry", 0)) for w in log],
+                         [(503, 0), (503, 1), (200, 2)])
+        # 4xx is outside rp=5xx: initiated is not redelivered (completed follows it in order).
+        gone = self.rx.url("/gone") + "#rc=3&rp=5xx"
+        call = self.create(StatusCallback=gone, events=["initiated", "completed"])
+        log = [w for w in self.wait_log(call["sid"], 3) if w["kind"] == "status"]
+        self.assertEqual([(w.get("status"), w["http_status"]) for w in log],
+                         [("initiated", 404), ("completed", 404)])
+
+    def test_call_recordings_summary_and_call_pages(self):
+        self.sb.control("twilio/outcome", {"to": "*", "duration_s": 5, "recording_duration_s": 3})
+        call = self.create(Record="true", RecordingStatusCallback=self.rx.url("/rec"))
+        other = self.create(to="+14155550999", StatusCallback=None)
+        harness.wait_for(lambda: self.rx.received(call["sid"], "/rec"), 10, "the recording")
+        resp = self.twilio("GET", "%s/Calls/%s/Recordings.json" % (API, call["sid"]))
+        self.assertEqual(resp.status, 200, repr(resp))
+        recs = resp.body["recordings"]
+        self.assertEqual(len(recs), 1)
+        self.assertEqual((recs[0]["call_sid"], recs[0]["status"], recs[0]["duration"]),
+                         (call["sid"], "completed", "3"))
+        self.assertEqual(recs[0]["uri"], "%s/Calls/%s/Recordings/%s.json" % (
+            API, call["sid"], recs[0]["sid"]))
+        self.assertTwilioError(self.twilio("GET", "%s/Calls/CA%s/Recordings.json" % (
+            API, "0" * 32)), 404, 20404)
+        self.wait_final(call["sid"])
+        self.wait_final(other["sid"])
+        summary = self.sb.request("GET", "/__sandbox/twilio/summary").body
+        self.assertEqual((summary["calls"], summary["calls_by_status"], summary["recordings"]),
+                         (2, {"completed": 2}, 1))
+        page = self.sb.request("GET", "/__sandbox/twilio/calls?PageSize=1&Page=1").body
+        self.assertEqual(([c["sid"] for c in page["calls"]], page["total"]), ([other["sid"]], 2))
+        page = self.sb.request("GET", "/__sandbox/twilio/calls?To=%2B14155550999").body
+        self.assertEqual([c["sid"] for c in page["calls"]], [other["sid"]])
 
     def test_seeded_recording_is_served(self):
         sid = "RE" + "ab" * 16
