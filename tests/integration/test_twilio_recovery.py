@@ -65,6 +65,15 @@ class RedeliveryTest(OutageCase):
         self.assertIn("#rc=3&rp=all", done[0]["url"])
 
 
+    def test_bad_overrides_stop_the_daemon_at_start(self):
+        for bad in ("rc=9", "rp=sometimes", "ct=50", "xx=1"):
+            with self.subTest(webhook_retry=bad):
+                d = self.new_daemon(self.sb.twilio_config(webhook_retry=bad))
+                d.start(wait=False)
+                self.assertNotEqual(d.wait_exit(30), 0)
+                self.assertIn("webhook_retry", d.log_tail())
+
+
 class ReconcileTest(OutageCase):
     twilio = {"webhook_retry": "none", "reconcile_after_s": 1, "reconcile_interval_s": 1}
 
