@@ -24,7 +24,7 @@
 #include "callbridge/util.h"
 #include "tw.h"
 
-#define SENDERS          4
+#define SENDERS          16 /* a redelivery pauses its sender: others play on */
 #define MAX_ANSWER_BYTES ((size_t)64 * 1024)
 #define MAX_HOOKS        4
 
