@@ -14,6 +14,7 @@ struct cb_config {
                 long max_body_bytes;
                 char *default_region;
                 long connection_timeout_s;
+                long max_connections_per_ip;
                 long max_connections;
                 long drain_timeout_s;
                 long sse_heartbeat_s;

@@ -44,9 +44,13 @@ const struct cb_setting cb_settings[] = {
     {"server", "default_region", CB_SET_REGION, OFF(server.default_region), "US", 0, 0, NULL, 0,
      "ISO country used to read phone numbers written without +country code"},
     INT("server", "connection_timeout_s", server.connection_timeout_s, "30", 1, 3600, 0,
-        "idle client connections are closed after this"),
+        "a request must arrive in full (headers and body) within this, and idle client connections "
+        "are closed after it"),
     INT("server", "max_connections", server.max_connections, "4096", 16, 1000000, 0,
         "concurrent client connections"),
+    INT("server", "max_connections_per_ip", server.max_connections_per_ip, "256", 0, 1000000, 0,
+        "concurrent connections from one client address, 0 for no limit (behind a proxy, every "
+        "client has the proxy's address)"),
     INT("server", "drain_timeout_s", server.drain_timeout_s, "20", 0, 3600, 0,
         "on SIGTERM, how long in-flight requests and jobs may take to finish"),
     INT("server", "sse_heartbeat_s", server.sse_heartbeat_s, "15", 1, 3600, CB_SET_RELOAD,

@@ -17,6 +17,8 @@ static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct
         if (content_type != NULL)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+        /* No browser may guess a type: an uploaded "audio" file is never run as HTML. */
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
         if (req->reply_header[0] != NULL)
                 MHD_add_response_header(resp, req->reply_header[0], req->reply_header[1]);
         if (MHD_get_response_header(resp, "Cache-Control") == NULL)

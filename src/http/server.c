@@ -14,6 +14,7 @@
 
 #include "callbridge/http.h"
 #include "callbridge/log.h"
+#include "http/conn_guard.h"
 #include "http/voice_route.h"
 
 struct cb_http {
@@ -53,7 +54,7 @@ static void access_log(struct cb_request *req, int64_t us)
 
         if (!cb_log_enabled(CB_LOG_INFO))
                 return; /* nothing is built for a line that would be dropped */
-        cb_mask_digits(req->raw_target ? req->raw_target : "", target, sizeof(target));
+        cb_log_mask_target(req->raw_target ? req->raw_target : "", target, sizeof(target));
         fields = json_pack("{s:s,s:s,s:i,s:f,s:s,s:s}", "method", req->method ? req->method : "",
                            "target", target, "status", (int)req->status, "ms", (double)us / 1000.0,
                            "request_id", req->request_id, "route",
@@ -70,9 +71,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         struct cb_request *req = *con_cls;
         int64_t us;
 
-        (void)conn;
         if (req == NULL)
                 return;
+        cb_conn_guard_rearm(conn); /* the next request on this connection has its deadline */
         us = cb_mono_us() - req->start_us;
         if (req->started) {
                 if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->status == 0)
@@ -103,6 +104,43 @@ bool cb_content_type_is(const char *ct, const char *type)
         return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+struct framing {
+        const char *clen; /* the first Content-Length */
+        int clens;        /* Content-Length headers seen */
+        int tes;          /* Transfer-Encoding headers seen */
+        bool conflict;    /* two Content-Length values differ, or one is a list */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        struct framing *f = cls;
+
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+                f->tes++;
+        } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+                if (value == NULL || strchr(value, ',') != NULL ||
+                    (f->clen != NULL && strcmp(f->clen, value) != 0))
+                        f->conflict = true;
+                if (f->clen == NULL)
+                        f->clen = value;
+                f->clens++;
+        }
+        return MHD_YES;
+}
+
+/* True when the body's length is ambiguous (RFC 9112 §6.3): differing or listed
+ * Content-Length values, Transfer-Encoding given twice or together with Content-Length. A
+ * proxy in front might frame such a request differently from us (request smuggling). */
+static bool ambiguous_framing(struct MHD_Connection *conn)
+{
+        struct framing f = {0};
+
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+        return f.conflict || f.tes > 1 || (f.tes > 0 && f.clens > 0);
+}
+
 /* The checks done before any body byte is read. Returns true when a reply was queued. */
 static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret)
 {
@@ -119,6 +157,11 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                 unsigned char b[12];
                 cb_random(b, sizeof(b));
                 cb_hex(b, sizeof(b), req->request_id);
+        }
+        if (ambiguous_framing(req->conn)) {
+                *ret = cb_reply_error(req, CB_ERR_BAD_REQUEST,
+                                      "conflicting Content-Length or Transfer-Encoding headers");
+                return true;
         }
         if (strlen(req->raw_target) > CB_URI_MAX) {
                 *ret = cb_reply_error(req, CB_ERR_URI_TOO_LONG, NULL);
@@ -184,6 +227,7 @@ static void stream_data(struct cb_request *req, const char *data, size_t n)
         enum cb_err err;
 
         req->streamed += n;
+        cb_conn_guard_streaming(req->conn, req->start_us, req->streamed);
         if (req->streamed > req->body.max) {
                 snprintf(msg, sizeof(msg), "the body may be at most %zu bytes", req->body.max);
                 refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, msg);
@@ -259,6 +303,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, NULL);
                 return MHD_YES;
         }
+        cb_conn_guard_received(conn); /* all of it is in: no deadline while we answer */
         if (req->resume != NULL) {
                 cb_handler_fn then = req->resume;
                 req->resume = NULL;
@@ -353,16 +398,23 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         }
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        if (cb_conn_guard_start(cfg->server.connection_timeout_s) != 0) {
+                free(http);
+                return NULL;
+        }
         http->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
             (unsigned int)cfg->server.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)cfg->server.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)cfg->server.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+            (unsigned int)cfg->server.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned int)cfg->server.max_connections_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+            cb_conn_guard_notify, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
         if (http->daemon == NULL) {
                 cb_error("cannot listen on %s", cfg->server.listen);
+                cb_conn_guard_stop();
                 free(http);
                 return NULL;
         }
@@ -398,6 +450,7 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         while (atomic_load(&http->parked) > 0)
                 nap_10ms();
         MHD_stop_daemon(http->daemon);
+        cb_conn_guard_stop();
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");
         free(http);
