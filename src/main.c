@@ -24,6 +24,7 @@
 #include "callbridge/stt.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
+#include "cli/apikey.h"
 #include "jobs/stt_policy.h"
 
 #define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
@@ -34,6 +35,8 @@ static const char usage_text[] =
     "       callbridge migrate [-c FILE]             apply database migrations\n"
     "       callbridge apikey create --agent NAME [--admin] [-c FILE]\n"
     "                                                print a new API key for an agent\n"
+    "       callbridge apikey list [--agent NAME] | revoke KEYID [-c FILE]\n"
+    "                                                list keys (never secrets) | revoke one\n"
     "       callbridge keygen                        print a new 256-bit recording key line;\n"
     "                                                append it to [storage] key_file to rotate\n"
     "       callbridge --version | --help\n"
@@ -448,5 +451,9 @@ int main(int argc, char **argv)
                 return cmd_keygen();
         if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "create") == 0)
                 return cmd_apikey_create(a.config, a.agent, a.admin);
+        if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "list") == 0)
+                return cb_cli_apikey_list(a.config, a.agent);
+        if (a.nwords == 3 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "revoke") == 0)
+                return cb_cli_apikey_revoke(a.config, a.words[2]);
         return usage_error("unknown command");
 }

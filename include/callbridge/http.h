@@ -184,6 +184,11 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96]);
 /* Drop cached verifications (e.g. after SIGHUP). */
 void cb_auth_cache_clear(void);
+/* Start the thread that drops revoked keys from the cache within a second and records key
+ * use (last_used_at). Returns 0, or -1 (logged). */
+int cb_auth_watch_start(struct cb_http_env *env);
+/* Stop and join it; nothing happens when it is not running. */
+void cb_auth_watch_stop(void);
 
 /* Webhook signatures (src/http/webhook_sig.c). Before any body byte: the signature header must
  * be there (400) and the type form or JSON (415). Once the body is in: decode the form (400)

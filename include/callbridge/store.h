@@ -294,5 +294,15 @@ enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const ch
 /* The key's hash (64 hex chars), agent and admin flag; NO_RESULTS when unknown/revoked. */
 enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65], char *agent,
                                size_t agent_size, bool *admin);
+/* Every key (of `agent` unless NULL), never its hash: an array of {key_id, agent, admin,
+ * created_at, last_used_at?, revoked_at?} in *out (caller decrefs; NULL on error). */
+enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out);
+/* Revoke a key: 1 row when it was live, 0 when unknown or already revoked. */
+enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id);
+/* Ids of keys revoked in the last `within_s` seconds (by the database's clock), as a JSON
+ * array of strings in *out (caller decrefs; NULL on error). */
+enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out);
+/* Set last_used_at = now() for the comma-separated key ids. */
+enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key_ids_csv);
 
 #endif

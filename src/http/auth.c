@@ -1,6 +1,12 @@
 /* Bearer API keys: "cbk_<key id>_<secret>". PostgreSQL stores the key id and the SHA-256 of
  * the whole key; the hash is compared in constant time. Verified keys are cached in memory
- * for [auth] cache_ttl_s so the hot path does not ask PostgreSQL. */
+ * for [auth] cache_ttl_s so the hot path does not ask PostgreSQL.
+ *
+ * Revocation (`callbridge apikey revoke`) is a row update; a watcher thread on every instance
+ * asks PostgreSQL twice a second for keys revoked lately and drops them from the cache, so a
+ * revoked key stops working everywhere within a second. The same thread records which keys
+ * were used (api_keys.last_used_at), in one batched UPDATE every few seconds. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +26,7 @@ struct cached_key {
         unsigned char hash[32];
         struct cb_agent agent;
         int64_t expires_us;
+        bool used; /* used since the watcher last recorded it */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,6 +118,7 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
                 hit = true;
                 memcpy(stored, slot->hash, 32);
                 *agent = slot->agent;
+                slot->used = true;
         }
         pthread_mutex_unlock(&cache_lock);
         if (hit)
@@ -133,6 +141,7 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
         memcpy(slot->hash, stored, 32);
         slot->agent = *agent;
         slot->expires_us = now + env->cfg->auth.cache_ttl_s * 1000000;
+        slot->used = true;
         pthread_mutex_unlock(&cache_lock);
         return CB_ERR_COUNT;
 }
@@ -179,4 +188,132 @@ int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key
                 return -1;
         }
         return 0;
+}
+
+/* ---- the revocation watcher ---- */
+
+#define WATCH_TICK_MS    500
+#define WATCH_WINDOW_S   30 /* revocations looked at on each tick */
+#define TOUCH_EVERY_TICK 10 /* last_used_at is written every 5 s */
+
+static struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cond;
+        pthread_t thread;
+        struct cb_http_env *env;
+        bool running;
+        bool stopping;
+} watch = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void evict(const char *key_id)
+{
+        struct cached_key *slot;
+
+        pthread_mutex_lock(&cache_lock);
+        slot = &cache[slot_of(key_id)];
+        if (strcmp(slot->key_id, key_id) == 0)
+                memset(slot, 0, sizeof(*slot));
+        pthread_mutex_unlock(&cache_lock);
+}
+
+/* Drop the cached keys revoked lately. Returns false when PostgreSQL could not be asked. */
+static bool evict_revoked(struct cb_db *db)
+{
+        json_t *ids = NULL;
+        json_t *id;
+        size_t i;
+
+        if (cb_store_apikey_recently_revoked(db, WATCH_WINDOW_S, &ids) < 0 || ids == NULL)
+                return false;
+        json_array_foreach(ids, i, id) evict(json_string_value(id));
+        json_decref(ids);
+        return true;
+}
+
+/* Write last_used_at for the keys used since the last call. A failed write is dropped (the
+ * time is advisory). */
+static void record_use(struct cb_db *db)
+{
+        char csv[CACHE_SLOTS * (KEY_ID_HEX + 1) + 1];
+        size_t n = 0;
+
+        pthread_mutex_lock(&cache_lock);
+        for (size_t i = 0; i < CACHE_SLOTS; i++) {
+                if (!cache[i].used || cache[i].key_id[0] == '\0')
+                        continue;
+                cache[i].used = false;
+                n += (size_t)snprintf(csv + n, sizeof(csv) - n, "%s%s", n ? "," : "",
+                                      cache[i].key_id);
+        }
+        pthread_mutex_unlock(&cache_lock);
+        if (n > 0 && cb_store_apikey_touch(db, csv) < 0)
+                cb_debug("auth: could not record key use");
+}
+
+static void watch_tick(unsigned long tick, int64_t *last_ok_us)
+{
+        struct cb_db *db = cb_db_acquire(watch.env->pool, WATCH_TICK_MS);
+        int64_t now = cb_mono_us();
+
+        if (db != NULL && evict_revoked(db)) {
+                /* Blind for longer than the window: anything may have been revoked. */
+                if (now - *last_ok_us > (WATCH_WINDOW_S - 5) * 1000000LL)
+                        cb_auth_cache_clear();
+                *last_ok_us = now;
+                if (tick % TOUCH_EVERY_TICK == 0)
+                        record_use(db);
+        }
+        cb_db_release(&db);
+}
+
+static void *watch_main(void *arg)
+{
+        int64_t last_ok_us = cb_mono_us();
+
+        (void)arg;
+        pthread_mutex_lock(&watch.mu);
+        for (unsigned long tick = 1; !watch.stopping; tick++) {
+                struct timespec ts;
+                cb_deadline_after_ms(WATCH_TICK_MS, &ts);
+                if (pthread_cond_timedwait(&watch.cond, &watch.mu, &ts) != ETIMEDOUT)
+                        continue;
+                pthread_mutex_unlock(&watch.mu);
+                watch_tick(tick, &last_ok_us);
+                pthread_mutex_lock(&watch.mu);
+        }
+        pthread_mutex_unlock(&watch.mu);
+        return NULL;
+}
+
+int cb_auth_watch_start(struct cb_http_env *env)
+{
+        int rc = 0;
+
+        pthread_mutex_lock(&watch.mu);
+        if (!watch.running) {
+                watch.env = env;
+                watch.stopping = false;
+                rc = pthread_create(&watch.thread, NULL, watch_main, NULL) == 0 ? 0 : -1;
+                watch.running = rc == 0;
+        }
+        pthread_mutex_unlock(&watch.mu);
+        if (rc != 0)
+                cb_error("cannot start the API key revocation watcher");
+        return rc;
+}
+
+void cb_auth_watch_stop(void)
+{
+        pthread_mutex_lock(&watch.mu);
+        if (!watch.running) {
+                pthread_mutex_unlock(&watch.mu);
+                return;
+        }
+        watch.stopping = true;
+        pthread_cond_broadcast(&watch.cond);
+        pthread_mutex_unlock(&watch.mu);
+        pthread_join(watch.thread, NULL);
+        pthread_mutex_lock(&watch.mu);
+        watch.running = false;
+        pthread_mutex_unlock(&watch.mu);
 }

@@ -398,7 +398,9 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         }
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        if (cb_conn_guard_start(cfg->server.connection_timeout_s) != 0) {
+        if (cb_conn_guard_start(cfg->server.connection_timeout_s) != 0 ||
+            cb_auth_watch_start(env) != 0) {
+                cb_conn_guard_stop();
                 free(http);
                 return NULL;
         }
@@ -415,6 +417,7 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         if (http->daemon == NULL) {
                 cb_error("cannot listen on %s", cfg->server.listen);
                 cb_conn_guard_stop();
+                cb_auth_watch_stop();
                 free(http);
                 return NULL;
         }
@@ -451,6 +454,7 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
                 nap_10ms();
         MHD_stop_daemon(http->daemon);
         cb_conn_guard_stop();
+        cb_auth_watch_stop();
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");
         free(http);
