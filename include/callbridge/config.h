@@ -49,6 +49,11 @@ struct cb_config {
         } workers;
         struct {
                 long cache_ttl_s;
+                long rate_limit_per_s;
+                long rate_limit_burst;
+                long session_max_checks;
+                long session_negative_ttl_s;
+                long unauth_per_ip_per_min;
         } auth;
         struct {
                 bool enabled;

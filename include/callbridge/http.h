@@ -45,6 +45,7 @@ struct cb_http_env {
 struct cb_agent {
         char name[CB_AGENT_MAX];
         bool admin;
+        char bearer[24]; /* which token: "k<key id>" or "s<16 hex of a session's hash>" */
 };
 
 struct cb_request;
@@ -179,6 +180,13 @@ enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *
 /* Authenticate `header` (the Authorization value). Returns CB_ERR_COUNT and fills `agent`,
  * UNAUTHORIZED, or DB_UNAVAILABLE when the key store cannot be asked. */
 enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent);
+/* The same for a request from `peer` (may be NULL): an address past its failed attempts of
+ * the minute ([auth] unauth_per_ip_per_min) gets RATE_LIMITED for any token not already
+ * verified; so do session checks past [auth] session_max_checks. *retry_after_s is set
+ * with RATE_LIMITED. Failures are counted against `peer`. */
+enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
+                               const struct sockaddr *peer, struct cb_agent *agent,
+                               int *retry_after_s);
 /* Create a key for `agent`; writes it (NUL-terminated, < 96 bytes) into `key_out`.
  * Returns 0, or -1 (logged) when the insert fails. */
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96]);

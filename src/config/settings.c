@@ -104,6 +104,18 @@ const struct cb_setting cb_settings[] = {
 
     INT("auth", "cache_ttl_s", auth.cache_ttl_s, "30", 0, 3600, CB_SET_RELOAD,
         "how long a verified API key is trusted without asking PostgreSQL"),
+    INT("auth", "rate_limit_per_s", auth.rate_limit_per_s, "100", 0, 10000000, 0,
+        "requests per second one bearer token may make, summed over every instance; 0 for "
+        "no limit"),
+    INT("auth", "rate_limit_burst", auth.rate_limit_burst, "200", 1, 100000000, 0,
+        "requests one bearer token may make at once above its rate"),
+    INT("auth", "session_max_checks", auth.session_max_checks, "8", 1, 1024, 0,
+        "Salesforce session tokens checked at once per instance; more get 429"),
+    INT("auth", "session_negative_ttl_s", auth.session_negative_ttl_s, "60", 0, 3600, 0,
+        "how long a session token Salesforce refused is refused without asking again"),
+    INT("auth", "unauth_per_ip_per_min", auth.unauth_per_ip_per_min, "30", 0, 1000000, 0,
+        "failed authentications per client address per minute before that address gets 429 "
+        "for tokens not already verified; 0 for no limit"),
 
     BOOL("salesforce", "enabled", salesforce.enabled, "false", "log calls to Salesforce"),
     URL("salesforce", "login_url", salesforce.login_url, "https://login.salesforce.com",

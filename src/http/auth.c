@@ -15,6 +15,7 @@
 #include "callbridge/http.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
+#include "http/auth_guard.h"
 
 #define KEY_PREFIX   "cbk_"
 #define KEY_ID_HEX   16 /* 8 random bytes */
@@ -88,43 +89,48 @@ static bool hex_to_bytes(const char *hex, unsigned char *out, size_t n)
         return true;
 }
 
-static enum cb_err crm_session(struct cb_http_env *env, const char *token, struct cb_agent *agent);
-
-enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent)
+/* A cached verification of `key_id`: true with `stored` and `agent` filled. */
+static bool cache_get(const char *key_id, unsigned char stored[32], struct cb_agent *agent)
 {
-        char key_id[KEY_ID_HEX + 1];
-        unsigned char hash[32];
-        unsigned char stored[32];
-        char stored_hex[65];
-        struct cb_db *db;
         struct cached_key *slot;
-        const char *token;
-        int64_t now = cb_mono_us();
-        enum cb_qs qs;
         bool hit = false;
-
-        if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
-                return CB_ERR_UNAUTHORIZED;
-        token = header + 7;
-        while (*token == ' ')
-                token++;
-        if (!parse_key(token, key_id))
-                return crm_session(env, token, agent);
-        cb_sha256(token, strlen(token), hash);
 
         pthread_mutex_lock(&cache_lock);
         slot = &cache[slot_of(key_id)];
-        if (slot->expires_us > now && strcmp(slot->key_id, key_id) == 0) {
+        if (slot->expires_us > cb_mono_us() && strcmp(slot->key_id, key_id) == 0) {
                 hit = true;
                 memcpy(stored, slot->hash, 32);
                 *agent = slot->agent;
                 slot->used = true;
         }
         pthread_mutex_unlock(&cache_lock);
-        if (hit)
-                return cb_ct_equal(hash, stored, 32) ? CB_ERR_COUNT : CB_ERR_UNAUTHORIZED;
+        return hit;
+}
 
-        db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
+static void cache_put(const char *key_id, const unsigned char stored[32],
+                      const struct cb_agent *agent, long ttl_s)
+{
+        struct cached_key *slot;
+
+        pthread_mutex_lock(&cache_lock);
+        slot = &cache[slot_of(key_id)];
+        memcpy(slot->key_id, key_id, KEY_ID_HEX + 1);
+        memcpy(slot->hash, stored, 32);
+        slot->agent = *agent;
+        slot->expires_us = cb_mono_us() + ttl_s * 1000000;
+        slot->used = true;
+        pthread_mutex_unlock(&cache_lock);
+}
+
+/* Ask PostgreSQL about `key_id`; CB_ERR_COUNT when `hash` matches the live key. */
+static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
+                                 const unsigned char hash[32], struct cb_agent *agent)
+{
+        unsigned char stored[32];
+        char stored_hex[65];
+        struct cb_db *db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
+        enum cb_qs qs;
+
         if (db == NULL)
                 return CB_ERR_DB_UNAVAILABLE;
         qs = cb_store_apikey_get(db, key_id, stored_hex, agent->name, sizeof(agent->name),
@@ -135,36 +141,51 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
         if (qs == CB_QS_NO_RESULTS || !hex_to_bytes(stored_hex, stored, 32) ||
             !cb_ct_equal(hash, stored, 32))
                 return CB_ERR_UNAUTHORIZED;
-        pthread_mutex_lock(&cache_lock);
-        slot = &cache[slot_of(key_id)];
-        memcpy(slot->key_id, key_id, sizeof(slot->key_id));
-        memcpy(slot->hash, stored, 32);
-        slot->agent = *agent;
-        slot->expires_us = now + env->cfg->auth.cache_ttl_s * 1000000;
-        slot->used = true;
-        pthread_mutex_unlock(&cache_lock);
+        snprintf(agent->bearer, sizeof(agent->bearer), "k%s", key_id);
+        cache_put(key_id, stored, agent, env->cfg->auth.cache_ttl_s);
         return CB_ERR_COUNT;
 }
 
-/* A bearer that is not one of our keys may be a Salesforce session ([salesforce]
- * session_auth): the CRM says which user it is; such agents are never admins. */
-static enum cb_err crm_session(struct cb_http_env *env, const char *token, struct cb_agent *agent)
+enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
+                               const struct sockaddr *peer, struct cb_agent *agent,
+                               int *retry_after_s)
 {
-        struct cb_crm *crm = env->crm;
-        char err[256];
-        enum cb_result r;
+        char key_id[KEY_ID_HEX + 1];
+        unsigned char hash[32];
+        unsigned char stored[32];
+        const char *token;
+        enum cb_err err;
 
-        if (!env->cfg->salesforce.session_auth || crm->ops->session_agent == NULL ||
-            !cb_str_charset(token, 2048, "!._-~+/="))
+        if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
                 return CB_ERR_UNAUTHORIZED;
-        r = crm->ops->session_agent(crm->self, token, agent->name, sizeof(agent->name), err,
-                                    sizeof(err));
-        if (r == CB_RESULT_RETRY) {
-                cb_warn("session check: %s", err);
-                return CB_ERR_UPSTREAM_UNAVAILABLE;
+        token = header + 7;
+        while (*token == ' ')
+                token++;
+        if (parse_key(token, key_id)) {
+                cb_sha256(token, strlen(token), hash);
+                if (cache_get(key_id, stored, agent)) {
+                        if (cb_ct_equal(hash, stored, 32))
+                                return CB_ERR_COUNT; /* a verified key is never held back */
+                        cb_auth_guard_failed(env->cfg, peer);
+                        return CB_ERR_UNAUTHORIZED;
+                }
         }
-        agent->admin = false;
-        return r == CB_RESULT_OK ? CB_ERR_COUNT : CB_ERR_UNAUTHORIZED;
+        if (cb_auth_guard_blocked(env->cfg, peer, retry_after_s))
+                return CB_ERR_RATE_LIMITED;
+        if (parse_key(token, key_id))
+                err = verify_stored(env, key_id, hash, agent);
+        else
+                err = cb_auth_guard_session(env, token, agent, retry_after_s);
+        if (err == CB_ERR_UNAUTHORIZED)
+                cb_auth_guard_failed(env->cfg, peer);
+        return err;
+}
+
+enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent)
+{
+        int retry_after_s = 1;
+
+        return cb_auth_check_from(env, header, NULL, agent, &retry_after_s);
 }
 
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96])

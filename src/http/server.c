@@ -15,6 +15,7 @@
 #include "callbridge/http.h"
 #include "callbridge/log.h"
 #include "http/conn_guard.h"
+#include "http/ratelimit.h"
 #include "http/voice_route.h"
 
 struct cb_http {
@@ -141,6 +142,28 @@ static bool ambiguous_framing(struct MHD_Connection *conn)
         return f.conflict || f.tes > 1 || (f.tes > 0 && f.clens > 0);
 }
 
+/* Bearer token, then the token's rate limit. Returns true when a refusal was queued. */
+static bool authenticate(struct cb_request *req, enum MHD_Result *ret)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int retry_after_s = 1;
+        enum cb_err err =
+            cb_auth_check_from(req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
+                               ci != NULL ? ci->client_addr : NULL, &req->agent, &retry_after_s);
+
+        if (err == CB_ERR_COUNT && !cb_ratelimit_take(req->agent.bearer, &retry_after_s))
+                err = CB_ERR_RATE_LIMITED;
+        if (err == CB_ERR_COUNT)
+                return false;
+        if (err == CB_ERR_RATE_LIMITED) {
+                req->reply_header[0] = MHD_HTTP_HEADER_RETRY_AFTER;
+                req->reply_header[1] = cb_ratelimit_seconds_str(retry_after_s);
+        }
+        *ret = cb_reply_error(req, err, NULL);
+        return true;
+}
+
 /* The checks done before any body byte is read. Returns true when a reply was queued. */
 static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret)
 {
@@ -198,14 +221,8 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
         }
         if (req->route->body == CB_BODY_WEBHOOK && cb_webhook_begin(req, ret))
                 return true;
-        if (req->route->auth) {
-                enum cb_err err = cb_auth_check(
-                    req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &req->agent);
-                if (err != CB_ERR_COUNT) {
-                        *ret = cb_reply_error(req, err, NULL);
-                        return true;
-                }
-        }
+        if (req->route->auth && authenticate(req, ret))
+                return true;
         if (req->route->body == CB_BODY_STREAM)
                 return req->route->stream->begin(req, ret);
         return false;
@@ -378,6 +395,26 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, sockl
         return 0;
 }
 
+static void stop_helpers(void)
+{
+        cb_conn_guard_stop();
+        cb_auth_watch_stop();
+        cb_ratelimit_stop();
+}
+
+/* The threads beside the server: request deadlines, key revocations, rate limit sync.
+ * Returns 0, or -1 (logged, none left running). */
+static int start_helpers(struct cb_http_env *env)
+{
+        const struct cb_config *cfg = env->cfg;
+
+        if (cb_conn_guard_start(cfg->server.connection_timeout_s) == 0 &&
+            cb_auth_watch_start(env) == 0 && cb_ratelimit_start(cfg) == 0)
+                return 0;
+        stop_helpers();
+        return -1;
+}
+
 struct cb_http *cb_http_start(struct cb_http_env *env)
 {
         const struct cb_config *cfg = env->cfg;
@@ -398,9 +435,7 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         }
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
-        if (cb_conn_guard_start(cfg->server.connection_timeout_s) != 0 ||
-            cb_auth_watch_start(env) != 0) {
-                cb_conn_guard_stop();
+        if (start_helpers(env) != 0) {
                 free(http);
                 return NULL;
         }
@@ -416,8 +451,7 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
         if (http->daemon == NULL) {
                 cb_error("cannot listen on %s", cfg->server.listen);
-                cb_conn_guard_stop();
-                cb_auth_watch_stop();
+                stop_helpers();
                 free(http);
                 return NULL;
         }
@@ -453,8 +487,7 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         while (atomic_load(&http->parked) > 0)
                 nap_10ms();
         MHD_stop_daemon(http->daemon);
-        cb_conn_guard_stop();
-        cb_auth_watch_stop();
+        stop_helpers();
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");
         free(http);
