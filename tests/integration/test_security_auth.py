@@ -4,13 +4,14 @@ that an anonymous flood cannot turn into a flood at Salesforce: refused tokens a
 remembered, checks in flight are bounded, failed attempts per address are limited."""
 
 import os
+import subprocess
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from harness import DaemonTestCase  # noqa: E402
+from harness import DaemonTestCase, RedisServer  # noqa: E402
 from test_salesforce import SalesforceCase  # noqa: E402
 
 
@@ -47,6 +48,36 @@ class RateLimitTest(DaemonTestCase):
             return r.status == 429
         self.wait_for(limited, 10, "the other instance to refuse the spent token", interval=0.1)
         self.assertLessEqual(len(allowed), 8, "the other instance allowed a burst of its own")
+
+
+class RateLimitRedisDownTest(DaemonTestCase):
+    """Redis down: each instance keeps enforcing the limit on its own (fail open to a local
+    limit, never fail closed), and shares it again once Redis is back."""
+
+    def setUp(self):
+        self.redis = RedisServer()
+        self.addCleanup(self.redis.destroy)
+        self.config = {"redis": {"url": self.redis.url, "timeout_ms": 200},
+                       "auth": {"rate_limit_per_s": 1, "rate_limit_burst": 10}}
+        super().setUp()
+
+    def test_local_limit_while_redis_is_down(self):
+        self.assertStatus(self.daemon.get("/api/calls"), 200)
+        self.redis.stop()
+        statuses = [self.daemon.get("/api/calls").status for _ in range(20)]
+        self.assertGreaterEqual(statuses.count(200), 8, statuses)   # not failed closed
+        self.assertIn(429, statuses, statuses)                        # still limited
+        self.redis.start()
+        self.wait_for(lambda: harness.redis_ping(self.redis.port), 10, "Redis back")
+        # the bucket refills at 1/s and is shared through Redis again
+        self.wait_for(lambda: self.daemon.get("/api/calls").status == 200, 15,
+                      "the token to be allowed again")
+        self.wait_for(lambda: self.redis_has_state(), 10, "the token's state in Redis")
+
+    def redis_has_state(self):
+        out = subprocess.run(["redis-cli", "-p", str(self.redis.port), "--scan", "--pattern",
+                              "*rl:*"], capture_output=True, text=True, timeout=10).stdout
+        return bool(out.strip())
 
 
 class SessionFloodTest(SalesforceCase):
