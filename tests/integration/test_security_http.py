@@ -122,6 +122,10 @@ class SlowClientTest(DaemonTestCase):
                 sock.sendall(b"X-Slow-%d: y\r\n" % n[0])
             self.assertTrue(closed_by_server(s, time.monotonic() + 15, more),
                             "a client dribbling headers kept its connection")
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        cut = [line for line in metrics.splitlines()
+               if line.startswith("callbridge_http_slow_requests_cut_total ")]
+        self.assertTrue(cut and float(cut[0].split()[1]) >= 1, cut)
 
     def test_dribbled_body_is_cut(self):
         with socket.create_connection(("127.0.0.1", self.daemon.port), timeout=10) as s:
