@@ -263,6 +263,7 @@ struct cb_job_row {
         char call_id[CB_UUID_LEN + 1]; /* "" when the job has no call */
         json_t *payload;               /* owned by the row; cb_job_row_clear frees it */
         int attempts;                  /* including this one */
+        int waits;                     /* times it was told to wait (no attempt spent) */
 };
 void cb_job_row_clear(struct cb_job_row *row);
 
@@ -279,8 +280,13 @@ enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, co
                               int64_t delay_ms, const char *error);
 enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, const char *worker,
                              const char *error);
-/* Extend the lease of every running job whose worker id starts with `owner_prefix`. */
-enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, int lease_s);
+/* Back to the queue after `delay_ms` with the claim's attempt given back (waits + 1). */
+enum cb_qs cb_store_job_wait(struct cb_db *db, const struct cb_job_row *row, const char *worker,
+                             int64_t delay_ms, const char *error);
+/* Extend the lease of the `n` running jobs `ids` still held by a worker whose id starts with
+ * `owner_prefix` (the jobs in hand; never every job of the instance). */
+enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, const int64_t *ids,
+                                size_t n, int lease_s);
 /* Queue a job of `kind` without a call unless one is queued or running. ONE_RESULT when it
  * was queued, NO_RESULTS when one was waiting. */
 enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind);

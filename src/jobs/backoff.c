@@ -13,3 +13,12 @@ int64_t cb_jobs_backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd)
         half = d / 2;
         return (d - half) + (half > 0 ? (int64_t)(rnd % (uint64_t)(half + 1)) : 0);
 }
+
+int64_t cb_jobs_retry_span_ms(long max_attempts, long base_ms, long max_ms)
+{
+        int64_t span = 0;
+
+        for (long a = 1; a < max_attempts; a++)
+                span += cb_jobs_backoff_ms((int)a, base_ms, max_ms, 0);
+        return span;
+}
