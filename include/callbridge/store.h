@@ -290,7 +290,8 @@ enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, cons
 /* Queue a job of `kind` without a call unless one is queued or running. ONE_RESULT when it
  * was queued, NO_RESULTS when one was waiting. */
 enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind);
-/* Queue depth: rows of [kind, state, count, oldest age in seconds] (caller decrefs). */
+/* Queue depth: rows of [kind, state, count, oldest age in seconds, how many of them were
+ * told to wait at least once] (caller decrefs). */
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
 
 /* ---- API keys (src/store/apikeys.c) ---- */

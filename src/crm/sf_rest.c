@@ -155,10 +155,12 @@ static enum cb_result map_error(struct sf *sf, const struct cb_upstream_resp *re
         }
         if (status == 429 || (status == 403 && strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0)) {
                 snprintf(err, err_size, "salesforce %ld %s: %.300s", status, code, message);
-                /* REQUEST_LIMIT_EXCEEDED also reports concurrency limits: only the daily
-                 * total (or usage at the limit) stops every request until it refills. */
-                if (status == 403 && (strstr(message, "TotalRequests") != NULL ||
-                                      atomic_load(&sf->api_used) >= atomic_load(&sf->api_max)))
+                /* REQUEST_LIMIT_EXCEEDED also reports concurrency limits: only usage at the
+                 * daily limit (Sforce-Limit-Info, or the message when the header is absent)
+                 * stops every request until the allowance refills. */
+                long used = atomic_load(&sf->api_used), max = atomic_load(&sf->api_max);
+                if (status == 403 &&
+                    (max > 0 ? used >= max : strstr(message, "TotalRequests") != NULL))
                         allowance_spent(sf);
                 retry_after_hint(resp);
                 atomic_fetch_add(&sf->waits, 1);

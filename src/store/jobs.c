@@ -192,7 +192,8 @@ enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, cons
 
 static struct cb_stmt stmt_depth = CB_STMT(
     "job_depth", "SELECT kind, state, count(*),"
-                 " COALESCE(extract(epoch FROM now() - min(created_at)), 0)::double precision"
+                 " COALESCE(extract(epoch FROM now() - min(created_at)), 0)::double precision,"
+                 " count(*) FILTER (WHERE waits > 0)"
                  " FROM jobs WHERE state IN ('queued', 'running', 'dead') GROUP BY kind, state");
 
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
@@ -205,14 +206,17 @@ enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
                 return qs;
         *out = json_array();
         for (int i = 0; i < PQntuples(res); i++) {
-                long count = 0;
+                long count = 0, waiting = 0;
                 char *end = NULL;
                 double age = strtod(PQgetvalue(res, i, 3), &end);
                 if (!cb_parse_long(PQgetvalue(res, i, 2), 0, LONG_MAX, &count))
                         count = 0;
-                json_array_append_new(*out, json_pack("[s s I f]", PQgetvalue(res, i, 0),
+                if (!cb_parse_long(PQgetvalue(res, i, 4), 0, LONG_MAX, &waiting))
+                        waiting = 0;
+                json_array_append_new(*out, json_pack("[s s I f I]", PQgetvalue(res, i, 0),
                                                       PQgetvalue(res, i, 1), (json_int_t)count,
-                                                      end && *end == '\0' ? age : 0.0));
+                                                      end && *end == '\0' ? age : 0.0,
+                                                      (json_int_t)waiting));
         }
         PQclear(res);
         return CB_QS_ONE_RESULT;
