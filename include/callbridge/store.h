@@ -294,6 +294,27 @@ enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind)
  * told to wait at least once] (caller decrefs). */
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
 
+/* ---- the operators' view of the queue (src/store/job_admin.c) ---- */
+
+/* Which jobs to list: NULL state/kind for any, before_id > 0 for the page after a cursor. */
+struct cb_job_filter {
+        const char *state;
+        const char *kind;
+        int64_t before_id;
+        int limit;
+};
+/* Jobs newest first as a JSON array of {"id","kind","call_id","state","attempts","waits",
+ * "available_at","last_error","created_at"} (caller decrefs `*out`). Row count or < 0. */
+enum cb_qs cb_store_jobs_list(struct cb_db *db, const struct cb_job_filter *f, json_t **out);
+/* Send dead job `id` back to the queue now with attempts reset, and NOTIFY the workers.
+ * ONE_RESULT when done; NO_RESULTS with `state` "" (no such job) or its state (not dead). */
+enum cb_qs cb_store_job_requeue_dead(struct cb_db *db, int64_t id, char state[16]);
+/* The same for every dead job (of `kind` unless NULL); `*count` says how many. */
+enum cb_qs cb_store_jobs_requeue_dead(struct cb_db *db, const char *kind, long *count);
+/* Input checks shared by the CLI and the API: a known state; a kind-shaped name. */
+bool cb_store_job_state_valid(const char *state);
+bool cb_store_job_kind_valid(const char *kind);
+
 /* ---- API keys (src/store/apikeys.c) ---- */
 
 enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const char *hash_hex,
