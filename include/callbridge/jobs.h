@@ -67,6 +67,10 @@ int64_t cb_jobs_backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd)
 /* The shortest time a failing job keeps being retried before it is dead: the sum of the
  * smallest delays (jitter 0) between its `max_attempts` attempts. */
 int64_t cb_jobs_retry_span_ms(long max_attempts, long base_ms, long max_ms);
+/* How long a job told to wait (CB_RESULT_WAIT) sleeps after `waits` earlier waits: the
+ * upstream's hint plus up to a quarter of it as jitter (so waiting jobs do not all wake at
+ * once), or without a hint cb_jobs_backoff_ms(waits + 1) capped at `max_ms`. */
+int64_t cb_jobs_wait_ms(int waits, int64_t hint_ms, long base_ms, long max_ms, uint32_t rnd);
 
 /* Start `[workers] threads` workers and the LISTEN thread. NULL (logged) on failure. */
 struct cb_jobs *cb_jobs_start(struct cb_job_env *env);

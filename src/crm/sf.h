@@ -92,6 +92,11 @@ struct sf_answer {
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
                        enum cb_crm_priority prio, struct sf_answer *ans, json_t **out, char *err,
                        size_t err_size);
+/* What a non-2xx answer means: WAIT (429, 403 REQUEST_LIMIT_EXCEEDED; `*allowance_spent`
+ * when it is the daily allowance: usage `used`/`max` at the limit, or the message says
+ * TotalRequests when no usage is known), RETRY (5xx, 401) or FAIL (300, other 4xx). */
+enum cb_result sf_classify(long status, const char *code, const char *message, long used, long max,
+                           bool *allowance_spent);
 /* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
 int sf_url_encode(struct cb_buf *b, const char *s);
 /* Parse "api-usage=25/15000" out of a Sforce-Limit-Info value into the gauges. */

@@ -141,37 +141,49 @@ static void retry_after_hint(const struct cb_upstream_resp *resp)
                 cb_wait_hint_set(s * 1000L);
 }
 
+enum cb_result sf_classify(long status, const char *code, const char *message, long used, long max,
+                           bool *allowance_spent)
+{
+        *allowance_spent = false;
+        if (status == 429 || (status == 403 && strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0)) {
+                /* REQUEST_LIMIT_EXCEEDED also reports concurrency limits: only usage at the
+                 * daily limit (Sforce-Limit-Info, or the message when the header is absent)
+                 * stops every request until the allowance refills. */
+                *allowance_spent =
+                    status == 403 &&
+                    (max > 0 ? used >= max : strstr(message, "TotalRequests") != NULL);
+                return CB_RESULT_WAIT;
+        }
+        if (status == 300 || status < 500)
+                return status == 401 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
+        return CB_RESULT_RETRY;
+}
+
 /* Map a non-2xx answer to WAIT, RETRY or FAIL with a reason naming Salesforce's errorCode. */
 static enum cb_result map_error(struct sf *sf, const struct cb_upstream_resp *resp, const json_t *j,
                                 const char *raw, char *err, size_t err_size)
 {
-        long status = resp->status;
         const char *code, *message;
+        bool spent;
+        enum cb_result r;
 
         error_of(j, &code, &message);
-        if (status == 300) {
+        r = sf_classify(resp->status, code, message, atomic_load(&sf->api_used),
+                        atomic_load(&sf->api_max), &spent);
+        if (resp->status == 300)
                 snprintf(err, err_size, "salesforce 300 multiple records match: %.300s", raw);
-                return CB_RESULT_FAIL;
-        }
-        if (status == 429 || (status == 403 && strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0)) {
-                snprintf(err, err_size, "salesforce %ld %s: %.300s", status, code, message);
-                /* REQUEST_LIMIT_EXCEEDED also reports concurrency limits: only usage at the
-                 * daily limit (Sforce-Limit-Info, or the message when the header is absent)
-                 * stops every request until the allowance refills. */
-                long used = atomic_load(&sf->api_used), max = atomic_load(&sf->api_max);
-                if (status == 403 &&
-                    (max > 0 ? used >= max : strstr(message, "TotalRequests") != NULL))
+        else if (r == CB_RESULT_FAIL)
+                snprintf(err, err_size, "salesforce %ld %s: %.300s (%.200s)", resp->status, code,
+                         message, raw);
+        else
+                snprintf(err, err_size, "salesforce %ld %s: %.300s", resp->status, code, message);
+        if (r == CB_RESULT_WAIT) {
+                if (spent)
                         allowance_spent(sf);
                 retry_after_hint(resp);
                 atomic_fetch_add(&sf->waits, 1);
-                return CB_RESULT_WAIT;
         }
-        if (status >= 500 || status == 401) {
-                snprintf(err, err_size, "salesforce %ld %s: %.300s", status, code, message);
-                return CB_RESULT_RETRY;
-        }
-        snprintf(err, err_size, "salesforce %ld %s: %.300s (%.200s)", status, code, message, raw);
-        return CB_RESULT_FAIL;
+        return r;
 }
 
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,

@@ -115,18 +115,15 @@ static int kind_index(const struct cb_job_kind *kind)
         return i >= 0 && i < MAX_KINDS ? i : MAX_KINDS - 1;
 }
 
-/* How long a job told to wait sleeps: the upstream's hint when it gave one (plus up to a
- * quarter of jitter so waiting jobs do not all wake at once), else a backoff growing with
- * the times it has waited, capped at [workers] wait_max_ms. */
+/* How long a job told to wait sleeps: the upstream's hint, else a backoff growing with the
+ * times it has waited, capped at [workers] wait_max_ms. */
 static int64_t wait_delay(const struct cb_config *cfg, const struct cb_job *job, int64_t hint)
 {
         uint32_t rnd;
 
         cb_random(&rnd, sizeof(rnd));
-        if (hint > 0)
-                return hint + (int64_t)(rnd % (uint64_t)(hint / 4 + 1));
-        return cb_jobs_backoff_ms(job->row->waits + 1, cfg->workers.backoff_base_ms,
-                                  cfg->workers.wait_max_ms, rnd);
+        return cb_jobs_wait_ms(job->row->waits, hint, cfg->workers.backoff_base_ms,
+                               cfg->workers.wait_max_ms, rnd);
 }
 
 /* Record a failure: wait (no attempt spent), retry with backoff, or dead. Without a
