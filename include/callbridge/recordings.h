@@ -72,10 +72,17 @@ void cb_rec_writer_abort(struct cb_rec_writer **w);
 /* ---- reading (src/recordings/reader.c) ---- */
 
 struct cb_rec_reader;
-/* Open the sealed blob at `key`. NULL with `err` (missing, not a blob, unknown key). */
+/* Open the sealed blob at `key`, which it must have been sealed for (a version 1 blob, sealed
+ * before blobs were bound, opens anywhere: see cb_rec_reader_verify). NULL with `err` (missing,
+ * not a blob, unknown key, sealed for another key). */
 struct cb_rec_reader *cb_rec_reader_open(struct cb_recordings *rec, const char *key, char *err,
                                          size_t err_size);
 uint64_t cb_rec_reader_size(const struct cb_rec_reader *r);
+/* Is this the recording whose row says `bytes` and `sha256` (hex)? The size always; the SHA-256
+ * of a version 1 blob by reading it all (a version 2 blob proved its key at open). 0, or -1
+ * with `err`: treat as tampering, never serve it. */
+int cb_rec_reader_verify(struct cb_rec_reader *r, uint64_t bytes, const char *sha256, char *err,
+                         size_t err_size);
 /* Plaintext [off, off+len) into `buf`, *got bytes (clipped at the end). 0, or -1 when storage
  * fails or a chunk does not authenticate. */
 int cb_rec_reader_read(struct cb_rec_reader *r, uint64_t off, void *buf, size_t len, size_t *got);

@@ -89,10 +89,15 @@ static enum MHD_Result reply_stored(struct cb_request *req, const json_t *rec)
         if (s == NULL)
                 return MHD_NO;
         s->reader = cb_rec_reader_open(req->env->rec, key, err, sizeof(err));
-        if (s->reader == NULL) {
-                free(s);
-                cb_error("playback of %s: %s", key, err);
-                return cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE, NULL);
+        if (s->reader == NULL ||
+            cb_rec_reader_verify(
+                s->reader, (uint64_t)json_integer_value(json_object_get(rec, "bytes")),
+                json_string_value(json_object_get(rec, "sha256")), err, sizeof(err)) != 0) {
+                /* Missing, tampered with, or another recording's blob: never serve it. */
+                free_stream(s);
+                cb_error("playback of %s refused: %s", key, err);
+                return cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE,
+                                      "the stored recording does not verify");
         }
         size = cb_rec_reader_size(s->reader);
         r = cb_range_parse(cb_request_header(req, "Range"), size, &first, &last);

@@ -50,7 +50,7 @@ struct cb_rec_writer *cb_rec_writer_new(struct cb_recordings *rec, const char *d
         cb_uuid_v4(w->id);
         snprintf(w->key, sizeof(w->key), "recordings/%s", w->id);
         w->sha = EVP_MD_CTX_new();
-        w->sealer = cb_sealer_new(rec->keys, to_storage, w);
+        w->sealer = cb_sealer_new_bound(rec->keys, w->key, to_storage, w);
         if (w->sha == NULL || w->sealer == NULL ||
             EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
                 snprintf(err, err_size, "out of memory");
