@@ -32,11 +32,18 @@ bool cb_recordings_enabled(const struct cb_recordings *rec);
 
 /* ---- content types (src/recordings/sniff.c) ---- */
 
-/* The audio type the first `n` bytes announce (WAV "RIFF....WAVE", MP3 "ID3" or a frame sync,
- * Ogg "OggS", WebM/Matroska EBML): "audio/wav", "audio/mpeg", "audio/ogg", "audio/webm"; NULL
- * when none. Needs CB_REC_SNIFF_BYTES bytes to be sure. */
-#define CB_REC_SNIFF_BYTES 12
-const char *cb_rec_sniff(const unsigned char *p, size_t n);
+/* The audio type of a body whose first `n` bytes are `p` (`whole`: that is the entire body):
+ * "audio/wav", "audio/mpeg", "audio/ogg", "audio/webm"; NULL with the reason in `why` when it is
+ * none of them or its structure is broken as far as the bytes show it — WAV: RIFF/WAVE with
+ * chunks inside the RIFF size and a sane fmt chunk before the data; MPEG: a valid ID3v2 tag
+ * and/or frame header, the next frame where the first ends; Ogg: a CRC-checked first (BOS) page
+ * of Opus, Vorbis, Speex or FLAC; WebM: a consistent EBML header with DocType webm/matroska,
+ * then a Segment. *total = the body size the container announces (WAV: 8 + the RIFF size), 0
+ * when it does not: the caller checks it once the body ended. Wants CB_REC_SNIFF_BYTES bytes
+ * unless the body is shorter. */
+#define CB_REC_SNIFF_BYTES 4096
+const char *cb_rec_sniff(const unsigned char *p, size_t n, bool whole, uint64_t *total, char *why,
+                         size_t why_size);
 /* The canonical type of a declared Content-Type (parameters ignored; audio/x-wav, audio/wave,
  * audio/mp3 and audio/x-mpeg accepted as aliases); NULL when it is not one of the four. */
 const char *cb_rec_declared_type(const char *content_type);
