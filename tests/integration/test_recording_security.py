@@ -5,6 +5,7 @@ be a real RIFF/WAVE structure, not 12 magic bytes; a sealed blob copied over ano
 recording's does not play as that recording, and old (version 1) blobs still play."""
 
 import hashlib
+import http.client
 import os
 import shutil
 import uuid
@@ -117,6 +118,17 @@ class BlobBindingTest(tr.RecordingCase):
         self.assertIn("refused", self.daemon.log_tail(lines=50))
         # The signed public link refuses it too; the original still plays.
         self.assertEqual(self.play(cid, ra).raw, a)
+
+    def test_whole_file_playback_checks_the_rows_sha256(self):
+        cid = self.call()
+        audio = tr.wav(3.0)
+        rid = self.upload(cid, audio).body["recording_id"]
+        self.daemon.sql("UPDATE recordings SET sha256 = '%s' WHERE id = '%s'"
+                        % (hashlib.sha256(b"another recording").hexdigest(), rid))
+        # The whole file never arrives complete: the response is cut where the hash fails.
+        with self.assertRaises(http.client.IncompleteRead):
+            self.play(cid, rid)
+        self.assertIn("SHA-256 is not its row's", self.daemon.log_tail(lines=50))
 
     def test_old_format_blob_still_plays_and_is_checked_against_the_row(self):
         with open(self.keyfile) as f:
