@@ -1,7 +1,8 @@
 /* POST /api/call/record: audio for a call, in one of three forms (SPEC §4):
  *  - a raw body (audio/wav, audio/mpeg, audio/ogg, audio/webm) with ?call_id=;
- *  - multipart/form-data with a `call_id` field and an `audio` file;
- *  - JSON {"call_id","recording_url"}: a recording of our Twilio account, fetched by a job.
+ *  - multipart/form-data with one `call_id` field and one `audio` file (repeats are refused);
+ *  - JSON {"call_id","recording_url"}: exactly a recording URL of our Twilio account, for a
+ *    call placed through Twilio, fetched by a job that first checks it is this call's.
  * Audio streams through the recording writer (type check, SHA-256, sealing, storage) as it
  * arrives: memory stays flat whatever the size. Anything that goes wrong — the size cap
  * mid-stream, the wrong content, a client that hangs up — aborts the writer, so no blob and no
