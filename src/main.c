@@ -25,6 +25,7 @@
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
 #include "cli/apikey.h"
+#include "cli/jobs.h"
 #include "jobs/stt_policy.h"
 
 #define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
@@ -37,6 +38,9 @@ static const char usage_text[] =
     "                                                print a new API key for an agent\n"
     "       callbridge apikey list [--agent NAME] | revoke KEYID [-c FILE]\n"
     "                                                list keys (never secrets) | revoke one\n"
+    "       callbridge jobs list [--state S] [--kind K] [--limit N] [--json] [-c FILE]\n"
+    "       callbridge jobs retry ID | --dead [--kind K] [-c FILE]\n"
+    "                                                dead letters: list them, queue them again\n"
     "       callbridge keygen                        print a new 256-bit recording key line;\n"
     "                                                append it to [storage] key_file to rotate\n"
     "       callbridge --version | --help\n"
@@ -413,8 +417,11 @@ out:
 int main(int argc, char **argv)
 {
         struct args a = {0};
-        int rc = parse_args(argc, argv, &a);
+        int rc = cb_cli_jobs(argc, argv, DEFAULT_CONFIG);
 
+        if (rc >= 0)
+                return rc;
+        rc = parse_args(argc, argv, &a);
         if (rc != 0)
                 return rc;
         if (a.help) {

@@ -44,6 +44,7 @@ struct cb_config {
                 long poll_ms;
                 long backoff_base_ms;
                 long backoff_max_ms;
+                long wait_max_ms;
                 bool debug_kinds;
                 bool debug_run_twice;
         } workers;
@@ -75,6 +76,7 @@ struct cb_config {
                 long timeout_ms;
                 long token_ttl_s;
                 long limit_threshold_pct;
+                long allowance_retry_s;
                 bool session_auth;
                 long session_cache_ttl_s;
         } salesforce;
