@@ -2,7 +2,6 @@
 #include "http/ratelimit.h"
 
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +103,8 @@ bool cb_ratelimit_take(const char *id, int *retry_after_s)
                         b->pending++;
                 } else {
                         ok = false;
-                        *retry_after_s = (int)ceil((1.0 - b->tokens) / rl.rate);
+                        double wait_s = (1.0 - b->tokens) / rl.rate;
+                        *retry_after_s = (int)wait_s + ((double)(int)wait_s < wait_s);
                         if (*retry_after_s < 1)
                                 *retry_after_s = 1;
                 }
