@@ -24,6 +24,8 @@
 #include "callbridge/stt.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
+#include "cli/apikey.h"
+#include "cli/jobs.h"
 #include "jobs/stt_policy.h"
 
 #define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
@@ -34,6 +36,11 @@ static const char usage_text[] =
     "       callbridge migrate [-c FILE]             apply database migrations\n"
     "       callbridge apikey create --agent NAME [--admin] [-c FILE]\n"
     "                                                print a new API key for an agent\n"
+    "       callbridge apikey list [--agent NAME] | revoke KEYID [-c FILE]\n"
+    "                                                list keys (never secrets) | revoke one\n"
+    "       callbridge jobs list [--state S] [--kind K] [--limit N] [--json] [-c FILE]\n"
+    "       callbridge jobs retry ID | --dead [--kind K] [-c FILE]\n"
+    "                                                dead letters: list them, queue them again\n"
     "       callbridge keygen                        print a new 256-bit recording key line;\n"
     "                                                append it to [storage] key_file to rotate\n"
     "       callbridge --version | --help\n"
@@ -410,8 +417,11 @@ out:
 int main(int argc, char **argv)
 {
         struct args a = {0};
-        int rc = parse_args(argc, argv, &a);
+        int rc = cb_cli_jobs(argc, argv, DEFAULT_CONFIG);
 
+        if (rc >= 0)
+                return rc;
+        rc = parse_args(argc, argv, &a);
         if (rc != 0)
                 return rc;
         if (a.help) {
@@ -448,5 +458,9 @@ int main(int argc, char **argv)
                 return cmd_keygen();
         if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "create") == 0)
                 return cmd_apikey_create(a.config, a.agent, a.admin);
+        if (a.nwords == 2 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "list") == 0)
+                return cb_cli_apikey_list(a.config, a.agent);
+        if (a.nwords == 3 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "revoke") == 0)
+                return cb_cli_apikey_revoke(a.config, a.words[2]);
         return usage_error("unknown command");
 }

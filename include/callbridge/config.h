@@ -14,6 +14,7 @@ struct cb_config {
                 long max_body_bytes;
                 char *default_region;
                 long connection_timeout_s;
+                long max_connections_per_ip;
                 long max_connections;
                 long drain_timeout_s;
                 long sse_heartbeat_s;
@@ -43,12 +44,18 @@ struct cb_config {
                 long poll_ms;
                 long backoff_base_ms;
                 long backoff_max_ms;
+                long wait_max_ms;
                 bool debug_kinds;
                 bool debug_run_twice;
                 bool debug_lost_commit_reply;
         } workers;
         struct {
                 long cache_ttl_s;
+                long rate_limit_per_s;
+                long rate_limit_burst;
+                long session_max_checks;
+                long session_negative_ttl_s;
+                long unauth_per_ip_per_min;
         } auth;
         struct {
                 bool enabled;
@@ -70,6 +77,7 @@ struct cb_config {
                 long timeout_ms;
                 long token_ttl_s;
                 long limit_threshold_pct;
+                long allowance_retry_s;
                 bool session_auth;
                 long session_cache_ttl_s;
         } salesforce;

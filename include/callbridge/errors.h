@@ -32,6 +32,8 @@ enum cb_err {
         CB_ERR_RANGE_NOT_SATISFIABLE,
         CB_ERR_INTERNAL,
         CB_ERR_TOKENS_NOT_CONFIGURED,
+        CB_ERR_JOB_NOT_DEAD,
+        CB_ERR_BAD_REQUEST,
         CB_ERR_COUNT
 };
 

@@ -54,6 +54,7 @@ struct cb_events_waker {
         void (*suspend)(void *ctx);
         void (*resume)(void *ctx);
         void *ctx;
+        int fd; /* the client's socket, polled for a hang-up at a cap; <= 0: unknown */
 };
 
 struct cb_events_client;

@@ -45,6 +45,7 @@ struct cb_http_env {
 struct cb_agent {
         char name[CB_AGENT_MAX];
         bool admin;
+        char bearer[24]; /* which token: "k<key id>" or "s<16 hex of a session's hash>" */
 };
 
 struct cb_request;
@@ -179,11 +180,23 @@ enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *
 /* Authenticate `header` (the Authorization value). Returns CB_ERR_COUNT and fills `agent`,
  * UNAUTHORIZED, or DB_UNAVAILABLE when the key store cannot be asked. */
 enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent);
+/* The same for a request from `peer` (may be NULL): an address past its failed attempts of
+ * the minute ([auth] unauth_per_ip_per_min) gets RATE_LIMITED for any token not already
+ * verified; so do session checks past [auth] session_max_checks. *retry_after_s is set
+ * with RATE_LIMITED. Failures are counted against `peer`. */
+enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
+                               const struct sockaddr *peer, struct cb_agent *agent,
+                               int *retry_after_s);
 /* Create a key for `agent`; writes it (NUL-terminated, < 96 bytes) into `key_out`.
  * Returns 0, or -1 (logged) when the insert fails. */
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96]);
 /* Drop cached verifications (e.g. after SIGHUP). */
 void cb_auth_cache_clear(void);
+/* Start the thread that drops revoked keys from the cache within a second and records key
+ * use (last_used_at). Returns 0, or -1 (logged). */
+int cb_auth_watch_start(struct cb_http_env *env);
+/* Stop and join it; nothing happens when it is not running. */
+void cb_auth_watch_stop(void);
 
 /* Webhook signatures (src/http/webhook_sig.c). Before any body byte: the signature header must
  * be there (400) and the type form or JSON (415). Once the body is in: decode the form (400)

@@ -32,7 +32,7 @@ struct cb_job_env {
 struct cb_job {
         const struct cb_job_row *row;
         struct cb_job_env *env;
-        char error[512];        /* set by the kind when it returns RETRY or FAIL */
+        char error[512];        /* set by the kind when it returns RETRY, WAIT or FAIL */
         int64_t retry_after_ms; /* RETRY: not before this (an upstream's Retry-After); 0 */
 };
 
@@ -65,6 +65,13 @@ const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
 /* Retry delay before attempt `attempt + 1`: base * 2^(attempt-1) capped at max, then
  * "equal jitter" (half fixed, half drawn from `rnd`), so it lies in [d/2, d]. */
 int64_t cb_jobs_backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd);
+/* The shortest time a failing job keeps being retried before it is dead: the sum of the
+ * smallest delays (jitter 0) between its `max_attempts` attempts. */
+int64_t cb_jobs_retry_span_ms(long max_attempts, long base_ms, long max_ms);
+/* How long a job told to wait (CB_RESULT_WAIT) sleeps after `waits` earlier waits: the
+ * upstream's hint plus up to a quarter of it as jitter (so waiting jobs do not all wake at
+ * once), or without a hint cb_jobs_backoff_ms(waits + 1) capped at `max_ms`. */
+int64_t cb_jobs_wait_ms(int waits, int64_t hint_ms, long base_ms, long max_ms, uint32_t rnd);
 
 /* Start `[workers] threads` workers and the LISTEN thread. NULL (logged) on failure. */
 struct cb_jobs *cb_jobs_start(struct cb_job_env *env);

@@ -18,6 +18,12 @@ void cb_log_set_level(enum cb_log_level level);
 void cb_log_write(enum cb_log_level level, const char *file, int line, json_t *fields,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* A request target as the access log shows it: percent-decoded (so "%2B1415…" is seen as a
+ * phone number), phone-like digit runs masked, UUIDs (call ids) kept whole, the values of
+ * credential-like query parameters (sig, token, key, …) and of cbk_/JWT-looking values
+ * replaced by "***", control and non-ASCII bytes as '?'. Cut to fit `outlen`; never fails. */
+void cb_log_mask_target(const char *in, char *out, size_t outlen);
+
 /* True when a line at `level` would be written. Build fields only when it is: CB_LOG drops
  * (and so cannot free) fields for lines below the threshold. */
 #define cb_log_enabled(level)                                                                      \

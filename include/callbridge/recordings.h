@@ -32,11 +32,18 @@ bool cb_recordings_enabled(const struct cb_recordings *rec);
 
 /* ---- content types (src/recordings/sniff.c) ---- */
 
-/* The audio type the first `n` bytes announce (WAV "RIFF....WAVE", MP3 "ID3" or a frame sync,
- * Ogg "OggS", WebM/Matroska EBML): "audio/wav", "audio/mpeg", "audio/ogg", "audio/webm"; NULL
- * when none. Needs CB_REC_SNIFF_BYTES bytes to be sure. */
-#define CB_REC_SNIFF_BYTES 12
-const char *cb_rec_sniff(const unsigned char *p, size_t n);
+/* The audio type of a body whose first `n` bytes are `p` (`whole`: that is the entire body):
+ * "audio/wav", "audio/mpeg", "audio/ogg", "audio/webm"; NULL with the reason in `why` when it is
+ * none of them or its structure is broken as far as the bytes show it — WAV: RIFF/WAVE with
+ * chunks inside the RIFF size and a sane fmt chunk before the data; MPEG: a valid ID3v2 tag
+ * and/or frame header, the next frame where the first ends; Ogg: a CRC-checked first (BOS) page
+ * of Opus, Vorbis, Speex or FLAC; WebM: a consistent EBML header with DocType webm/matroska,
+ * then a Segment. *total = the body size the container announces (WAV: 8 + the RIFF size), 0
+ * when it does not: the caller checks it once the body ended. Wants CB_REC_SNIFF_BYTES bytes
+ * unless the body is shorter. */
+#define CB_REC_SNIFF_BYTES 4096
+const char *cb_rec_sniff(const unsigned char *p, size_t n, bool whole, uint64_t *total, char *why,
+                         size_t why_size);
 /* The canonical type of a declared Content-Type (parameters ignored; audio/x-wav, audio/wave,
  * audio/mp3 and audio/x-mpeg accepted as aliases); NULL when it is not one of the four. */
 const char *cb_rec_declared_type(const char *content_type);
@@ -72,10 +79,17 @@ void cb_rec_writer_abort(struct cb_rec_writer **w);
 /* ---- reading (src/recordings/reader.c) ---- */
 
 struct cb_rec_reader;
-/* Open the sealed blob at `key`. NULL with `err` (missing, not a blob, unknown key). */
+/* Open the sealed blob at `key`, which it must have been sealed for (a version 1 blob, sealed
+ * before blobs were bound, opens anywhere: see cb_rec_reader_verify). NULL with `err` (missing,
+ * not a blob, unknown key, sealed for another key). */
 struct cb_rec_reader *cb_rec_reader_open(struct cb_recordings *rec, const char *key, char *err,
                                          size_t err_size);
 uint64_t cb_rec_reader_size(const struct cb_rec_reader *r);
+/* Is this the recording whose row says `bytes` and `sha256` (hex)? The size always; the SHA-256
+ * of a version 1 blob by reading it all (a version 2 blob proved its key at open). 0, or -1
+ * with `err`: treat as tampering, never serve it. */
+int cb_rec_reader_verify(struct cb_rec_reader *r, uint64_t bytes, const char *sha256, char *err,
+                         size_t err_size);
 /* Plaintext [off, off+len) into `buf`, *got bytes (clipped at the end). 0, or -1 when storage
  * fails or a chunk does not authenticate. */
 int cb_rec_reader_read(struct cb_rec_reader *r, uint64_t off, void *buf, size_t len, size_t *got);

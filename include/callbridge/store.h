@@ -270,6 +270,7 @@ struct cb_job_row {
         char call_id[CB_UUID_LEN + 1]; /* "" when the job has no call */
         json_t *payload;               /* owned by the row; cb_job_row_clear frees it */
         int attempts;                  /* including this one */
+        int waits;                     /* times it was told to wait (no attempt spent) */
 };
 void cb_job_row_clear(struct cb_job_row *row);
 
@@ -286,13 +287,40 @@ enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, co
                               int64_t delay_ms, const char *error);
 enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, const char *worker,
                              const char *error);
-/* Extend the lease of every running job whose worker id starts with `owner_prefix`. */
-enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, int lease_s);
+/* Back to the queue after `delay_ms` with the claim's attempt given back (waits + 1). */
+enum cb_qs cb_store_job_wait(struct cb_db *db, const struct cb_job_row *row, const char *worker,
+                             int64_t delay_ms, const char *error);
+/* Extend the lease of the `n` running jobs `ids` still held by a worker whose id starts with
+ * `owner_prefix` (the jobs in hand; never every job of the instance). */
+enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, const int64_t *ids,
+                                size_t n, int lease_s);
 /* Queue a job of `kind` without a call unless one is queued or running. ONE_RESULT when it
  * was queued, NO_RESULTS when one was waiting. */
 enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind);
-/* Queue depth: rows of [kind, state, count, oldest age in seconds] (caller decrefs). */
+/* Queue depth: rows of [kind, state, count, oldest age in seconds, how many of them were
+ * told to wait at least once] (caller decrefs). */
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
+
+/* ---- the operators' view of the queue (src/store/job_admin.c) ---- */
+
+/* Which jobs to list: NULL state/kind for any, before_id > 0 for the page after a cursor. */
+struct cb_job_filter {
+        const char *state;
+        const char *kind;
+        int64_t before_id;
+        int limit;
+};
+/* Jobs newest first as a JSON array of {"id","kind","call_id","state","attempts","waits",
+ * "available_at","last_error","created_at"} (caller decrefs `*out`). Row count or < 0. */
+enum cb_qs cb_store_jobs_list(struct cb_db *db, const struct cb_job_filter *f, json_t **out);
+/* Send dead job `id` back to the queue now with attempts reset, and NOTIFY the workers.
+ * ONE_RESULT when done; NO_RESULTS with `state` "" (no such job) or its state (not dead). */
+enum cb_qs cb_store_job_requeue_dead(struct cb_db *db, int64_t id, char state[16]);
+/* The same for every dead job (of `kind` unless NULL); `*count` says how many. */
+enum cb_qs cb_store_jobs_requeue_dead(struct cb_db *db, const char *kind, long *count);
+/* Input checks shared by the CLI and the API: a known state; a kind-shaped name. */
+bool cb_store_job_state_valid(const char *state);
+bool cb_store_job_kind_valid(const char *kind);
 
 /* ---- API keys (src/store/apikeys.c) ---- */
 
@@ -301,5 +329,15 @@ enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const ch
 /* The key's hash (64 hex chars), agent and admin flag; NO_RESULTS when unknown/revoked. */
 enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65], char *agent,
                                size_t agent_size, bool *admin);
+/* Every key (of `agent` unless NULL), never its hash: an array of {key_id, agent, admin,
+ * created_at, last_used_at?, revoked_at?} in *out (caller decrefs; NULL on error). */
+enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out);
+/* Revoke a key: 1 row when it was live, 0 when unknown or already revoked. */
+enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id);
+/* Ids of keys revoked in the last `within_s` seconds (by the database's clock), as a JSON
+ * array of strings in *out (caller decrefs; NULL on error). */
+enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out);
+/* Set last_used_at = now() for the comma-separated key ids. */
+enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key_ids_csv);
 
 #endif

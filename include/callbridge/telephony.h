@@ -34,6 +34,14 @@ struct cb_telephony_ops {
                                       int (*sink)(void *ctx, const void *data, size_t len),
                                       void *ctx, uint64_t *declared_len, char *err,
                                       size_t err_size);
+        /* Optional: the provider's recording id (into `sid`, CB_TWILIO_RE_SID_LEN + 1 bytes)
+         * when `url` is exactly the media URL of a recording of our account; false for
+         * anything else. Pure: no request. */
+        bool (*recording_url_sid)(void *self, const char *url, char *sid);
+        /* Optional: ask the provider which call recording `sid` belongs to; its call id into
+         * `call_id`. RETRY (provider trouble) / FAIL (no such recording, refused) with `err`. */
+        enum cb_result (*recording_call_id)(void *self, const char *sid, char *call_id,
+                                            size_t id_size, char *err, size_t err_size);
         /* Optional: delete the provider's copy of recording `sid` (gone already is success). */
         enum cb_result (*delete_recording)(void *self, const char *sid, char *err, size_t err_size);
         /* Optional (reconciliation): what the provider says of call `provider_call_id` now:
@@ -63,6 +71,15 @@ struct cb_telephony {
 /* The provider the configuration selects ([twilio] enabled → twilio, else none). */
 struct cb_telephony *cb_telephony_create(const struct cb_config *cfg);
 void cb_telephony_destroy(struct cb_telephony **tel);
+
+/* "RE" + 32 hex digits. */
+#define CB_TWILIO_RE_SID_LEN 34
+/* The recording sid of `url` when it is exactly
+ * <api_base>/2010-04-01/Accounts/<account_sid>/Recordings/RE<32 hex>[.wav|.mp3] (api_base
+ * without its trailing '/'s): byte for byte, so no other host, port, scheme, userinfo, path,
+ * dot segment, percent-encoding, query or fragment. False otherwise (`sid` untouched). */
+bool cb_twilio_recording_url_sid(const char *api_base, const char *account_sid, const char *url,
+                                 char sid[CB_TWILIO_RE_SID_LEN + 1]);
 
 extern const struct cb_telephony_ops cb_telephony_none;
 extern const struct cb_telephony_ops cb_telephony_twilio;

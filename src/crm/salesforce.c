@@ -195,6 +195,11 @@ static void sf_health(void *self, char *out, size_t out_size)
         pthread_mutex_unlock(&sf->lock);
         if (auth[0] != '\0')
                 snprintf(out, out_size, "auth failed: %s", auth);
+        else if (atomic_load(&sf->allowance_exhausted))
+                snprintf(out, out_size,
+                         "allowance exhausted: API usage %ld/%ld; CRM writes wait for it to "
+                         "refill",
+                         atomic_load(&sf->api_used), atomic_load(&sf->api_max));
         else if (missing[0] != '\0')
                 snprintf(out, out_size, "ok; missing fields skipped: %s", missing);
         else
@@ -227,10 +232,19 @@ static void sf_metrics(void *self, struct cb_buf *out)
                       "# HELP callbridge_salesforce_session_checks_total Softphone Salesforce "
                       "sessions checked with userinfo.\n"
                       "# TYPE callbridge_salesforce_session_checks_total counter\n"
-                      "callbridge_salesforce_session_checks_total %lu\n",
+                      "callbridge_salesforce_session_checks_total %lu\n"
+                      "# HELP callbridge_crm_allowance_exhausted 1 while the CRM's daily API "
+                      "allowance is spent (writes wait).\n"
+                      "# TYPE callbridge_crm_allowance_exhausted gauge\n"
+                      "callbridge_crm_allowance_exhausted %d\n"
+                      "# HELP callbridge_crm_waits_total CRM requests answered \"wait\" "
+                      "(allowance, 429, budget hold): the job is rescheduled, no attempt spent.\n"
+                      "# TYPE callbridge_crm_waits_total counter\n"
+                      "callbridge_crm_waits_total %lu\n",
                       atomic_load(&sf->api_used), atomic_load(&sf->api_max),
                       atomic_load(&sf->token_requests), atomic_load(&sf->token_refusals),
-                      auth[0] == '\0', atomic_load(&sf->session_checks));
+                      auth[0] == '\0', atomic_load(&sf->session_checks),
+                      (int)atomic_load(&sf->allowance_exhausted), atomic_load(&sf->waits));
 }
 
 /* ---- Salesforce sessions as softphone credentials ---------------------------------------- */

@@ -45,6 +45,11 @@ struct sf {
         json_t *missing;             /* {"Task":["Field",...]} reported once */
 
         atomic_long api_used, api_max; /* last Sforce-Limit-Info */
+        /* The org refused us with REQUEST_LIMIT_EXCEEDED: until a request succeeds, every
+         * request before allowance_probe_us (monotonic) WAITs without being sent. */
+        atomic_bool allowance_exhausted;
+        atomic_llong allowance_probe_us;
+        atomic_ulong waits; /* WAIT answers (allowance, 429, budget holds) */
         atomic_ulong token_requests, token_refusals, session_checks;
 
         pthread_t warmup;
@@ -79,13 +84,19 @@ struct sf_answer {
 
 /* One REST request to `path` (below the instance URL, e.g. "/services/data/v60.0/query?q=..."),
  * with a JSON body or NULL. A refused token is renewed once and the request replayed. Returns
- * OK for 2xx with `*out` the parsed body (NULL when empty); otherwise RETRY (transport, 401
- * after renewal, 403 REQUEST_LIMIT_EXCEEDED, 429, 5xx, low-priority work over the API budget)
- * or FAIL (300 and other 4xx, with the body in `err`). `ans` says the status and errorCode,
+ * OK for 2xx with `*out` the parsed body (NULL when empty); otherwise WAIT (403
+ * REQUEST_LIMIT_EXCEEDED, 429, low-priority work over the API budget: a wait hint is set,
+ * see cb_wait_hint_set), RETRY (transport, 401 after renewal, 5xx) or FAIL (300 and other
+ * 4xx, with the body in `err`). `ans` says the status and errorCode,
  * and `*out` may hold the error body for the caller to inspect. */
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
                        enum cb_crm_priority prio, struct sf_answer *ans, json_t **out, char *err,
                        size_t err_size);
+/* What a non-2xx answer means: WAIT (429, 403 REQUEST_LIMIT_EXCEEDED; `*allowance_spent`
+ * when it is the daily allowance: usage `used`/`max` at the limit, or the message says
+ * TotalRequests when no usage is known), RETRY (5xx, 401) or FAIL (300, other 4xx). */
+enum cb_result sf_classify(long status, const char *code, const char *message, long used, long max,
+                           bool *allowance_spent);
 /* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
 int sf_url_encode(struct cb_buf *b, const char *s);
 /* Parse "api-usage=25/15000" out of a Sforce-Limit-Info value into the gauges. */

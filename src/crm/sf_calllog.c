@@ -44,6 +44,22 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
                 goto out;
         }
         r = sf_rest(sf, "PATCH", path.data, record, prio, &ans, &body, err, err_size);
+        if (r == CB_RESULT_FAIL && strcmp(ans.code, "INVALID_FIELD") == 0) {
+                /* A field was removed from the org since we described it: describe again,
+                 * drop what is gone and write once more in this same run. */
+                cb_warn("salesforce: %s refused a field (%s); describing it again", object, err);
+                sf_schema_forget(sf, object);
+                sf_schema_filter(sf, object, record);
+                json_decref(body);
+                body = NULL;
+                r = sf_rest(sf, "PATCH", path.data, record, prio, &ans, &body, err, err_size);
+                /* Still refused (describe lists a field writes reject): try again later,
+                 * never dead for a schema change. */
+                if (r == CB_RESULT_FAIL && strcmp(ans.code, "INVALID_FIELD") == 0) {
+                        sf_schema_forget(sf, object);
+                        r = CB_RESULT_RETRY;
+                }
+        }
         if (r == CB_RESULT_OK) {
                 /* 201 created / 200 updated carry the id; API versions before 46 answer 204. */
                 cb_strlcpy(id, str(body, "id") ? str(body, "id") : "", id_size);
@@ -53,8 +69,6 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
                         r = sf_rest(sf, "GET", path.data, NULL, prio, &ans, &body, err, err_size);
                         cb_strlcpy(id, str(body, "Id") ? str(body, "Id") : "", id_size);
                 }
-        } else if (strcmp(ans.code, "INVALID_FIELD") == 0) {
-                sf_schema_forget(sf, object);
         }
 out:
         json_decref(body);

@@ -233,7 +233,7 @@ enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char
         *match = NULL;
         /* An existing lead is linked as it is: its name may have been edited since. */
         r = lead_by_phone(sf, e164, &ans, &body, err, err_size);
-        if (r == CB_RESULT_RETRY)
+        if (r == CB_RESULT_RETRY || r == CB_RESULT_WAIT)
                 goto out;
         if (r == CB_RESULT_OK) {
                 cb_strlcpy(id, json_string_value(json_object_get(body, "Id")) ?: "", sizeof(id));

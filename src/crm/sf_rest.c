@@ -103,24 +103,87 @@ static int attempt(struct sf *sf, const struct sf_token *tok, const char *method
         return rc;
 }
 
-/* Map a non-2xx answer to RETRY or FAIL with a reason naming Salesforce's errorCode. */
-static enum cb_result map_error(long status, const json_t *j, const char *raw, char *err,
-                                size_t err_size)
+/* The allowance is spent: WAIT until the next probe, whose time is the hint. */
+static void allowance_spent(struct sf *sf)
+{
+        int64_t probe = cb_mono_us() + sf->cfg->salesforce.allowance_retry_s * 1000000L;
+
+        if (!atomic_exchange(&sf->allowance_exhausted, true))
+                cb_warn("salesforce: daily API allowance exhausted; CRM writes wait (asked "
+                        "again every %ld s)",
+                        sf->cfg->salesforce.allowance_retry_s);
+        atomic_store(&sf->allowance_probe_us, probe);
+        cb_wait_hint_set(sf->cfg->salesforce.allowance_retry_s * 1000L);
+}
+
+/* Still before the next probe of a spent allowance? Then WAIT with the time left. */
+static bool allowance_wait(struct sf *sf, char *err, size_t err_size)
+{
+        int64_t left = atomic_load(&sf->allowance_probe_us) - cb_mono_us();
+
+        if (!atomic_load(&sf->allowance_exhausted) || left <= 0)
+                return false;
+        snprintf(err, err_size,
+                 "salesforce 403 REQUEST_LIMIT_EXCEEDED: daily API allowance "
+                 "exhausted; waiting for it to refill");
+        cb_wait_hint_set(left / 1000 + 1);
+        return true;
+}
+
+/* Retry-After in seconds (the HTTP-date form reads as 0: no hint). */
+static void retry_after_hint(const struct cb_upstream_resp *resp)
+{
+        char v[64];
+        long s;
+
+        if (cb_upstream_resp_header(resp, "Retry-After", v, sizeof(v)) &&
+            cb_parse_long(v, 0, 86400, &s))
+                cb_wait_hint_set(s * 1000L);
+}
+
+enum cb_result sf_classify(long status, const char *code, const char *message, long used, long max,
+                           bool *allowance_spent)
+{
+        *allowance_spent = false;
+        if (status == 429 || (status == 403 && strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0)) {
+                /* REQUEST_LIMIT_EXCEEDED also reports concurrency limits: only usage at the
+                 * daily limit (Sforce-Limit-Info, or the message when the header is absent)
+                 * stops every request until the allowance refills. */
+                *allowance_spent =
+                    status == 403 &&
+                    (max > 0 ? used >= max : strstr(message, "TotalRequests") != NULL);
+                return CB_RESULT_WAIT;
+        }
+        if (status == 300 || status < 500)
+                return status == 401 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
+        return CB_RESULT_RETRY;
+}
+
+/* Map a non-2xx answer to WAIT, RETRY or FAIL with a reason naming Salesforce's errorCode. */
+static enum cb_result map_error(struct sf *sf, const struct cb_upstream_resp *resp, const json_t *j,
+                                const char *raw, char *err, size_t err_size)
 {
         const char *code, *message;
+        bool spent;
+        enum cb_result r;
 
         error_of(j, &code, &message);
-        if (status == 300) {
+        r = sf_classify(resp->status, code, message, atomic_load(&sf->api_used),
+                        atomic_load(&sf->api_max), &spent);
+        if (resp->status == 300)
                 snprintf(err, err_size, "salesforce 300 multiple records match: %.300s", raw);
-                return CB_RESULT_FAIL;
+        else if (r == CB_RESULT_FAIL)
+                snprintf(err, err_size, "salesforce %ld %s: %.300s (%.200s)", resp->status, code,
+                         message, raw);
+        else
+                snprintf(err, err_size, "salesforce %ld %s: %.300s", resp->status, code, message);
+        if (r == CB_RESULT_WAIT) {
+                if (spent)
+                        allowance_spent(sf);
+                retry_after_hint(resp);
+                atomic_fetch_add(&sf->waits, 1);
         }
-        if (status == 429 || status >= 500 ||
-            (status == 403 && strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0) || status == 401) {
-                snprintf(err, err_size, "salesforce %ld %s: %.300s", status, code, message);
-                return CB_RESULT_RETRY;
-        }
-        snprintf(err, err_size, "salesforce %ld %s: %.300s (%.200s)", status, code, message, raw);
-        return CB_RESULT_FAIL;
+        return r;
 }
 
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
@@ -141,7 +204,13 @@ enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, cons
                          "low-priority write waits",
                          atomic_load(&sf->api_used), atomic_load(&sf->api_max),
                          sf->cfg->salesforce.limit_threshold_pct);
-                return CB_RESULT_RETRY;
+                cb_wait_hint_set(sf->cfg->salesforce.allowance_retry_s * 1000L);
+                atomic_fetch_add(&sf->waits, 1);
+                return CB_RESULT_WAIT;
+        }
+        if (allowance_wait(sf, err, err_size)) {
+                atomic_fetch_add(&sf->waits, 1);
+                return CB_RESULT_WAIT;
         }
         if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL) {
                 snprintf(err, err_size, "out of memory");
@@ -171,11 +240,14 @@ enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, cons
                 if (resp.status < 200 || resp.status >= 300)
                         cb_strlcpy(ans->code, code, sizeof(ans->code));
                 *out = j;
-                if (resp.status >= 200 && resp.status < 300)
+                if (resp.status >= 200 && resp.status < 300) {
                         r = CB_RESULT_OK;
-                else
-                        r = map_error(resp.status, j, resp.body.data ? resp.body.data : "", err,
+                        if (atomic_exchange(&sf->allowance_exhausted, false))
+                                cb_info("salesforce: API allowance available again");
+                } else {
+                        r = map_error(sf, &resp, j, resp.body.data ? resp.body.data : "", err,
                                       err_size);
+                }
                 break;
         }
 out:

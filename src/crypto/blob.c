@@ -16,9 +16,11 @@
 
 #define MAGIC         "CBBLOB1\0"
 #define MAGIC_LEN     8
-#define VERSION       1
+#define VERSION_V1    1 /* no binding: still opened, never written */
+#define VERSION       2 /* the binding follows the fixed part of the AAD */
 #define RECORD        ((uint64_t)CB_BLOB_CHUNK + CB_BLOB_TAG) /* one full chunk, sealed */
-#define AAD_LEN       (CB_BLOB_HEADER + 8 + 1)
+#define AAD_FIXED     (CB_BLOB_HEADER + 8 + 1)
+#define AAD_MAX       (AAD_FIXED + CB_BLOB_BIND_MAX)
 #define NONCE_PREFIX  8
 #define OFF_VERSION   8
 #define OFF_KEY_ID    12
@@ -101,9 +103,11 @@ static uint32_t get_u32(const unsigned char *p)
         return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Nonce and associated data of chunk `index` of the blob with `header`. */
-static void chunk_params(const unsigned char header[CB_BLOB_HEADER], uint64_t index, bool final,
-                         unsigned char iv[CB_GCM_IV], unsigned char aad[AAD_LEN])
+/* Nonce and associated data of chunk `index` of the blob with `header`; version 2 appends the
+ * binding (bind_len bytes) to the AAD. Returns the AAD length. */
+static size_t chunk_params(const unsigned char header[CB_BLOB_HEADER], const unsigned char *bind,
+                           size_t bind_len, uint64_t index, bool final, unsigned char iv[CB_GCM_IV],
+                           unsigned char aad[AAD_MAX])
 {
         memcpy(iv, header + OFF_NONCE, NONCE_PREFIX);
         put_u32(iv + NONCE_PREFIX, (uint32_t)index);
@@ -111,6 +115,10 @@ static void chunk_params(const unsigned char header[CB_BLOB_HEADER], uint64_t in
         put_u32(aad + CB_BLOB_HEADER, (uint32_t)(index >> 32));
         put_u32(aad + CB_BLOB_HEADER + 4, (uint32_t)index);
         aad[CB_BLOB_HEADER + 8] = final ? 1 : 0;
+        if (header[OFF_VERSION] == VERSION_V1)
+                return AAD_FIXED;
+        memcpy(aad + AAD_FIXED, bind, bind_len);
+        return AAD_FIXED + bind_len;
 }
 
 uint64_t cb_blob_sealed_size(uint64_t plain)
@@ -158,16 +166,27 @@ struct cb_sealer {
         size_t fill; /* plaintext bytes waiting in buf */
         bool header_sent;
         bool done; /* finished or failed: every further call fails */
+        size_t bind_len;
+        unsigned char bind[CB_BLOB_BIND_MAX];
         unsigned char buf[CB_BLOB_CHUNK + CB_BLOB_TAG];
 };
 
 struct cb_sealer *cb_sealer_new(const struct cb_keyring *kr, cb_blob_sink sink, void *ctx)
 {
-        struct cb_sealer *s = calloc(1, sizeof(*s));
+        return cb_sealer_new_bound(kr, NULL, sink, ctx);
+}
+
+struct cb_sealer *cb_sealer_new_bound(const struct cb_keyring *kr, const char *bind,
+                                      cb_blob_sink sink, void *ctx)
+{
+        size_t bind_len = bind ? strlen(bind) : 0;
+        struct cb_sealer *s = bind_len <= CB_BLOB_BIND_MAX ? calloc(1, sizeof(*s)) : NULL;
         const unsigned char *key = NULL;
 
         if (s == NULL)
                 return NULL;
+        memcpy(s->bind, bind ? bind : "", bind_len);
+        s->bind_len = bind_len;
         s->sink = sink;
         s->sink_ctx = ctx;
         memcpy(s->header, MAGIC, MAGIC_LEN);
@@ -193,12 +212,13 @@ static int send_header(struct cb_sealer *s)
 static int seal_chunk(struct cb_sealer *s, const unsigned char *in, size_t len, bool final)
 {
         unsigned char iv[CB_GCM_IV];
-        unsigned char aad[AAD_LEN];
+        unsigned char aad[AAD_MAX];
+        size_t aad_len;
 
         if (!final && s->index + 1 >= MAX_CHUNKS) /* no index left for the final chunk */
                 return -1;
-        chunk_params(s->header, s->index, final, iv, aad);
-        if (cb_gcm_seal(s->ctx, iv, aad, sizeof(aad), in, len, s->buf, s->buf + len) != 0)
+        aad_len = chunk_params(s->header, s->bind, s->bind_len, s->index, final, iv, aad);
+        if (cb_gcm_seal(s->ctx, iv, aad, aad_len, in, len, s->buf, s->buf + len) != 0)
                 return -1;
         s->index++;
         return s->sink(s->sink_ctx, s->buf, len + CB_BLOB_TAG);
@@ -280,6 +300,8 @@ struct cb_opener {
         uint64_t plain_size;
         uint64_t cached; /* the chunk whose plaintext is in buf, when have_cached */
         bool have_cached;
+        size_t bind_len;
+        unsigned char bind[CB_BLOB_BIND_MAX];
         unsigned char buf[CB_BLOB_CHUNK + CB_BLOB_TAG];
 };
 
@@ -294,14 +316,16 @@ static int open_chunk(struct cb_opener *o, uint64_t index, unsigned char *out)
 {
         size_t len = chunk_len(o, index);
         unsigned char iv[CB_GCM_IV];
-        unsigned char aad[AAD_LEN];
+        unsigned char aad[AAD_MAX];
+        size_t aad_len;
 
         o->have_cached = false;
         if (o->source(o->source_ctx, CB_BLOB_HEADER + index * RECORD, o->buf, len + CB_BLOB_TAG) !=
             0)
                 return -1;
-        chunk_params(o->header, index, index + 1 == o->chunks, iv, aad);
-        if (cb_gcm_open(o->ctx, iv, aad, sizeof(aad), o->buf, len, out, o->buf + len) != 0) {
+        aad_len =
+            chunk_params(o->header, o->bind, o->bind_len, index, index + 1 == o->chunks, iv, aad);
+        if (cb_gcm_open(o->ctx, iv, aad, aad_len, o->buf, len, out, o->buf + len) != 0) {
                 OPENSSL_cleanse(out, len);
                 return -1;
         }
@@ -321,14 +345,39 @@ static void set_err(char *err, size_t err_size, const char *msg)
 struct cb_opener *cb_opener_new(const struct cb_keyring *kr, cb_blob_source source, void *ctx,
                                 uint64_t sealed_size, char *err, size_t err_size)
 {
-        struct cb_opener *o = calloc(1, sizeof(*o));
-        const unsigned char *key = NULL;
+        return cb_opener_new_bound(kr, NULL, source, ctx, sealed_size, err, err_size);
+}
+
+/* Magic, a version we read, reserved bytes zero and our chunk size. */
+static bool header_ok(const unsigned char *h)
+{
         static const unsigned char zero[4] = {0};
 
+        return memcmp(h, MAGIC, MAGIC_LEN) == 0 &&
+               (h[OFF_VERSION] == VERSION || h[OFF_VERSION] == VERSION_V1) &&
+               memcmp(h + OFF_VERSION + 1, zero, 3) == 0 &&
+               get_u32(h + OFF_CHUNK) == CB_BLOB_CHUNK && memcmp(h + OFF_RESERVED2, zero, 4) == 0;
+}
+
+struct cb_opener *cb_opener_new_bound(const struct cb_keyring *kr, const char *bind,
+                                      cb_blob_source source, void *ctx, uint64_t sealed_size,
+                                      char *err, size_t err_size)
+{
+        size_t bind_len = bind ? strlen(bind) : 0;
+        struct cb_opener *o = NULL;
+        const unsigned char *key = NULL;
+
+        if (bind_len > CB_BLOB_BIND_MAX) {
+                set_err(err, err_size, "binding too long");
+                return NULL;
+        }
+        o = calloc(1, sizeof(*o));
         if (o == NULL) {
                 set_err(err, err_size, "out of memory");
                 return NULL;
         }
+        memcpy(o->bind, bind ? bind : "", bind_len);
+        o->bind_len = bind_len;
         o->source = source;
         o->source_ctx = ctx;
         if (sealed_size < CB_BLOB_HEADER) {
@@ -339,10 +388,7 @@ struct cb_opener *cb_opener_new(const struct cb_keyring *kr, cb_blob_source sour
                 set_err(err, err_size, "cannot read the header");
                 goto fail;
         }
-        if (memcmp(o->header, MAGIC, MAGIC_LEN) != 0 || o->header[OFF_VERSION] != VERSION ||
-            memcmp(o->header + OFF_VERSION + 1, zero, 3) != 0 ||
-            get_u32(o->header + OFF_CHUNK) != CB_BLOB_CHUNK ||
-            memcmp(o->header + OFF_RESERVED2, zero, 4) != 0) {
+        if (!header_ok(o->header)) {
                 set_err(err, err_size, "not a callbridge blob");
                 goto fail;
         }
@@ -370,7 +416,8 @@ struct cb_opener *cb_opener_new(const struct cb_keyring *kr, cb_blob_source sour
          * extended at a chunk boundary fails here and cb_opener_plain_size can be trusted. */
         if (open_chunk(o, o->chunks - 1, o->buf) != 0) {
                 set_err(err, err_size,
-                        "truncated or tampered (the last chunk fails authentication)");
+                        "truncated, tampered or another blob (the last chunk fails "
+                        "authentication)");
                 goto fail;
         }
         return o;
@@ -382,6 +429,11 @@ fail:
 uint64_t cb_opener_plain_size(const struct cb_opener *o)
 {
         return o->plain_size;
+}
+
+bool cb_opener_bound(const struct cb_opener *o)
+{
+        return o->header[OFF_VERSION] != VERSION_V1;
 }
 
 int cb_opener_read(struct cb_opener *o, uint64_t off, void *buf, size_t len, size_t *got)

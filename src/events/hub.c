@@ -5,7 +5,9 @@
  * heartbeats take it, and resume only clients marked suspended (clearing the mark). So a
  * wake-up cannot be lost between "nothing to send" and the suspension, and a connection is
  * never resumed twice. */
+/* POLLRDHUP needs _GNU_SOURCE, which the build defines. */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ struct cb_events_client {
         uint64_t replay_after;
         bool suspended;
         bool ping_due;
+        bool gone; /* the client hung up: the next read ends the stream */
 };
 
 static struct {
@@ -40,6 +43,7 @@ static struct {
         struct cb_events_ring ring;
         struct cb_events_client *clients;
         long nclients;
+        long ngone; /* clients marked gone, still registered until their response ends */
         const struct cb_config *cfg;
         pthread_t heartbeat;
         bool running;
@@ -104,6 +108,8 @@ long cb_events_client_read(struct cb_events_client *c, char *buf, size_t max)
         long n = -1;
 
         pthread_mutex_lock(&hub.mu);
+        if (c->gone)
+                goto out; /* end of stream: libmicrohttpd closes the connection */
         if (c->off >= c->out.len) {
                 c->out.len = 0;
                 c->off = 0;
@@ -124,12 +130,29 @@ out:
         return n;
 }
 
+/* A suspended stream's connection is not watched by libmicrohttpd, so a client that left
+ * would hold its slot until the next heartbeat write fails. At a cap, ask the kernel
+ * whether each stream's peer hung up, and end those streams at once. Caller holds the lock. */
+static void reap_gone(const char *agent)
+{
+        for (struct cb_events_client *c = hub.clients; c != NULL; c = c->next) {
+                struct pollfd p = {.fd = c->waker.fd, .events = POLLRDHUP};
+                if (c->gone || c->waker.fd <= 0 || (agent != NULL && strcmp(c->agent, agent) != 0))
+                        continue;
+                if (poll(&p, 1, 0) != 1 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0)
+                        continue;
+                c->gone = true;
+                hub.ngone++;
+                wake(c);
+        }
+}
+
 static long agent_streams(const char *agent)
 {
         long n = 0;
 
         for (const struct cb_events_client *c = hub.clients; c != NULL; c = c->next)
-                n += strcmp(c->agent, agent) == 0;
+                n += !c->gone && strcmp(c->agent, agent) == 0;
         return n;
 }
 
@@ -160,10 +183,15 @@ struct cb_events_client *cb_events_client_open(const char *agent, uint64_t last_
 
         *err = CB_ERR_INTERNAL;
         pthread_mutex_lock(&hub.mu);
-        if (!hub.running || hub.stopping || hub.nclients >= hub.cfg->server.sse_max_streams) {
+        if (hub.running && hub.nclients - hub.ngone >= hub.cfg->server.sse_max_streams)
+                reap_gone(NULL);
+        if (!hub.running || hub.stopping ||
+            hub.nclients - hub.ngone >= hub.cfg->server.sse_max_streams) {
                 *err = CB_ERR_NOT_READY;
                 goto refused;
         }
+        if (agent_streams(agent) >= hub.cfg->server.sse_max_streams_per_agent)
+                reap_gone(agent);
         if (agent_streams(agent) >= hub.cfg->server.sse_max_streams_per_agent) {
                 *err = CB_ERR_TOO_MANY_STREAMS;
                 goto refused;
@@ -208,6 +236,8 @@ void cb_events_client_close(struct cb_events_client **cp)
         if (c->next != NULL)
                 c->next->prev = c->prev;
         hub.nclients--;
+        if (c->gone)
+                hub.ngone--;
         atomic_store(&cb_events_stats.streams, hub.nclients);
         pthread_mutex_unlock(&hub.mu);
         cb_buf_free(&c->out);

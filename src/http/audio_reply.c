@@ -2,9 +2,11 @@
  * (206, so a browser can seek), read chunk by chunk from storage — constant memory whatever the
  * length. Shared by GET /api/calls/{id}/recording/{rid} and GET /r/{rid}. */
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "callbridge/log.h"
 #include "callbridge/store.h"
@@ -15,7 +17,35 @@
 struct stream {
         struct cb_rec_reader *reader;
         uint64_t base; /* plaintext offset of the response's first byte */
+        /* A whole-file response also checks the row's SHA-256 as it goes: */
+        EVP_MD_CTX *sha; /* NULL: not checking */
+        uint64_t hashed, size;
+        char want[65];
 };
+
+/* Hash what a whole-file response sends; false when the end is reached and the hash is not
+ * the row's (the response is then cut short: never a complete, wrong recording). */
+static bool hash_block(struct stream *s, uint64_t pos, const char *buf, size_t got)
+{
+        unsigned char digest[32];
+        unsigned int len = 0;
+        char hex[65];
+
+        if (s->sha == NULL || pos != s->hashed || EVP_DigestUpdate(s->sha, buf, got) != 1) {
+                EVP_MD_CTX_free(s->sha); /* not sequential: give up checking */
+                s->sha = NULL;
+                return true;
+        }
+        s->hashed += got;
+        if (s->hashed < s->size)
+                return true;
+        if (EVP_DigestFinal_ex(s->sha, digest, &len) != 1)
+                return true;
+        EVP_MD_CTX_free(s->sha);
+        s->sha = NULL;
+        cb_hex(digest, sizeof(digest), hex);
+        return strcasecmp(hex, s->want) == 0;
+}
 
 static ssize_t read_audio(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -26,6 +56,10 @@ static ssize_t read_audio(void *cls, uint64_t pos, char *buf, size_t max)
                 cb_error("playback: a chunk failed to read or authenticate");
                 return MHD_CONTENT_READER_END_WITH_ERROR;
         }
+        if (got > 0 && !hash_block(s, pos, buf, got)) {
+                cb_error("playback: the recording's SHA-256 is not its row's; response cut");
+                return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
         return got > 0 ? (ssize_t)got : MHD_CONTENT_READER_END_OF_STREAM;
 }
 
@@ -34,7 +68,21 @@ static void free_stream(void *cls)
         struct stream *s = cls;
 
         cb_rec_reader_close(&s->reader);
+        EVP_MD_CTX_free(s->sha);
         free(s);
+}
+
+/* Check the SHA-256 `want` (the row's) while a whole-file response streams. */
+static void check_hash_as_sent(struct stream *s, const char *want, uint64_t size)
+{
+        if (want == NULL || size == 0 || !cb_strlcpy(s->want, want, sizeof(s->want)))
+                return;
+        s->size = size;
+        s->sha = EVP_MD_CTX_new();
+        if (s->sha != NULL && EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
+                EVP_MD_CTX_free(s->sha);
+                s->sha = NULL;
+        }
 }
 
 int cb_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
@@ -89,10 +137,15 @@ static enum MHD_Result reply_stored(struct cb_request *req, const json_t *rec)
         if (s == NULL)
                 return MHD_NO;
         s->reader = cb_rec_reader_open(req->env->rec, key, err, sizeof(err));
-        if (s->reader == NULL) {
-                free(s);
-                cb_error("playback of %s: %s", key, err);
-                return cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE, NULL);
+        if (s->reader == NULL ||
+            cb_rec_reader_verify(
+                s->reader, (uint64_t)json_integer_value(json_object_get(rec, "bytes")),
+                json_string_value(json_object_get(rec, "sha256")), err, sizeof(err)) != 0) {
+                /* Missing, tampered with, or another recording's blob: never serve it. */
+                free_stream(s);
+                cb_error("playback of %s refused: %s", key, err);
+                return cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE,
+                                      "the stored recording does not verify");
         }
         size = cb_rec_reader_size(s->reader);
         r = cb_range_parse(cb_request_header(req, "Range"), size, &first, &last);
@@ -102,8 +155,10 @@ static enum MHD_Result reply_stored(struct cb_request *req, const json_t *rec)
                 return cb_reply_error_header(req, CB_ERR_RANGE_NOT_SATISFIABLE, "Content-Range",
                                              range);
         }
-        if (r == 0)
+        if (r == 0) {
                 last = size ? size - 1 : 0;
+                check_hash_as_sent(s, json_string_value(json_object_get(rec, "sha256")), size);
+        }
         s->base = first;
         resp = MHD_create_response_from_callback(size ? last - first + 1 : 0, BLOCK, read_audio, s,
                                                  free_stream);

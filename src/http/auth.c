@@ -1,6 +1,12 @@
 /* Bearer API keys: "cbk_<key id>_<secret>". PostgreSQL stores the key id and the SHA-256 of
  * the whole key; the hash is compared in constant time. Verified keys are cached in memory
- * for [auth] cache_ttl_s so the hot path does not ask PostgreSQL. */
+ * for [auth] cache_ttl_s so the hot path does not ask PostgreSQL.
+ *
+ * Revocation (`callbridge apikey revoke`) is a row update; a watcher thread on every instance
+ * asks PostgreSQL twice a second for keys revoked lately and drops them from the cache, so a
+ * revoked key stops working everywhere within a second. The same thread records which keys
+ * were used (api_keys.last_used_at), in one batched UPDATE every few seconds. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +15,7 @@
 #include "callbridge/http.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
+#include "http/auth_guard.h"
 
 #define KEY_PREFIX   "cbk_"
 #define KEY_ID_HEX   16 /* 8 random bytes */
@@ -20,6 +27,7 @@ struct cached_key {
         unsigned char hash[32];
         struct cb_agent agent;
         int64_t expires_us;
+        bool used; /* used since the watcher last recorded it */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -81,42 +89,48 @@ static bool hex_to_bytes(const char *hex, unsigned char *out, size_t n)
         return true;
 }
 
-static enum cb_err crm_session(struct cb_http_env *env, const char *token, struct cb_agent *agent);
-
-enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent)
+/* A cached verification of `key_id`: true with `stored` and `agent` filled. */
+static bool cache_get(const char *key_id, unsigned char stored[32], struct cb_agent *agent)
 {
-        char key_id[KEY_ID_HEX + 1];
-        unsigned char hash[32];
-        unsigned char stored[32];
-        char stored_hex[65];
-        struct cb_db *db;
         struct cached_key *slot;
-        const char *token;
-        int64_t now = cb_mono_us();
-        enum cb_qs qs;
         bool hit = false;
-
-        if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
-                return CB_ERR_UNAUTHORIZED;
-        token = header + 7;
-        while (*token == ' ')
-                token++;
-        if (!parse_key(token, key_id))
-                return crm_session(env, token, agent);
-        cb_sha256(token, strlen(token), hash);
 
         pthread_mutex_lock(&cache_lock);
         slot = &cache[slot_of(key_id)];
-        if (slot->expires_us > now && strcmp(slot->key_id, key_id) == 0) {
+        if (slot->expires_us > cb_mono_us() && strcmp(slot->key_id, key_id) == 0) {
                 hit = true;
                 memcpy(stored, slot->hash, 32);
                 *agent = slot->agent;
+                slot->used = true;
         }
         pthread_mutex_unlock(&cache_lock);
-        if (hit)
-                return cb_ct_equal(hash, stored, 32) ? CB_ERR_COUNT : CB_ERR_UNAUTHORIZED;
+        return hit;
+}
 
-        db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
+static void cache_put(const char *key_id, const unsigned char stored[32],
+                      const struct cb_agent *agent, long ttl_s)
+{
+        struct cached_key *slot;
+
+        pthread_mutex_lock(&cache_lock);
+        slot = &cache[slot_of(key_id)];
+        memcpy(slot->key_id, key_id, KEY_ID_HEX + 1);
+        memcpy(slot->hash, stored, 32);
+        slot->agent = *agent;
+        slot->expires_us = cb_mono_us() + ttl_s * 1000000;
+        slot->used = true;
+        pthread_mutex_unlock(&cache_lock);
+}
+
+/* Ask PostgreSQL about `key_id`; CB_ERR_COUNT when `hash` matches the live key. */
+static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
+                                 const unsigned char hash[32], struct cb_agent *agent)
+{
+        unsigned char stored[32];
+        char stored_hex[65];
+        struct cb_db *db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
+        enum cb_qs qs;
+
         if (db == NULL)
                 return CB_ERR_DB_UNAVAILABLE;
         qs = cb_store_apikey_get(db, key_id, stored_hex, agent->name, sizeof(agent->name),
@@ -127,35 +141,51 @@ enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb
         if (qs == CB_QS_NO_RESULTS || !hex_to_bytes(stored_hex, stored, 32) ||
             !cb_ct_equal(hash, stored, 32))
                 return CB_ERR_UNAUTHORIZED;
-        pthread_mutex_lock(&cache_lock);
-        slot = &cache[slot_of(key_id)];
-        memcpy(slot->key_id, key_id, sizeof(slot->key_id));
-        memcpy(slot->hash, stored, 32);
-        slot->agent = *agent;
-        slot->expires_us = now + env->cfg->auth.cache_ttl_s * 1000000;
-        pthread_mutex_unlock(&cache_lock);
+        snprintf(agent->bearer, sizeof(agent->bearer), "k%s", key_id);
+        cache_put(key_id, stored, agent, env->cfg->auth.cache_ttl_s);
         return CB_ERR_COUNT;
 }
 
-/* A bearer that is not one of our keys may be a Salesforce session ([salesforce]
- * session_auth): the CRM says which user it is; such agents are never admins. */
-static enum cb_err crm_session(struct cb_http_env *env, const char *token, struct cb_agent *agent)
+enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
+                               const struct sockaddr *peer, struct cb_agent *agent,
+                               int *retry_after_s)
 {
-        struct cb_crm *crm = env->crm;
-        char err[256];
-        enum cb_result r;
+        char key_id[KEY_ID_HEX + 1];
+        unsigned char hash[32];
+        unsigned char stored[32];
+        const char *token;
+        enum cb_err err;
 
-        if (!env->cfg->salesforce.session_auth || crm->ops->session_agent == NULL ||
-            !cb_str_charset(token, 2048, "!._-~+/="))
+        if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
                 return CB_ERR_UNAUTHORIZED;
-        r = crm->ops->session_agent(crm->self, token, agent->name, sizeof(agent->name), err,
-                                    sizeof(err));
-        if (r == CB_RESULT_RETRY) {
-                cb_warn("session check: %s", err);
-                return CB_ERR_UPSTREAM_UNAVAILABLE;
+        token = header + 7;
+        while (*token == ' ')
+                token++;
+        if (parse_key(token, key_id)) {
+                cb_sha256(token, strlen(token), hash);
+                if (cache_get(key_id, stored, agent)) {
+                        if (cb_ct_equal(hash, stored, 32))
+                                return CB_ERR_COUNT; /* a verified key is never held back */
+                        cb_auth_guard_failed(env->cfg, peer);
+                        return CB_ERR_UNAUTHORIZED;
+                }
         }
-        agent->admin = false;
-        return r == CB_RESULT_OK ? CB_ERR_COUNT : CB_ERR_UNAUTHORIZED;
+        if (cb_auth_guard_blocked(env->cfg, peer, retry_after_s))
+                return CB_ERR_RATE_LIMITED;
+        if (parse_key(token, key_id))
+                err = verify_stored(env, key_id, hash, agent);
+        else
+                err = cb_auth_guard_session(env, token, agent, retry_after_s);
+        if (err == CB_ERR_UNAUTHORIZED)
+                cb_auth_guard_failed(env->cfg, peer);
+        return err;
+}
+
+enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent)
+{
+        int retry_after_s = 1;
+
+        return cb_auth_check_from(env, header, NULL, agent, &retry_after_s);
 }
 
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96])
@@ -179,4 +209,132 @@ int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key
                 return -1;
         }
         return 0;
+}
+
+/* ---- the revocation watcher ---- */
+
+#define WATCH_TICK_MS    500
+#define WATCH_WINDOW_S   30 /* revocations looked at on each tick */
+#define TOUCH_EVERY_TICK 10 /* last_used_at is written every 5 s */
+
+static struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cond;
+        pthread_t thread;
+        struct cb_http_env *env;
+        bool running;
+        bool stopping;
+} watch = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void evict(const char *key_id)
+{
+        struct cached_key *slot;
+
+        pthread_mutex_lock(&cache_lock);
+        slot = &cache[slot_of(key_id)];
+        if (strcmp(slot->key_id, key_id) == 0)
+                memset(slot, 0, sizeof(*slot));
+        pthread_mutex_unlock(&cache_lock);
+}
+
+/* Drop the cached keys revoked lately. Returns false when PostgreSQL could not be asked. */
+static bool evict_revoked(struct cb_db *db)
+{
+        json_t *ids = NULL;
+        json_t *id;
+        size_t i;
+
+        if (cb_store_apikey_recently_revoked(db, WATCH_WINDOW_S, &ids) < 0 || ids == NULL)
+                return false;
+        json_array_foreach(ids, i, id) evict(json_string_value(id));
+        json_decref(ids);
+        return true;
+}
+
+/* Write last_used_at for the keys used since the last call. A failed write is dropped (the
+ * time is advisory). */
+static void record_use(struct cb_db *db)
+{
+        char csv[CACHE_SLOTS * (KEY_ID_HEX + 1) + 1];
+        size_t n = 0;
+
+        pthread_mutex_lock(&cache_lock);
+        for (size_t i = 0; i < CACHE_SLOTS; i++) {
+                if (!cache[i].used || cache[i].key_id[0] == '\0')
+                        continue;
+                cache[i].used = false;
+                n += (size_t)snprintf(csv + n, sizeof(csv) - n, "%s%s", n ? "," : "",
+                                      cache[i].key_id);
+        }
+        pthread_mutex_unlock(&cache_lock);
+        if (n > 0 && cb_store_apikey_touch(db, csv) < 0)
+                cb_debug("auth: could not record key use");
+}
+
+static void watch_tick(unsigned long tick, int64_t *last_ok_us)
+{
+        struct cb_db *db = cb_db_acquire(watch.env->pool, WATCH_TICK_MS);
+        int64_t now = cb_mono_us();
+
+        if (db != NULL && evict_revoked(db)) {
+                /* Blind for longer than the window: anything may have been revoked. */
+                if (now - *last_ok_us > (WATCH_WINDOW_S - 5) * 1000000LL)
+                        cb_auth_cache_clear();
+                *last_ok_us = now;
+                if (tick % TOUCH_EVERY_TICK == 0)
+                        record_use(db);
+        }
+        cb_db_release(&db);
+}
+
+static void *watch_main(void *arg)
+{
+        int64_t last_ok_us = cb_mono_us();
+
+        (void)arg;
+        pthread_mutex_lock(&watch.mu);
+        for (unsigned long tick = 1; !watch.stopping; tick++) {
+                struct timespec ts;
+                cb_deadline_after_ms(WATCH_TICK_MS, &ts);
+                if (pthread_cond_timedwait(&watch.cond, &watch.mu, &ts) != ETIMEDOUT)
+                        continue;
+                pthread_mutex_unlock(&watch.mu);
+                watch_tick(tick, &last_ok_us);
+                pthread_mutex_lock(&watch.mu);
+        }
+        pthread_mutex_unlock(&watch.mu);
+        return NULL;
+}
+
+int cb_auth_watch_start(struct cb_http_env *env)
+{
+        int rc = 0;
+
+        pthread_mutex_lock(&watch.mu);
+        if (!watch.running) {
+                watch.env = env;
+                watch.stopping = false;
+                rc = pthread_create(&watch.thread, NULL, watch_main, NULL) == 0 ? 0 : -1;
+                watch.running = rc == 0;
+        }
+        pthread_mutex_unlock(&watch.mu);
+        if (rc != 0)
+                cb_error("cannot start the API key revocation watcher");
+        return rc;
+}
+
+void cb_auth_watch_stop(void)
+{
+        pthread_mutex_lock(&watch.mu);
+        if (!watch.running) {
+                pthread_mutex_unlock(&watch.mu);
+                return;
+        }
+        watch.stopping = true;
+        pthread_cond_broadcast(&watch.cond);
+        pthread_mutex_unlock(&watch.mu);
+        pthread_join(watch.thread, NULL);
+        pthread_mutex_lock(&watch.mu);
+        watch.running = false;
+        pthread_mutex_unlock(&watch.mu);
 }

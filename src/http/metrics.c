@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "callbridge/http.h"
+#include "http/conn_guard.h"
 
 #define MAX_ROUTES 64
 static const unsigned int statuses[] = {200, 201, 202, 204, 400, 401, 403, 404, 405, 409,
@@ -107,4 +108,10 @@ void cb_http_metrics_write(struct cb_buf *out)
                               slot_name(r), (double)atomic_load(&stats[r].sum_us) / 1e6,
                               slot_name(r), count);
         }
+        cb_buf_printf(out,
+                      "# HELP callbridge_http_slow_requests_cut_total Connections closed because "
+                      "their request did not arrive within [server] connection_timeout_s.\n"
+                      "# TYPE callbridge_http_slow_requests_cut_total counter\n"
+                      "callbridge_http_slow_requests_cut_total %lu\n",
+                      cb_conn_guard_cuts());
 }

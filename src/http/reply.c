@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "callbridge/http.h"
 #include "callbridge/log.h"
@@ -17,6 +18,8 @@ static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct
         if (content_type != NULL)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
         MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+        /* No browser may guess a type: an uploaded "audio" file is never run as HTML. */
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
         if (req->reply_header[0] != NULL)
                 MHD_add_response_header(resp, req->reply_header[0], req->reply_header[1]);
         if (MHD_get_response_header(resp, "Cache-Control") == NULL)
@@ -87,7 +90,9 @@ enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const ch
         if (info->status == 401)
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                         "Bearer realm=\"callbridge\"");
-        if (info->status == 503 || info->status == 429)
+        if ((info->status == 503 || info->status == 429) &&
+            (req->reply_header[0] == NULL ||
+             strcasecmp(req->reply_header[0], MHD_HTTP_HEADER_RETRY_AFTER) != 0))
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
         if (info->status == 405 && req->allow[0] != '\0')
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);

@@ -23,5 +23,7 @@ const struct cb_route cb_routes[] = {
     {"POST", "/api/recordings/{}/link", cb_handle_recording_link, CB_BODY_NONE, 0, true, NULL},
     {"GET", "/r/{}", cb_handle_recording_public, CB_BODY_NONE, 0, false, NULL},
     {"POST", "/api/call/transcribe", cb_handle_call_transcribe, CB_BODY_JSON, 0, true, NULL},
+    {"GET", "/api/admin/jobs", cb_handle_admin_jobs_list, CB_BODY_NONE, 0, true, NULL},
+    {"POST", "/api/admin/jobs/{}/retry", cb_handle_admin_job_retry, CB_BODY_NONE, 0, true, NULL},
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

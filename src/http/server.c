@@ -14,6 +14,8 @@
 
 #include "callbridge/http.h"
 #include "callbridge/log.h"
+#include "http/conn_guard.h"
+#include "http/ratelimit.h"
 #include "http/voice_route.h"
 
 struct cb_http {
@@ -53,7 +55,7 @@ static void access_log(struct cb_request *req, int64_t us)
 
         if (!cb_log_enabled(CB_LOG_INFO))
                 return; /* nothing is built for a line that would be dropped */
-        cb_mask_digits(req->raw_target ? req->raw_target : "", target, sizeof(target));
+        cb_log_mask_target(req->raw_target ? req->raw_target : "", target, sizeof(target));
         fields = json_pack("{s:s,s:s,s:i,s:f,s:s,s:s}", "method", req->method ? req->method : "",
                            "target", target, "status", (int)req->status, "ms", (double)us / 1000.0,
                            "request_id", req->request_id, "route",
@@ -70,9 +72,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         struct cb_request *req = *con_cls;
         int64_t us;
 
-        (void)conn;
         if (req == NULL)
                 return;
+        cb_conn_guard_rearm(conn); /* the next request on this connection has its deadline */
         us = cb_mono_us() - req->start_us;
         if (req->started) {
                 if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && req->status == 0)
@@ -103,6 +105,65 @@ bool cb_content_type_is(const char *ct, const char *type)
         return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+struct framing {
+        const char *clen; /* the first Content-Length */
+        int clens;        /* Content-Length headers seen */
+        int tes;          /* Transfer-Encoding headers seen */
+        bool conflict;    /* two Content-Length values differ, or one is a list */
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+        struct framing *f = cls;
+
+        (void)kind;
+        if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+                f->tes++;
+        } else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+                if (value == NULL || strchr(value, ',') != NULL ||
+                    (f->clen != NULL && strcmp(f->clen, value) != 0))
+                        f->conflict = true;
+                if (f->clen == NULL)
+                        f->clen = value;
+                f->clens++;
+        }
+        return MHD_YES;
+}
+
+/* True when the body's length is ambiguous (RFC 9112 §6.3): differing or listed
+ * Content-Length values, Transfer-Encoding given twice or together with Content-Length. A
+ * proxy in front might frame such a request differently from us (request smuggling). */
+static bool ambiguous_framing(struct MHD_Connection *conn)
+{
+        struct framing f = {0};
+
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+        return f.conflict || f.tes > 1 || (f.tes > 0 && f.clens > 0);
+}
+
+/* Bearer token, then the token's rate limit. Returns true when a refusal was queued. */
+static bool authenticate(struct cb_request *req, enum MHD_Result *ret)
+{
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int retry_after_s = 1;
+        enum cb_err err =
+            cb_auth_check_from(req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
+                               ci != NULL ? ci->client_addr : NULL, &req->agent, &retry_after_s);
+
+        if (err == CB_ERR_COUNT && !cb_ratelimit_take(req->agent.bearer, &retry_after_s))
+                err = CB_ERR_RATE_LIMITED;
+        if (err == CB_ERR_COUNT)
+                return false;
+        if (err == CB_ERR_RATE_LIMITED) {
+                req->reply_header[0] = MHD_HTTP_HEADER_RETRY_AFTER;
+                req->reply_header[1] = cb_ratelimit_seconds_str(retry_after_s);
+        }
+        *ret = cb_reply_error(req, err, NULL);
+        return true;
+}
+
 /* The checks done before any body byte is read. Returns true when a reply was queued. */
 static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret)
 {
@@ -119,6 +180,11 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
                 unsigned char b[12];
                 cb_random(b, sizeof(b));
                 cb_hex(b, sizeof(b), req->request_id);
+        }
+        if (ambiguous_framing(req->conn)) {
+                *ret = cb_reply_error(req, CB_ERR_BAD_REQUEST,
+                                      "conflicting Content-Length or Transfer-Encoding headers");
+                return true;
         }
         if (strlen(req->raw_target) > CB_URI_MAX) {
                 *ret = cb_reply_error(req, CB_ERR_URI_TOO_LONG, NULL);
@@ -155,14 +221,8 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
         }
         if (req->route->body == CB_BODY_WEBHOOK && cb_webhook_begin(req, ret))
                 return true;
-        if (req->route->auth) {
-                enum cb_err err = cb_auth_check(
-                    req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &req->agent);
-                if (err != CB_ERR_COUNT) {
-                        *ret = cb_reply_error(req, err, NULL);
-                        return true;
-                }
-        }
+        if (req->route->auth && authenticate(req, ret))
+                return true;
         if (req->route->body == CB_BODY_STREAM)
                 return req->route->stream->begin(req, ret);
         return false;
@@ -184,6 +244,7 @@ static void stream_data(struct cb_request *req, const char *data, size_t n)
         enum cb_err err;
 
         req->streamed += n;
+        cb_conn_guard_streaming(req->conn, req->start_us, req->streamed);
         if (req->streamed > req->body.max) {
                 snprintf(msg, sizeof(msg), "the body may be at most %zu bytes", req->body.max);
                 refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, msg);
@@ -259,6 +320,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                         refuse_later(req, CB_ERR_PAYLOAD_TOO_LARGE, NULL);
                 return MHD_YES;
         }
+        cb_conn_guard_received(conn); /* all of it is in: no deadline while we answer */
         if (req->resume != NULL) {
                 cb_handler_fn then = req->resume;
                 req->resume = NULL;
@@ -333,6 +395,26 @@ static int resolve_listen(const char *listen, struct sockaddr_storage *ss, sockl
         return 0;
 }
 
+static void stop_helpers(void)
+{
+        cb_conn_guard_stop();
+        cb_auth_watch_stop();
+        cb_ratelimit_stop();
+}
+
+/* The threads beside the server: request deadlines, key revocations, rate limit sync.
+ * Returns 0, or -1 (logged, none left running). */
+static int start_helpers(struct cb_http_env *env)
+{
+        const struct cb_config *cfg = env->cfg;
+
+        if (cb_conn_guard_start(cfg->server.connection_timeout_s) == 0 &&
+            cb_auth_watch_start(env) == 0 && cb_ratelimit_start(cfg) == 0)
+                return 0;
+        stop_helpers();
+        return -1;
+}
+
 struct cb_http *cb_http_start(struct cb_http_env *env)
 {
         const struct cb_config *cfg = env->cfg;
@@ -353,16 +435,23 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
         }
         if (ss.ss_family == AF_INET6)
                 flags |= MHD_USE_IPv6;
+        if (start_helpers(env) != 0) {
+                free(http);
+                return NULL;
+        }
         http->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
             (unsigned int)cfg->server.threads, MHD_OPTION_URI_LOG_CALLBACK, on_uri, http,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)cfg->server.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)cfg->server.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)65536, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
+            (unsigned int)cfg->server.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned int)cfg->server.max_connections_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+            cb_conn_guard_notify, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
         if (http->daemon == NULL) {
                 cb_error("cannot listen on %s", cfg->server.listen);
+                stop_helpers();
                 free(http);
                 return NULL;
         }
@@ -398,6 +487,7 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         while (atomic_load(&http->parked) > 0)
                 nap_10ms();
         MHD_stop_daemon(http->daemon);
+        stop_helpers();
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");
         free(http);

@@ -11,6 +11,9 @@ void cb_job_log_call_dead(struct cb_job *job);
 enum cb_result cb_job_follow_up(struct cb_job *job);
 enum cb_result cb_job_recording_fetch(struct cb_job *job);
 void cb_job_recording_fetch_dead(struct cb_job *job);
+/* A recording named by URL must be the job's call's, per the provider (recording_source.c):
+ * OK, RETRY (provider trouble) or FAIL with job->error. Announced recordings pass. */
+enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *rec);
 enum cb_result cb_job_recording_attach(struct cb_job *job);
 enum cb_result cb_job_recording_provider_delete(struct cb_job *job);
 enum cb_result cb_job_retention_sweep(struct cb_job *job);

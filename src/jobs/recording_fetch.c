@@ -111,6 +111,9 @@ enum cb_result cb_job_recording_fetch(struct cb_job *job)
         state = json_string_value(json_object_get(rec, "state"));
         if (state == NULL || strcmp(state, "pending") != 0)
                 goto done; /* stored by an earlier run, or failed/deleted: nothing to do */
+        r = cb_job_recording_check_source(job, rec);
+        if (r != CB_RESULT_OK)
+                goto done;
         r = download(job, rec, &out);
         if (r != CB_RESULT_OK)
                 goto done;

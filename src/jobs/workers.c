@@ -1,6 +1,9 @@
 /* The worker pool: threads that claim jobs with FOR UPDATE SKIP LOCKED under a lease, run
- * them, and record done / retry-with-backoff / dead. A LISTEN thread wakes them on NOTIFY
- * from other instances and sends a coalesced NOTIFY for jobs this instance inserted. */
+ * them, and record done / retry-with-backoff / wait / dead. A LISTEN thread wakes them on
+ * NOTIFY from other instances, sends a coalesced NOTIFY for jobs this instance inserted, and
+ * renews the leases of the jobs workers hold in hand (the one running and the finished ones
+ * whose outcome is about to be recorded), never of claimed jobs not started nor of jobs
+ * whose outcome could not be recorded: their leases run out and another worker takes them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -21,8 +24,8 @@
 #define CLAIM_BATCH       64      /* upper bound of [workers] batch */
 #define BATCH_RUN_US      1000000 /* a batch's unstarted jobs are handed back after this */
 
-enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_COUNT };
-static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead"};
+enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_WAIT, OUT_COUNT };
+static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead", "wait"};
 /* Outcome counters per registered kind; process-wide so /metrics can read them. */
 #define MAX_KINDS 32
 static atomic_ulong outcomes[MAX_KINDS][OUT_COUNT];
@@ -32,6 +35,8 @@ struct worker {
         pthread_t thread;
         char id[112];
         bool started;
+        int64_t held[CLAIM_BATCH]; /* jobs in hand; guarded by jobs->held_lock */
+        int nheld;
 };
 
 struct cb_jobs {
@@ -48,7 +53,27 @@ struct cb_jobs {
         int efd;        /* wakes the listener to send a NOTIFY */
         char owner[80]; /* "host:pid:nonce:", the prefix of every worker id here */
         atomic_bool notify_pending;
+        pthread_mutex_t held_lock; /* guards every worker's held[] */
 };
+
+/* Take job `id` in hand: the heartbeat renews its lease from now on. */
+static void hold(struct worker *w, int64_t id)
+{
+        pthread_mutex_lock(&w->jobs->held_lock);
+        if (w->nheld < CLAIM_BATCH)
+                w->held[w->nheld++] = id;
+        pthread_mutex_unlock(&w->jobs->held_lock);
+}
+
+/* Let go of job `id` (0: of every job): its lease is no longer renewed. */
+static void let_go(struct worker *w, int64_t id)
+{
+        pthread_mutex_lock(&w->jobs->held_lock);
+        for (int i = 0; i < w->nheld; i++)
+                if (id == 0 || w->held[i] == id)
+                        w->held[i--] = w->held[--w->nheld];
+        pthread_mutex_unlock(&w->jobs->held_lock);
+}
 
 static void wake_local(struct cb_jobs *jobs)
 {
@@ -90,15 +115,31 @@ static int kind_index(const struct cb_job_kind *kind)
         return i >= 0 && i < MAX_KINDS ? i : MAX_KINDS - 1;
 }
 
-/* Record a failure: retry with backoff, or dead. Without a database the lease simply
- * expires and the job runs again. */
+/* How long a job told to wait sleeps: the upstream's hint, else a backoff growing with the
+ * times it has waited, capped at [workers] wait_max_ms. */
+static int64_t wait_delay(const struct cb_config *cfg, const struct cb_job *job, int64_t hint)
+{
+        uint32_t rnd;
+
+        cb_random(&rnd, sizeof(rnd));
+        return cb_jobs_wait_ms(job->row->waits, hint, cfg->workers.backoff_base_ms,
+                               cfg->workers.wait_max_ms, rnd);
+}
+
+/* Record a failure: wait (no attempt spent), retry with backoff, or dead. Without a
+ * database nothing is recorded: the caller lets go of the job, its lease runs out and it
+ * runs again. */
 static void settle_failure(struct worker *w, const struct cb_job_kind *kind, struct cb_job *job,
-                           enum cb_result r)
+                           enum cb_result r, int64_t hint)
 {
         const struct cb_config *cfg = w->jobs->env->cfg;
         const struct cb_job_row *row = job->row;
         struct cb_db *db = cb_db_acquire(w->jobs->env->pool, 5000);
-        bool dead = r == CB_RESULT_FAIL || row->attempts >= cfg->workers.max_attempts;
+        enum outcome out = r == CB_RESULT_WAIT ? OUT_WAIT
+                           : r == CB_RESULT_FAIL || row->attempts >= cfg->workers.max_attempts
+                               ? OUT_DEAD
+                               : OUT_RETRY;
+        int64_t delay = 0;
         enum cb_qs qs;
 
         if (db == NULL) {
@@ -106,11 +147,13 @@ static void settle_failure(struct worker *w, const struct cb_job_kind *kind, str
                         row->kind);
                 return;
         }
-        if (dead) {
+        if (out == OUT_WAIT) {
+                delay = wait_delay(cfg, job, hint);
+                qs = cb_store_job_wait(db, row, w->id, delay, job->error);
+        } else if (out == OUT_DEAD) {
                 qs = cb_store_job_dead(db, row, w->id, job->error);
         } else {
                 uint32_t rnd;
-                int64_t delay;
                 cb_random(&rnd, sizeof(rnd));
                 delay = cb_jobs_backoff_ms(row->attempts, cfg->workers.backoff_base_ms,
                                            cfg->workers.backoff_max_ms, rnd);
@@ -124,12 +167,15 @@ static void settle_failure(struct worker *w, const struct cb_job_kind *kind, str
                 cb_warn("job %" PRId64 " (%s): lease lost before it finished", row->id, row->kind);
         if (qs <= 0)
                 return;
-        atomic_fetch_add(&outcomes[kind_index(kind)][dead ? OUT_DEAD : OUT_RETRY], 1);
-        if (dead) {
+        atomic_fetch_add(&outcomes[kind_index(kind)][out], 1);
+        if (out == OUT_DEAD) {
                 cb_warn("job %" PRId64 " (%s) dead after %d attempts: %s", row->id, row->kind,
                         row->attempts, job->error);
                 if (kind->on_dead != NULL)
                         kind->on_dead(job);
+        } else if (out == OUT_WAIT) {
+                cb_info("job %" PRId64 " (%s) waits %" PRId64 " ms (no attempt spent): %s", row->id,
+                        row->kind, delay, job->error);
         } else {
                 cb_info("job %" PRId64 " (%s) attempt %d failed, will retry: %s", row->id,
                         row->kind, row->attempts, job->error);
@@ -150,19 +196,22 @@ static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_jo
         if (row->attempts > cfg->workers.max_attempts) {
                 /* Its workers kept dying (lease expiry): stop feeding it to new ones. */
                 snprintf(job.error, sizeof(job.error), "lease expired %d times", row->attempts - 1);
-                settle_failure(w, kind, &job, CB_RESULT_FAIL);
+                settle_failure(w, kind, &job, CB_RESULT_FAIL, 0);
                 return false;
         }
         cb_debug("job %" PRId64 " (%s) attempt %d", row->id, row->kind, row->attempts);
+        hold(w, row->id);
+        (void)cb_wait_hint_take(); /* forget a hint nobody took */
         r = kind->run(&job);
         /* Tests of idempotency: every job runs twice; the second run's outcome counts. */
         if (w->jobs->env->cfg->workers.debug_run_twice && r == CB_RESULT_OK)
                 r = kind->run(&job);
         if (r == CB_RESULT_OK)
-                return true;
+                return true; /* still held until the batch records it done */
         if (job.error[0] == '\0')
                 snprintf(job.error, sizeof(job.error), "%s failed without a reason", row->kind);
-        settle_failure(w, kind, &job, r);
+        settle_failure(w, kind, &job, r, cb_wait_hint_take());
+        let_go(w, row->id);
         return false;
 }
 
@@ -188,16 +237,17 @@ static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
         if (i == n && ndone == 0)
                 return;
         db = cb_db_acquire(w->jobs->env->pool, 5000);
-        if (db == NULL) {
-                cb_warn("%zu finished jobs not recorded; they will run again", ndone);
-                return;
-        }
-        for (; i < n; i++)
+        for (; db != NULL && i < n; i++)
                 cb_store_job_release(db, &rows[i], w->id);
-        if (ndone > 0 && cb_store_jobs_done(db, done_ids, ndone, w->id) >= 0)
+        if (db != NULL && ndone > 0 && cb_store_jobs_done(db, done_ids, ndone, w->id) >= 0)
                 for (size_t k = 0; k < ndone; k++)
                         atomic_fetch_add(&outcomes[kind_index(done_kinds[k])][OUT_DONE], 1);
+        else if (ndone > 0)
+                cb_warn("%zu finished jobs not recorded; they will run again", ndone);
         cb_db_release(&db);
+        /* Recorded or not, nothing of this batch is renewed any more: a job whose outcome
+         * was lost runs again once its lease runs out. */
+        let_go(w, 0);
 }
 
 static void *worker_main(void *arg)
@@ -253,16 +303,25 @@ static PGconn *listen_connect(const char *url)
         return conn;
 }
 
-/* Keep this instance's leases alive; if the process dies, they expire and other workers
- * take the jobs over. */
+/* Keep the leases of the jobs in hand alive; if the process dies, or a worker lets go of a
+ * job whose outcome it could not record, they expire and other workers take the jobs over. */
 static void heartbeat(struct cb_jobs *jobs)
 {
-        struct cb_db *db = cb_db_acquire(jobs->env->pool, 200);
+        int64_t *ids = malloc((size_t)jobs->nworkers * CLAIM_BATCH * sizeof(*ids));
+        size_t n = 0;
+        struct cb_db *db = NULL;
 
-        if (db == NULL)
-                return;
-        cb_store_jobs_extend(db, jobs->owner, (int)jobs->env->cfg->workers.lease_s);
+        if (ids == NULL)
+                return; /* the next beat tries again; leases are 3 beats long */
+        pthread_mutex_lock(&jobs->held_lock);
+        for (long i = 0; i < jobs->nworkers; i++)
+                for (int k = 0; k < jobs->workers[i].nheld; k++)
+                        ids[n++] = jobs->workers[i].held[k];
+        pthread_mutex_unlock(&jobs->held_lock);
+        if (n > 0 && (db = cb_db_acquire(jobs->env->pool, 200)) != NULL)
+                cb_store_jobs_extend(db, jobs->owner, ids, n, (int)jobs->env->cfg->workers.lease_s);
         cb_db_release(&db);
+        free(ids);
 }
 
 /* Queue a periodic job that is due (the retention sweep, the telephony reconciler), unless one
@@ -372,6 +431,7 @@ static void free_jobs(struct cb_jobs *jobs)
         if (jobs->efd >= 0)
                 close(jobs->efd);
         pthread_mutex_destroy(&jobs->lock);
+        pthread_mutex_destroy(&jobs->held_lock);
         pthread_cond_destroy(&jobs->wake);
         free(jobs->workers);
         free(jobs);
@@ -392,6 +452,7 @@ struct cb_jobs *cb_jobs_start(struct cb_job_env *env)
         jobs->workers = calloc((size_t)jobs->nworkers, sizeof(*jobs->workers));
         jobs->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         pthread_mutex_init(&jobs->lock, NULL);
+        pthread_mutex_init(&jobs->held_lock, NULL);
         pthread_cond_init(&jobs->wake, NULL);
         if (jobs->workers == NULL || jobs->efd < 0) {
                 free_jobs(jobs);

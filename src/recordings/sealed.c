@@ -37,7 +37,7 @@ int cb_rec_doc_put(struct cb_recordings *rec, const char *key, const void *data,
                         snprintf(err, err_size, "document too large (%zu bytes)", len);
                 return -1;
         }
-        s = cb_sealer_new(rec->keys, to_put, &p);
+        s = cb_sealer_new_bound(rec->keys, key, to_put, &p);
         if (s == NULL || cb_sealer_write(s, data, len) != 0 || cb_sealer_finish(s) != 0) {
                 if (err[0] == '\0')
                         snprintf(err, err_size, "sealing failed");

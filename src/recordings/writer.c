@@ -13,6 +13,7 @@ struct cb_rec_writer {
         struct cb_recordings *rec;
         const char *declared;
         const char *type; /* sniffed, once CB_REC_SNIFF_BYTES arrived */
+        uint64_t total;   /* the size the container announces; 0: none */
         unsigned char head[CB_REC_SNIFF_BYTES];
         size_t head_len;
         EVP_MD_CTX *sha;
@@ -50,7 +51,7 @@ struct cb_rec_writer *cb_rec_writer_new(struct cb_recordings *rec, const char *d
         cb_uuid_v4(w->id);
         snprintf(w->key, sizeof(w->key), "recordings/%s", w->id);
         w->sha = EVP_MD_CTX_new();
-        w->sealer = cb_sealer_new(rec->keys, to_storage, w);
+        w->sealer = cb_sealer_new_bound(rec->keys, w->key, to_storage, w);
         if (w->sha == NULL || w->sealer == NULL ||
             EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
                 snprintf(err, err_size, "out of memory");
@@ -79,12 +80,14 @@ static enum cb_err feed(struct cb_rec_writer *w, const void *data, size_t len, c
         return CB_ERR_COUNT;
 }
 
-/* Decide on the first bytes: audio at all, and the type declared. */
-static enum cb_err check_type(struct cb_rec_writer *w, char *msg, size_t msg_size)
+/* Decide on the first bytes (`whole`: the entire body): audio at all, and the type declared. */
+static enum cb_err check_type(struct cb_rec_writer *w, bool whole, char *msg, size_t msg_size)
 {
-        w->type = cb_rec_sniff(w->head, w->head_len);
+        char why[128];
+
+        w->type = cb_rec_sniff(w->head, w->head_len, whole, &w->total, why, sizeof(why));
         if (w->type == NULL) {
-                snprintf(msg, msg_size, "the body is not WAV, MP3, Ogg or WebM audio");
+                snprintf(msg, msg_size, "the body is not WAV, MP3, Ogg or WebM audio: %s", why);
                 return CB_ERR_UNSUPPORTED_MEDIA_TYPE;
         }
         if (w->declared != NULL && strcmp(w->declared, w->type) != 0) {
@@ -110,7 +113,7 @@ enum cb_err cb_rec_writer_write(struct cb_rec_writer *w, const void *data, size_
                 len -= take;
                 if (w->head_len < CB_REC_SNIFF_BYTES)
                         return CB_ERR_COUNT;
-                e = check_type(w, msg, msg_size);
+                e = check_type(w, false, msg, msg_size);
                 if (e != CB_ERR_COUNT)
                         return e;
         }
@@ -127,9 +130,16 @@ enum cb_err cb_rec_writer_finish(struct cb_rec_writer **wp, struct cb_rec_stored
         enum cb_err e = CB_ERR_COUNT;
 
         if (w->type == NULL)
-                e = check_type(w, msg, msg_size);
+                e = check_type(w, true, msg, msg_size);
         if (e != CB_ERR_COUNT)
                 goto fail;
+        if (w->total != 0 && w->total != cb_sealer_plain_bytes(w->sealer)) {
+                snprintf(msg, msg_size, "the %s header announces %llu bytes, the body has %llu",
+                         w->type, (unsigned long long)w->total,
+                         (unsigned long long)cb_sealer_plain_bytes(w->sealer));
+                e = CB_ERR_UNSUPPORTED_MEDIA_TYPE;
+                goto fail;
+        }
         if (cb_sealer_finish(w->sealer) != 0 || EVP_DigestFinal_ex(w->sha, digest, &dlen) != 1) {
                 snprintf(msg, msg_size, "the recording store failed: %s",
                          w->err[0] ? w->err : "sealing failed");

@@ -1,4 +1,5 @@
 /* Query family: API keys. Only SHA-256 hashes are stored. */
+#include <stdio.h>
 #include <string.h>
 
 #include "callbridge/store.h"
@@ -34,4 +35,82 @@ enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_h
         *admin = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
         PQclear(res);
         return CB_QS_ONE_RESULT;
+}
+
+static struct cb_stmt stmt_list = CB_STMT(
+    "apikey_list",
+    "SELECT key_id, agent, admin, to_char(created_at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(to_char(last_used_at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), COALESCE(to_char(revoked_at AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM api_keys"
+    " WHERE $1::text IS NULL OR agent = $1 ORDER BY agent, created_at, key_id");
+
+enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out)
+{
+        const char *params[1] = {agent};
+        enum cb_qs qs;
+        PGresult *res = cb_db_exec(db, &stmt_list, 1, params, &qs);
+
+        *out = NULL;
+        if (res == NULL)
+                return qs;
+        *out = json_array();
+        for (int i = 0; i < PQntuples(res); i++) {
+                json_t *row = json_pack(
+                    "{s:s, s:s, s:b, s:s, s:s?, s:s?}", "key_id", PQgetvalue(res, i, 0), "agent",
+                    PQgetvalue(res, i, 1), "admin", strcmp(PQgetvalue(res, i, 2), "t") == 0,
+                    "created_at", PQgetvalue(res, i, 3), "last_used_at",
+                    PQgetisnull(res, i, 4) || !*PQgetvalue(res, i, 4) ? NULL
+                                                                      : PQgetvalue(res, i, 4),
+                    "revoked_at",
+                    PQgetisnull(res, i, 5) || !*PQgetvalue(res, i, 5) ? NULL
+                                                                      : PQgetvalue(res, i, 5));
+                json_array_append_new(*out, row);
+        }
+        qs = json_array_size(*out) > 0 ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
+        PQclear(res);
+        return qs;
+}
+
+static struct cb_stmt stmt_revoke =
+    CB_STMT("apikey_revoke", "UPDATE api_keys SET revoked_at = now()"
+                             " WHERE key_id = $1 AND revoked_at IS NULL");
+
+enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id)
+{
+        const char *params[1] = {key_id};
+        return cb_db_exec_cmd(db, &stmt_revoke, 1, params);
+}
+
+static struct cb_stmt stmt_recent = CB_STMT(
+    "apikey_recently_revoked",
+    "SELECT key_id FROM api_keys WHERE revoked_at > now() - make_interval(secs => $1::int)");
+
+enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out)
+{
+        char secs[16];
+        const char *params[1] = {secs};
+        enum cb_qs qs;
+        PGresult *res;
+
+        snprintf(secs, sizeof(secs), "%d", within_s);
+        res = cb_db_exec(db, &stmt_recent, 1, params, &qs);
+        *out = NULL;
+        if (res == NULL)
+                return qs;
+        *out = json_array();
+        for (int i = 0; i < PQntuples(res); i++)
+                json_array_append_new(*out, json_string(PQgetvalue(res, i, 0)));
+        PQclear(res);
+        return CB_QS_ONE_RESULT;
+}
+
+static struct cb_stmt stmt_touch =
+    CB_STMT("apikey_touch", "UPDATE api_keys SET last_used_at = now()"
+                            " WHERE key_id = ANY (string_to_array($1, ','))");
+
+enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key_ids_csv)
+{
+        const char *params[1] = {key_ids_csv};
+        return cb_db_exec_cmd(db, &stmt_touch, 1, params);
 }

@@ -22,7 +22,7 @@ static struct cb_stmt stmt_claim = CB_STMT(
     " WHERE id IN (SELECT id FROM jobs"
     "  WHERE state IN ('queued', 'running') AND available_at <= now() AND kind = ANY($2::text[])"
     "  ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, kind, COALESCE(call_id::text, ''), payload::text, attempts");
+    " RETURNING id, kind, COALESCE(call_id::text, ''), payload::text, attempts, waits");
 
 enum cb_qs cb_store_jobs_claim(struct cb_db *db, const char *worker, const char *kinds, int lease_s,
                                struct cb_job_row *rows, int max)
@@ -53,6 +53,8 @@ enum cb_qs cb_store_jobs_claim(struct cb_db *db, const char *worker, const char 
                         row->payload = json_object();
                 if (cb_parse_long(PQgetvalue(res, i, 4), 0, INT_MAX, &v))
                         row->attempts = (int)v;
+                if (cb_parse_long(PQgetvalue(res, i, 5), 0, INT_MAX, &v))
+                        row->waits = (int)v;
         }
         PQclear(res);
         return (enum cb_qs)(n < max ? n : max);
@@ -106,6 +108,14 @@ static struct cb_stmt stmt_retry = CB_STMT(
                  " updated_at = now()"
                  " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
 
+/* Waiting spends no attempt: the claim's is given back, and `waits` counts the wait. */
+static struct cb_stmt stmt_wait = CB_STMT(
+    "job_wait", "UPDATE jobs SET state = 'queued', locked_by = NULL, last_error = $5,"
+                " attempts = attempts - 1, waits = waits + 1,"
+                " available_at = now() + make_interval(secs => $4::double precision / 1000),"
+                " updated_at = now()"
+                " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
+
 static struct cb_stmt stmt_dead = CB_STMT(
     "job_dead", "UPDATE jobs SET state = 'dead', locked_by = NULL, last_error = $4,"
                 " finished_at = now(), updated_at = now()"
@@ -133,29 +143,57 @@ enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, co
         return finish(db, &stmt_retry, row, worker, delay, error);
 }
 
+enum cb_qs cb_store_job_wait(struct cb_db *db, const struct cb_job_row *row, const char *worker,
+                             int64_t delay_ms, const char *error)
+{
+        char delay[24];
+
+        snprintf(delay, sizeof(delay), "%" PRId64, delay_ms);
+        return finish(db, &stmt_wait, row, worker, delay, error);
+}
+
 enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, const char *worker,
                              const char *error)
 {
         return finish(db, &stmt_dead, row, worker, error, NULL);
 }
 
-/* The lease heartbeat: every job this instance holds stays leased while it lives. */
+/* The lease heartbeat: the jobs this instance's workers hold in hand stay leased. */
 static struct cb_stmt stmt_extend =
-    CB_STMT("jobs_extend", "UPDATE jobs SET available_at = now() + make_interval(secs => $2::int)"
-                           " WHERE state = 'running' AND starts_with(locked_by, $1)");
+    CB_STMT("jobs_extend", "UPDATE jobs SET available_at = now() + make_interval(secs => $3::int)"
+                           " WHERE id = ANY($1::bigint[]) AND state = 'running'"
+                           " AND starts_with(locked_by, $2)");
 
-enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, int lease_s)
+/* "{1,2,3}": the PostgreSQL array literal of `ids`, in `list` (capped). -1 at the cap. */
+static int id_array(struct cb_buf *list, const int64_t *ids, size_t n)
 {
+        cb_buf_puts(list, "{");
+        for (size_t i = 0; i < n; i++)
+                cb_buf_printf(list, "%s%" PRId64, i ? "," : "", ids[i]);
+        return cb_buf_puts(list, "}");
+}
+
+enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, const int64_t *ids,
+                                size_t n, int lease_s)
+{
+        struct cb_buf list = {.max = 1 << 20};
         char lease[16];
-        const char *params[2] = {owner_prefix, lease};
+        const char *params[3] = {NULL, owner_prefix, lease};
+        enum cb_qs qs = CB_QS_HARD_ERROR;
 
         snprintf(lease, sizeof(lease), "%d", lease_s);
-        return cb_db_exec_cmd(db, &stmt_extend, 2, params);
+        if (id_array(&list, ids, n) == 0) {
+                params[0] = list.data;
+                qs = cb_db_exec_cmd(db, &stmt_extend, 3, params);
+        }
+        cb_buf_free(&list);
+        return qs;
 }
 
 static struct cb_stmt stmt_depth = CB_STMT(
     "job_depth", "SELECT kind, state, count(*),"
-                 " COALESCE(extract(epoch FROM now() - min(created_at)), 0)::double precision"
+                 " COALESCE(extract(epoch FROM now() - min(created_at)), 0)::double precision,"
+                 " count(*) FILTER (WHERE waits > 0)"
                  " FROM jobs WHERE state IN ('queued', 'running', 'dead') GROUP BY kind, state");
 
 enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
@@ -168,14 +206,17 @@ enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out)
                 return qs;
         *out = json_array();
         for (int i = 0; i < PQntuples(res); i++) {
-                long count = 0;
+                long count = 0, waiting = 0;
                 char *end = NULL;
                 double age = strtod(PQgetvalue(res, i, 3), &end);
                 if (!cb_parse_long(PQgetvalue(res, i, 2), 0, LONG_MAX, &count))
                         count = 0;
-                json_array_append_new(*out, json_pack("[s s I f]", PQgetvalue(res, i, 0),
+                if (!cb_parse_long(PQgetvalue(res, i, 4), 0, LONG_MAX, &waiting))
+                        waiting = 0;
+                json_array_append_new(*out, json_pack("[s s I f I]", PQgetvalue(res, i, 0),
                                                       PQgetvalue(res, i, 1), (json_int_t)count,
-                                                      end && *end == '\0' ? age : 0.0));
+                                                      end && *end == '\0' ? age : 0.0,
+                                                      (json_int_t)waiting));
         }
         PQclear(res);
         return CB_QS_ONE_RESULT;

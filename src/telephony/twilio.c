@@ -332,14 +332,12 @@ out:
  * or the URL form of POST /api/call/record) are fetched, so the credentials never go
  * elsewhere; Twilio answers with a redirect to short-lived storage, which gets no credentials
  * (libcurl sends them to the first host only). */
-static bool own_recording_url(const struct twilio *tw, const char *url)
+static bool twilio_recording_url_sid(void *self, const char *url, char *sid)
 {
-        char prefix[512];
+        const struct twilio *tw = self;
 
-        snprintf(prefix, sizeof(prefix), "%s/2010-04-01/Accounts/%s/Recordings/",
-                 tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid);
-        return strncmp(url, prefix, strlen(prefix)) == 0 &&
-               cb_str_charset(url + strlen(prefix), 64, ".");
+        return cb_twilio_recording_url_sid(tw->cfg->twilio.api_base_url,
+                                           tw->cfg->twilio.account_sid, url, sid);
 }
 
 static enum cb_result twilio_fetch_media(void *self, const char *url,
@@ -355,7 +353,7 @@ static enum cb_result twilio_fetch_media(void *self, const char *url,
         enum cb_result r;
 
         *declared_len = UINT64_MAX;
-        if (!own_recording_url(tw, url)) {
+        if (!twilio_recording_url_sid(tw, url, (char[CB_TWILIO_RE_SID_LEN + 1]){0})) {
                 snprintf(err, err_size, "not a recording of our Twilio account: %.200s", url);
                 return CB_RESULT_FAIL;
         }
@@ -371,6 +369,39 @@ static enum cb_result twilio_fetch_media(void *self, const char *url,
             cb_upstream_resp_header(&resp, "Content-Length", len, sizeof(len)) &&
             cb_parse_long(len, 0, LONG_MAX, &n))
                 *declared_len = (uint64_t)n;
+        cb_upstream_resp_free(&resp);
+        return r;
+}
+
+/* GET the Recording resource (.json) and take its call_sid. */
+static enum cb_result twilio_recording_call_id(void *self, const char *sid, char *call_id,
+                                               size_t id_size, char *err, size_t err_size)
+{
+        struct twilio *tw = self;
+        struct cb_upstream_req req = {.service = "twilio", .method = "GET"};
+        struct cb_upstream_resp resp = {0};
+        const char *got;
+        char url[512];
+        json_t *j = NULL;
+        enum cb_result r;
+
+        snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/Recordings/%s.json",
+                 tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid, sid);
+        req.url = url;
+        req.userpwd = tw->userpwd;
+        req.timeout_ms = tw->cfg->twilio.timeout_ms;
+        req.max_response = MAX_RESPONSE;
+        r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording lookup", err, err_size);
+        if (r == CB_RESULT_OK) {
+                j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+                got = json_string_value(json_object_get(j, "call_sid"));
+                if (got == NULL || strncmp(got, "CA", 2) != 0 || !cb_str_charset(got, 64, "") ||
+                    !cb_strlcpy(call_id, got, id_size)) {
+                        snprintf(err, err_size, "twilio recording %s has no call_sid", sid);
+                        r = CB_RESULT_RETRY; /* a malformed answer: the upstream's fault */
+                }
+        }
+        json_decref(j);
         cb_upstream_resp_free(&resp);
         return r;
 }
@@ -533,6 +564,8 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .place_call = twilio_place_call,
     .find_placed = twilio_find_placed,
     .fetch_media = twilio_fetch_media,
+    .recording_url_sid = twilio_recording_url_sid,
+    .recording_call_id = twilio_recording_call_id,
     .delete_recording = twilio_delete_recording,
     .call_status = twilio_call_status,
     .call_recordings = twilio_call_recordings,

@@ -37,8 +37,10 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_RANGE_NOT_SATISFIABLE] = {"range_not_satisfiable", 416,
                                       "the requested range is outside the recording"},
     [CB_ERR_INTERNAL] = {"internal", 500, "internal error"},
+    [CB_ERR_JOB_NOT_DEAD] = {"job_not_dead", 409, "only a dead job can be retried"},
     [CB_ERR_TOKENS_NOT_CONFIGURED] = {"softphone_tokens_not_configured", 503,
                                       "softphone tokens are not configured on this server"},
+    [CB_ERR_BAD_REQUEST] = {"bad_request", 400, "the request is malformed"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

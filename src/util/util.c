@@ -482,3 +482,19 @@ void cb_err_printf(char *err, size_t size, const char *fmt, ...)
         vsnprintf(err, size, fmt, ap);
         va_end(ap);
 }
+
+static _Thread_local int64_t wait_hint_ms;
+
+void cb_wait_hint_set(int64_t ms)
+{
+        if (ms > wait_hint_ms)
+                wait_hint_ms = ms;
+}
+
+int64_t cb_wait_hint_take(void)
+{
+        int64_t ms = wait_hint_ms;
+
+        wait_hint_ms = 0;
+        return ms;
+}

@@ -637,6 +637,9 @@ def base_config(port, db_url, redis_url):
                    "drain_timeout_s": 10},
         "database": {"url": db_url, "pool_size": 8, "auto_migrate": True},
         "redis": {"url": redis_url},
+        # Tests send bursts on one key and bad tokens from one address; the limits are tested
+        # on their own (test_security_auth.py).
+        "auth": {"rate_limit_per_s": 0, "unauth_per_ip_per_min": 0},
         "workers": {"threads": 2, "max_attempts": 5, "lease_s": 2, "poll_ms": 200,
                     "backoff_base_ms": 100, "backoff_max_ms": 1000, "debug_kinds": True},
         "salesforce": {"enabled": False},

@@ -187,6 +187,25 @@ class TestEventsCaps(EventsCase):
         self.open_ok(token=bob)
 
 
+class TestEventsSlotsFreedOnHangUp(EventsCase):
+    """A client that leaves gives its slot back at once, not at the next heartbeat (here a
+    minute away): closing every stream and reconnecting immediately is 200."""
+    config = harness.merge_config(CONFIG, {"server": {"sse_heartbeat_s": 60,
+                                                      "sse_max_streams": 3,
+                                                      "sse_max_streams_per_agent": 2}})
+
+    def test_reconnect_right_after_closing_gets_a_stream(self):
+        bob = self.daemon.apikey("bob")
+        first = [self.open_ok(), self.open_ok()]
+        self.assertError(self.daemon.get("/api/events"), 429, "too_many_streams")
+        for s in first:
+            s.close()
+        again = [self.open_ok(), self.open_ok()]        # the agent's cap
+        self.open_ok(token=bob)                          # the instance's cap: 3 open
+        again[0].close()
+        self.open_ok(token=bob)                          # a slot freed by a hang-up, at once
+
+
 class TestEventsRedisOutage(EventsCase):
 
     def setUp(self):

@@ -8,6 +8,9 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "callbridge/config.h"
 #include "callbridge/jobs.h"
 
 /* The un-jittered delay before attempt `attempt + 1`: min(max, base * 2^(attempt-1)). */
@@ -129,6 +132,42 @@ static void test_large_attempts(void **state)
         }
 }
 
+/* The default configuration's schedule outlasts an outage of hours: a job failing on every
+ * attempt (5xx, timeouts, connection refused) stays alive at least 6 hours, as the retry
+ * schedules of Sidekiq and River (25 attempts) keep work through long outages. */
+static void test_default_schedule_outlasts_outage(void **state)
+{
+        char path[] = "/tmp/cb-test-backoff-XXXXXX";
+        struct cb_config *cfg = NULL;
+        struct cb_config_errors errs = {0};
+        int fd = mkstemp(path);
+        int64_t span;
+        (void)state;
+
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(cb_config_load(path, &cfg, &errs), 0);
+        unlink(path);
+        span = cb_jobs_retry_span_ms(cfg->workers.max_attempts, cfg->workers.backoff_base_ms,
+                                     cfg->workers.backoff_max_ms);
+        assert_true(span >= 6LL * 3600 * 1000);
+        /* ...and no single pause is longer than an hour, so a recovered upstream is
+         * used again soon. */
+        assert_true(cfg->workers.backoff_max_ms <= 3600 * 1000);
+        /* A job told to wait comes back within minutes of the upstream recovering. */
+        assert_true(cfg->workers.wait_max_ms <= 600 * 1000);
+        cb_config_free(&cfg);
+}
+
+/* The span sums the smallest delays: 1 attempt has none; base 1000, cap 4000, 5 attempts:
+ * 500 + 1000 + 2000 + 2000. */
+static void test_retry_span(void **state)
+{
+        (void)state;
+        assert_int_equal(cb_jobs_retry_span_ms(1, 1000, 300000), 0);
+        assert_int_equal(cb_jobs_retry_span_ms(5, 1000, 4000), 5500);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -136,6 +175,8 @@ int main(void)
             cmocka_unit_test(test_default_schedule),
             cmocka_unit_test(test_monotone),
             cmocka_unit_test(test_large_attempts),
+            cmocka_unit_test(test_default_schedule_outlasts_outage),
+            cmocka_unit_test(test_retry_span),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -370,7 +370,7 @@ static void test_round_trips(void **state)
                 if (blob.len != cb_blob_sealed_size(len))
                         fail_msg("%zu bytes sealed into %zu, want %llu", len, blob.len,
                                  (unsigned long long)cb_blob_sealed_size(len));
-                assert_memory_equal(blob.data, "CBBLOB1\0\1\0\0\0\x0a\x0b\x0c\x0d\0\1\0\0", 20);
+                assert_memory_equal(blob.data, "CBBLOB1\0\2\0\0\0\x0a\x0b\x0c\x0d\0\1\0\0", 20);
                 check_reads(kr, &blob, plain, len);
                 mem_free(&blob);
                 free(plain);
@@ -679,7 +679,7 @@ static void test_header_errors(void **state)
         assert_string_equal(err, "not a callbridge blob");
         mem_free(&m);
         mem_copy(&m, f.blob.data, f.blob.len);
-        m.data[8] = 2; /* version */
+        m.data[8] = 3; /* version */
         assert_int_equal(open_all(f.kr, &m, NULL, NULL, err, sizeof(err)), -1);
         assert_string_equal(err, "not a callbridge blob");
         mem_free(&m);

@@ -179,7 +179,7 @@ static void test_defaults(void **state)
                 assert_string_equal(cfg->server.default_region, "US");
                 assert_string_equal(cfg->database.url, "postgresql:///callbridge");
                 assert_false(cfg->database.auto_migrate);
-                assert_int_equal(cfg->workers.backoff_max_ms, 300000);
+                assert_int_equal(cfg->workers.backoff_max_ms, 3600000);
                 assert_false(cfg->salesforce.enabled);
                 assert_false(cfg->twilio.enabled);
                 assert_null(cfg->twilio.auth_token_file);

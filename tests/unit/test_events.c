@@ -200,7 +200,7 @@ static char *drain(struct cb_events_client *c, struct fake_conn *fc)
 static struct cb_events_client *open_stream(const char *agent, uint64_t last, bool resume,
                                             struct fake_conn *fc)
 {
-        const struct cb_events_waker w = {fake_suspend, fake_resume, fc};
+        const struct cb_events_waker w = {fake_suspend, fake_resume, fc, -1};
         enum cb_err err = CB_ERR_COUNT;
         struct cb_events_client *c = cb_events_client_open(agent, last, resume, &w, &err);
 
@@ -279,7 +279,7 @@ static void test_hub_resume_and_overrun(void **state)
 
 static void test_hub_caps_and_stop(void **state)
 {
-        const struct cb_events_waker w = {fake_suspend, fake_resume, NULL};
+        const struct cb_events_waker w = {fake_suspend, fake_resume, NULL, -1};
         struct fake_conn f[4] = {{0}};
         struct cb_events_client *c[4];
         enum cb_err err = CB_ERR_COUNT;

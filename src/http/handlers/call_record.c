@@ -1,7 +1,8 @@
 /* POST /api/call/record: audio for a call, in one of three forms (SPEC §4):
  *  - a raw body (audio/wav, audio/mpeg, audio/ogg, audio/webm) with ?call_id=;
- *  - multipart/form-data with a `call_id` field and an `audio` file;
- *  - JSON {"call_id","recording_url"}: a recording of our Twilio account, fetched by a job.
+ *  - multipart/form-data with one `call_id` field and one `audio` file (repeats are refused);
+ *  - JSON {"call_id","recording_url"}: exactly a recording URL of our Twilio account, for a
+ *    call placed through Twilio, fetched by a job that first checks it is this call's.
  * Audio streams through the recording writer (type check, SHA-256, sealing, storage) as it
  * arrives: memory stays flat whatever the size. Anything that goes wrong — the size cap
  * mid-stream, the wrong content, a client that hangs up — aborts the writer, so no blob and no
@@ -10,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
+#include "callbridge/telephony.h"
 #include "http/handlers/handlers.h"
 
 #define JSON_MAX  8192
@@ -22,20 +25,27 @@
 
 enum mode { RAW, MULTIPART, URL };
 
+/* The multipart parts we take, each at most once. */
+enum part { PART_NONE, PART_CALL_ID, PART_AUDIO, PART_OTHER };
+
 struct upload {
         enum mode mode;
         struct cb_rec_writer *w;
         struct MHD_PostProcessor *pp;
         char call_id[FIELD_MAX + 1]; /* from the query (raw) or the form field (multipart) */
         size_t call_id_len;
-        bool saw_audio;
-        enum cb_err err; /* the first failure inside the multipart iterator */
+        enum part last;      /* the part the previous iterator call was in */
+        unsigned seen;       /* 1 << PART_CALL_ID | 1 << PART_AUDIO once begun */
+        uint64_t part_bytes; /* received in the current part */
+        enum cb_err err;     /* the first failure inside the multipart iterator */
         char msg[256];
         struct cb_buf json; /* URL form */
 };
 
-/* The call must exist and be the agent's (or any, for admins). */
-static enum cb_err check_call(struct cb_request *req, const char *id)
+/* The call must exist and be the agent's (or any, for admins). With `provider_call_id`, its
+ * telephony provider's call id is copied there ("" when it has none). */
+static enum cb_err check_call_ext(struct cb_request *req, const char *id, char *provider_call_id,
+                                  size_t id_size)
 {
         struct cb_db *db;
         json_t *call = NULL;
@@ -48,40 +58,122 @@ static enum cb_err check_call(struct cb_request *req, const char *id)
                 return CB_ERR_DB_UNAVAILABLE;
         qs = cb_store_call_get_json(db, id, req->agent.admin ? NULL : req->agent.name, &call);
         cb_db_release(&db);
+        if (qs > 0 && provider_call_id != NULL) {
+                json_t *tel = json_object_get(call, "telephony");
+                const char *provider = json_string_value(json_object_get(tel, "provider"));
+                const char *sid = json_string_value(json_object_get(tel, "call_id"));
+                bool ours = provider != NULL && strcmp(provider, req->env->tel->ops->name) == 0;
+                if (!ours || sid == NULL || !cb_strlcpy(provider_call_id, sid, id_size))
+                        provider_call_id[0] = '\0';
+        }
         json_decref(call);
         return qs < 0 ? CB_ERR_DB_UNAVAILABLE : qs == 0 ? CB_ERR_NOT_FOUND : CB_ERR_COUNT;
 }
 
+static enum cb_err check_call(struct cb_request *req, const char *id)
+{
+        return check_call_ext(req, id, NULL, 0);
+}
+
+/* What the URL form can refuse without asking the provider (SPEC §3: requests never wait on
+ * it): a URL that is not exactly one of our account's recordings, and a call that has no call
+ * at the provider for the recording to belong to. The fetch job then checks that the provider
+ * says the recording is this call's. CB_ERR_COUNT, or the error with `msg`. */
+static enum cb_err check_source(struct cb_request *req, const char *call_id, const char *url,
+                                char *msg, size_t msg_size)
+{
+        const struct cb_telephony_ops *ops = req->env->tel->ops;
+        char sid[CB_TWILIO_RE_SID_LEN + 1], provider_call[64];
+        enum cb_err e;
+
+        if (ops->fetch_media == NULL || ops->recording_url_sid == NULL) {
+                snprintf(msg, msg_size, "recording_url needs a telephony provider ([twilio])");
+                return CB_ERR_INVALID_FIELD;
+        }
+        if (!ops->recording_url_sid(req->env->tel->self, url, sid)) {
+                snprintf(msg, msg_size,
+                         "recording_url must be exactly a recording of our %s account: "
+                         "<api base>/2010-04-01/Accounts/<account>/Recordings/RE<32 hex digits>"
+                         "[.wav|.mp3], without query",
+                         ops->name);
+                return CB_ERR_INVALID_FIELD;
+        }
+        e = check_call_ext(req, call_id, provider_call, sizeof(provider_call));
+        if (e == CB_ERR_NOT_FOUND)
+                snprintf(msg, msg_size, "no call %.64s", call_id);
+        else if (e == CB_ERR_COUNT && provider_call[0] == '\0') {
+                snprintf(msg, msg_size,
+                         "the call has no %s call (yet) for a recording to belong to", ops->name);
+                e = CB_ERR_INVALID_FIELD;
+        }
+        return e;
+}
+
+/* Refuse the body from inside the iterator: `e` and a message, MHD_NO. */
+static enum MHD_Result refuse(struct upload *u, enum cb_err e, const char *msg)
+{
+        u->err = e;
+        snprintf(u->msg, sizeof(u->msg), "%s", msg);
+        return MHD_NO;
+}
+
+/* Is this iterator call the start of a new part? MHD calls once per part with offset 0 (maybe
+ * with no data), then with growing offsets; a part follows another of the same name when the
+ * offset falls back to 0 after data, or when another part came between. (An empty part
+ * followed by one of the same name reads as one part: nothing is joined.) */
+static bool part_begins(struct upload *u, enum part p, uint64_t off)
+{
+        if (u->last == p && !(off == 0 && u->part_bytes > 0))
+                return false;
+        u->last = p;
+        u->part_bytes = 0;
+        return true;
+}
+
+/* An identity Content-Transfer-Encoding (or none): the only kind we read (RFC 7578 §4.7). */
+static bool identity_encoding(const char *encoding)
+{
+        return encoding == NULL || strcasecmp(encoding, "binary") == 0 ||
+               strcasecmp(encoding, "8bit") == 0 || strcasecmp(encoding, "7bit") == 0;
+}
+
+/* The form's fields: `call_id` (text) and one `audio` file, each at most once (a repeat would
+ * be joined to the first), without transfer encoding; other fields are ignored. */
 static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *filename, const char *content_type, const char *encoding,
                                const char *data, uint64_t off, size_t size)
 {
         struct cb_request *req = cls;
         struct upload *u = req->stream;
+        enum part p = strcmp(key, "call_id") == 0 ? PART_CALL_ID
+                      : strcmp(key, "audio") == 0 ? PART_AUDIO
+                                                  : PART_OTHER;
 
-        (void)kind, (void)filename, (void)encoding, (void)off;
-        if (strcmp(key, "call_id") == 0) {
-                if (u->call_id_len + size > FIELD_MAX) {
-                        u->err = CB_ERR_INVALID_FIELD;
-                        snprintf(u->msg, sizeof(u->msg), "call_id is too long");
-                        return MHD_NO;
-                }
+        (void)kind, (void)filename;
+        if (part_begins(u, p, off) && p != PART_OTHER) {
+                if (u->seen & (1u << p))
+                        return refuse(u, CB_ERR_INVALID_BODY,
+                                      p == PART_AUDIO ? "the form has more than one \"audio\" part"
+                                                      : "the form has more than one \"call_id\"");
+                u->seen |= 1u << p;
+        }
+        if (p == PART_OTHER)
+                return MHD_YES; /* other fields are ignored */
+        if (!identity_encoding(encoding))
+                return refuse(u, CB_ERR_INVALID_BODY,
+                              "form parts may not have a Content-Transfer-Encoding");
+        u->part_bytes += size;
+        if (p == PART_CALL_ID) {
+                if (u->call_id_len + size > FIELD_MAX)
+                        return refuse(u, CB_ERR_INVALID_FIELD, "call_id is too long");
                 memcpy(u->call_id + u->call_id_len, data, size);
                 u->call_id_len += size;
                 u->call_id[u->call_id_len] = '\0';
                 return MHD_YES;
         }
-        if (strcmp(key, "audio") != 0)
-                return MHD_YES; /* other fields are ignored */
         if (u->w == NULL) {
-                const char *declared = cb_rec_declared_type(content_type);
-                if (u->saw_audio) {
-                        u->err = CB_ERR_INVALID_FIELD;
-                        snprintf(u->msg, sizeof(u->msg), "send one audio part");
-                        return MHD_NO;
-                }
-                u->saw_audio = true;
-                u->w = cb_rec_writer_new(req->env->rec, declared, u->msg, sizeof(u->msg));
+                u->w = cb_rec_writer_new(req->env->rec, cb_rec_declared_type(content_type), u->msg,
+                                         sizeof(u->msg));
                 if (u->w == NULL) {
                         u->err = CB_ERR_STORAGE_UNAVAILABLE;
                         return MHD_NO;
@@ -208,7 +300,7 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
             {"recording_url", CB_JSON_STRING, true, 2048, NULL, &url},
             {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
         };
-        char id[CB_UUID_LEN + 1], job[24];
+        char id[CB_UUID_LEN + 1], job[24], msg[256];
         json_t *body =
             json_loadb(u->json.data ? u->json.data : "", u->json.len, JSON_REJECT_DUPLICATES, NULL);
         struct cb_db *db;
@@ -221,17 +313,17 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
                 return cb_reply_error(req, CB_ERR_MALFORMED_JSON, NULL);
         }
         e = cb_json_parse_fields(body, fields, &bad);
-        if (e == CB_ERR_COUNT && !cb_choice_match("https://|http://", url, true))
-                e = CB_ERR_INVALID_FIELD, bad = "recording_url";
         if (e != CB_ERR_COUNT) {
                 ret = cb_reply_error(req, e, "field \"%s\" is missing or wrong", bad);
                 json_decref(body);
                 return ret;
         }
-        if (req->env->tel->ops->fetch_media == NULL) {
+        e = check_source(req, call_id, url, msg, sizeof(msg));
+        if (e != CB_ERR_COUNT) {
+                ret = e == CB_ERR_DB_UNAVAILABLE ? cb_reply_error(req, e, NULL)
+                                                 : cb_reply_error(req, e, "%s", msg);
                 json_decref(body);
-                return cb_reply_error(req, CB_ERR_INVALID_FIELD,
-                                      "recording_url needs a telephony provider ([twilio])");
+                return ret;
         }
         cb_uuid_v4(id);
         db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);

@@ -38,7 +38,10 @@ static void free_events(void *cls)
 enum MHD_Result cb_handle_events(struct cb_request *req)
 {
         const char *last = cb_request_header(req, "Last-Event-ID");
-        const struct cb_events_waker waker = {suspend_conn, resume_conn, req->conn};
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const struct cb_events_waker waker = {suspend_conn, resume_conn, req->conn,
+                                              ci != NULL ? ci->connect_fd : -1};
         struct cb_events_client *client;
         struct MHD_Response *resp;
         uint64_t last_id = 0;

@@ -1,4 +1,6 @@
 /* GET /metrics: Prometheus text exposition. */
+#include <string.h>
+
 #include "callbridge/cache.h"
 #include "callbridge/crm.h"
 #include "callbridge/events.h"
@@ -36,6 +38,16 @@ static void queue_depth(struct cb_request *req, struct cb_buf *out)
                               json_string_value(json_array_get(row, 0)),
                               json_string_value(json_array_get(row, 1)),
                               json_real_value(json_array_get(row, 3)));
+        }
+        cb_buf_puts(out, "# HELP callbridge_jobs_waiting Queued jobs an upstream told to wait "
+                         "(allowance, 429, budget hold), by kind.\n"
+                         "# TYPE callbridge_jobs_waiting gauge\n");
+        json_array_foreach(rows, i, row)
+        {
+                if (strcmp(json_string_value(json_array_get(row, 1)), "queued") == 0)
+                        cb_buf_printf(out, "callbridge_jobs_waiting{kind=\"%s\"} %lld\n",
+                                      json_string_value(json_array_get(row, 0)),
+                                      (long long)json_integer_value(json_array_get(row, 4)));
         }
         json_decref(rows);
 }
