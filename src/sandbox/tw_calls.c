@@ -449,16 +449,15 @@ static bool str_match(const char *want, json_t *have)
         return !want || (json_string_value(have) && strcmp(want, json_string_value(have)) == 0);
 }
 
-/* A call matches when every given filter does; a call not yet started is dated by its
- * creation. */
+/* A call matches when every given filter does; a call not started yet (queued: no
+ * start_time) matches no StartTime filter, as none says it "started" then. */
 static bool filter_match(const struct filter *f, json_t *call)
 {
-        json_t *sbx = json_object_get(call, "sandbox");
-        json_t *started = json_object_get(sbx, "started_at");
-        long long at = json_is_integer(started)
-                           ? json_integer_value(started)
-                           : json_integer_value(json_object_get(sbx, "created_at"));
+        json_t *started = json_object_get(json_object_get(call, "sandbox"), "started_at");
+        long long at = json_is_integer(started) ? json_integer_value(started) : -1;
 
+        if (at < 0 && (f->start_min >= 0 || f->start_max >= 0))
+                return false;
         return str_match(f->to, json_object_get(call, "to")) &&
                str_match(f->from, json_object_get(call, "from")) &&
                str_match(f->status, json_object_get(call, "status")) &&

@@ -21,15 +21,7 @@
 #include "callbridge/telephony.h"
 #include "callbridge/twsig.h"
 #include "callbridge/upstream.h"
-
-#define MAX_RESPONSE (256 * 1024)
-
-struct twilio {
-        const struct cb_config *cfg;
-        char *auth_token;   /* webhook signatures; REST auth unless an API key is set */
-        char *userpwd;      /* "SK...:secret" or "AC...:token" */
-        char fragment[256]; /* connection overrides for callback URLs ("" when none) */
-};
+#include "telephony/twilio_int.h"
 
 /* Twilio's connection overrides ("Webhooks connection overrides"): ct 100-10000, rt and tt
  * 100-15000, rc 0-5 (ms, ms, ms, retries), rp a comma list of 4xx|5xx|ct|rt|all, e an edge,
@@ -149,8 +141,8 @@ static void error_text(const struct cb_upstream_resp *resp, char *out, size_t si
 }
 
 /* Map an answer to OK/RETRY/FAIL; `what` names the request in the error. */
-static enum cb_result outcome(int rc, const struct cb_upstream_resp *resp, const char *what,
-                              char *err, size_t err_size)
+enum cb_result cb_twilio_outcome(int rc, const struct cb_upstream_resp *resp, const char *what,
+                                 char *err, size_t err_size)
 {
         char text[400];
 
@@ -252,9 +244,9 @@ static enum cb_result twilio_place_call(void *self, const json_t *call, char *pr
         req.body_len = body.len;
         req.userpwd = tw->userpwd;
         req.timeout_ms = tw->cfg->twilio.timeout_ms;
-        req.max_response = MAX_RESPONSE;
+        req.max_response = TWILIO_MAX_RESPONSE;
         rc = cb_upstream_perform(&req, &resp);
-        r = outcome(rc, &resp, "Calls.json", err, err_size);
+        r = cb_twilio_outcome(rc, &resp, "Calls.json", err, err_size);
         if (r != CB_RESULT_OK)
                 goto out;
         j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
@@ -270,61 +262,6 @@ out:
         cb_upstream_resp_free(&resp);
         cb_buf_free(&body);
         cb_form_free(&f);
-        return r;
-}
-
-/* Calls to the same numbers started since the call's creation day (Twilio filters StartTime
- * by date), newest first as Twilio lists them. */
-static enum cb_result twilio_find_placed(void *self, const json_t *call, json_t **ids, char *err,
-                                         size_t err_size)
-{
-        struct twilio *tw = self;
-        const char *to = json_string_value(json_object_get(call, "to"));
-        const char *from = json_string_value(json_object_get(call, "from"));
-        const char *created = json_string_value(json_object_get(call, "created_at"));
-        struct cb_form q = {0};
-        struct cb_buf url = {.max = 4096};
-        struct cb_upstream_req req = {.service = "twilio", .method = "GET"};
-        struct cb_upstream_resp resp = {0};
-        char day[11] = "";
-        enum cb_result r = CB_RESULT_FAIL;
-        json_t *j = NULL, *c;
-        size_t i;
-
-        *ids = NULL;
-        if (from == NULL)
-                from = tw->cfg->twilio.caller_id;
-        if (created != NULL)
-                cb_strlcpy(day, created, sizeof(day));
-        if (to == NULL || from == NULL || cb_form_add(&q, "To", to) != 0 ||
-            cb_form_add(&q, "From", from) != 0 || cb_form_add(&q, "StartTime>", day) != 0 ||
-            cb_form_add(&q, "PageSize", "50") != 0 ||
-            cb_buf_printf(&url, "%s/2010-04-01/Accounts/%s/Calls.json?",
-                          tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid) != 0 ||
-            cb_form_encode(&q, &url) != 0) {
-                snprintf(err, err_size, "cannot build the Twilio call search");
-                goto out;
-        }
-        req.url = url.data;
-        req.userpwd = tw->userpwd;
-        req.timeout_ms = tw->cfg->twilio.timeout_ms;
-        req.max_response = MAX_RESPONSE;
-        r = outcome(cb_upstream_perform(&req, &resp), &resp, "Calls.json list", err, err_size);
-        if (r != CB_RESULT_OK)
-                goto out;
-        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
-        *ids = json_array();
-        json_array_foreach(json_object_get(j, "calls"), i, c)
-        {
-                const char *sid = json_string_value(json_object_get(c, "sid"));
-                if (cb_str_charset(sid, 64, ""))
-                        json_array_append_new(*ids, json_string(sid));
-        }
-out:
-        json_decref(j);
-        cb_upstream_resp_free(&resp);
-        cb_buf_free(&url);
-        cb_form_free(&q);
         return r;
 }
 
@@ -363,7 +300,8 @@ static enum cb_result twilio_fetch_media(void *self, const char *url,
         req.follow_redirects = true;
         req.timeout_ms = 3600 * 1000; /* the transfer may be long; a stall is caught below */
         req.low_speed_s = 30;
-        r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording media", err, err_size);
+        r = cb_twilio_outcome(cb_upstream_perform(&req, &resp), &resp, "recording media", err,
+                              err_size);
         /* 404: Twilio has no such recording (deleted there): nothing will change that. */
         if (r == CB_RESULT_OK &&
             cb_upstream_resp_header(&resp, "Content-Length", len, sizeof(len)) &&
@@ -390,8 +328,9 @@ static enum cb_result twilio_recording_call_id(void *self, const char *sid, char
         req.url = url;
         req.userpwd = tw->userpwd;
         req.timeout_ms = tw->cfg->twilio.timeout_ms;
-        req.max_response = MAX_RESPONSE;
-        r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording lookup", err, err_size);
+        req.max_response = TWILIO_MAX_RESPONSE;
+        r = cb_twilio_outcome(cb_upstream_perform(&req, &resp), &resp, "recording lookup", err,
+                              err_size);
         if (r == CB_RESULT_OK) {
                 j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
                 got = json_string_value(json_object_get(j, "call_sid"));
@@ -424,119 +363,12 @@ static enum cb_result twilio_delete_recording(void *self, const char *sid, char 
         req.url = url;
         req.userpwd = tw->userpwd;
         req.timeout_ms = tw->cfg->twilio.timeout_ms;
-        r = outcome(cb_upstream_perform(&req, &resp), &resp, "recording delete", err, err_size);
+        r = cb_twilio_outcome(cb_upstream_perform(&req, &resp), &resp, "recording delete", err,
+                              err_size);
         if (r != CB_RESULT_OK && resp.status == 404)
                 r = CB_RESULT_OK; /* gone already */
         cb_upstream_resp_free(&resp);
         return r;
-}
-
-/* GET {api}/2010-04-01/Accounts/{AC}/<path> as JSON into *out (NULL unless OK). */
-static enum cb_result rest_get(struct twilio *tw, const char *path, const char *what, json_t **out,
-                               char *err, size_t err_size)
-{
-        struct cb_upstream_req req = {.service = "twilio", .method = "GET"};
-        struct cb_upstream_resp resp = {0};
-        char url[1024];
-        enum cb_result r;
-
-        *out = NULL;
-        snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/%s", tw->cfg->twilio.api_base_url,
-                 tw->cfg->twilio.account_sid, path);
-        req.url = url;
-        req.userpwd = tw->userpwd;
-        req.timeout_ms = tw->cfg->twilio.timeout_ms;
-        req.max_response = MAX_RESPONSE;
-        r = outcome(cb_upstream_perform(&req, &resp), &resp, what, err, err_size);
-        if (r == CB_RESULT_OK) {
-                *out = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-                if (!json_is_object(*out)) {
-                        snprintf(err, err_size, "twilio %s: the answer is not a JSON object", what);
-                        json_decref(*out);
-                        *out = NULL;
-                        r = CB_RESULT_RETRY;
-                }
-        }
-        cb_upstream_resp_free(&resp);
-        return r;
-}
-
-/* A whole number Twilio writes as a string ("42") or a number; -1 when absent or bad. */
-static long twilio_number(const json_t *v)
-{
-        long n;
-
-        if (json_is_integer(v))
-                return (long)json_integer_value(v);
-        return json_is_string(v) && cb_parse_long(json_string_value(v), 0, LONG_MAX, &n) ? n : -1;
-}
-
-/* GET Calls/{Sid}.json: its status and duration. */
-static enum cb_result twilio_call_status(void *self, const char *sid, json_t **call, char *err,
-                                         size_t err_size)
-{
-        char path[128];
-        json_t *j = NULL;
-        const char *status;
-        enum cb_result r;
-
-        *call = NULL;
-        if (!cb_str_charset(sid, 64, "")) {
-                snprintf(err, err_size, "not a call sid");
-                return CB_RESULT_FAIL;
-        }
-        snprintf(path, sizeof(path), "Calls/%s.json", sid);
-        r = rest_get(self, path, "call fetch", &j, err, err_size);
-        status = json_string_value(json_object_get(j, "status"));
-        if (r == CB_RESULT_OK && status == NULL) {
-                snprintf(err, err_size, "twilio call fetch: no status in the answer");
-                r = CB_RESULT_RETRY;
-        }
-        if (r == CB_RESULT_OK)
-                *call = json_pack("{s:s,s:I}", "status", status, "duration_s",
-                                  (json_int_t)twilio_number(json_object_get(j, "duration")));
-        json_decref(j);
-        return r;
-}
-
-/* GET Calls/{Sid}/Recordings.json: the completed ones, with the media URL the recording
- * callback would give (the resource's uri without ".json"). */
-static enum cb_result twilio_call_recordings(void *self, const char *sid, json_t **recs, char *err,
-                                             size_t err_size)
-{
-        struct twilio *tw = self;
-        char path[128];
-        json_t *j = NULL, *rec;
-        enum cb_result r;
-        size_t i;
-
-        *recs = NULL;
-        if (!cb_str_charset(sid, 64, "")) {
-                snprintf(err, err_size, "not a call sid");
-                return CB_RESULT_FAIL;
-        }
-        snprintf(path, sizeof(path), "Calls/%s/Recordings.json?PageSize=100", sid);
-        r = rest_get(self, path, "call recordings", &j, err, err_size);
-        if (r != CB_RESULT_OK)
-                return r;
-        *recs = json_array();
-        json_array_foreach(json_object_get(j, "recordings"), i, rec)
-        {
-                const char *rsid = json_string_value(json_object_get(rec, "sid"));
-                const char *status = json_string_value(json_object_get(rec, "status"));
-                char url[1024];
-
-                if (!cb_str_charset(rsid, 64, "") || status == NULL ||
-                    strcmp(status, "completed") != 0)
-                        continue;
-                snprintf(url, sizeof(url), "%s/2010-04-01/Accounts/%s/Recordings/%s",
-                         tw->cfg->twilio.api_base_url, tw->cfg->twilio.account_sid, rsid);
-                json_array_append_new(
-                    *recs, json_pack("{s:s,s:s,s:I}", "sid", rsid, "url", url, "duration_s",
-                                     (json_int_t)twilio_number(json_object_get(rec, "duration"))));
-        }
-        json_decref(j);
-        return CB_RESULT_OK;
 }
 
 static bool twilio_webhook_valid(void *self, const char *url, const struct cb_form *params,
@@ -562,13 +394,13 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .create = twilio_create,
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
-    .find_placed = twilio_find_placed,
+    .find_placed = cb_twilio_find_placed,
     .fetch_media = twilio_fetch_media,
     .recording_url_sid = twilio_recording_url_sid,
     .recording_call_id = twilio_recording_call_id,
     .delete_recording = twilio_delete_recording,
-    .call_status = twilio_call_status,
-    .call_recordings = twilio_call_recordings,
+    .call_status = cb_twilio_call_status,
+    .call_recordings = cb_twilio_call_recordings,
     .signature_header = "X-Twilio-Signature",
     .webhook_valid = twilio_webhook_valid,
 };
