@@ -313,7 +313,8 @@ out:
 
 void sb_control_state(const struct sb_request *req, struct sb_reply *reply)
 {
-        json_t *snap = sb_state_snapshot();
+        const char *tw = sb_request_query(req, "twilio");
+        json_t *snap = sb_state_snapshot(tw != NULL && strcmp(tw, "summary") == 0);
 
         if (!snap) {
                 sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");

@@ -107,8 +107,10 @@ void sb_state_reset(void);
 int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *recs, size_t n_rec);
 
 /* A deep copy of the whole state as GET /__sandbox/state shows it; caller owns it.
- * NULL when out of memory. */
-json_t *sb_state_snapshot(void);
+ * NULL when out of memory. With `twilio_summary` (?twilio=summary) the Twilio calls, webhook
+ * log and recordings are replaced by counts ("twilio"), which stay small however many calls
+ * were placed. */
+json_t *sb_state_snapshot(bool twilio_summary);
 
 /* Count one request to an upstream endpoint. Out of memory: the count is lost. */
 void sb_state_count_request(const char *endpoint);
@@ -316,6 +318,8 @@ int sb_s3_state_snapshot_locked(json_t *snap);
 int sb_tw_state_reset_locked(void);
 void sb_tw_state_clear_locked(void);
 int sb_tw_state_snapshot_locked(json_t *snap);
+/* The counts of GET /__sandbox/twilio/summary (new reference, NULL when out of memory). */
+json_t *sb_tw_state_summary_locked(void);
 
 /* ---- speech-to-text emulation (stt_*.c; see stt.h) --------------------------------------- */
 

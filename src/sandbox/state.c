@@ -234,7 +234,7 @@ out:
         return rc;
 }
 
-json_t *sb_state_snapshot(void)
+json_t *sb_state_snapshot(bool twilio_summary)
 {
         json_t *snap = NULL;
         json_t *seeded = NULL, *arr;
@@ -260,10 +260,14 @@ json_t *sb_state_snapshot(void)
         }
         seeded = json_pack("{s:I,s:I}", "transcripts", (json_int_t)json_object_size(transcripts),
                            "recordings", (json_int_t)n_recordings);
-        bad |= json_object_set_new(snap, "twilio_calls", json_deep_copy(twilio_calls));
+        if (!twilio_summary)
+                bad |= json_object_set_new(snap, "twilio_calls", json_deep_copy(twilio_calls));
         bad |= json_object_set_new(snap, "requests", json_deep_copy(requests));
         bad |= json_object_set_new(snap, "seeded", seeded);
-        bad |= sb_tw_state_snapshot_locked(snap);
+        if (twilio_summary)
+                bad |= json_object_set_new(snap, "twilio", sb_tw_state_summary_locked());
+        else
+                bad |= sb_tw_state_snapshot_locked(snap);
         bad |= sb_s3_state_snapshot_locked(snap);
         bad |= sb_stt_state_snapshot_locked(snap);
         if (bad) {

@@ -298,15 +298,13 @@ static void bump(json_t *obj, const char *key)
         json_object_set_new(obj, key, json_integer(n ? json_integer_value(n) + 1 : 1));
 }
 
-void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply)
+json_t *sb_tw_state_summary_locked(void)
 {
-        json_t *by_status = json_object(), *by_kind = json_object(), *out = NULL, *v;
+        json_t *by_status = json_object(), *by_kind = json_object(), *out, *v;
         json_int_t retries = 0, deleted = 0, calls = 0;
         const char *key;
         size_t i;
 
-        (void)req;
-        sb_state_lock();
         json_array_foreach(sb_state_twilio_calls_locked(), i, v)
         {
                 bump(by_status, json_string_value(json_object_get(v, "status")) ?: "?");
@@ -326,13 +324,21 @@ void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply)
         }
         json_object_foreach(recordings, key, v) deleted +=
             json_is_true(json_object_get(v, "deleted"));
-        out = json_pack("{s:I,s:O,s:I,s:O,s:I,s:I,s:I}", "calls", calls, "calls_by_status",
+        out = json_pack("{s:I,s:o,s:I,s:o,s:I,s:I,s:I}", "calls", calls, "calls_by_status",
                         by_status, "webhooks", (json_int_t)json_array_size(webhooks),
                         "webhooks_by_outcome", by_kind, "webhook_retries", retries, "recordings",
                         (json_int_t)json_object_size(recordings), "recordings_deleted", deleted);
+        return out;
+}
+
+void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply)
+{
+        json_t *out;
+
+        (void)req;
+        sb_state_lock();
+        out = sb_tw_state_summary_locked();
         sb_state_unlock();
-        json_decref(by_status);
-        json_decref(by_kind);
         if (out)
                 sb_reply_json_take(reply, 200, out);
         else

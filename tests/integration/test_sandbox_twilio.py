@@ -501,6 +501,10 @@ class TwilioSandboxTest(unittest.TestCase):
         summary = self.sb.request("GET", "/__sandbox/twilio/summary").body
         self.assertEqual((summary["calls"], summary["calls_by_status"], summary["recordings"]),
                          (2, {"completed": 2}, 1))
+        state = self.sb.request("GET", "/__sandbox/state?twilio=summary").body
+        self.assertEqual(state["twilio"], summary)
+        self.assertNotIn("twilio_calls", state)
+        self.assertNotIn("twilio_webhooks", state)
         page = self.sb.request("GET", "/__sandbox/twilio/calls?PageSize=1&Page=1").body
         self.assertEqual(([c["sid"] for c in page["calls"]], page["total"]), ([other["sid"]], 2))
         page = self.sb.request("GET", "/__sandbox/twilio/calls?To=%2B14155550999").body
