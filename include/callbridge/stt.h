@@ -40,9 +40,9 @@ struct cb_stt_ops {
         /* NULL (reason logged) when the configuration is unusable. */
         void *(*create)(const struct cb_config *cfg);
         void (*destroy)(void *self);
-        /* Transcribe. OK with *result (caller decrefs); RETRY (rate limited, 5xx, timeouts —
-         * *retry_after_s set when the engine said, else 0) or FAIL (audio the engine cannot
-         * take, 4xx) with `err`. Safe to call from several worker threads at once. */
+        /* Transcribe. OK with *result (caller decrefs); WAIT (rate limited) or RETRY (5xx,
+         * timeouts), *retry_after_s set when the engine said, else 0; or FAIL (audio the engine
+         * cannot take, 4xx) with `err`. Safe to call from several worker threads at once. */
         enum cb_result (*transcribe)(void *self, const struct cb_stt_audio *audio,
                                      const struct cb_stt_request *req, json_t **result,
                                      long *retry_after_s, char *err, size_t err_size);

@@ -104,7 +104,9 @@ static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const ch
         };
         r = stt->ops->transcribe(stt->self, &audio, &req, result, &retry_after, job->error,
                                  sizeof(job->error));
-        if (r == CB_RESULT_RETRY && retry_after > 0)
+        if (r == CB_RESULT_WAIT && retry_after > 0)
+                cb_wait_hint_set(retry_after * 1000); /* rate limited: come back then */
+        else if (r == CB_RESULT_RETRY && retry_after > 0)
                 job->retry_after_ms = retry_after * 1000;
         cb_rec_reader_close(&src.reader);
         pthread_mutex_destroy(&src.lock);

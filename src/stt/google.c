@@ -207,9 +207,10 @@ static enum cb_result error_result(struct job *j, const struct cb_upstream_resp 
         json_t *e = json_object_get(doc, "error");
         const char *msg = json_string_value(json_object_get(e, "message"));
         const char *status = json_string_value(json_object_get(e, "status"));
-        bool retry = resp->status == 429 || resp->status == 408 || resp->status >= 500 ||
+        /* A quota or rate limit (429, RESOURCE_EXHAUSTED) is a wait: no attempt spent. */
+        bool wait = resp->status == 429 || (status && strcmp(status, "RESOURCE_EXHAUSTED") == 0);
+        bool retry = resp->status == 408 || resp->status >= 500 ||
                      (status && (strcmp(status, "UNAVAILABLE") == 0 ||
-                                 strcmp(status, "RESOURCE_EXHAUSTED") == 0 ||
                                  strcmp(status, "DEADLINE_EXCEEDED") == 0));
 
         snprintf(j->err, sizeof(j->err), "google answered %ld: %s%s%s%s", resp->status,
@@ -218,7 +219,7 @@ static enum cb_result error_result(struct job *j, const struct cb_upstream_resp 
         if (resp->status == 429 || resp->status == 503)
                 j->retry_after_s = cb_stt_retry_after(resp);
         json_decref(doc);
-        return retry ? CB_RESULT_RETRY : CB_RESULT_FAIL;
+        return wait ? CB_RESULT_WAIT : retry ? CB_RESULT_RETRY : CB_RESULT_FAIL;
 }
 
 /* POST one body with the current authorisation; on a 401 to a cached token, once more with a
@@ -373,7 +374,7 @@ static json_t *join_all(struct google *g, struct job *jobs, size_t n, const char
         return result;
 }
 
-/* The first FAIL, else a RETRY (the longest wait), else OK. */
+/* The first FAIL, else a RETRY, else a WAIT (with the longest Retry-After), else OK. */
 static enum cb_result outcome(struct job *jobs, size_t n, long *retry_after_s, char *err,
                               size_t err_size)
 {
@@ -384,7 +385,8 @@ static enum cb_result outcome(struct job *jobs, size_t n, long *retry_after_s, c
                         continue;
                 if (jobs[i].retry_after_s > *retry_after_s)
                         *retry_after_s = jobs[i].retry_after_s;
-                if (rc == CB_RESULT_OK || jobs[i].rc == CB_RESULT_FAIL) {
+                if (rc == CB_RESULT_OK || jobs[i].rc == CB_RESULT_FAIL ||
+                    (rc == CB_RESULT_WAIT && jobs[i].rc == CB_RESULT_RETRY)) {
                         rc = jobs[i].rc;
                         snprintf(err, err_size, "chunk %zu of %zu: %s", i + 1, n, jobs[i].err);
                 }

@@ -144,10 +144,12 @@ static void classify(struct job *j, int rc, const struct cb_upstream_resp *resp)
                                  "openai answered %ld without a transcript object", resp->status);
         } else {
                 error_text(j, resp);
-                j->rc = (resp->status == 429 && strstr(j->err, "insufficient_quota") == NULL) ||
-                                resp->status == 408 || resp->status >= 500
-                            ? CB_RESULT_RETRY
-                            : CB_RESULT_FAIL;
+                /* A rate limit is a wait (no attempt spent); an exhausted quota needs a
+                 * person. */
+                j->rc = resp->status == 429 && strstr(j->err, "insufficient_quota") == NULL
+                            ? CB_RESULT_WAIT
+                        : resp->status == 408 || resp->status >= 500 ? CB_RESULT_RETRY
+                                                                     : CB_RESULT_FAIL;
                 if (resp->status == 429 || resp->status == 503)
                         j->retry_after_s = cb_stt_retry_after(resp);
         }
@@ -323,7 +325,8 @@ static enum cb_result plan(struct openai *o, const struct cb_stt_audio *audio,
         return CB_RESULT_OK;
 }
 
-/* The outcome of the jobs: the first FAIL, else a RETRY (the longest wait), else OK. */
+/* The outcome of the jobs: the first FAIL, else a RETRY, else a WAIT (with the longest
+ * Retry-After), else OK. */
 static enum cb_result outcome(struct job *jobs, size_t n, long *retry_after_s, char *err,
                               size_t err_size)
 {
@@ -334,7 +337,8 @@ static enum cb_result outcome(struct job *jobs, size_t n, long *retry_after_s, c
                         continue;
                 if (jobs[i].retry_after_s > *retry_after_s)
                         *retry_after_s = jobs[i].retry_after_s;
-                if (rc == CB_RESULT_OK || jobs[i].rc == CB_RESULT_FAIL) {
+                if (rc == CB_RESULT_OK || jobs[i].rc == CB_RESULT_FAIL ||
+                    (rc == CB_RESULT_WAIT && jobs[i].rc == CB_RESULT_RETRY)) {
                         rc = jobs[i].rc;
                         if (n > 1)
                                 snprintf(err, err_size, "chunk %zu of %zu: %s", i + 1, n,

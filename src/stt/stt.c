@@ -76,7 +76,7 @@ void cb_stt_count_request(struct cb_stt_counters *c, enum cb_result r)
         pthread_mutex_lock(&c->lock);
         if (r == CB_RESULT_OK)
                 c->requests_ok++;
-        else if (r == CB_RESULT_RETRY)
+        else if (r == CB_RESULT_RETRY || r == CB_RESULT_WAIT)
                 c->requests_retry++;
         else
                 c->requests_fail++;

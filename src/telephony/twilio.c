@@ -140,7 +140,7 @@ static void error_text(const struct cb_upstream_resp *resp, char *out, size_t si
         json_decref(j);
 }
 
-/* Map an answer to OK/RETRY/FAIL; `what` names the request in the error. */
+/* Map an answer to OK/WAIT/RETRY/FAIL; `what` names the request in the error. */
 enum cb_result cb_twilio_outcome(int rc, const struct cb_upstream_resp *resp, const char *what,
                                  char *err, size_t err_size)
 {
@@ -155,9 +155,11 @@ enum cb_result cb_twilio_outcome(int rc, const struct cb_upstream_resp *resp, co
                 return CB_RESULT_OK;
         error_text(resp, text, sizeof(text));
         snprintf(err, err_size, "twilio %s %ld: %s", what, resp->status, text);
-        /* 429 and 5xx pass; everything else (400 validation, 401/403 credentials, 404 account)
-         * needs a person. */
-        return resp->status == 429 || resp->status >= 500 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
+        /* 429 (too many requests at once) is a wait, no attempt spent; 5xx passes; everything
+         * else (400 validation, 401/403 credentials, 404 account) needs a person. */
+        if (resp->status == 429)
+                return CB_RESULT_WAIT;
+        return resp->status >= 500 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
 }
 
 static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_id,

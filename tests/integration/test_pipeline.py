@@ -126,6 +126,42 @@ class PolicyTest(PipelineCase):
         self.assertEqual(self.sb.state()["stt"]["recent"][-1]["fields"].get("language"), "en")
 
 
+class RateLimitedTest(PipelineCase):
+    """A rate-limited engine (429 with Retry-After) makes the transcription wait, not fail:
+    with [workers] max_attempts = 2 it waits more times than that and still transcribes
+    once the limit lifts (issue 11, problem 5)."""
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        cfg["stt"]["policy"] = "min_duration_s=60"
+        cfg["workers"].update({"debug_run_twice": False, "max_attempts": 2,
+                               "wait_max_ms": 300})
+        return cfg
+
+    def test_rate_limit_waits_without_spending_attempts(self):
+        self.sb.outcome(to="*", status="completed", duration_s=42, recording_duration_s=3)
+        cid = self.dial()
+        wait_for(lambda: all(j["state"] == "done" for j in self.call(cid)["jobs"])
+                 and any(j["kind"] == "stt.transcribe" for j in self.call(cid)["jobs"]), 60,
+                 "the call's jobs done (transcription skipped by policy)")
+        self.sb.control("faults", {"rate_limit_rate": 1.0})
+        self.sb.control("stt", {"retry_after_s": 1})
+        r = self.daemon.post("/api/call/transcribe", {"call_id": cid})
+        self.assertStatus(r, 202)
+        job = int(r.body["job_id"])
+
+        def waited():
+            state, attempts, waits = self.daemon.sql(
+                "SELECT state, attempts, waits FROM jobs WHERE id = %d" % job)[0]
+            self.assertNotEqual(state, "dead")
+            return int(waits) >= 3 and (int(attempts), int(waits))
+        attempts, _ = wait_for(waited, 60, "the transcription to wait three times")
+        self.assertLessEqual(attempts, 1)
+        self.sb.control("faults", {})
+        self.daemon.wait_job_state(job, "done", timeout=60)
+        self.assertTrue(self.call(cid)["transcripts"])
+
+
 class ChunkedTest(PipelineCase):
     """A recording above [stt] chunk_mb goes to the engine in chunks sent in parallel, all read
     from the one sealed blob."""

@@ -2,7 +2,7 @@
 the sandbox's OpenAI and Google emulations: request shapes as the sandbox validates and
 records them (multipart fields, Google config), a > 25 MiB WAV cut for OpenAI and joined in
 order, > 60 s cut into 55 s chunks recognised in parallel for Google, 429 with Retry-After
-→ RETRY with the seconds, wrong keys → FAIL with the engine's message, the service-account
+→ WAIT with the seconds, wrong keys → FAIL with the engine's message, the service-account
 token flow, and the sandbox's own answers (413, bad format, sync input too long)."""
 
 import base64
@@ -209,7 +209,7 @@ class SttEngines(unittest.TestCase):
         self.sb.control("stt", {"retry_after_s": 7})
         rc, runs, _, _ = self.probe(self.conf("openai"), wav)
         self.assertEqual(rc, 3)
-        self.assertEqual(runs[0]["result"], "retry")
+        self.assertEqual(runs[0]["result"], "wait")
         self.assertEqual(runs[0]["retry_after_s"], 7)
         self.assertIn("Rate limit reached", runs[0]["error"])
         self.sb.control("stt", {"retry_after_s": 0, "retry_after_ms": 2500})

@@ -4,7 +4,7 @@
  *
  *   stt_probe -c FILE [-t CONTENT_TYPE] [-l LANG] [-p PHRASE]... [-n REPEAT] [-m] AUDIO
  *
- * Prints {"result":"ok","transcript":{...}} or {"result":"retry"|"fail","error":"...",
+ * Prints {"result":"ok","transcript":{...}} or {"result":"retry"|"wait"|"fail","error":"...",
  * "retry_after_s":N} per run (-n), then the engine's metrics with -m. Exit 0 when the last
  * run was OK, 1 on FAIL, 3 on RETRY, 2 on usage or setup errors. */
 #include <curl/curl.h>
@@ -51,7 +51,7 @@ static int usage(void)
 static enum cb_result run_once(struct cb_stt *stt, const struct cb_stt_audio *audio,
                                const struct cb_stt_request *req)
 {
-        static const char *const names[] = {"ok", "retry", "fail"};
+        static const char *const names[] = {"ok", "retry", "fail", "wait"};
         json_t *result = NULL, *line;
         long retry_after = 0;
         char err[1024] = "";
