@@ -142,6 +142,7 @@ struct cb_config {
         struct {
                 long days;
                 long sweep_interval_s;
+                long orphan_grace_s;
         } retention;
         struct {
                 char *level;

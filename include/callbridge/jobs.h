@@ -85,6 +85,9 @@ bool cb_jobs_stop(struct cb_jobs **jobs, long drain_s);
 
 /* Append Prometheus text for the pipeline's per-stage latency histograms. */
 void cb_pipeline_metrics_write(struct cb_buf *out);
+/* callbridge_storage_orphans_removed_total: blobs the retention sweep removed because no row
+ * named them (src/jobs/retention.c). */
+void cb_retention_metrics_write(struct cb_buf *out);
 
 /* Append Prometheus text for job outcomes (counters kept in memory). */
 void cb_jobs_metrics_write(struct cb_buf *out);

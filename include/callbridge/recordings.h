@@ -64,6 +64,9 @@ struct cb_rec_writer;
  * sniffs as). NULL with `err` when recordings are off or the storage refuses. */
 struct cb_rec_writer *cb_rec_writer_new(struct cb_recordings *rec, const char *declared, char *err,
                                         size_t err_size);
+/* The storage key the writer chose ("recordings/<id>"), fixed from cb_rec_writer_new on: note it
+ * (cb_store_storage_intent_note) before the first write. Borrowed, valid until finish/abort. */
+const char *cb_rec_writer_key(const struct cb_rec_writer *w);
 /* Feed audio. CB_ERR_COUNT, or UNSUPPORTED_MEDIA_TYPE (not audio / not the declared type) or
  * STORAGE_UNAVAILABLE, with `msg`; the writer must then be aborted. */
 enum cb_err cb_rec_writer_write(struct cb_rec_writer *w, const void *data, size_t len, char *msg,

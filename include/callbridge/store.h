@@ -224,6 +224,18 @@ enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, j
 /* Retention removed the blob: state deleted, a retention_log line. */
 enum cb_qs cb_store_recording_deleted(struct cb_db *db, const char *id);
 
+/* ---- storage intents (src/store/storage_intents.c) ---- */
+
+/* Note that a blob is about to be written at `key` (before any byte of it is): ONE_RESULT (also
+ * when already noted) or negative — the caller must then not write the blob. */
+enum cb_qs cb_store_storage_intent_note(struct cb_db *db, const char *key);
+/* Up to `limit` intents older than `grace_s` seconds, oldest first: *rows = [[key, referenced],
+ * ...] (caller frees), referenced true when a recording or transcript row names the key. The
+ * row count, or negative with *rows NULL. */
+enum cb_qs cb_store_storage_intents_due(struct cb_db *db, long grace_s, int limit, json_t **rows);
+/* Forget the intent for `key` (the blob is referenced or removed). Row count or negative. */
+enum cb_qs cb_store_storage_intent_forget(struct cb_db *db, const char *key);
+
 /* ---- transcripts (src/store/transcripts.c) ---- */
 
 struct cb_transcript_row {

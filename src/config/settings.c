@@ -104,7 +104,8 @@ const struct cb_setting cb_settings[] = {
     BOOL("workers", "debug_run_twice", workers.debug_run_twice, "false",
          "tests only: run every job twice to prove it idempotent"),
     BOOL("workers", "debug_lost_commit_reply", workers.debug_lost_commit_reply, "false",
-         "tests only: recording and transcript saves report failure after committing"),
+         "tests only: recording (fetch and upload) and transcript saves report failure after "
+         "committing"),
 
     INT("auth", "cache_ttl_s", auth.cache_ttl_s, "30", 0, 3600, CB_SET_RELOAD,
         "how long a verified API key is trusted without asking PostgreSQL"),
@@ -255,6 +256,8 @@ const struct cb_setting cb_settings[] = {
         "recordings and transcripts older than this are deleted"),
     INT("retention", "sweep_interval_s", retention.sweep_interval_s, "3600", 1, 86400, 0,
         "how often the retention sweep is queued"),
+    INT("retention", "orphan_grace_s", retention.orphan_grace_s, "86400", 60, 31536000, 0,
+        "age after which a blob noted for writing but named by no row is removed"),
 
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),

@@ -61,3 +61,16 @@ enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec)
         }
         return CB_RESULT_OK;
 }
+
+enum cb_result cb_job_note_blob(struct cb_job *job, const char *key)
+{
+        struct cb_db *db = cb_job_db(job);
+        enum cb_qs qs = db ? cb_store_storage_intent_note(db, key) : CB_QS_HARD_ERROR;
+
+        cb_db_release(&db);
+        if (qs < 0) {
+                snprintf(job->error, sizeof(job->error), "noting the blob %s failed", key);
+                return CB_RESULT_RETRY;
+        }
+        return CB_RESULT_OK;
+}

@@ -35,5 +35,8 @@ struct cb_db *cb_job_db(struct cb_job *job);
 enum cb_result cb_job_load_call(struct cb_job *job, json_t **call);
 /* Load the recording named by the payload's recording_id (cb_store_recording_get JSON). */
 enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec);
+/* Note (storage_intents) that a blob is about to be written at `key`, before the first byte:
+ * OK, or RETRY with job->error when it cannot be noted (then write nothing). */
+enum cb_result cb_job_note_blob(struct cb_job *job, const char *key);
 
 #endif

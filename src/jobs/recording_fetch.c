@@ -7,7 +7,9 @@
  * An error from the save is ambiguous: PostgreSQL may have committed the row before the
  * connection died. The blob is then never removed (the row may point at it); the run re-reads
  * the row and adopts a commit it finds, else retries, and a blob no row names is an orphan
- * for the storage sweep, never a hole under a stored row. */
+ * for the storage sweep, never a hole under a stored row: its key was noted (storage_intents)
+ * before the first byte, and the retention sweep removes it once [retention] orphan_grace_s
+ * has passed without a row naming it. No note, no blob: the run retries. */
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +47,10 @@ static enum cb_result download(struct cb_job *job, const json_t *rec, struct cb_
         f.w = cb_rec_writer_new(job->env->rec, NULL, job->error, sizeof(job->error));
         if (f.w == NULL)
                 return CB_RESULT_RETRY;
+        if (cb_job_note_blob(job, cb_rec_writer_key(f.w)) != CB_RESULT_OK) {
+                cb_rec_writer_abort(&f.w);
+                return CB_RESULT_RETRY;
+        }
         r = tel->ops->fetch_media(tel->self, url, to_writer, &f, &declared, job->error,
                                   sizeof(job->error));
         if (f.err != CB_ERR_COUNT) {

@@ -2,16 +2,37 @@
  * under legal hold are kept), one instance at a time — a session advisory lock on the job's
  * connection; an instance that cannot take it leaves the work to the one that has it. Each
  * recording: the blob is removed from storage first, then the row says deleted and retention_log
- * keeps a line; a crash in between only repeats a removal. /r/{id} then answers 410 Gone. */
+ * keeps a line; a crash in between only repeats a removal. /r/{id} then answers 410 Gone.
+ *
+ * Then, under the same lock, the orphans: every writer notes a blob's key (storage_intents)
+ * before writing it; an intent older than [retention] orphan_grace_s whose key a recording or
+ * transcript row names is forgotten, one no row names is a blob whose save failed or never
+ * happened — removed from storage (a missing blob is fine), then forgotten. A crash in between
+ * only repeats a removal. */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "jobs/kinds.h"
 
-#define LOCK_KEY  "1667393394" /* "cbre" */
-#define BATCH     200
-#define MAX_BATCH 50 /* per run: 10,000 recordings; the next run goes on */
+#define LOCK_KEY         "1667393394" /* "cbre" */
+#define BATCH            200
+#define MAX_BATCH        50 /* per run: 10,000 recordings; the next run goes on */
+#define ORPHAN_BATCH     200
+#define ORPHAN_MAX_BATCH 50 /* per run: 10,000 intents; the next run goes on */
+
+static atomic_ulong orphans_removed;
+
+void cb_retention_metrics_write(struct cb_buf *out)
+{
+        cb_buf_printf(out,
+                      "# HELP callbridge_storage_orphans_removed_total Blobs the retention sweep "
+                      "removed because no row named them (a save that failed or never ran).\n"
+                      "# TYPE callbridge_storage_orphans_removed_total counter\n"
+                      "callbridge_storage_orphans_removed_total %lu\n",
+                      atomic_load_explicit(&orphans_removed, memory_order_relaxed));
+}
 
 static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
 {
@@ -47,6 +68,64 @@ static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
         return n;
 }
 
+/* One batch of intents past the grace: forget the referenced, remove then forget the rest. The
+ * number of intents seen, or -1 (storage or database trouble: the run retries). */
+static int orphan_batch(struct cb_job *job, struct cb_db *db, int *removed)
+{
+        struct cb_storage *st = job->env->rec->storage;
+        json_t *rows = NULL, *row;
+        size_t i;
+        int n = -1;
+
+        if (cb_store_storage_intents_due(db, job->env->cfg->retention.orphan_grace_s, ORPHAN_BATCH,
+                                         &rows) < 0)
+                return -1;
+        json_array_foreach(rows, i, row)
+        {
+                const char *key = json_string_value(json_array_get(row, 0));
+                bool referenced = json_is_true(json_array_get(row, 1));
+                uint64_t size;
+                char err[256];
+                int there = referenced ? 1 : st->ops->size(st->self, key, &size, err, sizeof(err));
+
+                /* there: 0 the blob exists, 1 it was never written (an aborted upload), -1 ? */
+                if (there == 0 && st->ops->remove(st->self, key, err, sizeof(err)) != 0)
+                        there = -1;
+                if (there < 0) {
+                        cb_warn("retention: cannot remove the orphan %s: %s", key, err);
+                        goto out;
+                }
+                if (there == 0) {
+                        cb_debug("retention: removed the orphan blob %s (no row names it)", key);
+                        (*removed)++;
+                        atomic_fetch_add_explicit(&orphans_removed, 1, memory_order_relaxed);
+                }
+                if (cb_store_storage_intent_forget(db, key) < 0)
+                        goto out;
+        }
+        n = (int)json_array_size(rows);
+out:
+        json_decref(rows);
+        return n;
+}
+
+/* The orphans' step: bounded batches. 0, or -1 when a batch failed. */
+static int sweep_orphans(struct cb_job *job, struct cb_db *db)
+{
+        int removed = 0, n = ORPHAN_BATCH, rc = 0;
+
+        for (int b = 0; b < ORPHAN_MAX_BATCH && n == ORPHAN_BATCH; b++) {
+                n = orphan_batch(job, db, &removed);
+                if (n < 0)
+                        rc = -1;
+        }
+        if (removed > 0)
+                cb_info("retention: removed %d orphan blobs (noted for writing, named by no row, "
+                        "older than %ld s)",
+                        removed, job->env->cfg->retention.orphan_grace_s);
+        return rc;
+}
+
 enum cb_result cb_job_retention_sweep(struct cb_job *job)
 {
         struct cb_db *db;
@@ -75,6 +154,10 @@ enum cb_result cb_job_retention_sweep(struct cb_job *job)
                         r = CB_RESULT_RETRY;
                         break;
                 }
+        }
+        if (sweep_orphans(job, db) < 0) {
+                snprintf(job->error, sizeof(job->error), "orphan sweep failed");
+                r = CB_RESULT_RETRY;
         }
         PQclear(PQexec(cb_db_conn(db), "SELECT pg_advisory_unlock(" LOCK_KEY ")"));
         cb_db_release(&db);

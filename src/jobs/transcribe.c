@@ -10,7 +10,9 @@
  * forced; a crash between the engine and the row costs one more transcription, never a
  * second transcript (one per recording). The document is removed only when the save
  * definitely did not commit: after an error it may have, and the row would then name a
- * missing document. */
+ * missing document. Its key is noted (storage_intents) before it is written, so a document no
+ * row names is removed by the retention sweep after [retention] orphan_grace_s; when the note
+ * cannot be written, nothing is and the job retries. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,8 @@ static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result
 
         cb_uuid_v4(id);
         snprintf(key, sizeof(key), "transcripts/%s", id);
+        if (cb_job_note_blob(job, key) != CB_RESULT_OK)
+                goto out;
         if (text == NULL ||
             cb_rec_doc_put(job->env->rec, key, text, strlen(text), err, sizeof(err)) != 0) {
                 snprintf(job->error, sizeof(job->error), "storing the transcript: %s",
@@ -167,7 +171,8 @@ static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result
         if (qs == 0 || (qs > 0 && old[0] != '\0')) {
                 /* Definitely not saved (the recording went), or it replaced an older document.
                  * After an error the row may have committed: the document stays (a retry
-                 * finds the transcript; an orphan is left to the storage sweep). */
+                 * finds the transcript; an orphan is left to the retention sweep, which
+                 * finds it by its intent). */
                 struct cb_storage *st = job->env->rec->storage;
                 st->ops->remove(st->self, qs > 0 ? old : key, err, sizeof(err));
         }

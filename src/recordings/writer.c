@@ -66,6 +66,11 @@ struct cb_rec_writer *cb_rec_writer_new(struct cb_recordings *rec, const char *d
         return w;
 }
 
+const char *cb_rec_writer_key(const struct cb_rec_writer *w)
+{
+        return w->key;
+}
+
 /* Hash and seal plaintext. */
 static enum cb_err feed(struct cb_rec_writer *w, const void *data, size_t len, char *msg,
                         size_t msg_size)

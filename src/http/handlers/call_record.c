@@ -7,7 +7,13 @@
  * arrives: memory stays flat whatever the size. Anything that goes wrong — the size cap
  * mid-stream, the wrong content, a client that hangs up — aborts the writer, so no blob and no
  * row are left. 201 {"recording_id","call_id","bytes","sha256","content_type"} once the blob
- * and its row are committed; 202 for the URL form. */
+ * and its row are committed; 202 for the URL form.
+ *
+ * The blob's key is noted (storage_intents) before the first byte is written: without the note
+ * nothing is written and the answer is 503 db_unavailable. After the blob, an error saving the
+ * row is ambiguous (PostgreSQL may have committed it before the connection died): the blob is
+ * kept and the answer is 503; if no row names it after [retention] orphan_grace_s, the
+ * retention sweep removes it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +115,21 @@ static enum cb_err check_source(struct cb_request *req, const char *call_id, con
         return e;
 }
 
+/* Note the writer's key before it writes: CB_ERR_COUNT, or DB_UNAVAILABLE with the writer
+ * aborted (nothing was written). */
+static enum cb_err note_blob(struct cb_request *req, struct upload *u)
+{
+        struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        enum cb_qs qs =
+            db ? cb_store_storage_intent_note(db, cb_rec_writer_key(u->w)) : CB_QS_HARD_ERROR;
+
+        cb_db_release(&db);
+        if (qs >= 0)
+                return CB_ERR_COUNT;
+        cb_rec_writer_abort(&u->w);
+        return CB_ERR_DB_UNAVAILABLE;
+}
+
 /* Refuse the body from inside the iterator: `e` and a message, MHD_NO. */
 static enum MHD_Result refuse(struct upload *u, enum cb_err e, const char *msg)
 {
@@ -178,6 +199,9 @@ static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *k
                         u->err = CB_ERR_STORAGE_UNAVAILABLE;
                         return MHD_NO;
                 }
+                if (note_blob(req, u) != CB_ERR_COUNT)
+                        return refuse(u, CB_ERR_DB_UNAVAILABLE,
+                                      cb_err_info(CB_ERR_DB_UNAVAILABLE)->message);
         }
         u->err = cb_rec_writer_write(u->w, data, size, u->msg, sizeof(u->msg));
         return u->err == CB_ERR_COUNT ? MHD_YES : MHD_NO;
@@ -238,6 +262,10 @@ static bool record_begin(struct cb_request *req, enum MHD_Result *ret)
         u->w = cb_rec_writer_new(req->env->rec, declared, u->msg, sizeof(u->msg));
         if (u->w == NULL) {
                 *ret = cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE, "%s", u->msg);
+                return true;
+        }
+        if (note_blob(req, u) != CB_ERR_COUNT) {
+                *ret = cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
                 return true;
         }
         return false;
@@ -348,7 +376,8 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
         return ret;
 }
 
-/* Seal the end, then the row: a call that vanished meanwhile takes the blob with it. */
+/* Seal the end, then the row: a call that vanished meanwhile takes the blob with it; after an
+ * error the row may have committed, so the blob stays (503; the sweep decides). */
 static enum MHD_Result record_commit(struct cb_request *req, struct upload *u)
 {
         struct cb_rec_stored out;
@@ -372,11 +401,22 @@ static enum MHD_Result record_commit(struct cb_request *req, struct upload *u)
                                            .key_id = out.key_id})
                 : CB_QS_HARD_ERROR;
         cb_db_release(&db);
-        if (qs <= 0) {
+        if (qs > 0 && req->env->cfg->workers.debug_lost_commit_reply) {
+                cb_warn("upload %s: [workers] debug_lost_commit_reply: reporting the committed "
+                        "save as failed",
+                        out.id);
+                qs = CB_QS_HARD_ERROR;
+        }
+        if (qs < 0) {
+                cb_warn("upload %s: saving the row failed, the blob %s is kept (the row may have "
+                        "committed; if not, the retention sweep removes it)",
+                        out.id, out.key);
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        }
+        if (qs == 0) {
                 if (st->ops->remove(st->self, out.key, msg, sizeof(msg)) != 0)
                         cb_warn("upload: could not remove the unused blob %s: %s", out.key, msg);
-                return qs < 0 ? cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL)
-                              : cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %.64s", u->call_id);
+                return cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %.64s", u->call_id);
         }
         cb_jobs_wake(req->env->jobs);
         return cb_reply_json(req, 201,

@@ -65,6 +65,7 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req)
         cb_lookup_metrics_write(&out);
         cb_webhook_metrics_write(&out);
         cb_pipeline_metrics_write(&out);
+        cb_retention_metrics_write(&out);
         if (req->env->stt != NULL && req->env->stt->ops->metrics != NULL)
                 req->env->stt->ops->metrics(req->env->stt->self, &out);
         cb_events_metrics_write(&out);
