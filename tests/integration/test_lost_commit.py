@@ -59,6 +59,27 @@ class LostCommitReplyTest(PipelineCase):
         for key in keys:
             self.assertTrue(os.path.exists(os.path.join(self.sb.store, key)), key)
 
+    def test_upload_keeps_its_blob_after_a_lost_commit_reply(self):
+        """POST /api/call/record: the row committed, the answer was lost. The client gets 503
+        (it cannot know); the blob stays, so the committed recording plays back, and its key
+        was noted before the blob was written (the retention sweep will find the row)."""
+        audio = wav(2.0)
+        cid = self.dial()
+        r = self.daemon.request("POST", "/api/call/record?call_id=%s" % cid, audio,
+                                headers={"Content-Type": "audio/wav"}, token=self.admin)
+        self.assertStatus(r, 503)
+        self.assertEqual(r.body["error"]["code"], "db_unavailable")
+        rows = self.daemon.sql("SELECT id, state, storage_key FROM recordings "
+                               "WHERE call_id = '%s' AND provider = 'upload'" % cid)
+        self.assertEqual(len(rows), 1, "the save committed")
+        rid, state, key = rows[0]
+        self.assertEqual(state, "stored")
+        self.assertTrue(os.path.exists(os.path.join(self.sb.store, key)), "the blob is kept")
+        self.assertEqual(self.daemon.count("storage_intents", "key = '%s'" % key), 1)
+        played = self.daemon.get("/api/calls/%s/recording/%s" % (cid, rid), token=self.admin)
+        self.assertStatus(played, 200)
+        self.assertEqual(played.raw, audio)
+
 
 if __name__ == "__main__":
     harness.main()
