@@ -58,6 +58,9 @@ class LostCommitReplyTest(PipelineCase):
             "SELECT storage_key FROM recordings UNION ALL SELECT storage_key FROM transcripts")]
         for key in keys:
             self.assertTrue(os.path.exists(os.path.join(self.sb.store, key)), key)
+            # Noted before it was written (recording.fetch, stt.transcribe): a blob whose row
+            # had not committed would be found by the retention sweep.
+            self.assertEqual(self.daemon.count("storage_intents", "key = '%s'" % key), 1, key)
 
     def test_upload_keeps_its_blob_after_a_lost_commit_reply(self):
         """POST /api/call/record: the row committed, the answer was lost. The client gets 503

@@ -80,6 +80,27 @@ class OrphanSweepTest(RecordingCase):
             logged = re.findall(r"removed (\d+) orphan blobs", f.read())
         self.assertEqual(sum(int(n) for n in logged), 2, "the sweep logs what it removed")
 
+    def test_upload_without_its_note_writes_nothing(self):
+        """The key cannot be noted (a constraint makes every insert fail): 503 db_unavailable
+        before any blob is written, in both forms; nothing is left, and then uploads work."""
+        cid = self.call()
+        self.daemon.sql("ALTER TABLE storage_intents ADD CONSTRAINT refuse CHECK (key = '')")
+        raw = self.upload(cid, wav(0.5))
+        self.assertError(raw, 503, "db_unavailable")
+        boundary = "cbtest" + uuid.uuid4().hex
+        form = ("--%s\r\nContent-Disposition: form-data; name=\"call_id\"\r\n\r\n%s\r\n"
+                "--%s\r\nContent-Disposition: form-data; name=\"audio\"; filename=\"a.wav\"\r\n"
+                "Content-Type: audio/wav\r\n\r\n" % (boundary, cid, boundary)).encode()
+        form += wav(0.5) + ("\r\n--%s--\r\n" % boundary).encode()
+        multi = self.upload(cid, form, ctype="multipart/form-data; boundary=" + boundary)
+        self.assertError(multi, 503, "db_unavailable")
+        self.assertEqual(self.files(), [], "no blob, not even a temporary one")
+        self.assertEqual(self.daemon.count("recordings"), 0)
+        self.assertEqual(self.daemon.count("storage_intents"), 0)
+        self.daemon.sql("ALTER TABLE storage_intents DROP CONSTRAINT refuse")
+        self.assertStatus(self.upload(cid, wav(0.5)), 201)
+        self.assertEqual(self.daemon.count("storage_intents"), 1)
+
 
 if __name__ == "__main__":
     harness.main()
