@@ -154,6 +154,10 @@ enum MHD_Result cb_request_park(struct cb_request *req, cb_handler_fn then);
 /* `req` is a struct cb_request: void * so that this is a completion callback as it is
  * (cb_call_item, cb_status_item). */
 void cb_request_wake(void *req);
+/* Authenticate the request's bearer token (counted against the client's address) and take
+ * from its rate limit; fills req->agent. False when it may go on; true when a refusal (401,
+ * 429 with Retry-After, 503) was queued, with *ret the value to return. */
+bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);

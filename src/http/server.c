@@ -142,8 +142,7 @@ static bool ambiguous_framing(struct MHD_Connection *conn)
         return f.conflict || f.tes > 1 || (f.tes > 0 && f.clens > 0);
 }
 
-/* Bearer token, then the token's rate limit. Returns true when a refusal was queued. */
-static bool authenticate(struct cb_request *req, enum MHD_Result *ret)
+bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret)
 {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -221,7 +220,7 @@ static bool begin(struct cb_request *req, const char *path, enum MHD_Result *ret
         }
         if (req->route->body == CB_BODY_WEBHOOK && cb_webhook_begin(req, ret))
                 return true;
-        if (req->route->auth && authenticate(req, ret))
+        if (req->route->auth && cb_request_authenticate(req, ret))
                 return true;
         if (req->route->body == CB_BODY_STREAM)
                 return req->route->stream->begin(req, ret);

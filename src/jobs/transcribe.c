@@ -97,6 +97,15 @@ static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const ch
                                         job->error, sizeof(job->error));
         if (src.reader == NULL)
                 return CB_RESULT_RETRY;
+        /* The blob must be this recording (size, and the hash of an old unbound blob): never
+         * send another recording's audio to the engine. A storage hiccup retries too. */
+        if (cb_rec_reader_verify(src.reader,
+                                 (uint64_t)json_integer_value(json_object_get(rec, "bytes")),
+                                 json_string_value(json_object_get(rec, "sha256")), job->error,
+                                 sizeof(job->error)) != 0) {
+                cb_rec_reader_close(&src.reader);
+                return CB_RESULT_RETRY;
+        }
         struct cb_stt_audio audio = {
             .content_type = json_string_value(json_object_get(rec, "content_type")),
             .size = cb_rec_reader_size(src.reader),

@@ -87,10 +87,15 @@ static const char *sniff_wav(const struct sniff *s)
         uint64_t riff = le32(p + 4), end = 8 + riff, off = 12;
         bool fmt = false;
 
-        if (riff < 4)
+        /* A writer that streams (ffmpeg to a pipe, live recorders) cannot seek back to fill
+         * the sizes in and leaves 0 or 0xFFFFFFFF: the length is then unknown, not wrong. */
+        if (riff == 0 || riff == 0xFFFFFFFFu)
+                end = UINT64_MAX;
+        else if (riff < 4)
                 return bad(s, "the RIFF size is too small");
-        *s->total = end;
-        if (s->whole && s->n != end)
+        else
+                *s->total = end;
+        if (s->whole && end != UINT64_MAX && s->n != end)
                 return bad(s, "the RIFF size is not the body's size");
         for (; off + 8 <= s->n; off += 8 + (uint64_t)le32(p + off + 4) + (le32(p + off + 4) & 1)) {
                 const unsigned char *id = p + off;

@@ -115,6 +115,24 @@ static void test_wav(void **state)
         wav(&d, 1, 1, 8000, 2, 16, 100);
         memcpy(d.b + 12, "f\x01t ", 4); /* a chunk id that is not text */
         assert_null(sniff(&d, true, NULL));
+        /* A streamed WAV leaves its sizes unset (0 or 0xFFFFFFFF): an unknown length, no
+         * total for the writer to check; the fmt chunk must still be sane. */
+        for (int v = 0; v < 2; v++) {
+                unsigned char fill = v ? 0xFF : 0x00;
+                wav(&d, 1, 1, 8000, 2, 16, 100);
+                memset(d.b + 4, fill, 4);
+                memset(d.b + 40, fill, 4);
+                total = 77;
+                assert_string_equal(sniff(&d, true, &total), "audio/wav");
+                assert_int_equal(total, 0);
+                d.b[22] = 0; /* no channels */
+                assert_null(sniff(&d, true, NULL));
+        }
+        /* a data chunk whose size runs past a real RIFF size is still refused */
+        wav(&d, 1, 1, 8000, 2, 16, 100);
+        d.b[40] = 0xF0;
+        d.b[41] = 0xFF;
+        assert_null(sniff(&d, true, NULL));
 }
 
 static void test_mpeg(void **state)

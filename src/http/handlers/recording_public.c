@@ -27,9 +27,10 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req)
                 if (exp < (long)time(NULL))
                         return cb_reply_error(req, CB_ERR_FORBIDDEN, "the link has expired");
         } else if (auth != NULL) {
-                enum cb_err e = cb_auth_check(req->env, auth, &req->agent);
-                if (e != CB_ERR_COUNT)
-                        return cb_reply_error(req, e, NULL);
+                /* As for /api: failures count against the address, the key's rate limit. */
+                enum MHD_Result ret;
+                if (cb_request_authenticate(req, &ret))
+                        return ret;
                 agent = req->agent.admin ? NULL : req->agent.name;
         } else {
                 return cb_reply_error(req, CB_ERR_UNAUTHORIZED,
