@@ -226,13 +226,19 @@ enum cb_qs cb_store_recording_deleted(struct cb_db *db, const char *id);
 
 /* ---- storage intents (src/store/storage_intents.c) ---- */
 
-/* Note that a blob is about to be written at `key` (before any byte of it is): ONE_RESULT (also
- * when already noted) or negative — the caller must then not write the blob. */
+/* Note that a blob is about to be written at `key` (before any byte of it is): ONE_RESULT or
+ * negative — the caller must then not write the blob. Noting a key again restarts its grace
+ * (a long upload does so before it makes the blob visible). */
 enum cb_qs cb_store_storage_intent_note(struct cb_db *db, const char *key);
 /* Up to `limit` intents older than `grace_s` seconds, oldest first: *rows = [[key, referenced],
  * ...] (caller frees), referenced true when a recording or transcript row names the key. The
  * row count, or negative with *rows NULL. */
 enum cb_qs cb_store_storage_intents_due(struct cb_db *db, long grace_s, int limit, json_t **rows);
+/* Inside a transaction: is the intent for `key` still past the grace (ONE_RESULT, *referenced
+ * as above) — its row then locked until the end of the transaction, so no writer notes it again
+ * meanwhile — or not (NO_RESULTS: noted again or forgotten)? Negative on error. */
+enum cb_qs cb_store_storage_intent_claim(struct cb_db *db, const char *key, long grace_s,
+                                         bool *referenced);
 /* Forget the intent for `key` (the blob is referenced or removed). Row count or negative. */
 enum cb_qs cb_store_storage_intent_forget(struct cb_db *db, const char *key);
 

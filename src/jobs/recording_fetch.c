@@ -58,6 +58,9 @@ static enum cb_result download(struct cb_job *job, const json_t *rec, struct cb_
                 snprintf(job->error, sizeof(job->error), "%s", f.msg);
                 r = f.err == CB_ERR_UNSUPPORTED_MEDIA_TYPE ? CB_RESULT_FAIL : CB_RESULT_RETRY;
         }
+        /* Noted again: a long download's grace starts over before its blob becomes visible. */
+        if (r == CB_RESULT_OK && cb_job_note_blob(job, cb_rec_writer_key(f.w)) != CB_RESULT_OK)
+                r = CB_RESULT_RETRY;
         if (r == CB_RESULT_OK) {
                 enum cb_err e = cb_rec_writer_finish(&f.w, out, f.msg, sizeof(f.msg));
                 if (e != CB_ERR_COUNT) {

@@ -7,8 +7,10 @@
  * Then, under the same lock, the orphans: every writer notes a blob's key (storage_intents)
  * before writing it; an intent older than [retention] orphan_grace_s whose key a recording or
  * transcript row names is forgotten, one no row names is a blob whose save failed or never
- * happened — removed from storage (a missing blob is fine), then forgotten. A crash in between
- * only repeats a removal. */
+ * happened — removed from storage (a missing blob is fine), then forgotten. Each key in its own
+ * transaction holding the intent's row: a writer that notes the key again meanwhile (an upload
+ * does, just before its blob becomes visible) waits, then starts a new grace. A crash in
+ * between only repeats a removal. */
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -68,11 +70,43 @@ static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
         return n;
 }
 
-/* One batch of intents past the grace: forget the referenced, remove then forget the rest. The
- * number of intents seen, or -1 (storage or database trouble: the run retries). */
+struct orphan {
+        struct cb_job *job;
+        const char *key;
+        bool removed; /* a blob was there and is gone (set by settle_orphan) */
+};
+
+/* In one transaction: claim the intent (still past the grace, now locked), remove the blob no
+ * row names (a missing one is fine: an upload refused before it was written), forget the
+ * intent. Negative when storage or the database fails (the intent stays for the next run). */
+static enum cb_qs settle_orphan(struct cb_db *db, void *arg)
+{
+        struct orphan *o = arg;
+        struct cb_storage *st = o->job->env->rec->storage;
+        bool referenced = false;
+        uint64_t size;
+        char err[256];
+        int there;
+        enum cb_qs qs = cb_store_storage_intent_claim(
+            db, o->key, o->job->env->cfg->retention.orphan_grace_s, &referenced);
+
+        if (qs <= 0)
+                return qs; /* an error, or noted again / forgotten since the listing */
+        there = referenced ? 1 : st->ops->size(st->self, o->key, &size, err, sizeof(err));
+        if (there == 0 && st->ops->remove(st->self, o->key, err, sizeof(err)) != 0)
+                there = -1;
+        if (there < 0) {
+                cb_warn("retention: cannot remove the orphan %s: %s", o->key, err);
+                return CB_QS_HARD_ERROR;
+        }
+        o->removed |= there == 0; /* kept if a retried transaction finds it gone */
+        return cb_store_storage_intent_forget(db, o->key);
+}
+
+/* One batch of intents past the grace, oldest first. The number listed, or -1 (storage or
+ * database trouble: the run retries). */
 static int orphan_batch(struct cb_job *job, struct cb_db *db, int *removed)
 {
-        struct cb_storage *st = job->env->rec->storage;
         json_t *rows = NULL, *row;
         size_t i;
         int n = -1;
@@ -82,26 +116,15 @@ static int orphan_batch(struct cb_job *job, struct cb_db *db, int *removed)
                 return -1;
         json_array_foreach(rows, i, row)
         {
-                const char *key = json_string_value(json_array_get(row, 0));
-                bool referenced = json_is_true(json_array_get(row, 1));
-                uint64_t size;
-                char err[256];
-                int there = referenced ? 1 : st->ops->size(st->self, key, &size, err, sizeof(err));
+                struct orphan o = {.job = job, .key = json_string_value(json_array_get(row, 0))};
 
-                /* there: 0 the blob exists, 1 it was never written (an aborted upload), -1 ? */
-                if (there == 0 && st->ops->remove(st->self, key, err, sizeof(err)) != 0)
-                        there = -1;
-                if (there < 0) {
-                        cb_warn("retention: cannot remove the orphan %s: %s", key, err);
+                if (cb_db_transaction(db, "orphan", settle_orphan, &o) < 0)
                         goto out;
-                }
-                if (there == 0) {
-                        cb_debug("retention: removed the orphan blob %s (no row names it)", key);
+                if (o.removed) {
+                        cb_debug("retention: removed the orphan blob %s (no row names it)", o.key);
                         (*removed)++;
                         atomic_fetch_add_explicit(&orphans_removed, 1, memory_order_relaxed);
                 }
-                if (cb_store_storage_intent_forget(db, key) < 0)
-                        goto out;
         }
         n = (int)json_array_size(rows);
 out:

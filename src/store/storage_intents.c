@@ -5,8 +5,8 @@
 #include "callbridge/store.h"
 
 static struct cb_stmt stmt_note =
-    CB_STMT("storage_intent_note",
-            "INSERT INTO storage_intents (key) VALUES ($1) ON CONFLICT (key) DO NOTHING");
+    CB_STMT("storage_intent_note", "INSERT INTO storage_intents (key) VALUES ($1)"
+                                   " ON CONFLICT (key) DO UPDATE SET created_at = now()");
 
 enum cb_qs cb_store_storage_intent_note(struct cb_db *db, const char *key)
 {
@@ -47,6 +47,31 @@ enum cb_qs cb_store_storage_intents_due(struct cb_db *db, long grace_s, int limi
                                                        PQgetvalue(res, i, 1)[0] == 't'));
         PQclear(res);
         return *rows == NULL ? CB_QS_HARD_ERROR : qs;
+}
+
+/* The same question for one key, its intent row locked until the transaction ends: a writer
+ * noting the key again waits, and one that noted it since is no longer due. */
+static struct cb_stmt stmt_claim = CB_STMT(
+    "storage_intent_claim",
+    "SELECT (EXISTS (SELECT 1 FROM recordings r WHERE r.storage_key = i.key)"
+    "  OR EXISTS (SELECT 1 FROM transcripts t WHERE t.storage_key = i.key))"
+    " FROM storage_intents i"
+    " WHERE i.key = $1 AND i.created_at < now() - make_interval(secs => $2::double precision)"
+    " FOR UPDATE OF i");
+
+enum cb_qs cb_store_storage_intent_claim(struct cb_db *db, const char *key, long grace_s,
+                                         bool *referenced)
+{
+        char grace[24];
+        const char *p[2] = {key, grace};
+        enum cb_qs qs;
+        PGresult *res;
+
+        snprintf(grace, sizeof(grace), "%ld", grace_s);
+        res = cb_db_exec(db, &stmt_claim, 2, p, &qs);
+        *referenced = res != NULL && qs > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+        PQclear(res);
+        return qs;
 }
 
 static struct cb_stmt stmt_forget =

@@ -387,6 +387,9 @@ static enum MHD_Result record_commit(struct cb_request *req, struct upload *u)
         enum cb_qs qs;
         char msg[256];
 
+        /* Noted again: a long upload's grace starts over before its blob becomes visible. */
+        if (note_blob(req, u) != CB_ERR_COUNT)
+                return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         e = cb_rec_writer_finish(&u->w, &out, msg, sizeof(msg));
         if (e != CB_ERR_COUNT)
                 return cb_reply_error(req, e, "%s", msg);
