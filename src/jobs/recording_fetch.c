@@ -7,7 +7,7 @@
  * An error from the save is ambiguous: PostgreSQL may have committed the row before the
  * connection died. The blob is then never removed (the row may point at it); the run re-reads
  * the row and adopts a commit it finds, else retries, and a blob no row names is an orphan
- * for the storage sweep, never a hole under a stored row: its key was noted (storage_intents)
+ * for the retention sweep, never a hole under a stored row: its key was noted (storage_intents)
  * before the first byte, and the retention sweep removes it once [retention] orphan_grace_s
  * has passed without a row naming it. No note, no blob: the run retries. */
 #include <stdio.h>

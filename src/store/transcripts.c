@@ -7,7 +7,8 @@
 
 /* Save (or, when forced again, replace) the transcript of a recording and queue the CRM
  * write-back, in one statement. The previous sealed document's key comes back so the caller
- * can remove it. */
+ * can remove it, and is noted in storage_intents in the same statement: if the answer is lost,
+ * the retention sweep still finds the document no row names any more. */
 static struct cb_stmt stmt_save = CB_STMT(
     "transcript_save",
     "WITH old AS (SELECT storage_key FROM transcripts WHERE recording_id = $2::uuid),"
@@ -28,7 +29,10 @@ static struct cb_stmt stmt_save = CB_STMT(
     "   stt_ms = EXCLUDED.stt_ms"
     "  RETURNING id, call_id),"
     " j AS (INSERT INTO jobs (kind, call_id, payload) SELECT 'crm.write_analysis', call_id,"
-    "  json_build_object('transcript_id', id) FROM up)"
+    "  json_build_object('transcript_id', id) FROM up),"
+    " i AS (INSERT INTO storage_intents (key) SELECT storage_key FROM old"
+    "  WHERE storage_key <> $7 AND EXISTS (SELECT 1 FROM up)"
+    "  ON CONFLICT (key) DO UPDATE SET created_at = now())"
     " SELECT up.id::text, COALESCE((SELECT storage_key FROM old), '') FROM up");
 
 enum cb_qs cb_store_transcript_save(struct cb_db *db, const struct cb_transcript_row *t,

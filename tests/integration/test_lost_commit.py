@@ -84,5 +84,62 @@ class LostCommitReplyTest(PipelineCase):
         self.assertEqual(played.raw, audio)
 
 
+class ReplacedTranscriptLostReplyTest(PipelineCase):
+    """A forced transcription replaces the transcript, and the answer is lost: the job cannot
+    know the old document is no longer named, so it keeps it. The replacement noted the old
+    key in the same statement, so the retention sweep removes it — even when the old
+    document's own intent was settled long ago."""
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        cfg["workers"] = {"debug_lost_commit_reply": True, "max_attempts": 2,
+                          "backoff_base_ms": 1}
+        return cfg
+
+    def sweep(self):
+        """Every intent past the grace, then one retention sweep until none is left."""
+        self.daemon.sql("UPDATE storage_intents SET created_at = now() - interval '2 days'")
+        self.daemon.insert_job("retention.sweep")
+        wait_for(lambda: self.daemon.count("storage_intents") == 0, 30,
+                 "the sweep settled every intent")
+
+    def documents(self):
+        d = os.path.join(self.sb.store, "transcripts")
+        return {"transcripts/" + n for n in os.listdir(d) if ".tmp." not in n}
+
+    def test_replaced_document_is_swept(self):
+        audio = wav(2.0)
+        rsid = "RE" + uuid.uuid4().hex
+        self.sb.seed({"recordings": [{"sid": rsid, "wav_base64": base64.b64encode(audio).decode()}],
+                      "transcripts": [{"sha256": hashlib.sha256(audio).hexdigest(),
+                                       "text": TRANSCRIPT}]})
+        self.sb.outcome(to="*", status="completed", duration_s=12, recording_sid=rsid,
+                        recording_duration_s=2)
+        cid = self.dial()
+
+        def settled(kinds):
+            def check():
+                jobs = [j for j in self.call(cid)["jobs"] if j["kind"] in kinds]
+                return jobs and all(j["state"] in ("done", "dead") for j in jobs)
+            return check
+        wait_for(lambda: self.call(cid)["transcripts"] and
+                 settled(("recording.fetch", "stt.transcribe"))(), 90, "the first transcript")
+        first = self.daemon.sql_value("SELECT storage_key FROM transcripts")
+        self.sweep()  # the first document's intent is settled: a row names it
+        self.assertEqual(self.documents(), {first})
+
+        r = self.daemon.post("/api/call/transcribe", {"call_id": cid}, token=self.admin)
+        self.assertStatus(r, 202)
+        wait_for(lambda: self.daemon.count(
+            "jobs", "kind = 'stt.transcribe' AND payload->>'force' = 'true' "
+            "AND state IN ('done', 'dead')") == 1, 60, "the forced transcription gave up")
+        now = self.daemon.sql_value("SELECT storage_key FROM transcripts")
+        self.assertNotEqual(now, first, "the replacement committed")
+        self.assertIn(first, self.documents(), "kept: the job could not know it was replaced")
+
+        self.sweep()
+        self.assertEqual(self.documents(), {now}, "only the document a row names is left")
+
+
 if __name__ == "__main__":
     harness.main()
