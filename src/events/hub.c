@@ -31,7 +31,7 @@ struct cb_events_client {
         size_t off;
         uint64_t cursor;       /* next ring position to look at */
         uint64_t replay_until; /* positions below this are sent only when id > replay_after */
-        uint64_t replay_after;
+        uint64_t replay_after; /* resumed: the client has every id up to this one (0: new) */
         bool suspended;
         bool ping_due;
         bool gone; /* the client hung up: the next read ends the stream */
@@ -87,8 +87,11 @@ static int fill(struct cb_events_client *c)
         }
         while (c->cursor < r->head && c->out.len < FILL_TARGET) {
                 const struct cb_events_entry *e = cb_events_ring_at(r, c->cursor);
-                if (!matches(c, e) ||
-                    (c->cursor < c->replay_until && (e->id == 0 || e->id <= c->replay_after))) {
+                /* A resumed client has seen every id up to replay_after, wherever the ring
+                 * holds it: an instance appends its own events at once and others' as its
+                 * subscriber reads them, so the ring is not always in id order. */
+                if (!matches(c, e) || (e->id != 0 && e->id <= c->replay_after) ||
+                    (c->cursor < c->replay_until && e->id == 0)) {
                         c->cursor++;
                         continue;
                 }

@@ -3,7 +3,8 @@
  * tw_api.c     auth, Twilio error bodies, fault replies, sids, dates, URL checks
  * tw_calls.c   POST/GET Calls.json, GET Calls/{Sid}.json
  * tw_state.c   outcomes, the webhook log, recordings (under the state mutex of state.c)
- * tw_driver.c  the sender threads that play each call and POST signed webhooks (libcurl)
+ * tw_driver.c  the sender threads that play each call
+ * tw_deliver.c signed webhook delivery with Twilio's connection overrides (libcurl)
  * tw_media.c   Recording JSON, media redirect, signed /__media/ URLs, delete
  *
  * Placed calls live in state.c's twilio_calls array: each entry is the Twilio Call JSON plus
@@ -12,6 +13,8 @@
  * only valid until it is released. */
 #ifndef CALLBRIDGE_SANDBOX_TW_H
 #define CALLBRIDGE_SANDBOX_TW_H
+
+#include <curl/curl.h>
 
 #include "callbridge/form.h"
 #include "sandbox.h"
@@ -107,10 +110,35 @@ struct tw_job {
         struct tw_outcome outcome;
 };
 
+/* Wait `ms` unless the driver stops first; false when stopping. */
+bool tw_driver_pause_ms(long ms);
+/* True once the driver is stopping (transfers in flight abort). */
+bool tw_driver_stopping(void);
+/* The account's auth token webhooks are signed with (borrowed, set at start). */
+const char *tw_driver_auth_token(void);
 /* Queue a call to play (the job is stolen; freed at once when the driver is stopped). */
 void tw_driver_enqueue_take(struct tw_job *job);
 /* Free a job and its strings; NULL-safe. */
 void tw_job_free(struct tw_job *job);
+
+/* ---- tw_deliver.c ------------------------------------------------------------------------ */
+
+/* One outgoing webhook. */
+struct tw_hook {
+        const char *kind; /* "status", "voice", "recording" */
+        char status[16];  /* CallStatus of a status callback, "" otherwise */
+        const char *url;
+        const char *method; /* GET or POST */
+        struct cb_form params;
+};
+
+/* Sign and send one webhook (twice when the duplicate fault says so), retried as its URL's
+ * "#..." connection overrides ask; the fragment is not sent, the signature covers the URL as
+ * given, fragment included. A 2xx answer of the first delivery goes to `answer` (may be
+ * NULL). False when the call is abandoned (a reset) or out of memory. `curl` is the
+ * caller's handle. */
+bool tw_deliver(CURL *curl, const struct tw_job *job, const struct tw_hook *hk,
+                struct cb_buf *answer);
 
 /* ---- tw_media.c -------------------------------------------------------------------------- */
 
