@@ -60,6 +60,8 @@ static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *k
         struct upload *u = req->stream;
 
         (void)kind, (void)filename, (void)encoding, (void)off;
+        if (key == NULL) /* a part without name="..." (libmicrohttpd passes NULL): ignored */
+                return MHD_YES;
         if (strcmp(key, "call_id") == 0) {
                 if (u->call_id_len + size > FIELD_MAX) {
                         u->err = CB_ERR_INVALID_FIELD;
