@@ -85,30 +85,42 @@ static void check_hash_as_sent(struct stream *s, const char *want, uint64_t size
         }
 }
 
+/* 1*DIGIT at *p (RFC 9110: no sign, no blanks), saturating at UINT64_MAX (a position past any
+ * file). False when *p is not a digit. */
+static bool range_digits(const char **p, uint64_t *v)
+{
+        const char *s = *p;
+
+        *v = 0;
+        if (*s < '0' || *s > '9')
+                return false;
+        for (; *s >= '0' && *s <= '9'; s++)
+                *v = *v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : *v * 10 + (uint64_t)(*s - '0');
+        *p = s;
+        return true;
+}
+
 int cb_range_parse(const char *h, uint64_t size, uint64_t *first, uint64_t *last)
 {
-        unsigned long long a = 0, b = 0;
-        int n = 0;
+        uint64_t a = 0, b = UINT64_MAX;
 
         if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
                 return 0; /* absent, another unit, or several ranges: the whole file */
         h += 6;
         if (h[0] == '-') { /* the last b bytes */
-                if (sscanf(h + 1, "%llu%n", &b, &n) != 1 || h[1 + n] != '\0' || b == 0)
-                        return b == 0 && n > 0 ? -1 : 0;
+                h++;
+                if (!range_digits(&h, &b) || h[0] != '\0')
+                        return 0;
+                if (b == 0 || size == 0)
+                        return -1;
                 *first = b >= size ? 0 : size - b;
                 *last = size - 1;
-                return size > 0 ? 1 : -1;
+                return 1;
         }
-        if (sscanf(h, "%llu-%n", &a, &n) != 1)
+        if (!range_digits(&h, &a) || *h++ != '-')
                 return 0;
-        if (h[n] == '\0') {
-                b = size ? size - 1 : 0;
-        } else {
-                int m = 0;
-                if (sscanf(h + n, "%llu%n", &b, &m) != 1 || h[n + m] != '\0' || b < a)
-                        return 0;
-        }
+        if (h[0] != '\0' && (!range_digits(&h, &b) || h[0] != '\0' || b < a))
+                return 0;
         if (a >= size)
                 return -1;
         *first = a;

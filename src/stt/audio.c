@@ -54,6 +54,10 @@ static int parse_fmt(const struct cb_stt_audio *a, uint64_t off, uint32_t size,
                 }
                 w->extensible = true;
                 w->format = le16(f + 24); /* the first two bytes of the sub-format GUID */
+                if (w->format == CB_WAV_FORMAT_EXTENSIBLE) { /* no format: no chunk could say it */
+                        snprintf(err, err_size, "WAV extensible sub-format is not a format");
+                        return -1;
+                }
         }
         if (w->channels == 0 || w->sample_rate == 0 || w->block_align == 0 || w->bits == 0) {
                 snprintf(err, err_size, "WAV fmt chunk has no channels, rate or frame size");

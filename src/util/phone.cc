@@ -67,7 +67,7 @@ bool to_e164(const char *input, const char *default_region, char *out, size_t ou
 {
         const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
         const std::string region = region_upper(default_region);
-        std::string e164;
+        std::string e164, again;
         PhoneNumber n;
         bool ok = parse_possible(util, input, region, &n);
 
@@ -88,6 +88,15 @@ bool to_e164(const char *input, const char *default_region, char *out, size_t ou
         util.Format(n, PhoneNumberUtil::E164, &e164);
         if (e164.size() < 2 || e164.size() > max_e164_len || e164[0] != '+' ||
             e164.find_first_not_of("0123456789", 1) != std::string::npos || e164.size() >= out_size)
+                return false;
+        /* Canonical or refused: an E.164 form that reads back as another number (a national
+         * number with a leading trunk zero: "+64 0006400" formats as "+640006400", which
+         * parses as "+64006400") would be stored and compared as a number Twilio never
+         * reports. */
+        if (!parse_possible(util, e164, "ZZ", &n))
+                return false;
+        util.Format(n, PhoneNumberUtil::E164, &again);
+        if (again != e164)
                 return false;
         std::memcpy(out, e164.c_str(), e164.size() + 1);
         return true;

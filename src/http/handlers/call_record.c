@@ -166,9 +166,11 @@ static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *k
 {
         struct cb_request *req = cls;
         struct upload *u = req->stream;
-        enum part p = strcmp(key, "call_id") == 0 ? PART_CALL_ID
-                      : strcmp(key, "audio") == 0 ? PART_AUDIO
-                                                  : PART_OTHER;
+        /* A part without name="..." reaches us with a NULL key: another field, ignored. */
+        enum part p = key == NULL                   ? PART_OTHER
+                      : strcmp(key, "call_id") == 0 ? PART_CALL_ID
+                      : strcmp(key, "audio") == 0   ? PART_AUDIO
+                                                    : PART_OTHER;
 
         (void)kind, (void)filename;
         if (part_begins(u, p, off) && p != PART_OTHER) {
