@@ -39,7 +39,7 @@ struct cb_db_pool *cb_db_pool_create(const char *url, int size, int connect_time
 void cb_db_pool_destroy(struct cb_db_pool **pool);
 
 /* Lease a connected connection, waiting up to `wait_ms` for a free one. NULL when none is
- * free in time or PostgreSQL cannot be reached (logged once per outage). */
+ * free in time or PostgreSQL cannot be reached (logged once per outage), or `pool` is NULL. */
 struct cb_db *cb_db_acquire(struct cb_db_pool *pool, int wait_ms);
 /* Return a lease; a connection left inside a transaction is rolled back (and that is logged
  * as a bug). Clears *db. NULL is fine. */

@@ -1,9 +1,11 @@
 /* Multipart uploads (POST /api/call/record), behind a real libmicrohttpd daemon fed over a
  * socketpair. Every input goes through the route's own stream ops (cb_record_stream: begin,
  * data, cleanup — src/http/handlers/call_record.c, its MHD_PostProcessor and part handler, the
- * recording writer, sniffing and sealing) with storage in memory; property: nothing crashes
- * and every blob the upload began is gone once the request ends (no database here: the
- * handler's final step is not run). The same bytes then go through a bare part handler that
+ * recording writer) with storage in memory; property: nothing crashes and every blob the
+ * upload began is gone once the request ends. There is no database here: the handler cannot
+ * note the blob's key (storage intents) and refuses the upload with 503 once the parts before
+ * the audio are parsed, so no blob is begun; fuzz_sniff and fuzz_blob cover the writer's
+ * sniffing and sealing. The same bytes then go through a bare part handler that
  * keeps the route's rules (call_id capped at 64 bytes, one `audio` part, other fields and
  * nameless parts ignored) to check the parser itself. The first input byte picks the mode:
  *   even: structured. The input is a call_id, a '\n', then audio bytes; the body is built as a
