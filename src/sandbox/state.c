@@ -275,6 +275,18 @@ out:
         return snap;
 }
 
+json_t *sb_state_summary(void)
+{
+        json_t *sum = NULL;
+
+        pthread_mutex_lock(&lock);
+        if (requests && twilio_calls)
+                sum = json_pack("{s:o,s:I}", "requests", json_deep_copy(requests), "twilio_calls",
+                                (json_int_t)json_array_size(twilio_calls));
+        pthread_mutex_unlock(&lock);
+        return sum;
+}
+
 void sb_state_count_request(const char *endpoint)
 {
         json_t *n;

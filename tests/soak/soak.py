@@ -39,6 +39,9 @@ class Soak:
         self.events = []        # disruptions and phases, with timestamps
         self.stop = threading.Event()
         self.chaos_error = None
+        self.inflight_at_disruption = 0
+        self.dials_on_the_wire = 0
+        self.creates_base = 0
         self.last_accept = None
         # Keys and numbers come from the seed, so a run can be repeated call for call.
         self.keys = [str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -121,20 +124,28 @@ class Soak:
     # ---- chaos
 
     def busy(self):
-        """Initiates in flight and jobs running: a kill now lands mid-claim / mid-commit."""
+        """Clients still initiating and jobs claimed: a kill now lands mid-claim / mid-commit
+        (an initiate takes a few ms, so one on the wire is seen only now and then: counted)."""
         rows = self.stack.sql("SELECT count(*) FROM jobs WHERE state = 'running'")
         with self.lock:
-            inflight = self.inflight
-        return (inflight > 0 or self.next_index >= self.args.calls) and int(rows[0][0]) > 0
+            self.inflight_at_disruption = self.inflight
+        return int(rows[0][0]) > 0 and (self.inflight_at_disruption > 0 or not self.clients_done())
+
+    def creates_pending(self):
+        """Calls.json creates the sandbox received but has not answered (with faults off, each
+        ends as a placed call), less those of the baseline."""
+        r = self.stack.sb.request("GET", "/__sandbox/summary")
+        if r.status != 200:
+            raise AssertionError("GET /__sandbox/summary: %r" % (r,))
+        sm = r.body
+        return (int(sm["requests"].get("twilio.calls.create", 0)) - int(sm["twilio_calls"])
+                - self.creates_base)
 
     def dial_in_flight(self):
-        """A place_call job claimed at least 300 ms ago without a CallSid: with the sandbox's
-        latency its Calls.json create is still on the wire."""
-        rows = self.stack.sql(
-            "SELECT count(*) FROM jobs j JOIN calls c ON c.id = j.call_id WHERE j.state = "
-            "'running' AND j.kind = 'telephony.place_call' AND c.provider_call_id IS NULL AND "
-            "j.updated_at < now() - interval '300 milliseconds'")
-        return int(rows[0][0]) > 0
+        """A Calls.json create is on the wire, held by the sandbox's latency: it will be placed
+        after the kill, with no daemon waiting for the answer."""
+        self.dials_on_the_wire = self.creates_pending()
+        return self.dials_on_the_wire > 0
 
     def wait_moment(self, what, predicate, timeout=20):
         try:
@@ -160,19 +171,25 @@ class Soak:
                 return
             at = round(self.progress() * 100, 1)
             if name.startswith("kill -9 daemon (mid-dial"):
-                self.stack.faults(self.args.fault_rate, latency_ms=1500)
+                # Latency without faults, so the create on the wire surely lands.
+                self.stack.faults(FAULT_OFF, latency_ms=1500)
+                self.creates_base = 0
+                self.creates_base = self.creates_pending()   # faulted creates of the past
                 seen = self.wait_moment("a dial in flight", self.dial_in_flight)
-                away = self.stack.kill_daemon()
+                away = self.stack.kill_daemon(self.args.mid_dial_down_s)
                 self.stack.faults(self.args.fault_rate)
-                self.event(name, progress_pct=at, dial_in_flight=seen, away_s=round(away, 2))
+                self.event(name, progress_pct=at, dial_in_flight=seen, away_s=round(away, 2),
+                           dials_on_the_wire=self.dials_on_the_wire)
             elif name.startswith("kill"):
                 seen = self.wait_moment("initiates and jobs in flight", self.busy)
                 away = self.stack.kill_daemon()
-                self.event(name, progress_pct=at, busy=seen, away_s=round(away, 2))
+                self.event(name, progress_pct=at, busy=seen, away_s=round(away, 2),
+                           initiates_on_the_wire=self.inflight_at_disruption)
             elif name.startswith("PostgreSQL"):
                 seen = self.wait_moment("initiates and jobs in flight", self.busy)
                 away = self.stack.restart_pg()
-                self.event(name, progress_pct=at, busy=seen, down_s=round(away, 2))
+                self.event(name, progress_pct=at, busy=seen, down_s=round(away, 2),
+                           initiates_on_the_wire=self.inflight_at_disruption)
             else:
                 away = self.stack.restart_redis()
                 self.event(name, progress_pct=at, down_s=round(away, 2))
@@ -305,6 +322,10 @@ def parse_args(argv):
                    help="[twilio] and [salesforce] timeout_ms")
     p.add_argument("--sf-api-max", type=int, default=0,
                    help="sandbox Salesforce daily allowance (0: 60 per call + 10,000)")
+    p.add_argument("--mid-dial-down-s", type=float, default=2.5,
+                   help="how long the daemon stays down after the mid-dial kill: long enough for "
+                        "the Calls.json create on the wire (sandbox latency 1.5 s) to land and "
+                        "its first callbacks to find no daemon, as with a restart delay")
     p.add_argument("--accept-timeout", type=float, default=300,
                    help="seconds one call may be retried before it counts as not accepted")
     p.add_argument("--drain-timeout", type=float, default=900)
@@ -325,12 +346,26 @@ def parse_args(argv):
 
 
 def keep_logs(stack, where):
+    """Copy the logs, callbridge's tables (CSV) and the sandbox's state (JSON) to `where`."""
     os.makedirs(where, exist_ok=True)
     for name, path in stack.logs().items():
         try:
             shutil.copy(path, os.path.join(where, name + ".log"))
         except OSError:
             pass
+    for table in ("calls", "call_events", "jobs", "recordings", "transcripts"):
+        try:
+            out = stack.pg.psql(stack.daemon.db, "COPY (SELECT * FROM %s) TO STDOUT WITH CSV "
+                                "HEADER" % table).stdout
+            with open(os.path.join(where, table + ".csv"), "w") as f:
+                f.write(out)
+        except Exception:  # noqa: BLE001 - keep what can be kept
+            pass
+    try:
+        with open(os.path.join(where, "sandbox-state.json"), "w") as f:
+            json.dump(stack.sb.state(), f)
+    except Exception:  # noqa: BLE001
+        pass
     return where
 
 

@@ -96,12 +96,15 @@ class Stack:
                          "webhook_duplicate_rate": rate, "webhook_shuffle": True})
         return self.sb.control("faults", body)
 
-    def kill_daemon(self):
-        """kill -9 the daemon and start it again at once; returns the seconds it was away."""
+    def kill_daemon(self, down_s=0.0):
+        """kill -9 the daemon and start it again after `down_s` seconds (the length of the
+        outage, not a wait for anything); returns the seconds it was away."""
         t0 = time.monotonic()
         self.daemon.kill(signal.SIGKILL)
         self.daemon.wait_exit(30)
         self.kills += 1
+        if down_s > 0:
+            time.sleep(down_s)
         self.daemon.start(timeout=120)
         return time.monotonic() - t0
 
