@@ -110,8 +110,9 @@ int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *rec
  * NULL when out of memory. */
 json_t *sb_state_snapshot(void);
 
-/* {"requests":{endpoint:n},"twilio_calls":n}: the counters without the records, cheap at any
- * size (GET /__sandbox/summary); caller owns it. NULL when out of memory. */
+/* {"requests":{endpoint:n},"twilio_calls":n,"twilio_calls_live":n (not in a final status)}:
+ * counters without the records, cheap at any size (GET /__sandbox/summary); caller owns it.
+ * NULL when out of memory. */
 json_t *sb_state_summary(void);
 
 /* Count one request to an upstream endpoint. Out of memory: the count is lost. */

@@ -131,15 +131,24 @@ class Soak:
             self.inflight_at_disruption = self.inflight
         return int(rows[0][0]) > 0 and (self.inflight_at_disruption > 0 or not self.clients_done())
 
-    def creates_pending(self):
-        """Calls.json creates the sandbox received but has not answered (with faults off, each
-        ends as a placed call), less those of the baseline."""
+    def sandbox_summary(self):
         r = self.stack.sb.request("GET", "/__sandbox/summary")
         if r.status != 200:
             raise AssertionError("GET /__sandbox/summary: %r" % (r,))
-        sm = r.body
+        return r.body
+
+    def creates_pending(self, sm=None):
+        """Calls.json creates the sandbox received but has not answered (with faults off, each
+        ends as a placed call), less those of the baseline."""
+        sm = sm or self.sandbox_summary()
         return (int(sm["requests"].get("twilio.calls.create", 0)) - int(sm["twilio_calls"])
                 - self.creates_base)
+
+    def dialled_calls_ended(self):
+        """Every create on the wire landed and every call at Twilio ended: all their callbacks
+        went to no daemon."""
+        sm = self.sandbox_summary()
+        return self.creates_pending(sm) <= 0 and int(sm["twilio_calls_live"]) == 0
 
     def dial_in_flight(self):
         """A Calls.json create is on the wire, held by the sandbox's latency: it will be placed
@@ -176,7 +185,8 @@ class Soak:
                 self.creates_base = 0
                 self.creates_base = self.creates_pending()   # faulted creates of the past
                 seen = self.wait_moment("a dial in flight", self.dial_in_flight)
-                away = self.stack.kill_daemon(self.args.mid_dial_down_s)
+                until = None if self.args.mid_dial_restart_at_once else self.dialled_calls_ended
+                away = self.stack.kill_daemon(until)
                 self.stack.faults(self.args.fault_rate)
                 self.event(name, progress_pct=at, dial_in_flight=seen, away_s=round(away, 2),
                            dials_on_the_wire=self.dials_on_the_wire)
@@ -261,6 +271,12 @@ class Soak:
         end = time.monotonic()
         self.event("drain", result=drained)
         report = invariants.check(self.stack, self.accepted)
+        for name, path in (("daemon", self.stack.daemon.log_path),
+                           ("sandbox", self.stack.sb.log_path)):
+            lines = harness.sanitizer_lines(path)
+            if lines:
+                report["violations"]["sanitizer_" + name] = {"count": len(lines),
+                                                              "calls": lines[:5]}
         if self.chaos_error:
             report["violations"]["soak_error"] = {"count": 1, "calls": [self.chaos_error]}
         for r in self.rejected:
@@ -322,10 +338,10 @@ def parse_args(argv):
                    help="[twilio] and [salesforce] timeout_ms")
     p.add_argument("--sf-api-max", type=int, default=0,
                    help="sandbox Salesforce daily allowance (0: 60 per call + 10,000)")
-    p.add_argument("--mid-dial-down-s", type=float, default=2.5,
-                   help="how long the daemon stays down after the mid-dial kill: long enough for "
-                        "the Calls.json create on the wire (sandbox latency 1.5 s) to land and "
-                        "its first callbacks to find no daemon, as with a restart delay")
+    p.add_argument("--mid-dial-restart-at-once", action="store_true",
+                   help="restart the daemon at once after the mid-dial kill; by default it stays "
+                        "down until the Calls.json create on the wire has landed and every call "
+                        "at Twilio has ended, so their callbacks find no daemon (a slow restart)")
     p.add_argument("--accept-timeout", type=float, default=300,
                    help="seconds one call may be retried before it counts as not accepted")
     p.add_argument("--drain-timeout", type=float, default=900)

@@ -96,15 +96,19 @@ class Stack:
                          "webhook_duplicate_rate": rate, "webhook_shuffle": True})
         return self.sb.control("faults", body)
 
-    def kill_daemon(self, down_s=0.0):
-        """kill -9 the daemon and start it again after `down_s` seconds (the length of the
-        outage, not a wait for anything); returns the seconds it was away."""
+    def kill_daemon(self, down_until=None, down_max_s=30):
+        """kill -9 the daemon and start it again at once, or once `down_until()` is true (at
+        most `down_max_s` later); returns the seconds it was away."""
         t0 = time.monotonic()
         self.daemon.kill(signal.SIGKILL)
         self.daemon.wait_exit(30)
         self.kills += 1
-        if down_s > 0:
-            time.sleep(down_s)
+        if down_until is not None:
+            try:
+                harness.wait_for(down_until, down_max_s, "the moment to restart", interval=0.1)
+            except AssertionError:
+                self.log("restarting the daemon after %ds without the awaited moment"
+                         % down_max_s)
         self.daemon.start(timeout=120)
         return time.monotonic() - t0
 
