@@ -199,7 +199,7 @@ class Soak:
                            initiates_on_the_wire=self.inflight_at_disruption)
             elif name.startswith("PostgreSQL"):
                 seen = self.wait_moment("initiates and jobs in flight", self.busy)
-                away = self.stack.restart_pg()
+                away = self.stack.restart_pg(self.args.pg_down_s)
                 self.event(name, progress_pct=at, busy=seen, down_s=round(away, 2),
                            initiates_on_the_wire=self.inflight_at_disruption)
             else:
@@ -344,6 +344,9 @@ def parse_args(argv):
                    help="restart the daemon at once after the mid-dial kill; by default it stays "
                         "down until the Calls.json create on the wire has landed and every call "
                         "at Twilio has ended, so their callbacks find no daemon (a slow restart)")
+    p.add_argument("--pg-down-s", type=float, default=2.0,
+                   help="seconds PostgreSQL stays down after its immediate stop (crash "
+                        "recovery and a supervisor's restart take seconds)")
     p.add_argument("--accept-timeout", type=float, default=300,
                    help="seconds one call may be retried before it counts as not accepted")
     p.add_argument("--drain-timeout", type=float, default=900)

@@ -114,9 +114,13 @@ class Stack:
         self.daemon.start(timeout=120)
         return time.monotonic() - t0
 
-    def restart_pg(self):
+    def restart_pg(self, down_s=0.0):
+        """pg_ctl stop -m immediate, `down_s` seconds of outage, start; returns the seconds it
+        was away."""
         t0 = time.monotonic()
         self.pg.stop("immediate", timeout=60)
+        if down_s > 0:
+            time.sleep(down_s)
         self.pg.start(timeout=120)
         return time.monotonic() - t0
 
