@@ -98,7 +98,7 @@ class Checker:
 
     # ---- per call
 
-    def check_call(self, cid, live_pid):
+    def check_call(self, cid):
         call = self.calls.get(cid)
         if call is None:
             self.add("calls_lost", cid)
@@ -109,7 +109,8 @@ class Checker:
         elif len(placed) > 1:
             self.add("double_dials", cid, [c["sid"] for c in placed])
         if call["status"] not in FINAL:
-            self.add("call_not_final", cid, call["status"])
+            self.add("call_not_final", cid, "callbridge %s, twilio %s" % (
+                call["status"], ",".join(c.get("status", "?") for c in placed) or "-"))
         elif placed and call["status"] != placed[-1].get("status"):
             self.add("status_mismatch", cid, "callbridge %s, twilio %s"
                      % (call["status"], placed[-1].get("status")))
@@ -204,7 +205,7 @@ class Checker:
                 self.recs_by_call[r["call_id"]].append(r)
         ids = set(self.accepted.values())
         for cid in sorted(ids):
-            self.check_call(cid, live_pid)
+            self.check_call(cid)
         for cid in sorted(set(self.calls) - ids):
             self.add("calls_not_accepted", cid, self.calls[cid]["status"])
         for cid in sorted(set(self.tw_calls) - ids - {""}):

@@ -86,9 +86,10 @@ class Soak:
                     self.inflight -= 1
             if r is not None:
                 self.count(r.status)
-                if r.status in (200, 201, 202) and isinstance(r.body, dict) and r.body.get("call_id"):
+                body = r.body if isinstance(r.body, dict) else {}
+                if r.status in (200, 201, 202) and body.get("call_id"):
                     with self.lock:
-                        self.accepted[key] = r.body["call_id"]
+                        self.accepted[key] = body["call_id"]
                         self.last_accept = time.monotonic()
                     return
                 if r.status not in (429, 500, 502, 503, 504):
@@ -273,6 +274,9 @@ class Soak:
         end = time.monotonic()
         self.event("drain", result=drained)
         report = invariants.check(self.stack, self.accepted)
+        if not self.stack.daemon.running():
+            report["violations"]["daemon_exited"] = {
+                "count": 1, "calls": ["exit code %s" % self.stack.daemon.proc.returncode]}
         for name, path in (("daemon", self.stack.daemon.log_path),
                            ("sandbox", self.stack.sb.log_path)):
             lines = harness.sanitizer_lines(path)
@@ -311,7 +315,8 @@ def summary(report):
     for e in report["events"]:
         out.append("  %7.1fs %s %s" % (e["t_s"], e["at"], e["event"]))
     info = report["info"]
-    out.append("calls by status %s; jobs by state %s" % (info["call_status"], info["jobs_by_state"]))
+    out.append("calls by status %s; jobs by state %s"
+               % (info["call_status"], info["jobs_by_state"]))
     for d in info["jobs_dead_by_kind_and_reason"]:
         out.append("  dead %5d %-24s %s" % (d["count"], d["kind"], d["reason"]))
     if report["ok"]:
@@ -352,6 +357,9 @@ def parse_args(argv):
     p.add_argument("--drain-timeout", type=float, default=900)
     p.add_argument("--stall-timeout", type=float, default=120,
                    help="stop draining when nothing changed for this long")
+    p.add_argument("--set", action="append", metavar="SECTION.KEY=VALUE",
+                   help="a daemon setting over the soak's (repeatable), e.g. "
+                        "--set workers.lease_s=30")
     p.add_argument("--report", help="write the JSON report here")
     p.add_argument("--logs", help="copy the daemon/sandbox/PostgreSQL/Redis logs here "
                    "(always on failure: default a new /tmp/cb-soak-* directory)")

@@ -40,6 +40,18 @@ def tone_wav(seconds):
     return head + body
 
 
+def settings(pairs):
+    """--set SECTION.KEY=VALUE arguments as config overrides {section: {key: value}}."""
+    out = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        section, dot, key = name.partition(".")
+        if not sep or not dot or not section or not key:
+            raise ValueError("--set wants SECTION.KEY=VALUE, got %r" % pair)
+        out.setdefault(section, {})[key] = value
+    return out
+
+
 class Stack:
     """Everything the soak runs against. `log` is called with one line per event."""
 
@@ -60,7 +72,8 @@ class Stack:
             f.write("sk-sandbox-openai\n")
         os.chmod(keyfile, 0o644)
         self.sb.args += ["--openai-api-key-file", keyfile]
-        overrides = harness.merge_config(self.sb.twilio_config(timeout_ms=args.upstream_timeout_ms), {
+        tw = self.sb.twilio_config(timeout_ms=args.upstream_timeout_ms)
+        overrides = harness.merge_config(tw, {
             "server": {"threads": 8, "drain_timeout_s": 5},
             "database": {"pool_size": 16},
             "workers": {"threads": args.workers, "max_attempts": 8, "lease_s": args.lease_s,
@@ -71,6 +84,7 @@ class Stack:
                     "policy": "all"},
             "log": {"level": "info"},
         })
+        overrides = harness.merge_config(overrides, settings(args.set))
         self.store = self.sb.store
         self.sb.start()
         self.sb.seed({"transcripts": [{"sha256": hashlib.sha256(tone_wav(RECORDING_S)).hexdigest(),
@@ -94,7 +108,8 @@ class Stack:
         body = {"latency_ms": latency_ms}
         if rate > 0:
             body.update({"error_rate": rate / 2, "rate_limit_rate": rate / 4,
-                         "timeout_rate": rate / 4, "timeout_ms": self.args.upstream_timeout_ms + 1000,
+                         "timeout_rate": rate / 4,
+                         "timeout_ms": self.args.upstream_timeout_ms + 1000,
                          "webhook_duplicate_rate": rate, "webhook_shuffle": True})
         return self.sb.control("faults", body)
 
