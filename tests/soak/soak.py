@@ -72,6 +72,7 @@ class Soak:
         """POST /api/call/initiate for call i until accepted, with the same key on every try."""
         key, body = self.keys[i], {"to": self.number(i)}
         deadline = time.monotonic() + self.args.accept_timeout
+        tries = []   # what each attempt met, for the report
         while not self.stop.is_set():
             with self.lock:
                 self.inflight += 1
@@ -81,11 +82,13 @@ class Soak:
             except OSError as e:
                 r = None
                 self.count(type(e).__name__)
+                tries.append(type(e).__name__)
             finally:
                 with self.lock:
                     self.inflight -= 1
             if r is not None:
                 self.count(r.status)
+                tries.append(r.status)
                 body = r.body if isinstance(r.body, dict) else {}
                 if r.status in (200, 201, 202) and body.get("call_id"):
                     with self.lock:
@@ -94,12 +97,14 @@ class Soak:
                     return
                 if r.status not in (429, 500, 502, 503, 504):
                     with self.lock:
-                        self.rejected.append({"key": key, "status": r.status,
+                        self.rejected.append({"key": key, "status": r.status, "tries": tries,
+                                              "request_id": r.headers.get("X-Request-Id"),
                                               "body": r.raw[:300].decode("utf-8", "replace")})
                     return
             if time.monotonic() > deadline:
                 with self.lock:
-                    self.rejected.append({"key": key, "status": "never accepted"})
+                    self.rejected.append({"key": key, "status": "never accepted",
+                                          "tries": tries})
                 return
             with self.lock:
                 self.retries += 1
@@ -125,12 +130,22 @@ class Soak:
     # ---- chaos
 
     def busy(self):
-        """Clients still initiating and jobs claimed: a kill now lands mid-claim / mid-commit
-        (an initiate takes a few ms, so one on the wire is seen only now and then: counted)."""
+        """Jobs claimed and, while clients still initiate, an initiate on the wire: a kill now
+        lands mid-claim / mid-commit. An initiate takes a few ms, so the counter is watched
+        closely for up to a second (it is in memory) before the answer is "not yet"."""
         rows = self.stack.sql("SELECT count(*) FROM jobs WHERE state = 'running'")
-        with self.lock:
-            self.inflight_at_disruption = self.inflight
-        return int(rows[0][0]) > 0 and (self.inflight_at_disruption > 0 or not self.clients_done())
+        if int(rows[0][0]) == 0:
+            return False
+        if self.clients_done():
+            return True
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            with self.lock:
+                self.inflight_at_disruption = self.inflight
+            if self.inflight_at_disruption > 0:
+                return True
+            time.sleep(0.001)   # polling an in-memory counter
+        return False
 
     def sandbox_summary(self):
         r = self.stack.sb.request("GET", "/__sandbox/summary")
