@@ -89,10 +89,10 @@ class Soak:
             if r is not None:
                 self.count(r.status)
                 tries.append(r.status)
-                body = r.body if isinstance(r.body, dict) else {}
-                if r.status in (200, 201, 202) and body.get("call_id"):
+                answer = r.body if isinstance(r.body, dict) else {}
+                if r.status in (200, 201, 202) and answer.get("call_id"):
                     with self.lock:
-                        self.accepted[key] = body["call_id"]
+                        self.accepted[key] = answer["call_id"]
                         self.last_accept = time.monotonic()
                     return
                 if r.status not in (429, 500, 502, 503, 504):
