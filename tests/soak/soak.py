@@ -97,14 +97,15 @@ class Soak:
                     return
                 if r.status not in (429, 500, 502, 503, 504):
                     with self.lock:
-                        self.rejected.append({"key": key, "status": r.status, "tries": tries,
+                        self.rejected.append({"key": key, "status": r.status,
+                                              "tries": tries[-20:],
                                               "request_id": r.headers.get("X-Request-Id"),
                                               "body": r.raw[:300].decode("utf-8", "replace")})
                     return
             if time.monotonic() > deadline:
                 with self.lock:
                     self.rejected.append({"key": key, "status": "never accepted",
-                                          "tries": tries})
+                                          "tries": tries[-20:]})
                 return
             with self.lock:
                 self.retries += 1
