@@ -323,6 +323,17 @@ void sb_control_state(const struct sb_request *req, struct sb_reply *reply)
         sb_reply_json_take(reply, MHD_HTTP_OK, snap);
 }
 
+void sb_control_summary(const struct sb_request *req, struct sb_reply *reply)
+{
+        json_t *sum = sb_state_summary();
+
+        if (!sum) {
+                sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+                return;
+        }
+        sb_reply_json_take(reply, MHD_HTTP_OK, sum);
+}
+
 json_t *sb_faults_to_json(const struct sb_faults *f)
 {
         return json_pack("{s:f,s:I,s:f,s:f,s:f,s:b,s:I}", "error_rate", f->error_rate, "latency_ms",

@@ -112,6 +112,11 @@ int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *rec
  * were placed. */
 json_t *sb_state_snapshot(bool twilio_summary);
 
+/* {"requests":{endpoint:n},"twilio_calls":n,"twilio_calls_live":n (not in a final status)}:
+ * counters without the records, cheap at any size (GET /__sandbox/summary); caller owns it.
+ * NULL when out of memory. */
+json_t *sb_state_summary(void);
+
 /* Count one request to an upstream endpoint. Out of memory: the count is lost. */
 void sb_state_count_request(const char *endpoint);
 /* Append a placed Twilio call (stolen). Out of memory: the call is lost. */
@@ -237,6 +242,7 @@ json_t *sb_request_json(const struct sb_request *req, struct sb_reply *reply);
 
 void sb_control_seed(const struct sb_request *req, struct sb_reply *reply);
 void sb_control_state(const struct sb_request *req, struct sb_reply *reply);
+void sb_control_summary(const struct sb_request *req, struct sb_reply *reply);
 void sb_control_faults_get(const struct sb_request *req, struct sb_reply *reply);
 void sb_control_faults_set(const struct sb_request *req, struct sb_reply *reply);
 void sb_control_reset(const struct sb_request *req, struct sb_reply *reply);

@@ -41,6 +41,7 @@
 static const struct sb_route routes[] = {
     {"POST", "/__sandbox/seed", sb_control_seed, "sandbox.seed", NULL, CONTROL_MAX_BODY},
     {"GET", "/__sandbox/state", sb_control_state, "sandbox.state", NULL, 0},
+    {"GET", "/__sandbox/summary", sb_control_summary, "sandbox.state", NULL, 0},
     {"GET", "/__sandbox/faults", sb_control_faults_get, "sandbox.faults", NULL, 0},
     {"POST", "/__sandbox/faults", sb_control_faults_set, "sandbox.faults", NULL, 0},
     {"POST", "/__sandbox/reset", sb_control_reset, "sandbox.reset", NULL, 0},
