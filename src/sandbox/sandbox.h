@@ -112,9 +112,9 @@ int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *rec
  * were placed. */
 json_t *sb_state_snapshot(bool twilio_summary);
 
-/* {"requests":{endpoint:n},"twilio_calls":n,"twilio_calls_live":n (not in a final status)}:
- * counters without the records, cheap at any size (GET /__sandbox/summary); caller owns it.
- * NULL when out of memory. */
+/* {"requests":{endpoint:n},"twilio":{counts, sb_tw_state_summary_locked}}: counters without
+ * the records, small at any size (GET /__sandbox/summary); caller owns it. NULL when out of
+ * memory. */
 json_t *sb_state_summary(void);
 
 /* Count one request to an upstream endpoint. Out of memory: the count is lost. */
@@ -287,7 +287,6 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_calls_list(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_calls_fetch(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_call_recordings(const struct sb_request *req, struct sb_reply *reply);
-void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_control_calls(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_recording_fetch(const struct sb_request *req, struct sb_reply *reply);
 void sb_tw_recording_delete(const struct sb_request *req, struct sb_reply *reply);
@@ -324,7 +323,9 @@ int sb_s3_state_snapshot_locked(json_t *snap);
 int sb_tw_state_reset_locked(void);
 void sb_tw_state_clear_locked(void);
 int sb_tw_state_snapshot_locked(json_t *snap);
-/* The counts of GET /__sandbox/twilio/summary (new reference, NULL when out of memory). */
+/* The Twilio counts of GET /__sandbox/summary and /__sandbox/state?twilio=summary: calls,
+ * calls_by_status, calls_live (not in a final status), webhooks by outcome, retries,
+ * recordings (new reference, NULL when out of memory). */
 json_t *sb_tw_state_summary_locked(void);
 
 /* ---- speech-to-text emulation (stt_*.c; see stt.h) --------------------------------------- */

@@ -68,7 +68,6 @@ static const struct sb_route routes[] = {
     SF_REST("POST", "/composite", "composite"),
     /* Twilio: Calls, Recordings (the .json rows first), the signed media links. */
     {"POST", "/__sandbox/twilio/outcome", sb_tw_control_outcome, "sandbox.twilio", NULL, 0},
-    {"GET", "/__sandbox/twilio/summary", sb_tw_control_summary, "sandbox.twilio", NULL, 0},
     {"GET", "/__sandbox/twilio/calls", sb_tw_control_calls, "sandbox.twilio", NULL, 0},
     TW_REST("POST", "/Calls.json", sb_tw_calls_create, "calls.create"),
     TW_REST("GET", "/Calls.json", sb_tw_calls_list, "calls.list"),

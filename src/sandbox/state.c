@@ -279,32 +279,14 @@ out:
         return snap;
 }
 
-/* True for a Twilio call status that is not final (the call may still send callbacks). */
-static bool call_live(json_t *call)
-{
-        static const char *const final[] = {"completed", "busy", "no-answer", "failed", "canceled"};
-        const char *status = json_string_value(json_object_get(call, "status"));
-
-        for (size_t i = 0; status && i < sizeof(final) / sizeof(final[0]); i++) {
-                if (strcmp(status, final[i]) == 0)
-                        return false;
-        }
-        return true;
-}
-
 json_t *sb_state_summary(void)
 {
-        json_t *sum = NULL, *call;
-        json_int_t live = 0;
-        size_t i;
+        json_t *sum = NULL;
 
         pthread_mutex_lock(&lock);
-        if (requests && twilio_calls) {
-                json_array_foreach(twilio_calls, i, call) live += call_live(call);
-                sum =
-                    json_pack("{s:o,s:I,s:I}", "requests", json_deep_copy(requests), "twilio_calls",
-                              (json_int_t)json_array_size(twilio_calls), "twilio_calls_live", live);
-        }
+        if (requests && twilio_calls)
+                sum = json_pack("{s:o,s:o*}", "requests", json_deep_copy(requests), "twilio",
+                                sb_tw_state_summary_locked());
         pthread_mutex_unlock(&lock);
         return sum;
 }

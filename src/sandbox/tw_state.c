@@ -5,9 +5,9 @@
  *                                   "recording_duration_s","recording_sid","hold_create_ms"}
  *                                   → the outcome
  *
- *   GET  /__sandbox/twilio/summary → counts of calls by status, deliveries by kind and
- *        outcome, redeliveries, recordings (bounded however many calls were placed)
- *   GET  /__sandbox/twilio/calls?Page=&PageSize=&To= → one page of twilio_calls, oldest first
+ *   GET  /__sandbox/summary        → (its "twilio") counts of calls by status, deliveries by kind
+ * and outcome, redeliveries, recordings (bounded however many calls were placed) GET
+ * /__sandbox/twilio/calls?Page=&PageSize=&To= → one page of twilio_calls, oldest first
  *
  * outcomes   {"<to>|*": {"status","duration_s","answer_ms","talk_ms",...}}
  * webhooks   [{"call_sid","kind","status"?,"url","http_status","sent_at","retry"?}] every
@@ -288,7 +288,8 @@ out:
         json_decref(doc);
 }
 
-/* ---- GET /__sandbox/twilio/summary, GET /__sandbox/twilio/calls ------------------------- */
+/* ---- the Twilio counts of GET /__sandbox/summary, GET /__sandbox/twilio/calls
+ * ------------------------- */
 
 /* Add 1 to obj[key]. */
 static void bump(json_t *obj, const char *key)
@@ -301,14 +302,20 @@ static void bump(json_t *obj, const char *key)
 json_t *sb_tw_state_summary_locked(void)
 {
         json_t *by_status = json_object(), *by_kind = json_object(), *out, *v;
-        json_int_t retries = 0, deleted = 0, calls = 0;
+        static const char *const final[] = {"completed", "busy", "no-answer", "failed", "canceled"};
+        json_int_t retries = 0, deleted = 0, calls = 0, live = 0;
         const char *key;
         size_t i;
 
         json_array_foreach(sb_state_twilio_calls_locked(), i, v)
         {
-                bump(by_status, json_string_value(json_object_get(v, "status")) ?: "?");
+                const char *status = json_string_value(json_object_get(v, "status")) ?: "?";
+                bool ended = false;
+                for (size_t f = 0; f < sizeof(final) / sizeof(final[0]); f++)
+                        ended |= strcmp(status, final[f]) == 0;
+                bump(by_status, status);
                 calls++;
+                live += !ended;
         }
         json_array_foreach(webhooks, i, v)
         {
@@ -324,25 +331,12 @@ json_t *sb_tw_state_summary_locked(void)
         }
         json_object_foreach(recordings, key, v) deleted +=
             json_is_true(json_object_get(v, "deleted"));
-        out = json_pack("{s:I,s:o,s:I,s:o,s:I,s:I,s:I}", "calls", calls, "calls_by_status",
-                        by_status, "webhooks", (json_int_t)json_array_size(webhooks),
-                        "webhooks_by_outcome", by_kind, "webhook_retries", retries, "recordings",
+        out = json_pack("{s:I,s:o,s:I,s:I,s:o,s:I,s:I,s:I}", "calls", calls, "calls_by_status",
+                        by_status, "calls_live", live, "webhooks",
+                        (json_int_t)json_array_size(webhooks), "webhooks_by_outcome", by_kind,
+                        "webhook_retries", retries, "recordings",
                         (json_int_t)json_object_size(recordings), "recordings_deleted", deleted);
         return out;
-}
-
-void sb_tw_control_summary(const struct sb_request *req, struct sb_reply *reply)
-{
-        json_t *out;
-
-        (void)req;
-        sb_state_lock();
-        out = sb_tw_state_summary_locked();
-        sb_state_unlock();
-        if (out)
-                sb_reply_json_take(reply, 200, out);
-        else
-                sb_reply_error(reply, 500, "internal", "out of memory");
 }
 
 void sb_tw_control_calls(const struct sb_request *req, struct sb_reply *reply)

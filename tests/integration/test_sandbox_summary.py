@@ -32,16 +32,17 @@ class SandboxSummaryTest(unittest.TestCase):
         return r.body["sid"]
 
     def test_counts_requests_calls_and_live_calls(self):
-        self.assertEqual(self.summary(), {"requests": {}, "twilio_calls": 0,
-                                          "twilio_calls_live": 0})
+        first = self.summary()
+        self.assertEqual(first["requests"], {})
+        self.assertEqual((first["twilio"]["calls"], first["twilio"]["calls_live"]), (0, 0))
         self.sb.outcome(to="*", status="completed", duration_s=5, answer_ms=100, talk_ms=300)
         self.place()
         first = self.summary()
         self.assertEqual(first["requests"].get("twilio.calls.create"), 1)
-        self.assertEqual(first["twilio_calls"], 1)
+        self.assertEqual(first["twilio"]["calls"], 1)
         # Ends after answer_ms + talk_ms: then no call is live.
-        wait_for(lambda: self.summary()["twilio_calls_live"] == 0, 30, "the call ended")
-        self.assertEqual(self.summary()["twilio_calls"], 1)
+        wait_for(lambda: self.summary()["twilio"]["calls_live"] == 0, 30, "the call ended")
+        self.assertEqual(self.summary()["twilio"]["calls"], 1)
         self.assertEqual(self.sb.state()["twilio_calls"][0]["status"], "completed")
 
     def test_a_long_call_is_live(self):
@@ -50,7 +51,7 @@ class SandboxSummaryTest(unittest.TestCase):
         self.place()
         wait_for(lambda: self.sb.state()["twilio_calls"][0]["status"] == "in-progress", 30,
                  "the call answered")
-        self.assertEqual(self.summary()["twilio_calls_live"], 1)
+        self.assertEqual(self.summary()["twilio"]["calls_live"], 1)
 
 
 if __name__ == "__main__":

@@ -498,9 +498,9 @@ class TwilioSandboxTest(unittest.TestCase):
             API, "0" * 32)), 404, 20404)
         self.wait_final(call["sid"])
         self.wait_final(other["sid"])
-        summary = self.sb.request("GET", "/__sandbox/twilio/summary").body
-        self.assertEqual((summary["calls"], summary["calls_by_status"], summary["recordings"]),
-                         (2, {"completed": 2}, 1))
+        summary = self.sb.request("GET", "/__sandbox/summary").body["twilio"]
+        self.assertEqual((summary["calls"], summary["calls_by_status"], summary["calls_live"],
+                          summary["recordings"]), (2, {"completed": 2}, 0, 1))
         state = self.sb.request("GET", "/__sandbox/state?twilio=summary").body
         self.assertEqual(state["twilio"], summary)
         self.assertNotIn("twilio_calls", state)

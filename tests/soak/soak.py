@@ -158,14 +158,14 @@ class Soak:
         """Calls.json creates the sandbox received but has not answered (with faults off, each
         ends as a placed call), less those of the baseline."""
         sm = sm or self.sandbox_summary()
-        return (int(sm["requests"].get("twilio.calls.create", 0)) - int(sm["twilio_calls"])
+        return (int(sm["requests"].get("twilio.calls.create", 0)) - int(sm["twilio"]["calls"])
                 - self.creates_base)
 
     def dialled_calls_ended(self):
         """Every create on the wire landed and every call at Twilio ended: all their callbacks
         went to no daemon."""
         sm = self.sandbox_summary()
-        return self.creates_pending(sm) <= 0 and int(sm["twilio_calls_live"]) == 0
+        return self.creates_pending(sm) <= 0 and int(sm["twilio"]["calls_live"]) == 0
 
     def dial_in_flight(self):
         """A Calls.json create is on the wire, held by the sandbox's latency: it will be placed

@@ -80,6 +80,9 @@ class Stack:
                         "poll_ms": 500, "backoff_base_ms": 500,
                         "backoff_max_ms": args.backoff_max_ms, "debug_kinds": False},
             "salesforce": {"timeout_ms": args.upstream_timeout_ms},
+            # Calls end at once here: a call still not final after 20 s lost its webhooks, and
+            # the reconciler (every 5 s, not every minute) must find it within the drain.
+            "twilio": {"reconcile_after_s": 20, "reconcile_interval_s": 5},
             "stt": {"engine": "openai", "base_url": self.sb.url + "/v1", "api_key_file": keyfile,
                     "policy": "all"},
             "log": {"level": "info"},
