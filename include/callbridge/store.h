@@ -9,6 +9,13 @@
 #include "callbridge/db.h"
 #include "callbridge/util.h"
 
+/* ---- rows as JSON (src/store/rows.c) ---- */
+
+/* Run `stmt` and give its rows as a JSON array of arrays of column text (SQL NULL: null);
+ * *rows (caller decrefs) is NULL on failure, which returns HARD/SOFT (also out of memory). */
+enum cb_qs cb_store_exec_rows(struct cb_db *db, struct cb_stmt *stmt, int nparams,
+                              const char *const *params, json_t **rows);
+
 /* ---- calls (src/store/calls.c) ---- */
 
 struct cb_call_new {

@@ -38,6 +38,8 @@ bool cb_uuid_valid(const char *s);
 void cb_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void cb_hex(const unsigned char *in, size_t len, char *out);
+/* The value of one hex digit (either case), or -1 when `c` is not one. */
+int cb_hex_digit(char c);
 /* Constant-time comparison of two equal-length byte strings; true when equal. */
 bool cb_ct_equal(const void *a, const void *b, size_t len);
 

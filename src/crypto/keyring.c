@@ -69,17 +69,6 @@ static bool key_line(const char **start, const char **end)
         return *start < *end && **start != '#';
 }
 
-static int hex_value(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* A reason into `err` (which may be NULL). */
 #define set_err(err, err_size, ...)                                                                \
         do {                                                                                       \
@@ -115,8 +104,8 @@ static int parse_key(const char *s, const char *end, unsigned number, struct key
                 goto out;
         }
         for (size_t i = 0; i < CB_BLOB_KEY_ID; i++) {
-                int hi = hex_value(s[1 + 2 * i]);
-                int lo = hex_value(s[2 + 2 * i]);
+                int hi = cb_hex_digit(s[1 + 2 * i]);
+                int lo = cb_hex_digit(s[2 + 2 * i]);
                 if (hi < 0 || lo < 0) {
                         set_err(err, err_size, "line %u: key id must be 'k' and 8 hex digits",
                                 number);

@@ -27,20 +27,8 @@ enum cb_qs cb_store_calls_to_reconcile(struct cb_db *db, const char *telephony, 
 {
         char a[24], l[16];
         const char *p[4] = {telephony, a, l, recordings ? "true" : "false"};
-        enum cb_qs qs;
-        PGresult *res;
 
         snprintf(a, sizeof(a), "%ld", after_s);
         snprintf(l, sizeof(l), "%d", limit);
-        *rows = NULL;
-        res = cb_db_exec(db, &stmt_due, 4, p, &qs);
-        if (res == NULL)
-                return qs;
-        *rows = json_array();
-        for (int i = 0; i < PQntuples(res); i++)
-                json_array_append_new(*rows,
-                                      json_pack("[sss]", PQgetvalue(res, i, 0),
-                                                PQgetvalue(res, i, 1), PQgetvalue(res, i, 2)));
-        PQclear(res);
-        return qs;
+        return cb_store_exec_rows(db, &stmt_due, 4, p, rows);
 }

@@ -157,22 +157,10 @@ enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, j
 {
         char d[24], l[16];
         const char *p[2] = {d, l};
-        enum cb_qs qs;
-        PGresult *res;
 
         snprintf(d, sizeof(d), "%ld", days);
         snprintf(l, sizeof(l), "%d", limit);
-        *rows = NULL;
-        res = cb_db_exec(db, &stmt_expired, 2, p, &qs);
-        if (res == NULL)
-                return qs;
-        *rows = json_array();
-        for (int i = 0; i < PQntuples(res); i++)
-                json_array_append_new(*rows,
-                                      json_pack("[sss]", PQgetvalue(res, i, 0),
-                                                PQgetvalue(res, i, 1), PQgetvalue(res, i, 2)));
-        PQclear(res);
-        return qs;
+        return cb_store_exec_rows(db, &stmt_expired, 2, p, rows);
 }
 
 /* The blob (and its transcript) is gone: the rows say so (links answer 410) and the log keeps

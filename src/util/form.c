@@ -1,19 +1,9 @@
 /* application/x-www-form-urlencoded decoding and encoding. */
 #include "callbridge/form.h"
+#include "callbridge/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 /* Decode [s, s+len) into a new string; NULL on a bad or NUL escape, a NUL byte or no
  * memory. */
@@ -37,8 +27,8 @@ static char *decode(const char *s, size_t len)
                         continue;
                 }
                 if (i + 2 < len) {
-                        hi = hexval(s[i + 1]);
-                        lo = hexval(s[i + 2]);
+                        hi = cb_hex_digit(s[i + 1]);
+                        lo = cb_hex_digit(s[i + 2]);
                 }
                 if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
                         goto bad;

@@ -105,17 +105,6 @@ static const char *const secret_names[] = {
     "client_secret",
 };
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Percent-decode in[0..n) into out (NUL-terminated, cut to size), up to three times so that
  * "%2534" hides nothing either. Returns the decoded length. */
 static size_t decode(const char *in, size_t n, char *out, size_t size)
@@ -128,8 +117,8 @@ static size_t decode(const char *in, size_t n, char *out, size_t size)
         for (int pass = 0; pass < 3 && memchr(out, '%', len) != NULL; pass++) {
                 size_t o = 0;
                 for (size_t i = 0; i < len && o + 1 < sizeof(tmp); i++) {
-                        int hi = i + 2 < len && out[i] == '%' ? hexval(out[i + 1]) : -1;
-                        int lo = hi >= 0 ? hexval(out[i + 2]) : -1;
+                        int hi = i + 2 < len && out[i] == '%' ? cb_hex_digit(out[i + 1]) : -1;
+                        int lo = hi >= 0 ? cb_hex_digit(out[i + 2]) : -1;
                         if (lo >= 0) {
                                 tmp[o++] = (hi | lo) != 0 ? (char)(hi << 4 | lo) : '?';
                                 i += 2;
@@ -152,7 +141,7 @@ static size_t uuid_at(const char *s, size_t n, bool after_alnum)
         if (after_alnum || n < 36)
                 return 0;
         for (size_t i = 0; i < 36; i++)
-                if (shape[i] == '-' ? s[i] != '-' : hexval(s[i]) < 0)
+                if (shape[i] == '-' ? s[i] != '-' : cb_hex_digit(s[i]) < 0)
                         return 0;
         return n > 36 && isalnum((unsigned char)s[36]) ? 0 : 36;
 }

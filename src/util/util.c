@@ -77,6 +77,17 @@ void cb_sha256(const void *data, size_t len, unsigned char out[32])
                 abort();
 }
 
+int cb_hex_digit(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 void cb_hex(const unsigned char *in, size_t len, char *out)
 {
         static const char digits[] = "0123456789abcdef";
