@@ -629,6 +629,12 @@ def cb_bin():
     return find_binary("CB_BIN", "callbridge")
 
 
+# Every test program shares one Redis (scripts/test starts it) and ctest runs programs in
+# parallel: each gets a key prefix (and so an events channel) of its own, or another program's
+# agent "alice" would get this one's events, cached lookups and presence.
+REDIS_KEY_PREFIX = "cbt%s:" % os.urandom(4).hex()
+
+
 def base_config(port, db_url, redis_url):
     """The default test configuration: {section: {key: value}}."""
     return {
@@ -636,7 +642,7 @@ def base_config(port, db_url, redis_url):
                    "threads": 4, "max_body_bytes": 1048576, "default_region": "US",
                    "drain_timeout_s": 10},
         "database": {"url": db_url, "pool_size": 8, "auto_migrate": True},
-        "redis": {"url": redis_url},
+        "redis": {"url": redis_url, "key_prefix": REDIS_KEY_PREFIX},
         # Tests send bursts on one key and bad tokens from one address; the limits are tested
         # on their own (test_security_auth.py).
         "auth": {"rate_limit_per_s": 0, "unauth_per_ip_per_min": 0},
