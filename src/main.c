@@ -289,6 +289,62 @@ static int wait_signal(const sigset_t *set, long timeout_ms)
         return sig < 0 ? 0 : sig;
 }
 
+/* Block the signals the main loop takes synchronously, in every thread started after. */
+static void block_signals(sigset_t *set)
+{
+        sigemptyset(set);
+        sigaddset(set, SIGTERM);
+        sigaddset(set, SIGINT);
+        sigaddset(set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+}
+
+/* The connection pool, migrated when [database] auto_migrate says so. NULL (logged) when the
+ * pool cannot be made or the migrations fail; the caller owns the pool. */
+static struct cb_db_pool *open_database(const struct cb_config *cfg)
+{
+        struct cb_db_pool *pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
+                                                    (int)cfg->database.connect_timeout_s,
+                                                    (int)cfg->database.statement_timeout_ms);
+
+        if (pool != NULL && cfg->database.auto_migrate) {
+                struct cb_db *db = cb_db_acquire(pool, 5000);
+                int m = db ? cb_db_migrate(db) : -1;
+                cb_db_release(&db);
+                if (m != 0) {
+                        cb_error("auto_migrate: migrations could not be applied");
+                        cb_db_pool_destroy(&pool);
+                }
+        }
+        return pool;
+}
+
+/* Ready: tell systemd, then take signals (SIGHUP reloads) and feed the watchdog until
+ * SIGTERM or SIGINT. */
+static void serve(struct cb_config *cfg, const char *path, const sigset_t *set)
+{
+        uint64_t watchdog_us = 0;
+
+        sd_notify(0, "READY=1\nSTATUS=serving");
+        if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+                watchdog_us = 0;
+        for (;;) {
+                long tick = watchdog_us ? (long)(watchdog_us / 2000) : 1000;
+                int sig = wait_signal(set, tick);
+                if (sig == SIGHUP) {
+                        reload(cfg, path);
+                } else if (sig == SIGTERM || sig == SIGINT) {
+                        cb_info("signal %d: draining (up to %ld s)", sig,
+                                cfg->server.drain_timeout_s);
+                        break;
+                }
+                if (watchdog_us)
+                        sd_notify(0, "WATCHDOG=1");
+        }
+        sd_notify(0, "STOPPING=1");
+}
+
 static int run(const char *path)
 {
         struct cb_config *cfg = load_config(path);
@@ -304,39 +360,21 @@ static int run(const char *path)
         struct cb_twtoken_keys *tokens = NULL;
         struct cb_job_env job_env;
         struct cb_http_env http_env;
-        uint64_t watchdog_us = 0;
         sigset_t set;
         int rc = 1;
         bool drained = true;
 
         if (cfg == NULL)
                 return 1;
-        /* Signals are blocked in every thread and taken synchronously by this loop. */
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &set, NULL);
-        signal(SIGPIPE, SIG_IGN);
+        block_signals(&set);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
         if (cb_softphone_tokens_load(cfg, &tokens) != 0 || nlp_rules(cfg, false) != 0)
                 goto out;
 
-        pool = cb_db_pool_create(cfg->database.url, (int)cfg->database.pool_size,
-                                 (int)cfg->database.connect_timeout_s,
-                                 (int)cfg->database.statement_timeout_ms);
+        pool = open_database(cfg);
         if (pool == NULL)
                 goto out;
-        if (cfg->database.auto_migrate) {
-                struct cb_db *db = cb_db_acquire(pool, 5000);
-                int m = db ? cb_db_migrate(db) : -1;
-                cb_db_release(&db);
-                if (m != 0) {
-                        cb_error("auto_migrate: migrations could not be applied");
-                        goto out;
-                }
-        }
         crm = cb_crm_create(cfg);
         tel = cb_telephony_create(cfg);
         if (check_policy(cfg) != 0)
@@ -371,23 +409,7 @@ static int run(const char *path)
                 goto out;
         cb_info("callbridge %s ready (crm %s, telephony %s)", CB_VERSION, crm->ops->name,
                 tel->ops->name);
-        sd_notify(0, "READY=1\nSTATUS=serving");
-        if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
-                watchdog_us = 0;
-        for (;;) {
-                long tick = watchdog_us ? (long)(watchdog_us / 2000) : 1000;
-                int sig = wait_signal(&set, tick);
-                if (sig == SIGHUP) {
-                        reload(cfg, path);
-                } else if (sig == SIGTERM || sig == SIGINT) {
-                        cb_info("signal %d: draining (up to %ld s)", sig,
-                                cfg->server.drain_timeout_s);
-                        break;
-                }
-                if (watchdog_us)
-                        sd_notify(0, "WATCHDOG=1");
-        }
-        sd_notify(0, "STOPPING=1");
+        serve(cfg, path, &set);
         rc = 0;
 out:
         cb_events_stop(); /* ends every event stream, so the drain below is not held up */
