@@ -102,8 +102,10 @@ enum cb_qs cb_store_job_release(struct cb_db *db, const struct cb_job_row *row, 
         return cb_db_exec_cmd(db, &stmt_release, 2, params);
 }
 
+/* A failure ends a run of waits: the job is no longer waiting (callbridge_jobs_waiting), and
+ * a later wait backs off from the start again. */
 static struct cb_stmt stmt_retry = CB_STMT(
-    "job_retry", "UPDATE jobs SET state = 'queued', locked_by = NULL, last_error = $5,"
+    "job_retry", "UPDATE jobs SET state = 'queued', locked_by = NULL, last_error = $5, waits = 0,"
                  " available_at = now() + make_interval(secs => $4::double precision / 1000),"
                  " updated_at = now()"
                  " WHERE id = $1 AND locked_by = $2 AND attempts = $3 AND state = 'running'");
