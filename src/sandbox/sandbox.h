@@ -112,11 +112,16 @@ int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *rec
  * were placed. */
 json_t *sb_state_snapshot(bool twilio_summary);
 
-/* {"requests":{endpoint:n},"twilio":{counts, sb_tw_state_summary_locked}}: counters without
- * the records, small at any size (GET /__sandbox/summary); caller owns it. NULL when out of
- * memory. */
+/* {"requests":{endpoint:n},"in_flight_max":{endpoint:n},"twilio":{counts,
+ * sb_tw_state_summary_locked}}: counters without the records, small at any size
+ * (GET /__sandbox/summary); caller owns it. NULL when out of memory. in_flight_max is the
+ * most requests to an endpoint answered at once since the last reset (a client's concurrency
+ * bound shows there). */
 json_t *sb_state_summary(void);
 
+/* One more (delta 1) or one fewer (-1) request to `endpoint` being answered now (a static
+ * string), for in_flight_max. Out of memory: not counted. */
+void sb_state_in_flight(const char *endpoint, int delta);
 /* Count one request to an upstream endpoint. Out of memory: the count is lost. */
 void sb_state_count_request(const char *endpoint);
 /* Append a placed Twilio call (stolen). Out of memory: the call is lost. */

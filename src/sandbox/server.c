@@ -120,6 +120,7 @@ struct req_ctx {
         unsigned int status; /* answered status, for the access log */
         int64_t start_us;
         struct delay delay;
+        const char *counted; /* the upstream endpoint counted in flight, until completion */
 };
 
 struct sb_server {
@@ -401,7 +402,9 @@ static struct req_ctx *ctx_create(struct sb_server *srv, struct MHD_Connection *
                 const char *ep = ctx->route->endpoint;
                 if (ep == NULL && ctx->route->upstream->endpoint != NULL)
                         ep = ctx->route->upstream->endpoint(conn, method);
-                sb_state_count_request(ep ? ep : ctx->route->upstream->name);
+                ctx->counted = ep ? ep : ctx->route->upstream->name;
+                sb_state_count_request(ctx->counted);
+                sb_state_in_flight(ctx->counted, 1);
         }
         return ctx;
 }
@@ -473,6 +476,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                        ctx->status, ctx->fault ? " fault=" : "",
                        ctx->fault ? sb_fault_name(ctx->fault) : "",
                        (long long)(mono_us() - ctx->start_us));
+        if (ctx->counted)
+                sb_state_in_flight(ctx->counted, -1);
         free(ctx->body);
         free(ctx);
         *con_cls = NULL;

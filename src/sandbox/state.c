@@ -3,6 +3,7 @@
  * records      {"Contact":[...],"Lead":[...],"Account":[...],"Task":[...],<other types>}
  * twilio_calls [...] calls placed through the Twilio emulation (its other state: tw_state.c)
  * requests     {"<endpoint>":n} upstream requests received
+ * in_flight    {"<endpoint>":n} upstream requests being answered now, and the most at once
  * transcripts  {"<sha256>":"text"} seeded transcription answers
  * recordings   seeded recording audio by SID
  * faults       the current fault settings */
@@ -19,6 +20,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *records;
 static json_t *twilio_calls;
 static json_t *requests;
+static json_t *in_flight, *in_flight_max;
 static json_t *transcripts;
 static struct sb_blob *recordings;
 static size_t n_recordings;
@@ -45,8 +47,10 @@ static void clear_locked(void)
         json_decref(records);
         json_decref(twilio_calls);
         json_decref(requests);
+        json_decref(in_flight);
+        json_decref(in_flight_max);
         json_decref(transcripts);
-        records = twilio_calls = requests = transcripts = NULL;
+        records = twilio_calls = requests = in_flight = in_flight_max = transcripts = NULL;
         for (size_t i = 0; i < n_recordings; i++)
                 blob_free(&recordings[i]);
         free(recordings);
@@ -65,9 +69,11 @@ static int fill_locked(void)
         records = json_object();
         twilio_calls = json_array();
         requests = json_object();
+        in_flight = json_object();
+        in_flight_max = json_object();
         transcripts = json_object();
-        if (!records || !twilio_calls || !requests || !transcripts ||
-            sb_sf_state_reset_locked() != 0 || sb_tw_state_reset_locked() != 0) {
+        if (!records || !twilio_calls || !requests || !in_flight || !in_flight_max ||
+            !transcripts || sb_sf_state_reset_locked() != 0 || sb_tw_state_reset_locked() != 0) {
                 clear_locked();
                 return -1;
         }
@@ -285,10 +291,28 @@ json_t *sb_state_summary(void)
 
         pthread_mutex_lock(&lock);
         if (requests && twilio_calls)
-                sum = json_pack("{s:o,s:o*}", "requests", json_deep_copy(requests), "twilio",
+                sum = json_pack("{s:o,s:o,s:o*}", "requests", json_deep_copy(requests),
+                                "in_flight_max", json_deep_copy(in_flight_max), "twilio",
                                 sb_tw_state_summary_locked());
         pthread_mutex_unlock(&lock);
         return sum;
+}
+
+void sb_state_in_flight(const char *endpoint, int delta)
+{
+        json_int_t n, max;
+
+        pthread_mutex_lock(&lock);
+        if (in_flight && in_flight_max) {
+                /* A reset while requests are answered leaves them uncounted: never below 0. */
+                n = json_integer_value(json_object_get(in_flight, endpoint)) + delta;
+                n = n < 0 ? 0 : n;
+                json_object_set_new(in_flight, endpoint, json_integer(n));
+                max = json_integer_value(json_object_get(in_flight_max, endpoint));
+                if (n > max)
+                        json_object_set_new(in_flight_max, endpoint, json_integer(n));
+        }
+        pthread_mutex_unlock(&lock);
 }
 
 void sb_state_count_request(const char *endpoint)

@@ -1,5 +1,6 @@
-"""GET /__sandbox/summary (the chaos soak's cheap view of the sandbox): request counts, placed
-Twilio calls and how many of them have not ended, without copying any record."""
+"""GET /__sandbox/summary (the chaos soak's cheap view of the sandbox): request counts, the most
+requests answered at once per endpoint, placed Twilio calls and how many of them have not ended,
+without copying any record."""
 
 import base64
 import unittest
@@ -33,12 +34,13 @@ class SandboxSummaryTest(unittest.TestCase):
 
     def test_counts_requests_calls_and_live_calls(self):
         first = self.summary()
-        self.assertEqual(first["requests"], {})
+        self.assertEqual((first["requests"], first["in_flight_max"]), ({}, {}))
         self.assertEqual((first["twilio"]["calls"], first["twilio"]["calls_live"]), (0, 0))
         self.sb.outcome(to="*", status="completed", duration_s=5, answer_ms=100, talk_ms=300)
         self.place()
         first = self.summary()
         self.assertEqual(first["requests"].get("twilio.calls.create"), 1)
+        self.assertEqual(first["in_flight_max"], {"twilio.calls.create": 1})
         self.assertEqual(first["twilio"]["calls"], 1)
         # Ends after answer_ms + talk_ms: then no call is live.
         wait_for(lambda: self.summary()["twilio"]["calls_live"] == 0, 30, "the call ended")

@@ -105,25 +105,26 @@ class SessionFloodTest(SalesforceCase):
     def test_checks_in_flight_are_bounded(self):
         self.wait_connected()
         before = self.sb.count("salesforce.userinfo")
-        self.sb.faults(latency_ms=4000)  # each check is held at "Salesforce" for 4 s
-        results = {}
+        self.sb.faults(latency_ms=1500)  # each check is held at "Salesforce" for 1.5 s
+        results = [None] * 8
 
         def attempt(i):
             results[i] = self.daemon.get("/api/calls", token=bogus(100 + i))
-        held = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
-        for t in held:
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+        for t in threads:
             t.start()
-        harness.wait_for(lambda: self.sb.count("salesforce.userinfo") - before == 2, 10,
-                         "[auth] session_max_checks = 2 checks at Salesforce")
-        # While both are held, every other unknown token is refused at once, unasked.
-        for i in range(2, 6):
-            attempt(i)
-        self.assertEqual([results[i].status for i in range(2, 6)], [429] * 4, results)
-        for t in held:
+        for t in threads:
             t.join(60)
         self.sb.faults(latency_ms=0)
-        self.assertEqual([results[i].status for i in range(2)], [401, 401], results)
-        self.assertEqual(self.sb.count("salesforce.userinfo") - before, 2)
+        statuses = [r.status for r in results]
+        # Which requests meet at once depends on the HTTP threads that take them (a check
+        # holds its thread); what never happens is a third check at Salesforce while two are
+        # there ([auth] session_max_checks = 2): the sandbox saw at most two at once.
+        in_flight = self.sb.request("GET", "/__sandbox/summary").body["in_flight_max"]
+        self.assertLessEqual(in_flight.get("salesforce.userinfo", 0), 2, statuses)
+        self.assertEqual(sorted(set(statuses) - {401, 429}), [], statuses)
+        # Each 401 was asked, each 429 was not.
+        self.assertEqual(self.sb.count("salesforce.userinfo") - before, statuses.count(401))
 
 
 class FailedAttemptsPerAddressTest(SalesforceCase):
