@@ -1,4 +1,4 @@
-/* The sandbox's SigV4 verifier (src/sandbox/s3_sig.c) against AWS's published vectors: the
+/* The sandbox's SigV4 verifier (tests/sandbox/s3_sig.c) against AWS's published vectors: the
  * aws-sig-v4-test-suite (service "service", AKIDEXAMPLE, 2015-08-30) and the S3 developer
  * guide's GET Object example (service "s3", AKIAIOSFODNN7EXAMPLE, 2013-05-24). Each vector
  * checks the canonical request byte for byte, then that the published Authorization header

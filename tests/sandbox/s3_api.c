@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "s3.h"
+#include "s3_emu.h"
 #include "s3_sig.h"
 #include "sandbox.h"
 

@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "callbridge/util.h"
-#include "sf.h"
-#include "stt.h"
+#include "sf_emu.h"
+#include "stt_emu.h"
 
 #define TOKEN_TTL_S 3600
 #define SCOPE       "https://www.googleapis.com/auth/cloud-platform"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 #define DATA_PREFIX "/services/data/"
 

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "callbridge/util.h"
-#include "stt.h"
+#include "stt_emu.h"
 
 #define MAX_TOKENS         256
 #define MAX_STT_LATENCY_MS 60000L

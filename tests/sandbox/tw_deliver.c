@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "callbridge/twsig.h"
 #include "callbridge/util.h"
-#include "tw.h"
+#include "tw_emu.h"
+#include "tw_sig.h"
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -184,7 +184,7 @@ static long send_retried(CURL *curl, const struct tw_job *job, const struct tw_h
         }
 }
 
-/* See tw.h. The duplicate fault resends with the same token, as a Twilio retry would. */
+/* See tw_emu.h. The duplicate fault resends with the same token, as a Twilio retry would. */
 bool tw_deliver(CURL *curl, const struct tw_job *job, const struct tw_hook *hk,
                 struct cb_buf *answer)
 {
@@ -192,7 +192,7 @@ bool tw_deliver(CURL *curl, const struct tw_job *job, const struct tw_hook *hk,
                       signed_url = {.max = 72 * 1024};
         const char *hash = strchr(hk->url, '#');
         size_t base_len = hash ? (size_t)(hash - hk->url) : strlen(hk->url);
-        char sig[CB_TWSIG_LEN + 1], token[48];
+        char sig[TW_SIG_LEN + 1], token[48];
         unsigned char raw[16];
         bool get = strcmp(hk->method, "GET") == 0, ok = false;
         struct overrides o;
@@ -208,8 +208,8 @@ bool tw_deliver(CURL *curl, const struct tw_job *job, const struct tw_hook *hk,
         if (cb_buf_puts(&signed_url, target.data) != 0 ||
             (hash && cb_buf_puts(&signed_url, hash) != 0))
                 goto out;
-        if (cb_twsig_compute(tw_driver_auth_token(), signed_url.data, get ? NULL : &hk->params,
-                             sig) != 0)
+        if (tw_sig_compute(tw_driver_auth_token(), signed_url.data, get ? NULL : &hk->params,
+                           sig) != 0)
                 goto out;
         cb_random(raw, sizeof(raw));
         cb_hex(raw, sizeof(raw), token);

@@ -1,5 +1,5 @@
 /* callbridge-sandbox: the Twilio emulation's state beside the placed calls, under the state
- * mutex of state.c, and its control route:
+ * mutex of sb_state.c, and its control route:
  *
  *   POST /__sandbox/twilio/outcome {"to":"+1...|*","status","duration_s","answer_ms","talk_ms",
  *                                   "recording_duration_s","recording_sid","hold_create_ms"}
@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tw.h"
+#include "tw_emu.h"
 
 #define MAX_DELAY_MS 600000L
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 const char *sf_type_of_id_locked(const char *id)
 {

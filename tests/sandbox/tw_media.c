@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "callbridge/util.h"
-#include "tw.h"
+#include "tw_emu.h"
 
 #define MEDIA_TTL_S  600
 #define WAV_RATE     8000

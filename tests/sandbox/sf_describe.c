@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 enum {
         CREATE = 1 << 0,

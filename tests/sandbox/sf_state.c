@@ -1,5 +1,5 @@
 /* callbridge-sandbox: the Salesforce emulation's own state (schema, tokens, API usage, ids),
- * guarded by the state mutex of state.c. Reset restores the defaults; ids keep counting so
+ * guarded by the state mutex of sb_state.c. Reset restores the defaults; ids keep counting so
  * that an id is never reused within one sandbox run. */
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 static json_t *schema;         /* {"Obj":{describe}} */
 static json_t *tokens;         /* {"<access token>": <User record copy>} */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s3.h"
+#include "s3_emu.h"
 #include "sandbox.h"
 
 struct object {

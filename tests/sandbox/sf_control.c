@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 /* The body as a JSON object, or NULL after a 400. */
 static json_t *body_object(const struct sb_request *req, struct sb_reply *reply)

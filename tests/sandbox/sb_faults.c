@@ -1,5 +1,5 @@
 /* callbridge-sandbox: fault injection decisions for upstream endpoints and outgoing webhooks.
- * The settings live in state.c (POST /__sandbox/faults); this file only rolls dice. */
+ * The settings live in sb_state.c (POST /__sandbox/faults); this file only rolls dice. */
 #include <errno.h>
 #include <openssl/rand.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* callbridge-sandbox: the reply and request helpers every handler uses (declared in
- * sandbox.h). A reply owns its body and headers until server.c queues it, then frees it with
+ * sandbox.h). A reply owns its body and headers until sb_server.c queues it, then frees it with
  * sb_reply_free. */
 #include <stdio.h>
 #include <stdlib.h>

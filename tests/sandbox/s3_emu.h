@@ -1,4 +1,4 @@
-/* callbridge-sandbox: what the S3 emulation's files share (s3.c answers, s3_state.c keeps the
+/* callbridge-sandbox: what the S3 emulation's files share (s3_api.c answers, s3_state.c keeps the
  * objects and multipart uploads in memory under the state lock, s3_sig.c verifies SigV4). */
 #ifndef CALLBRIDGE_SANDBOX_S3_H
 #define CALLBRIDGE_SANDBOX_S3_H

@@ -2,12 +2,13 @@
  *
  * tw_api.c     auth, Twilio error bodies, fault replies, sids, dates, URL checks
  * tw_calls.c   POST/GET Calls.json, GET Calls/{Sid}.json
- * tw_state.c   outcomes, the webhook log, recordings (under the state mutex of state.c)
+ * tw_state.c   outcomes, the webhook log, recordings (under the state mutex of sb_state.c)
  * tw_driver.c  the sender threads that play each call
  * tw_deliver.c signed webhook delivery with Twilio's connection overrides (libcurl)
+ * tw_sig.c     the X-Twilio-Signature it carries, the sandbox's own code (tw_sig.h)
  * tw_media.c   Recording JSON, media redirect, signed /__media/ URLs, delete
  *
- * Placed calls live in state.c's twilio_calls array: each entry is the Twilio Call JSON plus
+ * Placed calls live in sb_state.c's twilio_calls array: each entry is the Twilio Call JSON plus
  * the sandbox keys "twiml", "recording_sid" and "sandbox" (what was asked, never shown by the
  * REST API). Functions named *_locked need sb_state_lock() held; borrowed JSON they return is
  * only valid until it is released. */

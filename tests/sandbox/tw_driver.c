@@ -15,9 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "callbridge/twsig.h"
 #include "callbridge/util.h"
-#include "tw.h"
+#include "tw_emu.h"
 
 #define SENDERS          16 /* a redelivery pauses its sender: others play on */
 #define MAX_ANSWER_BYTES ((size_t)64 * 1024)

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "callbridge/util.h"
-#include "tw.h"
+#include "tw_emu.h"
 
 #define MAX_AUTH_HEADER 1024
 

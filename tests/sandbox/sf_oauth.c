@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 #define JWT_GRANT "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

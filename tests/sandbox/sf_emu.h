@@ -1,7 +1,7 @@
 /* callbridge-sandbox: what the Salesforce emulation's files share (sf_*.c). Sandbox-local.
  *
  * Everything Salesforce keeps (records, tokens, API usage, schema) lives under the state mutex
- * of state.c: functions named *_locked must be called with sb_state_lock() held, and borrowed
+ * of sb_state.c: functions named *_locked must be called with sb_state_lock() held, and borrowed
  * JSON they return is only valid until the lock is released. A REST request runs whole under
  * the lock, so a composite request can roll back by swapping the records object. */
 #ifndef CALLBRIDGE_SANDBOX_SF_H
@@ -14,7 +14,7 @@
 #define SF_JWT_SKEW_S      180
 #define SF_MAX_SEGMENTS    8
 
-/* ---- one REST operation (sf_rest.c, sf_query.c, sf_search.c, sf_composite.c) ------------ */
+/* ---- one REST operation (sf_api.c, sf_query.c, sf_search.c, sf_composite.c) ------------- */
 
 /* A REST call after routing and authentication, from the wire or from a composite body. */
 struct sf_op {
@@ -78,7 +78,7 @@ bool sf_value_equals(json_t *value, const char *s);
 /* "/services/data/<version>/sobjects/<type>/<id>" into a new string; NULL when out of memory. */
 char *sf_record_url(const char *version, const char *type, const char *id);
 
-/* ---- schema (sf_schema.c) --------------------------------------------------------------- */
+/* ---- schema (sf_describe.c) ------------------------------------------------------------- */
 
 /* Build the default schema (JSON {"Obj":{"name","label","keyPrefix","fields":[...]}}); new
  * reference or NULL when out of memory. */

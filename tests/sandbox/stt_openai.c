@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "stt.h"
+#include "stt_emu.h"
 
 static const char *const formats[] = {"flac", "m4a", "mp3", "mp4", "mpeg",
                                       "mpga", "oga", "ogg", "wav", "webm"};

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "stt.h"
+#include "stt_emu.h"
 
 /* The boundary parameter of `ct` into `out`; false when absent or too long. */
 static bool boundary_of(const char *ct, char *out, size_t size)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 #define MAX_SUBREQUESTS 25
 #define HALTED_MESSAGE                                                                             \

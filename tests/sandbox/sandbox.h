@@ -2,8 +2,8 @@
  *
  * The sandbox is one libmicrohttpd server standing in for the upstreams (Salesforce, Twilio,
  * OpenAI, Google, S3) plus the /__sandbox/ control API of SPEC §7. Its state lives in memory
- * (state.c) under one mutex; server.c routes requests through one static table and applies the
- * configured faults to upstream routes (never to control routes). */
+ * (sb_state.c) under one mutex; sb_server.c routes requests through one static table and applies
+ * the configured faults to upstream routes (never to control routes). */
 #ifndef CALLBRIDGE_SANDBOX_H
 #define CALLBRIDGE_SANDBOX_H
 
@@ -14,9 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- configuration (main.c) ------------------------------------------------------------- */
+/* ---- configuration (sb_main.c) ---------------------------------------------------------- */
 
-/* Everything given on the command line, secrets already read. Owned by main.c; read-only and
+/* Everything given on the command line, secrets already read. Owned by sb_main.c; read-only and
  * valid for the server's whole life, so handlers may borrow any field. */
 struct sb_config {
         char *listen_host;           /* host part of --listen, brackets removed */
@@ -44,7 +44,7 @@ struct sb_config {
  * visibly; a line that cannot be built is dropped. `level` is "error", "warn", "info"... */
 void sb_log(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ---- faults (faults.c, settings kept in state.c) ----------------------------------------- */
+/* ---- faults (sb_faults.c, settings kept in sb_state.c) ---------------------------------- */
 
 enum sb_fault {
         SB_FAULT_NONE = 0,
@@ -70,7 +70,7 @@ struct sb_faults {
 };
 
 /* Roll the dice for one upstream request without sleeping: returns the fault to inject and
- * stores the latency to add in `*latency_ms`. Used by server.c, which waits asynchronously. */
+ * stores the latency to add in `*latency_ms`. Used by sb_server.c, which waits asynchronously. */
 enum sb_fault sb_fault_roll(const char *endpoint, long *latency_ms);
 /* Sleep the configured latency in the calling thread, then roll the dice. For threads of our
  * own (e.g. an outgoing webhook sender); never call it on a libmicrohttpd thread. */
@@ -84,7 +84,7 @@ double sb_random_unit(void);
 /* "none", "error", "timeout" or "rate_limit". */
 const char *sb_fault_name(enum sb_fault fault);
 
-/* ---- state (state.c) --------------------------------------------------------------------- */
+/* ---- state (sb_state.c) ----------------------------------------------------------------- */
 
 /* A decoded seeded recording. */
 struct sb_blob {
@@ -152,7 +152,7 @@ void sb_state_records_replace_locked(json_t *all);
 /* Borrowed record of `type` whose "Id" is `id`, or NULL. Lock held. */
 json_t *sb_state_record_find_locked(const char *type, const char *id);
 
-/* ---- HTTP server (server.c) -------------------------------------------------------------- */
+/* ---- HTTP server (sb_server.c) ---------------------------------------------------------- */
 
 /* What a handler sees of a request; every pointer is valid until the handler returns. */
 struct sb_request {
@@ -167,7 +167,7 @@ struct sb_request {
 
 #define SB_REPLY_MAX_HEADERS 8
 
-/* What a handler answers. Fill it with the sb_reply_* helpers; server.c owns and frees it. */
+/* What a handler answers. Fill it with the sb_reply_* helpers; sb_server.c owns and frees it. */
 struct sb_reply {
         unsigned int status;
         const char *content_type; /* static string */
@@ -200,7 +200,7 @@ struct sb_upstream {
         long (*extra_latency_ms)(void);
 };
 
-/* One row of the route table in server.c. `pattern` is an fnmatch(3) pattern over the path with
+/* One row of the route table in sb_server.c. `pattern` is an fnmatch(3) pattern over the path with
  * FNM_PATHNAME ("*" never crosses "/"). Rows whose pattern is "/" followed by two stars are
  * fallbacks, tried only for a path no other row has under any method, outside /__, /services/
  * and /2010-04-01/ (S3's /<bucket>/<key>). Rows with an `upstream` are counted under
@@ -243,7 +243,7 @@ const char *sb_request_query(const struct sb_request *req, const char *name);
  * malformed_json reply. */
 json_t *sb_request_json(const struct sb_request *req, struct sb_reply *reply);
 
-/* ---- control API (control.c) ------------------------------------------------------------- */
+/* ---- control API (sb_control.c) --------------------------------------------------------- */
 
 void sb_control_seed(const struct sb_request *req, struct sb_reply *reply);
 void sb_control_state(const struct sb_request *req, struct sb_reply *reply);
@@ -256,7 +256,7 @@ void sb_control_health(const struct sb_request *req, struct sb_reply *reply);
 /* The JSON form of fault settings (new reference, NULL when out of memory). */
 json_t *sb_faults_to_json(const struct sb_faults *f);
 
-/* ---- Salesforce emulation (sf_*.c; see sf.h) --------------------------------------------- */
+/* ---- Salesforce emulation (sf_*.c; see sf_emu.h) ---------------------------------------- */
 
 /* The Salesforce upstreams: fault replies in the token endpoint's {"error","error_description"}
  * dialect and in the REST [{"message","errorCode"}] dialect. */
@@ -276,14 +276,14 @@ void sb_sf_control_revoke(const struct sb_request *req, struct sb_reply *reply);
 void sb_sf_control_schema(const struct sb_request *req, struct sb_reply *reply);
 void sb_sf_control_limits(const struct sb_request *req, struct sb_reply *reply);
 
-/* Salesforce state kept beside the records (tokens, usage, schema). Called by state.c with the
+/* Salesforce state kept beside the records (tokens, usage, schema). Called by sb_state.c with the
  * lock held: reset restores the defaults (-1 when out of memory), clear frees everything. */
 int sb_sf_state_reset_locked(void);
 void sb_sf_state_clear_locked(void);
 /* Fill what Salesforce derives on a seeded record (Name of a Contact or Lead). Lock held. */
 void sb_sf_record_seeded_locked(const char *type, json_t *rec);
 
-/* ---- Twilio emulation (tw_*.c; see tw.h) ------------------------------------------------- */
+/* ---- Twilio emulation (tw_*.c; see tw_emu.h) -------------------------------------------- */
 
 /* Twilio's REST API: fault replies as Twilio error objects (500 20500, 429 20429). */
 extern const struct sb_upstream sb_tw_upstream;
@@ -310,7 +310,7 @@ int sb_tw_start(const struct sb_config *cfg, unsigned int port);
  * without a start or twice. */
 void sb_tw_stop(void);
 
-/* ---- S3 emulation (s3.c, s3_state.c, s3_sig.c; see s3.h) -------------------------------- */
+/* ---- S3 emulation (s3_api.c, s3_state.c, s3_sig.c; see s3_emu.h) ------------------------ */
 
 /* S3: fault replies as S3 XML errors (500 InternalError, 503 SlowDown); counters s3.put,
  * s3.get, s3.head, s3.delete, s3.multipart.{create,part,complete,abort}. */
@@ -322,7 +322,7 @@ void sb_s3_handle(const struct sb_request *req, struct sb_reply *reply);
 void sb_s3_state_clear_locked(void);
 int sb_s3_state_snapshot_locked(json_t *snap);
 
-/* Twilio state beside the calls (outcomes, webhook log, recordings). Called by state.c with
+/* Twilio state beside the calls (outcomes, webhook log, recordings). Called by sb_state.c with
  * the lock held: reset restores the defaults (-1 when out of memory), clear frees everything,
  * snapshot adds "twilio_webhooks" and "twilio_recordings" copies to `snap` (-1 on failure). */
 int sb_tw_state_reset_locked(void);
@@ -333,7 +333,7 @@ int sb_tw_state_snapshot_locked(json_t *snap);
  * recordings (new reference, NULL when out of memory). */
 json_t *sb_tw_state_summary_locked(void);
 
-/* ---- speech-to-text emulation (stt_*.c; see stt.h) --------------------------------------- */
+/* ---- speech-to-text emulation (stt_*.c; see stt_emu.h) ---------------------------------- */
 
 /* OpenAI (POST /v1/audio/transcriptions, errors as {"error":{"message","type",...}}) and
  * Google (POST /v1/speech:recognize and its token endpoint, errors as

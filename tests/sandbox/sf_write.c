@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sf.h"
+#include "sf_emu.h"
 
 enum mode { MODE_CREATE, MODE_UPDATE };
 

@@ -3,7 +3,7 @@
 #ifndef CALLBRIDGE_SANDBOX_SF_SOQL_H
 #define CALLBRIDGE_SANDBOX_SF_SOQL_H
 
-#include "sf.h"
+#include "sf_emu.h"
 
 enum sf_tok { SF_T_END, SF_T_IDENT, SF_T_STRING, SF_T_NUMBER, SF_T_PUNCT };
 

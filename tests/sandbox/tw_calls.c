@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "callbridge/util.h"
-#include "tw.h"
+#include "tw_emu.h"
 
 #define DEFAULT_PAGE_SIZE 50
 #define MAX_PAGE_SIZE     1000
