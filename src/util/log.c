@@ -204,7 +204,7 @@ static void put_param(struct cb_buf *out, const char *p, size_t n)
 
 void cb_log_mask_target(const char *in, char *out, size_t outlen)
 {
-        struct cb_buf b = {.max = TARGET_MAX * 2};
+        struct cb_buf b = {.max = (size_t)TARGET_MAX * 2};
         char path[TARGET_MAX];
         size_t n = strlen(in) < TARGET_MAX ? strlen(in) : TARGET_MAX;
         const char *q = memchr(in, '?', n);
