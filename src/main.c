@@ -43,6 +43,7 @@ static const char usage_text[] =
     "                                                dead letters: list them, queue them again\n"
     "       callbridge keygen                        print a new 256-bit recording key line;\n"
     "                                                append it to [storage] key_file to rotate\n"
+    "       callbridge --help-config                 every setting: default, bounds, env name\n"
     "       callbridge --version | --help\n"
     "\n"
     "FILE defaults to " DEFAULT_CONFIG ". Every key can be overridden by the\n"
@@ -56,6 +57,7 @@ struct args {
         bool check_config;
         bool admin;
         bool help;
+        bool help_config;
         bool version;
 };
 
@@ -84,6 +86,8 @@ static int parse_args(int argc, char **argv, struct args *a)
                         a->check_config = true;
                 } else if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
                         a->help = true;
+                } else if (strcmp(s, "--help-config") == 0) {
+                        a->help_config = true;
                 } else if (strcmp(s, "--version") == 0 || strcmp(s, "-V") == 0) {
                         a->version = true;
                 } else if (s[0] == '-') {
@@ -448,6 +452,10 @@ int main(int argc, char **argv)
                 return rc;
         if (a.help) {
                 fputs(usage_text, stdout);
+                return 0;
+        }
+        if (a.help_config) {
+                cb_config_print_help(stdout);
                 return 0;
         }
         if (a.version) {

@@ -4,6 +4,7 @@
 #define CALLBRIDGE_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 struct cb_config {
@@ -161,6 +162,9 @@ struct cb_config_errors {
  * (the caller frees `errs` with cb_config_errors_free). `*out` is freed with cb_config_free. */
 int cb_config_load(const char *path, struct cb_config **out, struct cb_config_errors *errs);
 void cb_config_free(struct cb_config **cfg);
+/* Print every setting (section, key, default, help, type and bounds, its environment
+ * variable, whether SIGHUP reloads it) to `out`: callbridge --help-config. */
+void cb_config_print_help(FILE *out);
 void cb_config_errors_free(struct cb_config_errors *errs);
 
 /* Copy the reloadable settings (log level, TTLs) from `fresh` into `live`. */

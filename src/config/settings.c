@@ -1,5 +1,5 @@
 /* Every configuration key lives in this table and nowhere else: the loader, the
- * environment overrides, --check-config, reload and the reference page all read it. */
+ * environment overrides, --check-config, reload and --help-config (help.c) all read it. */
 #include "settings.h"
 
 #include <stddef.h>

@@ -212,6 +212,28 @@ class CliTest(DaemonTestCase):
         self.assertIn("--check-config", p.stdout + p.stderr)
         self.assertIn("migrate", p.stdout + p.stderr)
 
+    def test_help_config_lists_every_setting_of_the_example(self):
+        p = self.d.cli("--help-config")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = p.stdout
+        example = os.path.join(harness.SOURCE_DIR, "config", "callbridge.conf.example")
+        section = None
+        keys = []
+        with open(example) as f:
+            for line in f:
+                line = line.strip().lstrip(";#").strip()
+                if line.startswith("[") and line.endswith("]"):
+                    section = line[1:-1]
+                elif section and "=" in line and line.split("=")[0].strip().isidentifier():
+                    keys.append((section, line.split("=")[0].strip()))
+        self.assertGreater(len(keys), 50)
+        for section, key in keys:
+            with self.subTest(key="%s.%s" % (section, key)):
+                self.assertIn("\n%s = " % key, "\n" + out)
+                self.assertIn("CALLBRIDGE_%s_%s" % (section.upper(), key.upper()), out)
+        self.assertIn("[workers]\n", out)
+        self.assertIn("reloaded on SIGHUP", out)
+
     def test_unknown_flag(self):
         for args in (["--bogus-flag"], ["--bogus-flag", "-c", self.d.conf_path]):
             with self.subTest(args=args):
