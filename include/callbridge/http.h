@@ -174,6 +174,13 @@ struct cb_json_field {
         const char *choices; /* enums: "a|b|c" */
         void *out;           /* const char ** (borrowed from the object), bool *, json_int_t * */
 };
+/* Written with designated initialisers, fields at their zero left out:
+ *   {.name = "to", .type = CB_JSON_STRING, .required = true, .max_len = 64, .out = &to},
+ * and closed by CB_JSON_END. */
+#define CB_JSON_END                                                                                \
+        {                                                                                          \
+                .name = NULL                                                                       \
+        }
 /* Fill the outputs from `obj`; JSON null counts as absent. Returns CB_ERR_COUNT on success,
  * or MISSING_FIELD / INVALID_FIELD with *bad naming the field. Outputs of absent optional
  * fields are left untouched. */

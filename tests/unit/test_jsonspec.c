@@ -28,12 +28,21 @@ struct outputs {
 static void spec(struct outputs *o, struct cb_json_field fields[6])
 {
         const struct cb_json_field f[6] = {
-            {"name", CB_JSON_STRING, true, 8, NULL, &o->name},
-            {"kind", CB_JSON_ENUM, true, 16, "alpha|beta|gamma", &o->kind},
-            {"flag", CB_JSON_BOOL, false, 0, NULL, &o->flag},
-            {"count", CB_JSON_INT, false, 0, NULL, &o->count},
-            {"note", CB_JSON_STRING, false, 5, NULL, &o->note},
-            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+            {.name = "name",
+             .type = CB_JSON_STRING,
+             .required = true,
+             .max_len = 8,
+             .out = &o->name},
+            {.name = "kind",
+             .type = CB_JSON_ENUM,
+             .required = true,
+             .max_len = 16,
+             .choices = "alpha|beta|gamma",
+             .out = &o->kind},
+            {.name = "flag", .type = CB_JSON_BOOL, .out = &o->flag},
+            {.name = "count", .type = CB_JSON_INT, .out = &o->count},
+            {.name = "note", .type = CB_JSON_STRING, .max_len = 5, .out = &o->note},
+            CB_JSON_END,
         };
         memcpy(fields, f, sizeof(f));
 }
@@ -198,7 +207,7 @@ static void test_error_codes(void **state)
 /* An empty spec accepts anything and leaves *bad NULL. */
 static void test_empty_spec(void **state)
 {
-        const struct cb_json_field none[] = {{NULL, CB_JSON_STRING, false, 0, NULL, NULL}};
+        const struct cb_json_field none[] = {CB_JSON_END};
         const char *bad = "(unset)";
         json_t *obj = json_pack("{s:i}", "x", 1);
 

@@ -107,13 +107,26 @@ static void publish_queued(struct cb_request *req, const char *call_id, const st
 static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *ret)
 {
         const struct cb_json_field fields[] = {
-            {"to", CB_JSON_STRING, true, 64, NULL, &in->to},
-            {"from", CB_JSON_STRING, false, 64, NULL, &in->from},
-            {"crm_record_id", CB_JSON_STRING, false, ID_MAX, NULL, &in->crm_record_id},
-            {"direction", CB_JSON_ENUM, false, 16, "outbound|inbound", &in->direction},
-            {"provider_call_id", CB_JSON_STRING, false, ID_MAX, NULL, &in->provider_call_id},
-            {"idempotency_key", CB_JSON_STRING, false, IDEMPOTENCY_MAX, NULL, &in->idempotency_key},
-            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+            {.name = "to", .type = CB_JSON_STRING, .required = true, .max_len = 64, .out = &in->to},
+            {.name = "from", .type = CB_JSON_STRING, .max_len = 64, .out = &in->from},
+            {.name = "crm_record_id",
+             .type = CB_JSON_STRING,
+             .max_len = ID_MAX,
+             .out = &in->crm_record_id},
+            {.name = "direction",
+             .type = CB_JSON_ENUM,
+             .max_len = 16,
+             .choices = "outbound|inbound",
+             .out = &in->direction},
+            {.name = "provider_call_id",
+             .type = CB_JSON_STRING,
+             .max_len = ID_MAX,
+             .out = &in->provider_call_id},
+            {.name = "idempotency_key",
+             .type = CB_JSON_STRING,
+             .max_len = IDEMPOTENCY_MAX,
+             .out = &in->idempotency_key},
+            CB_JSON_END,
         };
         const char *region = req->env->cfg->server.default_region;
         const char *header = cb_request_header(req, "Idempotency-Key");

@@ -326,9 +326,17 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
 {
         const char *call_id = NULL, *url = NULL, *bad = NULL;
         const struct cb_json_field fields[] = {
-            {"call_id", CB_JSON_STRING, true, 64, NULL, &call_id},
-            {"recording_url", CB_JSON_STRING, true, 2048, NULL, &url},
-            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+            {.name = "call_id",
+             .type = CB_JSON_STRING,
+             .required = true,
+             .max_len = 64,
+             .out = &call_id},
+            {.name = "recording_url",
+             .type = CB_JSON_STRING,
+             .required = true,
+             .max_len = 2048,
+             .out = &url},
+            CB_JSON_END,
         };
         char id[CB_UUID_LEN + 1], job[24], msg[256];
         json_t *body =

@@ -13,11 +13,19 @@ enum MHD_Result cb_handle_call_transcribe(struct cb_request *req)
         const char *call_id = NULL, *rec_id = NULL, *engine = NULL, *language = NULL;
         const char *bad = NULL;
         const struct cb_json_field fields[] = {
-            {"call_id", CB_JSON_STRING, true, 64, NULL, &call_id},
-            {"recording_id", CB_JSON_STRING, false, 64, NULL, &rec_id},
-            {"engine", CB_JSON_ENUM, false, 16, "openai|google|offline", &engine},
-            {"language", CB_JSON_STRING, false, 8, NULL, &language},
-            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+            {.name = "call_id",
+             .type = CB_JSON_STRING,
+             .required = true,
+             .max_len = 64,
+             .out = &call_id},
+            {.name = "recording_id", .type = CB_JSON_STRING, .max_len = 64, .out = &rec_id},
+            {.name = "engine",
+             .type = CB_JSON_ENUM,
+             .max_len = 16,
+             .choices = "openai|google|offline",
+             .out = &engine},
+            {.name = "language", .type = CB_JSON_STRING, .max_len = 8, .out = &language},
+            CB_JSON_END,
         };
         struct cb_db *db;
         char job[24];

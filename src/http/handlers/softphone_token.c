@@ -61,8 +61,8 @@ static bool requested_ttl(struct cb_request *req, long *ttl, enum MHD_Result *re
 {
         json_int_t want = 0;
         const struct cb_json_field fields[] = {
-            {"ttl_s", CB_JSON_INT, false, 0, NULL, &want},
-            {NULL, CB_JSON_STRING, false, 0, NULL, NULL},
+            {.name = "ttl_s", .type = CB_JSON_INT, .out = &want},
+            CB_JSON_END,
         };
         const char *bad = NULL;
 
