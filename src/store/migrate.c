@@ -34,32 +34,31 @@ int cb_db_schema_applied(struct cb_db *db)
         return (int)v;
 }
 
-static int apply_one(struct cb_db *db, const struct cb_migration *m)
+/* One migration's SQL and its schema_migrations row, inside cb_db_transaction. */
+static enum cb_qs apply_sql(struct cb_db *db, void *arg)
 {
+        const struct cb_migration *m = arg;
         char version[16];
         const char *params[2] = {version, m->name};
-        PGresult *res;
-        int rc = -1;
+        PGresult *res = PQexec(cb_db_conn(db), m->sql);
+        enum cb_qs qs = CB_QS_HARD_ERROR;
 
         snprintf(version, sizeof(version), "%d", m->version);
-        if (cb_db_exec_simple(db, "BEGIN") < 0)
-                return -1;
-        res = PQexec(cb_db_conn(db), m->sql);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
                 cb_error("migration %s failed: %s", m->name, PQresultErrorMessage(res));
-                goto out;
-        }
-        if (cb_db_exec_cmd(db, &stmt_record, 2, params) != 1)
-                goto out;
-        if (cb_db_exec_simple(db, "COMMIT") < 0)
-                goto out;
-        cb_info("applied migration %s", m->name);
-        rc = 0;
-out:
+        else if (cb_db_exec_cmd(db, &stmt_record, 2, params) == 1)
+                qs = CB_QS_ONE_RESULT;
         PQclear(res);
-        if (rc != 0)
-                cb_db_exec_simple(db, "ROLLBACK");
-        return rc;
+        return qs;
+}
+
+/* Apply one migration in its own transaction; 0, or -1 (logged, rolled back). */
+static int apply_one(struct cb_db *db, const struct cb_migration *m)
+{
+        if (cb_db_transaction(db, m->name, apply_sql, (void *)m) < 0)
+                return -1;
+        cb_info("applied migration %s", m->name);
+        return 0;
 }
 
 int cb_db_migrate(struct cb_db *db)
