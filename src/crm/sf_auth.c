@@ -33,7 +33,7 @@ static char *jwt_assertion(struct sf *sf)
         const struct cb_config *cfg = sf->cfg;
         json_t *claims = json_pack("{s:s,s:s,s:s,s:I}", "iss", cfg->salesforce.client_id, "sub",
                                    cfg->salesforce.username, "aud", cfg->salesforce.login_url,
-                                   "exp", (json_int_t)(time(NULL) + JWT_LIFETIME_S));
+                                   "exp", (json_int_t)time(NULL) + JWT_LIFETIME_S);
         char *jwt = claims ? cb_jwt_sign_rs256(sf->key, claims) : NULL;
 
         json_decref(claims);

@@ -135,11 +135,11 @@ static json_t *matches_of(struct sf *sf, const struct sf_token *tok, const json_
                                 json_array_append_new(out, match_of(tok, type, rec));
         }
         n = json_array_size(out);
-        items = n ? calloc(n, sizeof(*items)) : NULL;
+        items = n ? calloc(n, sizeof(json_t *)) : NULL;
         if (items != NULL) {
                 for (i = 0; i < n; i++)
                         items[i] = json_incref(json_array_get(out, i));
-                qsort(items, n, sizeof(*items), newest_first);
+                qsort(items, n, sizeof(json_t *), newest_first);
                 json_array_clear(out);
                 for (i = 0; i < n; i++)
                         json_array_append_new(out, items[i]);

@@ -154,7 +154,7 @@ enum cb_result sf_classify(long status, const char *code, const char *message, l
                     (max > 0 ? used >= max : strstr(message, "TotalRequests") != NULL);
                 return CB_RESULT_WAIT;
         }
-        if (status == 300 || status < 500)
+        if (status < 500)
                 return status == 401 ? CB_RESULT_RETRY : CB_RESULT_FAIL;
         return CB_RESULT_RETRY;
 }

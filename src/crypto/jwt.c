@@ -76,7 +76,7 @@ fail:
 
 char *cb_jwt_sign_rs256(EVP_PKEY *key, const json_t *claims)
 {
-        struct cb_buf b = {.max = 64 * 1024};
+        struct cb_buf b = {.max = (size_t)64 * 1024};
         json_t *header = json_pack("{s:s,s:s}", "alg", "RS256", "typ", "JWT");
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         unsigned char sig[1024];
@@ -100,7 +100,7 @@ out:
 char *cb_jwt_sign_hs256(const void *secret, size_t secret_len, const json_t *header,
                         const json_t *claims)
 {
-        struct cb_buf b = {.max = 64 * 1024};
+        struct cb_buf b = {.max = (size_t)64 * 1024};
         json_t *h = header ? json_deep_copy(header) : json_object();
         unsigned char sig[EVP_MAX_MD_SIZE];
         unsigned int sig_len = 0;

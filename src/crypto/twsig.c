@@ -22,7 +22,8 @@ int cb_twsig_compute(const char *token, const char *url, const struct cb_form *p
                      char out[CB_TWSIG_LEN + 1])
 {
         size_t n = params ? params->n : 0;
-        const struct cb_form_param **sorted = n ? malloc(n * sizeof(*sorted)) : NULL;
+        const struct cb_form_param **sorted =
+            n ? malloc(n * sizeof(const struct cb_form_param *)) : NULL;
         struct cb_buf msg = {.max = 1 << 24};
         unsigned char mac[20];
         unsigned int mac_len = 0;
@@ -34,7 +35,7 @@ int cb_twsig_compute(const char *token, const char *url, const struct cb_form *p
         for (size_t i = 0; i < n; i++)
                 sorted[i] = &params->p[i];
         if (n > 1)
-                qsort(sorted, n, sizeof(*sorted), cmp_param);
+                qsort(sorted, n, sizeof(const struct cb_form_param *), cmp_param);
         rc = cb_buf_puts(&msg, url);
         for (size_t i = 0; i < n; i++) {
                 if (i > 0 && cmp_param(&sorted[i - 1], &sorted[i]) == 0)
@@ -101,7 +102,8 @@ static char *splice(const char *url, size_t cut, size_t end, const char *insert)
                 return NULL;
         memcpy(out, url, cut);
         memcpy(out + cut, insert, ins);
-        memcpy(out + cut + ins, url + end, len - end + 1);
+        memcpy(out + cut + ins, url + end, len - end);
+        out[len - (end - cut) + ins] = '\0';
         return out;
 }
 

@@ -78,8 +78,8 @@ char *cb_twtoken_create(const struct cb_twtoken_keys *keys, const char *identity
         claims =
             json_pack("{s:s,s:s,s:s,s:I,s:I,s:{s:s,s:{s:{s:b},s:{s:s}}}}", "jti", jti, "iss",
                       keys->api_key_sid, "sub", keys->account_sid, "iat", (json_int_t)now, "exp",
-                      (json_int_t)(now + ttl_s), "grants", "identity", identity, "voice",
-                      "incoming", "allow", 1, "outgoing", "application_sid", keys->twiml_app_sid);
+                      (json_int_t)now + ttl_s, "grants", "identity", identity, "voice", "incoming",
+                      "allow", 1, "outgoing", "application_sid", keys->twiml_app_sid);
         if (header != NULL && claims != NULL)
                 jwt = cb_jwt_sign_hs256(keys->secret, keys->secret_len, header, claims);
         json_decref(header);

@@ -12,7 +12,7 @@
 #include "callbridge/store.h"
 #include "http/audio_reply.h"
 
-#define BLOCK (64 * 1024)
+#define BLOCK ((size_t)64 * 1024)
 
 struct stream {
         struct cb_rec_reader *reader;

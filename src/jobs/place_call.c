@@ -33,7 +33,7 @@ static enum cb_result store_id(struct cb_job *job, const char *provider_id)
 static enum cb_result find_earlier(struct cb_job *job, const json_t *call, char *found, size_t size)
 {
         struct cb_telephony *tel = job->env->tel;
-        struct cb_buf arr = {.max = 64 * 1024};
+        struct cb_buf arr = {.max = (size_t)64 * 1024};
         json_t *ids = NULL, *claimed = NULL, *v;
         struct cb_db *db = NULL;
         enum cb_result r;

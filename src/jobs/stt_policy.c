@@ -7,6 +7,7 @@
  *   record_type=Lead     the linked record is a Lead (Contact, Account...; as the CRM
  *                        provider reads its id)
  *   status=completed     the call's final status */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,10 @@ static bool holds(const char *key, const char *value, const json_t *call, const 
 
         if (strcmp(key, "min_duration_s") == 0) {
                 json_t *d = json_object_get(call, "duration_s");
-                return json_is_integer(d) && json_integer_value(d) >= atol(value);
+                long min = 0;
+                /* cb_stt_policy_check refused a value that is not a number */
+                return cb_parse_long(value, 0, LONG_MAX, &min) && json_is_integer(d) &&
+                       json_integer_value(d) >= min;
         }
         if (strcmp(key, "direction") == 0 || strcmp(key, "status") == 0) {
                 const char *v = json_string_value(json_object_get(call, key));
@@ -39,6 +43,7 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
 {
         char buf[256];
         char *save = NULL;
+        long n;
 
         if (strcmp(policy, "all") == 0 || strcmp(policy, "none") == 0)
                 return 0;
@@ -60,6 +65,11 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
                 *eq = '\0';
                 if (!cb_choice_match(keys, c, false)) {
                         snprintf(err, err_size, "unknown condition \"%s\" (one of %s)", c, keys);
+                        return -1;
+                }
+                if (strcmp(c, "min_duration_s") == 0 && !cb_parse_long(eq + 1, 0, LONG_MAX, &n)) {
+                        snprintf(err, err_size, "min_duration_s=%s is not a number of seconds",
+                                 eq + 1);
                         return -1;
                 }
         }

@@ -168,7 +168,7 @@ static json_t *summary(const struct work *w)
         size_t best[SUMMARY_MAX];
         double score[SUMMARY_MAX];
         size_t nb = 0;
-        struct cb_buf b = {.max = 2 * NLP_MAX_TEXT};
+        struct cb_buf b = {.max = (size_t)2 * NLP_MAX_TEXT};
         json_t *out;
 
         for (size_t s = 0; s < w->doc.n_sentences; s++) {

@@ -200,11 +200,9 @@ static void mark_fillers(const char *s, struct chunk *c, size_t n)
                 bool comma = c[i].trail_len > 0 && c[i].trail[0] == ',';
                 size_t two = 0; /* chunks in the filler */
 
-                if (wl == 0 && c[i].trail_len > 0) {
-                        two = 1; /* punctuation on its own: it joins the word before */
-                } else if (word_in(w, wl, fillers)) {
-                        two = 1;
-                } else if (word_eq(w, wl, "like") && comma) {
+                /* punctuation on its own (it joins the word before), a filler, "like," */
+                if ((wl == 0 && c[i].trail_len > 0) || word_in(w, wl, fillers) ||
+                    (word_eq(w, wl, "like") && comma)) {
                         two = 1;
                 } else if (i + 1 < n && c[i].trail_len == 0 && c[i + 1].trail_len > 0 &&
                            c[i + 1].trail[0] == ',' &&

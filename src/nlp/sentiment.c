@@ -16,7 +16,7 @@
 
 #include "nlp_int.h"
 
-#define NEGATION_FACTOR -0.6
+#define NEGATION_FACTOR (-0.6)
 #define NEGATION_WINDOW 3
 #define BOOSTER_WINDOW  2
 #define BANG_BONUS      0.3

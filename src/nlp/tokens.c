@@ -63,11 +63,11 @@ static size_t word_end(const unsigned char *s, size_t i, size_t n)
         while (i < n) {
                 if ((w = word_char(s, i, n)) != 0) {
                         i += w;
-                } else if (s[i] == '\'' && i > 0 && i + 1 < n && ascii_alnum(s[i + 1]) &&
-                           ascii_alnum(s[i - 1])) {
-                        i++;
-                } else if ((s[i] == '.' || s[i] == ',') && i > 0 && i + 1 < n &&
-                           ascii_digit(s[i - 1]) && ascii_digit(s[i + 1])) {
+                } else if (i > 0 && i + 1 < n &&
+                           ((s[i] == '\'' && ascii_alnum(s[i + 1]) && ascii_alnum(s[i - 1])) ||
+                            ((s[i] == '.' || s[i] == ',') && ascii_digit(s[i - 1]) &&
+                             ascii_digit(s[i + 1])))) {
+                        /* an apostrophe inside a word, a separator inside a number */
                         i++;
                 } else {
                         break;
@@ -133,6 +133,9 @@ int nlp_doc_build(struct nlp_doc *d, const char *text)
         d->tokens = malloc((d->clean_len / 2 + words + 1) * sizeof(*d->tokens));
         if (d->tokens == NULL)
                 goto fail;
+        /* Already 0 (memset above); said again because tokens[0..n_tokens) are exactly the ones
+         * written below, which the analyzer cannot see through nlp_clean's out-parameters. */
+        d->n_tokens = 0;
         for (size_t s = 0; s < d->n_sentences; s++)
                 tokenize_sentence(d, s);
         return 0;

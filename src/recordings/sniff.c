@@ -148,7 +148,7 @@ static size_t mpeg_frame(const unsigned char *h, unsigned *sig)
         if (bi == 0)
                 return 1; /* free format: no length to check */
         if (layer == 3)   /* layer I */
-                return (12u * kbps[row][bi] * 1000 / rate + pad) * 4;
+                return ((size_t)12 * kbps[row][bi] * 1000 / rate + pad) * 4;
         if (layer == 1 && ver != 3) /* layer III, MPEG 2 and 2.5 */
                 return 72u * kbps[row][bi] * 1000 / rate + pad;
         return 144u * kbps[row][bi] * 1000 / rate + pad;

@@ -323,7 +323,7 @@ static int local_read_at(void *self, const char *key, uint64_t off, void *buf, s
                         continue;
                 if (n <= 0) {
                         cb_err_printf(err, err_size, "reading %s at %llu: %s", key,
-                                      (unsigned long long)(off + done),
+                                      (unsigned long long)off + done,
                                       n < 0 ? strerror(errno) : "short read (past the end)");
                         close(fd);
                         return -1;

@@ -9,6 +9,9 @@
  * up to one part is a single PUT at commit, a larger one a multipart upload (parts as they
  * fill, CompleteMultipartUpload at commit, AbortMultipartUpload on abort or failure).
  * Retries are the callers' (jobs'); every request here is idempotent. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,6 +489,22 @@ out:
 
 /* ---- read / size / remove --------------------------------------------------------------- */
 
+/* A Content-Length value: digits only, at most INT64_MAX; false otherwise (*out untouched). */
+static bool parse_length(const char *s, long long *out)
+{
+        char *end = NULL;
+        long long v;
+
+        if (!isdigit((unsigned char)s[0]))
+                return false;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno != 0 || *end != '\0')
+                return false;
+        *out = v;
+        return true;
+}
+
 static int s3_size(void *self, const char *key, uint64_t *size, char *err, size_t err_size)
 {
         struct cb_upstream_resp resp = {0};
@@ -504,7 +523,7 @@ static int s3_size(void *self, const char *key, uint64_t *size, char *err, size_
         } else if (resp.status != 200) {
                 http_err(&resp, "HEAD", key, err, err_size);
         } else if (!cb_upstream_resp_header(&resp, "Content-Length", cl, sizeof(cl)) ||
-                   sscanf(cl, "%lld", &n) != 1 || n < 0) {
+                   !parse_length(cl, &n)) {
                 cb_err_printf(err, err_size, "s3 HEAD %s: no Content-Length in the answer", key);
         } else {
                 *size = (uint64_t)n;

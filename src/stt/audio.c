@@ -115,9 +115,18 @@ int cb_wav_parse(const struct cb_stt_audio *a, struct cb_wav_info *out, char *er
 
 double cb_wav_duration(const struct cb_wav_info *w)
 {
+        uint64_t frames; /* whole frames: a trailing partial one does not play */
+
         if (w->sample_rate == 0 || w->block_align == 0)
                 return 0;
-        return (double)(w->data_len / w->block_align) / (double)w->sample_rate;
+        frames = w->data_len / w->block_align;
+        return (double)frames / (double)w->sample_rate;
+}
+
+/* A chunk tag ("RIFF", "data"...): `n` bytes, no terminator. */
+static void put_tag(unsigned char *p, const char *tag, size_t n)
+{
+        memcpy(p, tag, n);
 }
 
 void cb_wav_header(const struct cb_wav_info *w, uint64_t data_len,
@@ -125,9 +134,9 @@ void cb_wav_header(const struct cb_wav_info *w, uint64_t data_len,
 {
         uint32_t len32 = data_len > UINT32_MAX - 36 ? UINT32_MAX - 36 : (uint32_t)data_len;
 
-        memcpy(out, "RIFF", 4);
+        put_tag(out, "RIFF", 4);
         put32(out + 4, 36 + len32);
-        memcpy(out + 8, "WAVEfmt ", 8);
+        put_tag(out + 8, "WAVEfmt ", 8);
         put32(out + 16, 16);
         put16(out + 20, w->format);
         put16(out + 22, w->channels);
@@ -135,18 +144,19 @@ void cb_wav_header(const struct cb_wav_info *w, uint64_t data_len,
         put32(out + 28, w->sample_rate * w->block_align);
         put16(out + 32, w->block_align);
         put16(out + 34, w->bits);
-        memcpy(out + 36, "data", 4);
+        put_tag(out + 36, "data", 4);
         put32(out + 40, len32);
 }
 
 size_t cb_wav_plan(const struct cb_wav_info *w, uint64_t max_data, struct cb_wav_chunk **out)
 {
-        uint64_t step = max_data - max_data % w->block_align;
+        uint64_t step, frames;
         size_t n;
 
         *out = NULL;
         if (w->data_len == 0 || w->block_align == 0)
                 return 0;
+        step = max_data - max_data % w->block_align;
         if (step == 0)
                 step = w->block_align;
         n = (size_t)((w->data_len + step - 1) / step);
@@ -158,7 +168,8 @@ size_t cb_wav_plan(const struct cb_wav_info *w, uint64_t max_data, struct cb_wav
 
                 c->off = (uint64_t)i * step;
                 c->len = w->data_len - c->off < step ? w->data_len - c->off : step;
-                c->start_s = (double)(c->off / w->block_align) / (double)w->sample_rate;
+                frames = c->off / w->block_align; /* chunks start on a frame */
+                c->start_s = (double)frames / (double)w->sample_rate;
         }
         return n;
 }
@@ -261,7 +272,7 @@ bool cb_wav_to_s16_mono(const struct cb_wav_info *w, const unsigned char *in, si
 {
         size_t bytes = (size_t)((w->bits + 7) / 8);
 
-        if (bytes == 0 || bytes * w->channels > w->block_align ||
+        if (bytes == 0 || w->channels == 0 || bytes * w->channels > w->block_align ||
             (w->format == CB_WAV_FORMAT_FLOAT && w->bits != 32 && w->bits != 64) ||
             ((w->format == CB_WAV_FORMAT_ALAW || w->format == CB_WAV_FORMAT_MULAW) && bytes != 1) ||
             (w->format == CB_WAV_FORMAT_PCM && bytes > 4))

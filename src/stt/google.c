@@ -355,8 +355,9 @@ static json_t *join_all(struct google *g, struct job *jobs, size_t n, const char
         struct cb_buf text = {.max = (size_t)64 * 1024 * 1024};
 
         for (size_t i = 0; result != NULL && i < n; i++) {
-                double len_s = (double)(jobs[i].chunk->len / jobs[i].wav->block_align) /
-                               jobs[i].wav->sample_rate;
+                /* whole frames; block_align > 0 (cb_wav_plan makes no chunk otherwise) */
+                uint64_t frames = jobs[i].chunk->len / jobs[i].wav->block_align;
+                double len_s = (double)frames / jobs[i].wav->sample_rate;
                 if (join_answer(result, jobs[i].answer, jobs[i].chunk, len_s, &text) != 0) {
                         json_decref(result);
                         result = NULL;

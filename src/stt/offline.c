@@ -71,7 +71,8 @@ struct pass {
 
 /* PocketSphinx logs a page per decoder to stderr, where our JSON lines go. Its errors become
  * warnings of ours; its info and warnings (model parameters, timings) are dropped. */
-static void ps_log(void *user, err_lvl_t level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void ps_log(void *user, err_lvl_t level,
+                                                         const char *fmt, ...)
 {
         char line[512];
         size_t n;
@@ -325,7 +326,7 @@ static enum cb_result keyword_pass(struct offline *off, struct decoder *dec,
                                    const struct cb_stt_audio *audio, const char *const *phrases,
                                    json_t *result, char *err, size_t err_size)
 {
-        struct cb_buf spec = {.max = 64 * 1024};
+        struct cb_buf spec = {.max = (size_t)64 * 1024};
         struct pass pass = {.dec = dec, .kws = true, .items = json_array()};
         json_t *skipped = json_array();
         int64_t t0 = cb_mono_us();
@@ -393,7 +394,7 @@ static enum cb_result offline_transcribe(void *self, const struct cb_stt_audio *
 {
         struct offline *off = self;
         struct decoder *dec = NULL;
-        struct pass pass = {.kws = false, .text = {.max = 16 * 1024 * 1024}};
+        struct pass pass = {.kws = false, .text = {.max = (size_t)16 * 1024 * 1024}};
         int64_t t0 = cb_mono_us();
         enum cb_result rc = CB_RESULT_FAIL;
 

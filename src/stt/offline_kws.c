@@ -86,16 +86,18 @@ int cb_kws_spec_build(ps_decoder_t *ps, const char *const *phrases, bool quiet, 
                       json_t *skipped)
 {
         char norm[MAX_PHRASE], needle[MAX_PHRASE + 4], missing[MAX_PHRASE];
-        size_t count = 0;
+        size_t count = 0, line_len;
 
         for (size_t i = 0; phrases[i] != NULL && count < MAX_PHRASES; i++) {
                 int phones;
 
                 if (!normalise_phrase(phrases[i], norm, sizeof(norm)))
                         continue;
-                snprintf(needle, sizeof(needle), "\n%s /", norm);
-                if (spec->len > 0 && (strncmp(spec->data, needle + 1, strlen(needle + 1)) == 0 ||
-                                      strstr(spec->data, needle) != NULL))
+                /* fits: norm is shorter than MAX_PHRASE */
+                line_len = (size_t)snprintf(needle, sizeof(needle), "\n%s /", norm) - 1;
+                if (spec->len > 0 &&
+                    ((spec->len >= line_len && memcmp(spec->data, needle + 1, line_len) == 0) ||
+                     strstr(spec->data, needle) != NULL))
                         continue; /* a duplicate */
                 phones = phrase_phones(ps, norm, missing, sizeof(missing));
                 if (phones == 0) {

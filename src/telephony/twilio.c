@@ -209,7 +209,7 @@ static enum cb_result twilio_place_call(void *self, const json_t *call, char *pr
         const char *from = json_string_value(json_object_get(call, "from"));
         const char *agent = json_string_value(json_object_get(call, "agent"));
         struct cb_form f = {0};
-        struct cb_buf body = {.max = 64 * 1024};
+        struct cb_buf body = {.max = (size_t)64 * 1024};
         struct cb_upstream_req req = {.service = "twilio", .method = "POST"};
         struct cb_upstream_resp resp = {0};
         char url[1024];
@@ -300,7 +300,7 @@ static enum cb_result twilio_fetch_media(void *self, const char *url,
         req.sink = sink;
         req.sink_ctx = ctx;
         req.follow_redirects = true;
-        req.timeout_ms = 3600 * 1000; /* the transfer may be long; a stall is caught below */
+        req.timeout_ms = 3600L * 1000; /* the transfer may be long; a stall is caught below */
         req.low_speed_s = 30;
         r = cb_twilio_outcome(cb_upstream_perform(&req, &resp), &resp, "recording media", err,
                               err_size);

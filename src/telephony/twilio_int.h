@@ -7,7 +7,7 @@
 #include "callbridge/telephony.h"
 #include "callbridge/upstream.h"
 
-#define TWILIO_MAX_RESPONSE (256 * 1024)
+#define TWILIO_MAX_RESPONSE ((size_t)256 * 1024)
 
 struct twilio {
         const struct cb_config *cfg;

@@ -214,7 +214,8 @@ static void test_real_table_shape(void **state)
         }
         for (size_t i = 0; i < cb_routes_count; i++) {
                 assert_non_null(cb_routes[i].handler);
-                assert_non_null(cb_routes[i].handler);
+                /* streamed routes, and only they, have stream ops (server.c relies on it) */
+                assert_int_equal(cb_routes[i].stream != NULL, cb_routes[i].body == CB_BODY_STREAM);
                 assert_true(cb_routes[i].pattern[0] == '/');
                 /* Every /api route needs a key; probes and metrics do not. */
                 assert_int_equal(cb_routes[i].auth, strncmp(cb_routes[i].pattern, "/api/", 5) == 0);

@@ -25,8 +25,9 @@ static void test_grammar(void **state)
         static const char *const good[] = {"all", "none", "min_duration_s=30",
                                            "direction=inbound,record=linked",
                                            "record_type=Lead,status=completed"};
-        static const char *const bad[] = {"",           "sometimes",  "min_duration_s",
-                                          "colour=red", "direction=", "record_type=Lead,,x"};
+        static const char *const bad[] = {
+            "",           "sometimes",           "min_duration_s",     "colour=red",
+            "direction=", "record_type=Lead,,x", "min_duration_s=abc", "min_duration_s=-5"};
         char err[256];
 
         (void)state;

@@ -27,7 +27,7 @@
 
 #define JSON_MAX  8192
 #define FIELD_MAX 64
-#define PP_BUFFER (64 * 1024)
+#define PP_BUFFER ((size_t)64 * 1024)
 
 enum mode { RAW, MULTIPART, URL };
 

@@ -34,7 +34,7 @@ enum MHD_Result cb_handle_twilio_recording(struct cb_request *req)
                                       "RecordingSid, CallSid and RecordingStatus are required");
         if (!cb_twilio_sid_ok(rec.provider_sid, "RE") ||
             !cb_twilio_sid_ok(rec.provider_call_id, "CA") ||
-            (duration != NULL && !cb_parse_long(duration, 0, 7 * 86400, &rec.duration_s)) ||
+            (duration != NULL && !cb_parse_long(duration, 0, 7L * 86400, &rec.duration_s)) ||
             (rec.source_url != NULL && !cb_choice_match("https://|http://", rec.source_url, true)))
                 return cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "RecordingSid, CallSid, RecordingUrl or RecordingDuration "

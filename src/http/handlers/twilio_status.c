@@ -43,7 +43,7 @@ static bool parse(struct cb_request *req, struct cb_status_event *ev, enum MHD_R
         }
         if (!cb_twilio_sid_ok(ev->provider_call_id, "CA") ||
             !cb_choice_match(statuses, ev->status, false) ||
-            (duration != NULL && !cb_parse_long(duration, 0, 7 * 86400, &d))) {
+            (duration != NULL && !cb_parse_long(duration, 0, 7L * 86400, &d))) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "CallSid, CallStatus or CallDuration has the wrong value");
                 return false;
