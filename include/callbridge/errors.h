@@ -34,7 +34,8 @@ enum cb_err {
         CB_ERR_TOKENS_NOT_CONFIGURED,
         CB_ERR_JOB_NOT_DEAD,
         CB_ERR_BAD_REQUEST,
-        CB_ERR_COUNT
+        CB_ERR_COUNT, /* the registry's size, not an error */
+        CB_ERR_NONE   /* no error: what a check returns when the request may go on */
 };
 
 struct cb_err_info {
@@ -43,7 +44,7 @@ struct cb_err_info {
         const char *message; /* default human text */
 };
 
-/* Never NULL for a valid enum value. */
+/* Never NULL: CB_ERR_COUNT, CB_ERR_NONE and values out of range give "internal". */
 const struct cb_err_info *cb_err_info(enum cb_err err);
 
 #endif

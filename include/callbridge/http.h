@@ -70,7 +70,7 @@ struct cb_stream_ops {
         /* After the common checks (size cap on Content-Length, auth), before any body byte:
          * set up req->stream, or queue a refusal and return true. */
         bool (*begin)(struct cb_request *req, enum MHD_Result *ret);
-        /* The next body bytes. CB_ERR_COUNT to go on, or the error to answer at once with
+        /* The next body bytes. CB_ERR_NONE to go on, or the error to answer at once with
          * `msg` (the rest of the body is then read and dropped). */
         enum cb_err (*data)(struct cb_request *req, const char *data, size_t len, char *msg,
                             size_t msg_size);
@@ -111,7 +111,7 @@ struct cb_request {
         void *stream;                /* CB_BODY_STREAM: the route's state (its ops free it) */
         const char *reply_header[2]; /* one extra header for the next reply (static strings) */
         uint64_t streamed;           /* CB_BODY_STREAM: body bytes seen */
-        enum cb_err deferred; /* a refusal to answer once the body is in (CB_ERR_COUNT: none) */
+        enum cb_err deferred; /* a refusal to answer once the body is in (CB_ERR_NONE: none) */
         char deferred_msg[256];
         struct cb_agent agent; /* set when the route requires auth */
         int64_t start_us;
@@ -181,14 +181,14 @@ struct cb_json_field {
         {                                                                                          \
                 .name = NULL                                                                       \
         }
-/* Fill the outputs from `obj`; JSON null counts as absent. Returns CB_ERR_COUNT on success,
+/* Fill the outputs from `obj`; JSON null counts as absent. Returns CB_ERR_NONE on success,
  * or MISSING_FIELD / INVALID_FIELD with *bad naming the field. Outputs of absent optional
  * fields are left untouched. */
 enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *fields,
                                  const char **bad);
 
 /* Bearer API keys (src/http/auth.c). */
-/* Authenticate `header` (the Authorization value). Returns CB_ERR_COUNT and fills `agent`,
+/* Authenticate `header` (the Authorization value). Returns CB_ERR_NONE and fills `agent`,
  * UNAUTHORIZED, or DB_UNAVAILABLE when the key store cannot be asked. */
 enum cb_err cb_auth_check(struct cb_http_env *env, const char *header, struct cb_agent *agent);
 /* The same for a request from `peer` (may be NULL): an address past its failed attempts of

@@ -67,12 +67,12 @@ struct cb_rec_writer *cb_rec_writer_new(struct cb_recordings *rec, const char *d
 /* The storage key the writer chose ("recordings/<id>"), fixed from cb_rec_writer_new on: note it
  * (cb_store_storage_intent_note) before the first write. Borrowed, valid until finish/abort. */
 const char *cb_rec_writer_key(const struct cb_rec_writer *w);
-/* Feed audio. CB_ERR_COUNT, or UNSUPPORTED_MEDIA_TYPE (not audio / not the declared type) or
+/* Feed audio. CB_ERR_NONE, or UNSUPPORTED_MEDIA_TYPE (not audio / not the declared type) or
  * STORAGE_UNAVAILABLE, with `msg`; the writer must then be aborted. */
 enum cb_err cb_rec_writer_write(struct cb_rec_writer *w, const void *data, size_t len, char *msg,
                                 size_t msg_size);
 /* Seal the end and make the blob durable; fills `out`; frees the writer (also on failure,
- * leaving nothing behind). CB_ERR_COUNT or as for write (an empty or too-short body is
+ * leaving nothing behind). CB_ERR_NONE or as for write (an empty or too-short body is
  * UNSUPPORTED_MEDIA_TYPE). */
 enum cb_err cb_rec_writer_finish(struct cb_rec_writer **w, struct cb_rec_stored *out, char *msg,
                                  size_t msg_size);

@@ -122,7 +122,7 @@ static void cache_put(const char *key_id, const unsigned char stored[32],
         pthread_mutex_unlock(&cache_lock);
 }
 
-/* Ask PostgreSQL about `key_id`; CB_ERR_COUNT when `hash` matches the live key. */
+/* Ask PostgreSQL about `key_id`; CB_ERR_NONE when `hash` matches the live key. */
 static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
                                  const unsigned char hash[32], struct cb_agent *agent)
 {
@@ -143,7 +143,7 @@ static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
                 return CB_ERR_UNAUTHORIZED;
         snprintf(agent->bearer, sizeof(agent->bearer), "k%s", key_id);
         cache_put(key_id, stored, agent, env->cfg->auth.cache_ttl_s);
-        return CB_ERR_COUNT;
+        return CB_ERR_NONE;
 }
 
 enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
@@ -165,7 +165,7 @@ enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
                 cb_sha256(token, strlen(token), hash);
                 if (cache_get(key_id, stored, agent)) {
                         if (cb_ct_equal(hash, stored, 32))
-                                return CB_ERR_COUNT; /* a verified key is never held back */
+                                return CB_ERR_NONE; /* a verified key is never held back */
                         cb_auth_guard_failed(env->cfg, peer);
                         return CB_ERR_UNAUTHORIZED;
                 }

@@ -199,5 +199,5 @@ enum cb_err cb_auth_guard_session(struct cb_http_env *env, const char *token,
         }
         agent->admin = false;
         snprintf(agent->bearer, sizeof(agent->bearer), "s%.16s", hex);
-        return CB_ERR_COUNT;
+        return CB_ERR_NONE;
 }

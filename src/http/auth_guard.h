@@ -18,7 +18,7 @@ void cb_auth_guard_failed(const struct cb_config *cfg, const struct sockaddr *pe
 
 /* Check a bearer that is not one of our keys against Salesforce ([salesforce] session_auth):
  * refused tokens are remembered for [auth] session_negative_ttl_s (by hash, in memory and in
- * Redis), and at most [auth] session_max_checks run at once. Returns CB_ERR_COUNT (agent
+ * Redis), and at most [auth] session_max_checks run at once. Returns CB_ERR_NONE (agent
  * filled), UNAUTHORIZED, RATE_LIMITED (too many checks in flight; *retry_after_s) or
  * UPSTREAM_UNAVAILABLE (Salesforce did not answer: not cached). */
 enum cb_err cb_auth_guard_session(struct cb_http_env *env, const char *token,

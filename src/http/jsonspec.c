@@ -43,5 +43,5 @@ enum cb_err cb_json_parse_fields(const json_t *obj, const struct cb_json_field *
                 }
         }
         *bad = NULL;
-        return CB_ERR_COUNT;
+        return CB_ERR_NONE;
 }

@@ -41,7 +41,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
                 return NULL;
         req->env = http->env;
         req->http = http;
-        req->deferred = CB_ERR_COUNT;
+        req->deferred = CB_ERR_NONE;
         req->start_us = cb_mono_us();
         req->raw_target = strdup(uri ? uri : "");
         atomic_fetch_add(&http->inflight, 1);
@@ -151,9 +151,9 @@ bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret)
             cb_auth_check_from(req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
                                ci != NULL ? ci->client_addr : NULL, &req->agent, &retry_after_s);
 
-        if (err == CB_ERR_COUNT && !cb_ratelimit_take(req->agent.bearer, &retry_after_s))
+        if (err == CB_ERR_NONE && !cb_ratelimit_take(req->agent.bearer, &retry_after_s))
                 err = CB_ERR_RATE_LIMITED;
-        if (err == CB_ERR_COUNT)
+        if (err == CB_ERR_NONE)
                 return false;
         if (err == CB_ERR_RATE_LIMITED) {
                 req->reply_header[0] = MHD_HTTP_HEADER_RETRY_AFTER;
@@ -253,7 +253,7 @@ static void stream_data(struct cb_request *req, const char *data, size_t n)
                 return;
         }
         err = req->route->stream->data(req, data, n, msg, sizeof(msg));
-        if (err != CB_ERR_COUNT)
+        if (err != CB_ERR_NONE)
                 refuse_later(req, err, msg);
 }
 
@@ -312,7 +312,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*upload_data_size > 0) {
                 size_t n = *upload_data_size;
                 *upload_data_size = 0;
-                if (req->replied || req->deferred != CB_ERR_COUNT)
+                if (req->replied || req->deferred != CB_ERR_NONE)
                         return MHD_YES; /* discard the rest of a refused body */
                 if (req->route->body == CB_BODY_STREAM)
                         stream_data(req, upload_data, n);
@@ -333,7 +333,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (req->replied)
                 return MHD_YES;
-        if (req->deferred != CB_ERR_COUNT)
+        if (req->deferred != CB_ERR_NONE)
                 return req->deferred_msg[0]
                            ? cb_reply_error(req, req->deferred, "%s", req->deferred_msg)
                            : cb_reply_error(req, req->deferred, NULL);

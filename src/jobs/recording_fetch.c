@@ -28,7 +28,7 @@ static int to_writer(void *ctx, const void *data, size_t len)
         struct fetch *f = ctx;
 
         f->err = cb_rec_writer_write(f->w, data, len, f->msg, sizeof(f->msg));
-        return f->err == CB_ERR_COUNT ? 0 : -1;
+        return f->err == CB_ERR_NONE ? 0 : -1;
 }
 
 /* Download into a new blob; OK with `out` filled. */
@@ -36,7 +36,7 @@ static enum cb_result download(struct cb_job *job, const json_t *rec, struct cb_
 {
         struct cb_telephony *tel = job->env->tel;
         const char *url = json_string_value(json_object_get(rec, "source_url"));
-        struct fetch f = {.err = CB_ERR_COUNT};
+        struct fetch f = {.err = CB_ERR_NONE};
         uint64_t declared = UINT64_MAX;
         enum cb_result r;
 
@@ -53,7 +53,7 @@ static enum cb_result download(struct cb_job *job, const json_t *rec, struct cb_
         }
         r = tel->ops->fetch_media(tel->self, url, to_writer, &f, &declared, job->error,
                                   sizeof(job->error));
-        if (f.err != CB_ERR_COUNT) {
+        if (f.err != CB_ERR_NONE) {
                 /* Not audio is final; a storage failure is worth another try. */
                 snprintf(job->error, sizeof(job->error), "%s", f.msg);
                 r = f.err == CB_ERR_UNSUPPORTED_MEDIA_TYPE ? CB_RESULT_FAIL : CB_RESULT_RETRY;
@@ -63,7 +63,7 @@ static enum cb_result download(struct cb_job *job, const json_t *rec, struct cb_
                 r = CB_RESULT_RETRY;
         if (r == CB_RESULT_OK) {
                 enum cb_err e = cb_rec_writer_finish(&f.w, out, f.msg, sizeof(f.msg));
-                if (e != CB_ERR_COUNT) {
+                if (e != CB_ERR_NONE) {
                         snprintf(job->error, sizeof(job->error), "%s", f.msg);
                         r = e == CB_ERR_UNSUPPORTED_MEDIA_TYPE ? CB_RESULT_FAIL : CB_RESULT_RETRY;
                 } else if (declared != UINT64_MAX && declared != out->bytes) {

@@ -76,13 +76,13 @@ static enum cb_err feed(struct cb_rec_writer *w, const void *data, size_t len, c
                         size_t msg_size)
 {
         if (len == 0)
-                return CB_ERR_COUNT;
+                return CB_ERR_NONE;
         if (EVP_DigestUpdate(w->sha, data, len) != 1 || cb_sealer_write(w->sealer, data, len)) {
                 snprintf(msg, msg_size, "the recording store failed: %s",
                          w->err[0] ? w->err : "sealing failed");
                 return CB_ERR_STORAGE_UNAVAILABLE;
         }
-        return CB_ERR_COUNT;
+        return CB_ERR_NONE;
 }
 
 /* Decide on the first bytes (`whole`: the entire body): audio at all, and the type declared. */
@@ -117,9 +117,9 @@ enum cb_err cb_rec_writer_write(struct cb_rec_writer *w, const void *data, size_
                 p += take;
                 len -= take;
                 if (w->head_len < CB_REC_SNIFF_BYTES)
-                        return CB_ERR_COUNT;
+                        return CB_ERR_NONE;
                 e = check_type(w, false, msg, msg_size);
-                if (e != CB_ERR_COUNT)
+                if (e != CB_ERR_NONE)
                         return e;
         }
         return feed(w, p, len, msg, msg_size);
@@ -132,11 +132,11 @@ enum cb_err cb_rec_writer_finish(struct cb_rec_writer **wp, struct cb_rec_stored
         const struct cb_storage_ops *ops = w->rec->storage->ops;
         unsigned char digest[32];
         unsigned int dlen = 0;
-        enum cb_err e = CB_ERR_COUNT;
+        enum cb_err e = CB_ERR_NONE;
 
         if (w->type == NULL)
                 e = check_type(w, true, msg, msg_size);
-        if (e != CB_ERR_COUNT)
+        if (e != CB_ERR_NONE)
                 goto fail;
         if (w->total != 0 && w->total != cb_sealer_plain_bytes(w->sealer)) {
                 snprintf(msg, msg_size, "the %s header announces %llu bytes, the body has %llu",

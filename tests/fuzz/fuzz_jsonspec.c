@@ -23,7 +23,7 @@ static void check_spec(const json_t *obj, const struct cb_json_field *fields, st
         const char *bad = UNSET;
         enum cb_err e = cb_json_parse_fields(obj, fields, &bad);
 
-        if (e == CB_ERR_COUNT) {
+        if (e == CB_ERR_NONE) {
                 FUZZ_CHECK(bad == NULL);
                 for (size_t k = 0; fields[k].name != NULL; k++) {
                         const struct cb_json_field *f = &fields[k];

@@ -122,7 +122,7 @@ static enum MHD_Result route_handle(struct MHD_Connection *c, const char *upload
                 FUZZ_CHECK(r != NULL);
                 r->req.conn = c;
                 r->req.env = &env;
-                r->req.deferred = CB_ERR_COUNT;
+                r->req.deferred = CB_ERR_NONE;
                 *con_cls = r;
                 r->refused = cb_record_stream.begin(&r->req, &ret);
                 return ret;
@@ -130,7 +130,7 @@ static enum MHD_Result route_handle(struct MHD_Connection *c, const char *upload
         if (*upload_size > 0) {
                 char msg[256] = "";
                 if (!r->refused && cb_record_stream.data(&r->req, upload, *upload_size, msg,
-                                                         sizeof(msg)) != CB_ERR_COUNT)
+                                                         sizeof(msg)) != CB_ERR_NONE)
                         r->refused = true;
                 *upload_size = 0;
                 return MHD_YES;

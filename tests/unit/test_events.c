@@ -201,7 +201,7 @@ static struct cb_events_client *open_stream(const char *agent, uint64_t last, bo
                                             struct fake_conn *fc)
 {
         const struct cb_events_waker w = {fake_suspend, fake_resume, fc, -1};
-        enum cb_err err = CB_ERR_COUNT;
+        enum cb_err err = CB_ERR_NONE;
         struct cb_events_client *c = cb_events_client_open(agent, last, resume, &w, &err);
 
         assert_non_null(c);
@@ -282,7 +282,7 @@ static void test_hub_caps_and_stop(void **state)
         const struct cb_events_waker w = {fake_suspend, fake_resume, NULL, -1};
         struct fake_conn f[4] = {{0}};
         struct cb_events_client *c[4];
-        enum cb_err err = CB_ERR_COUNT;
+        enum cb_err err = CB_ERR_NONE;
         char buf[64];
 
         (void)state;

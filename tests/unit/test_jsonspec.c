@@ -10,7 +10,7 @@
 
 #include "callbridge/http.h"
 
-#define OK CB_ERR_COUNT /* cb_json_parse_fields' success value */
+#define OK CB_ERR_NONE /* cb_json_parse_fields' success value */
 
 static const char untouched[] = "(untouched)";
 

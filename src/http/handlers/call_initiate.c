@@ -139,7 +139,7 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
                 *ret = cb_reply_error(req, err, "field \"%s\" is required", bad);
                 return false;
         }
-        if (err != CB_ERR_COUNT) {
+        if (err != CB_ERR_NONE) {
                 *ret = cb_reply_error(req, err, "field \"%s\" has the wrong type or value", bad);
                 return false;
         }

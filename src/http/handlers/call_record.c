@@ -73,7 +73,7 @@ static enum cb_err check_call_ext(struct cb_request *req, const char *id, char *
                         provider_call_id[0] = '\0';
         }
         json_decref(call);
-        return qs < 0 ? CB_ERR_DB_UNAVAILABLE : qs == 0 ? CB_ERR_NOT_FOUND : CB_ERR_COUNT;
+        return qs < 0 ? CB_ERR_DB_UNAVAILABLE : qs == 0 ? CB_ERR_NOT_FOUND : CB_ERR_NONE;
 }
 
 static enum cb_err check_call(struct cb_request *req, const char *id)
@@ -84,7 +84,7 @@ static enum cb_err check_call(struct cb_request *req, const char *id)
 /* What the URL form can refuse without asking the provider (SPEC §3: requests never wait on
  * it): a URL that is not exactly one of our account's recordings, and a call that has no call
  * at the provider for the recording to belong to. The fetch job then checks that the provider
- * says the recording is this call's. CB_ERR_COUNT, or the error with `msg`. */
+ * says the recording is this call's. CB_ERR_NONE, or the error with `msg`. */
 static enum cb_err check_source(struct cb_request *req, const char *call_id, const char *url,
                                 char *msg, size_t msg_size)
 {
@@ -107,7 +107,7 @@ static enum cb_err check_source(struct cb_request *req, const char *call_id, con
         e = check_call_ext(req, call_id, provider_call, sizeof(provider_call));
         if (e == CB_ERR_NOT_FOUND)
                 snprintf(msg, msg_size, "no call %.64s", call_id);
-        else if (e == CB_ERR_COUNT && provider_call[0] == '\0') {
+        else if (e == CB_ERR_NONE && provider_call[0] == '\0') {
                 snprintf(msg, msg_size,
                          "the call has no %s call (yet) for a recording to belong to", ops->name);
                 e = CB_ERR_INVALID_FIELD;
@@ -115,7 +115,7 @@ static enum cb_err check_source(struct cb_request *req, const char *call_id, con
         return e;
 }
 
-/* Note the writer's key before it writes: CB_ERR_COUNT, or DB_UNAVAILABLE with the writer
+/* Note the writer's key before it writes: CB_ERR_NONE, or DB_UNAVAILABLE with the writer
  * aborted (nothing was written). */
 static enum cb_err note_blob(struct cb_request *req, struct upload *u)
 {
@@ -125,7 +125,7 @@ static enum cb_err note_blob(struct cb_request *req, struct upload *u)
 
         cb_db_release(&db);
         if (qs >= 0)
-                return CB_ERR_COUNT;
+                return CB_ERR_NONE;
         cb_rec_writer_abort(&u->w);
         return CB_ERR_DB_UNAVAILABLE;
 }
@@ -201,12 +201,12 @@ static enum MHD_Result iterate(void *cls, enum MHD_ValueKind kind, const char *k
                         u->err = CB_ERR_STORAGE_UNAVAILABLE;
                         return MHD_NO;
                 }
-                if (note_blob(req, u) != CB_ERR_COUNT)
+                if (note_blob(req, u) != CB_ERR_NONE)
                         return refuse(u, CB_ERR_DB_UNAVAILABLE,
                                       cb_err_info(CB_ERR_DB_UNAVAILABLE)->message);
         }
         u->err = cb_rec_writer_write(u->w, data, size, u->msg, sizeof(u->msg));
-        return u->err == CB_ERR_COUNT ? MHD_YES : MHD_NO;
+        return u->err == CB_ERR_NONE ? MHD_YES : MHD_NO;
 }
 
 /* Decide the form from the Content-Type; refuse early what cannot work. */
@@ -221,7 +221,7 @@ static bool record_begin(struct cb_request *req, enum MHD_Result *ret)
                 *ret = MHD_NO;
                 return true;
         }
-        u->err = CB_ERR_COUNT;
+        u->err = CB_ERR_NONE;
         u->json.max = JSON_MAX;
         req->stream = u;
         if (cb_content_type_is(ct, "application/json")) {
@@ -256,7 +256,7 @@ static bool record_begin(struct cb_request *req, enum MHD_Result *ret)
                 return true;
         }
         e = check_call(req, u->call_id);
-        if (e != CB_ERR_COUNT) {
+        if (e != CB_ERR_NONE) {
                 *ret = e == CB_ERR_NOT_FOUND ? cb_reply_error(req, e, "no call %.64s", u->call_id)
                                              : cb_reply_error(req, e, NULL);
                 return true;
@@ -266,7 +266,7 @@ static bool record_begin(struct cb_request *req, enum MHD_Result *ret)
                 *ret = cb_reply_error(req, CB_ERR_STORAGE_UNAVAILABLE, "%s", u->msg);
                 return true;
         }
-        if (note_blob(req, u) != CB_ERR_COUNT) {
+        if (note_blob(req, u) != CB_ERR_NONE) {
                 *ret = cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
                 return true;
         }
@@ -277,22 +277,22 @@ static enum cb_err record_data(struct cb_request *req, const char *data, size_t 
                                size_t msg_size)
 {
         struct upload *u = req->stream;
-        enum cb_err e = CB_ERR_COUNT;
+        enum cb_err e = CB_ERR_NONE;
 
         if (u->mode == URL) {
                 if (cb_buf_append(&u->json, data, len) != 0) {
                         snprintf(msg, msg_size, "the JSON form may be at most %d bytes", JSON_MAX);
                         return CB_ERR_PAYLOAD_TOO_LARGE;
                 }
-                return CB_ERR_COUNT;
+                return CB_ERR_NONE;
         }
         if (u->mode == RAW)
                 e = cb_rec_writer_write(u->w, data, len, msg, msg_size);
         else if (MHD_post_process(u->pp, data, len) != MHD_YES)
-                e = u->err != CB_ERR_COUNT ? u->err : CB_ERR_INVALID_BODY;
-        if (u->mode == MULTIPART && e != CB_ERR_COUNT)
+                e = u->err != CB_ERR_NONE ? u->err : CB_ERR_INVALID_BODY;
+        if (u->mode == MULTIPART && e != CB_ERR_NONE)
                 snprintf(msg, msg_size, "%s", u->msg[0] ? u->msg : "malformed multipart body");
-        if (e != CB_ERR_COUNT)
+        if (e != CB_ERR_NONE)
                 cb_rec_writer_abort(&u->w);
         return e;
 }
@@ -351,13 +351,13 @@ static enum MHD_Result record_url(struct cb_request *req, struct upload *u)
                 return cb_reply_error(req, CB_ERR_MALFORMED_JSON, NULL);
         }
         e = cb_json_parse_fields(body, fields, &bad);
-        if (e != CB_ERR_COUNT) {
+        if (e != CB_ERR_NONE) {
                 ret = cb_reply_error(req, e, "field \"%s\" is missing or wrong", bad);
                 json_decref(body);
                 return ret;
         }
         e = check_source(req, call_id, url, msg, sizeof(msg));
-        if (e != CB_ERR_COUNT) {
+        if (e != CB_ERR_NONE) {
                 ret = e == CB_ERR_DB_UNAVAILABLE ? cb_reply_error(req, e, NULL)
                                                  : cb_reply_error(req, e, "%s", msg);
                 json_decref(body);
@@ -398,10 +398,10 @@ static enum MHD_Result record_commit(struct cb_request *req, struct upload *u)
         char msg[256];
 
         /* Noted again: a long upload's grace starts over before its blob becomes visible. */
-        if (note_blob(req, u) != CB_ERR_COUNT)
+        if (note_blob(req, u) != CB_ERR_NONE)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         e = cb_rec_writer_finish(&u->w, &out, msg, sizeof(msg));
-        if (e != CB_ERR_COUNT)
+        if (e != CB_ERR_NONE)
                 return cb_reply_error(req, e, "%s", msg);
         db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
         qs = db ? cb_store_recording_insert_stored(
@@ -448,7 +448,7 @@ enum MHD_Result cb_handle_call_record(struct cb_request *req)
         if (u->mode == MULTIPART) {
                 bool complete = MHD_destroy_post_processor(u->pp) == MHD_YES;
                 u->pp = NULL;
-                if (u->err != CB_ERR_COUNT)
+                if (u->err != CB_ERR_NONE)
                         return cb_reply_error(req, u->err, "%s", u->msg);
                 if (!complete)
                         return cb_reply_error(req, CB_ERR_INVALID_BODY,
@@ -460,7 +460,7 @@ enum MHD_Result cb_handle_call_record(struct cb_request *req)
                         return cb_reply_error(req, CB_ERR_MISSING_FIELD,
                                               "the form needs an \"audio\" file part");
                 e = check_call(req, u->call_id);
-                if (e != CB_ERR_COUNT)
+                if (e != CB_ERR_NONE)
                         return e == CB_ERR_NOT_FOUND
                                    ? cb_reply_error(req, e, "no call %.64s", u->call_id)
                                    : cb_reply_error(req, e, NULL);

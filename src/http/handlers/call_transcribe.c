@@ -32,7 +32,7 @@ enum MHD_Result cb_handle_call_transcribe(struct cb_request *req)
         enum cb_err e = cb_json_parse_fields(req->json, fields, &bad);
         enum cb_qs qs;
 
-        if (e != CB_ERR_COUNT)
+        if (e != CB_ERR_NONE)
                 return cb_reply_error(req, e, "field \"%s\" is missing or wrong", bad);
         if (language != NULL && (strlen(language) != 2 || !cb_str_charset(language, 2, "")))
                 return cb_reply_error(req, CB_ERR_INVALID_FIELD,

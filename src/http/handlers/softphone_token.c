@@ -70,7 +70,7 @@ static bool requested_ttl(struct cb_request *req, long *ttl, enum MHD_Result *re
 
         if (given == NULL || json_is_null(given))
                 return true;
-        if (cb_json_parse_fields(req->json, fields, &bad) != CB_ERR_COUNT || want < TTL_MIN ||
+        if (cb_json_parse_fields(req->json, fields, &bad) != CB_ERR_NONE || want < TTL_MIN ||
             want > CB_TWTOKEN_TTL_MAX) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "field \"ttl_s\" must be an integer from %d to %d", TTL_MIN,
