@@ -15,6 +15,7 @@
 
 #include "callbridge/config.h"
 #include "callbridge/util.h"
+#include "callbridge/upstream.h"
 
 #define CB_CRM_ID_MAX 64
 

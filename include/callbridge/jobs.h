@@ -14,6 +14,7 @@
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
+#include "callbridge/upstream.h"
 
 struct cb_jobs;
 

@@ -14,6 +14,7 @@
 
 #include "callbridge/config.h"
 #include "callbridge/util.h"
+#include "callbridge/upstream.h"
 
 /* The audio to transcribe. read_at: exactly `len` bytes at `off` into `buf` (0, or -1); an
  * engine may call it from several threads at once (chunks sent in parallel), so it must be

@@ -10,6 +10,7 @@
 #include "callbridge/config.h"
 #include "callbridge/form.h"
 #include "callbridge/util.h"
+#include "callbridge/upstream.h"
 
 struct cb_telephony_ops {
         const char *name;

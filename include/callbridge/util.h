@@ -7,19 +7,6 @@
 #include <stdint.h>
 #include <time.h>
 
-/* The outcome of work against an upstream (CRM, telephony, STT): done, worth retrying
- * later (timeouts, 5xx, network), or permanently failed (the input is wrong). WAIT: the
- * upstream asked us to come back later (429 with Retry-After, an exhausted daily allowance,
- * our own budget hold); the job is rescheduled without spending an attempt, after the delay
- * set with cb_wait_hint_set when the upstream said one. Callers that do not distinguish
- * waiting from failing treat WAIT as RETRY. */
-enum cb_result { CB_RESULT_OK = 0, CB_RESULT_RETRY, CB_RESULT_FAIL, CB_RESULT_WAIT };
-
-/* A per-thread "come back in `ms`" for the WAIT the calling thread is about to return; the
- * longest set since the last take wins. cb_wait_hint_take returns it (0: none) and clears. */
-void cb_wait_hint_set(int64_t ms);
-int64_t cb_wait_hint_take(void);
-
 #define CB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define CB_UUID_LEN     36
 

@@ -1,6 +1,5 @@
-/* Randomness, UUIDs, SHA-256 and constant-time comparison (OpenSSL), and the per-thread
- * "come back later" hint of a waiting job. Clocks: time.c; encodings: encoding.c; strings:
- * strings.c; log masking: mask.c; buffers: buf.c. */
+/* Randomness, UUIDs, SHA-256 and constant-time comparison (OpenSSL). Clocks: time.c;
+ * encodings: encoding.c; strings: strings.c; log masking: mask.c; buffers: buf.c. */
 #include "callbridge/util.h"
 
 #include <ctype.h>
@@ -65,20 +64,4 @@ void cb_sha256(const void *data, size_t len, unsigned char out[32])
 bool cb_ct_equal(const void *a, const void *b, size_t len)
 {
         return CRYPTO_memcmp(a, b, len) == 0;
-}
-
-static _Thread_local int64_t wait_hint_ms;
-
-void cb_wait_hint_set(int64_t ms)
-{
-        if (ms > wait_hint_ms)
-                wait_hint_ms = ms;
-}
-
-int64_t cb_wait_hint_take(void)
-{
-        int64_t ms = wait_hint_ms;
-
-        wait_hint_ms = 0;
-        return ms;
 }
