@@ -109,8 +109,9 @@ struct cb_lookup_result {
 
 /* Look `e164` up. `cache_only`: answer only from Redis (NO upstream call): RETRY on a miss.
  * On OK `res` holds the matches; RETRY/FAIL fill `err`. */
-enum cb_result cb_lookup(struct cb_crm *crm, const struct cb_config *cfg, const char *e164,
-                         bool cache_only, struct cb_lookup_result *res, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result cb_lookup(struct cb_crm *crm, const struct cb_config *cfg,
+                                       const char *e164, bool cache_only,
+                                       struct cb_lookup_result *res, char *err, size_t err_size);
 void cb_lookup_result_clear(struct cb_lookup_result *res);
 /* Forget what is cached for `e164` (a CRM write changed a phone). */
 void cb_lookup_invalidate(const char *e164);

@@ -7,6 +7,8 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 
+#include "callbridge/util.h"
+
 /* Outcome of one query or transaction (GNU Taler's shape). */
 enum cb_qs {
         CB_QS_HARD_ERROR = -2, /* broken connection, constraint we did not expect, bad SQL */
@@ -52,15 +54,17 @@ PGconn *cb_db_conn(struct cb_db *db);
 PGresult *cb_db_exec(struct cb_db *db, struct cb_stmt *stmt, int nparams, const char *const *params,
                      enum cb_qs *qs);
 /* Like cb_db_exec for statements whose rows we do not need. */
-enum cb_qs cb_db_exec_cmd(struct cb_db *db, struct cb_stmt *stmt, int nparams,
-                          const char *const *params);
-/* A plain SQL command (BEGIN, COMMIT, ...); returns HARD/SOFT/NO_RESULTS. */
+CB_MUST_CHECK enum cb_qs cb_db_exec_cmd(struct cb_db *db, struct cb_stmt *stmt, int nparams,
+                                        const char *const *params);
+/* A plain SQL command (BEGIN, COMMIT, ...); returns HARD/SOFT/NO_RESULTS. Not CB_MUST_CHECK:
+ * ROLLBACK and unlocks after a failure are best effort (the session ends them anyway). */
 enum cb_qs cb_db_exec_simple(struct cb_db *db, const char *sql);
 
 /* Run `fn` inside BEGIN/COMMIT, retrying up to 3 times on soft errors.
  * `fn` returns a qs; negative rolls back. The final qs is returned. */
-enum cb_qs cb_db_transaction(struct cb_db *db, const char *name,
-                             enum cb_qs (*fn)(struct cb_db *db, void *arg), void *arg);
+CB_MUST_CHECK enum cb_qs cb_db_transaction(struct cb_db *db, const char *name,
+                                           enum cb_qs (*fn)(struct cb_db *db, void *arg),
+                                           void *arg);
 
 /* True when the connection is inside a transaction block (used to assert after handlers). */
 bool cb_db_in_transaction(struct cb_db *db);

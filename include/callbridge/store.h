@@ -13,8 +13,8 @@
 
 /* Run `stmt` and give its rows as a JSON array of arrays of column text (SQL NULL: null);
  * *rows (caller decrefs) is NULL on failure, which returns HARD/SOFT (also out of memory). */
-enum cb_qs cb_store_exec_rows(struct cb_db *db, struct cb_stmt *stmt, int nparams,
-                              const char *const *params, json_t **rows);
+CB_MUST_CHECK enum cb_qs cb_store_exec_rows(struct cb_db *db, struct cb_stmt *stmt, int nparams,
+                                            const char *const *params, json_t **rows);
 
 /* ---- calls (src/store/calls.c) ---- */
 
@@ -38,12 +38,13 @@ struct cb_call_new {
  * commit for all: the caller runs it outside a transaction). created[i] tells whether call
  * i was inserted; false means it collided with an existing call (idempotency key or
  * provider call id) — see cb_store_call_existing. Returns ONE_RESULT or a negative qs. */
-enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *const *calls, size_t n,
-                                 bool *created);
+CB_MUST_CHECK enum cb_qs cb_store_calls_insert(struct cb_db *db,
+                                               const struct cb_call_new *const *calls, size_t n,
+                                               bool *created);
 /* The call `c` collided with: its id, and whether it was the same request by the same agent.
  * SOFT_ERROR when that call vanished meanwhile. */
-enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
-                                  char id_out[CB_UUID_LEN + 1], bool *same_request);
+CB_MUST_CHECK enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
+                                                char id_out[CB_UUID_LEN + 1], bool *same_request);
 
 /* Group commit (src/store/batcher.c): callers queue items and sleep; a few batcher threads
  * run what is queued as one statement — one commit, one WAL flush — and wake them. */
@@ -70,8 +71,9 @@ void cb_batcher_stop(struct cb_batcher **b);
 struct cb_batcher *cb_call_batcher_start(struct cb_db_pool *pool, int threads);
 /* Insert `c` (blocking until committed). *created as for cb_store_calls_insert; when false,
  * `id_out` and *same_request describe the existing call. Returns ONE_RESULT or negative. */
-enum cb_qs cb_call_batcher_insert(struct cb_batcher *b, const struct cb_call_new *c,
-                                  char id_out[CB_UUID_LEN + 1], bool *created, bool *same_request);
+CB_MUST_CHECK enum cb_qs cb_call_batcher_insert(struct cb_batcher *b, const struct cb_call_new *c,
+                                                char id_out[CB_UUID_LEN + 1], bool *created,
+                                                bool *same_request);
 /* The same without waiting: `done(arg)` runs on the batcher thread once the batch ran, with
  * qs and created set; `it` and its call must live until then. When it comes back not created
  * (qs >= 0), cb_call_batcher_existing tells which call holds the idempotency key. -1 when out
@@ -84,17 +86,17 @@ struct cb_call_item {
         void *arg;
 };
 int cb_call_batcher_submit(struct cb_batcher *b, struct cb_call_item *it);
-enum cb_qs cb_call_batcher_existing(struct cb_batcher *b, const struct cb_call_new *c,
-                                    char id_out[CB_UUID_LEN + 1], bool *same_request);
+CB_MUST_CHECK enum cb_qs cb_call_batcher_existing(struct cb_batcher *b, const struct cb_call_new *c,
+                                                  char id_out[CB_UUID_LEN + 1], bool *same_request);
 
 /* The API view of one call (with history and jobs) as JSON; `agent` NULL means any agent.
  * Returns ONE_RESULT with *out set (caller decrefs), NO_RESULTS when unknown or not
  * visible, or a negative qs. */
-enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent,
-                                  json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent,
+                                                json_t **out);
 
 /* The call as a job sees it: the API view without history and jobs. */
-enum cb_qs cb_store_call_for_job(struct cb_db *db, const char *id, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_call_for_job(struct cb_db *db, const char *id, json_t **out);
 
 struct cb_call_page {
         const char *agent; /* NULL: every agent */
@@ -105,22 +107,25 @@ struct cb_call_page {
 };
 /* One page, newest first: *calls is a JSON array (caller decrefs); *next_us/next_id (33+
  * bytes) describe the cursor of the next page, next_us 0 when this is the last page. */
-enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page, json_t **calls,
-                               int64_t *next_us, char next_id[CB_UUID_LEN + 1]);
+CB_MUST_CHECK enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page,
+                                             json_t **calls, int64_t *next_us,
+                                             char next_id[CB_UUID_LEN + 1]);
 
 /* Record the CRM outcome of a call: state pending|synced|local|failed, log id may be NULL. */
-enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
-                                 const char *log_id);
+CB_MUST_CHECK enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
+                                               const char *log_id);
 
 /* Link a call to its CRM record when it has none yet (a link the softphone gave wins). */
-enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id);
+CB_MUST_CHECK enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id,
+                                                   const char *record_id);
 
 /* Calls of `telephony` to ask the provider about (src/store/reconcile.c): rows
  * [call_id, provider_call_id, "status"|"recording"] — not final `after_s` after their last
  * change, and (with `recordings`) completed with talk time but no recording since `after_s`
  * (looked for during one day). At most `limit` of each; caller decrefs *rows. */
-enum cb_qs cb_store_calls_to_reconcile(struct cb_db *db, const char *telephony, long after_s,
-                                       int limit, bool recordings, json_t **rows);
+CB_MUST_CHECK enum cb_qs cb_store_calls_to_reconcile(struct cb_db *db, const char *telephony,
+                                                     long after_s, int limit, bool recordings,
+                                                     json_t **rows);
 
 /* ---- the call lifecycle (src/store/lifecycle.c) ---- */
 
@@ -147,13 +152,15 @@ bool cb_call_status_final(const char *status);
  * the CRM log finalisation (and the missed-call follow-up). ONE_RESULT with out[i] filled
  * (out[i].found false for an unknown call), or a negative qs. Every event's ids and status
  * must have been validated (SID charset, UUID, status list). */
-enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_event *const *evs,
-                                       size_t n, struct cb_status_outcome *out);
+CB_MUST_CHECK enum cb_qs cb_store_call_status_events(struct cb_db *db,
+                                                     const struct cb_status_event *const *evs,
+                                                     size_t n, struct cb_status_outcome *out);
 /* The same through group commit (src/store/lifecycle.c): ONE_RESULT, NO_RESULTS when the call
  * is unknown, or a negative qs. */
 struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads);
-enum cb_qs cb_status_batcher_record(struct cb_batcher *b, const struct cb_status_event *ev,
-                                    struct cb_status_outcome *out);
+CB_MUST_CHECK enum cb_qs cb_status_batcher_record(struct cb_batcher *b,
+                                                  const struct cb_status_event *ev,
+                                                  struct cb_status_outcome *out);
 /* The same without waiting: `done(arg)` runs on the batcher thread once the event is
  * committed (or failed), with `out` and `qs` set as above; `it` and its event must live until
  * then. -1 when out of memory (nothing queued, done never called). */
@@ -168,15 +175,15 @@ int cb_status_batcher_submit(struct cb_batcher *b, struct cb_status_item *it);
 /* Store the provider's call id unless the call already has another. ONE_RESULT when the call
  * holds `provider_call_id` now, NO_RESULTS when it holds a different one; a negative qs when
  * another call holds it (unique index) or the database failed. */
-enum cb_qs cb_store_call_set_provider_id(struct cb_db *db, const char *id,
-                                         const char *provider_call_id);
+CB_MUST_CHECK enum cb_qs cb_store_call_set_provider_id(struct cb_db *db, const char *id,
+                                                       const char *provider_call_id);
 /* Which of `ids_array` (a text[] literal) are stored on calls of `telephony` already:
  * *claimed is a JSON array of them (caller decrefs). */
-enum cb_qs cb_store_provider_ids_claimed(struct cb_db *db, const char *telephony,
-                                         const char *ids_array, json_t **claimed);
+CB_MUST_CHECK enum cb_qs cb_store_provider_ids_claimed(struct cb_db *db, const char *telephony,
+                                                       const char *ids_array, json_t **claimed);
 /* Mark a call the provider could not place as failed (unless it already ended) and queue
  * the CRM log finalisation. ONE_RESULT, NO_RESULTS when already final, or negative. */
-enum cb_qs cb_store_call_fail(struct cb_db *db, const char *id);
+CB_MUST_CHECK enum cb_qs cb_store_call_fail(struct cb_db *db, const char *id);
 
 struct cb_recording_new {
         const char *call_id; /* our call id, or NULL to find the call by provider_call_id */
@@ -189,8 +196,9 @@ struct cb_recording_new {
 /* Record a recording the provider announced, once per provider sid, and queue its
  * recording.fetch job. ONE_RESULT with the
  * call's id (and *created false for a repeat), NO_RESULTS when the call is unknown. */
-enum cb_qs cb_store_recording_announce(struct cb_db *db, const struct cb_recording_new *rec,
-                                       char call_id[CB_UUID_LEN + 1], bool *created);
+CB_MUST_CHECK enum cb_qs cb_store_recording_announce(struct cb_db *db,
+                                                     const struct cb_recording_new *rec,
+                                                     char call_id[CB_UUID_LEN + 1], bool *created);
 
 /* ---- recordings (src/store/recordings.c) ---- */
 
@@ -206,48 +214,53 @@ struct cb_rec_row {
 /* Record an uploaded recording of `call_id` (visible to `agent`, NULL: any) as stored and queue
  * crm.attach_recording, in one statement. ONE_RESULT, NO_RESULTS when the call is unknown or
  * not the agent's, or negative. */
-enum cb_qs cb_store_recording_insert_stored(struct cb_db *db, const char *call_id,
-                                            const char *agent, const struct cb_rec_row *r);
+CB_MUST_CHECK enum cb_qs cb_store_recording_insert_stored(struct cb_db *db, const char *call_id,
+                                                          const char *agent,
+                                                          const struct cb_rec_row *r);
 /* A recording to fetch from `url` and its recording.fetch job. ONE_RESULT with job_id set,
  * NO_RESULTS when the call is unknown or not the agent's, or negative. */
-enum cb_qs cb_store_recording_insert_pending(struct cb_db *db, const char *call_id,
-                                             const char *agent, const char *id,
-                                             const char *provider, const char *url,
-                                             char job_id[24]);
+CB_MUST_CHECK enum cb_qs cb_store_recording_insert_pending(struct cb_db *db, const char *call_id,
+                                                           const char *agent, const char *id,
+                                                           const char *provider, const char *url,
+                                                           char job_id[24]);
 /* One recording as JSON {recording_id, call_id, agent, provider, provider_sid, source_url,
  * state, storage_key, content_type, bytes, duration_s, sha256, deleted, provider_deleted};
  * `call_id` and `agent` narrow it (NULL: any). ONE_RESULT, NO_RESULTS, or negative. */
-enum cb_qs cb_store_recording_get(struct cb_db *db, const char *id, const char *call_id,
-                                  const char *agent, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_recording_get(struct cb_db *db, const char *id,
+                                                const char *call_id, const char *agent,
+                                                json_t **out);
 /* A fetched recording is stored: queue crm.attach_recording and (provider_delete) the
  * deletion at the provider. NO_RESULTS when it was not pending (another run did it). */
-enum cb_qs cb_store_recording_mark_stored(struct cb_db *db, const struct cb_rec_row *r,
-                                          bool provider_delete);
-enum cb_qs cb_store_recording_fail(struct cb_db *db, const char *id, const char *error);
-enum cb_qs cb_store_recording_provider_deleted(struct cb_db *db, const char *id);
+CB_MUST_CHECK enum cb_qs
+cb_store_recording_mark_stored(struct cb_db *db, const struct cb_rec_row *r, bool provider_delete);
+CB_MUST_CHECK enum cb_qs cb_store_recording_fail(struct cb_db *db, const char *id,
+                                                 const char *error);
+CB_MUST_CHECK enum cb_qs cb_store_recording_provider_deleted(struct cb_db *db, const char *id);
 /* Recordings past `days` whose call is not under legal hold:
  * [[id, storage_key, transcript storage_key or ""], ...]. */
-enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit, json_t **rows);
+CB_MUST_CHECK enum cb_qs cb_store_recordings_expired(struct cb_db *db, long days, int limit,
+                                                     json_t **rows);
 /* Retention removed the blob: state deleted, a retention_log line. */
-enum cb_qs cb_store_recording_deleted(struct cb_db *db, const char *id);
+CB_MUST_CHECK enum cb_qs cb_store_recording_deleted(struct cb_db *db, const char *id);
 
 /* ---- storage intents (src/store/storage_intents.c) ---- */
 
 /* Note that a blob is about to be written at `key` (before any byte of it is): ONE_RESULT or
  * negative — the caller must then not write the blob. Noting a key again restarts its grace
  * (a long upload does so before it makes the blob visible). */
-enum cb_qs cb_store_storage_intent_note(struct cb_db *db, const char *key);
+CB_MUST_CHECK enum cb_qs cb_store_storage_intent_note(struct cb_db *db, const char *key);
 /* Up to `limit` intents older than `grace_s` seconds, oldest first: *rows = [[key, referenced],
  * ...] (caller frees), referenced true when a recording or transcript row names the key. The
  * row count, or negative with *rows NULL. */
-enum cb_qs cb_store_storage_intents_due(struct cb_db *db, long grace_s, int limit, json_t **rows);
+CB_MUST_CHECK enum cb_qs cb_store_storage_intents_due(struct cb_db *db, long grace_s, int limit,
+                                                      json_t **rows);
 /* Inside a transaction: is the intent for `key` still past the grace (ONE_RESULT, *referenced
  * as above) — its row then locked until the end of the transaction, so no writer notes it again
  * meanwhile — or not (NO_RESULTS: noted again or forgotten)? Negative on error. */
-enum cb_qs cb_store_storage_intent_claim(struct cb_db *db, const char *key, long grace_s,
-                                         bool *referenced);
+CB_MUST_CHECK enum cb_qs cb_store_storage_intent_claim(struct cb_db *db, const char *key,
+                                                       long grace_s, bool *referenced);
 /* Forget the intent for `key` (the blob is referenced or removed). Row count or negative. */
-enum cb_qs cb_store_storage_intent_forget(struct cb_db *db, const char *key);
+CB_MUST_CHECK enum cb_qs cb_store_storage_intent_forget(struct cb_db *db, const char *key);
 
 /* ---- transcripts (src/store/transcripts.c) ---- */
 
@@ -270,22 +283,24 @@ struct cb_transcript_row {
  * crm.write_analysis, in one statement. ONE_RESULT with the transcript's id (an earlier one's
  * id when replaced) and `old_key` the replaced document ("" if none); NO_RESULTS when the
  * recording is not stored (deleted meanwhile). */
-enum cb_qs cb_store_transcript_save(struct cb_db *db, const struct cb_transcript_row *t,
-                                    char id_out[CB_UUID_LEN + 1], char *old_key,
-                                    size_t old_key_size);
+CB_MUST_CHECK enum cb_qs cb_store_transcript_save(struct cb_db *db,
+                                                  const struct cb_transcript_row *t,
+                                                  char id_out[CB_UUID_LEN + 1], char *old_key,
+                                                  size_t old_key_size);
 /* ONE_RESULT when the recording has a transcript, NO_RESULTS when not. */
-enum cb_qs cb_store_transcript_exists(struct cb_db *db, const char *recording_id);
+CB_MUST_CHECK enum cb_qs cb_store_transcript_exists(struct cb_db *db, const char *recording_id);
 /* {transcript_id, call_id, recording_id, storage_key, sentiment, sentiment_label, intent, tags,
  * keywords, entities, follow_ups, deleted}. */
-enum cb_qs cb_store_transcript_get(struct cb_db *db, const char *id, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_transcript_get(struct cb_db *db, const char *id, json_t **out);
 /* The CRM has it: crm_written_at = now(); `stages` gets the seconds of stored, transcribed,
  * analysed, crm_written and total (-1 when unknown). */
-enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id, double stages[5]);
+CB_MUST_CHECK enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id,
+                                                     double stages[5]);
 /* Queue a forced stt.transcribe for `recording_id` (NULL: the call's newest recording) of a
  * call `agent` may see (NULL: any). ONE_RESULT with job_id, NO_RESULTS when there is none. */
-enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char *call_id, const char *agent,
-                                     const char *recording_id, const char *language,
-                                     char job_id[24]);
+CB_MUST_CHECK enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char *call_id,
+                                                   const char *agent, const char *recording_id,
+                                                   const char *language, char job_id[24]);
 
 /* ---- jobs (src/store/jobs.c) ---- */
 
@@ -302,29 +317,33 @@ void cb_job_row_clear(struct cb_job_row *row);
 /* Claim up to `max` of the oldest runnable jobs of `kinds` (a PostgreSQL text[] literal
  * such as "{crm.log_call,debug.sleep}") for `worker`, leasing them for `lease_s`. Returns
  * the number claimed (rows filled), or a negative qs. */
-enum cb_qs cb_store_jobs_claim(struct cb_db *db, const char *worker, const char *kinds, int lease_s,
-                               struct cb_job_row *rows, int max);
+CB_MUST_CHECK enum cb_qs cb_store_jobs_claim(struct cb_db *db, const char *worker,
+                                             const char *kinds, int lease_s,
+                                             struct cb_job_row *rows, int max);
 /* Settle claimed jobs. Each matches on the worker (and retry/dead on the attempt) so a
  * worker whose lease was taken over changes nothing: NO_RESULTS then. */
-enum cb_qs cb_store_jobs_done(struct cb_db *db, const int64_t *ids, size_t n, const char *worker);
-enum cb_qs cb_store_job_release(struct cb_db *db, const struct cb_job_row *row, const char *worker);
-enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row, const char *worker,
-                              int64_t delay_ms, const char *error);
-enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row, const char *worker,
-                             const char *error);
+CB_MUST_CHECK enum cb_qs cb_store_jobs_done(struct cb_db *db, const int64_t *ids, size_t n,
+                                            const char *worker);
+CB_MUST_CHECK enum cb_qs cb_store_job_release(struct cb_db *db, const struct cb_job_row *row,
+                                              const char *worker);
+CB_MUST_CHECK enum cb_qs cb_store_job_retry(struct cb_db *db, const struct cb_job_row *row,
+                                            const char *worker, int64_t delay_ms,
+                                            const char *error);
+CB_MUST_CHECK enum cb_qs cb_store_job_dead(struct cb_db *db, const struct cb_job_row *row,
+                                           const char *worker, const char *error);
 /* Back to the queue after `delay_ms` with the claim's attempt given back (waits + 1). */
-enum cb_qs cb_store_job_wait(struct cb_db *db, const struct cb_job_row *row, const char *worker,
-                             int64_t delay_ms, const char *error);
+CB_MUST_CHECK enum cb_qs cb_store_job_wait(struct cb_db *db, const struct cb_job_row *row,
+                                           const char *worker, int64_t delay_ms, const char *error);
 /* Extend the lease of the `n` running jobs `ids` still held by a worker whose id starts with
  * `owner_prefix` (the jobs in hand; never every job of the instance). */
-enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix, const int64_t *ids,
-                                size_t n, int lease_s);
+CB_MUST_CHECK enum cb_qs cb_store_jobs_extend(struct cb_db *db, const char *owner_prefix,
+                                              const int64_t *ids, size_t n, int lease_s);
 /* Queue a job of `kind` without a call unless one is queued or running. ONE_RESULT when it
  * was queued, NO_RESULTS when one was waiting. */
-enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind);
+CB_MUST_CHECK enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, const char *kind);
 /* Queue depth: rows of [kind, state, count, oldest age in seconds, how many of them were
  * told to wait at least once] (caller decrefs). */
-enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
 
 /* ---- the operators' view of the queue (src/store/job_admin.c) ---- */
 
@@ -337,32 +356,37 @@ struct cb_job_filter {
 };
 /* Jobs newest first as a JSON array of {"id","kind","call_id","state","attempts","waits",
  * "available_at","last_error","created_at"} (caller decrefs `*out`). Row count or < 0. */
-enum cb_qs cb_store_jobs_list(struct cb_db *db, const struct cb_job_filter *f, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_jobs_list(struct cb_db *db, const struct cb_job_filter *f,
+                                            json_t **out);
 /* Send dead job `id` back to the queue now with attempts reset, and NOTIFY the workers.
  * ONE_RESULT when done; NO_RESULTS with `state` "" (no such job) or its state (not dead). */
-enum cb_qs cb_store_job_requeue_dead(struct cb_db *db, int64_t id, char state[16]);
+CB_MUST_CHECK enum cb_qs cb_store_job_requeue_dead(struct cb_db *db, int64_t id, char state[16]);
 /* The same for every dead job (of `kind` unless NULL); `*count` says how many. */
-enum cb_qs cb_store_jobs_requeue_dead(struct cb_db *db, const char *kind, long *count);
+CB_MUST_CHECK enum cb_qs cb_store_jobs_requeue_dead(struct cb_db *db, const char *kind,
+                                                    long *count);
 /* Input checks shared by the CLI and the API: a known state; a kind-shaped name. */
 bool cb_store_job_state_valid(const char *state);
 bool cb_store_job_kind_valid(const char *kind);
 
 /* ---- API keys (src/store/apikeys.c) ---- */
 
-enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const char *hash_hex,
-                                  const char *agent, bool admin);
+CB_MUST_CHECK enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id,
+                                                const char *hash_hex, const char *agent,
+                                                bool admin);
 /* The key's hash (64 hex chars), agent and admin flag; NO_RESULTS when unknown/revoked. */
-enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65], char *agent,
-                               size_t agent_size, bool *admin);
+CB_MUST_CHECK enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id,
+                                             char hash_hex[65], char *agent, size_t agent_size,
+                                             bool *admin);
 /* Every key (of `agent` unless NULL), never its hash: an array of {key_id, agent, admin,
  * created_at, last_used_at?, revoked_at?} in *out (caller decrefs; NULL on error). */
-enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out);
 /* Revoke a key: 1 row when it was live, 0 when unknown or already revoked. */
-enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id);
+CB_MUST_CHECK enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id);
 /* Ids of keys revoked in the last `within_s` seconds (by the database's clock), as a JSON
  * array of strings in *out (caller decrefs; NULL on error). */
-enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out);
+CB_MUST_CHECK enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s,
+                                                          json_t **out);
 /* Set last_used_at = now() for the comma-separated key ids. */
-enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key_ids_csv);
+CB_MUST_CHECK enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key_ids_csv);
 
 #endif

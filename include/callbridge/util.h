@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <time.h>
 
+/* On a function whose result the caller must look at (an enum cb_qs or cb_result: a result
+ * dropped is a failure lost). */
+#define CB_MUST_CHECK __attribute__((warn_unused_result))
+
 #define CB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define CB_UUID_LEN     36
 

@@ -65,11 +65,12 @@ struct sf {
  * this process, and across instances while Redis works). RETRY with `err` set while the
  * org refuses us (invalid_grant...: asked again only after a growing pause) or cannot be
  * reached. */
-enum cb_result sf_auth_token(struct sf *sf, struct sf_token *out, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_auth_token(struct sf *sf, struct sf_token *out, char *err,
+                                           size_t err_size);
 /* `used` was refused with INVALID_SESSION_ID: forget it and get another, unless another
  * thread or instance already did. Same contract as sf_auth_token. */
-enum cb_result sf_auth_renew(struct sf *sf, const struct sf_token *used, struct sf_token *out,
-                             char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_auth_renew(struct sf *sf, const struct sf_token *used,
+                                           struct sf_token *out, char *err, size_t err_size);
 /* "" when authentication works (or was not tried yet), else why not; copied into `out`. */
 void sf_auth_error(struct sf *sf, char *out, size_t out_size);
 
@@ -89,14 +90,15 @@ struct sf_answer {
  * see cb_wait_hint_set), RETRY (transport, 401 after renewal, 5xx) or FAIL (300 and other
  * 4xx, with the body in `err`). `ans` says the status and errorCode,
  * and `*out` may hold the error body for the caller to inspect. */
-enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
-                       enum cb_crm_priority prio, struct sf_answer *ans, json_t **out, char *err,
-                       size_t err_size);
+CB_MUST_CHECK enum cb_result sf_rest(struct sf *sf, const char *method, const char *path,
+                                     const json_t *body, enum cb_crm_priority prio,
+                                     struct sf_answer *ans, json_t **out, char *err,
+                                     size_t err_size);
 /* What a non-2xx answer means: WAIT (429, 403 REQUEST_LIMIT_EXCEEDED; `*allowance_spent`
  * when it is the daily allowance: usage `used`/`max` at the limit, or the message says
  * TotalRequests when no usage is known), RETRY (5xx, 401) or FAIL (300, other 4xx). */
-enum cb_result sf_classify(long status, const char *code, const char *message, long used, long max,
-                           bool *allowance_spent);
+CB_MUST_CHECK enum cb_result sf_classify(long status, const char *code, const char *message,
+                                         long used, long max, bool *allowance_spent);
 /* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
 int sf_url_encode(struct cb_buf *b, const char *s);
 /* Parse "api-usage=25/15000" out of a Sforce-Limit-Info value into the gauges. */
@@ -110,7 +112,8 @@ void sf_schema_filter(struct sf *sf, const char *object, json_t *record);
 /* True when `object` has `field` (or the schema is unknown yet). */
 bool sf_schema_has(struct sf *sf, const char *object, const char *field);
 /* Describe `object` now (cached); RETRY/FAIL as sf_rest. */
-enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err,
+                                            size_t err_size);
 /* Forget what describe said of `object` (after INVALID_FIELD): the next write asks again. */
 void sf_schema_forget(struct sf *sf, const char *object);
 /* "Task: A, B; Lead: C" or "" — the fields reported missing. */
@@ -118,12 +121,12 @@ void sf_schema_missing(struct sf *sf, char *out, size_t out_size);
 
 /* ---- sf_records.c: lookup, records, leads ---- */
 
-enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, char *err,
-                               size_t err_size);
-enum cb_result sf_get_record(void *self, const char *type, const char *id, json_t **record,
-                             char *err, size_t err_size);
-enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char *err,
-                              size_t err_size);
+CB_MUST_CHECK enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches,
+                                             char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_get_record(void *self, const char *type, const char *id,
+                                           json_t **record, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char *err,
+                                            size_t err_size);
 /* "Contact", "Lead", "Account", "Opportunity", "Task", "User" from an id's key prefix, or
  * NULL. */
 const char *sf_type_of_id(const char *id);
@@ -132,19 +135,20 @@ json_t *sf_record_url(const struct sf_token *tok, const char *type, const char *
 
 /* ---- sf_calllog.c: the call log, attachments, follow-up tasks ---- */
 
-enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged *out, char *err,
-                           size_t err_size);
-enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
-                         enum cb_crm_priority prio, char *err, size_t err_size);
-enum cb_result sf_create_task(void *self, const json_t *call, const char *key, const json_t *task,
-                              char *task_id, size_t task_id_size, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged *out,
+                                         char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
+                                       enum cb_crm_priority prio, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_create_task(void *self, const json_t *call, const char *key,
+                                            const json_t *task, char *task_id, size_t task_id_size,
+                                            char *err, size_t err_size);
 /* Report once (log, /readyz) which of the fields a call log carries the org lacks. */
 void sf_calllog_check_schema(struct sf *sf);
 /* Upsert `record` (borrowed, filtered in place by the schema) into `object` by `field` =
  * `value`. OK with the record id in `id`. INVALID_FIELD also makes the schema be asked
  * again on the next write. */
-enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, const char *value,
-                         json_t *record, enum cb_crm_priority prio, char *id, size_t id_size,
-                         char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field,
+                                       const char *value, json_t *record, enum cb_crm_priority prio,
+                                       char *id, size_t id_size, char *err, size_t err_size);
 
 #endif

@@ -4,26 +4,26 @@
 
 #include "callbridge/jobs.h"
 
-enum cb_result cb_job_place_call(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_place_call(struct cb_job *job);
 void cb_job_place_call_dead(struct cb_job *job);
-enum cb_result cb_job_log_call(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_log_call(struct cb_job *job);
 void cb_job_log_call_dead(struct cb_job *job);
-enum cb_result cb_job_follow_up(struct cb_job *job);
-enum cb_result cb_job_recording_fetch(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_follow_up(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_recording_fetch(struct cb_job *job);
 void cb_job_recording_fetch_dead(struct cb_job *job);
 /* A recording named by URL must be the job's call's, per the provider (recording_source.c):
  * OK, RETRY (provider trouble) or FAIL with job->error. Announced recordings pass. */
-enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *rec);
-enum cb_result cb_job_recording_attach(struct cb_job *job);
-enum cb_result cb_job_recording_provider_delete(struct cb_job *job);
-enum cb_result cb_job_retention_sweep(struct cb_job *job);
-enum cb_result cb_job_transcribe(struct cb_job *job);
-enum cb_result cb_job_write_analysis(struct cb_job *job);
-enum cb_result cb_job_telephony_reconcile(struct cb_job *job);
-enum cb_result cb_job_debug_sleep(struct cb_job *job);
-enum cb_result cb_job_debug_fail(struct cb_job *job);
-enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
-enum cb_result cb_job_debug_crm_task(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *rec);
+CB_MUST_CHECK enum cb_result cb_job_recording_attach(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_recording_provider_delete(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_retention_sweep(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_transcribe(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_write_analysis(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_telephony_reconcile(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_debug_sleep(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);
@@ -32,11 +32,11 @@ void cb_pipeline_count_tags(const json_t *tags);
 /* Shared by kinds: lease a connection or report RETRY with a reason. */
 struct cb_db *cb_job_db(struct cb_job *job);
 /* Load the job's call as API JSON; RETRY/FAIL with job->error set when it cannot. */
-enum cb_result cb_job_load_call(struct cb_job *job, json_t **call);
+CB_MUST_CHECK enum cb_result cb_job_load_call(struct cb_job *job, json_t **call);
 /* Load the recording named by the payload's recording_id (cb_store_recording_get JSON). */
-enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec);
+CB_MUST_CHECK enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec);
 /* Note (storage_intents) that a blob is about to be written at `key`, before the first byte:
  * OK, or RETRY with job->error when it cannot be noted (then write nothing). */
-enum cb_result cb_job_note_blob(struct cb_job *job, const char *key);
+CB_MUST_CHECK enum cb_result cb_job_note_blob(struct cb_job *job, const char *key);
 
 #endif

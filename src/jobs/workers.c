@@ -238,7 +238,9 @@ static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
                 return;
         db = cb_db_acquire(w->jobs->env->pool, 5000);
         for (; db != NULL && i < n; i++)
-                cb_store_job_release(db, &rows[i], w->id);
+                if (cb_store_job_release(db, &rows[i], w->id) < 0)
+                        cb_debug("job %" PRId64 " not handed back; its lease will run out",
+                                 rows[i].id);
         if (db != NULL && ndone > 0 && cb_store_jobs_done(db, done_ids, ndone, w->id) >= 0)
                 for (size_t k = 0; k < ndone; k++)
                         atomic_fetch_add(&outcomes[kind_index(done_kinds[k])][OUT_DONE], 1);
@@ -318,8 +320,9 @@ static void heartbeat(struct cb_jobs *jobs)
                 for (int k = 0; k < jobs->workers[i].nheld; k++)
                         ids[n++] = jobs->workers[i].held[k];
         pthread_mutex_unlock(&jobs->held_lock);
-        if (n > 0 && (db = cb_db_acquire(jobs->env->pool, 200)) != NULL)
-                cb_store_jobs_extend(db, jobs->owner, ids, n, (int)jobs->env->cfg->workers.lease_s);
+        if (n > 0 && (db = cb_db_acquire(jobs->env->pool, 200)) != NULL &&
+            cb_store_jobs_extend(db, jobs->owner, ids, n, (int)jobs->env->cfg->workers.lease_s) < 0)
+                cb_warn("lease heartbeat failed: %zu running jobs may run again elsewhere", n);
         cb_db_release(&db);
         free(ids);
 }

@@ -17,13 +17,13 @@ struct cb_pcm16k;
 /* Open `audio` (borrowed; it must outlive the reader). OK with *out (close it with
  * cb_pcm16k_close); RETRY when the reader failed; FAIL with `err` when libsndfile cannot decode
  * the format (WebM, for one) or memory runs out. */
-enum cb_result cb_pcm16k_open(const struct cb_stt_audio *audio, struct cb_pcm16k **out, char *err,
-                              size_t err_size);
+CB_MUST_CHECK enum cb_result cb_pcm16k_open(const struct cb_stt_audio *audio,
+                                            struct cb_pcm16k **out, char *err, size_t err_size);
 
 /* Up to `max` samples into `out`. OK with *got (0 only at the end of the audio); RETRY when
  * the reader failed (storage error), FAIL when the audio is corrupt, both with `err`. */
-enum cb_result cb_pcm16k_read(struct cb_pcm16k *p, int16_t *out, size_t max, size_t *got, char *err,
-                              size_t err_size);
+CB_MUST_CHECK enum cb_result cb_pcm16k_read(struct cb_pcm16k *p, int16_t *out, size_t max,
+                                            size_t *got, char *err, size_t err_size);
 
 /* What the source was: "wav 44100 Hz 2 ch" and the like, for logs. */
 const char *cb_pcm16k_describe(const struct cb_pcm16k *p);

@@ -17,15 +17,15 @@ struct twilio {
 };
 
 /* Map an answer to OK/RETRY/FAIL; `what` names the request in the error. */
-enum cb_result cb_twilio_outcome(int rc, const struct cb_upstream_resp *resp, const char *what,
-                                 char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result cb_twilio_outcome(int rc, const struct cb_upstream_resp *resp,
+                                               const char *what, char *err, size_t err_size);
 
 /* The lookups of twilio_lookup.c, as cb_telephony_ops members. */
-enum cb_result cb_twilio_find_placed(void *self, const json_t *call, json_t **ids, char *err,
-                                     size_t err_size);
-enum cb_result cb_twilio_call_status(void *self, const char *sid, json_t **call, char *err,
-                                     size_t err_size);
-enum cb_result cb_twilio_call_recordings(void *self, const char *sid, json_t **recs, char *err,
-                                         size_t err_size);
+CB_MUST_CHECK enum cb_result cb_twilio_find_placed(void *self, const json_t *call, json_t **ids,
+                                                   char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result cb_twilio_call_status(void *self, const char *sid, json_t **call,
+                                                   char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result cb_twilio_call_recordings(void *self, const char *sid, json_t **recs,
+                                                       char *err, size_t err_size);
 
 #endif
