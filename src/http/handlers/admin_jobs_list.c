@@ -10,8 +10,8 @@
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX     500
 
-/* The query into `f`; a 400 (queued, returned through `ret`) when it is malformed. */
-static bool parse_query(struct cb_request *req, struct cb_job_filter *f, enum MHD_Result *ret)
+/* The query into `f`. True when it was refused (a 400 queued, returned through `ret`). */
+static bool bad_query(struct cb_request *req, struct cb_job_filter *f, enum MHD_Result *ret)
 {
         const char *limit_s = cb_request_arg(req, "limit");
         const char *cursor_s = cb_request_arg(req, "cursor");
@@ -34,9 +34,9 @@ static bool parse_query(struct cb_request *req, struct cb_job_filter *f, enum MH
         else {
                 f->limit = (int)v;
                 f->before_id = cursor;
-                return true;
+                return false;
         }
-        return false;
+        return true;
 }
 
 enum MHD_Result cb_handle_admin_jobs_list(struct cb_request *req)
@@ -50,7 +50,7 @@ enum MHD_Result cb_handle_admin_jobs_list(struct cb_request *req)
 
         if (!req->agent.admin)
                 return cb_reply_error(req, CB_ERR_FORBIDDEN, "admin keys only");
-        if (!parse_query(req, &f, &ret))
+        if (bad_query(req, &f, &ret))
                 return ret;
         db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
         if (db == NULL)

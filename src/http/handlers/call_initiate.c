@@ -103,8 +103,9 @@ static void publish_queued(struct cb_request *req, const char *call_id, const st
         json_decref(data);
 }
 
-/* Validate and normalise the body; on failure a reply has been queued. */
-static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *ret)
+/* Validate and normalise the body into `in`. True when it was refused (a 4xx queued,
+ * returned through `ret`). */
+static bool bad_body(struct cb_request *req, struct initiate *in, enum MHD_Result *ret)
 {
         const struct cb_json_field fields[] = {
             {.name = "to", .type = CB_JSON_STRING, .required = true, .max_len = 64, .out = &in->to},
@@ -137,11 +138,11 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
         err = cb_json_parse_fields(req->json, fields, &bad);
         if (err == CB_ERR_MISSING_FIELD) {
                 *ret = cb_reply_error(req, err, "field \"%s\" is required", bad);
-                return false;
+                return true;
         }
         if (err != CB_ERR_NONE) {
                 *ret = cb_reply_error(req, err, "field \"%s\" has the wrong type or value", bad);
-                return false;
+                return true;
         }
         if (header != NULL) {
                 if (header[0] == '\0' || strlen(header) > IDEMPOTENCY_MAX ||
@@ -149,31 +150,31 @@ static bool parse(struct cb_request *req, struct initiate *in, enum MHD_Result *
                         *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                               "Idempotency-Key must be 1-255 characters and "
                                               "match idempotency_key when both are given");
-                        return false;
+                        return true;
                 }
                 in->idempotency_key = header;
         }
         if (in->idempotency_key != NULL && in->idempotency_key[0] == '\0') {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD, "idempotency_key is empty");
-                return false;
+                return true;
         }
         if ((in->crm_record_id != NULL && !plain_id(in->crm_record_id)) ||
             (in->provider_call_id != NULL && !plain_id(in->provider_call_id))) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "ids may hold only letters, digits and - _ . :");
-                return false;
+                return true;
         }
         if (cb_phone_to_e164(in->to, region, in->to_e164, sizeof(in->to_e164)) != 0) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE,
                                       "\"to\" is not a phone number we can dial");
-                return false;
+                return true;
         }
         if (in->from != NULL &&
             cb_phone_to_e164(in->from, region, in->from_e164, sizeof(in->from_e164)) != 0) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE, "\"from\" is not a phone number");
-                return false;
+                return true;
         }
-        return true;
+        return false;
 }
 
 /* A request's state while its call waits for the group commit; freed with the request. */
@@ -251,7 +252,7 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         req->ctx_free = initiate_ctx_free;
         in = &ic->in;
         c = &ic->c;
-        if (!parse(req, in, &ret))
+        if (bad_body(req, in, &ret))
                 return ret;
         if (in->crm_record_id == NULL)
                 ic->match = cached_record(req, in);

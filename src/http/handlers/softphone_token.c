@@ -55,9 +55,9 @@ int cb_softphone_tokens_load(const struct cb_config *cfg, struct cb_twtoken_keys
         return 0;
 }
 
-/* The lifetime asked for in the optional body, capped by the configured one. Returns false
- * after queuing a 422 reply in *ret. */
-static bool requested_ttl(struct cb_request *req, long *ttl, enum MHD_Result *ret)
+/* The lifetime asked for in the optional body into *ttl, capped by the configured one. True
+ * when it was refused (a 422 queued, returned through `ret`). */
+static bool bad_ttl(struct cb_request *req, long *ttl, enum MHD_Result *ret)
 {
         json_int_t want = 0;
         const struct cb_json_field fields[] = {
@@ -69,17 +69,17 @@ static bool requested_ttl(struct cb_request *req, long *ttl, enum MHD_Result *re
         const json_t *given = req->json ? json_object_get(req->json, "ttl_s") : NULL;
 
         if (given == NULL || json_is_null(given))
-                return true;
+                return false;
         if (cb_json_parse_fields(req->json, fields, &bad) != CB_ERR_NONE || want < TTL_MIN ||
             want > CB_TWTOKEN_TTL_MAX) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "field \"ttl_s\" must be an integer from %d to %d", TTL_MIN,
                                       CB_TWTOKEN_TTL_MAX);
-                return false;
+                return true;
         }
         if (want < *ttl)
                 *ttl = (long)want;
-        return true;
+        return false;
 }
 
 enum MHD_Result cb_handle_softphone_token(struct cb_request *req)
@@ -94,7 +94,7 @@ enum MHD_Result cb_handle_softphone_token(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_TOKENS_NOT_CONFIGURED,
                                       "softphone tokens need [twilio] account_sid, api_key_sid, "
                                       "api_key_secret_file and twiml_app_sid");
-        if (!requested_ttl(req, &ttl, &ret))
+        if (bad_ttl(req, &ttl, &ret))
                 return ret;
         if (!cb_twtoken_identity_valid(identity))
                 return cb_reply_error(req, CB_ERR_INVALID_FIELD,

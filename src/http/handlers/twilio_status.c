@@ -19,8 +19,9 @@
 static const char *const statuses =
     "queued|initiated|ringing|in-progress|completed|busy|failed|no-answer|canceled";
 
-/* The parameters, checked. False when a reply (400/422) was queued. */
-static bool parse(struct cb_request *req, struct cb_status_event *ev, enum MHD_Result *ret)
+/* The parameters into `ev`, checked. True when they were refused (a 400/422 queued,
+ * returned through `ret`). */
+static bool bad_params(struct cb_request *req, struct cb_status_event *ev, enum MHD_Result *ret)
 {
         const char *call_id = cb_request_arg(req, "call_id");
         const char *duration = cb_webhook_param(req, "CallDuration");
@@ -33,23 +34,23 @@ static bool parse(struct cb_request *req, struct cb_status_event *ev, enum MHD_R
         ev->missed_task = req->env->cfg->twilio.missed_call_task;
         if (call_id != NULL && !cb_uuid_valid(call_id)) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_QUERY, "call_id is not a call id");
-                return false;
+                return true;
         }
         if (ev->provider_call_id == NULL || ev->status == NULL) {
                 *ret = cb_reply_error(req, CB_ERR_MISSING_FIELD,
                                       "CallSid and CallStatus are "
                                       "required");
-                return false;
+                return true;
         }
         if (!cb_twilio_sid_ok(ev->provider_call_id, "CA") ||
             !cb_choice_match(statuses, ev->status, false) ||
             (duration != NULL && !cb_parse_long(duration, 0, 7L * 86400, &d))) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "CallSid, CallStatus or CallDuration has the wrong value");
-                return false;
+                return true;
         }
         ev->duration_s = d;
-        return true;
+        return false;
 }
 
 /* An inbound call we have not seen: create it for the fallback agent. */
@@ -132,7 +133,7 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_INTERNAL, NULL);
         req->ctx = sc;
         req->ctx_free = free;
-        if (!parse(req, &sc->ev, &ret))
+        if (bad_params(req, &sc->ev, &ret))
                 return ret;
         /* Woken on the batcher thread once the event is committed (or failed). */
         sc->item = (struct cb_status_item){.ev = &sc->ev, .done = cb_request_wake, .arg = req};
