@@ -1,4 +1,5 @@
-/* The error registry: every error a client can see, with its HTTP status and message. */
+/* The errors a client can see (enum cb_err): modules outside http/ return them, and the
+ * registry in src/http/errors.c gives each its code, HTTP status and message. */
 #ifndef CALLBRIDGE_ERRORS_H
 #define CALLBRIDGE_ERRORS_H
 

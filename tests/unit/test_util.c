@@ -1,5 +1,5 @@
-/* Shared helpers (src/util/util.c, src/util/errors.c): encodings, ids, parsing, masking,
- * buffers, string copies and the error registry. */
+/* Shared helpers (src/util/) and the error registry (src/http/errors.c): encodings, ids,
+ * parsing, masking, buffers, string copies. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
