@@ -13,11 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/config.h"
 #include "callbridge/util.h"
 #include "callbridge/upstream.h"
-
-#define CB_CRM_ID_MAX 64
 
 /* Where a call log ended up. */
 struct cb_crm_logged {

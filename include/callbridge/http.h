@@ -25,7 +25,6 @@
 #define CB_URI_MAX      8192 /* longer request targets get 414 */
 #define CB_ROUTE_PARAMS 2
 #define CB_PARAM_MAX    128
-#define CB_AGENT_MAX    128
 #define CB_DB_WAIT_MS   5000
 
 /* Everything a handler may use. Owned by main; outlives the server. */
