@@ -74,4 +74,79 @@ bool cb_calls_status_final(enum cb_call_status s);
 const char *cb_calls_direction_name(enum cb_call_direction d);
 bool cb_calls_direction_parse(const char *name, enum cb_call_direction *out);
 
+/* ---- moves: what a new status causes (src/calls/move.c) ---- */
+
+/* The job kinds the call's moves queue (include/callbridge/jobs.h runs them). */
+#define CB_JOB_PLACE_CALL "telephony.place_call"
+#define CB_JOB_LOG_CALL   "crm.log_call"
+#define CB_JOB_FOLLOW_UP  "crm.follow_up" /* queued by a missed inbound call */
+
+#define CB_CALLS_JOBS_MAX 2
+
+/* What one move causes. The store records it (the SQL takes these rules as parameters, see
+ * src/store/lifecycle.c); handlers act on the rest. */
+struct cb_call_move {
+        bool advance;               /* the call takes status `status` (moves go forward only) */
+        enum cb_call_status status; /* the call's status after the move */
+        bool event;                 /* a history event is recorded (provider statuses: once per
+                                     * call and status, a duplicate records nothing) */
+        bool set_answered;          /* answered_at = now */
+        bool set_ended;             /* ended_at = now */
+        bool set_duration;          /* duration_s = the talk time the status came with */
+        bool notify;                /* the agent's softphones get a call_status event */
+        size_t job_count;
+        const char *jobs[CB_CALLS_JOBS_MAX]; /* kinds queued with the move (static strings) */
+};
+
+/* The provider reports `to` for a call at `from`. `missed_task` is [twilio] missed_call_task:
+ * a missed inbound call (no-answer, busy) then also queues a follow-up task. A status that
+ * does not rank above `from` changes nothing (its event is still recorded the first time). */
+struct cb_call_move cb_calls_move(enum cb_call_status from, enum cb_call_status to,
+                                  enum cb_call_direction dir, bool missed_task);
+/* The provider could not place the call (the place_call job gave up): failed unless it
+ * already ended; the event's source is the job, not the provider, and no talk time. */
+struct cb_call_move cb_calls_move_fail(enum cb_call_status from, enum cb_call_direction dir);
+
+/* Who made the call exist. */
+enum cb_call_origin {
+        CB_CALL_ORIGIN_API,      /* POST /api/call/initiate: we place an outbound call */
+        CB_CALL_ORIGIN_PROVIDER, /* the provider told us (voice webhook, status callback) */
+};
+/* A new call's first status, history event and jobs. */
+struct cb_call_move cb_calls_created(enum cb_call_origin origin, enum cb_call_direction dir);
+
+/* ---- creation (src/calls/create.c) ---- */
+
+/* What a handler knows about a call to create. Strings are borrowed; NULL when absent. */
+struct cb_call_request {
+        enum cb_call_origin origin;
+        enum cb_call_direction direction;
+        const char *agent;          /* NULL: fallback_agent, or "unassigned" without one */
+        const char *fallback_agent; /* [twilio] fallback_agent, may be NULL */
+        const char *to;             /* as given: E.164, national, "client:x"... */
+        const char *from;
+        const char *region;           /* default region for national numbers */
+        const char *crm_record_id;    /* as the client named it (part of the request hash) */
+        const char *provider_call_id; /* the provider's call id (always, from a provider) */
+};
+
+/* The call to insert, decided. `agent` is borrowed from the request (or a static string). */
+struct cb_call_plan {
+        enum cb_call_direction direction;
+        const char *agent;
+        char to[CB_E164_MAX];   /* E.164; "unknown" when the provider gave no usable number */
+        char from[CB_E164_MAX]; /* E.164, "" when absent (has_from false) */
+        bool has_from;
+        unsigned char request_hash[32]; /* what makes two requests "the same" (idempotency) */
+        struct cb_call_move created;    /* first status and jobs */
+};
+
+enum cb_call_plan_result { CB_CALL_PLAN_OK = 0, CB_CALL_PLAN_BAD_TO, CB_CALL_PLAN_BAD_FROM };
+
+/* Decide the call for `rq` into *out. From the API a number that is not one refuses the
+ * request (BAD_TO/BAD_FROM, *out partly filled); from the provider nothing is refused: a
+ * caller id it cannot give ("anonymous") leaves no `from`, a `to` it cannot give is
+ * "unknown". */
+enum cb_call_plan_result cb_calls_plan(const struct cb_call_request *rq, struct cb_call_plan *out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/config.h"
 #include "callbridge/crm.h"
 #include "callbridge/db.h"
@@ -51,10 +52,8 @@ extern const size_t cb_job_kinds_count;
 /* The registered kind called `name`, or NULL. Debug kinds only when `debug`. */
 const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
 
-/* Kinds queued by a new call, by direction (stored with the call in one statement). */
-#define CB_JOB_PLACE_CALL          "telephony.place_call"
-#define CB_JOB_LOG_CALL            "crm.log_call"
-#define CB_JOB_FOLLOW_UP           "crm.follow_up" /* queued by a missed inbound call */
+/* Job kinds. The call's own (CB_JOB_PLACE_CALL, CB_JOB_LOG_CALL, CB_JOB_FOLLOW_UP) are in
+ * callbridge/calls.h: its moves queue them. */
 #define CB_JOB_REC_FETCH           "recording.fetch"
 #define CB_JOB_REC_ATTACH          "crm.attach_recording"
 #define CB_JOB_REC_PROVIDER_DELETE "recording.provider_delete"

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/db.h"
 #include "callbridge/util.h"
 
@@ -30,6 +31,7 @@ struct cb_call_new {
         const char *crm;              /* provider name */
         const char *idempotency_key;  /* may be NULL */
         unsigned char request_hash[32];
+        enum cb_call_status status;   /* its first status (cb_calls_created: queued) */
         const char *const *job_kinds; /* jobs inserted in the same statement */
         size_t job_count;
 };
@@ -134,9 +136,9 @@ struct cb_status_event {
         const char *call_id;          /* our id from the callback URL, or NULL */
         const char *provider;         /* telephony provider name: "twilio" */
         const char *provider_call_id; /* e.g. CallSid */
-        const char *status;           /* queued ... completed|busy|failed|no-answer|canceled */
-        long duration_s;              /* talk time on a final status; -1 when not given */
-        bool missed_task;             /* queue crm.follow_up for a missed inbound call */
+        enum cb_call_status status;
+        long duration_s;  /* talk time on a final status; -1 when not given */
+        bool missed_task; /* queue crm.follow_up for a missed inbound call */
 };
 struct cb_status_outcome {
         bool found;    /* the call is known */
@@ -146,12 +148,10 @@ struct cb_status_outcome {
         char agent[128];
         char direction[16];
 };
-/* True for the five statuses that end a call. */
-bool cb_call_status_final(const char *status);
 /* Record `n` callbacks and move their calls forward, in one statement; final statuses queue
  * the CRM log finalisation (and the missed-call follow-up). ONE_RESULT with out[i] filled
- * (out[i].found false for an unknown call), or a negative qs. Every event's ids and status
- * must have been validated (SID charset, UUID, status list). */
+ * (out[i].found false for an unknown call), or a negative qs. Every event's ids must have
+ * been validated (SID charset, UUID). What each move causes is cb_calls_move's decision. */
 CB_MUST_CHECK enum cb_qs cb_store_call_status_events(struct cb_db *db,
                                                      const struct cb_status_event *const *evs,
                                                      size_t n, struct cb_status_outcome *out);

@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "callbridge/jobs.h"
-#include "callbridge/phone.h"
 #include "callbridge/store.h"
 #include "http/twilio_calls.h"
 
@@ -22,32 +21,41 @@ bool cb_twilio_sid_ok(const char *sid, const char *prefix)
 enum cb_qs cb_twilio_call_create(struct cb_http_env *env, const struct cb_twilio_call *tc,
                                  char id_out[CB_UUID_LEN + 1])
 {
-        static const char *const jobs[] = {CB_JOB_LOG_CALL};
-        const char *region = env->cfg->server.default_region;
+        struct cb_call_request rq = {
+            .origin = CB_CALL_ORIGIN_PROVIDER,
+            .direction = CB_CALL_INBOUND,
+            .agent = tc->agent,
+            .fallback_agent = env->cfg->twilio.fallback_agent,
+            .to = tc->to,
+            .from = tc->from,
+            .region = env->cfg->server.default_region,
+            .crm_record_id = tc->crm_record_id,
+            .provider_call_id = tc->call_sid,
+        };
+        struct cb_call_plan plan;
         struct cb_call_new c = {0};
         char id[CB_UUID_LEN + 1];
-        char from[32], to[32];
         bool created = false, same = false;
         enum cb_qs qs;
 
+        if (!cb_calls_direction_parse(tc->direction, &rq.direction))
+                return CB_QS_HARD_ERROR; /* a caller's bug: "inbound" or "outbound" */
+        /* From the provider nothing is refused: no usable caller id leaves `from` NULL. */
+        (void)cb_calls_plan(&rq, &plan);
         cb_uuid_v4(id);
         c.id = id;
-        c.agent = tc->agent;
-        c.direction = tc->direction;
-        /* A caller id Twilio cannot give ("anonymous") leaves `from` empty; `to` is always
-         * our number or the one the softphone dialled. */
-        c.from_e164 =
-            tc->from && cb_phone_to_e164(tc->from, region, from, sizeof(from)) == 0 ? from : NULL;
-        if (tc->to == NULL || cb_phone_to_e164(tc->to, region, to, sizeof(to)) != 0)
-                cb_strlcpy(to, "unknown", sizeof(to));
-        c.to_e164 = to;
+        c.agent = plan.agent;
+        c.direction = cb_calls_direction_name(plan.direction);
+        c.from_e164 = plan.has_from ? plan.from : NULL;
+        c.to_e164 = plan.to;
         c.crm_record_id = tc->crm_record_id;
         c.telephony = env->tel->ops->name;
         c.provider_call_id = tc->call_sid;
         c.crm = env->crm->ops->name;
-        cb_sha256(tc->call_sid, strlen(tc->call_sid), c.request_hash);
-        c.job_kinds = jobs;
-        c.job_count = CB_ARRAY_LEN(jobs);
+        memcpy(c.request_hash, plan.request_hash, sizeof(c.request_hash));
+        c.status = plan.created.status;
+        c.job_kinds = plan.created.jobs;
+        c.job_count = plan.created.job_count;
         qs = cb_call_batcher_insert(env->batcher, &c, id_out, &created, &same);
         if (qs >= 0 && created)
                 cb_jobs_wake(env->jobs);

@@ -19,7 +19,7 @@ struct cb_twilio_call {
         const char *call_sid;
         const char *from; /* as Twilio sent it: E.164, "client:name", "anonymous"... */
         const char *to;
-        const char *agent;
+        const char *agent;         /* NULL: [twilio] fallback_agent, or "unassigned" */
         const char *crm_record_id; /* may be NULL */
 };
 /* Create the call (with its crm.log_call job) unless one with this CallSid exists; `id_out`

@@ -33,34 +33,33 @@ static void reconcile_status(struct cb_job *job, struct cb_db *db, const char *c
                 cb_warn("reconcile: call %s: %s", call_id, err);
                 return;
         }
+        const char *status = json_string_value(json_object_get(now, "status"));
         struct cb_status_event ev = {
             .call_id = call_id,
             .provider = tel->ops->name,
             .provider_call_id = sid,
-            .status = json_string_value(json_object_get(now, "status")),
             .duration_s = (long)json_integer_value(json_object_get(now, "duration_s")),
             .missed_task = job->env->cfg->twilio.missed_call_task,
         };
         const struct cb_status_event *evs[1] = {&ev};
 
-        if (!cb_choice_match("queued|initiated|ringing|in-progress|completed|busy|failed|"
-                             "no-answer|canceled",
-                             ev.status, false)) {
-                cb_warn("reconcile: call %s: the provider says %s", call_id, ev.status);
+        if (!cb_calls_status_parse(status, &ev.status)) {
+                cb_warn("reconcile: call %s: the provider says %s", call_id,
+                        status ? status : "nothing");
                 goto out;
         }
-        if (!cb_call_status_final(ev.status))
+        if (!cb_calls_status_final(ev.status))
                 ev.duration_s = -1;
         qs = cb_store_call_status_events(db, evs, 1, &out);
         if (qs < 0 || !out.advanced)
                 goto out;
         cb_info("reconcile: call %s is %s at the provider (its webhook was lost)", call_id,
-                ev.status);
-        if (cb_call_status_final(ev.status))
+                cb_calls_status_name(ev.status));
+        if (cb_calls_status_final(ev.status))
                 cb_jobs_wake(job->env->jobs);
-        data = json_pack("{s:s,s:s,s:s}", "call_id", call_id, "status", ev.status, "direction",
-                         out.direction);
-        if (data != NULL && ev.duration_s >= 0 && cb_call_status_final(ev.status))
+        data = json_pack("{s:s,s:s,s:s}", "call_id", call_id, "status",
+                         cb_calls_status_name(ev.status), "direction", out.direction);
+        if (data != NULL && ev.duration_s >= 0 && cb_calls_status_final(ev.status))
                 json_object_set_new(data, "duration_s", json_integer(ev.duration_s));
         if (data != NULL)
                 cb_events_publish(out.agent, "call_status", data);

@@ -11,19 +11,21 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
                            json_t **out);
 
 /* Many calls, their first history events and their jobs in one statement: the arrays are
- * parallel, one element per call; `kinds` holds each call's job kinds joined by ','. */
+ * parallel, one element per call; `kinds` holds each call's job kinds joined by ',' and
+ * `status` its first status (both cb_calls_created's decision). */
 static struct cb_stmt stmt_insert = CB_STMT(
     "calls_insert",
     "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
     "  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
-    "  $12::text[]) AS t(id, agent, direction, to_e164, from_e164, crm_record_id, telephony,"
-    "  provider_call_id, crm, idempotency_key, request_hash, kinds)),"
+    "  $12::text[], $13::text[]) AS t(id, agent, direction, to_e164, from_e164, crm_record_id,"
+    "  telephony, provider_call_id, crm, idempotency_key, request_hash, kinds, status)),"
     " c AS (INSERT INTO calls (id, agent, direction, to_e164, from_e164, status, crm_record_id,"
     "  telephony, provider_call_id, crm, idempotency_key, request_hash)"
-    "  SELECT id, agent, direction, to_e164, from_e164, 'queued', crm_record_id, telephony,"
+    "  SELECT id, agent, direction, to_e164, from_e164, status, crm_record_id, telephony,"
     "  provider_call_id, crm, idempotency_key, decode(request_hash, 'hex') FROM input"
     "  ON CONFLICT DO NOTHING RETURNING id),"
-    " e AS (INSERT INTO call_events (call_id, status, source) SELECT id, 'queued', 'api' FROM c),"
+    " e AS (INSERT INTO call_events (call_id, status, source) SELECT c.id, i.status, 'api'"
+    "  FROM c JOIN input i ON i.id = c.id),"
     " j AS (INSERT INTO jobs (kind, call_id) SELECT k, c.id FROM c JOIN input i ON i.id = c.id,"
     "  unnest(string_to_array(i.kinds, ',')) AS k)"
     " SELECT id::text FROM c");
@@ -53,7 +55,7 @@ static int array_add(struct cb_buf *b, const char *v)
 enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *const *calls, size_t n,
                                  bool *created)
 {
-        enum { NCOL = 12 };
+        enum { NCOL = 13 };
         struct cb_buf cols[NCOL];
         const char *params[NCOL];
         enum cb_qs qs = CB_QS_HARD_ERROR;
@@ -86,6 +88,7 @@ enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *con
                 rc |= array_add(&cols[9], c->idempotency_key);
                 rc |= array_add(&cols[10], hash);
                 rc |= array_add(&cols[11], kinds);
+                rc |= array_add(&cols[12], cb_calls_status_name(c->status));
                 created[i] = false;
         }
         for (int k = 0; k < NCOL; k++) {

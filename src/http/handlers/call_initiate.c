@@ -5,7 +5,6 @@
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "callbridge/phone.h"
 #include "callbridge/store.h"
 #include "http/handlers/handlers.h"
 
@@ -19,30 +18,13 @@ struct initiate {
         const char *direction;
         const char *provider_call_id;
         const char *idempotency_key;
-        char to_e164[32];
-        char from_e164[32];
+        struct cb_call_plan plan; /* the call decided (src/calls/create.c) */
 };
 
 /* Ids from CRMs and providers: letters, digits, '-', '_', '.' and ':' only. */
 static bool plain_id(const char *s)
 {
         return cb_str_charset(s, ID_MAX, "-_.:");
-}
-
-/* Everything that makes two requests "the same" for idempotency. */
-static void request_hash(const struct initiate *in, unsigned char out[32])
-{
-        struct cb_buf b = {.max = 4096};
-        const char *parts[] = {in->to_e164, in->from_e164, in->direction,
-                               in->crm_record_id ? in->crm_record_id : "",
-                               in->provider_call_id ? in->provider_call_id : ""};
-
-        for (size_t i = 0; i < CB_ARRAY_LEN(parts); i++) {
-                cb_buf_puts(&b, parts[i]);
-                cb_buf_append(&b, "\n", 1);
-        }
-        cb_sha256(b.data, b.len, out);
-        cb_buf_free(&b);
 }
 
 /* The screen-pop match for the number we talk to, when Redis has it: the call is linked at
@@ -52,7 +34,7 @@ static json_t *cached_record(struct cb_request *req, const struct initiate *in)
         struct cb_crm *crm = req->env->crm;
         struct cb_lookup_result res = {0};
         const char *number =
-            strcmp(in->direction, "inbound") == 0 && in->from ? in->from_e164 : in->to_e164;
+            strcmp(in->direction, "inbound") == 0 && in->from ? in->plan.from : in->plan.to;
         json_t *match = NULL;
         char err[128];
 
@@ -96,7 +78,7 @@ static enum MHD_Result reply_accepted(struct cb_request *req, const char *call_i
 static void publish_queued(struct cb_request *req, const char *call_id, const struct initiate *in)
 {
         json_t *data = json_pack("{s:s,s:s,s:s,s:s}", "call_id", call_id, "status", "queued",
-                                 "direction", in->direction, "to", in->to_e164);
+                                 "direction", in->direction, "to", in->plan.to);
 
         if (data != NULL)
                 cb_events_publish(req->agent.name, "call_status", data);
@@ -129,8 +111,8 @@ static bool bad_body(struct cb_request *req, struct initiate *in, enum MHD_Resul
              .out = &in->idempotency_key},
             CB_JSON_END,
         };
-        const char *region = req->env->cfg->server.default_region;
         const char *header = cb_request_header(req, "Idempotency-Key");
+        struct cb_call_request rq;
         const char *bad = NULL;
         enum cb_err err;
 
@@ -164,15 +146,27 @@ static bool bad_body(struct cb_request *req, struct initiate *in, enum MHD_Resul
                                       "ids may hold only letters, digits and - _ . :");
                 return true;
         }
-        if (cb_phone_to_e164(in->to, region, in->to_e164, sizeof(in->to_e164)) != 0) {
+        rq = (struct cb_call_request){
+            .origin = CB_CALL_ORIGIN_API,
+            .agent = req->agent.name,
+            .to = in->to,
+            .from = in->from,
+            .region = req->env->cfg->server.default_region,
+            .crm_record_id = in->crm_record_id,
+            .provider_call_id = in->provider_call_id,
+        };
+        /* "outbound|inbound", checked above */
+        cb_calls_direction_parse(in->direction, &rq.direction);
+        switch (cb_calls_plan(&rq, &in->plan)) {
+        case CB_CALL_PLAN_BAD_TO:
                 *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE,
                                       "\"to\" is not a phone number we can dial");
                 return true;
-        }
-        if (in->from != NULL &&
-            cb_phone_to_e164(in->from, region, in->from_e164, sizeof(in->from_e164)) != 0) {
+        case CB_CALL_PLAN_BAD_FROM:
                 *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE, "\"from\" is not a phone number");
                 return true;
+        case CB_CALL_PLAN_OK:
+                break;
         }
         return false;
 }
@@ -239,8 +233,6 @@ static enum MHD_Result finish(struct cb_request *req)
  * flight share one statement and one WAL flush without a thread each. */
 enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
 {
-        static const char *const outbound_jobs[] = {CB_JOB_PLACE_CALL, CB_JOB_LOG_CALL};
-        static const char *const inbound_jobs[] = {CB_JOB_LOG_CALL};
         struct initiate_ctx *ic = calloc(1, sizeof(*ic));
         struct initiate *in;
         struct cb_call_new *c;
@@ -258,10 +250,10 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
                 ic->match = cached_record(req, in);
         cb_uuid_v4(ic->id);
         c->id = ic->id;
-        c->agent = req->agent.name;
-        c->direction = in->direction;
-        c->to_e164 = in->to_e164;
-        c->from_e164 = in->from ? in->from_e164 : NULL;
+        c->agent = in->plan.agent;
+        c->direction = cb_calls_direction_name(in->plan.direction);
+        c->to_e164 = in->plan.to;
+        c->from_e164 = in->plan.has_from ? in->plan.from : NULL;
         c->crm_record_id = in->crm_record_id;
         if (ic->match != NULL)
                 c->crm_record_id = json_string_value(json_object_get(ic->match, "id"));
@@ -269,14 +261,10 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         c->provider_call_id = in->provider_call_id;
         c->crm = req->env->crm->ops->name;
         c->idempotency_key = in->idempotency_key;
-        request_hash(in, c->request_hash);
-        if (strcmp(in->direction, "outbound") == 0) {
-                c->job_kinds = outbound_jobs;
-                c->job_count = CB_ARRAY_LEN(outbound_jobs);
-        } else {
-                c->job_kinds = inbound_jobs;
-                c->job_count = CB_ARRAY_LEN(inbound_jobs);
-        }
+        memcpy(c->request_hash, in->plan.request_hash, sizeof(c->request_hash));
+        c->status = in->plan.created.status;
+        c->job_kinds = in->plan.created.jobs;
+        c->job_count = in->plan.created.job_count;
         /* Woken on the batcher thread once the call is committed (or not). */
         ic->item = (struct cb_call_item){.call = c, .done = cb_request_wake, .arg = req};
         ret = cb_request_park(req, finish);

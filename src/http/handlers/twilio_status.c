@@ -16,34 +16,31 @@
 #include "http/handlers/handlers.h"
 #include "http/twilio_calls.h"
 
-static const char *const statuses =
-    "queued|initiated|ringing|in-progress|completed|busy|failed|no-answer|canceled";
-
 /* The parameters into `ev`, checked. True when they were refused (a 400/422 queued,
  * returned through `ret`). */
 static bool bad_params(struct cb_request *req, struct cb_status_event *ev, enum MHD_Result *ret)
 {
         const char *call_id = cb_request_arg(req, "call_id");
         const char *duration = cb_webhook_param(req, "CallDuration");
+        const char *status = cb_webhook_param(req, "CallStatus");
         long d = -1;
 
         ev->provider = req->env->tel->ops->name;
         ev->call_id = call_id;
         ev->provider_call_id = cb_webhook_param(req, "CallSid");
-        ev->status = cb_webhook_param(req, "CallStatus");
         ev->missed_task = req->env->cfg->twilio.missed_call_task;
         if (call_id != NULL && !cb_uuid_valid(call_id)) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_QUERY, "call_id is not a call id");
                 return true;
         }
-        if (ev->provider_call_id == NULL || ev->status == NULL) {
+        if (ev->provider_call_id == NULL || status == NULL) {
                 *ret = cb_reply_error(req, CB_ERR_MISSING_FIELD,
                                       "CallSid and CallStatus are "
                                       "required");
                 return true;
         }
         if (!cb_twilio_sid_ok(ev->provider_call_id, "CA") ||
-            !cb_choice_match(statuses, ev->status, false) ||
+            !cb_calls_status_parse(status, &ev->status) ||
             (duration != NULL && !cb_parse_long(duration, 0, 7L * 86400, &d))) {
                 *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
                                       "CallSid, CallStatus or CallDuration has the wrong value");
@@ -53,16 +50,15 @@ static bool bad_params(struct cb_request *req, struct cb_status_event *ev, enum 
         return false;
 }
 
-/* An inbound call we have not seen: create it for the fallback agent. */
+/* An inbound call we have not seen: create it (for the fallback agent). */
 static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_event *ev)
 {
-        const char *fallback = req->env->cfg->twilio.fallback_agent;
         struct cb_twilio_call tc = {
             .direction = "inbound",
             .call_sid = ev->provider_call_id,
             .from = cb_webhook_param(req, "From"),
             .to = cb_webhook_param(req, "To"),
-            .agent = fallback ? fallback : "unassigned",
+            .agent = NULL, /* the fallback agent's (cb_calls_plan) */
         };
         char id[CB_UUID_LEN + 1];
 
@@ -73,10 +69,10 @@ static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_
  * leaves the stream to re-read the call. */
 static void publish(const struct cb_status_event *ev, const struct cb_status_outcome *out)
 {
-        json_t *data = json_pack("{s:s,s:s,s:s}", "call_id", out->call_id, "status", ev->status,
-                                 "direction", out->direction);
+        json_t *data = json_pack("{s:s,s:s,s:s}", "call_id", out->call_id, "status",
+                                 cb_calls_status_name(ev->status), "direction", out->direction);
 
-        if (data != NULL && ev->duration_s >= 0 && cb_call_status_final(ev->status))
+        if (data != NULL && ev->duration_s >= 0 && cb_calls_status_final(ev->status))
                 json_object_set_new(data, "duration_s", json_integer(ev->duration_s));
         if (data != NULL)
                 cb_events_publish(out->agent, "call_status", data);
@@ -102,14 +98,14 @@ static enum MHD_Result finish(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS) {
                 cb_webhook_count(CB_WH_UNKNOWN);
-                cb_info("status %s for a call we do not know (%s), ignored", ev->status,
-                        direction ? direction : "no direction");
+                cb_info("status %s for a call we do not know (%s), ignored",
+                        cb_calls_status_name(ev->status), direction ? direction : "no direction");
                 return cb_reply_text(req, 204, NULL, "", 0);
         }
         cb_webhook_count(it->out.advanced   ? CB_WH_ADVANCED
                          : it->out.recorded ? CB_WH_RECORDED
                                             : CB_WH_DUPLICATE);
-        if (it->out.advanced && cb_call_status_final(ev->status))
+        if (it->out.advanced && cb_calls_status_final(ev->status))
                 cb_jobs_wake(req->env->jobs);
         if (it->out.advanced)
                 publish(ev, &it->out);
