@@ -60,3 +60,7 @@ class CallFieldsRuleTest(PipelineCase):
         self.assertNotIn("Inbound Only", tags)
         self.assertNotIn("Other Length", tags)
         self.assertIn("Hot Lead", tags)  # the shipped rules still apply
+
+
+if __name__ == "__main__":
+    harness.main()
