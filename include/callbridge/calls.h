@@ -14,7 +14,7 @@
 #include "callbridge/util.h"
 
 #define CB_AGENT_MAX       128 /* agent names are shorter than this */
-#define CB_CRM_ID_MAX      64  /* CRM record ids, with their NUL */
+#define CB_CRM_ID_MAX      65  /* CRM record ids (the API takes 64 characters), with their NUL */
 #define CB_E164_MAX        32  /* an E.164 number (or "unknown"), with its NUL */
 #define CB_PROVIDER_MAX    16  /* a provider's name ("twilio", "salesforce"), with its NUL */
 #define CB_CALL_SID_MAX    65  /* a provider's call id, with its NUL */
@@ -36,7 +36,8 @@ enum cb_call_status {
 
 enum cb_call_direction { CB_CALL_OUTBOUND = 0, CB_CALL_INBOUND };
 
-/* One call as jobs and providers see it. Strings are "" when unknown; the record owns no
+/* One call as jobs and providers see it (cb_store_call_load fills it from its row). Strings
+ * are "" when unknown (the row's NULL; no column holds an empty string); the record owns no
  * memory (copy it freely). */
 struct cb_call {
         char id[CB_UUID_LEN + 1];
@@ -59,6 +60,14 @@ struct cb_call {
         int64_t ended_us;
         int64_t updated_us;
 };
+
+/* The call as the API's views show it (src/calls/call.c): {"call_id", "agent", "direction",
+ * "to", "from", "status", "crm_record_id", "telephony": {"provider", "call_id"}, "crm":
+ * {"provider", "state", "log_id"}, "duration_s", "disposition", "answered_at", "ended_at",
+ * "created_at", "updated_at"}, unknown values null, times as RFC 3339 UTC with microseconds
+ * (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL when out of
+ * memory or when the status or direction is out of range; the caller decrefs. */
+json_t *cb_calls_to_json(const struct cb_call *call);
 
 /* ---- statuses (src/calls/status.c) ---- */
 

@@ -4,8 +4,9 @@
  * Every operation reports CB_RESULT_OK, RETRY (the upstream is down, slow, rate limited or
  * our token expired: try again later) or FAIL (the request itself is wrong: retrying cannot
  * help), with a human reason in `err` for the job's last_error. Every write is idempotent:
- * called again with the same arguments it changes nothing more. JSON arguments are borrowed;
- * JSON results are new references the caller decrefs. */
+ * called again with the same arguments it changes nothing more. The call a write is about is a
+ * typed `const struct cb_call *` (include/callbridge/calls.h: "" for what is unknown); JSON
+ * arguments are borrowed; JSON results are new references the caller decrefs. */
 #ifndef CALLBRIDGE_CRM_H
 #define CALLBRIDGE_CRM_H
 
@@ -53,17 +54,17 @@ struct cb_crm_ops {
         enum cb_result (*create_lead)(void *self, const char *e164, json_t **match, char *err,
                                       size_t err_size);
 
-        /* Create or update the call log for `call` (cb_store_call_for_job JSON). */
-        enum cb_result (*log_call)(void *self, const json_t *call, struct cb_crm_logged *out,
-                                   char *err, size_t err_size);
+        /* Create or update the call log for `call` (as cb_store_call_load read it). */
+        enum cb_result (*log_call)(void *self, const struct cb_call *call,
+                                   struct cb_crm_logged *out, char *err, size_t err_size);
         /* Add `fields` to the call's log: recording link and metadata, transcript, sentiment,
          * keywords, tags, summary... Keys are callbridge's names (see the provider for how
          * they map); unknown ones are skipped. */
-        enum cb_result (*attach)(void *self, const json_t *call, const json_t *fields,
+        enum cb_result (*attach)(void *self, const struct cb_call *call, const json_t *fields,
                                  enum cb_crm_priority prio, char *err, size_t err_size);
         /* Create the follow-up task `task` {"subject","description"?,"due_date"?} for `call`,
          * once per `key` (e.g. "<call id>:<rule>"). `task_id` receives its id. */
-        enum cb_result (*create_task)(void *self, const json_t *call, const char *key,
+        enum cb_result (*create_task)(void *self, const struct cb_call *call, const char *key,
                                       const json_t *task, char *task_id, size_t task_id_size,
                                       char *err, size_t err_size);
         /* The field names of `object` as a JSON array of strings. */

@@ -37,8 +37,8 @@ int cb_nlp_init(const char *path, char *err, size_t err_size);
 int cb_nlp_reload(const char *path, char *err, size_t err_size);
 void cb_nlp_shutdown(void);
 
-/* Analyse a transcript. `call` is the call JSON (direction, status, duration_s...) for rules
- * that look at it; may be NULL. Returns (caller decrefs):
+/* Analyse a transcript. `call` is the call in the API's shape (cb_calls_to_json: direction,
+ * status, duration_s...) for rules that look at it; may be NULL. Returns (caller decrefs):
  * {"clean_text": "...",
  *  "sentences": ["...", ...],
  *  "sentiment": {"score": -1..1, "label": "positive|neutral|negative"},

@@ -97,8 +97,11 @@ CB_MUST_CHECK enum cb_qs cb_call_batcher_existing(struct cb_batcher *b, const st
 CB_MUST_CHECK enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *agent,
                                                 json_t **out);
 
-/* The call as a job sees it: the API view without history and jobs. */
-CB_MUST_CHECK enum cb_qs cb_store_call_for_job(struct cb_db *db, const char *id, json_t **out);
+/* The call as jobs and providers see it (struct cb_call, include/callbridge/calls.h).
+ * ONE_RESULT with *out filled, NO_RESULTS when there is no such call, or a negative qs; a row
+ * the record cannot hold (an unknown status, a value too long) is our bug: logged, HARD_ERROR. */
+struct cb_call;
+CB_MUST_CHECK enum cb_qs cb_store_call_load(struct cb_db *db, const char *id, struct cb_call *out);
 
 struct cb_call_page {
         const char *agent; /* NULL: every agent */

@@ -1,5 +1,7 @@
 /* The telephony interface. A provider is one src/telephony/<name>.c defining a
- * `struct cb_telephony_ops`; src/telephony/none.c is the template. */
+ * `struct cb_telephony_ops`; src/telephony/none.c is the template. The call an operation is
+ * about is a typed `const struct cb_call *` (include/callbridge/calls.h: "" for what is
+ * unknown), borrowed. */
 #ifndef CALLBRIDGE_TELEPHONY_H
 #define CALLBRIDGE_TELEPHONY_H
 
@@ -7,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/config.h"
 #include "callbridge/form.h"
 #include "callbridge/util.h"
@@ -17,17 +20,17 @@ struct cb_telephony_ops {
         /* NULL (reason logged) when the configuration is unusable; destroy(NULL) is safe. */
         void *(*create)(const struct cb_config *cfg);
         void (*destroy)(void *self);
-        /* Place the outbound call described by `call` (cb_store_call_for_job JSON). On OK
+        /* Place the outbound call described by `call` (as cb_store_call_load read it). On OK
          * `provider_call_id` holds the provider's id ("" when the softphone dials itself).
          * RETRY after a failure that may have reached the provider: the job then asks
          * find_placed before placing again. */
-        enum cb_result (*place_call)(void *self, const json_t *call, char *provider_call_id,
+        enum cb_result (*place_call)(void *self, const struct cb_call *call, char *provider_call_id,
                                      size_t id_size, char *err, size_t err_size);
         /* Optional: the provider's ids of calls that may be `call` placed by an earlier attempt
          * (same numbers, created since the call was): *ids is a JSON array, newest first
          * (caller decrefs). */
-        enum cb_result (*find_placed)(void *self, const json_t *call, json_t **ids, char *err,
-                                      size_t err_size);
+        enum cb_result (*find_placed)(void *self, const struct cb_call *call, json_t **ids,
+                                      char *err, size_t err_size);
         /* Optional: download a recording the provider announced at `url` (with the provider's
          * credentials, following its redirect) into `sink`; *declared_len is the length the
          * provider announced (UINT64_MAX when none). RETRY/FAIL with `err`. */

@@ -17,6 +17,10 @@
 /* Wall clock and monotonic clock in microseconds. */
 int64_t cb_now_us(void);
 int64_t cb_mono_us(void);
+/* RFC 3339 UTC with microseconds, as the API shows times (SQL's cb_ts):
+ * "2026-01-02T03:04:05.000006Z". `us` is microseconds since the epoch, not before it. */
+#define CB_TS_LEN 27
+void cb_ts_format(int64_t us, char out[CB_TS_LEN + 1]);
 
 /* Fill `buf` with cryptographically strong random bytes; aborts if the CSPRNG fails. */
 void cb_random(void *buf, size_t len);

@@ -1,5 +1,7 @@
 /* The local-only CRM: call logs live in PostgreSQL alone, nothing is looked up or written
- * anywhere else. Copy this file to add a CRM, then list its ops in src/crm/crm.c. */
+ * anywhere else. Copy this file to add a CRM, then list its ops in src/crm/crm.c. The writes
+ * get the call as a `const struct cb_call *` (include/callbridge/calls.h: typed fields, ""
+ * for what is unknown); a provider that matches on field names can ask cb_calls_to_json. */
 #include "callbridge/crm.h"
 
 #include <stdio.h>
@@ -49,8 +51,8 @@ static enum cb_result none_create_lead(void *self, const char *e164, json_t **ma
         return CB_RESULT_FAIL;
 }
 
-static enum cb_result none_log_call(void *self, const json_t *call, struct cb_crm_logged *out,
-                                    char *err, size_t err_size)
+static enum cb_result none_log_call(void *self, const struct cb_call *call,
+                                    struct cb_crm_logged *out, char *err, size_t err_size)
 {
         (void)self;
         (void)call;
@@ -62,7 +64,7 @@ static enum cb_result none_log_call(void *self, const json_t *call, struct cb_cr
 }
 
 /* What is attached is already in PostgreSQL (GET /api/calls/{id} shows it). */
-static enum cb_result none_attach(void *self, const json_t *call, const json_t *fields,
+static enum cb_result none_attach(void *self, const struct cb_call *call, const json_t *fields,
                                   enum cb_crm_priority prio, char *err, size_t err_size)
 {
         (void)self;
@@ -74,7 +76,7 @@ static enum cb_result none_attach(void *self, const json_t *call, const json_t *
         return CB_RESULT_OK;
 }
 
-static enum cb_result none_create_task(void *self, const json_t *call, const char *key,
+static enum cb_result none_create_task(void *self, const struct cb_call *call, const char *key,
                                        const json_t *task, char *task_id, size_t task_id_size,
                                        char *err, size_t err_size)
 {

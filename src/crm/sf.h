@@ -135,11 +135,11 @@ json_t *sf_record_url(const struct sf_token *tok, const char *type, const char *
 
 /* ---- sf_calllog.c: the call log, attachments, follow-up tasks ---- */
 
-CB_MUST_CHECK enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged *out,
-                                         char *err, size_t err_size);
-CB_MUST_CHECK enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
+CB_MUST_CHECK enum cb_result sf_log_call(void *self, const struct cb_call *call,
+                                         struct cb_crm_logged *out, char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
                                        enum cb_crm_priority prio, char *err, size_t err_size);
-CB_MUST_CHECK enum cb_result sf_create_task(void *self, const json_t *call, const char *key,
+CB_MUST_CHECK enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
                                             const json_t *task, char *task_id, size_t task_id_size,
                                             char *err, size_t err_size);
 /* Report once (log, /readyz) which of the fields a call log carries the org lacks. */

@@ -10,17 +10,6 @@
 
 #define TRANSCRIPT_PART_BYTES 32000
 
-static const char *const final_statuses[] = {"completed", "busy", "failed", "no-answer",
-                                             "canceled"};
-
-static bool is_final(const char *status)
-{
-        for (size_t i = 0; status != NULL && i < CB_ARRAY_LEN(final_statuses); i++)
-                if (strcmp(status, final_statuses[i]) == 0)
-                        return true;
-        return false;
-}
-
 static const char *str(const json_t *obj, const char *key)
 {
         return json_string_value(json_object_get(obj, key));
@@ -77,12 +66,12 @@ out:
 }
 
 /* WhoId (Contact, Lead) or WhatId (Account, Opportunity...) from the linked record. */
-static void set_related(json_t *rec, const json_t *call)
+static void set_related(json_t *rec, const struct cb_call *call)
 {
-        const char *rid = str(call, "crm_record_id");
-        const char *type = sf_type_of_id(rid);
+        const char *rid = call->crm_record_id;
+        const char *type = rid[0] != '\0' ? sf_type_of_id(rid) : NULL;
 
-        if (rid == NULL || type == NULL)
+        if (type == NULL)
                 return;
         if (strcmp(type, "Contact") == 0 || strcmp(type, "Lead") == 0)
                 json_object_set_new(rec, "WhoId", json_string(rid));
@@ -92,17 +81,12 @@ static void set_related(json_t *rec, const json_t *call)
 
 /* "YYYY-MM-DD" of the call's start in the org's time zone (the process TZ, set from
  * [salesforce] timezone at start). */
-static json_t *activity_date(const json_t *call)
+static json_t *activity_date(const struct cb_call *call)
 {
-        const char *created = str(call, "created_at");
         struct tm tm = {0};
         char out[16];
-        time_t t;
+        time_t t = call->created_us > 0 ? (time_t)(call->created_us / 1000000) : time(NULL);
 
-        if (created == NULL || strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-                t = time(NULL);
-        else
-                t = timegm(&tm);
         localtime_r(&t, &tm);
         strftime(out, sizeof(out), "%Y-%m-%d", &tm);
         return json_string(out);
@@ -135,43 +119,39 @@ void sf_calllog_check_schema(struct sf *sf)
 }
 
 /* The call log record for `call`, before the schema filter. */
-static json_t *call_record(const json_t *call)
+static json_t *call_record(const struct cb_call *call)
 {
-        const char *dir = str(call, "direction");
-        const char *status = str(call, "status");
-        bool inbound = dir != NULL && strcmp(dir, "inbound") == 0;
-        const char *other = inbound ? str(call, "from") : str(call, "to");
-        const char *provider_id = str(json_object_get(call, "telephony"), "call_id");
-        const json_t *duration = json_object_get(call, "duration_s");
-        const char *disposition = str(call, "disposition");
+        const char *status = cb_calls_status_name(call->status);
+        bool final = cb_calls_status_final(call->status);
+        bool inbound = call->direction == CB_CALL_INBOUND;
+        const char *other = inbound ? call->from : call->to;
         char subject[160], description[512];
         json_t *rec;
 
         snprintf(subject, sizeof(subject), "%s call %s %s", inbound ? "Inbound" : "Outbound",
-                 inbound ? "from" : "to", other ? other : "unknown number");
+                 inbound ? "from" : "to", other[0] ? other : "unknown number");
         snprintf(description, sizeof(description),
                  "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\nStatus: %s",
-                 str(call, "call_id"), str(call, "agent"),
-                 str(call, "from") ? str(call, "from") : "-", str(call, "to"), status);
+                 call->id, call->agent, call->from[0] ? call->from : "-", call->to, status);
         rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "Subject", subject, "TaskSubtype",
                         "Call", "CallType", inbound ? "Inbound" : "Outbound", "Status",
-                        is_final(status) ? "Completed" : "In Progress", "Priority", "Normal",
-                        "Description", description, "CallObject",
-                        provider_id ? provider_id : str(call, "call_id"), "ActivityDate",
-                        activity_date(call));
+                        final ? "Completed" : "In Progress", "Priority", "Normal", "Description",
+                        description, "CallObject",
+                        call->provider_call_id[0] ? call->provider_call_id : call->id,
+                        "ActivityDate", activity_date(call));
         if (rec == NULL)
                 return NULL;
-        if (json_is_integer(duration))
-                json_object_set(rec, "CallDurationInSeconds", (json_t *)duration);
-        if (disposition != NULL || is_final(status))
+        if (call->duration_s >= 0)
+                json_object_set_new(rec, "CallDurationInSeconds", json_integer(call->duration_s));
+        if (call->disposition[0] != '\0' || final)
                 json_object_set_new(rec, "CallDisposition",
-                                    json_string(disposition ? disposition : status));
+                                    json_string(call->disposition[0] ? call->disposition : status));
         set_related(rec, call);
         return rec;
 }
 
-enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged *out, char *err,
-                           size_t err_size)
+enum cb_result sf_log_call(void *self, const struct cb_call *call, struct cb_crm_logged *out,
+                           char *err, size_t err_size)
 {
         struct sf *sf = self;
         const char *object = sf->cfg->salesforce.call_log_object;
@@ -180,14 +160,15 @@ enum cb_result sf_log_call(void *self, const json_t *call, struct cb_crm_logged 
 
         out->id[0] = '\0';
         out->state = "pending";
-        if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 && !is_final(str(call, "status")))
+        if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 &&
+            !cb_calls_status_final(call->status))
                 return CB_RESULT_OK; /* one write when the call ends */
         rec = call_record(call);
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
         }
-        r = sf_upsert(sf, object, sf->cfg->salesforce.external_id_field, str(call, "call_id"), rec,
+        r = sf_upsert(sf, object, sf->cfg->salesforce.external_id_field, call->id, rec,
                       CB_CRM_PRIO_HIGH, out->id, sizeof(out->id), err, err_size);
         if (r == CB_RESULT_OK)
                 out->state = "synced";
@@ -255,10 +236,10 @@ static json_t *field_value(const json_t *v, const char *join, size_t max)
 }
 
 /* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>". */
-static enum cb_result attach_transcript(struct sf *sf, const json_t *call, const char *text,
+static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *call, const char *text,
                                         enum cb_crm_priority prio, char *err, size_t err_size)
 {
-        const char *task = str(json_object_get(call, "crm"), "log_id");
+        const char *task = call->crm_log_id[0] ? call->crm_log_id : NULL;
         size_t len = strlen(text), off = 0;
         enum cb_result r = CB_RESULT_OK;
         char key[96], id[CB_CRM_ID_MAX];
@@ -267,11 +248,11 @@ static enum cb_result attach_transcript(struct sf *sf, const json_t *call, const
                 size_t n = len - off > TRANSCRIPT_PART_BYTES
                                ? utf8_cut(text + off, TRANSCRIPT_PART_BYTES)
                                : len - off;
-                json_t *rec = json_pack("{s:s,s:i,s:s%}", "Call_Id__c", str(call, "call_id"),
-                                        "Part__c", part, "Text__c", text + off, n);
+                json_t *rec = json_pack("{s:s,s:i,s:s%}", "Call_Id__c", call->id, "Part__c", part,
+                                        "Text__c", text + off, n);
                 if (task != NULL)
                         json_object_set_new(rec, "Task__c", json_string(task));
-                snprintf(key, sizeof(key), "%s:%d", str(call, "call_id"), part);
+                snprintf(key, sizeof(key), "%s:%d", call->id, part);
                 r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", key, rec, prio,
                               id, sizeof(id), err, err_size);
                 json_decref(rec);
@@ -280,7 +261,7 @@ static enum cb_result attach_transcript(struct sf *sf, const json_t *call, const
         return r;
 }
 
-enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
+enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
                          enum cb_crm_priority prio, char *err, size_t err_size)
 {
         struct sf *sf = self;
@@ -306,16 +287,17 @@ enum cb_result sf_attach(void *self, const json_t *call, const json_t *fields,
         }
         if (rec != NULL && json_object_size(rec) > 0)
                 r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,
-                              sf->cfg->salesforce.external_id_field, str(call, "call_id"), rec,
-                              prio, id, sizeof(id), err, err_size);
+                              sf->cfg->salesforce.external_id_field, call->id, rec, prio, id,
+                              sizeof(id), err, err_size);
         if (r == CB_RESULT_OK && transcript != NULL)
                 r = attach_transcript(sf, call, transcript, prio, err, err_size);
         json_decref(rec);
         return r;
 }
 
-enum cb_result sf_create_task(void *self, const json_t *call, const char *key, const json_t *task,
-                              char *task_id, size_t task_id_size, char *err, size_t err_size)
+enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
+                              const json_t *task, char *task_id, size_t task_id_size, char *err,
+                              size_t err_size)
 {
         struct sf *sf = self;
         const char *object = sf->cfg->salesforce.call_log_object;

@@ -13,15 +13,14 @@ struct cb_db *cb_job_db(struct cb_job *job)
         return db;
 }
 
-enum cb_result cb_job_load_call(struct cb_job *job, json_t **call)
+enum cb_result cb_job_load_call(struct cb_job *job, struct cb_call *call)
 {
         struct cb_db *db = cb_job_db(job);
         enum cb_qs qs;
 
-        *call = NULL;
         if (db == NULL)
                 return CB_RESULT_RETRY;
-        qs = cb_store_call_for_job(db, job->row->call_id, call);
+        qs = cb_store_call_load(db, job->row->call_id, call);
         cb_db_release(&db);
         if (qs == CB_QS_NO_RESULTS) {
                 snprintf(job->error, sizeof(job->error), "call %s no longer exists",

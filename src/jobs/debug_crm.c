@@ -13,13 +13,12 @@ enum cb_result cb_job_debug_crm_attach(struct cb_job *job)
         const json_t *p = job->row->payload;
         enum cb_crm_priority prio =
             json_is_true(json_object_get(p, "low_priority")) ? CB_CRM_PRIO_LOW : CB_CRM_PRIO_HIGH;
-        json_t *call = NULL;
+        struct cb_call call;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r == CB_RESULT_OK)
-                r = crm->ops->attach(crm->self, call, json_object_get(p, "fields"), prio,
+                r = crm->ops->attach(crm->self, &call, json_object_get(p, "fields"), prio,
                                      job->error, sizeof(job->error));
-        json_decref(call);
         return r;
 }
 
@@ -29,7 +28,7 @@ enum cb_result cb_job_debug_crm_task(struct cb_job *job)
         const json_t *p = job->row->payload;
         const char *key = json_string_value(json_object_get(p, "key"));
         char task_id[CB_CRM_ID_MAX];
-        json_t *call = NULL;
+        struct cb_call call;
         enum cb_result r;
 
         if (key == NULL) {
@@ -38,8 +37,7 @@ enum cb_result cb_job_debug_crm_task(struct cb_job *job)
         }
         r = cb_job_load_call(job, &call);
         if (r == CB_RESULT_OK)
-                r = crm->ops->create_task(crm->self, call, key, json_object_get(p, "task"), task_id,
-                                          sizeof(task_id), job->error, sizeof(job->error));
-        json_decref(call);
+                r = crm->ops->create_task(crm->self, &call, key, json_object_get(p, "task"),
+                                          task_id, sizeof(task_id), job->error, sizeof(job->error));
         return r;
 }

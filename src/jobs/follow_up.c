@@ -16,33 +16,31 @@ enum cb_result cb_job_follow_up(struct cb_job *job)
         char task_id[CB_CRM_ID_MAX];
         char day[16];
         char subject[128];
-        json_t *call = NULL, *task = NULL;
-        const char *from, *status;
+        struct cb_call call;
+        json_t *task = NULL;
         time_t now = time(NULL);
         struct tm tm;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r != CB_RESULT_OK)
                 return r;
-        from = json_string_value(json_object_get(call, "from"));
-        status = json_string_value(json_object_get(call, "status"));
         localtime_r(&now, &tm); /* the process TZ is the org's ([salesforce] timezone) */
         strftime(day, sizeof(day), "%Y-%m-%d", &tm);
         snprintf(key, sizeof(key), "%s:missed-call", job->row->call_id);
-        snprintf(subject, sizeof(subject), "Call back %s (missed call)", from ? from : "caller");
-        task = json_pack("{s:s,s:s,s:s}", "subject", subject, "description",
-                         status && strcmp(status, "busy") == 0
-                             ? "Inbound call not taken: every agent was busy."
-                             : "Inbound call not answered.",
-                         "due_date", day);
+        snprintf(subject, sizeof(subject), "Call back %s (missed call)",
+                 call.from[0] ? call.from : "caller");
+        task =
+            json_pack("{s:s,s:s,s:s}", "subject", subject, "description",
+                      call.status == CB_CALL_BUSY ? "Inbound call not taken: every agent was busy."
+                                                  : "Inbound call not answered.",
+                      "due_date", day);
         if (task == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory");
                 r = CB_RESULT_RETRY;
         } else {
-                r = crm->ops->create_task(crm->self, call, key, task, task_id, sizeof(task_id),
+                r = crm->ops->create_task(crm->self, &call, key, task, task_id, sizeof(task_id),
                                           job->error, sizeof(job->error));
         }
         json_decref(task);
-        json_decref(call);
         return r;
 }

@@ -31,8 +31,9 @@ void cb_pipeline_count_tags(const json_t *tags);
 
 /* Shared by kinds: lease a connection or report RETRY with a reason. */
 struct cb_db *cb_job_db(struct cb_job *job);
-/* Load the job's call as API JSON; RETRY/FAIL with job->error set when it cannot. */
-CB_MUST_CHECK enum cb_result cb_job_load_call(struct cb_job *job, json_t **call);
+/* Load the job's call into `call` (cb_store_call_load); RETRY/FAIL with job->error set when it
+ * cannot. */
+CB_MUST_CHECK enum cb_result cb_job_load_call(struct cb_job *job, struct cb_call *call);
 /* Load the recording named by the payload's recording_id (cb_store_recording_get JSON). */
 CB_MUST_CHECK enum cb_result cb_job_load_recording(struct cb_job *job, json_t **rec);
 /* Note (storage_intents) that a blob is about to be written at `key`, before the first byte:

@@ -10,19 +10,18 @@
 
 /* The record to link `call` to: the lookup's newest match, or a Lead created for an unknown
  * caller. OK with `id` "" when the call stays unlinked. */
-static enum cb_result find_record(struct cb_job *job, const json_t *call, char *id, size_t id_size)
+static enum cb_result find_record(struct cb_job *job, const struct cb_call *call, char *id,
+                                  size_t id_size)
 {
         const struct cb_config *cfg = job->env->cfg;
         struct cb_crm *crm = job->env->crm;
-        const char *dir = json_string_value(json_object_get(call, "direction"));
-        const char *other = json_string_value(
-            json_object_get(call, dir && strcmp(dir, "inbound") == 0 ? "from" : "to"));
+        const char *other = call->direction == CB_CALL_INBOUND ? call->from : call->to;
         struct cb_lookup_result res = {0};
         json_t *lead = NULL;
         enum cb_result r;
 
         id[0] = '\0';
-        if (other == NULL)
+        if (other[0] == '\0')
                 return CB_RESULT_OK;
         r = cb_lookup(crm, cfg, other, false, &res, job->error, sizeof(job->error));
         if (r != CB_RESULT_OK)
@@ -47,13 +46,13 @@ static enum cb_result find_record(struct cb_job *job, const json_t *call, char *
 }
 
 /* Link the call to a record when it has none; updates `call` to match. */
-static enum cb_result link_record(struct cb_job *job, json_t *call)
+static enum cb_result link_record(struct cb_job *job, struct cb_call *call)
 {
         char id[CB_CRM_ID_MAX];
         struct cb_db *db = NULL;
         enum cb_result r;
 
-        if (json_string_value(json_object_get(call, "crm_record_id")) != NULL)
+        if (call->crm_record_id[0] != '\0')
                 return CB_RESULT_OK;
         r = find_record(job, call, id, sizeof(id));
         if (r != CB_RESULT_OK || id[0] == '\0')
@@ -67,21 +66,16 @@ static enum cb_result link_record(struct cb_job *job, json_t *call)
         }
         cb_db_release(&db);
         if (r == CB_RESULT_OK)
-                json_object_set_new(call, "crm_record_id", json_string(id));
+                cb_strlcpy(call->crm_record_id, id, sizeof(call->crm_record_id));
         return r;
 }
 
 /* What the CRM log shows of a call: when it changed while we wrote, we write again. */
-static bool same_view(const json_t *a, const json_t *b)
+static bool same_view(const struct cb_call *a, const struct cb_call *b)
 {
-        static const char *const keys[] = {"status", "duration_s", "disposition", "crm_record_id"};
-
-        for (size_t i = 0; i < CB_ARRAY_LEN(keys); i++) {
-                json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
-                if (!(x == NULL && y == NULL) && !(x != NULL && y != NULL && json_equal(x, y)))
-                        return false;
-        }
-        return true;
+        return a->status == b->status && a->duration_s == b->duration_s &&
+               strcmp(a->disposition, b->disposition) == 0 &&
+               strcmp(a->crm_record_id, b->crm_record_id) == 0;
 }
 
 /* Several log jobs of one call may run at once (the start of the call, its final status): each
@@ -93,23 +87,21 @@ enum cb_result cb_job_log_call(struct cb_job *job)
 {
         struct cb_crm *crm = job->env->crm;
         struct cb_crm_logged logged = {.state = NULL};
-        json_t *call = NULL, *now = NULL;
+        struct cb_call call, now;
         struct cb_db *db = NULL;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r != CB_RESULT_OK)
                 goto out;
-        r = link_record(job, call);
+        r = link_record(job, &call);
         for (int i = 0; r == CB_RESULT_OK && i < MAX_REWRITES; i++) {
-                r = crm->ops->log_call(crm->self, call, &logged, job->error, sizeof(job->error));
+                r = crm->ops->log_call(crm->self, &call, &logged, job->error, sizeof(job->error));
                 if (r != CB_RESULT_OK)
                         goto out;
                 r = cb_job_load_call(job, &now);
-                if (r != CB_RESULT_OK || same_view(call, now))
+                if (r != CB_RESULT_OK || same_view(&call, &now))
                         break;
-                json_decref(call);
                 call = now;
-                now = NULL;
         }
         if (r != CB_RESULT_OK)
                 goto out;
@@ -122,8 +114,6 @@ enum cb_result cb_job_log_call(struct cb_job *job)
         }
 out:
         cb_db_release(&db);
-        json_decref(now);
-        json_decref(call);
         return r;
 }
 

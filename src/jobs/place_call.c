@@ -30,7 +30,8 @@ static enum cb_result store_id(struct cb_job *job, const char *provider_id)
 
 /* A call placed by an earlier attempt, found at the provider: OK with `found` set (or "" when
  * there is none), RETRY when the provider or the database cannot tell. */
-static enum cb_result find_earlier(struct cb_job *job, const json_t *call, char *found, size_t size)
+static enum cb_result find_earlier(struct cb_job *job, const struct cb_call *call, char *found,
+                                   size_t size)
 {
         struct cb_telephony *tel = job->env->tel;
         struct cb_buf arr = {.max = (size_t)64 * 1024};
@@ -74,33 +75,27 @@ enum cb_result cb_job_place_call(struct cb_job *job)
 {
         struct cb_telephony *tel = job->env->tel;
         char provider_id[128] = "";
-        json_t *call = NULL;
-        const char *status;
+        struct cb_call call;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r != CB_RESULT_OK)
-                goto out;
-        status = json_string_value(json_object_get(call, "status"));
-        if (json_string_value(json_object_get(json_object_get(call, "telephony"), "call_id")) ||
-            (status != NULL && strcmp(status, "queued") != 0))
-                goto out; /* placed already: the provider has reported on it */
+                return r;
+        if (call.provider_call_id[0] != '\0' || call.status != CB_CALL_QUEUED)
+                return r; /* placed already: the provider has reported on it */
         if (job->row->attempts > 1 && tel->ops->find_placed != NULL) {
-                r = find_earlier(job, call, provider_id, sizeof(provider_id));
+                r = find_earlier(job, &call, provider_id, sizeof(provider_id));
                 if (r != CB_RESULT_OK)
-                        goto out;
+                        return r;
                 if (provider_id[0] != '\0') {
                         cb_info("call %s: adopting %s placed by an earlier attempt",
                                 job->row->call_id, provider_id);
-                        r = store_id(job, provider_id);
-                        goto out;
+                        return store_id(job, provider_id);
                 }
         }
-        r = tel->ops->place_call(tel->self, call, provider_id, sizeof(provider_id), job->error,
+        r = tel->ops->place_call(tel->self, &call, provider_id, sizeof(provider_id), job->error,
                                  sizeof(job->error));
         if (r == CB_RESULT_OK && provider_id[0] != '\0')
                 r = store_id(job, provider_id);
-out:
-        json_decref(call);
         return r;
 }
 

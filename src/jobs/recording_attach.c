@@ -10,7 +10,8 @@
 enum cb_result cb_job_recording_attach(struct cb_job *job)
 {
         struct cb_crm *crm = job->env->crm;
-        json_t *rec = NULL, *call = NULL, *fields = NULL;
+        json_t *rec = NULL, *fields = NULL;
+        struct cb_call call;
         char url[1024];
         enum cb_result r = cb_job_load_recording(job, &rec);
 
@@ -32,11 +33,10 @@ enum cb_result cb_job_recording_attach(struct cb_job *job)
                 r = CB_RESULT_RETRY;
                 goto out;
         }
-        r = crm->ops->attach(crm->self, call, fields, CB_CRM_PRIO_HIGH, job->error,
+        r = crm->ops->attach(crm->self, &call, fields, CB_CRM_PRIO_HIGH, job->error,
                              sizeof(job->error));
 out:
         json_decref(fields);
-        json_decref(call);
         json_decref(rec);
         return r;
 }

@@ -14,7 +14,7 @@ enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *r
         const char *url = json_string_value(json_object_get(rec, "source_url"));
         const char *want;
         char sid[CB_TWILIO_RE_SID_LEN + 1], got[64];
-        json_t *call = NULL;
+        struct cb_call call;
         enum cb_result r;
 
         if (json_is_string(json_object_get(rec, "provider_sid")))
@@ -28,11 +28,10 @@ enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *r
         r = cb_job_load_call(job, &call);
         if (r != CB_RESULT_OK)
                 return r;
-        want = json_string_value(json_object_get(json_object_get(call, "telephony"), "call_id"));
-        if (want == NULL) {
+        want = call.provider_call_id;
+        if (want[0] == '\0') {
                 snprintf(job->error, sizeof(job->error), "the call has no provider call id");
-                r = CB_RESULT_FAIL;
-                goto out;
+                return CB_RESULT_FAIL;
         }
         r = tel->ops->recording_call_id(tel->self, sid, got, sizeof(got), job->error,
                                         sizeof(job->error));
@@ -45,7 +44,5 @@ enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *r
                         job->error);
                 r = CB_RESULT_FAIL;
         }
-out:
-        json_decref(call);
         return r;
 }

@@ -14,19 +14,20 @@
 
 #include "jobs/stt_policy.h"
 
-static bool holds(const char *key, const char *value, const json_t *call, const struct cb_crm *crm)
+static bool holds(const char *key, const char *value, const struct cb_call *call,
+                  const struct cb_crm *crm)
 {
-        const char *rec = json_string_value(json_object_get(call, "crm_record_id"));
+        const char *rec = call->crm_record_id[0] ? call->crm_record_id : NULL;
 
         if (strcmp(key, "min_duration_s") == 0) {
-                json_t *d = json_object_get(call, "duration_s");
                 long min = 0;
-                /* cb_stt_policy_check refused a value that is not a number */
-                return cb_parse_long(value, 0, LONG_MAX, &min) && json_is_integer(d) &&
-                       json_integer_value(d) >= min;
+                /* cb_stt_policy_check refused a value that is not a number; -1 is unknown */
+                return cb_parse_long(value, 0, LONG_MAX, &min) && call->duration_s >= 0 &&
+                       call->duration_s >= min;
         }
         if (strcmp(key, "direction") == 0 || strcmp(key, "status") == 0) {
-                const char *v = json_string_value(json_object_get(call, key));
+                const char *v = key[0] == 'd' ? cb_calls_direction_name(call->direction)
+                                              : cb_calls_status_name(call->status);
                 return v != NULL && strcmp(v, value) == 0;
         }
         if (strcmp(key, "record") == 0)
@@ -76,7 +77,7 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
         return 0;
 }
 
-bool cb_stt_policy_allows(const char *policy, const json_t *call, const struct cb_crm *crm)
+bool cb_stt_policy_allows(const char *policy, const struct cb_call *call, const struct cb_crm *crm)
 {
         char buf[256];
         char *save = NULL;

@@ -6,12 +6,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/crm.h"
 #include "callbridge/util.h"
 
 /* 0 when `policy` is well formed, else -1 with `err` (for --check-config). */
 int cb_stt_policy_check(const char *policy, char *err, size_t err_size);
-/* Does the policy want `call` (the job's call JSON) transcribed? `crm` reads record types. */
-bool cb_stt_policy_allows(const char *policy, const json_t *call, const struct cb_crm *crm);
+/* Does the policy want `call` (the job's call) transcribed? `crm` reads record types. */
+bool cb_stt_policy_allows(const char *policy, const struct cb_call *call, const struct cb_crm *crm);
 
 #endif

@@ -45,7 +45,8 @@ static int audio_read(void *ctx, uint64_t off, void *buf, size_t len)
 }
 
 /* Should this run transcribe at all? OK with *go set accordingly. */
-static enum cb_result wanted(struct cb_job *job, const json_t *rec, const json_t *call, bool *go)
+static enum cb_result wanted(struct cb_job *job, const json_t *rec, const struct cb_call *call,
+                             bool *go)
 {
         const char *state = json_string_value(json_object_get(rec, "state"));
         bool force = json_is_true(json_object_get(job->row->payload, "force"));
@@ -201,24 +202,25 @@ out:
         return r;
 }
 
-static void publish(struct cb_job *job, const json_t *call, const char *tid, const json_t *analysis)
+static void publish(struct cb_job *job, const struct cb_call *call, const char *tid,
+                    const json_t *analysis)
 {
         json_t *data =
             json_pack("{s:s,s:s,s:O,s:O,s:O}", "call_id", job->row->call_id, "transcript_id", tid,
                       "sentiment", json_object_get(analysis, "sentiment"), "tags",
                       json_object_get(analysis, "tags"), "intent",
                       json_object_get(analysis, "intent") ?: json_null());
-        const char *agent = json_string_value(json_object_get(call, "agent"));
 
-        if (data != NULL && agent != NULL)
-                cb_events_publish(agent, "transcript_ready", data);
+        if (data != NULL && call->agent[0] != '\0')
+                cb_events_publish(call->agent, "transcript_ready", data);
         json_decref(data);
 }
 
 enum cb_result cb_job_transcribe(struct cb_job *job)
 {
         struct cb_nlp_rules *rules = cb_nlp_current();
-        json_t *rec = NULL, *call = NULL, *result = NULL, *analysis = NULL;
+        json_t *rec = NULL, *call_json = NULL, *result = NULL, *analysis = NULL;
+        struct cb_call call;
         char tid[CB_UUID_LEN + 1] = "";
         int64_t t0;
         long stt_ms;
@@ -228,7 +230,7 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         if (r == CB_RESULT_OK)
                 r = cb_job_load_call(job, &call);
         if (r == CB_RESULT_OK)
-                r = wanted(job, rec, call, &go);
+                r = wanted(job, rec, &call, &go);
         if (r != CB_RESULT_OK || !go)
                 goto out;
         t0 = cb_mono_us();
@@ -236,8 +238,13 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         stt_ms = (long)((cb_mono_us() - t0) / 1000);
         if (r != CB_RESULT_OK)
                 goto out;
+        /* NLP rules match the call's fields by their API names. */
+        call_json = cb_calls_to_json(&call);
         analysis =
-            cb_nlp_analyse(rules, json_string_value(json_object_get(result, "text")) ?: "", call);
+            call_json
+                ? cb_nlp_analyse(rules, json_string_value(json_object_get(result, "text")) ?: "",
+                                 call_json)
+                : NULL;
         if (analysis == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory analysing");
                 r = CB_RESULT_RETRY;
@@ -247,13 +254,13 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         if (r == CB_RESULT_OK && tid[0] != '\0') {
                 cb_jobs_wake(job->env->jobs); /* the write-back need not wait for a poll */
                 cb_pipeline_count_tags(json_object_get(analysis, "tags"));
-                publish(job, call, tid, analysis);
+                publish(job, &call, tid, analysis);
         }
 out:
         cb_nlp_rules_unref(&rules);
         json_decref(analysis);
         json_decref(result);
-        json_decref(call);
+        json_decref(call_json);
         json_decref(rec);
         return r;
 }

@@ -49,7 +49,7 @@ static enum cb_result load(struct cb_job *job, json_t **t, json_t **doc)
         return CB_RESULT_OK;
 }
 
-static enum cb_result attach(struct cb_job *job, const json_t *call, const json_t *t,
+static enum cb_result attach(struct cb_job *job, const struct cb_call *call, const json_t *t,
                              const json_t *doc)
 {
         struct cb_crm *crm = job->env->crm;
@@ -76,7 +76,7 @@ static enum cb_result attach(struct cb_job *job, const json_t *call, const json_
         return r;
 }
 
-static enum cb_result follow_ups(struct cb_job *job, const json_t *call, const json_t *t)
+static enum cb_result follow_ups(struct cb_job *job, const struct cb_call *call, const json_t *t)
 {
         struct cb_crm *crm = job->env->crm;
         const json_t *f;
@@ -115,7 +115,8 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
 {
         static const char *const stage_names[5] = {"stored", "transcribed", "analysed",
                                                    "crm_written", "total"};
-        json_t *t = NULL, *doc = NULL, *call = NULL;
+        json_t *t = NULL, *doc = NULL;
+        struct cb_call call;
         struct cb_db *db = NULL;
         double stages[5];
         enum cb_result r = load(job, &t, &doc);
@@ -123,9 +124,9 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
         if (r == CB_RESULT_OK)
                 r = cb_job_load_call(job, &call);
         if (r == CB_RESULT_OK)
-                r = attach(job, call, t, doc);
+                r = attach(job, &call, t, doc);
         if (r == CB_RESULT_OK)
-                r = follow_ups(job, call, t);
+                r = follow_ups(job, &call, t);
         if (r != CB_RESULT_OK)
                 goto out;
         db = cb_job_db(job);
@@ -140,7 +141,6 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
                 cb_pipeline_observe(stage_names[i], stages[i]);
 out:
         cb_db_release(&db);
-        json_decref(call);
         json_decref(doc);
         json_decref(t);
         return r;

@@ -2,8 +2,10 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 
@@ -131,7 +133,8 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
         return CB_QS_ONE_RESULT;
 }
 
-/* The fields of a call every view shares, as json_build_object arguments. */
+/* The fields of a call every view shares, as json_build_object arguments. Jobs and providers
+ * get the same fields typed (cb_store_call_load); cb_calls_to_json gives them this shape. */
 #define CALL_FIELDS                                                                                \
         " 'call_id', c.id, 'agent', c.agent, 'direction', c.direction,"                            \
         " 'to', c.to_e164, 'from', c.from_e164, 'status', c.status,"                               \
@@ -178,11 +181,6 @@ enum cb_qs cb_store_call_get_json(struct cb_db *db, const char *id, const char *
         return json_row(db, &stmt_get, 2, params, out);
 }
 
-/* The fields a job needs, without history or jobs: jobs load a call on every attempt. */
-static struct cb_stmt stmt_for_job =
-    CB_STMT("call_for_job",
-            "SELECT json_build_object(" CALL_FIELDS ")::text FROM calls c WHERE c.id = $1::uuid");
-
 static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *params,
                            json_t **out)
 {
@@ -204,10 +202,82 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
         return CB_QS_ONE_RESULT;
 }
 
-enum cb_qs cb_store_call_for_job(struct cb_db *db, const char *id, json_t **out)
+/* A time column as integer microseconds since the epoch, 0 when NULL. */
+#define CALL_US(col) " COALESCE((extract(epoch FROM " col ") * 1000000)::bigint, 0)"
+
+/* The typed columns of a call, in struct cb_call's order; NULL as "" or -1. Jobs load a call on
+ * every attempt. */
+static struct cb_stmt stmt_load = CB_STMT(
+    "call_load", "SELECT id::text, agent, direction, to_e164, COALESCE(from_e164, ''), status,"
+                 " COALESCE(crm_record_id, ''), telephony, COALESCE(provider_call_id, ''), crm, "
+                 "crm_state,"
+                 " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
+                 "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US(
+                     "created_at") "," CALL_US("updated_at") " FROM calls WHERE id = $1::uuid");
+
+/* Copy column `col` into `dst`; false when it does not fit. */
+static bool text_col(PGresult *res, int col, char *dst, size_t size)
+{
+        return cb_strlcpy(dst, PQgetvalue(res, 0, col), size);
+}
+
+static bool int_col(PGresult *res, int col, int64_t *out)
+{
+        char *end = NULL;
+        const char *v = PQgetvalue(res, 0, col);
+        long long n = strtoll(v, &end, 10);
+
+        *out = n;
+        return end != v && *end == '\0';
+}
+
+/* The row's columns into `c`; false when one does not fit the record or does not parse. */
+static bool call_from_row(PGresult *res, struct cb_call *c)
+{
+        int64_t duration = -1;
+        bool ok = text_col(res, 0, c->id, sizeof(c->id)) &&
+                  text_col(res, 1, c->agent, sizeof(c->agent)) &&
+                  cb_calls_direction_parse(PQgetvalue(res, 0, 2), &c->direction) &&
+                  text_col(res, 3, c->to, sizeof(c->to)) &&
+                  text_col(res, 4, c->from, sizeof(c->from)) &&
+                  cb_calls_status_parse(PQgetvalue(res, 0, 5), &c->status) &&
+                  text_col(res, 6, c->crm_record_id, sizeof(c->crm_record_id)) &&
+                  text_col(res, 7, c->telephony, sizeof(c->telephony)) &&
+                  text_col(res, 8, c->provider_call_id, sizeof(c->provider_call_id)) &&
+                  text_col(res, 9, c->crm, sizeof(c->crm)) &&
+                  text_col(res, 10, c->crm_state, sizeof(c->crm_state)) &&
+                  text_col(res, 11, c->crm_log_id, sizeof(c->crm_log_id)) &&
+                  int_col(res, 12, &duration) &&
+                  text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
+                  int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
+                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us);
+
+        c->duration_s = (long)duration;
+        return ok;
+}
+
+enum cb_qs cb_store_call_load(struct cb_db *db, const char *id, struct cb_call *out)
 {
         const char *params[1] = {id};
-        return json_row(db, &stmt_for_job, 1, params, out);
+        enum cb_qs qs;
+        PGresult *res = cb_db_exec(db, &stmt_load, 1, params, &qs);
+
+        *out = (struct cb_call){.duration_s = -1};
+        if (res == NULL || qs != 1) {
+                PQclear(res);
+                return qs;
+        }
+        if (!call_from_row(res, out)) {
+                /* The schema and the record disagree: our bug, not the caller's. */
+                cb_error("call %s: its row does not fit struct cb_call (status \"%s\", direction "
+                         "\"%s\")",
+                         id, PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 2));
+                *out = (struct cb_call){.duration_s = -1};
+                PQclear(res);
+                return CB_QS_HARD_ERROR;
+        }
+        PQclear(res);
+        return CB_QS_ONE_RESULT;
 }
 
 /* Cursor position: created_at as integer microseconds since the epoch, then id. */

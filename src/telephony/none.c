@@ -1,5 +1,6 @@
 /* No telephony provider: the softphone dials itself and reports the call. Copy this file
- * to add a provider. */
+ * to add a provider; place_call and find_placed get the call as a `const struct cb_call *`
+ * (include/callbridge/calls.h). */
 #include "callbridge/telephony.h"
 
 static int none_self; /* a non-NULL token: this provider has no state */
@@ -15,8 +16,9 @@ static void none_destroy(void *self)
         (void)self;
 }
 
-static enum cb_result none_place_call(void *self, const json_t *call, char *provider_call_id,
-                                      size_t id_size, char *err, size_t err_size)
+static enum cb_result none_place_call(void *self, const struct cb_call *call,
+                                      char *provider_call_id, size_t id_size, char *err,
+                                      size_t err_size)
 {
         (void)self;
         (void)call;

@@ -200,14 +200,15 @@ static int add_callbacks(struct twilio *tw, struct cb_form *f, const char *call_
         return rc;
 }
 
-static enum cb_result twilio_place_call(void *self, const json_t *call, char *provider_call_id,
-                                        size_t id_size, char *err, size_t err_size)
+static enum cb_result twilio_place_call(void *self, const struct cb_call *call,
+                                        char *provider_call_id, size_t id_size, char *err,
+                                        size_t err_size)
 {
         struct twilio *tw = self;
-        const char *id = json_string_value(json_object_get(call, "call_id"));
-        const char *to = json_string_value(json_object_get(call, "to"));
-        const char *from = json_string_value(json_object_get(call, "from"));
-        const char *agent = json_string_value(json_object_get(call, "agent"));
+        const char *id = call->id[0] ? call->id : NULL;
+        const char *to = call->to[0] ? call->to : NULL;
+        const char *from = call->from[0] ? call->from : NULL;
+        const char *agent = call->agent;
         struct cb_form f = {0};
         struct cb_buf body = {.max = (size_t)64 * 1024};
         struct cb_upstream_req req = {.service = "twilio", .method = "POST"};

@@ -59,21 +59,20 @@ out:
  * without the start time the StartTime filters read), then those started on or after the
  * call's creation day (Twilio's StartTime> = "started on or after this date", UTC), each
  * newest first. */
-enum cb_result cb_twilio_find_placed(void *self, const json_t *call, json_t **ids, char *err,
-                                     size_t err_size)
+enum cb_result cb_twilio_find_placed(void *self, const struct cb_call *call, json_t **ids,
+                                     char *err, size_t err_size)
 {
         struct twilio *tw = self;
-        const char *to = json_string_value(json_object_get(call, "to"));
-        const char *from = json_string_value(json_object_get(call, "from"));
-        const char *created = json_string_value(json_object_get(call, "created_at"));
-        char day[11] = "";
+        const char *to = call->to[0] ? call->to : NULL;
+        const char *from = call->from[0] ? call->from : tw->cfg->twilio.caller_id;
+        char day[CB_TS_LEN + 1] = "";
         enum cb_result r;
 
         *ids = NULL;
-        if (from == NULL)
-                from = tw->cfg->twilio.caller_id;
-        if (created != NULL)
-                cb_strlcpy(day, created, sizeof(day));
+        if (call->created_us > 0) {
+                cb_ts_format(call->created_us, day);
+                day[10] = '\0'; /* the UTC day, as StartTime> reads it */
+        }
         if (to == NULL || from == NULL) {
                 snprintf(err, err_size, "cannot build the Twilio call search");
                 return CB_RESULT_FAIL;

@@ -1,6 +1,7 @@
-/* Clocks: wall and monotonic microseconds, condition-variable deadlines. */
+/* Clocks: wall and monotonic microseconds, condition-variable deadlines; the API's time format. */
 #include "callbridge/util.h"
 
+#include <stdio.h>
 #include <time.h>
 
 int64_t cb_now_us(void)
@@ -26,4 +27,19 @@ void cb_deadline_after_ms(long ms, struct timespec *out)
                 out->tv_sec++;
                 out->tv_nsec -= 1000000000L;
         }
+}
+
+void cb_ts_format(int64_t us, char out[CB_TS_LEN + 1])
+{
+        time_t secs = (time_t)(us / 1000000);
+        int frac = (int)(us % 1000000);
+        struct tm tm;
+
+        if (frac < 0)
+                frac = 0; /* before the epoch: not a time callbridge stores */
+        gmtime_r(&secs, &tm);
+        if (strftime(out, CB_TS_LEN + 1, "%Y-%m-%dT%H:%M:%S", &tm) != 19)
+                out[0] = '\0'; /* a year past 9999 */
+        else
+                snprintf(out + 19, CB_TS_LEN + 1 - 19, ".%06dZ", frac);
 }
