@@ -393,6 +393,7 @@ static bool twilio_webhook_valid(void *self, const char *url, const struct cb_fo
 
 const struct cb_telephony_ops cb_telephony_twilio = {
     .name = "twilio",
+    .caps = CB_TEL_CAP_WEBHOOKS,
     .create = twilio_create,
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
@@ -405,4 +406,8 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .call_recordings = cb_twilio_call_recordings,
     .signature_header = "X-Twilio-Signature",
     .webhook_valid = twilio_webhook_valid,
+    .parse_status = cb_twilio_parse_status,
+    .parse_voice = cb_twilio_parse_voice,
+    .parse_recording = cb_twilio_parse_recording,
+    .render_route = cb_twilio_render_route,
 };
