@@ -92,6 +92,8 @@ struct cb_telephony_ops {
          * when `url` is exactly the media URL of a recording of our account; false for
          * anything else. Pure: no request. */
         bool (*recording_url_sid)(void *self, const char *url, char *sid);
+        /* With recording_url_sid: the URLs it accepts, for the refusal of any other. */
+        const char *recording_url_form;
         /* Optional: ask the provider which call recording `sid` belongs to; its call id into
          * `call_id`. RETRY (provider trouble) / FAIL (no such recording, refused) with `err`. */
         enum cb_result (*recording_call_id)(void *self, const char *sid, char *call_id,

@@ -400,6 +400,8 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .find_placed = cb_twilio_find_placed,
     .fetch_media = twilio_fetch_media,
     .recording_url_sid = twilio_recording_url_sid,
+    .recording_url_form = "<api base>/2010-04-01/Accounts/<account>/Recordings/RE<32 hex digits>"
+                          "[.wav|.mp3], without query",
     .recording_call_id = twilio_recording_call_id,
     .delete_recording = twilio_delete_recording,
     .call_status = cb_twilio_call_status,
