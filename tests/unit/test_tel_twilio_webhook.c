@@ -255,24 +255,12 @@ static void test_render_routes(void **state)
         cb_buf_free(&out);
 }
 
-/* The template provider takes no webhooks: no flag, no parsers, no renderer. */
-static void test_none_has_no_webhooks(void **state)
-{
-        (void)state;
-        assert_int_equal(cb_telephony_none.caps & CB_TEL_CAP_WEBHOOKS, 0);
-        assert_null(cb_telephony_none.parse_status);
-        assert_null(cb_telephony_none.parse_voice);
-        assert_null(cb_telephony_none.parse_recording);
-        assert_null(cb_telephony_none.render_route);
-        assert_true(cb_telephony_twilio.caps & CB_TEL_CAP_WEBHOOKS);
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_refusals),      cmocka_unit_test(test_status_report),
             cmocka_unit_test(test_voice_request), cmocka_unit_test(test_recording_report),
-            cmocka_unit_test(test_render_routes), cmocka_unit_test(test_none_has_no_webhooks),
+            cmocka_unit_test(test_render_routes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
