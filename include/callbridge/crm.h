@@ -29,8 +29,12 @@ struct cb_crm_logged {
 /* Work a write may be held back for (API budget): call logs always go first. */
 enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
 
+/* What a CRM provider can do (struct cb_crm_ops.caps). */
+#define CB_CRM_CAP_LOOKUP 0x1u /* lookup_phone finds records (none's always answers empty) */
+
 struct cb_crm_ops {
         const char *name;
+        unsigned caps; /* CB_CRM_CAP_* */
         /* Build the provider's state from the configuration. NULL (reason logged) when the
          * configuration is unusable; destroy(NULL) must be safe. Must not need the network:
          * the daemon starts while the CRM is unreachable. */

@@ -214,6 +214,9 @@ void cb_auth_watch_stop(void);
  * a reply was queued. */
 bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret);
 bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret);
+/* The verified webhook's body and our URL arguments (call_id, agent), for the provider's
+ * parsers (struct cb_telephony_ops parse_*). Borrowed from `req`. */
+void cb_webhook_params(struct cb_request *req, struct cb_tel_params *p);
 /* What became of accepted and refused webhooks, for /metrics. */
 enum cb_webhook_outcome {
         CB_WH_UNSIGNED,      /* no signature header: 400 */

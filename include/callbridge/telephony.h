@@ -11,12 +11,64 @@
 
 #include "callbridge/calls.h"
 #include "callbridge/config.h"
+#include "callbridge/errors.h"
 #include "callbridge/form.h"
 #include "callbridge/util.h"
 #include "callbridge/upstream.h"
 
+/* A webhook's parameters as the HTTP layer received them, for the provider's parsers: the
+ * form-encoded body, or (json non-NULL) a JSON body, and the arguments of the webhook URL we
+ * gave the provider (NULL when absent). All borrowed from the request. */
+struct cb_tel_params {
+        const struct cb_form *form;
+        const json_t *json;
+        const char *call_id; /* ?call_id= our call */
+        const char *agent;   /* ?agent= its agent (click-to-dial bridge) */
+};
+
+/* A parameter: a form field, or a string member of the JSON body. Borrowed; NULL when absent. */
+const char *cb_tel_param(const struct cb_tel_params *p, const char *name);
+
+/* A call status callback, checked. Strings are borrowed from the params; NULL when absent. */
+struct cb_tel_status {
+        const char *call_id; /* ours (a UUID), from the URL */
+        const char *call_sid;
+        enum cb_call_status status;
+        long duration_s;       /* talk time; -1 when not given */
+        const char *direction; /* the provider's word ("inbound", "outbound-api"...), unchecked */
+        bool inbound;          /* direction says the call came in */
+        const char *from;      /* unchecked: only used to create a call we missed */
+        const char *to;
+};
+
+/* A voice webhook (the provider asks how to answer a call), checked. Borrowed; NULL when
+ * absent. */
+struct cb_tel_voice {
+        const char *call_sid;
+        const char *from; /* as the provider sent it: E.164, "client:name", "anonymous"... */
+        const char *to;
+        const char *client;  /* the softphone's identity when it dialled (From "client:<id>") */
+        const char *call_id; /* our click-to-dial call whose customer answered (URL) */
+        const char *agent;   /* the agent to bridge it to (URL), set when call_id is */
+};
+
+/* A recording status callback, checked. Borrowed; NULL when absent. */
+struct cb_tel_recording {
+        const char *call_id; /* ours, from the URL */
+        const char *call_sid;
+        const char *recording_sid;
+        const char *status; /* the provider's word, for the log */
+        bool completed;     /* the recording can be fetched; then `url` is set */
+        const char *url;    /* where the provider serves it (http:// or https://) */
+        long duration_s;    /* -1 when not given */
+};
+
+/* What a provider can do beyond placing calls (struct cb_telephony_ops.caps). */
+#define CB_TEL_CAP_WEBHOOKS 0x1u /* signs and parses webhooks, renders voice answers */
+
 struct cb_telephony_ops {
         const char *name;
+        unsigned caps; /* CB_TEL_CAP_* */
         /* NULL (reason logged) when the configuration is unusable; destroy(NULL) is safe. */
         void *(*create)(const struct cb_config *cfg);
         void (*destroy)(void *self);
@@ -42,6 +94,8 @@ struct cb_telephony_ops {
          * when `url` is exactly the media URL of a recording of our account; false for
          * anything else. Pure: no request. */
         bool (*recording_url_sid)(void *self, const char *url, char *sid);
+        /* With recording_url_sid: the URLs it accepts, for the refusal of any other. */
+        const char *recording_url_form;
         /* Optional: ask the provider which call recording `sid` belongs to; its call id into
          * `call_id`. RETRY (provider trouble) / FAIL (no such recording, refused) with `err`. */
         enum cb_result (*recording_call_id)(void *self, const char *sid, char *call_id,
@@ -65,6 +119,21 @@ struct cb_telephony_ops {
          * with form `params`, or (params NULL) the JSON body? */
         bool (*webhook_valid)(void *self, const char *url, const struct cb_form *params,
                               const void *json_body, size_t json_len, const char *signature);
+        /* The webhook parsers (with CB_TEL_CAP_WEBHOOKS; NULL otherwise): fill `out` from `p`
+         * and return CB_ERR_NONE, or refuse with the error (MISSING_FIELD, INVALID_FIELD,
+         * INVALID_QUERY for our URL arguments) and a static message in *msg. Pure. */
+        enum cb_err (*parse_status)(void *self, const struct cb_tel_params *p,
+                                    struct cb_tel_status *out, const char **msg);
+        enum cb_err (*parse_voice)(void *self, const struct cb_tel_params *p,
+                                   struct cb_tel_voice *out, const char **msg);
+        enum cb_err (*parse_recording)(void *self, const struct cb_tel_params *p,
+                                       struct cb_tel_recording *out, const char **msg);
+        /* The answer to a voice webhook (with CB_TEL_CAP_WEBHOOKS; NULL otherwise): the
+         * provider's document for `route` appended to `out`, its media type in *content_type
+         * (static). A client or number route with an empty target is answered as the message.
+         * 0, or -1 when the buffer's cap or memory ran out. */
+        int (*render_route)(void *self, const struct cb_call_route *route, struct cb_buf *out,
+                            const char **content_type);
 };
 
 struct cb_telephony {

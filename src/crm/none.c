@@ -103,6 +103,7 @@ static enum cb_result none_describe(void *self, const char *object, json_t **fie
 
 const struct cb_crm_ops cb_crm_none = {
     .name = "none",
+    .caps = 0, /* no records: lookups always answer empty */
     .create = none_create,
     .destroy = none_destroy,
     .lookup_phone = none_lookup_phone,

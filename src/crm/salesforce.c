@@ -324,6 +324,7 @@ static const char *sf_record_type(void *self, const char *id)
 
 const struct cb_crm_ops cb_crm_salesforce = {
     .name = "salesforce",
+    .caps = CB_CRM_CAP_LOOKUP,
     .create = sf_create,
     .destroy = sf_destroy,
     .lookup_phone = sf_lookup_phone,

@@ -1,22 +1,9 @@
-/* Shared by the Twilio webhook handlers: parameters and calls Twilio reports first. */
+/* Shared by the Twilio webhook handlers: the calls Twilio reports first. */
 #include <string.h>
 
 #include "callbridge/jobs.h"
 #include "callbridge/store.h"
 #include "http/twilio_calls.h"
-
-const char *cb_webhook_param(struct cb_request *req, const char *name)
-{
-        if (req->json != NULL)
-                return json_string_value(json_object_get(req->json, name));
-        return cb_form_get(&req->form, name);
-}
-
-bool cb_twilio_sid_ok(const char *sid, const char *prefix)
-{
-        return sid != NULL && strncmp(sid, prefix, 2) == 0 &&
-               cb_str_charset(sid, CB_TWILIO_SID_MAX, "");
-}
 
 enum cb_qs cb_twilio_call_create(struct cb_http_env *env, const struct cb_twilio_call *tc,
                                  char id_out[CB_UUID_LEN + 1])

@@ -1,18 +1,10 @@
-/* What the Twilio webhook handlers share (src/http/twilio_calls.c): reading a webhook's
- * parameters and creating the calls Twilio tells us about (inbound, or dialled from a
- * softphone through the TwiML App). */
+/* What the Twilio webhook handlers share (src/http/twilio_calls.c): creating the calls Twilio
+ * tells us about (inbound, or dialled from a softphone through the TwiML App). The webhooks'
+ * parameters are the provider's to parse (struct cb_telephony_ops parse_*). */
 #ifndef CB_HTTP_TWILIO_CALLS_H
 #define CB_HTTP_TWILIO_CALLS_H
 
 #include "callbridge/http.h"
-
-#define CB_TWILIO_SID_MAX 64
-
-/* A webhook parameter: from the form, or a string member of a JSON body. Borrowed from the
- * request; NULL when absent. */
-const char *cb_webhook_param(struct cb_request *req, const char *name);
-/* True when `sid` looks like a Twilio SID with the two-letter `prefix` ("CA", "RE"). */
-bool cb_twilio_sid_ok(const char *sid, const char *prefix);
 
 struct cb_twilio_call {
         const char *direction; /* "inbound" or "outbound" */

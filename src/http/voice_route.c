@@ -1,4 +1,6 @@
-/* The voice webhook's routing, run on a helper thread under a deadline (see voice_route.h). */
+/* The voice webhook's routing, run on a helper thread under a deadline (see voice_route.h):
+ * the I/O (CRM lookup, presence, the call insert, the screen pop) around the pure decisions of
+ * src/calls/route.c. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,12 +27,12 @@ struct task {
         struct cb_http_env *env;
         /* inputs, copied */
         char direction[16];
-        char call_sid[CB_TWILIO_SID_MAX + 1];
+        char call_sid[CB_CALL_SID_MAX];
         char from[64];
         char to[64];
         char agent[CB_AGENT_MAX]; /* the softphone that dialled (outbound) */
         /* outputs */
-        struct cb_voice_route route;
+        struct cb_call_route route;
         char record_id[CB_CRM_ID_MAX];
         json_t *matches; /* the caller's CRM matches, for the screen pop (owned) */
 };
@@ -50,59 +52,30 @@ static void task_unref(struct task *t)
         free(t);
 }
 
-void cb_voice_route_fallback(const struct cb_config *cfg, struct cb_voice_route *route)
+void cb_voice_route_rules(const struct cb_config *cfg, struct cb_call_route_rules *rules)
 {
-        const char *agent = cfg->twilio.fallback_agent;
-        const char *number = cfg->twilio.fallback_number;
-
-        route->kind = agent ? CB_ROUTE_CLIENT : number ? CB_ROUTE_NUMBER : CB_ROUTE_MESSAGE;
-        if (agent != NULL)
-                cb_strlcpy(route->target, agent, sizeof(route->target));
-        else if (number == NULL || cb_phone_to_e164(number, cfg->server.default_region,
-                                                    route->target, sizeof(route->target)) != 0)
-                route->target[0] = '\0';
+        *rules = (struct cb_call_route_rules){.route_to_owner = cfg->twilio.route_to_owner,
+                                              .fallback_agent = cfg->twilio.fallback_agent,
+                                              .fallback_number = cfg->twilio.fallback_number,
+                                              .region = cfg->server.default_region,
+                                              .online = cb_presence_online};
 }
 
-/* The inbound rule: the caller's CRM record owner when that agent is online, else the
- * fallback. Looks the caller up (Redis first, then the CRM). */
-static void route_inbound(struct task *t, struct cb_voice_route *route)
+/* An incoming call: look the caller up (Redis first, then the CRM) and apply the rule. */
+static void route_inbound(struct task *t, const struct cb_call_route_rules *rules,
+                          struct cb_call_route *route)
 {
         const struct cb_config *cfg = t->env->cfg;
         struct cb_lookup_result res = {0};
         char e164[32];
         char err[256];
-        const char *owner = NULL;
 
-        if (cb_phone_to_e164(t->from, cfg->server.default_region, e164, sizeof(e164)) == 0 &&
-            cb_lookup(t->env->crm, cfg, e164, false, &res, err, sizeof(err)) == CB_RESULT_OK &&
-            json_array_size(res.matches) > 0) {
-                const json_t *m = json_array_get(res.matches, 0);
-                cb_strlcpy(t->record_id, json_string_value(json_object_get(m, "id")) ?: "",
-                           sizeof(t->record_id));
-                owner = json_string_value(json_object_get(m, "owner"));
-        }
+        if (cb_phone_to_e164(t->from, cfg->server.default_region, e164, sizeof(e164)) != 0 ||
+            cb_lookup(t->env->crm, cfg, e164, false, &res, err, sizeof(err)) != CB_RESULT_OK)
+                cb_lookup_result_clear(&res); /* no matches: the fallback */
         t->matches = json_incref(res.matches);
-        if (cfg->twilio.route_to_owner && owner != NULL &&
-            cb_str_charset(owner, CB_AGENT_MAX - 1, "@._-") && cb_presence_online(owner)) {
-                route->kind = CB_ROUTE_CLIENT;
-                cb_strlcpy(route->target, owner, sizeof(route->target));
-        } else {
-                cb_voice_route_fallback(cfg, route);
-        }
+        cb_calls_route_inbound(rules, res.matches, route, t->record_id);
         cb_lookup_result_clear(&res);
-}
-
-/* The softphone dialled a number through the TwiML App: connect it, from our caller id. */
-static void route_outbound(struct task *t, struct cb_voice_route *route)
-{
-        const struct cb_config *cfg = t->env->cfg;
-
-        route->kind = CB_ROUTE_NUMBER;
-        if (cb_phone_to_e164(t->to, cfg->server.default_region, route->target,
-                             sizeof(route->target)) != 0) {
-                route->kind = CB_ROUTE_MESSAGE;
-                route->target[0] = '\0';
-        }
 }
 
 /* The agent the call rings sees who calls before answering: SPEC §4 screen_pop. */
@@ -120,16 +93,18 @@ static void screen_pop(const struct task *t, const char *call_id, const char *ag
 static void *task_main(void *arg)
 {
         struct task *t = arg;
-        struct cb_voice_route route = {0};
+        struct cb_call_route route = {0};
         struct cb_twilio_call tc = {
             .direction = t->direction, .call_sid = t->call_sid, .from = t->from, .to = t->to};
+        struct cb_call_route_rules rules;
         char id[CB_UUID_LEN + 1] = "";
-        const char *fallback = t->env->cfg->twilio.fallback_agent;
+        bool inbound = strcmp(t->direction, "inbound") == 0;
 
-        if (strcmp(t->direction, "inbound") == 0)
-                route_inbound(t, &route);
+        cb_voice_route_rules(t->env->cfg, &rules);
+        if (inbound)
+                route_inbound(t, &rules, &route);
         else
-                route_outbound(t, &route);
+                cb_calls_route_outbound(&rules, t->to, &route);
         pthread_mutex_lock(&t->lock);
         if (!t->abandoned) {
                 t->route = route;
@@ -138,17 +113,13 @@ static void *task_main(void *arg)
         }
         /* Who the call belongs to: the softphone that dialled, the agent we ring, or whoever
          * takes the fallback. */
-        if (strcmp(t->direction, "outbound") == 0)
-                tc.agent = t->agent;
-        else if (!t->abandoned && route.kind == CB_ROUTE_CLIENT)
-                tc.agent = route.target;
-        else
-                tc.agent = fallback ? fallback : "unassigned";
+        tc.agent = cb_calls_route_agent(&rules, inbound ? CB_CALL_INBOUND : CB_CALL_OUTBOUND,
+                                        t->agent, t->abandoned ? NULL : &route);
         pthread_mutex_unlock(&t->lock);
         tc.crm_record_id = t->record_id[0] ? t->record_id : NULL;
         if (cb_twilio_call_create(t->env, &tc, id) < 0)
                 cb_warn("could not record call %s; its status callbacks will", t->call_sid);
-        if (id[0] != '\0' && strcmp(t->direction, "inbound") == 0)
+        if (id[0] != '\0' && inbound)
                 screen_pop(t, id, tc.agent);
         pthread_mutex_lock(&t->lock);
         cb_strlcpy(t->route.call_id, id, sizeof(t->route.call_id));
@@ -189,9 +160,10 @@ static struct task *task_new(struct cb_http_env *env, const struct cb_twilio_cal
         return t;
 }
 
-void cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
-                    struct cb_voice_route *route)
+bool cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
+                    struct cb_call_route *route)
 {
+        struct cb_call_route_rules rules;
         struct task *t = task_new(env, tc);
         struct timespec deadline;
         pthread_attr_t attr;
@@ -225,8 +197,9 @@ void cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
         pthread_mutex_unlock(&t->lock);
         task_unref(t);
         if (decided)
-                return;
+                return false;
 fallback:
-        cb_voice_route_fallback(env->cfg, route);
-        route->timed_out = true;
+        cb_voice_route_rules(env->cfg, &rules);
+        cb_calls_route_fallback(&rules, route);
+        return true;
 }

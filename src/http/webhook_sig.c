@@ -31,7 +31,7 @@ bool cb_webhook_begin(struct cb_request *req, enum MHD_Result *ret)
         const struct cb_telephony_ops *ops = req->env->tel->ops;
         const char *ct = cb_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 
-        if (ops->signature_header == NULL) {
+        if (!(ops->caps & CB_TEL_CAP_WEBHOOKS) || ops->signature_header == NULL) {
                 *ret = cb_reply_error(req, CB_ERR_FORBIDDEN,
                                       "telephony webhooks are not taken here ([twilio] enabled "
                                       "is false)");
@@ -98,4 +98,12 @@ bool cb_webhook_verify(struct cb_request *req, enum MHD_Result *ret)
                 }
         }
         return false;
+}
+
+void cb_webhook_params(struct cb_request *req, struct cb_tel_params *p)
+{
+        *p = (struct cb_tel_params){.form = req->json ? NULL : &req->form,
+                                    .json = req->json,
+                                    .call_id = cb_request_arg(req, "call_id"),
+                                    .agent = cb_request_arg(req, "agent")};
 }

@@ -31,9 +31,18 @@ static enum cb_result none_place_call(void *self, const struct cb_call *call,
 
 const struct cb_telephony_ops cb_telephony_none = {
     .name = "none",
+    /* No CB_TEL_CAP_WEBHOOKS: no webhooks (the signature check refuses them all), so no
+     * parsers and no voice answers. A provider with webhooks sets the flag and all of
+     * signature_header, webhook_valid, parse_status, parse_voice, parse_recording and
+     * render_route. */
+    .caps = 0,
     .create = none_create,
     .destroy = none_destroy,
     .place_call = none_place_call,
     .signature_header = NULL,
     .webhook_valid = NULL,
+    .parse_status = NULL,
+    .parse_voice = NULL,
+    .parse_recording = NULL,
+    .render_route = NULL,
 };

@@ -394,16 +394,23 @@ static bool twilio_webhook_valid(void *self, const char *url, const struct cb_fo
 
 const struct cb_telephony_ops cb_telephony_twilio = {
     .name = "twilio",
+    .caps = CB_TEL_CAP_WEBHOOKS,
     .create = twilio_create,
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
     .find_placed = cb_twilio_find_placed,
     .fetch_media = twilio_fetch_media,
     .recording_url_sid = twilio_recording_url_sid,
+    .recording_url_form = "<api base>/2010-04-01/Accounts/<account>/Recordings/RE<32 hex digits>"
+                          "[.wav|.mp3], without query",
     .recording_call_id = twilio_recording_call_id,
     .delete_recording = twilio_delete_recording,
     .call_status = cb_twilio_call_status,
     .call_recordings = cb_twilio_call_recordings,
     .signature_header = "X-Twilio-Signature",
     .webhook_valid = twilio_webhook_valid,
+    .parse_status = cb_twilio_parse_status,
+    .parse_voice = cb_twilio_parse_voice,
+    .parse_recording = cb_twilio_parse_recording,
+    .render_route = cb_twilio_render_route,
 };

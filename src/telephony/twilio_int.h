@@ -1,5 +1,6 @@
-/* What src/telephony/twilio.c shares with twilio_lookup.c (Twilio's read-only REST lookups).
- * Internal to the telephony library. */
+/* What src/telephony/twilio.c shares with twilio_lookup.c (Twilio's read-only REST lookups)
+ * and twilio_webhook.c (its webhooks' parameters and TwiML answers). Internal to the telephony
+ * library. */
 #ifndef CB_TELEPHONY_TWILIO_INT_H
 #define CB_TELEPHONY_TWILIO_INT_H
 
@@ -8,6 +9,7 @@
 #include "callbridge/upstream.h"
 
 #define TWILIO_MAX_RESPONSE ((size_t)256 * 1024)
+#define CB_TWILIO_SID_MAX   64
 
 struct twilio {
         const struct cb_config *cfg;
@@ -27,5 +29,18 @@ CB_MUST_CHECK enum cb_result cb_twilio_call_status(void *self, const char *sid, 
                                                    char *err, size_t err_size);
 CB_MUST_CHECK enum cb_result cb_twilio_call_recordings(void *self, const char *sid, json_t **recs,
                                                        char *err, size_t err_size);
+
+/* True when `sid` looks like a Twilio SID with the two-letter `prefix` ("CA", "RE"). */
+bool cb_twilio_sid_ok(const char *sid, const char *prefix);
+
+/* The webhook parsers and the voice answer of twilio_webhook.c, as cb_telephony_ops members. */
+enum cb_err cb_twilio_parse_status(void *self, const struct cb_tel_params *p,
+                                   struct cb_tel_status *out, const char **msg);
+enum cb_err cb_twilio_parse_voice(void *self, const struct cb_tel_params *p,
+                                  struct cb_tel_voice *out, const char **msg);
+enum cb_err cb_twilio_parse_recording(void *self, const struct cb_tel_params *p,
+                                      struct cb_tel_recording *out, const char **msg);
+int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct cb_buf *out,
+                           const char **content_type);
 
 #endif

@@ -38,7 +38,7 @@ static json_t *cached_record(struct cb_request *req, const struct initiate *in)
         json_t *match = NULL;
         char err[128];
 
-        if (strcmp(crm->ops->name, "none") == 0 ||
+        if (!(crm->ops->caps & CB_CRM_CAP_LOOKUP) ||
             (strcmp(in->direction, "inbound") == 0 && in->from == NULL))
                 return NULL;
         if (cb_lookup(crm, req->env->cfg, number, true, &res, err, sizeof(err)) == CB_RESULT_OK &&

@@ -98,10 +98,8 @@ static enum cb_err check_source(struct cb_request *req, const char *call_id, con
         }
         if (!ops->recording_url_sid(req->env->tel->self, url, sid)) {
                 snprintf(msg, msg_size,
-                         "recording_url must be exactly a recording of our %s account: "
-                         "<api base>/2010-04-01/Accounts/<account>/Recordings/RE<32 hex digits>"
-                         "[.wav|.mp3], without query",
-                         ops->name);
+                         "recording_url must be exactly a recording of our %s account: %s",
+                         ops->name, ops->recording_url_form ? ops->recording_url_form : "");
                 return CB_ERR_INVALID_FIELD;
         }
         e = check_call_ext(req, call_id, provider_call, sizeof(provider_call));

@@ -16,48 +16,44 @@
 #include "http/handlers/handlers.h"
 #include "http/twilio_calls.h"
 
-/* The parameters into `ev`, checked. True when they were refused (a 400/422 queued,
- * returned through `ret`). */
-static bool bad_params(struct cb_request *req, struct cb_status_event *ev, enum MHD_Result *ret)
+/* The provider's parse of the parameters into `ev` (and `st`, which keeps the rest for
+ * finish). True when they were refused (a 400/422 queued, returned through `ret`). */
+static bool bad_params(struct cb_request *req, struct cb_status_event *ev, struct cb_tel_status *st,
+                       enum MHD_Result *ret)
 {
-        const char *call_id = cb_request_arg(req, "call_id");
-        const char *duration = cb_webhook_param(req, "CallDuration");
-        const char *status = cb_webhook_param(req, "CallStatus");
-        long d = -1;
+        const struct cb_telephony *tel = req->env->tel;
+        struct cb_tel_params p;
+        const char *msg = NULL;
+        enum cb_err e;
 
-        ev->provider = req->env->tel->ops->name;
-        ev->call_id = call_id;
-        ev->provider_call_id = cb_webhook_param(req, "CallSid");
+        if (tel->ops->parse_status == NULL) {
+                *ret = cb_reply_error(req, CB_ERR_ROUTE_NOT_FOUND, NULL);
+                return true;
+        }
+        cb_webhook_params(req, &p);
+        e = tel->ops->parse_status(tel->self, &p, st, &msg);
+        if (e != CB_ERR_NONE) {
+                *ret = cb_reply_error(req, e, "%s", msg);
+                return true;
+        }
+        ev->provider = tel->ops->name;
+        ev->call_id = st->call_id;
+        ev->provider_call_id = st->call_sid;
+        ev->status = st->status;
+        ev->duration_s = st->duration_s;
         ev->missed_task = req->env->cfg->twilio.missed_call_task;
-        if (call_id != NULL && !cb_uuid_valid(call_id)) {
-                *ret = cb_reply_error(req, CB_ERR_INVALID_QUERY, "call_id is not a call id");
-                return true;
-        }
-        if (ev->provider_call_id == NULL || status == NULL) {
-                *ret = cb_reply_error(req, CB_ERR_MISSING_FIELD,
-                                      "CallSid and CallStatus are "
-                                      "required");
-                return true;
-        }
-        if (!cb_twilio_sid_ok(ev->provider_call_id, "CA") ||
-            !cb_calls_status_parse(status, &ev->status) ||
-            (duration != NULL && !cb_parse_long(duration, 0, 7L * 86400, &d))) {
-                *ret = cb_reply_error(req, CB_ERR_INVALID_FIELD,
-                                      "CallSid, CallStatus or CallDuration has the wrong value");
-                return true;
-        }
-        ev->duration_s = d;
         return false;
 }
 
-/* An inbound call we have not seen: create it (for the fallback agent). */
-static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_event *ev)
+/* An inbound call we have not seen: create it for the fallback agent. */
+static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_event *ev,
+                                 const struct cb_tel_status *st)
 {
         struct cb_twilio_call tc = {
             .direction = "inbound",
             .call_sid = ev->provider_call_id,
-            .from = cb_webhook_param(req, "From"),
-            .to = cb_webhook_param(req, "To"),
+            .from = st->from,
+            .to = st->to,
             .agent = NULL, /* the fallback agent's (cb_calls_plan) */
         };
         char id[CB_UUID_LEN + 1];
@@ -79,18 +75,25 @@ static void publish(const struct cb_status_event *ev, const struct cb_status_out
         json_decref(data);
 }
 
+/* A callback's state while its event waits for the group commit; freed with the request. */
+struct status_ctx {
+        struct cb_status_item item; /* first: req->ctx is also the item */
+        struct cb_status_event ev;
+        struct cb_tel_status st; /* the parsed callback (borrows from the request) */
+};
+
 /* Back on the connection's thread with the committed event (req->ctx). */
 static enum MHD_Result finish(struct cb_request *req)
 {
-        struct cb_status_item *it = req->ctx;
+        struct status_ctx *sc = req->ctx;
+        struct cb_status_item *it = &sc->item;
         const struct cb_status_event *ev = it->ev;
-        const char *direction = cb_webhook_param(req, "Direction");
+        const char *direction = sc->st.direction;
         enum cb_qs qs = it->qs;
 
-        if (qs == CB_QS_NO_RESULTS && ev->call_id == NULL && direction != NULL &&
-            strcmp(direction, "inbound") == 0) {
+        if (qs == CB_QS_NO_RESULTS && ev->call_id == NULL && sc->st.inbound) {
                 /* Rare (the voice webhook missed the database): blocking is fine here. */
-                qs = create_unknown(req, ev);
+                qs = create_unknown(req, ev, &sc->st);
                 if (qs >= 0)
                         qs = cb_status_batcher_record(req->env->status_batcher, ev, &it->out);
         }
@@ -112,12 +115,6 @@ static enum MHD_Result finish(struct cb_request *req)
         return cb_reply_text(req, 204, NULL, "", 0);
 }
 
-/* A callback's state while its event waits for the group commit; freed with the request. */
-struct status_ctx {
-        struct cb_status_item item; /* first: req->ctx is also the item */
-        struct cb_status_event ev;
-};
-
 /* Parses, then parks the request until the group commit has the event: many callbacks in
  * flight make big batches without a thread each. */
 enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
@@ -129,7 +126,7 @@ enum MHD_Result cb_handle_twilio_status(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_INTERNAL, NULL);
         req->ctx = sc;
         req->ctx_free = free;
-        if (bad_params(req, &sc->ev, &ret))
+        if (bad_params(req, &sc->ev, &sc->st, &ret))
                 return ret;
         /* Woken on the batcher thread once the event is committed (or failed). */
         sc->item = (struct cb_status_item){.ev = &sc->ev, .done = cb_request_wake, .arg = req};

@@ -1,7 +1,7 @@
-/* TwiML documents for the voice webhook (src/http/twiml.c). Each appends a whole document to
- * `out` and returns 0, or -1 when the buffer's cap or memory ran out. */
-#ifndef CB_HTTP_TWIML_H
-#define CB_HTTP_TWIML_H
+/* TwiML documents for the voice webhook (src/telephony/twilio_twiml.c). Each appends a whole
+ * document to `out` and returns 0, or -1 when the buffer's cap or memory ran out. */
+#ifndef CB_TELEPHONY_TWILIO_TWIML_H
+#define CB_TELEPHONY_TWILIO_TWIML_H
 
 #include "callbridge/util.h"
 

@@ -1,0 +1,63 @@
+/* Inbound and softphone-dialled routing: pure decisions on what the caller hands in. */
+#include <string.h>
+
+#include "callbridge/calls.h"
+#include "callbridge/phone.h"
+
+bool cb_calls_agent_valid(const char *identity)
+{
+        return identity != NULL && cb_str_charset(identity, CB_AGENT_MAX - 1, "@._-");
+}
+
+void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_call_route *route)
+{
+        const char *agent = rules->fallback_agent;
+        const char *number = rules->fallback_number;
+
+        route->kind = agent    ? CB_CALL_ROUTE_CLIENT
+                      : number ? CB_CALL_ROUTE_NUMBER
+                               : CB_CALL_ROUTE_MESSAGE;
+        if (agent != NULL)
+                cb_strlcpy(route->target, agent, sizeof(route->target));
+        else if (number == NULL ||
+                 cb_phone_to_e164(number, rules->region, route->target, sizeof(route->target)) != 0)
+                route->target[0] = '\0';
+}
+
+void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_t *matches,
+                            struct cb_call_route *route, char record_id[CB_CRM_ID_MAX])
+{
+        const json_t *m = json_array_get(matches, 0); /* NULL when none */
+        const char *owner = json_string_value(json_object_get(m, "owner"));
+
+        cb_strlcpy(record_id, json_string_value(json_object_get(m, "id")) ?: "", CB_CRM_ID_MAX);
+        if (rules->route_to_owner && cb_calls_agent_valid(owner) && rules->online != NULL &&
+            rules->online(owner)) {
+                route->kind = CB_CALL_ROUTE_CLIENT;
+                cb_strlcpy(route->target, owner, sizeof(route->target));
+        } else {
+                cb_calls_route_fallback(rules, route);
+        }
+}
+
+void cb_calls_route_outbound(const struct cb_call_route_rules *rules, const char *to,
+                             struct cb_call_route *route)
+{
+        route->kind = CB_CALL_ROUTE_NUMBER;
+        if (to == NULL ||
+            cb_phone_to_e164(to, rules->region, route->target, sizeof(route->target)) != 0) {
+                route->kind = CB_CALL_ROUTE_MESSAGE;
+                route->target[0] = '\0';
+        }
+}
+
+const char *cb_calls_route_agent(const struct cb_call_route_rules *rules,
+                                 enum cb_call_direction direction, const char *dialler,
+                                 const struct cb_call_route *route)
+{
+        if (direction == CB_CALL_OUTBOUND)
+                return dialler;
+        if (route != NULL && route->kind == CB_CALL_ROUTE_CLIENT)
+                return route->target;
+        return rules->fallback_agent ? rules->fallback_agent : "unassigned";
+}

@@ -1,0 +1,146 @@
+/* Twilio's webhooks on the wire: the parameters of the status, voice and recording callbacks
+ * (https://www.twilio.com/docs/voice/twiml#request-parameters), checked as strictly as the
+ * handlers always did, and the TwiML that answers a voice webhook. Pure: no request. */
+#include <string.h>
+
+#include "callbridge/calls.h"
+#include "telephony/twilio_int.h"
+#include "telephony/twilio_twiml.h"
+
+#define SORRY "Sorry, nobody can take your call right now. Please call again later."
+
+bool cb_twilio_sid_ok(const char *sid, const char *prefix)
+{
+        return sid != NULL && strncmp(sid, prefix, 2) == 0 &&
+               cb_str_charset(sid, CB_TWILIO_SID_MAX, "");
+}
+
+/* A duration parameter: absent is -1; false when present and not 0..7 days of seconds. */
+static bool duration_ok(const char *s, long *out)
+{
+        *out = -1;
+        return s == NULL || cb_parse_long(s, 0, 7L * 86400, out);
+}
+
+/* Our ?call_id= must be a call id when present. */
+static enum cb_err bad_call_id(const struct cb_tel_params *p, const char **msg)
+{
+        if (p->call_id == NULL || cb_uuid_valid(p->call_id))
+                return CB_ERR_NONE;
+        *msg = "call_id is not a call id";
+        return CB_ERR_INVALID_QUERY;
+}
+
+enum cb_err cb_twilio_parse_status(void *self, const struct cb_tel_params *p,
+                                   struct cb_tel_status *out, const char **msg)
+{
+        const char *status = cb_tel_param(p, "CallStatus");
+        enum cb_err e = bad_call_id(p, msg);
+
+        (void)self;
+        memset(out, 0, sizeof(*out));
+        out->call_id = p->call_id;
+        out->call_sid = cb_tel_param(p, "CallSid");
+        out->direction = cb_tel_param(p, "Direction");
+        out->inbound = out->direction != NULL && strcmp(out->direction, "inbound") == 0;
+        out->from = cb_tel_param(p, "From");
+        out->to = cb_tel_param(p, "To");
+        if (e != CB_ERR_NONE)
+                return e;
+        if (out->call_sid == NULL || status == NULL) {
+                *msg = "CallSid and CallStatus are required";
+                return CB_ERR_MISSING_FIELD;
+        }
+        if (!cb_twilio_sid_ok(out->call_sid, "CA") ||
+            !cb_calls_status_parse(status, &out->status) ||
+            !duration_ok(cb_tel_param(p, "CallDuration"), &out->duration_s)) {
+                *msg = "CallSid, CallStatus or CallDuration has the wrong value";
+                return CB_ERR_INVALID_FIELD;
+        }
+        return CB_ERR_NONE;
+}
+
+enum cb_err cb_twilio_parse_voice(void *self, const struct cb_tel_params *p,
+                                  struct cb_tel_voice *out, const char **msg)
+{
+        (void)self;
+        memset(out, 0, sizeof(*out));
+        out->call_sid = cb_tel_param(p, "CallSid");
+        out->from = cb_tel_param(p, "From");
+        out->to = cb_tel_param(p, "To");
+        if (out->call_sid == NULL) {
+                *msg = "CallSid is required";
+                return CB_ERR_MISSING_FIELD;
+        }
+        if (!cb_twilio_sid_ok(out->call_sid, "CA") || (out->from && strlen(out->from) > 63) ||
+            (out->to && strlen(out->to) > 63)) {
+                *msg = "CallSid, From or To is wrong";
+                return CB_ERR_INVALID_FIELD;
+        }
+        if (p->call_id != NULL) { /* our click-to-dial call: the URL is signed, not forgeable */
+                if (!cb_uuid_valid(p->call_id) || !cb_calls_agent_valid(p->agent)) {
+                        *msg = "call_id and agent must name our call and its agent";
+                        return CB_ERR_INVALID_QUERY;
+                }
+                out->call_id = p->call_id;
+                out->agent = p->agent;
+                return CB_ERR_NONE;
+        }
+        if (out->from != NULL && strncmp(out->from, "client:", 7) == 0) {
+                if (!cb_calls_agent_valid(out->from + 7)) {
+                        *msg = "From is not a client identity";
+                        return CB_ERR_INVALID_FIELD;
+                }
+                out->client = out->from + 7;
+        }
+        return CB_ERR_NONE;
+}
+
+enum cb_err cb_twilio_parse_recording(void *self, const struct cb_tel_params *p,
+                                      struct cb_tel_recording *out, const char **msg)
+{
+        enum cb_err e = bad_call_id(p, msg);
+
+        (void)self;
+        memset(out, 0, sizeof(*out));
+        out->call_id = p->call_id;
+        out->call_sid = cb_tel_param(p, "CallSid");
+        out->recording_sid = cb_tel_param(p, "RecordingSid");
+        out->status = cb_tel_param(p, "RecordingStatus");
+        out->url = cb_tel_param(p, "RecordingUrl");
+        if (e != CB_ERR_NONE)
+                return e;
+        if (out->recording_sid == NULL || out->call_sid == NULL || out->status == NULL) {
+                *msg = "RecordingSid, CallSid and RecordingStatus are required";
+                return CB_ERR_MISSING_FIELD;
+        }
+        if (!cb_twilio_sid_ok(out->recording_sid, "RE") || !cb_twilio_sid_ok(out->call_sid, "CA") ||
+            !duration_ok(cb_tel_param(p, "RecordingDuration"), &out->duration_s) ||
+            (out->url != NULL && !cb_choice_match("https://|http://", out->url, true))) {
+                *msg = "RecordingSid, CallSid, RecordingUrl or RecordingDuration has the wrong "
+                       "value";
+                return CB_ERR_INVALID_FIELD;
+        }
+        out->completed = strcmp(out->status, "completed") == 0;
+        if (out->completed && out->url == NULL) {
+                *msg = "RecordingUrl is required";
+                return CB_ERR_MISSING_FIELD;
+        }
+        return CB_ERR_NONE;
+}
+
+int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct cb_buf *out,
+                           const char **content_type)
+{
+        const struct cb_config *cfg = ((const struct twilio *)self)->cfg;
+        const char *call_id = route->call_id[0] ? route->call_id : NULL;
+
+        *content_type = CB_TWIML_TYPE;
+        if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
+                return cb_twiml_dial_client(out, route->target, call_id,
+                                            cfg->twilio.ring_timeout_s);
+        if (route->kind == CB_CALL_ROUTE_NUMBER && route->target[0] != '\0')
+                return cb_twiml_dial_number(out, route->target, cfg->twilio.caller_id,
+                                            cfg->twilio.ring_timeout_s);
+        return cb_twiml_say_hangup(out, SORRY);
+}
