@@ -291,6 +291,11 @@ class TwilioSandboxTest(unittest.TestCase):
         self.assertEqual(sids({"PageSize": 1, "Page": 1})[0], [a["sid"]])
         self.assertTwilioError(self.twilio("GET", API + "/Calls.json?StartTime=yesterday"),
                                400, 20001)
+        # Every field has its digits: no sign, space or short field.
+        for bad in ("%2B202-01-01", "2026-%2B1-01", "2026-01-%201", "2026-01-01T1:2:3Z",
+                    "2026-01-01T01:02:%203Z"):
+            self.assertTwilioError(self.twilio("GET", API + "/Calls.json?StartTime=" + bad),
+                                   400, 20001)
 
     # ---- the call driver
 

@@ -261,7 +261,7 @@ class S3Storage(ProbeMixin, unittest.TestCase):
 
     def complete(self, key, uid, parts):
         xml = "<CompleteMultipartUpload>%s</CompleteMultipartUpload>" % "".join(
-            "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>" % p for p in parts)
+            "<Part><PartNumber>%s</PartNumber><ETag>%s</ETag></Part>" % p for p in parts)
         return self.s3("POST", key, "uploadId=" + uid, xml.encode())
 
     def test_sandbox_multipart_rules(self):
@@ -274,6 +274,9 @@ class S3Storage(ProbeMixin, unittest.TestCase):
                          "InvalidPart")
         self.assertEqual(self.code_of(self.complete("m/small", uid, [(2, e2), (1, e1)])),
                          "InvalidPartOrder")
+        for junk in ("2x", " 2", "+2"):  # a PartNumber is a whole number, nothing around it
+            self.assertEqual(self.code_of(self.complete("m/small", uid, [(junk, e2)])),
+                             "MalformedXML", junk)
         resp = self.complete("m/small", uid, [(2, e2)])  # one (last) part may be small
         self.assertEqual(resp.status, 200, resp)
         self.assertEqual(self.objects()["m/small"]["size"], 1000)
@@ -289,6 +292,9 @@ class S3Storage(ProbeMixin, unittest.TestCase):
         self.assertEqual(resp.headers["Content-Range"], "bytes 7-9/10")
         resp = self.s3("GET", "r/obj", headers={"Range": "bytes=10-12"})
         self.assertEqual((resp.status, self.code_of(resp)), (416, "InvalidRange"))
+        for bad in ("bytes=5", "bytes= 2-4", "bytes=+2-4", "bytes=2-+4", "bytes=--3"):
+            resp = self.s3("GET", "r/obj", headers={"Range": bad})  # not a byte range
+            self.assertEqual((resp.status, self.code_of(resp)), (416, "InvalidRange"), bad)
         self.assertEqual(resp.headers["Content-Range"], "bytes */10")
         resp = self.s3("HEAD", "r/obj")
         self.assertEqual((resp.status, resp.headers["Content-Length"]), (200, "10"))

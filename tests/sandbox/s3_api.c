@@ -4,6 +4,8 @@
  * Every request must carry a valid AWS Signature V4 for --s3-access-key-id and its secret in
  * --s3-region (s3_sig.c) and an x-amz-content-sha256 matching the body (or UNSIGNED-PAYLOAD).
  * Errors are S3's XML <Error> documents. */
+#include <ctype.h>
+#include <errno.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -240,30 +242,43 @@ static void put_object(const struct s3_req *s, struct sb_reply *reply)
         sb_reply_header(reply, "ETag", etag);
 }
 
+/* A decimal number at `s` into *out, with *end after it; false when `s` starts with no digit.
+ * Larger than unsigned long long reads as ULLONG_MAX (so a huge suffix is the whole object). */
+static bool range_number(const char *s, unsigned long long *out, const char **end)
+{
+        char *after = NULL;
+
+        if (!isdigit((unsigned char)s[0]))
+                return false;
+        *out = strtoull(s, &after, 10);
+        *end = after;
+        return true;
+}
+
 /* Parse "bytes=a-b", "bytes=a-" or "bytes=-n" against `size` into [*first, *last]. False
  * when the range cannot be satisfied (or is not a single byte range). */
 static bool parse_range(const char *h, size_t size, size_t *first, size_t *last)
 {
         unsigned long long a = 0, b = 0;
-        int used = 0;
+        const char *end = NULL;
 
         if (strncmp(h, "bytes=", 6) != 0 || size == 0)
                 return false;
         h += 6;
         if (h[0] == '-') {
-                if (sscanf(h + 1, "%llu%n", &b, &used) != 1 || h[1 + used] != '\0' || b == 0)
+                if (!range_number(h + 1, &b, &end) || *end != '\0' || b == 0)
                         return false;
                 *first = b >= size ? 0 : size - (size_t)b;
                 *last = size - 1;
                 return true;
         }
-        if (sscanf(h, "%llu-%n", &a, &used) != 1 || a >= size)
+        if (!range_number(h, &a, &end) || *end != '-' || a >= size)
                 return false;
-        if (h[used] == '\0') {
+        h = end + 1;
+        if (h[0] == '\0') {
                 b = size - 1;
         } else {
-                int used2 = 0;
-                if (sscanf(h + used, "%llu%n", &b, &used2) != 1 || h[used + used2] != '\0' || b < a)
+                if (!range_number(h, &b, &end) || *end != '\0' || b < a)
                         return false;
                 if (b >= size)
                         b = size - 1;
@@ -410,6 +425,19 @@ static void etag_unquote(char *s)
         *w = '\0';
 }
 
+/* A <PartNumber> text: a whole decimal number, nothing around it (S3 rejects the body as
+ * MalformedXML otherwise). A number no part was uploaded with is InvalidPart when completing. */
+static bool part_number(const char *text, long *out)
+{
+        char *end = NULL;
+
+        if (!isdigit((unsigned char)text[0]))
+                return false;
+        errno = 0;
+        *out = strtol(text, &end, 10);
+        return errno == 0 && *end == '\0';
+}
+
 /* The <Part>s of a CompleteMultipartUpload body; NULL (after answering) when malformed. */
 static struct sb_s3_part_ref *parse_parts(const struct s3_req *s, struct sb_reply *reply, size_t *n)
 {
@@ -430,7 +458,7 @@ static struct sb_s3_part_ref *parse_parts(const struct s3_req *s, struct sb_repl
                         goto malformed;
                 parts = grown;
                 if (!xml_field(p, close_, "PartNumber", num, sizeof(num)) ||
-                    sscanf(num, "%ld", &parts[count].number) != 1 ||
+                    !part_number(num, &parts[count].number) ||
                     !xml_field(p, close_, "ETag", parts[count].etag, sizeof(parts[count].etag)))
                         goto malformed;
                 etag_unquote(parts[count].etag);

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SB_S3_ETAG_MAX    64                 /* "\"<32 hex>-<parts>\"" */
-#define SB_S3_UPLOAD_ID   32                 /* hex characters */
-#define SB_S3_MIN_PART    (5u * 1024 * 1024) /* every part but the last */
+#define SB_S3_ETAG_MAX    64                        /* "\"<32 hex>-<parts>\"" */
+#define SB_S3_UPLOAD_ID   32                        /* hex characters */
+#define SB_S3_MIN_PART    ((size_t)5 * 1024 * 1024) /* every part but the last */
 #define SB_S3_MAX_PART_NO 10000
 
 /* The outcome of a state operation: 0 done, or the S3 error to answer. */

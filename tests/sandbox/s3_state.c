@@ -335,7 +335,7 @@ static struct part *part_check_locked(struct upload *u, const struct sb_s3_part_
 void sb_s3_upload_complete(const char *id, const char *key, const struct sb_s3_part_ref *parts,
                            size_t n, char etag[SB_S3_ETAG_MAX], struct sb_s3_err *err)
 {
-        struct part **chosen = calloc(n ? n : 1, sizeof(*chosen));
+        struct part **chosen = calloc(n ? n : 1, sizeof(struct part *));
         unsigned char *md5s = malloc(16 * (n ? n : 1)), *data = NULL, sum[16];
         char sum_hex[33];
         size_t total = 0, off = 0;

@@ -100,7 +100,9 @@ static void dispatch_sobjects(const struct sf_op *op, struct sf_result *res)
 
         if (op->nseg < 2 || !is_object(op->seg[1])) {
                 not_found(res);
-        } else if (op->nseg == 2) {
+                return;
+        }
+        if (op->nseg == 2) {
                 if (strcmp(m, "POST") == 0)
                         sf_write_create_locked(op, res);
                 else
@@ -184,17 +186,17 @@ static void reply_result(struct sb_reply *reply, struct sf_result *res, const ch
         sf_result_clear(res);
 }
 
-/* Route, authenticate and run one wire request; lock held. */
-static void rest_locked(const struct sb_request *req, struct sf_op *op, struct sf_result *res)
+/* Route, authenticate and run one wire request; lock held. op->version is left pointing at
+ * `version` (the caller's buffer of SF_VERSION_MAX bytes, which must outlive `op`). */
+static void rest_locked(const struct sb_request *req, struct sf_op *op, char *version,
+                        struct sf_result *res)
 {
-        char version[32];
-
         if (!sf_op_split(op, req->path + strlen(DATA_PREFIX)) || op->nseg < 2 ||
-            !sf_version_ok(op->seg[0]) || strlen(op->seg[0]) >= sizeof(version)) {
+            !sf_version_ok(op->seg[0]) || strlen(op->seg[0]) >= SF_VERSION_MAX) {
                 not_found(res);
                 return;
         }
-        snprintf(version, sizeof(version), "%s", op->seg[0]);
+        snprintf(version, SF_VERSION_MAX, "%s", op->seg[0]);
         free(op->seg[0]);
         memmove(op->seg, op->seg + 1, (op->nseg - 1) * sizeof(op->seg[0]));
         op->nseg--;
@@ -216,13 +218,13 @@ static void rest_locked(const struct sb_request *req, struct sf_op *op, struct s
         } else {
                 sf_rest_dispatch_locked(op, res);
         }
-        op->version = NULL; /* `version` goes out of scope */
 }
 
 void sb_sf_rest(const struct sb_request *req, struct sb_reply *reply)
 {
         const char *host = sb_request_header(req, "Host");
         char usage[64], instance[300];
+        char version[SF_VERSION_MAX]; /* op.version points here: same lifetime as `op` */
         struct sf_op op = {0};
         struct sf_result res = {0};
 
@@ -235,7 +237,7 @@ void sb_sf_rest(const struct sb_request *req, struct sb_reply *reply)
         op.body_len = req->body_len;
         sb_state_lock();
         if (sf_state_usage_count_locked(usage, sizeof(usage)))
-                rest_locked(req, &op, &res);
+                rest_locked(req, &op, version, &res);
         else
                 sf_error(&res, 403, "REQUEST_LIMIT_EXCEEDED", NULL,
                          "TotalRequests Limit exceeded.");

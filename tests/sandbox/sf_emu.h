@@ -13,6 +13,7 @@
 #define SF_DEFAULT_API_MAX 15000
 #define SF_JWT_SKEW_S      180
 #define SF_MAX_SEGMENTS    8
+#define SF_VERSION_MAX     32 /* a version segment "v60.0" and its NUL, at most */
 
 /* ---- one REST operation (sf_api.c, sf_query.c, sf_search.c, sf_composite.c) ------------- */
 

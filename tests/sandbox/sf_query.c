@@ -262,7 +262,7 @@ static bool parse_count(struct sf_parser *p, long *out)
 
 static bool parse_order(struct sf_parser *p, struct sf_select *sel)
 {
-        size_t col = p->tok_pos;
+        size_t col;
         char raw[256];
 
         if (!sf_parser_next(p) || !sf_parser_is(p, "BY"))
@@ -338,7 +338,7 @@ json_t *sf_select_run_locked(const struct sf_select *sel, const char *version,
                              bool (*keep)(json_t *rec, const char *type, void *arg), void *arg)
 {
         json_t *arr = sb_state_records_locked(sel->type, false), *rec, *out = json_array();
-        json_t **hits = calloc(json_array_size(arr) + 1, sizeof(*hits));
+        json_t **hits = calloc(json_array_size(arr) + 1, sizeof(json_t *));
         size_t i, n = 0;
 
         if (!out || !hits)
@@ -351,7 +351,7 @@ json_t *sf_select_run_locked(const struct sf_select *sel, const char *version,
         }
         if (sel->order[0]) {
                 sort_sel = sel;
-                qsort(hits, n, sizeof(*hits), order_cmp);
+                qsort(hits, n, sizeof(json_t *), order_cmp);
                 sort_sel = NULL;
         }
         for (i = 0; i < n && (sel->limit < 0 || (long)i < sel->limit); i++) {

@@ -191,7 +191,18 @@ static const char *language_name(const char *code)
         return "english";
 }
 
-/* Check the form; on a problem fill `reply` and return false. */
+/* True when the form has a file part with a file name; else answers 400 as OpenAI does. */
+static bool file_ok(const struct sb_part *file, struct sb_reply *reply)
+{
+        if (file != NULL && file->filename != NULL)
+                return true;
+        openai_error(reply, 400, "invalid_request_error", NULL,
+                     "1 validation error for Request\nbody -> file\n  field required "
+                     "(type=value_error.missing)");
+        return false;
+}
+
+/* Check the rest of the form (file_ok first); on a problem fill `reply` and return false. */
 static bool form_ok(json_t *fields, const struct sb_part *file, const char **format,
                     struct sb_reply *reply)
 {
@@ -199,12 +210,6 @@ static bool form_ok(json_t *fields, const struct sb_part *file, const char **for
         static const char *const allowed[] = {"json", "text", "verbose_json", "srt", "vtt"};
         char ext[16], msg[160];
 
-        if (file == NULL || file->filename == NULL) {
-                openai_error(reply, 400, "invalid_request_error", NULL,
-                             "1 validation error for Request\nbody -> file\n  field required "
-                             "(type=value_error.missing)");
-                return false;
-        }
         if (model == NULL || model[0] == '\0') {
                 openai_error(reply, 400, "invalid_request_error", NULL,
                              "you must provide a model parameter");
@@ -273,7 +278,8 @@ void sb_stt_openai_transcribe(const struct sb_request *req, struct sb_reply *rep
                 return;
         }
         fields = fields_of(parts, n, &file, &gran);
-        if (fields == NULL || gran == NULL || !form_ok(fields, file, &format, reply))
+        if (fields == NULL || gran == NULL || !file_ok(file, reply) ||
+            !form_ok(fields, file, &format, reply))
                 goto out;
         is_wav = sb_stt_wav(file->data, file->len, &wav);
         if (!is_wav && file->filename_len > 4 &&

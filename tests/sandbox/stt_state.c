@@ -189,7 +189,12 @@ bool sb_stt_wav(const unsigned char *d, size_t len, struct sb_wav *w)
 
 double sb_stt_wav_seconds(const struct sb_wav *w)
 {
-        return w->rate && w->block_align ? (double)(w->data_len / w->block_align) / w->rate : 0;
+        size_t frames; /* whole frames: a trailing partial frame is not played */
+
+        if (w->rate == 0 || w->block_align == 0)
+                return 0;
+        frames = w->data_len / w->block_align;
+        return (double)frames / w->rate;
 }
 
 /* A whole number in [0, max] at `name` of `doc` into *out; absent leaves it. */
@@ -225,8 +230,8 @@ void sb_stt_control(const struct sb_request *req, struct sb_reply *reply)
         }
         json_object_foreach(doc, key, v)
         {
-                if (strcmp(key, "latency_ms") && strcmp(key, "retry_after_s") &&
-                    strcmp(key, "retry_after_ms") && strcmp(key, "unseeded")) {
+                if (strcmp(key, "latency_ms") != 0 && strcmp(key, "retry_after_s") != 0 &&
+                    strcmp(key, "retry_after_ms") != 0 && strcmp(key, "unseeded") != 0) {
                         sb_reply_error(reply, 400, "unknown_field", "unknown field \"%s\"", key);
                         goto out;
                 }

@@ -7,6 +7,7 @@
  *
  * A placed call is stored in twilio_calls and handed to the driver (tw_driver.c), which plays
  * it and sends its webhooks. Validation errors use Twilio's codes (see README). */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,20 +377,36 @@ struct filter {
         long long start_min, start_max; /* start_min <= started_at < start_max */
 };
 
+/* The `n` decimal digits at `s` into *out; false unless all `n` are digits (a sign, a space
+ * or a shorter field is not a date's field). */
+static bool fixed_digits(const char *s, int n, int *out)
+{
+        *out = 0;
+        for (int i = 0; i < n; i++) {
+                if (!isdigit((unsigned char)s[i]))
+                        return false;
+                *out = *out * 10 + (s[i] - '0');
+        }
+        return true;
+}
+
 /* A date as Twilio's OpenAPI gives StartTime (format date-time, "Specify a date as
  * YYYY-MM-DD in UTC"): "YYYY-MM-DD" is that day from 00:00 UTC (*whole_day true), and
  * "YYYY-MM-DDTHH:MM:SSZ" (the helper libraries' ISO 8601 form) that instant. */
 static bool parse_date(const char *s, long long *out, bool *whole_day)
 {
         struct tm tm = {0};
-        int y, m, d, hh = 0, mm = 0, ss = 0, n = 0;
+        int y, m, d, hh = 0, mm = 0, ss = 0;
 
-        if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 || m < 1 || m > 12 ||
-            d < 1 || d > 31)
+        /* Each field is read only when everything before it matched: no read past the NUL. */
+        if (!fixed_digits(s, 4, &y) || s[4] != '-' || !fixed_digits(s + 5, 2, &m) || s[7] != '-' ||
+            !fixed_digits(s + 8, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31)
                 return false;
         *whole_day = s[10] == '\0';
-        if (!*whole_day && (sscanf(s + 10, "T%2d:%2d:%2d%n", &hh, &mm, &ss, &n) != 3 || hh > 23 ||
-                            mm > 59 || ss > 60 || strcmp(s + 10 + n, "Z") != 0))
+        if (!*whole_day &&
+            (s[10] != 'T' || !fixed_digits(s + 11, 2, &hh) || s[13] != ':' ||
+             !fixed_digits(s + 14, 2, &mm) || s[16] != ':' || !fixed_digits(s + 17, 2, &ss) ||
+             strcmp(s + 19, "Z") != 0 || hh > 23 || mm > 59 || ss > 60))
                 return false;
         tm.tm_year = y - 1900;
         tm.tm_mon = m - 1;

@@ -188,8 +188,8 @@ static long send_retried(CURL *curl, const struct tw_job *job, const struct tw_h
 bool tw_deliver(CURL *curl, const struct tw_job *job, const struct tw_hook *hk,
                 struct cb_buf *answer)
 {
-        struct cb_buf body = {.max = 64 * 1024}, target = {.max = 72 * 1024},
-                      signed_url = {.max = 72 * 1024};
+        struct cb_buf body = {.max = (size_t)64 * 1024}, target = {.max = (size_t)72 * 1024},
+                      signed_url = {.max = (size_t)72 * 1024};
         const char *hash = strchr(hk->url, '#');
         size_t base_len = hash ? (size_t)(hash - hk->url) : strlen(hk->url);
         char sig[TW_SIG_LEN + 1], token[48];

@@ -363,8 +363,8 @@ static void play(CURL *curl, const struct tw_job *job)
                 answered_at = time(NULL);
                 ok = answer_call(curl, job, &run) && tw_driver_pause_ms(o->talk_ms);
         }
-        if (ok)
-                ok = finish_call(curl, job, &run, answered_at);
+        if (ok) /* finish_call false: stopped early; nothing follows either way */
+                (void)finish_call(curl, job, &run, answered_at);
         for (size_t i = 0; i < run.n; i++)
                 cb_form_free(&run.hooks[i].params); /* left by an abandoned call */
 }

@@ -177,6 +177,13 @@ void sb_tw_recording_media(const struct sb_request *req, struct sb_reply *reply)
         sb_reply_header(reply, "Location", loc);
 }
 
+/* A four-byte RIFF tag ("RIFF", "fmt ", ...): the bytes only, no NUL. */
+static void put_tag(unsigned char *p, const char tag[4])
+{
+        for (int i = 0; i < 4; i++)
+                p[i] = (unsigned char)tag[i];
+}
+
 static void put_le(unsigned char *p, uint32_t v, int bytes)
 {
         for (int i = 0; i < bytes; i++)
@@ -191,9 +198,10 @@ static unsigned char *wav_tone(long seconds, size_t *len)
 
         if (!wav)
                 return NULL;
-        memcpy(wav, "RIFF", 4);
+        put_tag(wav, "RIFF");
         put_le(wav + 4, (uint32_t)(36 + samples * 2), 4);
-        memcpy(wav + 8, "WAVEfmt ", 8);
+        put_tag(wav + 8, "WAVE");
+        put_tag(wav + 12, "fmt ");
         put_le(wav + 16, 16, 4);
         put_le(wav + 20, 1, 2); /* PCM */
         put_le(wav + 22, 1, 2); /* mono */
@@ -201,7 +209,7 @@ static unsigned char *wav_tone(long seconds, size_t *len)
         put_le(wav + 28, WAV_RATE * 2, 4);
         put_le(wav + 32, 2, 2);
         put_le(wav + 34, 16, 2);
-        memcpy(wav + 36, "data", 4);
+        put_tag(wav + 36, "data");
         put_le(wav + 40, (uint32_t)(samples * 2), 4);
         for (size_t i = 0; i < samples; i++) {
                 int phase = (int)(i % 20); /* 8000 / 20 = 400 Hz */

@@ -37,12 +37,12 @@ static int mac_message(EVP_MAC_CTX *mac, const char *url, const struct cb_form *
 
         if (rc != 0 || n == 0)
                 return rc;
-        order = malloc(n * sizeof(*order));
+        order = malloc(n * sizeof(const struct cb_form_param *));
         if (order == NULL)
                 return -1;
         for (size_t i = 0; i < n; i++)
                 order[i] = &params->p[i];
-        qsort(order, n, sizeof(*order), pair_cmp);
+        qsort(order, n, sizeof(const struct cb_form_param *), pair_cmp);
         for (size_t i = 0; i < n && rc == 0; i++) {
                 if (i > 0 && pair_order(order[i - 1], order[i]) == 0)
                         continue;
