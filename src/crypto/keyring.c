@@ -15,7 +15,7 @@
 #include <openssl/hmac.h>
 
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 
 #define KEY_FILE_MAX ((size_t)64 * 1024) /* ~1,200 keys; a larger file is a mistake */
 #define ID_TEXT_LEN  (1 + 2 * CB_BLOB_KEY_ID)

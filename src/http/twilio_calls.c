@@ -1,9 +1,10 @@
 /* Shared by the Twilio webhook handlers: parameters and calls Twilio reports first. */
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
 #include "callbridge/store.h"
-#include "http/twilio_calls.h"
+#include "twilio_calls.h"
 
 const char *cb_webhook_param(struct cb_request *req, const char *name)
 {

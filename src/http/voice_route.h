@@ -9,7 +9,7 @@
 #define CB_HTTP_VOICE_ROUTE_H
 
 #include "callbridge/http.h"
-#include "http/twilio_calls.h"
+#include "twilio_calls.h"
 
 struct cb_voice_route {
         enum { CB_ROUTE_CLIENT, CB_ROUTE_NUMBER, CB_ROUTE_MESSAGE } kind;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/recordings.h"
 
 #define LABEL "callbridge recording links v1"

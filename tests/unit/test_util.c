@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/errors.h"
 #include "callbridge/util.h"
 

@@ -6,8 +6,8 @@
 
 #include "callbridge/log.h"
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
-#include "http/twilio_calls.h"
+#include "handlers/handlers.h"
+#include "twilio_calls.h"
 
 enum MHD_Result cb_handle_twilio_recording(struct cb_request *req)
 {

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "http/handlers/handlers.h"
-#include "http/twiml.h"
-#include "http/voice_route.h"
+#include "handlers/handlers.h"
+#include "twiml.h"
+#include "voice_route.h"
 
 #define SORRY "Sorry, nobody can take your call right now. Please call again later."
 
