@@ -14,6 +14,7 @@
 #include "callbridge/cache.h"
 #include "callbridge/config.h"
 #include "callbridge/crm.h"
+#include "callbridge/crypto.h"
 #include "callbridge/db.h"
 #include "callbridge/events.h"
 #include "callbridge/http.h"
@@ -22,11 +23,12 @@
 #include "callbridge/nlp.h"
 #include "callbridge/store.h"
 #include "callbridge/stt.h"
+#include "callbridge/stt_policy.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
-#include "cli/apikey.h"
-#include "cli/jobs.h"
-#include "jobs/stt_policy.h"
+
+#include "apikey.h" /* src/cli/, the executable's private include directory */
+#include "jobs.h"
 
 #define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
 

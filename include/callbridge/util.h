@@ -1,4 +1,5 @@
-/* Small helpers shared by every module: time, randomness, hashing, masking, buffers. */
+/* Small helpers shared by every module: time, encodings, strings, masking, buffers. Hashing,
+ * randomness and UUID generation are in crypto.h (cb_crypto, OpenSSL); cb_util has no OpenSSL. */
 #ifndef CALLBRIDGE_UTIL_H
 #define CALLBRIDGE_UTIL_H
 
@@ -22,21 +23,14 @@ int64_t cb_mono_us(void);
 #define CB_TS_LEN 27
 void cb_ts_format(int64_t us, char out[CB_TS_LEN + 1]);
 
-/* Fill `buf` with cryptographically strong random bytes; aborts if the CSPRNG fails. */
-void cb_random(void *buf, size_t len);
-/* Write a random RFC 4122 version 4 UUID and a NUL into `out` (CB_UUID_LEN + 1 bytes). */
-void cb_uuid_v4(char out[CB_UUID_LEN + 1]);
-/* True when `s` is a canonical lower- or upper-case UUID. */
+/* True when `s` is a canonical lower- or upper-case UUID (syntax only; cb_uuid_v4 makes one:
+ * crypto.h). */
 bool cb_uuid_valid(const char *s);
 
-/* SHA-256 of `len` bytes into `out`. */
-void cb_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Lower-case hex of `len` bytes into `out` (2*len+1 bytes). */
 void cb_hex(const unsigned char *in, size_t len, char *out);
 /* The value of one hex digit (either case), or -1 when `c` is not one. */
 int cb_hex_digit(char c);
-/* Constant-time comparison of two equal-length byte strings; true when equal. */
-bool cb_ct_equal(const void *a, const void *b, size_t len);
 
 /* Base64url without padding. Encode returns the length written (out needs 4*ceil(len/3)+1);
  * decode returns the number of bytes or -1 on bad input or overflow of `outlen`. */

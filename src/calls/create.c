@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "callbridge/calls.h"
+#include "callbridge/crypto.h"
 #include "callbridge/phone.h"
 
 /* Everything that makes two API requests "the same" for idempotency: the normalised numbers,

@@ -1,7 +1,7 @@
 /* `callbridge apikey list | revoke`: operators' view of the API keys. Keys are stored hashed,
  * so a listing shows ids, never secrets; a revocation is a row update that every running
  * instance picks up within a second (src/http/auth.c polls for recent revocations). */
-#include "cli/apikey.h"
+#include "apikey.h"
 
 #include <stdio.h>
 #include <string.h>

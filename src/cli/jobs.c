@@ -10,7 +10,7 @@
 #include "callbridge/config.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
-#include "cli/jobs.h"
+#include "jobs.h"
 
 #define LIMIT_MAX 10000
 

@@ -8,7 +8,7 @@
 #include "callbridge/config.h"
 #include "callbridge/phone.h"
 #include "callbridge/util.h"
-#include "config/config_int.h"
+#include "config_int.h"
 
 static void require(struct load_ctx *ctx, bool cond, const char *section, const char *key,
                     const char *why)

@@ -14,7 +14,7 @@
 
 #include "callbridge/phone.h"
 #include "callbridge/util.h"
-#include "config/config_int.h"
+#include "config_int.h"
 #include "settings.h"
 
 void cb_config_add_error(struct cb_config_errors *errs, const char *fmt, ...)

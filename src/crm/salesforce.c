@@ -9,10 +9,11 @@
 #include <unistd.h>
 
 #include "callbridge/cache.h"
+#include "callbridge/crypto.h"
 #include "callbridge/jwt.h"
 #include "callbridge/log.h"
 #include "callbridge/upstream.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 #define WARMUP_MAX_PAUSE_S 60
 

@@ -14,10 +14,11 @@
 #include <openssl/crypto.h>
 
 #include "callbridge/cache.h"
+#include "callbridge/crypto.h"
 #include "callbridge/jwt.h"
 #include "callbridge/log.h"
 #include "callbridge/upstream.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 #define JWT_LIFETIME_S      180
 #define LOCK_MS             10000

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "callbridge/log.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 #define TRANSCRIPT_PART_BYTES 32000
 

@@ -7,7 +7,7 @@
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
 #include "callbridge/soql.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 #define SEARCH_LIMIT 20
 

@@ -6,7 +6,7 @@
 
 #include "callbridge/log.h"
 #include "callbridge/upstream.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 #define MAX_RESPONSE ((size_t)16 * 1024 * 1024)
 

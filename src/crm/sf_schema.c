@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err, size_t err_size)
 {

@@ -11,8 +11,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 
 #define MAGIC         "CBBLOB1\0"
 #define MAGIC_LEN     8

@@ -1,12 +1,12 @@
 /* Compact JWTs: base64url(header) "." base64url(claims) "." base64url(signature). */
 #include "callbridge/jwt.h"
 
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/log.h"
 #include "callbridge/util.h"
 
@@ -102,18 +102,16 @@ char *cb_jwt_sign_hs256(const void *secret, size_t secret_len, const json_t *hea
 {
         struct cb_buf b = {.max = (size_t)64 * 1024};
         json_t *h = header ? json_deep_copy(header) : json_object();
-        unsigned char sig[EVP_MAX_MD_SIZE];
-        unsigned int sig_len = 0;
+        unsigned char sig[32];
         char *out = NULL;
 
         if (h == NULL || json_object_set_new(h, "alg", json_string("HS256")) != 0 ||
             json_object_set_new(h, "typ", json_string("JWT")) != 0 ||
             signing_input(&b, h, claims) != 0)
                 goto out;
-        if (HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)b.data, b.len, sig,
-                 &sig_len) == NULL)
+        if (!cb_hmac_sha256(secret, secret_len, b.data, b.len, sig))
                 goto out;
-        out = finish(&b, sig, sig_len);
+        out = finish(&b, sig, sizeof(sig));
 out:
         cb_buf_free(&b);
         json_decref(h);

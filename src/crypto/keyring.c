@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/hmac.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 
 #define KEY_FILE_MAX ((size_t)64 * 1024) /* ~1,200 keys; a larger file is a mistake */
 #define ID_TEXT_LEN  (1 + 2 * CB_BLOB_KEY_ID)
@@ -315,13 +315,10 @@ size_t cb_keyring_count(const struct cb_keyring *kr)
 int cb_keyring_derive(const struct cb_keyring *kr, size_t index, const char *label,
                       unsigned char out[32])
 {
-        unsigned int len = 0;
-
         if (kr == NULL || index >= kr->n)
                 return -1;
-        if (HMAC(EVP_sha256(), kr->keys[index].bytes, sizeof(kr->keys[index].bytes),
-                 (const unsigned char *)label, strlen(label), out, &len) == NULL ||
-            len != 32)
+        if (!cb_hmac_sha256(kr->keys[index].bytes, sizeof(kr->keys[index].bytes), label,
+                            strlen(label), out))
                 return -1;
         return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
 
 static int cmp_param(const void *a, const void *b)

@@ -15,7 +15,7 @@
 
 #include "callbridge/cache.h"
 #include "callbridge/log.h"
-#include "events/events_int.h"
+#include "events_int.h"
 
 #define OUT_MAX     (CB_EVENTS_DATA_MAX + 4096) /* one client's pending bytes */
 #define FILL_TARGET 16384                       /* stop gathering frames past this */

@@ -10,7 +10,7 @@
 
 #include "callbridge/cache.h"
 #include "callbridge/log.h"
-#include "events/events_int.h"
+#include "events_int.h"
 
 #define RECONNECT_PAUSE_MS 1000
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events/events_int.h"
+#include "events_int.h"
 
 #define DEDUP_WINDOW 64
 

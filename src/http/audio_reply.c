@@ -10,7 +10,7 @@
 
 #include "callbridge/log.h"
 #include "callbridge/store.h"
-#include "http/audio_reply.h"
+#include "audio_reply.h"
 
 #define BLOCK ((size_t)64 * 1024)
 

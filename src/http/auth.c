@@ -12,10 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/http.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
-#include "http/auth_guard.h"
+#include "auth_guard.h"
 
 #define KEY_PREFIX   "cbk_"
 #define KEY_ID_HEX   16 /* 8 random bytes */

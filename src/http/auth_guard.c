@@ -1,6 +1,6 @@
 /* Unauthenticated traffic: see auth_guard.h. Both tables are fixed-size and in memory; an
  * entry whose time is up is reused. */
-#include "http/auth_guard.h"
+#include "auth_guard.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "callbridge/cache.h"
+#include "callbridge/crypto.h"
 #include "callbridge/log.h"
 #include "callbridge/util.h"
 

@@ -3,7 +3,7 @@
  * deadline; libmicrohttpd then sees the end of the stream and closes the connection itself.
  * A connection is unlinked (under the lock) before libmicrohttpd closes its descriptor, so
  * the watcher never shuts down a descriptor that was reused. */
-#include "http/conn_guard.h"
+#include "conn_guard.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "callbridge/http.h"
-#include "http/conn_guard.h"
+#include "conn_guard.h"
 
 #define MAX_ROUTES 64
 static const unsigned int statuses[] = {200, 201, 202, 204, 400, 401, 403, 404, 405, 409,

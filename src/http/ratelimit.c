@@ -1,5 +1,5 @@
 /* Per-token rate limit: see ratelimit.h. */
-#include "http/ratelimit.h"
+#include "ratelimit.h"
 
 #include <errno.h>
 #include <pthread.h>

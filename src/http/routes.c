@@ -1,6 +1,6 @@
 /* The route table: every endpoint, its method, body, size cap and auth, in one place. */
 #include "callbridge/http.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 /* Method, pattern and handler, then the fields that differ from their zero (max_body 0:
  * [server] max_body_bytes; auth false: a public route; stream NULL). */

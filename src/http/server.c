@@ -12,11 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/http.h"
 #include "callbridge/log.h"
-#include "http/conn_guard.h"
-#include "http/ratelimit.h"
-#include "http/voice_route.h"
+#include "conn_guard.h"
+#include "ratelimit.h"
+#include "voice_route.h"
 
 struct cb_http {
         struct MHD_Daemon *daemon;

@@ -1,9 +1,10 @@
 /* Shared by the Twilio webhook handlers: the calls Twilio reports first. */
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
 #include "callbridge/store.h"
-#include "http/twilio_calls.h"
+#include "twilio_calls.h"
 
 enum cb_qs cb_twilio_call_create(struct cb_http_env *env, const struct cb_twilio_call *tc,
                                  char id_out[CB_UUID_LEN + 1])

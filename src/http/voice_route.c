@@ -11,7 +11,7 @@
 #include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
-#include "http/voice_route.h"
+#include "voice_route.h"
 
 /* Helpers still running (they use the pool and the batcher: shutdown waits for them). */
 static atomic_int helpers;

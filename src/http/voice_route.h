@@ -11,7 +11,7 @@
 
 #include "callbridge/calls.h"
 #include "callbridge/http.h"
-#include "http/twilio_calls.h"
+#include "twilio_calls.h"
 
 /* The routing rules of the configuration, with the cache's presence (cb_presence_online). */
 void cb_voice_route_rules(const struct cb_config *cfg, struct cb_call_route_rules *rules);

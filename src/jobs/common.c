@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "callbridge/jobs.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 struct cb_db *cb_job_db(struct cb_job *job)
 {

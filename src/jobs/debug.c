@@ -4,7 +4,7 @@
 #include <time.h>
 
 #include "callbridge/jobs.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 enum cb_result cb_job_debug_sleep(struct cb_job *job)
 {

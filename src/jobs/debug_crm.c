@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "callbridge/jobs.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 enum cb_result cb_job_debug_crm_attach(struct cb_job *job)
 {

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "callbridge/jobs.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 enum cb_result cb_job_follow_up(struct cb_job *job)
 {

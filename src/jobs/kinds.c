@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "callbridge/jobs.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 const struct cb_job_kind cb_job_kinds[] = {
     {CB_JOB_PLACE_CALL, cb_job_place_call, cb_job_place_call_dead, false},

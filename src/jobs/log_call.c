@@ -6,7 +6,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 /* The record to link `call` to: the lookup's newest match, or a Lead created for an unknown
  * caller. OK with `id` "" when the call stays unlinked. */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 static const double bounds_s[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                                   2.5,  5,     10,   15,  30,   60,  300};

@@ -9,7 +9,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 /* Store the provider's id on the call. RETRY when the database cannot say. */
 static enum cb_result store_id(struct cb_job *job, const char *provider_id)

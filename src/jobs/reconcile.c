@@ -14,7 +14,7 @@
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 #define LOCK_KEY "1667396722" /* "cbtr" */
 #define BATCH    100

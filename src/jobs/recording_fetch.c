@@ -15,7 +15,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 struct fetch {
         struct cb_rec_writer *w;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 enum cb_result cb_job_recording_check_source(struct cb_job *job, const json_t *rec)
 {

@@ -16,7 +16,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "jobs/kinds.h"
+#include "kinds.h"
 
 #define LOCK_KEY         "1667393394" /* "cbre" */
 #define BATCH            200

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jobs/stt_policy.h"
+#include "callbridge/stt_policy.h"
 
 static bool holds(const char *key, const char *value, const struct cb_call *call,
                   const struct cb_crm *crm)

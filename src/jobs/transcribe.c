@@ -18,12 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
-#include "jobs/kinds.h"
-#include "jobs/stt_policy.h"
+#include "callbridge/stt_policy.h"
+#include "kinds.h"
 
 /* The sealed recording as the engine reads it. Engines read chunks from several threads at
  * once, and a reader (one cipher context, one cached chunk) serves one at a time. */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 

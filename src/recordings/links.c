@@ -1,10 +1,11 @@
 /* Signed playback links: /r/{id}?exp=<unix seconds>&sig=<hex HMAC-SHA256("<id>:<exp>")>. The
  * HMAC key is derived from a recording key (HMAC of the label below under it), so nothing more
  * needs configuring, and every key of the ring is tried: links survive key rotation. */
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/recordings.h"
 
 #define LABEL "callbridge recording links v1"
@@ -13,16 +14,13 @@ static void sign_with(const struct cb_recordings *rec, size_t key_index, const c
                       long long exp, char sig[65])
 {
         unsigned char key[32], mac[32];
-        unsigned int len = 0;
         char msg[CB_UUID_LEN + 32];
 
         sig[0] = '\0';
         if (cb_keyring_derive(rec->keys, key_index, LABEL, key) != 0)
                 return;
         snprintf(msg, sizeof(msg), "%s:%lld", id, exp);
-        if (HMAC(EVP_sha256(), key, sizeof(key), (unsigned char *)msg, strlen(msg), mac, &len) !=
-                NULL &&
-            len == sizeof(mac))
+        if (cb_hmac_sha256(key, sizeof(key), msg, strlen(msg), mac))
                 cb_hex(mac, sizeof(mac), sig);
         OPENSSL_cleanse(key, sizeof(key));
 }

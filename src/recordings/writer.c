@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/log.h"
 #include "callbridge/recordings.h"
 

@@ -15,11 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/log.h"
 #include "callbridge/storage.h"
 #include "callbridge/upstream.h"
 #include "callbridge/util.h"
-#include "storage/s3_int.h"
+#include "s3_int.h"
 
 /* AWS URI encoding of a query value: unreserved characters kept, the rest %XX upper-case.
  * Writes at most out_size-1 characters; false when it does not fit. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "storage/s3_int.h"
+#include "s3_int.h"
 
 /* ---- multipart -------------------------------------------------------------------------- */
 

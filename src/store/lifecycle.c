@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 

@@ -6,7 +6,7 @@
 #include "callbridge/db.h"
 #include "callbridge/log.h"
 #include "callbridge/util.h"
-#include "store/migrations.h"
+#include "migrations.h"
 
 /* pg_advisory_lock key: "cbmg" — held while migrating so instances never race. */
 #define MIGRATE_LOCK "1667394919"

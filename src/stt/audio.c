@@ -1,5 +1,5 @@
 /* RIFF/WAVE parsing, chunk planning and sample conversion for the STT engines. */
-#include "stt/audio.h"
+#include "audio.h"
 
 #include <math.h>
 #include <stdio.h>

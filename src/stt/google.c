@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "stt/audio.h"
-#include "stt/google.h"
-#include "stt/stt_int.h"
+#include "audio.h"
+#include "google.h"
+#include "stt_int.h"
 
 #define GOOGLE_DEFAULT_COST 0.024 /* USD per minute, standard model list price */
 #define READ_FRAMES         4096

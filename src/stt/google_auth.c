@@ -12,7 +12,7 @@
 #include "callbridge/jwt.h"
 #include "callbridge/log.h"
 #include "callbridge/upstream.h"
-#include "stt/google.h"
+#include "google.h"
 
 #define SCOPE            "https://www.googleapis.com/auth/cloud-platform"
 #define MAX_CREDENTIALS  ((size_t)64 * 1024)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stt/stt_int.h"
+#include "stt_int.h"
 
 static void *none_create(const struct cb_config *cfg)
 {

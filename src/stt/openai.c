@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "stt/audio.h"
-#include "stt/stt_int.h"
+#include "audio.h"
+#include "stt_int.h"
 
 #define OPENAI_MAX_BYTES    26214400ULL /* the API's limit on a request */
 #define OPENAI_DEFAULT_COST 0.006       /* USD per minute, whisper-1 list price */

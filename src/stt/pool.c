@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "callbridge/log.h"
-#include "stt/stt_int.h"
+#include "stt_int.h"
 
 struct batch {
         struct batch *next;

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "callbridge/log.h"
-#include "stt/stt_int.h"
+#include "stt_int.h"
 
 static const struct cb_stt_ops *const engines[] = {
     &cb_stt_none,

@@ -21,7 +21,7 @@
 #include "callbridge/telephony.h"
 #include "callbridge/twsig.h"
 #include "callbridge/upstream.h"
-#include "telephony/twilio_int.h"
+#include "twilio_int.h"
 
 /* Twilio's connection overrides ("Webhooks connection overrides"): ct 100-10000, rt and tt
  * 100-15000, rc 0-5 (ms, ms, ms, retries), rp a comma list of 4xx|5xx|ct|rt|all, e an edge,

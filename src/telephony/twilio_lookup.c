@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "telephony/twilio_int.h"
+#include "twilio_int.h"
 
 /* Append to *ids the sids of calls To `to` From `from` matching `name`=`value` (one page of
  * 50, newest first as Twilio lists them). */

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "telephony/twilio_twiml.h"
+#include "twilio_twiml.h"
 
 #define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
 #define TAIL "</Response>"

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "callbridge/calls.h"
-#include "telephony/twilio_int.h"
-#include "telephony/twilio_twiml.h"
+#include "twilio_int.h"
+#include "twilio_twiml.h"
 
 #define SORRY "Sorry, nobody can take your call right now. Please call again later."
 

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "callbridge/log.h"
-#include "upstream/upstream_int.h"
+#include "upstream_int.h"
 
 #define DEFAULT_MAX_RESPONSE ((size_t)8 * 1024 * 1024)
 #define MAX_HEADER_BYTES     ((size_t)64 * 1024)

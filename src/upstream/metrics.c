@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "callbridge/upstream.h"
-#include "upstream/upstream_int.h"
+#include "upstream_int.h"
 
 #define MAX_SERVICES 16
 static const char *const classes[] = {"error", "1xx", "2xx", "3xx", "4xx", "5xx"};

@@ -1,4 +1,5 @@
-/* Bounded string helpers: copy, checked integer parsing, choice lists, charsets, errors. */
+/* Bounded string helpers: copy, checked integer parsing, choice lists, charsets, UUID syntax,
+ * errors. */
 #include "callbridge/util.h"
 
 #include <ctype.h>
@@ -74,4 +75,19 @@ void cb_err_printf(char *err, size_t size, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err, size, fmt, ap);
         va_end(ap);
+}
+
+bool cb_uuid_valid(const char *s)
+{
+        if (s == NULL || strlen(s) != CB_UUID_LEN)
+                return false;
+        for (size_t i = 0; i < CB_UUID_LEN; i++) {
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (s[i] != '-')
+                                return false;
+                } else if (!isxdigit((unsigned char)s[i])) {
+                        return false;
+                }
+        }
+        return true;
 }

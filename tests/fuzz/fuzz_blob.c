@@ -10,7 +10,7 @@
  * Set CB_FUZZ_BLOB_SEEDS=<dir> to write sealed seeds made by this code into <dir> and exit. */
 #include "callbridge/blob.h"
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 #include "fuzz.h"
 
 #define B64_A "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="

@@ -26,9 +26,9 @@
 
 #include "callbridge/recordings.h"
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 #include "fuzz.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define FIELD_MAX 64
 #define AUDIO_MAX (1 << 20)

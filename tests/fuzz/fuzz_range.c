@@ -4,7 +4,7 @@
  * one RFC 9110 §14.1-14.2 gives, computed here independently: one "bytes=" range of plain
  * digits ("a-b", "a-", "-n") is served or unsatisfiable; anything else (other units, several
  * ranges, signs, blanks, last < first) is ignored and the whole file served. */
-#include "http/audio_reply.h"
+#include "audio_reply.h"
 #include "fuzz.h"
 
 /* 1*DIGIT at *p, saturating at UINT64_MAX; false when there is no digit. */

@@ -6,7 +6,7 @@
  * attribute); and a value made only of legal XML characters reads back unchanged (tab, line
  * feed and carriage return as character references, so attribute values keep them too). */
 #include "fuzz.h"
-#include "telephony/twilio_twiml.h"
+#include "twilio_twiml.h"
 
 struct doc {
         const char *p, *end;

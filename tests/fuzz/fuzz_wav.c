@@ -5,7 +5,7 @@
  * as a standalone file parses back to the same format with exactly its slice of the data; the
  * sample conversion reads only the frames it is given (ASan). */
 #include "fuzz.h"
-#include "stt/audio.h"
+#include "audio.h"
 
 struct mem {
         const uint8_t *p;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
 #include "stt_emu.h"
 

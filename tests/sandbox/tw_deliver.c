@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
 #include "tw_emu.h"
 #include "tw_sig.h"

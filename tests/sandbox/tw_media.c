@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
 #include "tw_emu.h"
 

@@ -19,8 +19,9 @@
 #include <openssl/evp.h>
 
 #include "callbridge/blob.h"
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 
 #define MIB (1024L * 1024)
 

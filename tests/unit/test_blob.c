@@ -18,8 +18,9 @@
 #include <cmocka.h>
 
 #include "callbridge/blob.h"
+#include "callbridge/crypto.h"
 #include "callbridge/util.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 
 #define C      ((size_t)CB_BLOB_CHUNK)
 #define RECORD ((size_t)CB_BLOB_CHUNK + CB_BLOB_TAG)

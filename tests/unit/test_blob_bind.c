@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "callbridge/blob.h"
-#include "crypto/blob_int.h"
+#include "blob_int.h"
 
 /* k01020304 = bytes 0x20..0x3f */
 static const char KEYS[] = "k01020304 ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\n";

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "callbridge/calls.h"
+#include "callbridge/crypto.h"
 
 #define N CB_CALL_STATUS_COUNT
 

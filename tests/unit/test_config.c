@@ -17,7 +17,7 @@
 
 #include "callbridge/config.h"
 #include "callbridge/util.h"
-#include "config/settings.h"
+#include "settings.h"
 
 #define MISSING_PATH "/nonexistent/callbridge-test/callbridge.conf"
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "callbridge/events.h"
-#include "events/events_int.h"
+#include "events_int.h"
 
 /* ---- framing and names ------------------------------------------------------------------ */
 

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "callbridge/jobs.h"
-#include "crm/sf.h"
+#include "sf.h"
 
 struct answer {
         long status;

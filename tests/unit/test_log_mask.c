@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/log.h"
 #include "callbridge/util.h"
 

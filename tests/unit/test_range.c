@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "http/audio_reply.h"
+#include "audio_reply.h"
 
 struct range_case {
         const char *header;

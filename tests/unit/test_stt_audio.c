@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "stt/audio.h"
+#include "audio.h"
 
 struct mem {
         const unsigned char *data;

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "jobs/stt_policy.h"
+#include "callbridge/stt_policy.h"
 
 /* A CRM whose ids say their type the Salesforce way (00Q Lead, 003 Contact). */
 static const char *fake_type(void *self, const char *id)

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "telephony/twilio_int.h"
+#include "twilio_int.h"
 
 #define CA "CA0123456789abcdef0123456789abcdef"
 #define RE "RE0123456789abcdef0123456789abcdef"

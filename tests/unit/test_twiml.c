@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "telephony/twilio_twiml.h"
+#include "twilio_twiml.h"
 
 #define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
 #define FFFD "\xef\xbf\xbd"

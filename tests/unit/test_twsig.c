@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/form.h"
 #include "callbridge/twsig.h"
 #include "callbridge/util.h"

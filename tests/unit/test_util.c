@@ -1,5 +1,5 @@
 /* Shared helpers (src/util/) and the error registry (src/http/errors.c): encodings, ids,
- * parsing, masking, buffers, string copies. */
+ * parsing, masking, buffers, string copies. Hashing, randomness and UUIDs: test_crypto.c. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/errors.h"
 #include "callbridge/util.h"
 
@@ -167,33 +168,7 @@ static void test_base64_rejects(void **state)
         }
 }
 
-/* ---- UUIDs ------------------------------------------------------------------------------ */
-
-static void test_uuid_v4(void **state)
-{
-        char prev[CB_UUID_LEN + 1] = "";
-
-        (void)state;
-        for (int i = 0; i < 1000; i++) {
-                char u[CB_UUID_LEN + 2];
-
-                memset(u, '#', sizeof(u));
-                cb_uuid_v4(u);
-                assert_int_equal(strlen(u), CB_UUID_LEN);
-                assert_int_equal(u[CB_UUID_LEN + 1], '#');
-                for (size_t k = 0; k < CB_UUID_LEN; k++) {
-                        if (k == 8 || k == 13 || k == 18 || k == 23)
-                                assert_int_equal(u[k], '-');
-                        else
-                                assert_non_null(strchr("0123456789abcdef", u[k]));
-                }
-                assert_int_equal(u[14], '4');           /* version 4 */
-                assert_non_null(strchr("89ab", u[19])); /* RFC 4122 variant */
-                assert_true(cb_uuid_valid(u));
-                assert_string_not_equal(u, prev);
-                memcpy(prev, u, sizeof(prev));
-        }
-}
+/* ---- UUID syntax ------------------------------------------------------------------------ */
 
 static void test_uuid_valid(void **state)
 {
@@ -518,28 +493,7 @@ static void test_buf_growth(void **state)
         cb_buf_free(&b);
 }
 
-/* ---- comparisons and copies ------------------------------------------------------------- */
-
-static void test_ct_equal(void **state)
-{
-        unsigned char a[32];
-        unsigned char b[32];
-
-        (void)state;
-        cb_random(a, sizeof(a));
-        memcpy(b, a, sizeof(b));
-        assert_true(cb_ct_equal(a, b, sizeof(a)));
-        assert_true(cb_ct_equal(a, b, 0));
-        for (size_t i = 0; i < sizeof(a); i++) {
-                b[i] ^= 0x01;
-                assert_false(cb_ct_equal(a, b, sizeof(a)));
-                assert_true(i == 0 || cb_ct_equal(a, b, i));
-                b[i] ^= 0x01;
-        }
-        b[31] ^= 0x80;
-        assert_false(cb_ct_equal(a, b, 32));
-        assert_true(cb_ct_equal(a, b, 31));
-}
+/* ---- copies ----------------------------------------------------------------------------- */
 
 struct strlcpy_case {
         const char *src;
@@ -571,28 +525,6 @@ static void test_strlcpy(void **state)
                 char dst[4] = "old";
                 assert_false(cb_strlcpy(dst, "abc", 0));
                 assert_string_equal(dst, "old");
-        }
-}
-
-/* ---- hashing ---------------------------------------------------------------------------- */
-
-static void test_sha256_hex(void **state)
-{
-        static const struct {
-                const char *in;
-                const char *hex;
-        } vectors[] = {
-            {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-            {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-        };
-        (void)state;
-
-        for (size_t i = 0; i < CB_ARRAY_LEN(vectors); i++) {
-                unsigned char d[32];
-                char hex[65];
-                cb_sha256(vectors[i].in, strlen(vectors[i].in), d);
-                cb_hex(d, sizeof(d), hex);
-                assert_string_equal(hex, vectors[i].hex);
         }
 }
 
@@ -673,13 +605,12 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_base64_vectors),    cmocka_unit_test(test_base64url_round_trip),
             cmocka_unit_test(test_base64url_rejects), cmocka_unit_test(test_base64_rejects),
-            cmocka_unit_test(test_uuid_v4),           cmocka_unit_test(test_uuid_valid),
-            cmocka_unit_test(test_parse_long),        cmocka_unit_test(test_choice_match),
-            cmocka_unit_test(test_str_charset),       cmocka_unit_test(test_mask_tables),
-            cmocka_unit_test(test_mask_never_leaks),  cmocka_unit_test(test_buf_caps),
-            cmocka_unit_test(test_buf_growth),        cmocka_unit_test(test_ct_equal),
-            cmocka_unit_test(test_strlcpy),           cmocka_unit_test(test_sha256_hex),
-            cmocka_unit_test(test_error_registry),    cmocka_unit_test(test_error_statuses),
+            cmocka_unit_test(test_uuid_valid),        cmocka_unit_test(test_parse_long),
+            cmocka_unit_test(test_choice_match),      cmocka_unit_test(test_str_charset),
+            cmocka_unit_test(test_mask_tables),       cmocka_unit_test(test_mask_never_leaks),
+            cmocka_unit_test(test_buf_caps),          cmocka_unit_test(test_buf_growth),
+            cmocka_unit_test(test_strlcpy),           cmocka_unit_test(test_error_registry),
+            cmocka_unit_test(test_error_statuses),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

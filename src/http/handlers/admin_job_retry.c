@@ -3,7 +3,7 @@
 #include <limits.h>
 
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_admin_job_retry(struct cb_request *req)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 /* Each recording's stable link, as the CRM has it: <public_url>/r/<recording id>. */
 static void add_links(struct cb_request *req, json_t *call)

@@ -2,11 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define IDEMPOTENCY_MAX 255
 #define ID_MAX          64

@@ -19,11 +19,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define JSON_MAX  8192
 #define FIELD_MAX 64

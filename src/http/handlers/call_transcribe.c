@@ -6,7 +6,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_call_transcribe(struct cb_request *req)
 {

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX     200

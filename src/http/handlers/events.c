@@ -5,7 +5,7 @@
 
 #include "callbridge/events.h"
 #include "callbridge/log.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define BLOCK_SIZE 8192
 

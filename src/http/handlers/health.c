@@ -1,7 +1,7 @@
 /* GET /healthz (the process answers) and GET /readyz (PostgreSQL, Redis, migrations). */
 #include "callbridge/cache.h"
 #include "callbridge/db.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_healthz(struct cb_request *req)
 {

@@ -5,7 +5,7 @@
 #include "callbridge/crm.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define PHONE_MAX 64
 

@@ -6,7 +6,7 @@
 #include "callbridge/events.h"
 #include "callbridge/store.h"
 #include "callbridge/upstream.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 static void queue_depth(struct cb_request *req, struct cb_buf *out)
 {

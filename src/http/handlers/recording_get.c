@@ -1,7 +1,7 @@
 /* GET /api/calls/{call_id}/recording/{recording_id}: the decrypted audio, streamed, with Range
  * support (audio_reply.c). Another agent's recording is "not found" to a non-admin. */
-#include "http/audio_reply.h"
-#include "http/handlers/handlers.h"
+#include "audio_reply.h"
+#include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_recording_get(struct cb_request *req)
 {

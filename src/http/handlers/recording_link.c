@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_recording_link(struct cb_request *req)
 {

@@ -6,8 +6,8 @@
 #include <limits.h>
 #include <time.h>
 
-#include "http/audio_reply.h"
-#include "http/handlers/handlers.h"
+#include "audio_reply.h"
+#include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_recording_public(struct cb_request *req)
 {

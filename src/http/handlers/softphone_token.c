@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "callbridge/log.h"
-#include "http/handlers/handlers.h"
+#include "handlers/handlers.h"
 
 #define TTL_MIN 60
 

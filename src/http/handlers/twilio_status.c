@@ -13,8 +13,8 @@
 #include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
-#include "http/handlers/handlers.h"
-#include "http/twilio_calls.h"
+#include "handlers/handlers.h"
+#include "twilio_calls.h"
 
 /* The provider's parse of the parameters into `ev` (and `st`, which keeps the rest for
  * finish). True when they were refused (a 400/422 queued, returned through `ret`). */

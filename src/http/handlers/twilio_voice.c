@@ -9,8 +9,8 @@
  *    online, else the fallback, and record the call (voice_route.c, src/calls/route.c).
  * The provider parses its parameters (parse_voice) and writes the answer (render_route). */
 #include "callbridge/log.h"
-#include "http/handlers/handlers.h"
-#include "http/voice_route.h"
+#include "handlers/handlers.h"
+#include "voice_route.h"
 
 static enum MHD_Result reply_route(struct cb_request *req, const struct cb_call_route *route)
 {

@@ -1,6 +1,6 @@
-/* [stt] policy (src/jobs/stt_policy.c). */
-#ifndef CB_JOBS_STT_POLICY_H
-#define CB_JOBS_STT_POLICY_H
+/* The [stt] policy: which calls are transcribed (src/jobs/stt_policy.c, in cb_jobs). */
+#ifndef CALLBRIDGE_STT_POLICY_H
+#define CALLBRIDGE_STT_POLICY_H
 
 #include <jansson.h>
 #include <stdbool.h>
