@@ -36,6 +36,12 @@ struct cb_call_new {
         size_t job_count;
 };
 
+/* The insert for the call `plan` decided from `rq` (cb_calls_plan): id, agent, direction,
+ * numbers, the ids `rq` named, the request hash, first status and jobs. The caller sets the
+ * providers and the idempotency key (and may link a CRM record). Borrows from all three. */
+void cb_store_call_new_planned(struct cb_call_new *c, const char *id,
+                               const struct cb_call_request *rq, const struct cb_call_plan *plan);
+
 /* Insert `n` calls with their first history events and jobs in one statement (one
  * commit for all: the caller runs it outside a transaction). created[i] tells whether call
  * i was inserted; false means it collided with an existing call (idempotency key or

@@ -11,6 +11,7 @@
 #include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
+#include "call_reported.h"
 #include "voice_route.h"
 
 /* Helpers still running (they use the pool and the batcher: shutdown waits for them). */
@@ -26,7 +27,7 @@ struct task {
         bool abandoned; /* the webhook answered the fallback: record the call for it */
         struct cb_http_env *env;
         /* inputs, copied */
-        char direction[16];
+        enum cb_call_direction direction;
         char call_sid[CB_CALL_SID_MAX];
         char from[64];
         char to[64];
@@ -94,11 +95,13 @@ static void *task_main(void *arg)
 {
         struct task *t = arg;
         struct cb_call_route route = {0};
-        struct cb_twilio_call tc = {
-            .direction = t->direction, .call_sid = t->call_sid, .from = t->from, .to = t->to};
+        struct cb_call_request rq = {.direction = t->direction,
+                                     .provider_call_id = t->call_sid,
+                                     .from = t->from,
+                                     .to = t->to};
         struct cb_call_route_rules rules;
         char id[CB_UUID_LEN + 1] = "";
-        bool inbound = strcmp(t->direction, "inbound") == 0;
+        bool inbound = t->direction == CB_CALL_INBOUND;
 
         cb_voice_route_rules(t->env->cfg, &rules);
         if (inbound)
@@ -113,14 +116,14 @@ static void *task_main(void *arg)
         }
         /* Who the call belongs to: the softphone that dialled, the agent we ring, or whoever
          * takes the fallback. */
-        tc.agent = cb_calls_route_agent(&rules, inbound ? CB_CALL_INBOUND : CB_CALL_OUTBOUND,
-                                        t->agent, t->abandoned ? NULL : &route);
+        rq.agent =
+            cb_calls_route_agent(&rules, t->direction, t->agent, t->abandoned ? NULL : &route);
         pthread_mutex_unlock(&t->lock);
-        tc.crm_record_id = t->record_id[0] ? t->record_id : NULL;
-        if (cb_twilio_call_create(t->env, &tc, id) < 0)
+        rq.crm_record_id = t->record_id[0] ? t->record_id : NULL;
+        if (cb_call_reported_create(t->env, &rq, id) < 0)
                 cb_warn("could not record call %s; its status callbacks will", t->call_sid);
         if (id[0] != '\0' && inbound)
-                screen_pop(t, id, tc.agent);
+                screen_pop(t, id, rq.agent);
         pthread_mutex_lock(&t->lock);
         cb_strlcpy(t->route.call_id, id, sizeof(t->route.call_id));
         t->done = true;
@@ -142,7 +145,7 @@ bool cb_voice_route_drain(long timeout_ms)
         return atomic_load(&helpers) == 0;
 }
 
-static struct task *task_new(struct cb_http_env *env, const struct cb_twilio_call *tc)
+static struct task *task_new(struct cb_http_env *env, const struct cb_call_request *rq)
 {
         struct task *t = calloc(1, sizeof(*t));
 
@@ -152,19 +155,19 @@ static struct task *task_new(struct cb_http_env *env, const struct cb_twilio_cal
         pthread_cond_init(&t->cond, NULL);
         t->refs = 2;
         t->env = env;
-        cb_strlcpy(t->direction, tc->direction, sizeof(t->direction));
-        cb_strlcpy(t->call_sid, tc->call_sid, sizeof(t->call_sid));
-        cb_strlcpy(t->from, tc->from ? tc->from : "", sizeof(t->from));
-        cb_strlcpy(t->to, tc->to ? tc->to : "", sizeof(t->to));
-        cb_strlcpy(t->agent, tc->agent ? tc->agent : "", sizeof(t->agent));
+        t->direction = rq->direction;
+        cb_strlcpy(t->call_sid, rq->provider_call_id, sizeof(t->call_sid));
+        cb_strlcpy(t->from, rq->from ? rq->from : "", sizeof(t->from));
+        cb_strlcpy(t->to, rq->to ? rq->to : "", sizeof(t->to));
+        cb_strlcpy(t->agent, rq->agent ? rq->agent : "", sizeof(t->agent));
         return t;
 }
 
-bool cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
+bool cb_voice_route(struct cb_http_env *env, const struct cb_call_request *rq,
                     struct cb_call_route *route)
 {
         struct cb_call_route_rules rules;
-        struct task *t = task_new(env, tc);
+        struct task *t = task_new(env, rq);
         struct timespec deadline;
         pthread_attr_t attr;
         pthread_t th;

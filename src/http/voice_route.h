@@ -11,15 +11,15 @@
 
 #include "callbridge/calls.h"
 #include "callbridge/http.h"
-#include "twilio_calls.h"
 
 /* The routing rules of the configuration, with the cache's presence (cb_presence_online). */
 void cb_voice_route_rules(const struct cb_config *cfg, struct cb_call_route_rules *rules);
 
-/* Route `tc` (tc->agent is ignored for inbound calls: the rule chooses it). Always fills
+/* Route the call `rq` describes (rq->agent, the softphone that dialled, counts only for an
+ * outbound call: the rule chooses an inbound call's agent), and record it. Always fills
  * `route`: the chosen one, or the fallback when the deadline passed; then returns true (timed
  * out). */
-bool cb_voice_route(struct cb_http_env *env, const struct cb_twilio_call *tc,
+bool cb_voice_route(struct cb_http_env *env, const struct cb_call_request *rq,
                     struct cb_call_route *route);
 
 /* Wait up to `timeout_ms` for routing helpers still recording calls (at shutdown, before the

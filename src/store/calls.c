@@ -54,6 +54,24 @@ static int array_add(struct cb_buf *b, const char *v)
         return rc | cb_buf_puts(b, "\"");
 }
 
+void cb_store_call_new_planned(struct cb_call_new *c, const char *id,
+                               const struct cb_call_request *rq, const struct cb_call_plan *plan)
+{
+        *c = (struct cb_call_new){
+            .id = id,
+            .agent = plan->agent,
+            .direction = cb_calls_direction_name(plan->direction),
+            .to_e164 = plan->to,
+            .from_e164 = plan->has_from ? plan->from : NULL,
+            .crm_record_id = rq->crm_record_id,
+            .provider_call_id = rq->provider_call_id,
+            .status = plan->created.status,
+            .job_kinds = plan->created.jobs,
+            .job_count = plan->created.job_count,
+        };
+        memcpy(c->request_hash, plan->request_hash, sizeof(c->request_hash));
+}
+
 enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *const *calls, size_t n,
                                  bool *created)
 {

@@ -19,7 +19,8 @@ struct initiate {
         const char *direction;
         const char *provider_call_id;
         const char *idempotency_key;
-        struct cb_call_plan plan; /* the call decided (src/calls/create.c) */
+        struct cb_call_request rq; /* what the request asks for ... */
+        struct cb_call_plan plan;  /* ... and the call decided (src/calls/create.c) */
 };
 
 /* Ids from CRMs and providers: letters, digits, '-', '_', '.' and ':' only. */
@@ -113,7 +114,6 @@ static bool bad_body(struct cb_request *req, struct initiate *in, enum MHD_Resul
             CB_JSON_END,
         };
         const char *header = cb_request_header(req, "Idempotency-Key");
-        struct cb_call_request rq;
         const char *bad = NULL;
         enum cb_err err;
 
@@ -147,7 +147,7 @@ static bool bad_body(struct cb_request *req, struct initiate *in, enum MHD_Resul
                                       "ids may hold only letters, digits and - _ . :");
                 return true;
         }
-        rq = (struct cb_call_request){
+        in->rq = (struct cb_call_request){
             .origin = CB_CALL_ORIGIN_API,
             .agent = req->agent.name,
             .to = in->to,
@@ -157,8 +157,8 @@ static bool bad_body(struct cb_request *req, struct initiate *in, enum MHD_Resul
             .provider_call_id = in->provider_call_id,
         };
         /* "outbound|inbound", checked above */
-        cb_calls_direction_parse(in->direction, &rq.direction);
-        switch (cb_calls_plan(&rq, &in->plan)) {
+        cb_calls_direction_parse(in->direction, &in->rq.direction);
+        switch (cb_calls_plan(&in->rq, &in->plan)) {
         case CB_CALL_PLAN_BAD_TO:
                 *ret = cb_reply_error(req, CB_ERR_INVALID_PHONE,
                                       "\"to\" is not a phone number we can dial");
@@ -250,22 +250,12 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         if (in->crm_record_id == NULL)
                 ic->match = cached_record(req, in);
         cb_uuid_v4(ic->id);
-        c->id = ic->id;
-        c->agent = in->plan.agent;
-        c->direction = cb_calls_direction_name(in->plan.direction);
-        c->to_e164 = in->plan.to;
-        c->from_e164 = in->plan.has_from ? in->plan.from : NULL;
-        c->crm_record_id = in->crm_record_id;
+        cb_store_call_new_planned(c, ic->id, &in->rq, &in->plan);
         if (ic->match != NULL)
                 c->crm_record_id = json_string_value(json_object_get(ic->match, "id"));
         c->telephony = req->env->tel->ops->name;
-        c->provider_call_id = in->provider_call_id;
         c->crm = req->env->crm->ops->name;
         c->idempotency_key = in->idempotency_key;
-        memcpy(c->request_hash, in->plan.request_hash, sizeof(c->request_hash));
-        c->status = in->plan.created.status;
-        c->job_kinds = in->plan.created.jobs;
-        c->job_count = in->plan.created.job_count;
         /* Woken on the batcher thread once the call is committed (or not). */
         ic->item = (struct cb_call_item){.call = c, .done = cb_request_wake, .arg = req};
         ret = cb_request_park(req, finish);

@@ -14,7 +14,7 @@
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 #include "handlers/handlers.h"
-#include "twilio_calls.h"
+#include "call_reported.h"
 
 /* The provider's parse of the parameters into `ev` (and `st`, which keeps the rest for
  * finish). True when they were refused (a 400/422 queued, returned through `ret`). */
@@ -49,16 +49,16 @@ static bool bad_params(struct cb_request *req, struct cb_status_event *ev, struc
 static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_event *ev,
                                  const struct cb_tel_status *st)
 {
-        struct cb_twilio_call tc = {
-            .direction = "inbound",
-            .call_sid = ev->provider_call_id,
+        struct cb_call_request rq = {
+            .direction = CB_CALL_INBOUND,
+            .provider_call_id = ev->provider_call_id,
             .from = st->from,
             .to = st->to,
             .agent = NULL, /* the fallback agent's (cb_calls_plan) */
         };
         char id[CB_UUID_LEN + 1];
 
-        return cb_twilio_call_create(req->env, &tc, id);
+        return cb_call_reported_create(req->env, &rq, id);
 }
 
 /* Tell the agent's softphones (any instance) where the call is. Best effort: a lost event

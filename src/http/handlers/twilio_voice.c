@@ -31,7 +31,7 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
         const struct cb_telephony *tel = req->env->tel;
         struct cb_tel_params p;
         struct cb_tel_voice v;
-        struct cb_twilio_call tc = {.direction = "inbound"};
+        struct cb_call_request rq = {.direction = CB_CALL_INBOUND};
         struct cb_call_route route = {.kind = CB_CALL_ROUTE_CLIENT};
         const char *msg = NULL;
         enum cb_err e;
@@ -49,14 +49,14 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
                 cb_strlcpy(route.call_id, v.call_id, sizeof(route.call_id));
                 return reply_route(req, &route);
         }
-        tc.call_sid = v.call_sid;
-        tc.from = v.from;
-        tc.to = v.to;
+        rq.provider_call_id = v.call_sid;
+        rq.from = v.from;
+        rq.to = v.to;
         if (v.client != NULL) {
-                tc.direction = "outbound";
-                tc.agent = v.client;
+                rq.direction = CB_CALL_OUTBOUND;
+                rq.agent = v.client;
         }
-        if (cb_voice_route(req->env, &tc, &route)) {
+        if (cb_voice_route(req->env, &rq, &route)) {
                 cb_webhook_count(CB_WH_VOICE_TIMEOUT);
                 cb_warn("voice webhook: routing took longer than %ld ms; answered the fallback",
                         req->env->cfg->twilio.voice_deadline_ms);
