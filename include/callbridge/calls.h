@@ -69,7 +69,7 @@ struct cb_call {
  * memory or when the status or direction is out of range; the caller decrefs. */
 json_t *cb_calls_to_json(const struct cb_call *call);
 
-/* ---- statuses (src/calls/status.c) ---- */
+/* ---- statuses (src/calls/states.c) ---- */
 
 /* The status's name as providers and the API spell it ("in-progress"); NULL when out of range. */
 const char *cb_calls_status_name(enum cb_call_status s);
@@ -83,7 +83,7 @@ bool cb_calls_status_final(enum cb_call_status s);
 const char *cb_calls_direction_name(enum cb_call_direction d);
 bool cb_calls_direction_parse(const char *name, enum cb_call_direction *out);
 
-/* ---- moves: what a new status causes (src/calls/move.c) ---- */
+/* ---- moves: what a new status causes (src/calls/states.c) ---- */
 
 /* The job kinds the call's moves queue (include/callbridge/jobs.h runs them). */
 #define CB_JOB_PLACE_CALL "telephony.place_call"
