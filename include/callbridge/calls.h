@@ -68,6 +68,9 @@ struct cb_call {
  * (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL when out of
  * memory or when the status or direction is out of range; the caller decrefs. */
 json_t *cb_calls_to_json(const struct cb_call *call);
+/* True when `identity` may name an agent's softphone (letters, digits, "@._-", under
+ * CB_AGENT_MAX bytes). */
+bool cb_calls_agent_valid(const char *identity);
 
 /* ---- statuses (src/calls/states.c) ---- */
 
@@ -124,7 +127,7 @@ enum cb_call_origin {
 /* A new call's first status, history event and jobs. */
 struct cb_call_move cb_calls_created(enum cb_call_origin origin, enum cb_call_direction dir);
 
-/* ---- creation (src/calls/create.c) ---- */
+/* ---- creation (src/calls/call.c) ---- */
 
 /* What a handler knows about a call to create. Strings are borrowed; NULL when absent. */
 struct cb_call_request {
@@ -211,9 +214,5 @@ void cb_calls_route_outbound(const struct cb_call_route_rules *rules, const char
 const char *cb_calls_route_agent(const struct cb_call_route_rules *rules,
                                  enum cb_call_direction direction, const char *dialler,
                                  const struct cb_call_route *route);
-
-/* True when `identity` may name an agent's softphone (letters, digits, "@._-", under
- * CB_AGENT_MAX bytes). */
-bool cb_calls_agent_valid(const char *identity);
 
 #endif

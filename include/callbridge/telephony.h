@@ -27,7 +27,12 @@ struct cb_tel_params {
 };
 
 /* A parameter: a form field, or a string member of the JSON body. Borrowed; NULL when absent. */
-const char *cb_tel_param(const struct cb_tel_params *p, const char *name);
+static inline const char *cb_tel_param(const struct cb_tel_params *p, const char *name)
+{
+        if (p->json != NULL)
+                return json_string_value(json_object_get(p->json, name));
+        return p->form ? cb_form_get(p->form, name) : NULL;
+}
 
 /* A call status callback, checked. Strings are borrowed from the params; NULL when absent. */
 struct cb_tel_status {

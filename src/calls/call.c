@@ -1,6 +1,17 @@
-/* The call record as JSON: the shape the API's views give (store/calls.c's CALL_FIELDS), for
- * what matches a call's fields by name (NLP rules). */
+/* The call record: a new one planned from what a handler knows (direction, agent, normalised
+ * numbers, first status and jobs, and the request hash that tells an idempotent replay from a
+ * conflict), who may own one, and the record as JSON — the shape the API's views give
+ * (store/calls.c's CALL_FIELDS), for what matches a call's fields by name (NLP rules). */
+#include <string.h>
+
 #include "callbridge/calls.h"
+#include "callbridge/crypto.h"
+#include "callbridge/phone.h"
+
+bool cb_calls_agent_valid(const char *identity)
+{
+        return identity != NULL && cb_str_charset(identity, CB_AGENT_MAX - 1, "@._-");
+}
 
 /* A string, or null when unknown (""). */
 static json_t *str_or_null(const char *s)
@@ -38,4 +49,51 @@ json_t *cb_calls_to_json(const struct cb_call *call)
             str_or_null(call->disposition), "answered_at", ts_or_null(call->answered_us),
             "ended_at", ts_or_null(call->ended_us), "created_at", ts_or_null(call->created_us),
             "updated_at", ts_or_null(call->updated_us));
+}
+
+/* Everything that makes two API requests "the same" for idempotency: the normalised numbers,
+ * the direction and the ids the client gave. */
+static void api_hash(const struct cb_call_request *rq, const struct cb_call_plan *p,
+                     unsigned char out[32])
+{
+        struct cb_buf b = {.max = 4096};
+        const char *parts[] = {p->to, p->from, cb_calls_direction_name(p->direction),
+                               rq->crm_record_id ? rq->crm_record_id : "",
+                               rq->provider_call_id ? rq->provider_call_id : ""};
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(parts); i++) {
+                cb_buf_puts(&b, parts[i]);
+                cb_buf_append(&b, "\n", 1);
+        }
+        /* Out of memory leaves b.data NULL: the hash of nothing, a conflict at worst. */
+        cb_sha256(b.data ? b.data : "", b.len, out);
+        cb_buf_free(&b);
+}
+
+enum cb_call_plan_result cb_calls_plan(const struct cb_call_request *rq, struct cb_call_plan *out)
+{
+        bool api = rq->origin == CB_CALL_ORIGIN_API;
+        const char *sid = rq->provider_call_id ? rq->provider_call_id : "";
+
+        memset(out, 0, sizeof(*out));
+        out->direction = rq->direction;
+        out->agent = rq->agent ? rq->agent : rq->fallback_agent ? rq->fallback_agent : "unassigned";
+        out->created = cb_calls_created(rq->origin, rq->direction);
+        if (rq->to == NULL || cb_phone_to_e164(rq->to, rq->region, out->to, sizeof(out->to)) != 0) {
+                if (api)
+                        return CB_CALL_PLAN_BAD_TO;
+                cb_strlcpy(out->to, "unknown", sizeof(out->to));
+        }
+        out->has_from = rq->from != NULL &&
+                        cb_phone_to_e164(rq->from, rq->region, out->from, sizeof(out->from)) == 0;
+        if (!out->has_from) {
+                out->from[0] = '\0';
+                if (api && rq->from != NULL)
+                        return CB_CALL_PLAN_BAD_FROM;
+        }
+        if (api)
+                api_hash(rq, out, out->request_hash);
+        else /* the provider's call id is the call: a second report of it is the same */
+                cb_sha256(sid, strlen(sid), out->request_hash);
+        return CB_CALL_PLAN_OK;
 }

@@ -4,11 +4,6 @@
 #include "callbridge/calls.h"
 #include "callbridge/phone.h"
 
-bool cb_calls_agent_valid(const char *identity)
-{
-        return identity != NULL && cb_str_charset(identity, CB_AGENT_MAX - 1, "@._-");
-}
-
 void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_call_route *route)
 {
         const char *agent = rules->fallback_agent;

@@ -43,10 +43,3 @@ void cb_telephony_destroy(struct cb_telephony **telp)
         free(tel);
         *telp = NULL;
 }
-
-const char *cb_tel_param(const struct cb_tel_params *p, const char *name)
-{
-        if (p->json != NULL)
-                return json_string_value(json_object_get(p->json, name));
-        return p->form ? cb_form_get(p->form, name) : NULL;
-}

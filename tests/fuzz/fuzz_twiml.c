@@ -1,12 +1,12 @@
-/* TwiML answers (src/telephony/twilio_twiml.c): caller ids, identities, numbers and messages placed
- * into XML sent to Twilio. Input: a generator byte, then up to two values separated by '\n'.
+/* TwiML answers (src/telephony/twilio_webhook.c): caller ids, identities, numbers and messages
+ * placed into XML sent to Twilio. Input: a generator byte, then up to two values separated by '\n'.
  * Properties: the document is well-formed XML 1.0 (only legal characters, valid UTF-8, every
  * '<' and '&' part of markup or a predefined entity, tags nested and matched); its element
  * structure is the generator's, whatever the values (nothing breaks out of text or an
  * attribute); and a value made only of legal XML characters reads back unchanged (tab, line
  * feed and carriage return as character references, so attribute values keep them too). */
 #include "fuzz.h"
-#include "twilio_twiml.h"
+#include "twilio_int.h"
 
 struct doc {
         const char *p, *end;

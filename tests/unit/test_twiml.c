@@ -1,4 +1,4 @@
-/* TwiML answers (src/telephony/twilio_twiml.c): every value lands in the document as XML 1.0
+/* TwiML answers (src/telephony/twilio_webhook.c): every value lands in the document as XML 1.0
  * character data, whatever its bytes. Found by tests/fuzz/fuzz_twiml: control characters and
  * ill-formed UTF-8 were copied as they were, so Twilio got a document no XML parser accepts. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "twilio_twiml.h"
+#include "twilio_int.h"
 
 #define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
 #define FFFD "\xef\xbf\xbd"
