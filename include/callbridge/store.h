@@ -75,7 +75,7 @@ struct cb_db *cb_batcher_db(struct cb_batcher *b);
 /* Stop after the queued items are done. Clears *b. */
 void cb_batcher_stop(struct cb_batcher **b);
 
-/* New calls, batched (src/store/call_batcher.c). */
+/* New calls, batched (src/store/calls.c). */
 struct cb_batcher *cb_call_batcher_start(struct cb_db_pool *pool, int threads);
 /* Insert `c` (blocking until committed). *created as for cb_store_calls_insert; when false,
  * `id_out` and *same_request describe the existing call. Returns ONE_RESULT or negative. */
