@@ -115,6 +115,12 @@ struct cb_call_move {
  * does not rank above `from` changes nothing (its event is still recorded the first time). */
 struct cb_call_move cb_calls_move(enum cb_call_status from, enum cb_call_status to,
                                   enum cb_call_direction dir, bool missed_task);
+/* What reaching `to` causes when a call moves forward to it: the same from wherever the call
+ * was — cb_calls_move is the rank test, then this. Each status event hands these effects to
+ * the SQL, which does the rank test itself on the call's row (src/store/lifecycle.c), so a
+ * concurrent move is never judged from a stale status. */
+struct cb_call_move cb_calls_reach(enum cb_call_status to, enum cb_call_direction dir,
+                                   bool missed_task);
 /* The provider could not place the call (the place_call job gave up): failed unless it
  * already ended; the event's source is the job, not the provider, and no talk time. */
 struct cb_call_move cb_calls_move_fail(enum cb_call_status from, enum cb_call_direction dir);

@@ -94,19 +94,16 @@ static void add_job(struct cb_call_move *m, const char *kind)
                 m->jobs[m->job_count++] = kind;
 }
 
-struct cb_call_move cb_calls_move(enum cb_call_status from, enum cb_call_status to,
-                                  enum cb_call_direction dir, bool missed_task)
+struct cb_call_move cb_calls_reach(enum cb_call_status to, enum cb_call_direction dir,
+                                   bool missed_task)
 {
-        struct cb_call_move m = {.status = from};
-        int rf = cb_calls_status_rank(from), rt = cb_calls_status_rank(to);
+        struct cb_call_move m = {0};
 
-        if (rt < 0)
-                return m; /* not a status: nothing happens, nothing is recorded */
-        m.event = true;
-        if (rf < 0 || rt <= rf)
+        if (cb_calls_status_rank(to) < 0)
                 return m;
         m.advance = true;
         m.status = to;
+        m.event = true;
         m.notify = true;
         m.set_answered = statuses[to].answered;
         m.set_ended = statuses[to].ended;
@@ -115,6 +112,18 @@ struct cb_call_move cb_calls_move(enum cb_call_status from, enum cb_call_status 
         if (missed_task && dir == CB_CALL_INBOUND)
                 add_job(&m, statuses[to].missed_job);
         return m;
+}
+
+struct cb_call_move cb_calls_move(enum cb_call_status from, enum cb_call_status to,
+                                  enum cb_call_direction dir, bool missed_task)
+{
+        int rf = cb_calls_status_rank(from), rt = cb_calls_status_rank(to);
+
+        if (rt < 0) /* not a status: nothing happens, nothing is recorded */
+                return (struct cb_call_move){.status = from};
+        if (rf < 0 || rt <= rf) /* recorded the first time, changes nothing */
+                return (struct cb_call_move){.status = from, .event = true};
+        return cb_calls_reach(to, dir, missed_task);
 }
 
 struct cb_call_move cb_calls_move_fail(enum cb_call_status from, enum cb_call_direction dir)

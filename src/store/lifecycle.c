@@ -8,25 +8,20 @@
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 
-/* The state machine as SQL parameters, built once from src/calls/ (cb_calls_*): the SQL
- * stores, the C decides. Array literals; NULL members when out of memory (the statements then
- * fail, nothing is half-written). */
+/* The state machine as SQL parameters, from src/calls/ (cb_calls_*): the SQL stores, the C
+ * decides. A move goes forward when the status reached outranks the call's — the SQL tests
+ * that on the call's row with the ranks below, so a concurrent move is judged from the
+ * newest status — and what it causes depends only on the status reached, the direction and
+ * the missed-task flag (cb_calls_reach), which each event carries. Built once; array
+ * literals; NULL members when out of memory (the statements then fail, nothing is
+ * half-written). */
 enum {
-        RK_STATUS,   /* text[]: every status ... */
-        RK_RANK,     /* int[]: ... and its rank */
-        MV_FROM,     /* text[]: the moves that advance, per (from, to, direction, missed) */
-        MV_TO,       /* text[] */
-        MV_DIR,      /* text[] */
-        MV_MISSED,   /* boolean[] */
-        MV_ANSWERED, /* boolean[] */
-        MV_ENDED,    /* boolean[] */
-        MV_DURATION, /* boolean[] */
-        MV_JOBS,     /* text[]: the kinds queued, joined by ',' */
-        FL_FROM,     /* text[]: "failed to place", per (from, direction) when it fails */
-        FL_DIR,      /* text[] */
-        FL_TO,       /* text[] */
-        FL_ENDED,    /* boolean[] */
-        FL_JOBS,     /* text[] */
+        RK_STATUS, /* text[]: every status ... */
+        RK_RANK,   /* int[]: ... and its rank */
+        FL_DIR,    /* text[]: "failed to place", per direction (cb_calls_move_fail) */
+        FL_TO,     /* text[] */
+        FL_ENDED,  /* boolean[] */
+        FL_JOBS,   /* text[] */
         NRULE
 };
 static struct cb_buf rules[NRULE];
@@ -37,44 +32,31 @@ static int rule_add(int col, const char *v)
         return cb_buf_printf(&rules[col], "%s\"%s\"", rules[col].len > 1 ? "," : "", v);
 }
 
+/* The kinds a move queues, joined by ',' (a text[] element, split again by the SQL). */
+static void jobs_text(const struct cb_call_move *m, char *out, size_t size)
+{
+        out[0] = '\0';
+        for (size_t j = 0; j < m->job_count; j++) {
+                strncat(out, j ? "," : "", size - strlen(out) - 1);
+                strncat(out, m->jobs[j], size - strlen(out) - 1);
+        }
+}
+
 static int rule_jobs(int col, const struct cb_call_move *m)
 {
-        char kinds[128] = "";
+        char kinds[128];
 
-        for (size_t j = 0; j < m->job_count; j++) {
-                strncat(kinds, j ? "," : "", sizeof(kinds) - strlen(kinds) - 1);
-                strncat(kinds, m->jobs[j], sizeof(kinds) - strlen(kinds) - 1);
-        }
+        jobs_text(m, kinds, sizeof(kinds));
         return rule_add(col, kinds);
 }
 
-/* One advancing move of the provider's status events. */
-static int rule_move(enum cb_call_status from, enum cb_call_status to, enum cb_call_direction d,
-                     bool missed)
+/* "Failed to place" for a call of direction `d` that has not ended (from queued, the lowest
+ * rank, it always moves; the SQL does the rank test for the call's real status). */
+static int rule_fail(enum cb_call_direction d)
 {
-        struct cb_call_move m = cb_calls_move(from, to, d, missed);
+        struct cb_call_move m = cb_calls_move_fail(CB_CALL_QUEUED, d);
         int rc = 0;
 
-        if (!m.advance)
-                return 0;
-        rc |= rule_add(MV_FROM, cb_calls_status_name(from));
-        rc |= rule_add(MV_TO, cb_calls_status_name(m.status));
-        rc |= rule_add(MV_DIR, cb_calls_direction_name(d));
-        rc |= rule_add(MV_MISSED, missed ? "t" : "f");
-        rc |= rule_add(MV_ANSWERED, m.set_answered ? "t" : "f");
-        rc |= rule_add(MV_ENDED, m.set_ended ? "t" : "f");
-        rc |= rule_add(MV_DURATION, m.set_duration ? "t" : "f");
-        return rc | rule_jobs(MV_JOBS, &m);
-}
-
-static int rule_fail(enum cb_call_status from, enum cb_call_direction d)
-{
-        struct cb_call_move m = cb_calls_move_fail(from, d);
-        int rc = 0;
-
-        if (!m.advance)
-                return 0;
-        rc |= rule_add(FL_FROM, cb_calls_status_name(from));
         rc |= rule_add(FL_DIR, cb_calls_direction_name(d));
         rc |= rule_add(FL_TO, cb_calls_status_name(m.status));
         rc |= rule_add(FL_ENDED, m.set_ended ? "t" : "f");
@@ -90,18 +72,13 @@ static void rules_build(void)
                 rules[k] = (struct cb_buf){.max = 1 << 16};
                 rc |= cb_buf_puts(&rules[k], "{");
         }
-        for (int f = 0; f < CB_CALL_STATUS_COUNT; f++) {
-                rc |= rule_add(RK_STATUS, cb_calls_status_name((enum cb_call_status)f));
-                rc |= cb_buf_printf(&rules[RK_RANK], "%s%d", f ? "," : "",
-                                    cb_calls_status_rank((enum cb_call_status)f));
-                for (size_t d = 0; d < CB_ARRAY_LEN(dirs); d++) {
-                        for (int t = 0; t < CB_CALL_STATUS_COUNT; t++)
-                                for (int missed = 0; missed < 2; missed++)
-                                        rc |= rule_move((enum cb_call_status)f,
-                                                        (enum cb_call_status)t, dirs[d], missed);
-                        rc |= rule_fail((enum cb_call_status)f, dirs[d]);
-                }
+        for (int s = 0; s < CB_CALL_STATUS_COUNT; s++) {
+                rc |= rule_add(RK_STATUS, cb_calls_status_name((enum cb_call_status)s));
+                rc |= cb_buf_printf(&rules[RK_RANK], "%s%d", s ? "," : "",
+                                    cb_calls_status_rank((enum cb_call_status)s));
         }
+        for (size_t d = 0; d < CB_ARRAY_LEN(dirs); d++)
+                rc |= rule_fail(dirs[d]);
         for (int k = 0; k < NRULE; k++)
                 rc |= cb_buf_puts(&rules[k], "}");
         if (rc != 0) {
@@ -125,46 +102,39 @@ static int rule_params(int first, int last, const char **params)
 }
 
 /* Provider status callbacks, many in one statement (the arrays are parallel, one element per
- * callback; n numbers them): find each call (by our id from the callback URL, else by the
- * provider's id); record each (call, status) once; take the highest-ranked status newly
- * recorded for each call ($8/$9, the ranks) and apply its move from the call's current
- * status when the rules ($10-$17, one row per move that advances) have one: a late "ringing"
- * after "completed" stays in the history and changes nothing. The move sets the timestamps
- * and queues the jobs its rule names. The calls are locked (FOR UPDATE) before their rule is
- * looked up, so a concurrent batch that moved one first is seen: its newest status is the
- * move's origin. */
+ * callback; n numbers them; each carries its status's rank and what reaching it causes,
+ * cb_calls_reach, for either direction): find each call (by our id from the callback URL,
+ * else by the provider's id); record each (call, status) once; take the highest-ranked
+ * status newly recorded for each call and move the call to it when it outranks the call's
+ * status ($13/$14, the ranks) — tested in the UPDATE on the call's row, which PostgreSQL
+ * re-checks on the newest version when a concurrent batch moved the call first, so a late
+ * "ringing" after "completed" stays in the history and changes nothing. The move sets the
+ * timestamps and queues the jobs its status causes for the call's direction. */
 static struct cb_stmt stmt_events =
     CB_STMT("call_status_events",
             "WITH input AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[],"
-            "  $5::int[], $6::boolean[]) AS t(n, call_id, sid, status, duration, missed)),"
-            " rk AS (SELECT * FROM unnest($8::text[], $9::int[]) AS r(status, rank)),"
-            " rule AS (SELECT * FROM unnest($10::text[], $11::text[], $12::text[], $13::boolean[],"
-            "  $14::boolean[], $15::boolean[], $16::boolean[], $17::text[])"
-            "  AS x(from_s, to_s, dir, missed, answered, ended, duration, jobs)),"
+            "  $5::int[], $6::int[], $7::boolean[], $8::boolean[], $9::boolean[], $10::text[],"
+            "  $11::text[]) AS t(n, call_id, sid, status, duration, rank, answered, ended,"
+            "  set_duration, jobs_out, jobs_in)),"
             " m AS (SELECT i.*, c.id AS cid, c.agent, c.direction FROM input i JOIN calls c"
-            "  ON c.id = COALESCE(i.call_id, (SELECT x.id FROM calls x WHERE x.telephony = $7"
+            "  ON c.id = COALESCE(i.call_id, (SELECT x.id FROM calls x WHERE x.telephony = $12"
             "   AND x.provider_call_id = i.sid LIMIT 1))),"
             " ev AS (INSERT INTO call_events (call_id, status, source)"
-            "  SELECT DISTINCT cid, status, $7 FROM m"
+            "  SELECT DISTINCT cid, status, $12 FROM m"
             "  ON CONFLICT (call_id, status) WHERE source = 'twilio' DO NOTHING"
             "  RETURNING call_id, status),"
-            " best AS (SELECT DISTINCT ON (ev.call_id) ev.call_id, ev.status, m.sid, m.duration,"
-            "  m.missed FROM ev JOIN m ON m.cid = ev.call_id AND m.status = ev.status"
-            "  JOIN rk ON rk.status = ev.status ORDER BY ev.call_id, rk.rank DESC),"
-            " cur AS (SELECT c.id, c.status AS from_s, c.direction, b.status AS to_s, b.sid,"
-            "  b.duration, b.missed FROM calls c JOIN best b ON b.call_id = c.id"
-            "  WHERE EXISTS (SELECT 1 FROM rule x WHERE x.from_s = c.status AND x.to_s = b.status"
-            "   AND x.dir = c.direction AND x.missed = b.missed) FOR UPDATE OF c),"
-            " mv AS (SELECT cur.*, x.answered, x.ended, x.duration AS set_duration, x.jobs FROM cur"
-            "  JOIN rule x ON x.from_s = cur.from_s AND x.to_s = cur.to_s AND x.dir = cur.direction"
-            "  AND x.missed = cur.missed),"
-            " up AS (UPDATE calls c SET status = mv.to_s,"
-            "  provider_call_id = COALESCE(c.provider_call_id, mv.sid),"
-            "  duration_s = CASE WHEN mv.set_duration THEN mv.duration ELSE c.duration_s END,"
-            "  answered_at = CASE WHEN mv.answered THEN now() ELSE c.answered_at END,"
-            "  ended_at = CASE WHEN mv.ended THEN now() ELSE c.ended_at END,"
+            " best AS (SELECT DISTINCT ON (m.cid) m.* FROM ev"
+            "  JOIN m ON m.cid = ev.call_id AND m.status = ev.status ORDER BY m.cid, m.rank DESC),"
+            " up AS (UPDATE calls c SET status = b.status,"
+            "  provider_call_id = COALESCE(c.provider_call_id, b.sid),"
+            "  duration_s = CASE WHEN b.set_duration THEN b.duration ELSE c.duration_s END,"
+            "  answered_at = CASE WHEN b.answered THEN now() ELSE c.answered_at END,"
+            "  ended_at = CASE WHEN b.ended THEN now() ELSE c.ended_at END,"
             "  updated_at = now()"
-            "  FROM mv WHERE c.id = mv.id RETURNING c.id, c.status, mv.jobs),"
+            "  FROM best b WHERE c.id = b.cid"
+            "  AND b.rank > ($14::int[])[array_position($13::text[], c.status)]"
+            "  RETURNING c.id, c.status,"
+            "   CASE WHEN c.direction = 'inbound' THEN b.jobs_in ELSE b.jobs_out END AS jobs),"
             " j AS (INSERT INTO jobs (kind, call_id)"
             "  SELECT k, up.id FROM up, unnest(string_to_array(up.jobs, ',')) AS k)"
             " SELECT i.n, m.cid::text, m.agent, m.direction,"
@@ -172,10 +142,40 @@ static struct cb_stmt stmt_events =
             "  EXISTS (SELECT 1 FROM up WHERE up.id = m.cid AND up.status = i.status)"
             " FROM input i LEFT JOIN m ON m.n = i.n");
 
+/* One callback's columns: its status, rank and what reaching it causes — the timestamps are
+ * the same for both directions, the jobs may differ (a missed inbound call's follow-up). */
+static int event_cols(struct cb_buf *cols, size_t i, const struct cb_status_event *ev)
+{
+        const char *sep = i ? "," : "";
+        struct cb_call_move out = cb_calls_reach(ev->status, CB_CALL_OUTBOUND, ev->missed_task);
+        struct cb_call_move in = cb_calls_reach(ev->status, CB_CALL_INBOUND, ev->missed_task);
+        char jobs_out[128], jobs_in[128];
+        int rc = 0;
+
+        jobs_text(&out, jobs_out, sizeof(jobs_out));
+        jobs_text(&in, jobs_in, sizeof(jobs_in));
+        /* Ids and SIDs were checked by the caller, statuses and kinds are ours: no escaping. */
+        rc |= cb_buf_printf(&cols[0], "%s%zu", sep, i);
+        rc |= cb_buf_printf(&cols[1], "%s%s", sep, ev->call_id ? ev->call_id : "NULL");
+        rc |= cb_buf_printf(&cols[2], "%s%s", sep, ev->provider_call_id);
+        rc |= cb_buf_printf(&cols[3], "%s%s", sep, cb_calls_status_name(ev->status));
+        if (ev->duration_s >= 0)
+                rc |= cb_buf_printf(&cols[4], "%s%ld", sep, ev->duration_s);
+        else
+                rc |= cb_buf_printf(&cols[4], "%sNULL", sep);
+        rc |= cb_buf_printf(&cols[5], "%s%d", sep, cb_calls_status_rank(ev->status));
+        rc |= cb_buf_printf(&cols[6], "%s%s", sep, out.set_answered ? "t" : "f");
+        rc |= cb_buf_printf(&cols[7], "%s%s", sep, out.set_ended ? "t" : "f");
+        rc |= cb_buf_printf(&cols[8], "%s%s", sep, out.set_duration ? "t" : "f");
+        rc |= cb_buf_printf(&cols[9], "%s\"%s\"", sep, jobs_out);
+        rc |= cb_buf_printf(&cols[10], "%s\"%s\"", sep, jobs_in);
+        return rc;
+}
+
 enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_event *const *evs,
                                        size_t n, struct cb_status_outcome *out)
 {
-        enum { NCOL = 6, NPARAM = NCOL + 1 + (MV_JOBS - RK_STATUS + 1) };
+        enum { NCOL = 11, NPARAM = NCOL + 3 };
         struct cb_buf cols[NCOL];
         const char *params[NPARAM];
         enum cb_qs qs = CB_QS_HARD_ERROR;
@@ -187,18 +187,7 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
                 rc |= cb_buf_puts(&cols[k], "{");
         }
         for (size_t i = 0; i < n; i++) {
-                const char *sep = i ? "," : "";
-                /* Ids and SIDs were checked by the caller, statuses are ours: no quoting. */
-                rc |= cb_buf_printf(&cols[0], "%s%zu", sep, i);
-                rc |= cb_buf_printf(&cols[1], "%s%s", sep,
-                                    evs[i]->call_id ? evs[i]->call_id : "NULL");
-                rc |= cb_buf_printf(&cols[2], "%s%s", sep, evs[i]->provider_call_id);
-                rc |= cb_buf_printf(&cols[3], "%s%s", sep, cb_calls_status_name(evs[i]->status));
-                if (evs[i]->duration_s >= 0)
-                        rc |= cb_buf_printf(&cols[4], "%s%ld", sep, evs[i]->duration_s);
-                else
-                        rc |= cb_buf_printf(&cols[4], "%sNULL", sep);
-                rc |= cb_buf_printf(&cols[5], "%s%s", sep, evs[i]->missed_task ? "t" : "f");
+                rc |= event_cols(cols, i, evs[i]);
                 memset(&out[i], 0, sizeof(out[i]));
         }
         for (int k = 0; k < NCOL; k++) {
@@ -206,7 +195,7 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
                 params[k] = cols[k].data;
         }
         params[NCOL] = n ? evs[0]->provider : "";
-        rc |= rule_params(RK_STATUS, MV_JOBS, &params[NCOL + 1]);
+        rc |= rule_params(RK_STATUS, RK_RANK, &params[NCOL + 1]);
         if (rc == 0)
                 res = cb_db_exec(db, &stmt_events, NPARAM, params, &qs);
         for (int r = 0; res != NULL && r < PQntuples(res); r++) {
@@ -315,19 +304,19 @@ enum cb_qs cb_store_provider_ids_claimed(struct cb_db *db, const char *telephony
         return qs;
 }
 
-/* A call the provider could not place: the "failed to place" move (cb_calls_move_fail) from
- * its current status, when the rules ($2-$6, one row per (from, direction) that moves) have
- * one — i.e. unless it already ended; recorded as the job's event, with the jobs it queues. */
+/* A call the provider could not place: the "failed to place" move (cb_calls_move_fail, $4-$7
+ * per direction) unless the call already ended (the rank test on its row, $2/$3 the ranks);
+ * recorded as the job's event, with the jobs it queues. */
 static struct cb_stmt stmt_fail = CB_STMT(
     "call_fail",
-    "WITH rule AS (SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::boolean[],"
-    "  $6::text[]) AS x(from_s, dir, to_s, ended, jobs)),"
-    " cur AS (SELECT id, status, direction FROM calls WHERE id = $1::uuid FOR UPDATE),"
-    " mv AS (SELECT cur.id, x.to_s, x.ended, x.jobs FROM cur JOIN rule x"
-    "  ON x.from_s = cur.status AND x.dir = cur.direction),"
-    " up AS (UPDATE calls c SET status = mv.to_s,"
-    "  ended_at = CASE WHEN mv.ended THEN now() ELSE c.ended_at END, updated_at = now()"
-    "  FROM mv WHERE c.id = mv.id RETURNING c.id, mv.to_s, mv.jobs),"
+    "WITH x AS (SELECT * FROM unnest($4::text[], $5::text[], $6::boolean[], $7::text[])"
+    "  AS x(dir, to_s, ended, jobs)),"
+    " up AS (UPDATE calls c SET status = x.to_s,"
+    "  ended_at = CASE WHEN x.ended THEN now() ELSE c.ended_at END, updated_at = now()"
+    "  FROM x WHERE c.id = $1::uuid AND x.dir = c.direction"
+    "  AND ($3::int[])[array_position($2::text[], x.to_s)]"
+    "   > ($3::int[])[array_position($2::text[], c.status)]"
+    "  RETURNING c.id, x.to_s, x.jobs),"
     " e AS (INSERT INTO call_events (call_id, status, source) SELECT id, to_s, 'job' FROM up),"
     " j AS (INSERT INTO jobs (kind, call_id)"
     "  SELECT k, up.id FROM up, unnest(string_to_array(up.jobs, ',')) AS k)"
@@ -335,9 +324,10 @@ static struct cb_stmt stmt_fail = CB_STMT(
 
 enum cb_qs cb_store_call_fail(struct cb_db *db, const char *id)
 {
-        const char *params[1 + FL_JOBS - FL_FROM + 1] = {id};
+        const char *params[7] = {id};
 
-        if (rule_params(FL_FROM, FL_JOBS, &params[1]) != 0)
+        if (rule_params(RK_STATUS, RK_RANK, &params[1]) != 0 ||
+            rule_params(FL_DIR, FL_JOBS, &params[3]) != 0)
                 return CB_QS_HARD_ERROR;
         return cb_db_exec_cmd(db, &stmt_fail, CB_ARRAY_LEN(params), params);
 }

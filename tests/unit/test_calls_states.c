@@ -1,4 +1,4 @@
-/* The call state machine (src/calls/move.c) and call creation (src/calls/create.c), checked
+/* The call state machine (src/calls/states.c) and call creation (src/calls/call.c), checked
  * against expectations written here from SPEC §6, not read from the module's table. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +87,40 @@ static void test_every_move(void **state)
                                         assert_int_equal(has_job(&m, "crm.follow_up"), follow);
                                         assert_false(has_job(&m, "telephony.place_call"));
                                 }
+}
+
+/* The SQL applies a move as "the rank rises, then what reaching the status causes" (each event
+ * carries cb_calls_reach's effects): that must be exactly cb_calls_move for every move that
+ * goes forward, whatever the call's status was. */
+static void test_reach_is_every_forward_move(void **state)
+{
+        (void)state;
+        for (int t = 0; t < N; t++)
+                for (int d = 0; d < 2; d++)
+                        for (int missed = 0; missed < 2; missed++) {
+                                enum cb_call_direction dir = d ? CB_CALL_INBOUND : CB_CALL_OUTBOUND;
+                                struct cb_call_move r =
+                                    cb_calls_reach((enum cb_call_status)t, dir, missed);
+
+                                assert_true(r.advance);
+                                assert_int_equal(r.status, t);
+                                for (int f = 0; f < N; f++) {
+                                        struct cb_call_move m =
+                                            cb_calls_move((enum cb_call_status)f,
+                                                          (enum cb_call_status)t, dir, missed);
+                                        if (ranks[t] <= ranks[f])
+                                                continue;
+                                        assert_int_equal(m.set_answered, r.set_answered);
+                                        assert_int_equal(m.set_ended, r.set_ended);
+                                        assert_int_equal(m.set_duration, r.set_duration);
+                                        assert_int_equal(m.notify, r.notify);
+                                        assert_int_equal(m.job_count, r.job_count);
+                                        for (size_t j = 0; j < m.job_count; j++)
+                                                assert_string_equal(m.jobs[j], r.jobs[j]);
+                                }
+                        }
+        /* Not a status: nothing. */
+        assert_false(cb_calls_reach(CB_CALL_STATUS_COUNT, CB_CALL_INBOUND, true).advance);
 }
 
 /* A provider's history of one call: each (call, status) counts once (the store records an
@@ -307,10 +341,15 @@ static void test_plan_provider(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_names_and_ranks), cmocka_unit_test(test_every_move),
-            cmocka_unit_test(test_duplicates),      cmocka_unit_test(test_out_of_order),
-            cmocka_unit_test(test_fail_to_place),   cmocka_unit_test(test_created),
-            cmocka_unit_test(test_plan_api),        cmocka_unit_test(test_plan_provider),
+            cmocka_unit_test(test_names_and_ranks),
+            cmocka_unit_test(test_every_move),
+            cmocka_unit_test(test_reach_is_every_forward_move),
+            cmocka_unit_test(test_duplicates),
+            cmocka_unit_test(test_out_of_order),
+            cmocka_unit_test(test_fail_to_place),
+            cmocka_unit_test(test_created),
+            cmocka_unit_test(test_plan_api),
+            cmocka_unit_test(test_plan_provider),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
