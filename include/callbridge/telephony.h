@@ -108,10 +108,12 @@ struct cb_telephony_ops {
         /* Optional: delete the provider's copy of recording `sid` (gone already is success). */
         enum cb_result (*delete_recording)(void *self, const char *sid, char *err, size_t err_size);
         /* Optional (reconciliation): what the provider says of call `provider_call_id` now:
-         * *call = {"status": "<the status callback's CallStatus>", "duration_s": N or -1}
-         * (caller decrefs). FAIL when the provider does not know the call. */
-        enum cb_result (*call_status)(void *self, const char *provider_call_id, json_t **call,
-                                      char *err, size_t err_size);
+         * its status and, once final, its talk time (*duration_s -1 when not given). FAIL
+         * when the provider does not know the call; RETRY when it says a status callbridge
+         * does not know. */
+        enum cb_result (*call_status)(void *self, const char *provider_call_id,
+                                      enum cb_call_status *status, long *duration_s, char *err,
+                                      size_t err_size);
         /* Optional (reconciliation): the completed recordings of call `provider_call_id`:
          * *recs = [{"sid","url","duration_s"}] with `url` as the recording callback gives it
          * (caller decrefs). */

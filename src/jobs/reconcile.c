@@ -25,34 +25,25 @@ static void reconcile_status(struct cb_job *job, struct cb_db *db, const char *c
 {
         struct cb_telephony *tel = job->env->tel;
         struct cb_status_outcome out = {0};
-        json_t *now = NULL, *data;
-        char err[256];
-        enum cb_qs qs;
-
-        if (tel->ops->call_status(tel->self, sid, &now, err, sizeof(err)) != CB_RESULT_OK) {
-                cb_warn("reconcile: call %s: %s", call_id, err);
-                return;
-        }
-        const char *status = json_string_value(json_object_get(now, "status"));
         struct cb_status_event ev = {
             .call_id = call_id,
             .provider = tel->ops->name,
             .provider_call_id = sid,
-            .duration_s = (long)json_integer_value(json_object_get(now, "duration_s")),
             .missed_task = job->env->cfg->twilio.missed_call_task,
         };
         const struct cb_status_event *evs[1] = {&ev};
+        json_t *data;
+        char err[256];
+        enum cb_qs qs;
 
-        if (!cb_calls_status_parse(status, &ev.status)) {
-                cb_warn("reconcile: call %s: the provider says %s", call_id,
-                        status ? status : "nothing");
-                goto out;
+        if (tel->ops->call_status(tel->self, sid, &ev.status, &ev.duration_s, err, sizeof(err)) !=
+            CB_RESULT_OK) {
+                cb_warn("reconcile: call %s: %s", call_id, err);
+                return;
         }
-        if (!cb_calls_status_final(ev.status))
-                ev.duration_s = -1;
         qs = cb_store_call_status_events(db, evs, 1, &out);
         if (qs < 0 || !out.advanced)
-                goto out;
+                return;
         cb_info("reconcile: call %s is %s at the provider (its webhook was lost)", call_id,
                 cb_calls_status_name(ev.status));
         if (cb_calls_status_final(ev.status))
@@ -64,8 +55,6 @@ static void reconcile_status(struct cb_job *job, struct cb_db *db, const char *c
         if (data != NULL)
                 cb_events_publish(out.agent, "call_status", data);
         json_decref(data);
-out:
-        json_decref(now);
 }
 
 /* Announce the provider's recordings of one completed call, as the recording webhook. */

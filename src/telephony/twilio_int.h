@@ -25,7 +25,8 @@ CB_MUST_CHECK enum cb_result cb_twilio_outcome(int rc, const struct cb_upstream_
 /* The lookups of twilio_lookup.c, as cb_telephony_ops members. */
 CB_MUST_CHECK enum cb_result cb_twilio_find_placed(void *self, const struct cb_call *call,
                                                    json_t **ids, char *err, size_t err_size);
-CB_MUST_CHECK enum cb_result cb_twilio_call_status(void *self, const char *sid, json_t **call,
+CB_MUST_CHECK enum cb_result cb_twilio_call_status(void *self, const char *sid,
+                                                   enum cb_call_status *status, long *duration_s,
                                                    char *err, size_t err_size);
 CB_MUST_CHECK enum cb_result cb_twilio_call_recordings(void *self, const char *sid, json_t **recs,
                                                        char *err, size_t err_size);

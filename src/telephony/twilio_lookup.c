@@ -129,29 +129,29 @@ static long twilio_number(const json_t *v)
 }
 
 /* GET Calls/{Sid}.json: its status and duration. */
-enum cb_result cb_twilio_call_status(void *self, const char *sid, json_t **call, char *err,
-                                     size_t err_size)
+enum cb_result cb_twilio_call_status(void *self, const char *sid, enum cb_call_status *status,
+                                     long *duration_s, char *err, size_t err_size)
 {
         char path[128];
         json_t *j = NULL;
-        const char *status;
+        const char *word;
         enum cb_result r;
 
-        *call = NULL;
+        *duration_s = -1;
         if (!cb_str_charset(sid, 64, "")) {
                 snprintf(err, err_size, "not a call sid");
                 return CB_RESULT_FAIL;
         }
         snprintf(path, sizeof(path), "Calls/%s.json", sid);
         r = rest_get(self, path, "call fetch", &j, err, err_size);
-        status = json_string_value(json_object_get(j, "status"));
-        if (r == CB_RESULT_OK && status == NULL) {
-                snprintf(err, err_size, "twilio call fetch: no status in the answer");
+        word = json_string_value(json_object_get(j, "status"));
+        if (r == CB_RESULT_OK && !cb_calls_status_parse(word, status)) {
+                snprintf(err, err_size, "twilio call fetch: status %s is not one we know",
+                         word ? word : "missing");
                 r = CB_RESULT_RETRY;
         }
-        if (r == CB_RESULT_OK)
-                *call = json_pack("{s:s,s:I}", "status", status, "duration_s",
-                                  (json_int_t)twilio_number(json_object_get(j, "duration")));
+        if (r == CB_RESULT_OK && cb_calls_status_final(*status))
+                *duration_s = twilio_number(json_object_get(j, "duration"));
         json_decref(j);
         return r;
 }
