@@ -363,7 +363,6 @@ static int run(const char *path)
         struct cb_batcher *batcher = NULL;
         struct cb_batcher *status_batcher = NULL;
         struct cb_http *http = NULL;
-        struct cb_twtoken_keys *tokens = NULL;
         struct cb_job_env job_env;
         struct cb_http_env http_env;
         sigset_t set;
@@ -375,7 +374,7 @@ static int run(const char *path)
         block_signals(&set);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
-        if (cb_softphone_tokens_load(cfg, &tokens) != 0 || nlp_rules(cfg, false) != 0)
+        if (nlp_rules(cfg, false) != 0)
                 goto out;
 
         pool = open_database(cfg);
@@ -408,8 +407,7 @@ static int run(const char *path)
                                         .crm = crm,
                                         .tel = tel,
                                         .rec = rec,
-                                        .stt = stt,
-                                        .tokens = tokens};
+                                        .stt = stt};
         http = cb_http_start(&http_env);
         if (http == NULL)
                 goto out;
@@ -429,7 +427,6 @@ out:
                 cb_warn("exiting with a job still running; it will be retried");
                 exit(rc);
         }
-        cb_twtoken_keys_destroy(&tokens);
         cb_telephony_destroy(&tel);
         cb_recordings_destroy(&rec);
         cb_stt_destroy(&stt);

@@ -19,7 +19,6 @@
 #include "callbridge/store.h"
 #include "callbridge/stt.h"
 #include "callbridge/telephony.h"
-#include "callbridge/twtoken.h"
 #include "callbridge/util.h"
 
 #define CB_URI_MAX      8192 /* longer request targets get 414 */
@@ -38,7 +37,6 @@ struct cb_http_env {
         struct cb_telephony *tel;
         struct cb_recordings *rec;
         struct cb_stt *stt;
-        struct cb_twtoken_keys *tokens; /* NULL: softphone tokens are not configured */
 };
 
 struct cb_agent {
@@ -234,13 +232,6 @@ void cb_webhook_metrics_write(struct cb_buf *out);
 /* Request metrics (src/http/metrics.c). `route` NULL counts as "unmatched". */
 void cb_http_metrics_observe(const struct cb_route *route, unsigned int status, int64_t us);
 void cb_http_metrics_write(struct cb_buf *out);
-
-/* Softphone tokens (src/http/handlers/softphone_token.c). Read the [twilio] API key secret
- * once, at start. Returns 0 with *keys set, or with *keys NULL when the four keys tokens need
- * are not all set (logged: which are missing); -1 (logged with the file's path, never its
- * contents) when the secret cannot be read or memory runs out. Free with
- * cb_twtoken_keys_destroy. */
-int cb_softphone_tokens_load(const struct cb_config *cfg, struct cb_twtoken_keys **keys);
 
 /* The server (src/http/server.c). */
 struct cb_http;

@@ -69,7 +69,8 @@ struct cb_tel_recording {
 };
 
 /* What a provider can do beyond placing calls (struct cb_telephony_ops.caps). */
-#define CB_TEL_CAP_WEBHOOKS 0x1u /* signs and parses webhooks, renders voice answers */
+#define CB_TEL_CAP_WEBHOOKS  0x1u /* signs and parses webhooks, renders voice answers */
+#define CB_TEL_CAP_SOFTPHONE 0x2u /* issues access tokens for its softphone SDK */
 
 struct cb_telephony_ops {
         const char *name;
@@ -141,16 +142,49 @@ struct cb_telephony_ops {
          * 0, or -1 when the buffer's cap or memory ran out. */
         int (*render_route)(void *self, const struct cb_call_route *route, struct cb_buf *out,
                             const char **content_type);
+        /* Softphone access tokens (with CB_TEL_CAP_SOFTPHONE, all four set; NULL otherwise).
+         * They have their own state, `tokens`, made whichever provider places calls (a
+         * softphone may dial through the provider's SDK while callbridge places nothing):
+         * cb_telephony_create asks the first provider of the build with the flag.
+         * softphone_create reads the keys once, at start: 0 with *tokens set, or with *tokens
+         * NULL when the settings tokens need are not all set (logged: which are missing); -1
+         * (logged, never a secret) when they are set but unusable (start-up then fails). */
+        int (*softphone_create)(const struct cb_config *cfg, void **tokens);
+        void (*softphone_destroy)(void *tokens); /* wipes the keys; NULL is fine */
+        /* A token for client `identity`, valid for min(ttl_s, the provider's configured
+         * lifetime) (ttl_s 0: that lifetime), into *token_take (malloc'd; the caller frees it
+         * with cb_secret_free) and its lifetime into *expires_in. Else INVALID_FIELD (the
+         * provider cannot use `identity`) with a static message in *msg, or INTERNAL (out of
+         * memory, logged; *msg NULL). */
+        enum cb_err (*softphone_token)(void *tokens, const char *identity, long ttl_s,
+                                       char **token_take, long *expires_in, const char **msg);
+        /* Why tokens are refused when softphone_create left *tokens NULL: which settings
+         * they need. */
+        const char *softphone_off;
 };
 
 struct cb_telephony {
         const struct cb_telephony_ops *ops;
         void *self;
+        /* The softphone token issuer (a provider with CB_TEL_CAP_SOFTPHONE, maybe not `ops`)
+         * and its state; `softphone` NULL when the build has none, `tokens` NULL when it is
+         * not configured. */
+        const struct cb_telephony_ops *softphone;
+        void *tokens;
 };
 
 /* The provider the configuration selects ([twilio] enabled → twilio, else none). */
 struct cb_telephony *cb_telephony_create(const struct cb_config *cfg);
 void cb_telephony_destroy(struct cb_telephony **tel);
+
+/* Softphone tokens through `tel`'s issuer. NULL when tokens can be issued, else a static
+ * message saying what they need (the answer to give: CB_ERR_TOKENS_NOT_CONFIGURED). */
+const char *cb_telephony_softphone_off(const struct cb_telephony *tel);
+/* As the issuer's softphone_token; CB_ERR_TOKENS_NOT_CONFIGURED (with *msg) when
+ * cb_telephony_softphone_off says why. */
+enum cb_err cb_telephony_softphone_token(const struct cb_telephony *tel, const char *identity,
+                                         long ttl_s, char **token_take, long *expires_in,
+                                         const char **msg);
 
 /* "RE" + 32 hex digits. */
 #define CB_TWILIO_RE_SID_LEN 34

@@ -34,7 +34,10 @@ const struct cb_telephony_ops cb_telephony_none = {
     /* No CB_TEL_CAP_WEBHOOKS: no webhooks (the signature check refuses them all), so no
      * parsers and no voice answers. A provider with webhooks sets the flag and all of
      * signature_header, webhook_valid, parse_status, parse_voice, parse_recording and
-     * render_route. */
+     * render_route. No CB_TEL_CAP_SOFTPHONE either: a provider whose softphone SDK needs
+     * access tokens from us sets it and all of softphone_create, softphone_destroy,
+     * softphone_token and softphone_off (POST /api/softphone/token asks the first such
+     * provider, whichever places calls). */
     .caps = 0,
     .create = none_create,
     .destroy = none_destroy,
@@ -45,4 +48,8 @@ const struct cb_telephony_ops cb_telephony_none = {
     .parse_voice = NULL,
     .parse_recording = NULL,
     .render_route = NULL,
+    .softphone_create = NULL,
+    .softphone_destroy = NULL,
+    .softphone_token = NULL,
+    .softphone_off = NULL,
 };

@@ -394,7 +394,7 @@ static bool twilio_webhook_valid(void *self, const char *url, const struct cb_fo
 
 const struct cb_telephony_ops cb_telephony_twilio = {
     .name = "twilio",
-    .caps = CB_TEL_CAP_WEBHOOKS,
+    .caps = CB_TEL_CAP_WEBHOOKS | CB_TEL_CAP_SOFTPHONE,
     .create = twilio_create,
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
@@ -413,4 +413,9 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .parse_voice = cb_twilio_parse_voice,
     .parse_recording = cb_twilio_parse_recording,
     .render_route = cb_twilio_render_route,
+    .softphone_create = cb_twilio_softphone_create,
+    .softphone_destroy = cb_twilio_softphone_destroy,
+    .softphone_token = cb_twilio_softphone_token,
+    .softphone_off = "softphone tokens need [twilio] account_sid, api_key_sid, "
+                     "api_key_secret_file and twiml_app_sid",
 };

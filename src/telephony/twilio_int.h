@@ -1,5 +1,6 @@
-/* What src/telephony/twilio.c shares with twilio_lookup.c (Twilio's read-only REST lookups)
- * and twilio_webhook.c (its webhooks' parameters and TwiML answers). Internal to the telephony
+/* What src/telephony/twilio.c shares with twilio_lookup.c (Twilio's read-only REST lookups),
+ * twilio_webhook.c (its webhooks' parameters and TwiML answers) and twilio_token.c (softphone
+ * access tokens). Internal to the telephony
  * library. */
 #ifndef CB_TELEPHONY_TWILIO_INT_H
 #define CB_TELEPHONY_TWILIO_INT_H
@@ -43,6 +44,12 @@ enum cb_err cb_twilio_parse_recording(void *self, const struct cb_tel_params *p,
                                       struct cb_tel_recording *out, const char **msg);
 int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct cb_buf *out,
                            const char **content_type);
+
+/* Softphone access tokens (src/telephony/twilio_token.c), as cb_telephony_ops members. */
+int cb_twilio_softphone_create(const struct cb_config *cfg, void **tokens);
+void cb_twilio_softphone_destroy(void *tokens);
+enum cb_err cb_twilio_softphone_token(void *tokens, const char *identity, long ttl_s,
+                                      char **token_take, long *expires_in, const char **msg);
 
 /* TwiML documents for the voice webhook (src/telephony/twilio_webhook.c). Each appends a whole
  * document to `out` and returns 0, or -1 when the buffer's cap or memory ran out. */
