@@ -160,6 +160,7 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
         " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id)," \
         " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id',"             \
         " c.crm_log_id), 'duration_s', c.duration_s, 'disposition', c.disposition,"                \
+        " 'notes', c.notes, 'disposed_at', cb_ts(c.disposed_at),"                                   \
         " 'answered_at', cb_ts(c.answered_at), 'ended_at', cb_ts(c.ended_at),"                     \
         " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
 
@@ -231,7 +232,8 @@ static struct cb_stmt stmt_load = CB_STMT(
                  "crm_state,"
                  " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
                  "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US(
-                     "created_at") "," CALL_US("updated_at") " FROM calls WHERE id = $1::uuid");
+                     "created_at") "," CALL_US("updated_at") ", COALESCE(notes, '')," CALL_US(
+                         "disposed_at") " FROM calls WHERE id = $1::uuid");
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)
@@ -268,7 +270,9 @@ static bool call_from_row(PGresult *res, struct cb_call *c)
                   int_col(res, 12, &duration) &&
                   text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
                   int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
-                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us);
+                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
+                  text_col(res, 18, c->notes, sizeof(c->notes)) &&
+                  int_col(res, 19, &c->disposed_us);
 
         c->duration_s = (long)duration;
         return ok;
@@ -302,6 +306,7 @@ enum cb_qs cb_store_call_load(struct cb_db *db, const char *id, struct cb_call *
 static struct cb_stmt stmt_list = CB_STMT(
     "calls_list", "SELECT json_build_object('call_id', id, 'agent', agent, 'direction', direction,"
                   "  'to', to_e164, 'from', from_e164, 'status', status, 'crm_state', crm_state,"
+                  "  'disposition', disposition,"
                   "  'created_at', cb_ts(created_at))::text,"
                   " (extract(epoch FROM created_at) * 1000000)::bigint, id::text"
                   " FROM calls"
