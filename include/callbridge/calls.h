@@ -13,12 +13,12 @@
 
 #include "callbridge/util.h"
 
-#define CB_AGENT_MAX       128 /* agent names are shorter than this */
-#define CB_CRM_ID_MAX      65  /* CRM record ids (the API takes 64 characters), with their NUL */
-#define CB_E164_MAX        32  /* an E.164 number (or "unknown"), with its NUL */
-#define CB_PROVIDER_MAX    16  /* a provider's name ("twilio", "salesforce"), with its NUL */
-#define CB_CALL_SID_MAX    65  /* a provider's call id, with its NUL */
-#define CB_DISPOSITION_MAX 128 /* a disposition value, with its NUL */
+#define CB_AGENT_MAX       128  /* agent names are shorter than this */
+#define CB_CRM_ID_MAX      65   /* CRM record ids (the API takes 64 characters), with their NUL */
+#define CB_E164_MAX        32   /* an E.164 number (or "unknown"), with its NUL */
+#define CB_PROVIDER_MAX    16   /* a provider's name ("twilio", "salesforce"), with its NUL */
+#define CB_CALL_SID_MAX    65   /* a provider's call id, with its NUL */
+#define CB_DISPOSITION_MAX 128  /* a disposition value, with its NUL */
 #define CB_NOTES_MAX_CHARS 4000 /* the agent's wrap-up notes, in characters */
 #define CB_NOTES_MAX       (CB_NOTES_MAX_CHARS * 4 + 1) /* ... in UTF-8 bytes, with the NUL */
 
@@ -55,8 +55,9 @@ struct cb_call {
         char crm_state[16];                     /* pending|synced|local|failed */
         char crm_log_id[CB_CRM_ID_MAX];
         long duration_s; /* talk time from the final status; -1 when unknown */
-        char disposition[CB_DISPOSITION_MAX]; /* the agent's wrap-up value ([agents] dispositions) */
-        char notes[CB_NOTES_MAX];             /* the agent's wrap-up notes */
+        char
+            disposition[CB_DISPOSITION_MAX]; /* the agent's wrap-up value ([agents] dispositions) */
+        char notes[CB_NOTES_MAX];            /* the agent's wrap-up notes */
         /* Microseconds since the epoch; 0 when it has not happened. */
         int64_t created_us;
         int64_t answered_us;
@@ -68,9 +69,9 @@ struct cb_call {
 /* The call as the API's views show it (src/calls/call.c): {"call_id", "agent", "direction",
  * "to", "from", "status", "crm_record_id", "telephony": {"provider", "call_id"}, "crm":
  * {"provider", "state", "log_id"}, "duration_s", "disposition", "notes", "disposed_at",
- * "answered_at", "ended_at", "created_at", "updated_at"}, unknown values null, times as RFC 3339 UTC with microseconds
- * (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL when out of
- * memory or when the status or direction is out of range; the caller decrefs. */
+ * "answered_at", "ended_at", "created_at", "updated_at"}, unknown values null, times as RFC 3339
+ * UTC with microseconds (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL
+ * when out of memory or when the status or direction is out of range; the caller decrefs. */
 json_t *cb_calls_to_json(const struct cb_call *call);
 /* True when `identity` may name an agent's softphone (letters, digits, "@._-", under
  * CB_AGENT_MAX bytes). */

@@ -131,8 +131,8 @@ struct cb_call_disposal {
         const char *notes;       /* NULL: none */
 };
 struct cb_call_disposed {
-        bool changed;              /* the call took it (else it had this wrap-up already) */
-        bool job_queued;           /* a new crm.log_call job was queued for it */
+        bool changed;                    /* the call took it (else it had this wrap-up already) */
+        bool job_queued;                 /* a new crm.log_call job was queued for it */
         char disposed_at[CB_TS_LEN + 1]; /* RFC 3339: when the wrap-up was last changed */
 };
 /* Give the call `d` names its disposition and notes, replacing what it had, in one commit with

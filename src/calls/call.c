@@ -48,9 +48,9 @@ json_t *cb_calls_to_json(const struct cb_call *call)
             call->crm_state, "log_id", str_or_null(call->crm_log_id), "duration_s",
             call->duration_s >= 0 ? json_integer(call->duration_s) : json_null(), "disposition",
             str_or_null(call->disposition), "notes", str_or_null(call->notes), "disposed_at",
-            ts_or_null(call->disposed_us), "answered_at", ts_or_null(call->answered_us),
-            "ended_at", ts_or_null(call->ended_us), "created_at", ts_or_null(call->created_us),
-            "updated_at", ts_or_null(call->updated_us));
+            ts_or_null(call->disposed_us), "answered_at", ts_or_null(call->answered_us), "ended_at",
+            ts_or_null(call->ended_us), "created_at", ts_or_null(call->created_us), "updated_at",
+            ts_or_null(call->updated_us));
 }
 
 /* Everything that makes two API requests "the same" for idempotency: the normalised numbers,

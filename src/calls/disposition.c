@@ -34,8 +34,8 @@ static bool value_ok(const char *v, size_t n)
         if (n == 0 || n > CB_DISPOSITION_VALUE_MAX)
                 return false;
         for (size_t i = 0; i < n; i++)
-                if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
-                      v[i] == '_' || v[i] == '-'))
+                if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '_' ||
+                      v[i] == '-'))
                         return false;
         return true;
 }
@@ -86,8 +86,8 @@ bool cb_calls_dispositions_check(const char *list, char *err, size_t err_size)
                 n++;
                 if (!value_ok(it.value, it.value_len)) {
                         snprintf(err, err_size,
-                                 "item %d: the value \"%.*s\" must be 1-%d of a-z, 0-9, _ and -",
-                                 n, (int)(it.value_len > 80 ? 80 : it.value_len), it.value,
+                                 "item %d: the value \"%.*s\" must be 1-%d of a-z, 0-9, _ and -", n,
+                                 (int)(it.value_len > 80 ? 80 : it.value_len), it.value,
                                  CB_DISPOSITION_VALUE_MAX);
                         return false;
                 }
@@ -117,8 +117,7 @@ bool cb_calls_dispositions_check(const char *list, char *err, size_t err_size)
         return true;
 }
 
-bool cb_calls_disposition_label(const char *list, const char *value, char *label,
-                                size_t label_size)
+bool cb_calls_disposition_label(const char *list, const char *value, char *label, size_t label_size)
 {
         char err[8];
         const char *p = list;

@@ -252,18 +252,18 @@ const struct cb_setting cb_settings[] = {
     STR("nlp", "lexicon_file", nlp.lexicon_file, "/usr/share/callbridge/sentiment-lexicon.tsv",
         "sentiment lexicon (TSV); read with the rules, at start and on SIGHUP"),
 
-    STR("agents", "dispositions", agents.dispositions,
-        "interested:Interested, not_interested:Not Interested, callback:Call Back, "
-        "voicemail:Left Voicemail, no_answer:No Answer, wrong_number:Wrong Number",
-        "what an agent may give a call at wrap-up (POST /api/calls/{id}/disposition): "
-        "value:Label items, comma-separated; the Label is the CRM's CallDisposition"),
-
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),
     INT("retention", "sweep_interval_s", retention.sweep_interval_s, "3600", 1, 86400, 0,
         "how often the retention sweep is queued"),
     INT("retention", "orphan_grace_s", retention.orphan_grace_s, "86400", 60, 31536000, 0,
         "age after which a blob noted for writing but named by no row is removed"),
+
+    STR("agents", "dispositions", agents.dispositions,
+        "interested:Interested, not_interested:Not Interested, callback:Call Back, "
+        "voicemail:Left Voicemail, no_answer:No Answer, wrong_number:Wrong Number",
+        "what an agent may give a call at wrap-up (POST /api/calls/{id}/disposition): "
+        "value:Label items, comma-separated; the Label is the CRM's CallDisposition"),
 
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),

@@ -312,8 +312,7 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 if (v == NULL)
                         continue;
                 /* The agent's disposition wins over any a rule or an analysis suggests. */
-                if (call->disposition[0] != '\0' &&
-                    strcmp(attach_map[i].name, "disposition") == 0)
+                if (call->disposition[0] != '\0' && strcmp(attach_map[i].name, "disposition") == 0)
                         continue;
                 if (strcmp(attach_map[i].name, "sentiment") == 0 && json_is_number(v)) {
                         double s = json_number_value(v);

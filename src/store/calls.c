@@ -160,7 +160,7 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
         " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id)," \
         " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id',"             \
         " c.crm_log_id), 'duration_s', c.duration_s, 'disposition', c.disposition,"                \
-        " 'notes', c.notes, 'disposed_at', cb_ts(c.disposed_at),"                                   \
+        " 'notes', c.notes, 'disposed_at', cb_ts(c.disposed_at),"                                  \
         " 'answered_at', cb_ts(c.answered_at), 'ended_at', cb_ts(c.ended_at),"                     \
         " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
 
@@ -227,13 +227,14 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
 /* The typed columns of a call, in struct cb_call's order; NULL as "" or -1. Jobs load a call on
  * every attempt. */
 static struct cb_stmt stmt_load = CB_STMT(
-    "call_load", "SELECT id::text, agent, direction, to_e164, COALESCE(from_e164, ''), status,"
-                 " COALESCE(crm_record_id, ''), telephony, COALESCE(provider_call_id, ''), crm, "
-                 "crm_state,"
-                 " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
-                 "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US(
-                     "created_at") "," CALL_US("updated_at") ", COALESCE(notes, '')," CALL_US(
-                         "disposed_at") " FROM calls WHERE id = $1::uuid");
+    "call_load",
+    "SELECT id::text, agent, direction, to_e164, COALESCE(from_e164, ''), status,"
+    " COALESCE(crm_record_id, ''), telephony, COALESCE(provider_call_id, ''), crm, "
+    "crm_state,"
+    " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
+    "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US("created_at") "," CALL_US(
+        "updated_at") ", COALESCE(notes, '')," CALL_US("disposed_at") " FROM calls WHERE id = "
+                                                                      "$1::uuid");
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)
@@ -255,24 +256,23 @@ static bool int_col(PGresult *res, int col, int64_t *out)
 static bool call_from_row(PGresult *res, struct cb_call *c)
 {
         int64_t duration = -1;
-        bool ok = text_col(res, 0, c->id, sizeof(c->id)) &&
-                  text_col(res, 1, c->agent, sizeof(c->agent)) &&
-                  cb_calls_direction_parse(PQgetvalue(res, 0, 2), &c->direction) &&
-                  text_col(res, 3, c->to, sizeof(c->to)) &&
-                  text_col(res, 4, c->from, sizeof(c->from)) &&
-                  cb_calls_status_parse(PQgetvalue(res, 0, 5), &c->status) &&
-                  text_col(res, 6, c->crm_record_id, sizeof(c->crm_record_id)) &&
-                  text_col(res, 7, c->telephony, sizeof(c->telephony)) &&
-                  text_col(res, 8, c->provider_call_id, sizeof(c->provider_call_id)) &&
-                  text_col(res, 9, c->crm, sizeof(c->crm)) &&
-                  text_col(res, 10, c->crm_state, sizeof(c->crm_state)) &&
-                  text_col(res, 11, c->crm_log_id, sizeof(c->crm_log_id)) &&
-                  int_col(res, 12, &duration) &&
-                  text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
-                  int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
-                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
-                  text_col(res, 18, c->notes, sizeof(c->notes)) &&
-                  int_col(res, 19, &c->disposed_us);
+        bool ok =
+            text_col(res, 0, c->id, sizeof(c->id)) &&
+            text_col(res, 1, c->agent, sizeof(c->agent)) &&
+            cb_calls_direction_parse(PQgetvalue(res, 0, 2), &c->direction) &&
+            text_col(res, 3, c->to, sizeof(c->to)) && text_col(res, 4, c->from, sizeof(c->from)) &&
+            cb_calls_status_parse(PQgetvalue(res, 0, 5), &c->status) &&
+            text_col(res, 6, c->crm_record_id, sizeof(c->crm_record_id)) &&
+            text_col(res, 7, c->telephony, sizeof(c->telephony)) &&
+            text_col(res, 8, c->provider_call_id, sizeof(c->provider_call_id)) &&
+            text_col(res, 9, c->crm, sizeof(c->crm)) &&
+            text_col(res, 10, c->crm_state, sizeof(c->crm_state)) &&
+            text_col(res, 11, c->crm_log_id, sizeof(c->crm_log_id)) &&
+            int_col(res, 12, &duration) &&
+            text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
+            int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
+            int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
+            text_col(res, 18, c->notes, sizeof(c->notes)) && int_col(res, 19, &c->disposed_us);
 
         c->duration_s = (long)duration;
         return ok;

@@ -12,27 +12,26 @@
  * may have read the call already, so it never counts. The same wrap-up again changes nothing.
  * Columns: changed, disposed_at (RFC 3339), job queued. */
 static struct cb_stmt stmt_dispose = CB_STMT(
-    "call_dispose",
-    "WITH c AS (SELECT id, disposition, notes, disposed_at FROM calls"
-    "  WHERE id = $1::uuid AND ($2::text IS NULL OR agent = $2) FOR UPDATE),"
-    " up AS (UPDATE calls k SET disposition = $4, notes = $5, disposed_at = now(),"
-    "  disposed_by = $3, updated_at = now() FROM c WHERE k.id = c.id"
-    "  AND (c.disposition IS DISTINCT FROM $4 OR c.notes IS DISTINCT FROM $5)"
-    "  RETURNING k.id, k.disposed_at),"
-    " ev AS (INSERT INTO call_events (call_id, status, source)"
-    "  SELECT id, 'disposition', 'agent' FROM up),"
-    " q AS (SELECT j.id FROM jobs j, up WHERE j.call_id = up.id AND j.kind = $6"
-    "  AND j.state = 'queued' LIMIT 1 FOR UPDATE OF j SKIP LOCKED),"
-    " nj AS (INSERT INTO jobs (kind, call_id) SELECT $6, id FROM up"
-    "  WHERE NOT EXISTS (SELECT 1 FROM q) RETURNING id)"
-    " SELECT up.id IS NOT NULL, cb_ts(COALESCE(up.disposed_at, c.disposed_at)),"
-    "  EXISTS (SELECT 1 FROM nj)"
-    " FROM c LEFT JOIN up ON up.id = c.id");
+    "call_dispose", "WITH c AS (SELECT id, disposition, notes, disposed_at FROM calls"
+                    "  WHERE id = $1::uuid AND ($2::text IS NULL OR agent = $2) FOR UPDATE),"
+                    " up AS (UPDATE calls k SET disposition = $4, notes = $5, disposed_at = now(),"
+                    "  disposed_by = $3, updated_at = now() FROM c WHERE k.id = c.id"
+                    "  AND (c.disposition IS DISTINCT FROM $4 OR c.notes IS DISTINCT FROM $5)"
+                    "  RETURNING k.id, k.disposed_at),"
+                    " ev AS (INSERT INTO call_events (call_id, status, source)"
+                    "  SELECT id, 'disposition', 'agent' FROM up),"
+                    " q AS (SELECT j.id FROM jobs j, up WHERE j.call_id = up.id AND j.kind = $6"
+                    "  AND j.state = 'queued' LIMIT 1 FOR UPDATE OF j SKIP LOCKED),"
+                    " nj AS (INSERT INTO jobs (kind, call_id) SELECT $6, id FROM up"
+                    "  WHERE NOT EXISTS (SELECT 1 FROM q) RETURNING id)"
+                    " SELECT up.id IS NOT NULL, cb_ts(COALESCE(up.disposed_at, c.disposed_at)),"
+                    "  EXISTS (SELECT 1 FROM nj)"
+                    " FROM c LEFT JOIN up ON up.id = c.id");
 
 enum cb_qs cb_store_call_dispose(struct cb_db *db, const struct cb_call_disposal *d,
                                  struct cb_call_disposed *out)
 {
-        const char *params[6] = {d->call_id, d->agent,       d->by,
+        const char *params[6] = {d->call_id,     d->agent, d->by,
                                  d->disposition, d->notes, CB_JOB_LOG_CALL};
         enum cb_qs qs;
         PGresult *res;

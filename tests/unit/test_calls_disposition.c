@@ -21,10 +21,10 @@ static void test_valid_lists(void **state)
 {
         static const char *const lists[] = {
             DEFAULT_LIST,
-            "interested",                             /* its own label */
-            "  a:A  ,b : B,c",                        /* spaces around anything */
-            "sale-won:Closed – Won, x_1:Ünïcode ok",  /* UTF-8 labels */
-            "a:A\t,\tb:B",                            /* tabs */
+            "interested",                            /* its own label */
+            "  a:A  ,b : B,c",                       /* spaces around anything */
+            "sale-won:Closed – Won, x_1:Ünïcode ok", /* UTF-8 labels */
+            "a:A\t,\tb:B",                           /* tabs */
         };
         char err[256];
 
