@@ -13,8 +13,9 @@
 #include "callbridge/store.h"
 #include "handlers/handlers.h"
 
-/* Longer than any value, so that a long unknown one is refused as unknown (with the list). */
-#define DISPOSITION_BYTES_MAX 1024
+/* Any string the body can hold, so that a long unknown one is refused as unknown (with the
+ * list); the route's body cap bounds it. */
+#define DISPOSITION_BYTES_MAX 65536
 
 /* The 422 for a value the list does not have: the message lists the allowed ones. */
 static enum MHD_Result refuse_disposition(struct cb_request *req)
