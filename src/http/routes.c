@@ -14,8 +14,6 @@ const struct cb_route cb_routes[] = {
           .auth = true),
     ROUTE("GET", "/api/calls", cb_handle_calls_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/api/calls/{}", cb_handle_call_get, .body = CB_BODY_NONE, .auth = true),
-    ROUTE("POST", "/api/calls/{}/disposition", cb_handle_call_disposition, .body = CB_BODY_JSON,
-          .max_body = 65536, .auth = true),
     ROUTE("GET", "/healthz", cb_handle_healthz, .body = CB_BODY_NONE),
     ROUTE("GET", "/readyz", cb_handle_readyz, .body = CB_BODY_NONE),
     ROUTE("GET", "/metrics", cb_handle_metrics, .body = CB_BODY_NONE),
@@ -41,5 +39,7 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/admin/jobs", cb_handle_admin_jobs_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("POST", "/api/admin/jobs/{}/retry", cb_handle_admin_job_retry, .body = CB_BODY_NONE,
           .auth = true),
+    ROUTE("POST", "/api/calls/{}/disposition", cb_handle_call_disposition, .body = CB_BODY_JSON,
+          .max_body = 65536, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
