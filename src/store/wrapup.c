@@ -9,13 +9,16 @@
  * differ from what it holds they replace them, with a history event (source 'agent') and a
  * crm.log_call job — unless one is already queued and unclaimed (locked here, so no worker
  * claims it before this commits: the job then reads the new values). A claimed or running job
- * may have read the call already, so it never counts. The same wrap-up again changes nothing.
+ * may have read the call already, so it never counts. The CRM state is pending again until that
+ * job has written it (local stays local). The same wrap-up again changes nothing.
  * Columns: changed, disposed_at (RFC 3339), job queued. */
 static struct cb_stmt stmt_dispose = CB_STMT(
     "call_dispose", "WITH c AS (SELECT id, disposition, notes, disposed_at FROM calls"
                     "  WHERE id = $1::uuid AND ($2::text IS NULL OR agent = $2) FOR UPDATE),"
                     " up AS (UPDATE calls k SET disposition = $4, notes = $5, disposed_at = now(),"
-                    "  disposed_by = $3, updated_at = now() FROM c WHERE k.id = c.id"
+                    "  disposed_by = $3, updated_at = now(),"
+                    "  crm_state = CASE k.crm_state WHEN 'local' THEN 'local' ELSE 'pending' END"
+                    "  FROM c WHERE k.id = c.id"
                     "  AND (c.disposition IS DISTINCT FROM $4 OR c.notes IS DISTINCT FROM $5)"
                     "  RETURNING k.id, k.disposed_at),"
                     " ev AS (INSERT INTO call_events (call_id, status, source)"

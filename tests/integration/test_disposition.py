@@ -110,6 +110,23 @@ class WrapUpTest(WrapUpCase):
         self.assertEqual(self.sb.count("salesforce.upsert"), upserts)
         self.assertEqual(len(self.sb.tasks_of(cid)), 1)
 
+    def test_a_queued_log_job_is_not_doubled(self):
+        cid, sid = self.inbound()
+        self.settled(cid)
+        # A log job queued for later (a final status just queued one, or one backing off).
+        job = int(self.daemon.sql_value(
+            "INSERT INTO jobs (kind, call_id, available_at) VALUES ('crm.log_call', '%s',"
+            " now() + interval '1 hour') RETURNING id" % cid))
+        jobs = log_jobs(self.daemon, cid)
+        self.wrap_up(cid, {"disposition": "callback", "notes": NOTES})
+        self.assertEqual(log_jobs(self.daemon, cid), jobs)
+        self.assertEqual(self.call(cid)["crm"]["state"], "pending")
+        self.daemon.sql("UPDATE jobs SET available_at = now() WHERE id = %d" % job)
+        self.daemon.sql("NOTIFY cb_jobs")
+        self.daemon.wait_job_state(job, "done")
+        self.wait_task(cid, CallDisposition="Call Back")
+        self.assertEqual(self.settled(cid)["disposition"], "callback")
+
     def test_during_the_call_then_after_it(self):
         cid, sid = self.inbound()
         self.status(cid, sid, "ringing")
