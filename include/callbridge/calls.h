@@ -13,12 +13,14 @@
 
 #include "callbridge/util.h"
 
-#define CB_AGENT_MAX       128 /* agent names are shorter than this */
-#define CB_CRM_ID_MAX      65  /* CRM record ids (the API takes 64 characters), with their NUL */
-#define CB_E164_MAX        32  /* an E.164 number (or "unknown"), with its NUL */
-#define CB_PROVIDER_MAX    16  /* a provider's name ("twilio", "salesforce"), with its NUL */
-#define CB_CALL_SID_MAX    65  /* a provider's call id, with its NUL */
-#define CB_DISPOSITION_MAX 128
+#define CB_AGENT_MAX       128  /* agent names are shorter than this */
+#define CB_CRM_ID_MAX      65   /* CRM record ids (the API takes 64 characters), with their NUL */
+#define CB_E164_MAX        32   /* an E.164 number (or "unknown"), with its NUL */
+#define CB_PROVIDER_MAX    16   /* a provider's name ("twilio", "salesforce"), with its NUL */
+#define CB_CALL_SID_MAX    65   /* a provider's call id, with its NUL */
+#define CB_DISPOSITION_MAX 128  /* a disposition value, with its NUL */
+#define CB_NOTES_MAX_CHARS 4000 /* the agent's wrap-up notes, in characters */
+#define CB_NOTES_MAX       (CB_NOTES_MAX_CHARS * 4 + 1) /* ... in UTF-8 bytes, with the NUL */
 
 /* Where a call is, in the order a call goes through them; the five last ones are final. */
 enum cb_call_status {
@@ -53,24 +55,52 @@ struct cb_call {
         char crm_state[16];                     /* pending|synced|local|failed */
         char crm_log_id[CB_CRM_ID_MAX];
         long duration_s; /* talk time from the final status; -1 when unknown */
-        char disposition[CB_DISPOSITION_MAX];
+        char
+            disposition[CB_DISPOSITION_MAX]; /* the agent's wrap-up value ([agents] dispositions) */
+        char notes[CB_NOTES_MAX];            /* the agent's wrap-up notes */
         /* Microseconds since the epoch; 0 when it has not happened. */
         int64_t created_us;
         int64_t answered_us;
         int64_t ended_us;
         int64_t updated_us;
+        int64_t disposed_us; /* the wrap-up was posted (last changed) */
 };
 
 /* The call as the API's views show it (src/calls/call.c): {"call_id", "agent", "direction",
  * "to", "from", "status", "crm_record_id", "telephony": {"provider", "call_id"}, "crm":
- * {"provider", "state", "log_id"}, "duration_s", "disposition", "answered_at", "ended_at",
- * "created_at", "updated_at"}, unknown values null, times as RFC 3339 UTC with microseconds
- * (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL when out of
- * memory or when the status or direction is out of range; the caller decrefs. */
+ * {"provider", "state", "log_id"}, "duration_s", "disposition", "notes", "disposed_at",
+ * "answered_at", "ended_at", "created_at", "updated_at"}, unknown values null, times as RFC 3339
+ * UTC with microseconds (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL
+ * when out of memory or when the status or direction is out of range; the caller decrefs. */
 json_t *cb_calls_to_json(const struct cb_call *call);
 /* True when `identity` may name an agent's softphone (letters, digits, "@._-", under
  * CB_AGENT_MAX bytes). */
 bool cb_calls_agent_valid(const char *identity);
+
+/* ---- wrap-up (src/calls/disposition.c) ----
+ * The dispositions an agent may give a call are [agents] dispositions, a comma-separated list
+ * of `value:Label` items: `value` is what the API takes and stores (1-64 of a-z, 0-9, _ and -),
+ * `Label` what the CRM gets (Salesforce's CallDisposition, 1-255 bytes, no comma or control
+ * character; surrounding spaces are trimmed). An item without ":Label" is its own label. The
+ * functions read the list text as it is (no allocation), so a handler may ask them per
+ * request. */
+
+#define CB_DISPOSITION_VALUE_MAX 64
+#define CB_DISPOSITION_LABEL_MAX 255
+#define CB_DISPOSITIONS_MAX      64 /* items in one list */
+
+/* True when `list` is a valid list (at least one item, no duplicate value); else false with one
+ * line in `err` saying what is wrong with which item. */
+bool cb_calls_dispositions_check(const char *list, char *err, size_t err_size);
+/* The label `value` maps to in `list`, copied into `label` (cut to fit). False, `label` "",
+ * when `list` is invalid or has no such value (NULL and "" included). */
+bool cb_calls_disposition_label(const char *list, const char *value, char *label,
+                                size_t label_size);
+/* The values of `list`, in its order, joined by ", " into `out` (cut to fit; "" when `list` is
+ * invalid): what an error message lists as allowed. */
+void cb_calls_dispositions_values(const char *list, char *out, size_t out_size);
+/* True when `notes` may be a call's notes: at most CB_NOTES_MAX_CHARS characters of UTF-8. */
+bool cb_calls_notes_valid(const char *notes);
 
 /* ---- statuses (src/calls/states.c) ---- */
 

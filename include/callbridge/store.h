@@ -122,6 +122,26 @@ CB_MUST_CHECK enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_c
                                              json_t **calls, int64_t *next_us,
                                              char next_id[CB_UUID_LEN + 1]);
 
+/* The agent's wrap-up of a call (src/store/wrapup.c). Strings borrowed. */
+struct cb_call_disposal {
+        const char *call_id;
+        const char *agent;       /* only this agent's call; NULL: any (an admin) */
+        const char *by;          /* who posts it (disposed_by) */
+        const char *disposition; /* a value of [agents] dispositions */
+        const char *notes;       /* NULL: none */
+};
+struct cb_call_disposed {
+        bool changed;                    /* the call took it (else it had this wrap-up already) */
+        bool job_queued;                 /* a new crm.log_call job was queued for it */
+        char disposed_at[CB_TS_LEN + 1]; /* RFC 3339: when the wrap-up was last changed */
+};
+/* Give the call `d` names its disposition and notes, replacing what it had, in one commit with
+ * a history event (source 'agent') and a CRM log job (none when one is queued already); the
+ * same wrap-up again changes and queues nothing. ONE_RESULT with *out, NO_RESULTS when the
+ * call is unknown or not `d->agent`'s, or a negative qs (nothing written). */
+CB_MUST_CHECK enum cb_qs cb_store_call_dispose(struct cb_db *db, const struct cb_call_disposal *d,
+                                               struct cb_call_disposed *out);
+
 /* Record the CRM outcome of a call: state pending|synced|local|failed, log id may be NULL. */
 CB_MUST_CHECK enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
                                                const char *log_id);

@@ -259,6 +259,12 @@ const struct cb_setting cb_settings[] = {
     INT("retention", "orphan_grace_s", retention.orphan_grace_s, "86400", 60, 31536000, 0,
         "age after which a blob noted for writing but named by no row is removed"),
 
+    STR("agents", "dispositions", agents.dispositions,
+        "interested:Interested, not_interested:Not Interested, callback:Call Back, "
+        "voicemail:Left Voicemail, no_answer:No Answer, wrong_number:Wrong Number",
+        "what an agent may give a call at wrap-up (POST /api/calls/{id}/disposition): "
+        "value:Label items, comma-separated; the Label is the CRM's CallDisposition"),
+
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),
     BOOL("log", "access", log.access, "true", "one log line per HTTP request"),

@@ -118,34 +118,71 @@ void sf_calllog_check_schema(struct sf *sf)
                          object, ext);
 }
 
-/* The call log record for `call`, before the schema filter. */
-static json_t *call_record(const struct cb_call *call)
+/* The CallDisposition of a call: the label [agents] dispositions gives the agent's value (the
+ * value itself when the list no longer has it), else the final status, else none (NULL). */
+static const char *disposition_of(const struct sf *sf, const struct cb_call *call, char *label,
+                                  size_t label_size)
 {
-        const char *status = cb_calls_status_name(call->status);
+        if (call->disposition[0] != '\0') {
+                if (!cb_calls_disposition_label(sf->cfg->agents.dispositions, call->disposition,
+                                                label, label_size))
+                        cb_strlcpy(label, call->disposition, label_size);
+                return label;
+        }
+        return cb_calls_status_final(call->status) ? cb_calls_status_name(call->status) : NULL;
+}
+
+/* The Description: what callbridge knows of the call, then the agent's wrap-up, composed from
+ * the call's row on every write (so the notes the agent typed are never lost to a later one).
+ * NULL when out of memory; the caller frees it. */
+static char *description(const struct cb_call *call, const char *disposition)
+{
+        struct cb_buf b = {.max = 32000}; /* Task.Description holds 32,000 characters */
+        int rc = cb_buf_printf(&b,
+                               "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\n"
+                               "Status: %s",
+                               call->id, call->agent, call->from[0] ? call->from : "-", call->to,
+                               cb_calls_status_name(call->status));
+
+        if (call->disposition[0] != '\0')
+                rc |= cb_buf_printf(&b, "\nDisposition: %s", disposition);
+        if (call->notes[0] != '\0')
+                rc |= cb_buf_printf(&b, "\n\nNotes:\n%s", call->notes);
+        if (rc != 0 || cb_buf_append(&b, "", 1) != 0) {
+                cb_buf_free(&b);
+                return NULL;
+        }
+        return b.data;
+}
+
+/* The call log record for `call`, before the schema filter. NULL when out of memory. */
+static json_t *call_record(const struct sf *sf, const struct cb_call *call)
+{
         bool final = cb_calls_status_final(call->status);
         bool inbound = call->direction == CB_CALL_INBOUND;
         const char *other = inbound ? call->from : call->to;
-        char subject[160], description[512];
-        json_t *rec;
+        char subject[160], label[CB_DISPOSITION_LABEL_MAX + 1];
+        const char *disposition = disposition_of(sf, call, label, sizeof(label));
+        char *desc = description(call, disposition ? disposition : "");
+        json_t *rec = NULL;
 
+        if (desc == NULL)
+                return NULL;
         snprintf(subject, sizeof(subject), "%s call %s %s", inbound ? "Inbound" : "Outbound",
                  inbound ? "from" : "to", other[0] ? other : "unknown number");
-        snprintf(description, sizeof(description),
-                 "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\nStatus: %s",
-                 call->id, call->agent, call->from[0] ? call->from : "-", call->to, status);
         rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "Subject", subject, "TaskSubtype",
                         "Call", "CallType", inbound ? "Inbound" : "Outbound", "Status",
                         final ? "Completed" : "In Progress", "Priority", "Normal", "Description",
-                        description, "CallObject",
+                        desc, "CallObject",
                         call->provider_call_id[0] ? call->provider_call_id : call->id,
                         "ActivityDate", activity_date(call));
+        free(desc);
         if (rec == NULL)
                 return NULL;
         if (call->duration_s >= 0)
                 json_object_set_new(rec, "CallDurationInSeconds", json_integer(call->duration_s));
-        if (call->disposition[0] != '\0' || final)
-                json_object_set_new(rec, "CallDisposition",
-                                    json_string(call->disposition[0] ? call->disposition : status));
+        if (disposition != NULL)
+                json_object_set_new(rec, "CallDisposition", json_string(disposition));
         set_related(rec, call);
         return rec;
 }
@@ -163,7 +200,7 @@ enum cb_result sf_log_call(void *self, const struct cb_call *call, struct cb_crm
         if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 &&
             !cb_calls_status_final(call->status))
                 return CB_RESULT_OK; /* one write when the call ends */
-        rec = call_record(call);
+        rec = call_record(sf, call);
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
@@ -273,6 +310,9 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
         for (size_t i = 0; rec != NULL && i < CB_ARRAY_LEN(attach_map); i++) {
                 json_t *v = json_object_get(fields, attach_map[i].name);
                 if (v == NULL)
+                        continue;
+                /* The agent's disposition wins over any a rule or an analysis suggests. */
+                if (call->disposition[0] != '\0' && strcmp(attach_map[i].name, "disposition") == 0)
                         continue;
                 if (strcmp(attach_map[i].name, "sentiment") == 0 && json_is_number(v)) {
                         double s = json_number_value(v);
