@@ -4,7 +4,9 @@
  *
  * Revocation (`callbridge apikey revoke`) is a row update; a watcher thread on every instance
  * asks PostgreSQL twice a second for keys revoked lately and drops them from the cache, so a
- * revoked key stops working everywhere within a second. The same thread records which keys
+ * revoked key stops working everywhere within a second. Admin rights are the agent's
+ * (agents.admin, read with the key); the same watcher drops the keys of agents changed lately,
+ * so granting or taking away admin rights also reaches every instance within a second. The same thread records which keys
  * were used (api_keys.last_used_at), in one batched UPDATE every few seconds. */
 #include <errno.h>
 #include <pthread.h>

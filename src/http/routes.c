@@ -39,5 +39,14 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/admin/jobs", cb_handle_admin_jobs_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("POST", "/api/admin/jobs/{}/retry", cb_handle_admin_job_retry, .body = CB_BODY_NONE,
           .auth = true),
+    ROUTE("GET", "/api/admin/agents", cb_handle_admin_agents_list, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("POST", "/api/admin/agents", cb_handle_admin_agent_create, .body = CB_BODY_JSON,
+          .max_body = 4096, .auth = true),
+    ROUTE("GET", "/api/admin/agents/{}", cb_handle_admin_agent_get, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("PATCH", "/api/admin/agents/{}", cb_handle_admin_agent_patch, .body = CB_BODY_JSON,
+          .max_body = 4096, .auth = true),
+    ROUTE("GET", "/api/agent", cb_handle_agent_me, .body = CB_BODY_NONE, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -4,9 +4,14 @@
 
 #include "callbridge/store.h"
 
-static struct cb_stmt stmt_insert =
-    CB_STMT("apikey_insert", "INSERT INTO api_keys (key_id, key_hash, agent, admin)"
-                             " VALUES ($1, decode($2, 'hex'), $3, $4::boolean)");
+/* The key, and its agent's row when it has none (an admin key makes the agent an admin). */
+static struct cb_stmt stmt_insert = CB_STMT(
+    "apikey_insert",
+    "WITH agent AS (INSERT INTO agents (name, admin) VALUES ($3, $4::boolean)"
+    "  ON CONFLICT (name) DO UPDATE SET admin = true, updated_at = now()"
+    "  WHERE $4::boolean AND NOT agents.admin)"
+    " INSERT INTO api_keys (key_id, key_hash, agent, admin)"
+    " VALUES ($1, decode($2, 'hex'), $3, $4::boolean)");
 
 enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const char *hash_hex,
                                   const char *agent, bool admin)
@@ -15,9 +20,12 @@ enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const ch
         return cb_db_exec_cmd(db, &stmt_insert, 4, params);
 }
 
+/* Admin rights are the agent's (agents.admin); the key's own flag only for an agent without a
+ * row (written by a binary older than migration 010). */
 static struct cb_stmt stmt_get =
-    CB_STMT("apikey_get", "SELECT encode(key_hash, 'hex'), agent, admin FROM api_keys"
-                          " WHERE key_id = $1 AND revoked_at IS NULL");
+    CB_STMT("apikey_get", "SELECT encode(k.key_hash, 'hex'), k.agent, COALESCE(a.admin, k.admin)"
+                          " FROM api_keys k LEFT JOIN agents a ON a.name = k.agent"
+                          " WHERE k.key_id = $1 AND k.revoked_at IS NULL");
 
 enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65], char *agent,
                                size_t agent_size, bool *admin)
@@ -39,11 +47,12 @@ enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_h
 
 static struct cb_stmt stmt_list = CB_STMT(
     "apikey_list",
-    "SELECT key_id, agent, admin, to_char(created_at AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(to_char(last_used_at AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), COALESCE(to_char(revoked_at AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM api_keys"
-    " WHERE $1::text IS NULL OR agent = $1 ORDER BY agent, created_at, key_id");
+    "SELECT k.key_id, k.agent, COALESCE(a.admin, k.admin), to_char(k.created_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(to_char(k.last_used_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), COALESCE(to_char(k.revoked_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+    " FROM api_keys k LEFT JOIN agents a ON a.name = k.agent"
+    " WHERE $1::text IS NULL OR k.agent = $1 ORDER BY k.agent, k.created_at, k.key_id");
 
 enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out)
 {
@@ -82,9 +91,12 @@ enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id)
         return cb_db_exec_cmd(db, &stmt_revoke, 1, params);
 }
 
+/* Revoked keys, and the live keys of agents changed lately (agents_updated_at index). */
 static struct cb_stmt stmt_recent = CB_STMT(
     "apikey_recently_revoked",
-    "SELECT key_id FROM api_keys WHERE revoked_at > now() - make_interval(secs => $1::int)");
+    "SELECT key_id FROM api_keys WHERE revoked_at > now() - make_interval(secs => $1::int)"
+    " UNION SELECT k.key_id FROM agents a JOIN api_keys k ON k.agent = a.name"
+    " WHERE a.updated_at > now() - make_interval(secs => $1::int) AND k.revoked_at IS NULL");
 
 enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out)
 {

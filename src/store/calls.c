@@ -226,12 +226,13 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
 /* The typed columns of a call, in struct cb_call's order; NULL as "" or -1. Jobs load a call on
  * every attempt. */
 static struct cb_stmt stmt_load = CB_STMT(
-    "call_load", "SELECT id::text, agent, direction, to_e164, COALESCE(from_e164, ''), status,"
-                 " COALESCE(crm_record_id, ''), telephony, COALESCE(provider_call_id, ''), crm, "
-                 "crm_state,"
-                 " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
-                 "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US(
-                     "created_at") "," CALL_US("updated_at") " FROM calls WHERE id = $1::uuid");
+    "call_load",
+    "SELECT c.id::text, c.agent, c.direction, c.to_e164, COALESCE(c.from_e164, ''), c.status,"
+    " COALESCE(c.crm_record_id, ''), c.telephony, COALESCE(c.provider_call_id, ''), c.crm,"
+    " c.crm_state, COALESCE(c.crm_log_id, ''), COALESCE(c.duration_s, -1),"
+    " COALESCE(c.disposition, '')," CALL_US("c.answered_at") "," CALL_US("c.ended_at") "," CALL_US(
+        "c.created_at") "," CALL_US("c.updated_at") ", COALESCE(a.crm_user_id, '')"
+    " FROM calls c LEFT JOIN agents a ON a.name = c.agent WHERE c.id = $1::uuid");
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)
@@ -268,7 +269,8 @@ static bool call_from_row(PGresult *res, struct cb_call *c)
                   int_col(res, 12, &duration) &&
                   text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
                   int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
-                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us);
+                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
+                  text_col(res, 18, c->crm_owner_id, sizeof(c->crm_owner_id));
 
         c->duration_s = (long)duration;
         return ok;
