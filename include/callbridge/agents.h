@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CB_SFID_LEN         18  /* a Salesforce id in its case-insensitive form */
+#define CB_SFID_LEN          18  /* a Salesforce id in its case-insensitive form */
 #define CB_AGENT_DISPLAY_MAX 200 /* bytes of a display name */
 
 /* What an admin sets on an agent (add, set, the admin API). Strings are borrowed; NULL is

@@ -172,9 +172,9 @@ enum cb_call_plan_result cb_calls_plan(const struct cb_call_request *rq, struct 
 
 /* ---- routing (src/calls/route.c) ----
  * How callbridge answers a call the telephony provider asks about: the inbound rule (ring the
- * agent whose CRM user id owns the caller's CRM record when online, else the fallback), the softphone-dialled outbound
- * rule, and who a call belongs to. The caller does the I/O (CRM lookup, presence) and hands
- * the results in. */
+ * agent whose CRM user id owns the caller's CRM record when online, else the fallback), the
+ * softphone-dialled outbound rule, and who a call belongs to. The caller does the I/O (CRM lookup,
+ * presence) and hands the results in. */
 
 enum cb_call_route_kind {
         CB_CALL_ROUTE_CLIENT,  /* ring the softphone `target` (an agent identity) */

@@ -411,9 +411,9 @@ CB_MUST_CHECK enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key
 /* Why a write changed nothing. */
 enum cb_agent_refusal {
         CB_AGENT_REFUSED_NONE = 0,
-        CB_AGENT_NAME_TAKEN,    /* insert: an agent has that name */
-        CB_AGENT_CRM_ID_TAKEN,  /* another agent has that CRM user id */
-        CB_AGENT_UNKNOWN,       /* update: no agent has that name */
+        CB_AGENT_NAME_TAKEN,   /* insert: an agent has that name */
+        CB_AGENT_CRM_ID_TAKEN, /* another agent has that CRM user id */
+        CB_AGENT_UNKNOWN,      /* update: no agent has that name */
 };
 
 struct cb_agent_fields;

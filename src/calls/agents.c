@@ -108,9 +108,11 @@ bool cb_agents_crm_user_id_canon(const char *id, char out[CB_SFID_LEN + 1])
 /* The length of the UTF-8 sequence at `s` (1-4), 0 when it is not one. */
 static size_t utf8_seq(const unsigned char *s)
 {
-        size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
-                                 : (s[0] & 0xF8) == 0xF0  ? 4
-                                                          : 0;
+        size_t n = s[0] < 0x80             ? 1
+                   : (s[0] & 0xE0) == 0xC0 ? 2
+                   : (s[0] & 0xF0) == 0xE0 ? 3
+                   : (s[0] & 0xF8) == 0xF0 ? 4
+                                           : 0;
 
         if (n == 2 && s[0] < 0xC2)
                 return 0; /* overlong */
@@ -168,7 +170,8 @@ enum cb_agent_check cb_agents_normalise(struct cb_agent_fields *f, const char *r
                 if (strlen(f->phone) > 64 ||
                     cb_phone_to_e164(f->phone, region, v->phone, sizeof(v->phone)) != 0) {
                         *bad = "phone";
-                        snprintf(msg, msg_size, "phone: not a phone number (E.164, e.g. +14155550123)");
+                        snprintf(msg, msg_size,
+                                 "phone: not a phone number (E.164, e.g. +14155550123)");
                         return CB_AGENT_BAD_PHONE;
                 }
                 f->phone = v->phone;

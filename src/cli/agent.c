@@ -142,7 +142,8 @@ static int cmd_list(struct cb_db *db, const struct agent_args *a)
         size_t i;
 
         if (cb_store_agents_list(db, &rows) < 0) {
-                fprintf(stderr, "callbridge agent: listing failed (has `callbridge migrate` run?)\n");
+                fprintf(stderr,
+                        "callbridge agent: listing failed (has `callbridge migrate` run?)\n");
                 return 1;
         }
         if (!a->json)
@@ -154,9 +155,9 @@ static int cmd_list(struct cb_db *db, const struct agent_args *a)
                 if (line != NULL)
                         printf("%s\n", line);
                 else if (!a->json)
-                        printf("%-24s  %-24.24s  %-18s  %-16s  %-5s  %.19s\n",
-                               or_dash(row, "name"), or_dash(row, "display_name"),
-                               or_dash(row, "crm_user_id"), or_dash(row, "phone"),
+                        printf("%-24s  %-24.24s  %-18s  %-16s  %-5s  %.19s\n", or_dash(row, "name"),
+                               or_dash(row, "display_name"), or_dash(row, "crm_user_id"),
+                               or_dash(row, "phone"),
                                json_is_true(json_object_get(row, "admin")) ? "yes" : "no",
                                or_dash(row, "updated_at"));
                 free(line);
@@ -175,8 +176,9 @@ static int cmd_write(struct cb_db *db, struct agent_args *a)
                             : cb_store_agent_update(db, &a->f, &row, &why);
 
         if (qs < 0)
-                fprintf(stderr, "callbridge agent: %s failed (database error; has `callbridge "
-                                "migrate` run?)\n",
+                fprintf(stderr,
+                        "callbridge agent: %s failed (database error; has `callbridge "
+                        "migrate` run?)\n",
                         a->verb);
         else if (why == CB_AGENT_NAME_TAKEN)
                 fprintf(stderr, "callbridge agent: agent %s exists (change it with `agent set`)\n",

@@ -20,8 +20,7 @@ static const char *str(const json_t *obj, const char *key)
 static bool owner_refused(const char *code)
 {
         static const char *const codes[] = {"MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY",
-                                            "FIELD_INTEGRITY_EXCEPTION",
-                                            "INACTIVE_OWNER_OR_USER"};
+                                            "FIELD_INTEGRITY_EXCEPTION", "INACTIVE_OWNER_OR_USER"};
 
         for (size_t i = 0; i < CB_ARRAY_LEN(codes); i++)
                 if (strcmp(code, codes[i]) == 0)

@@ -6,8 +6,9 @@
  * asks PostgreSQL twice a second for keys revoked lately and drops them from the cache, so a
  * revoked key stops working everywhere within a second. Admin rights are the agent's
  * (agents.admin, read with the key); the same watcher drops the keys of agents changed lately,
- * so granting or taking away admin rights also reaches every instance within a second. The same thread records which keys
- * were used (api_keys.last_used_at), in one batched UPDATE every few seconds. */
+ * so granting or taking away admin rights also reaches every instance within a second. The same
+ * thread records which keys were used (api_keys.last_used_at), in one batched UPDATE every few
+ * seconds. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include "callbridge/store.h"
 
 #define AGENT_JSON                                                                                 \
-        "json_build_object('name', a.name, 'display_name', a.display_name, 'crm_user_id',"        \
+        "json_build_object('name', a.name, 'display_name', a.display_name, 'crm_user_id',"         \
         " a.crm_user_id, 'phone', a.phone, 'admin', a.admin, 'created_at', cb_ts(a.created_at),"   \
         " 'updated_at', cb_ts(a.updated_at))::text"
 
@@ -36,8 +36,8 @@ static enum cb_qs json_rows(struct cb_db *db, struct cb_stmt *stmt, int n,
 }
 
 /* The first row of json_rows as *out (ONE_RESULT), or NO_RESULTS / negative with *out NULL. */
-static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n,
-                           const char *const *params, json_t **out)
+static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *params,
+                           json_t **out)
 {
         json_t *rows = NULL;
         enum cb_qs qs = json_rows(db, stmt, n, params, &rows);
@@ -70,8 +70,7 @@ enum cb_qs cb_store_agent_get(struct cb_db *db, const char *name, json_t **out)
         return json_row(db, &stmt_get, 1, params, out);
 }
 
-static struct cb_stmt stmt_exists =
-    CB_STMT("agent_exists", "SELECT 1 FROM agents WHERE name = $1");
+static struct cb_stmt stmt_exists = CB_STMT("agent_exists", "SELECT 1 FROM agents WHERE name = $1");
 
 /* Why a write that changed nothing did not: is there an agent called `name`? */
 static enum cb_qs refusal(struct cb_db *db, const char *name, bool inserting,
@@ -113,16 +112,15 @@ enum cb_qs cb_store_agent_insert(struct cb_db *db, const struct cb_agent_fields 
 /* Each field changes when its flag ($2, $4, $6, $8) is on; nothing when the CRM user id is
  * another agent's. */
 static struct cb_stmt stmt_update = CB_STMT(
-    "agent_update",
-    "UPDATE agents AS a SET"
-    " display_name = CASE WHEN $2::boolean THEN $3 ELSE a.display_name END,"
-    " crm_user_id = CASE WHEN $4::boolean THEN $5 ELSE a.crm_user_id END,"
-    " phone = CASE WHEN $6::boolean THEN $7 ELSE a.phone END,"
-    " admin = CASE WHEN $8::boolean THEN $9::boolean ELSE a.admin END,"
-    " updated_at = now()"
-    " WHERE a.name = $1 AND NOT ($4::boolean AND $5::text IS NOT NULL AND EXISTS"
-    "  (SELECT 1 FROM agents o WHERE o.crm_user_id = $5 AND o.name <> $1))"
-    " RETURNING " AGENT_JSON);
+    "agent_update", "UPDATE agents AS a SET"
+                    " display_name = CASE WHEN $2::boolean THEN $3 ELSE a.display_name END,"
+                    " crm_user_id = CASE WHEN $4::boolean THEN $5 ELSE a.crm_user_id END,"
+                    " phone = CASE WHEN $6::boolean THEN $7 ELSE a.phone END,"
+                    " admin = CASE WHEN $8::boolean THEN $9::boolean ELSE a.admin END,"
+                    " updated_at = now()"
+                    " WHERE a.name = $1 AND NOT ($4::boolean AND $5::text IS NOT NULL AND EXISTS"
+                    "  (SELECT 1 FROM agents o WHERE o.crm_user_id = $5 AND o.name <> $1))"
+                    " RETURNING " AGENT_JSON);
 
 static const char *flag(bool b)
 {
@@ -132,15 +130,10 @@ static const char *flag(bool b)
 enum cb_qs cb_store_agent_update(struct cb_db *db, const struct cb_agent_fields *f, json_t **out,
                                  enum cb_agent_refusal *why)
 {
-        const char *params[9] = {f->name,
-                                 flag(f->set_display_name),
-                                 f->display_name,
-                                 flag(f->set_crm_user_id),
-                                 f->crm_user_id,
-                                 flag(f->set_phone),
-                                 f->phone,
-                                 flag(f->set_admin),
-                                 flag(f->admin)};
+        const char *params[9] = {
+            f->name,        flag(f->set_display_name), f->display_name, flag(f->set_crm_user_id),
+            f->crm_user_id, flag(f->set_phone),        f->phone,        flag(f->set_admin),
+            flag(f->admin)};
         enum cb_qs qs = json_row(db, &stmt_update, 9, params, out);
 
         *why = CB_AGENT_REFUSED_NONE;

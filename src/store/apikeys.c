@@ -6,12 +6,11 @@
 
 /* The key, and its agent's row when it has none (an admin key makes the agent an admin). */
 static struct cb_stmt stmt_insert = CB_STMT(
-    "apikey_insert",
-    "WITH agent AS (INSERT INTO agents (name, admin) VALUES ($3, $4::boolean)"
-    "  ON CONFLICT (name) DO UPDATE SET admin = true, updated_at = now()"
-    "  WHERE $4::boolean AND NOT agents.admin)"
-    " INSERT INTO api_keys (key_id, key_hash, agent, admin)"
-    " VALUES ($1, decode($2, 'hex'), $3, $4::boolean)");
+    "apikey_insert", "WITH agent AS (INSERT INTO agents (name, admin) VALUES ($3, $4::boolean)"
+                     "  ON CONFLICT (name) DO UPDATE SET admin = true, updated_at = now()"
+                     "  WHERE $4::boolean AND NOT agents.admin)"
+                     " INSERT INTO api_keys (key_id, key_hash, agent, admin)"
+                     " VALUES ($1, decode($2, 'hex'), $3, $4::boolean)");
 
 enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const char *hash_hex,
                                   const char *agent, bool admin)

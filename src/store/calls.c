@@ -232,7 +232,8 @@ static struct cb_stmt stmt_load = CB_STMT(
     " c.crm_state, COALESCE(c.crm_log_id, ''), COALESCE(c.duration_s, -1),"
     " COALESCE(c.disposition, '')," CALL_US("c.answered_at") "," CALL_US("c.ended_at") "," CALL_US(
         "c.created_at") "," CALL_US("c.updated_at") ", COALESCE(a.crm_user_id, '')"
-    " FROM calls c LEFT JOIN agents a ON a.name = c.agent WHERE c.id = $1::uuid");
+                                                    " FROM calls c LEFT JOIN agents a ON a.name = "
+                                                    "c.agent WHERE c.id = $1::uuid");
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)

@@ -107,8 +107,7 @@ static void test_normalise(void **state)
         char msg[256];
 
         (void)state;
-        assert_int_equal(cb_agents_normalise(&f, "US", &v, &bad, msg, sizeof(msg)),
-                         CB_AGENT_VALID);
+        assert_int_equal(cb_agents_normalise(&f, "US", &v, &bad, msg, sizeof(msg)), CB_AGENT_VALID);
         assert_null(bad);
         assert_string_equal(f.crm_user_id, "005Dn000001AbCdIAK");
         assert_string_equal(f.phone, "+14155550123");
@@ -131,15 +130,14 @@ static void test_normalise(void **state)
                          CB_AGENT_BAD_FIELD);
         assert_string_equal(bad, "display_name");
         f = (struct cb_agent_fields){0}; /* nothing to check: cleared fields are NULL */
-        assert_int_equal(cb_agents_normalise(&f, "US", &v, &bad, msg, sizeof(msg)),
-                         CB_AGENT_VALID);
+        assert_int_equal(cb_agents_normalise(&f, "US", &v, &bad, msg, sizeof(msg)), CB_AGENT_VALID);
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_canon),        cmocka_unit_test(test_equal),
-            cmocka_unit_test(test_crm_user_id),  cmocka_unit_test(test_display_name),
+            cmocka_unit_test(test_canon),       cmocka_unit_test(test_equal),
+            cmocka_unit_test(test_crm_user_id), cmocka_unit_test(test_display_name),
             cmocka_unit_test(test_normalise),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,11 +28,11 @@ static const struct cb_call_route_rules base = {
  * "al ice" is no identity. */
 static json_t *agents_of(void)
 {
-        json_t *a = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "alice",
-                              "crm_user_id", "005Dn000001AbCdIAK", "name", "a.b@c_d-e",
-                              "crm_user_id", "005000000000001AAA", "name", "bob", "crm_user_id",
-                              "005000000000002AAA", "name", "al ice", "crm_user_id",
-                              "005000000000009AAA");
+        json_t *a =
+            json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "alice", "crm_user_id",
+                      "005Dn000001AbCdIAK", "name", "a.b@c_d-e", "crm_user_id",
+                      "005000000000001AAA", "name", "bob", "crm_user_id", "005000000000002AAA",
+                      "name", "al ice", "crm_user_id", "005000000000009AAA");
         assert_non_null(a);
         return a;
 }
@@ -133,8 +133,7 @@ static void test_inbound_falls_back(void **state)
 
                 r.route_to_owner = cases[i].route_to_owner;
                 r.online = cases[i].with_presence ? online : NULL;
-                cb_calls_route_inbound(&r, m, cases[i].with_agents ? agents : NULL, &route,
-                                       record);
+                cb_calls_route_inbound(&r, m, cases[i].with_agents ? agents : NULL, &route, record);
                 if (route.kind != CB_CALL_ROUTE_CLIENT || strcmp(route.target, "desk") != 0)
                         fail_msg("case %zu: %d %s", i, route.kind, route.target);
                 assert_string_equal(record, "003C");

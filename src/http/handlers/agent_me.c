@@ -17,8 +17,8 @@ enum MHD_Result cb_handle_agent_me(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         if (qs == CB_QS_NO_RESULTS)
                 agent = json_pack("{s:s,s:n,s:n,s:n,s:b,s:n,s:n}", "name", req->agent.name,
-                                  "display_name", "crm_user_id", "phone", "admin",
-                                  req->agent.admin, "created_at", "updated_at");
+                                  "display_name", "crm_user_id", "phone", "admin", req->agent.admin,
+                                  "created_at", "updated_at");
         else /* the rights this request was granted (the cache may lag a change by a second) */
                 json_object_set_new(agent, "admin", json_boolean(req->agent.admin));
         return cb_reply_json(req, 200, agent);
