@@ -386,19 +386,21 @@ CB_MUST_CHECK enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *ke
                                                 const char *hash_hex, const char *agent,
                                                 bool admin);
 /* The key's hash (64 hex chars), agent and admin rights (its agent's agents.admin; the key's
- * own flag for an agent without a row); NO_RESULTS when unknown/revoked. */
+ * own flag for an agent without a row), and when they were read (*read_us, microseconds since
+ * the epoch by the database's clock); NO_RESULTS when unknown/revoked. */
 CB_MUST_CHECK enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id,
                                              char hash_hex[65], char *agent, size_t agent_size,
-                                             bool *admin);
+                                             bool *admin, int64_t *read_us);
 /* Every key (of `agent` unless NULL), never its hash: an array of {key_id, agent, admin (the
  * agent's rights, as for cb_store_apikey_get), created_at, last_used_at?, revoked_at?} in *out
  * (caller decrefs; NULL on error). */
 CB_MUST_CHECK enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out);
 /* Revoke a key: 1 row when it was live, 0 when unknown or already revoked. */
 CB_MUST_CHECK enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id);
-/* Ids of keys revoked in the last `within_s` seconds (by the database's clock), and of the
- * live keys of agents changed in that time (their admin rights may have), as a JSON array of
- * strings in *out (caller decrefs; NULL on error): the caches drop them. */
+/* Keys revoked in the last `within_s` seconds (by the database's clock) as [key_id, null], and
+ * the live keys of agents changed in that time (their admin rights may have) as [key_id,
+ * "<microseconds since the epoch of the change>"], a JSON array in *out (caller decrefs; NULL
+ * on error): the caches drop what they read before. */
 CB_MUST_CHECK enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s,
                                                           json_t **out);
 /* Set last_used_at = now() for the comma-separated key ids. */

@@ -56,6 +56,10 @@ static bool clear_field(const char *what, struct cb_agent_fields *f)
 static int value_option(int argc, char **argv, int *i, struct agent_args *a)
 {
         const char *s = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+
+        /* "--phone -c FILE" forgot the phone: an option is never a value. */
+        if (val != NULL && (strncmp(val, "--", 2) == 0 || strcmp(val, "-c") == 0))
+                val = NULL;
         struct cb_agent_fields *f = &a->f;
 
         if (strcmp(s, "-c") == 0 || strcmp(s, "--config") == 0)

@@ -11,7 +11,9 @@
  * seconds. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -31,7 +33,8 @@ struct cached_key {
         unsigned char hash[32];
         struct cb_agent agent;
         int64_t expires_us;
-        bool used; /* used since the watcher last recorded it */
+        int64_t read_us; /* when PostgreSQL answered for it, by PostgreSQL's clock */
+        bool used;       /* used since the watcher last recorded it */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -112,7 +115,7 @@ static bool cache_get(const char *key_id, unsigned char stored[32], struct cb_ag
 }
 
 static void cache_put(const char *key_id, const unsigned char stored[32],
-                      const struct cb_agent *agent, long ttl_s)
+                      const struct cb_agent *agent, int64_t read_us, long ttl_s)
 {
         struct cached_key *slot;
 
@@ -122,6 +125,7 @@ static void cache_put(const char *key_id, const unsigned char stored[32],
         memcpy(slot->hash, stored, 32);
         slot->agent = *agent;
         slot->expires_us = cb_mono_us() + ttl_s * 1000000;
+        slot->read_us = read_us;
         slot->used = true;
         pthread_mutex_unlock(&cache_lock);
 }
@@ -133,12 +137,13 @@ static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
         unsigned char stored[32];
         char stored_hex[65];
         struct cb_db *db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
+        int64_t read_us = 0;
         enum cb_qs qs;
 
         if (db == NULL)
                 return CB_ERR_DB_UNAVAILABLE;
         qs = cb_store_apikey_get(db, key_id, stored_hex, agent->name, sizeof(agent->name),
-                                 &agent->admin);
+                                 &agent->admin, &read_us);
         cb_db_release(&db);
         if (qs < 0)
                 return CB_ERR_DB_UNAVAILABLE;
@@ -146,7 +151,7 @@ static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
             !cb_ct_equal(hash, stored, 32))
                 return CB_ERR_UNAUTHORIZED;
         snprintf(agent->bearer, sizeof(agent->bearer), "k%s", key_id);
-        cache_put(key_id, stored, agent, env->cfg->auth.cache_ttl_s);
+        cache_put(key_id, stored, agent, read_us, env->cfg->auth.cache_ttl_s);
         return CB_ERR_NONE;
 }
 
@@ -230,28 +235,43 @@ static struct {
         bool stopping;
 } watch = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-static void evict(const char *key_id)
+/* A change committed this long after its updated_at may still have been invisible to a read
+ * that started after updated_at: such reads are dropped too. */
+#define CHANGE_MARGIN_US 1000000
+
+/* Drop `key_id` from the cache when it was read before `changed_us` (INT64_MAX: whenever it
+ * was read, for a revocation). Its use is still recorded (`used` stays). */
+static void evict(const char *key_id, int64_t changed_us)
 {
         struct cached_key *slot;
 
+        if (key_id == NULL)
+                return;
         pthread_mutex_lock(&cache_lock);
         slot = &cache[slot_of(key_id)];
-        if (strcmp(slot->key_id, key_id) == 0)
-                memset(slot, 0, sizeof(*slot));
+        if (strcmp(slot->key_id, key_id) == 0 &&
+            (changed_us == INT64_MAX || slot->read_us <= changed_us + CHANGE_MARGIN_US))
+                slot->expires_us = 0;
         pthread_mutex_unlock(&cache_lock);
 }
 
-/* Drop the cached keys revoked lately. Returns false when PostgreSQL could not be asked. */
+/* Drop the cached keys revoked lately, and those of agents changed since they were read.
+ * Returns false when PostgreSQL could not be asked. */
 static bool evict_revoked(struct cb_db *db)
 {
-        json_t *ids = NULL;
-        json_t *id;
+        json_t *rows = NULL;
+        json_t *row;
         size_t i;
 
-        if (cb_store_apikey_recently_revoked(db, WATCH_WINDOW_S, &ids) < 0 || ids == NULL)
+        if (cb_store_apikey_recently_revoked(db, WATCH_WINDOW_S, &rows) < 0 || rows == NULL)
                 return false;
-        json_array_foreach(ids, i, id) evict(json_string_value(id));
-        json_decref(ids);
+        json_array_foreach(rows, i, row)
+        {
+                const char *changed = json_string_value(json_array_get(row, 1));
+                evict(json_string_value(json_array_get(row, 0)),
+                      changed != NULL ? strtoll(changed, NULL, 10) : INT64_MAX);
+        }
+        json_decref(rows);
         return true;
 }
 
