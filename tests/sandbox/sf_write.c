@@ -4,7 +4,7 @@
  * Salesforce's error codes: JSON_PARSER_ERROR, INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE,
  * REQUIRED_FIELD_MISSING, STRING_TOO_LONG, DUPLICATE_VALUE; an OwnerId must name an active
  * User (MALFORMED_ID, FIELD_INTEGRITY_EXCEPTION, INVALID_CROSS_REFERENCE_KEY,
- * INACTIVE_OWNER_OR_USER) and is stored in its 18-character form. */
+ * INACTIVE_OWNER_OR_USER) and is stored as that User's Id. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,15 +33,32 @@ static size_t utf8_chars(const char *s)
         return n;
 }
 
+/* The User whose Id is the same id as `id18` (compared in their 18-character forms, so a
+ * seeded Id in any consistent form matches), borrowed; or NULL. */
+static json_t *user_of(const char *id18)
+{
+        json_t *users = sb_state_records_locked("User", false), *u;
+        size_t i;
+
+        json_array_foreach(users, i, u)
+        {
+                char canon[19];
+                if (sf_id_canon(json_string_value(json_object_get(u, "Id")), canon) &&
+                    strcmp(canon, id18) == 0)
+                        return u;
+        }
+        return NULL;
+}
+
 /* An OwnerId as Salesforce checks it: an id (15 or 18 characters), of a User, that exists (the
- * token's own user always does) and is active. Replaced by its 18-character form; false after
- * filling `res`. */
+ * token's own user always does) and is active. Replaced by that User's Id (18 characters);
+ * false after filling `res`. */
 static bool check_owner(const struct sf_op *op, const char *type, json_t *values,
                         struct sf_result *res)
 {
         json_t *v = json_object_get(values, "OwnerId"), *user;
         const char *given = json_string_value(v);
-        char id[19];
+        char id[19], canon[19];
 
         if (v == NULL || json_is_null(v))
                 return true;
@@ -55,8 +72,8 @@ static bool check_owner(const struct sf_op *op, const char *type, json_t *values
                          "Owner ID: id value of incorrect type: %s", id);
                 return false;
         }
-        user = sf_record_get_locked("User", id);
-        if (!user && !(op->user_id && strcmp(op->user_id, id) == 0)) {
+        user = user_of(id);
+        if (!user && !(op->user_id && sf_id_canon(op->user_id, canon) && strcmp(canon, id) == 0)) {
                 sf_error(res, 400, "INVALID_CROSS_REFERENCE_KEY", json_array(),
                          "invalid cross reference id");
                 return false;
@@ -66,7 +83,10 @@ static bool check_owner(const struct sf_op *op, const char *type, json_t *values
                          "operation performed with inactive user [%s] as owner of %s", id, type);
                 return false;
         }
-        json_object_set_new(values, "OwnerId", json_string(id));
+        /* Stored as the org writes the User's Id. */
+        json_object_set_new(
+            values, "OwnerId",
+            json_string(user ? json_string_value(json_object_get(user, "Id")) : op->user_id));
         return true;
 }
 
