@@ -90,13 +90,14 @@ static enum cb_qs refusal(struct cb_db *db, const char *name, bool inserting,
         return CB_QS_NO_RESULTS;
 }
 
-/* Nothing when the name is taken (ON CONFLICT) or another agent has the CRM user id. */
+/* Nothing when the name is taken or another agent has the CRM user id (ON CONFLICT covers
+ * both unique indexes, so two admins racing for one User do not fail the statement). */
 static struct cb_stmt stmt_insert = CB_STMT(
     "agent_insert",
     "INSERT INTO agents AS a (name, display_name, crm_user_id, phone, admin)"
     " SELECT $1, $2, $3, $4, $5::boolean"
     " WHERE $3::text IS NULL OR NOT EXISTS (SELECT 1 FROM agents o WHERE o.crm_user_id = $3)"
-    " ON CONFLICT (name) DO NOTHING RETURNING " AGENT_JSON);
+    " ON CONFLICT DO NOTHING RETURNING " AGENT_JSON);
 
 enum cb_qs cb_store_agent_insert(struct cb_db *db, const struct cb_agent_fields *f, json_t **out,
                                  enum cb_agent_refusal *why)
