@@ -38,43 +38,49 @@ static int usage(const char *what)
         return 2;
 }
 
-/* --clear FIELD: the field is set to nothing. */
-static bool clear_field(const char *what, struct cb_agent_fields *f)
+/* The value and "named" flag of the field an option calls `name` ("display-name",
+ * "crm-user-id", "phone"); false for any other name. */
+static bool field_of(struct cb_agent_fields *f, const char *name, const char ***value, bool **set)
 {
-        if (what != NULL && strcmp(what, "display-name") == 0)
-                f->set_display_name = true, f->display_name = NULL;
-        else if (what != NULL && strcmp(what, "crm-user-id") == 0)
-                f->set_crm_user_id = true, f->crm_user_id = NULL;
-        else if (what != NULL && strcmp(what, "phone") == 0)
-                f->set_phone = true, f->phone = NULL;
-        else
+        if (name != NULL && strcmp(name, "display-name") == 0) {
+                *value = &f->display_name;
+                *set = &f->set_display_name;
+        } else if (name != NULL && strcmp(name, "crm-user-id") == 0) {
+                *value = &f->crm_user_id;
+                *set = &f->set_crm_user_id;
+        } else if (name != NULL && strcmp(name, "phone") == 0) {
+                *value = &f->phone;
+                *set = &f->set_phone;
+        } else {
                 return false;
+        }
         return true;
 }
 
-/* One option with a value (`*i` moves past it); 0, 1 when `s` is no such option, 2 usage. */
+/* One option with a value (`*i` moves past it): -c FILE, --display-name S, --crm-user-id ID,
+ * --phone N, --clear FIELD. 0, 1 when `s` is no such option, 2 after usage. */
 static int value_option(int argc, char **argv, int *i, struct agent_args *a)
 {
         const char *s = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+        const char **value = NULL;
+        bool *set = NULL;
 
         /* "--phone -c FILE" forgot the phone: an option is never a value. */
         if (val != NULL && (strncmp(val, "--", 2) == 0 || strcmp(val, "-c") == 0))
                 val = NULL;
-        struct cb_agent_fields *f = &a->f;
-
-        if (strcmp(s, "-c") == 0 || strcmp(s, "--config") == 0)
+        if (strcmp(s, "-c") == 0 || strcmp(s, "--config") == 0) {
                 a->config = val;
-        else if (strcmp(s, "--display-name") == 0)
-                f->display_name = val, f->set_display_name = true;
-        else if (strcmp(s, "--crm-user-id") == 0)
-                f->crm_user_id = val, f->set_crm_user_id = true;
-        else if (strcmp(s, "--phone") == 0)
-                f->phone = val, f->set_phone = true;
-        else if (strcmp(s, "--clear") == 0) {
-                if (!clear_field(val, f))
+        } else if (strncmp(s, "--", 2) == 0 && field_of(&a->f, s + 2, &value, &set)) {
+                *value = val;
+                *set = true;
+        } else if (strcmp(s, "--clear") == 0) {
+                if (!field_of(&a->f, val, &value, &set))
                         return usage("--clear takes display-name, crm-user-id or phone");
-        } else
+                *value = NULL;
+                *set = true;
+        } else {
                 return 1;
+        }
         if (val == NULL) {
                 char msg[64];
                 snprintf(msg, sizeof(msg), "%.32s needs a value", s);
