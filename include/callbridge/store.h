@@ -401,7 +401,7 @@ CB_MUST_CHECK enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *ke
  * the live keys of agents changed in that time (their admin rights may have) as [key_id,
  * "<microseconds since the epoch of the change>"], a JSON array in *out (caller decrefs; NULL
  * on error): the caches drop what they read before. */
-CB_MUST_CHECK enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s,
+CB_MUST_CHECK enum cb_qs cb_store_apikey_recently_changed(struct cb_db *db, int within_s,
                                                           json_t **out);
 /* Set last_used_at = now() for the comma-separated key ids. */
 CB_MUST_CHECK enum cb_qs cb_store_apikey_touch(struct cb_db *db, const char *key_ids_csv);

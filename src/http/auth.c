@@ -257,13 +257,13 @@ static void evict(const char *key_id, int64_t changed_us)
 
 /* Drop the cached keys revoked lately, and those of agents changed since they were read.
  * Returns false when PostgreSQL could not be asked. */
-static bool evict_revoked(struct cb_db *db)
+static bool evict_changed(struct cb_db *db)
 {
         json_t *rows = NULL;
         json_t *row;
         size_t i;
 
-        if (cb_store_apikey_recently_revoked(db, WATCH_WINDOW_S, &rows) < 0 || rows == NULL)
+        if (cb_store_apikey_recently_changed(db, WATCH_WINDOW_S, &rows) < 0 || rows == NULL)
                 return false;
         json_array_foreach(rows, i, row)
         {
@@ -300,7 +300,7 @@ static void watch_tick(unsigned long tick, int64_t *last_ok_us)
         struct cb_db *db = cb_db_acquire(watch.env->pool, WATCH_TICK_MS);
         int64_t now = cb_mono_us();
 
-        if (db != NULL && evict_revoked(db)) {
+        if (db != NULL && evict_changed(db)) {
                 /* Blind for longer than the window: anything may have been revoked. */
                 if (now - *last_ok_us > (WATCH_WINDOW_S - 5) * 1000000LL)
                         cb_auth_cache_clear();

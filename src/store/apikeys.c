@@ -96,14 +96,14 @@ enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id)
 /* Revoked keys (no time: always dropped), and the live keys of agents changed lately with
  * when, by the database's clock (agents_updated_at index). */
 static struct cb_stmt stmt_recent = CB_STMT(
-    "apikey_recently_revoked",
+    "apikey_recently_changed",
     "SELECT key_id, NULL FROM api_keys"
     " WHERE revoked_at > now() - make_interval(secs => $1::int)"
     " UNION ALL SELECT k.key_id, ((extract(epoch FROM a.updated_at)) * 1000000)::bigint::text"
     " FROM agents a JOIN api_keys k ON k.agent = a.name"
     " WHERE a.updated_at > now() - make_interval(secs => $1::int) AND k.revoked_at IS NULL");
 
-enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out)
+enum cb_qs cb_store_apikey_recently_changed(struct cb_db *db, int within_s, json_t **out)
 {
         char secs[16];
         const char *params[1] = {secs};
