@@ -58,6 +58,9 @@ struct cb_call {
         char
             disposition[CB_DISPOSITION_MAX]; /* the agent's wrap-up value ([agents] dispositions) */
         char notes[CB_NOTES_MAX];            /* the agent's wrap-up notes */
+        /* The agent's CRM user id (agents.crm_user_id, 18 characters): the owner of the call's
+         * CRM records; "" to leave them to the CRM's own user. */
+        char crm_owner_id[CB_CRM_ID_MAX];
         /* Microseconds since the epoch; 0 when it has not happened. */
         int64_t created_us;
         int64_t answered_us;
@@ -199,9 +202,9 @@ enum cb_call_plan_result cb_calls_plan(const struct cb_call_request *rq, struct 
 
 /* ---- routing (src/calls/route.c) ----
  * How callbridge answers a call the telephony provider asks about: the inbound rule (ring the
- * caller's CRM record owner when online, else the fallback), the softphone-dialled outbound
- * rule, and who a call belongs to. The caller does the I/O (CRM lookup, presence) and hands
- * the results in. */
+ * agent whose CRM user id owns the caller's CRM record when online, else the fallback), the
+ * softphone-dialled outbound rule, and who a call belongs to. The caller does the I/O (CRM lookup,
+ * presence) and hands the results in. */
 
 enum cb_call_route_kind {
         CB_CALL_ROUTE_CLIENT,  /* ring the softphone `target` (an agent identity) */
@@ -232,12 +235,20 @@ struct cb_call_route_rules {
  * renderers answer as the message. */
 void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_call_route *route);
 
-/* An incoming call: `matches` are the caller's CRM records (a JSON array of {"id","owner"},
- * best first; NULL or empty when none or the lookup failed). Rings the first match's owner when
- * route_to_owner is on, the owner is a valid identity and `online` says so; else the fallback.
- * `record_id` gets the first match's id ("" when none). Never fails. */
+/* The agent of `agents` (a JSON array of {"name","crm_user_id"}) whose CRM user id is
+ * `owner_id` — the same Salesforce id in its 15- or 18-character form — or NULL when none is
+ * (or `owner_id` is no id). Borrowed from `agents`. */
+const char *cb_calls_route_owner_agent(const json_t *agents, const char *owner_id);
+
+/* An incoming call: `matches` are the caller's CRM records (a JSON array of {"id","owner_id"},
+ * best first; NULL or empty when none or the lookup failed) and `agents` the agents the caller
+ * fetched for their owners ({"name","crm_user_id"}, see cb_calls_route_owner_agent; NULL when
+ * none). Rings the agent whose CRM user id owns the first match when route_to_owner is on, that
+ * agent's name is a valid identity and `online` says so; else the fallback. `record_id` gets
+ * the first match's id ("" when none). Never fails. */
 void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_t *matches,
-                            struct cb_call_route *route, char record_id[CB_CRM_ID_MAX]);
+                            const json_t *agents, struct cb_call_route *route,
+                            char record_id[CB_CRM_ID_MAX]);
 
 /* A softphone dialled `to` through the provider (TwiML App): dial it as E.164, or answer the
  * message when it is no phone number. */

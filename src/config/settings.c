@@ -180,7 +180,7 @@ const struct cb_setting cb_settings[] = {
     INT("twilio", "voice_deadline_ms", twilio.voice_deadline_ms, "2000", 100, 10000, CB_SET_RELOAD,
         "the voice webhook answers fallback TwiML when routing takes longer"),
     BOOL("twilio", "route_to_owner", twilio.route_to_owner, "true",
-         "ring the caller's CRM record owner (agent named by the owner's username) when online"),
+         "ring the agent whose CRM user id owns the caller's CRM record when online"),
     STR("twilio", "fallback_agent", twilio.fallback_agent, NULL,
         "client identity that takes inbound calls no owner takes"),
     STR("twilio", "fallback_number", twilio.fallback_number, NULL,

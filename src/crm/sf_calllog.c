@@ -15,6 +15,19 @@ static const char *str(const json_t *obj, const char *key)
         return json_string_value(json_object_get(obj, key));
 }
 
+/* Salesforce's refusals of a reference it cannot take: an owner that is no id, not a User,
+ * unknown or inactive in this org. */
+static bool owner_refused(const char *code)
+{
+        static const char *const codes[] = {"MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY",
+                                            "FIELD_INTEGRITY_EXCEPTION", "INACTIVE_OWNER_OR_USER"};
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(codes); i++)
+                if (strcmp(code, codes[i]) == 0)
+                        return true;
+        return false;
+}
+
 enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, const char *value,
                          json_t *record, enum cb_crm_priority prio, char *id, size_t id_size,
                          char *err, size_t err_size)
@@ -49,6 +62,17 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
                         r = CB_RESULT_RETRY;
                 }
         }
+        if (r == CB_RESULT_FAIL && owner_refused(ans.code) &&
+            json_object_get(record, "OwnerId") != NULL) {
+                /* The agent's CRM user id is not a usable owner here (a typo, a deactivated
+                 * user): the record is still written, owned by the integration user. */
+                cb_warn("salesforce: %s refused OwnerId %s (%s); writing it without an owner",
+                        object, str(record, "OwnerId"), ans.code);
+                json_object_del(record, "OwnerId");
+                json_decref(body);
+                body = NULL;
+                r = sf_rest(sf, "PATCH", path.data, record, prio, &ans, &body, err, err_size);
+        }
         if (r == CB_RESULT_OK) {
                 /* 201 created / 200 updated carry the id; API versions before 46 answer 204. */
                 cb_strlcpy(id, str(body, "id") ? str(body, "id") : "", id_size);
@@ -63,6 +87,14 @@ out:
         json_decref(body);
         cb_buf_free(&path);
         return r;
+}
+
+/* The agent's CRM user owns what is written about its call; without one the CRM's own user
+ * (the integration user) does, as Salesforce decides when OwnerId is left out. */
+static void set_owner(json_t *rec, const struct cb_call *call)
+{
+        if (call->crm_owner_id[0] != '\0')
+                json_object_set_new(rec, "OwnerId", json_string(call->crm_owner_id));
 }
 
 /* WhoId (Contact, Lead) or WhatId (Account, Opportunity...) from the linked record. */
@@ -98,6 +130,7 @@ static const char *const call_log_fields[] = {
     "Status",          "Priority",     "Description",
     "CallObject",      "ActivityDate", "CallDurationInSeconds",
     "CallDisposition", "WhoId",        "WhatId",
+    "OwnerId",
 };
 
 void sf_calllog_check_schema(struct sf *sf)
@@ -184,6 +217,7 @@ static json_t *call_record(const struct sf *sf, const struct cb_call *call)
         if (disposition != NULL)
                 json_object_set_new(rec, "CallDisposition", json_string(disposition));
         set_related(rec, call);
+        set_owner(rec, call);
         return rec;
 }
 
@@ -363,6 +397,7 @@ enum cb_result sf_create_task(void *self, const struct cb_call *call, const char
         if (str(task, "due_date") != NULL)
                 json_object_set_new(rec, "ActivityDate", json_string(str(task, "due_date")));
         set_related(rec, call);
+        set_owner(rec, call);
         r = sf_upsert(sf, object, "Callbridge_Followup_Key__c", key, rec, CB_CRM_PRIO_HIGH, task_id,
                       task_id_size, err, err_size);
         json_decref(rec);

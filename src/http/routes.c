@@ -41,5 +41,14 @@ const struct cb_route cb_routes[] = {
           .auth = true),
     ROUTE("POST", "/api/calls/{}/disposition", cb_handle_call_disposition, .body = CB_BODY_JSON,
           .max_body = 65536, .auth = true),
+    ROUTE("GET", "/api/admin/agents", cb_handle_admin_agents_list, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("POST", "/api/admin/agents", cb_handle_admin_agent_create, .body = CB_BODY_JSON,
+          .max_body = 4096, .auth = true),
+    ROUTE("GET", "/api/admin/agents/{}", cb_handle_admin_agent_get, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("PATCH", "/api/admin/agents/{}", cb_handle_admin_agent_patch, .body = CB_BODY_JSON,
+          .max_body = 4096, .auth = true),
+    ROUTE("GET", "/api/agent", cb_handle_agent_me, .body = CB_BODY_NONE, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -228,13 +228,39 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
  * every attempt. */
 static struct cb_stmt stmt_load = CB_STMT(
     "call_load",
-    "SELECT id::text, agent, direction, to_e164, COALESCE(from_e164, ''), status,"
-    " COALESCE(crm_record_id, ''), telephony, COALESCE(provider_call_id, ''), crm, "
-    "crm_state,"
-    " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
-    "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US("created_at") "," CALL_US(
-        "updated_at") ", COALESCE(notes, '')," CALL_US("disposed_at") " FROM calls WHERE id = "
-                                                                      "$1::uuid");
+    "SELECT c.id::text, c.agent, c.direction, c.to_e164, COALESCE(c.from_e164, ''), c.status,"
+    " COALESCE(c.crm_record_id, ''), c.telephony, COALESCE(c.provider_call_id, ''), c.crm,"
+    " c.crm_state, COALESCE(c.crm_log_id, ''), COALESCE(c.duration_s, -1),"
+    " COALESCE(c.disposition, '')," CALL_US("c.answered_at") "," CALL_US("c.ended_at") "," CALL_US(
+        "c.created_at") "," CALL_US("c.updated_at") ", COALESCE(c.notes, '')," CALL_US("c.disposed_"
+                                                                                       "at") ", "
+                                                                                             "COALE"
+                                                                                             "SCE("
+                                                                                             "a."
+                                                                                             "crm_"
+                                                                                             "user_"
+                                                                                             "id, "
+                                                                                             "'')"
+                                                                                             " FROM"
+                                                                                             " call"
+                                                                                             "s c "
+                                                                                             "LEFT "
+                                                                                             "JOIN "
+                                                                                             "agent"
+                                                                                             "s a "
+                                                                                             "ON "
+                                                                                             "a."
+                                                                                             "name "
+                                                                                             "= "
+                                                                                             "c."
+                                                                                             "agent"
+                                                                                             " WHER"
+                                                                                             "E "
+                                                                                             "c.id "
+                                                                                             "= "
+                                                                                             "$1::"
+                                                                                             "uui"
+                                                                                             "d");
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)
@@ -272,7 +298,8 @@ static bool call_from_row(PGresult *res, struct cb_call *c)
             text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
             int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
             int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
-            text_col(res, 18, c->notes, sizeof(c->notes)) && int_col(res, 19, &c->disposed_us);
+            text_col(res, 18, c->notes, sizeof(c->notes)) && int_col(res, 19, &c->disposed_us) &&
+            text_col(res, 20, c->crm_owner_id, sizeof(c->crm_owner_id));
 
         c->duration_s = (long)duration;
         return ok;
