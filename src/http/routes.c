@@ -39,5 +39,6 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/admin/jobs", cb_handle_admin_jobs_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("POST", "/api/admin/jobs/{}/retry", cb_handle_admin_job_retry, .body = CB_BODY_NONE,
           .auth = true),
+    ROUTE("GET", "/openapi.json", cb_handle_openapi, .body = CB_BODY_NONE),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
