@@ -6,6 +6,8 @@ import select
 import socket
 import time
 
+import openapi_check
+
 
 class StreamEnded(Exception):
     pass
@@ -101,6 +103,8 @@ class SseStream:
                     else:
                         k, _, v = line.partition(":")
                         out[k] = v[1:] if v.startswith(" ") else v
+                # Each event's data must be what docs/openapi.yaml says (SseEvent).
+                openapi_check.check_event(None, out)
                 return out
             if self.clean_end or self.eof:
                 raise StreamEnded("stream ended (clean=%s); rest %r" % (self.clean_end,
