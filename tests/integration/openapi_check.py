@@ -13,7 +13,8 @@ request, the answer and what the description says) when:
     components resolved).
 
 CB_OPENAPI_CHECK: "strict" (default) fails the test; "report" prints the finding to stderr
-and goes on (for debugging); "off" skips the checks.
+(and appends it to the file $CB_OPENAPI_REPORT when set) and goes on, for debugging; "off"
+skips the checks.
 
 The description is the JSON the build embeds (<build>/generated/openapi.json, next to the
 daemon binary the tests run), else $CB_OPENAPI_JSON, else docs/openapi.yaml (PyYAML).
@@ -79,8 +80,10 @@ def load(binary=None):
 def resolve(spec, node):
     """Follow a local $ref ("#/components/...") to what it names."""
     while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
+        target = spec
         for part in node["$ref"][2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
     return node
 
 
@@ -196,6 +199,9 @@ def _complain(problems):
             "daemon; CB_OPENAPI_CHECK=report only reports):\n  " + "\n  ".join(problems))
     if mode() == "report":
         sys.stderr.write("openapi_check: " + text + "\n")
+        if os.environ.get("CB_OPENAPI_REPORT"):
+            with _lock, open(os.environ["CB_OPENAPI_REPORT"], "a", encoding="utf-8") as f:
+                f.write("%s: %s\n" % (os.path.basename(sys.argv[0]), "\n  ".join(problems)))
         return
     raise OpenApiMismatch(text)
 
