@@ -14,7 +14,8 @@ request, the answer and what the description says) when:
 
 CB_OPENAPI_CHECK: "strict" (default) fails the test; "report" prints the finding to stderr
 (and appends it to the file $CB_OPENAPI_REPORT when set) and goes on, for debugging; "off"
-skips the checks.
+skips the checks. $CB_OPENAPI_SEEN names a file to append "METHOD template status" to for
+each checked response (which answers the tests exercise).
 
 The description is the JSON the build embeds (<build>/generated/openapi.json, next to the
 daemon binary the tests run), else $CB_OPENAPI_JSON, else docs/openapi.yaml (PyYAML).
@@ -206,6 +207,17 @@ def _complain(problems):
     raise OpenApiMismatch(text)
 
 
+def _seen(spec, method, target, status):
+    """With $CB_OPENAPI_SEEN, append "METHOD template status" per checked response: which
+    documented answers the tests exercise."""
+    path = os.environ.get("CB_OPENAPI_SEEN")
+    if not path:
+        return
+    template = template_of(spec, target.split("?", 1)[0]) or "(no path)"
+    with _lock, open(path, "a", encoding="utf-8") as f:
+        f.write("%s %s %d\n" % (method.upper(), template, status))
+
+
 def check_response(binary, method, target, response):
     """Check one exchange with the daemon (harness.Response); see the module doc."""
     if mode() == "off":
@@ -213,6 +225,33 @@ def check_response(binary, method, target, response):
     spec = load(binary)
     problems = findings(spec, method, target, response.status, response.headers, response.body,
                         response.raw)
+    _seen(spec, method, target, response.status)
+    if problems:
+        _complain(problems)
+
+
+class _Headers(dict):
+    """Header names compared case-insensitively (for clients that keep a plain dict)."""
+
+    def get(self, name, default=None):
+        for k, v in self.items():
+            if k.lower() == name.lower():
+                return v
+        return default
+
+
+def check_head(binary, method, target, status, headers, body):
+    """Check a response known by its head (and its body when it is complete, else b""): the
+    raw-socket clients (sse.SseStream)."""
+    if mode() == "off":
+        return
+    parsed = body
+    if media_type(_Headers(headers).get("Content-Type")) == "application/json":
+        try:
+            parsed = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            pass
+    problems = findings(load(binary), method, target, status, _Headers(headers), parsed, body)
     if problems:
         _complain(problems)
 

@@ -25,6 +25,7 @@ class SseStream:
             hdrs["Authorization"] = "Bearer %s" % token
         if last_event_id is not None:
             hdrs["Last-Event-ID"] = str(last_event_id)
+        self.query = query
         head = "GET /api/events%s HTTP/1.1\r\n" % query
         head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
         self.sock.sendall(head.encode("latin-1"))
@@ -70,6 +71,9 @@ class SseStream:
             while len(self.raw) < n and self._recv(deadline):
                 pass
             self.body, self.raw = self.raw[:n], self.raw[n:]
+        # The answer must be what docs/openapi.yaml says (the stream's body: check_event).
+        openapi_check.check_head(None, "GET", "/api/events" + self.query, self.status,
+                                 self.headers, b"" if self.chunked else self.body)
 
     def _decode(self):
         """Move complete chunks from raw to body."""
