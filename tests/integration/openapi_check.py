@@ -116,7 +116,12 @@ def media_type(ctype):
     return (ctype or "").split(";")[0].strip().lower()
 
 
-def _error_shape(spec, where, body):
+def _refusal(spec, where, method, body, raw):
+    """A refusal outside any operation (unknown path or method, framing): the Error shape."""
+    if method == "HEAD":
+        return []
+    if not isinstance(body, (dict, list)):
+        return ["%s: the refusal's body is not the Error JSON: %r" % (where, raw[:200])]
     schema = {"$ref": "#/components/schemas/Error"}
     return _schema_errors(spec, ("Error",), schema, body, where)
 
@@ -147,7 +152,7 @@ def findings(spec, method, target, status, headers, body, raw):
     if template is None:
         # The router's own answers for an unknown path (404), or refusals made before routing.
         if status in (400, 404, 414):
-            return _error_shape(spec, where, body) if json_body else []
+            return _refusal(spec, where, method, body, raw)
         return ["%s: no path of docs/openapi.yaml matches %s" % (where, path)]
     item = spec["paths"][template]
     documented = [m for m in METHODS if m in item]
@@ -160,9 +165,9 @@ def findings(spec, method, target, status, headers, body, raw):
             if allow != want:
                 return ["%s: Allow is %s, but docs/openapi.yaml documents %s for %s"
                         % (where, ", ".join(allow), ", ".join(want), template)]
-            return _error_shape(spec, where, body) if json_body else []
+            return _refusal(spec, where, method, body, raw)
         if status in (400, 414):
-            return _error_shape(spec, where, body) if json_body else []
+            return _refusal(spec, where, method, body, raw)
         return ["%s: docs/openapi.yaml has no %s operation on %s (it documents %s)"
                 % (where, method, template, ", ".join(m.upper() for m in documented))]
     op = item[op_method]
