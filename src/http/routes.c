@@ -50,5 +50,6 @@ const struct cb_route cb_routes[] = {
     ROUTE("PATCH", "/api/admin/agents/{}", cb_handle_admin_agent_patch, .body = CB_BODY_JSON,
           .max_body = 4096, .auth = true),
     ROUTE("GET", "/api/agent", cb_handle_agent_me, .body = CB_BODY_NONE, .auth = true),
+    ROUTE("GET", "/openapi.json", cb_handle_openapi, .body = CB_BODY_NONE),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
