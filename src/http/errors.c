@@ -41,6 +41,10 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_TOKENS_NOT_CONFIGURED] = {"softphone_tokens_not_configured", 503,
                                       "softphone tokens are not configured on this server"},
     [CB_ERR_BAD_REQUEST] = {"bad_request", 400, "the request is malformed"},
+    [CB_ERR_INVALID_CALL_STATE] = {"invalid_call_state", 409,
+                                   "the call is not in a state that allows this action"},
+    [CB_ERR_CONTROL_UNSUPPORTED] = {"call_control_unsupported", 409,
+                                    "the call's telephony provider cannot control calls"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

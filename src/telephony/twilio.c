@@ -394,7 +394,7 @@ static bool twilio_webhook_valid(void *self, const char *url, const struct cb_fo
 
 const struct cb_telephony_ops cb_telephony_twilio = {
     .name = "twilio",
-    .caps = CB_TEL_CAP_WEBHOOKS | CB_TEL_CAP_SOFTPHONE,
+    .caps = CB_TEL_CAP_WEBHOOKS | CB_TEL_CAP_SOFTPHONE | CB_TEL_CAP_CONTROL,
     .create = twilio_create,
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
@@ -418,4 +418,6 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .softphone_token = cb_twilio_softphone_token,
     .softphone_off = "softphone tokens need [twilio] account_sid, api_key_sid, "
                      "api_key_secret_file and twiml_app_sid",
+    .control = cb_twilio_control,
+    .conference_join = cb_twilio_conference_join,
 };

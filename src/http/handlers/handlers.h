@@ -25,5 +25,9 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req);
 enum MHD_Result cb_handle_call_transcribe(struct cb_request *req);
 enum MHD_Result cb_handle_admin_jobs_list(struct cb_request *req);
 enum MHD_Result cb_handle_admin_job_retry(struct cb_request *req);
+enum MHD_Result cb_handle_call_hangup(struct cb_request *req);
+enum MHD_Result cb_handle_call_hold(struct cb_request *req);
+enum MHD_Result cb_handle_call_transfer(struct cb_request *req);
+enum MHD_Result cb_handle_call_recording_control(struct cb_request *req);
 
 #endif
