@@ -252,7 +252,7 @@ struct cb_call_controls {
         bool recording_paused; /* paused by the agent */
         bool hung_up;          /* the agent hung up (the provider's final status may follow) */
         enum cb_call_transfer transfer;
-        bool transfer_warm;                /* the transfer's mode */
+        bool transfer_warm;                   /* the transfer's mode */
         char transfer_to[CB_TRANSFER_TO_MAX]; /* its target ("" when none) */
 };
 

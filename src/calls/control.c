@@ -58,7 +58,8 @@ static bool conference_action(const struct cb_call_control_env *env,
         bool pending = now->transfer == CB_TRANSFER_PENDING;
         struct cb_call_controls *next = &out->after;
 
-        if (!env->conference && (a == CB_ACT_HOLD || a == CB_ACT_UNHOLD || a == CB_ACT_TRANSFER_WARM))
+        if (!env->conference &&
+            (a == CB_ACT_HOLD || a == CB_ACT_UNHOLD || a == CB_ACT_TRANSFER_WARM))
                 return verdict(out, CB_CTL_BAD_STATE,
                                "the call is not bridged through a conference "
                                "([twilio] conference = true)");
@@ -73,9 +74,9 @@ static bool conference_action(const struct cb_call_control_env *env,
                 break;
         case CB_ACT_TRANSFER_WARM:
                 if (pending)
-                        return verdict(out, same_target(now, to) ? CB_CTL_ALREADY : CB_CTL_BAD_STATE,
-                                       same_target(now, to) ? NULL
-                                                            : "another warm transfer is in progress");
+                        return verdict(
+                            out, same_target(now, to) ? CB_CTL_ALREADY : CB_CTL_BAD_STATE,
+                            same_target(now, to) ? NULL : "another warm transfer is in progress");
                 next->transfer = CB_TRANSFER_PENDING;
                 next->transfer_warm = true;
                 next->held = true;
@@ -85,7 +86,8 @@ static bool conference_action(const struct cb_call_control_env *env,
                 if (!pending)
                         return verdict(out, CB_CTL_BAD_STATE, "no warm transfer is in progress");
                 next->held = false;
-                next->transfer = a == CB_ACT_TRANSFER_COMPLETE ? CB_TRANSFER_DONE : CB_TRANSFER_NONE;
+                next->transfer =
+                    a == CB_ACT_TRANSFER_COMPLETE ? CB_TRANSFER_DONE : CB_TRANSFER_NONE;
                 if (a == CB_ACT_TRANSFER_CANCEL) {
                         next->transfer_warm = false;
                         next->transfer_to[0] = '\0';
@@ -161,19 +163,20 @@ json_t *cb_calls_controls_to_json(const struct cb_call_controls *c, bool recorde
         json_t *transfer = json_null();
 
         if (c->transfer != CB_TRANSFER_NONE)
-                transfer = json_pack("{s:s,s:s,s:s}", "state",
-                                     c->transfer == CB_TRANSFER_PENDING ? "pending" : "done",
-                                     "mode", c->transfer_warm ? "warm" : "blind", "to",
-                                     c->transfer_to);
+                transfer =
+                    json_pack("{s:s,s:s,s:s}", "state",
+                              c->transfer == CB_TRANSFER_PENDING ? "pending" : "done", "mode",
+                              c->transfer_warm ? "warm" : "blind", "to", c->transfer_to);
         return json_pack("{s:b,s:s,s:b,s:o*}", "held", c->held, "recording",
-                         !recorded ? "off" : c->recording_paused ? "paused" : "active", "hung_up",
-                         c->hung_up, "transfer", transfer);
+                         !recorded             ? "off"
+                         : c->recording_paused ? "paused"
+                                               : "active",
+                         "hung_up", c->hung_up, "transfer", transfer);
 }
 
 bool cb_calls_conference_name(const char *provider_call_id, char *out, size_t size)
 {
         int n = snprintf(out, size, "cb-%s", provider_call_id ? provider_call_id : "");
 
-        return provider_call_id != NULL && provider_call_id[0] != '\0' && n > 0 &&
-               (size_t)n < size;
+        return provider_call_id != NULL && provider_call_id[0] != '\0' && n > 0 && (size_t)n < size;
 }

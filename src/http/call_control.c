@@ -51,8 +51,8 @@ static enum MHD_Result reply_state(struct cb_request *req, const struct cb_call 
 
         return cb_reply_json(req, status,
                              json_pack("{s:s,s:s,s:b,s:o*}", "call_id", call->id, "action",
-                                       cb_calls_action_name(action), "changed", changed,
-                                       "controls", controls));
+                                       cb_calls_action_name(action), "changed", changed, "controls",
+                                       controls));
 }
 
 /* The provider's request for the decided action. */
@@ -70,7 +70,9 @@ static void provider_request(const struct cb_request *req, const struct loaded *
                                      .answered = call->status == CB_CALL_IN_PROGRESS,
                                      .to = to,
                                      .to_agent = to_agent,
-                                     .caller_id = caller_id ? caller_id : ours[0] ? ours : NULL};
+                                     .caller_id = caller_id ? caller_id
+                                                  : ours[0] ? ours
+                                                            : NULL};
         if (action == CB_ACT_TRANSFER_COMPLETE || action == CB_ACT_TRANSFER_CANCEL) {
                 c->to = l->now.transfer_to;
                 c->to_agent = l->now.transfer_to[0] != '+';
@@ -102,8 +104,8 @@ static bool provider_failed(struct cb_request *req, const struct loaded *l,
 }
 
 /* Record the new state over the one decided from; false when the database failed. */
-static bool record(struct cb_request *req, const struct loaded *l,
-                   const struct cb_call_decision *d, bool *recorded)
+static bool record(struct cb_request *req, const struct loaded *l, const struct cb_call_decision *d,
+                   bool *recorded)
 {
         struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
         enum cb_qs qs;

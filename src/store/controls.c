@@ -13,9 +13,8 @@ static struct cb_stmt stmt_load = CB_STMT(
     "SELECT held, recording_paused, hung_up, transfer, transfer_warm, COALESCE(transfer_to, ''),"
     " version FROM call_controls WHERE call_id = $1::uuid");
 
-static const char *const transfers[] = {[CB_TRANSFER_NONE] = "none",
-                                        [CB_TRANSFER_PENDING] = "pending",
-                                        [CB_TRANSFER_DONE] = "done"};
+static const char *const transfers[] = {
+    [CB_TRANSFER_NONE] = "none", [CB_TRANSFER_PENDING] = "pending", [CB_TRANSFER_DONE] = "done"};
 
 enum cb_qs cb_store_controls_load(struct cb_db *db, const char *call_id,
                                   struct cb_call_controls *out, long *version)

@@ -40,7 +40,8 @@ static enum cb_tel_ctl rest(struct twilio *tw, const char *method, const char *p
         long timeout = tw->cfg->twilio.timeout_ms;
         json_t *j;
 
-        if (form != NULL && (cb_form_encode(form, &body) != 0 || cb_buf_append(&body, "", 0) != 0)) {
+        if (form != NULL &&
+            (cb_form_encode(form, &body) != 0 || cb_buf_append(&body, "", 0) != 0)) {
                 snprintf(err, err_size, "out of memory building the Twilio request");
                 goto out;
         }
@@ -63,8 +64,7 @@ static enum cb_tel_ctl rest(struct twilio *tw, const char *method, const char *p
                 j = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
                 /* 404: no such call, conference, participant or running recording; 21220:
                  * the call is not in progress any more. */
-                if (resp.status == 404 ||
-                    json_integer_value(json_object_get(j, "code")) == 21220)
+                if (resp.status == 404 || json_integer_value(json_object_get(j, "code")) == 21220)
                         r = CB_TEL_CTL_STATE;
                 json_decref(j);
                 break;
@@ -84,8 +84,7 @@ out:
 }
 
 /* A form of one or two parameters (name2 may be NULL); -1 when out of memory. */
-static int form2(struct cb_form *f, const char *n1, const char *v1, const char *n2,
-                 const char *v2)
+static int form2(struct cb_form *f, const char *n1, const char *v1, const char *n2, const char *v2)
 {
         int rc = cb_form_add(f, n1, v1);
 
@@ -196,8 +195,8 @@ static enum cb_tel_ctl blind_transfer(struct twilio *tw, const struct cb_tel_con
 }
 
 /* The warm transfer's steps, in the conference `cf`. */
-static enum cb_tel_ctl warm_step(struct twilio *tw, const struct cb_tel_control *c,
-                                 const char *cf, char *err, size_t err_size)
+static enum cb_tel_ctl warm_step(struct twilio *tw, const struct cb_tel_control *c, const char *cf,
+                                 char *err, size_t err_size)
 {
         enum cb_tel_ctl r;
 
@@ -264,8 +263,8 @@ enum cb_tel_ctl cb_twilio_control(void *self, const struct cb_tel_control *c, ch
                 return r;
         if (c->action == CB_ACT_HOLD || c->action == CB_ACT_UNHOLD)
                 return participant_set(tw, cf, "customer", "Hold",
-                                       c->action == CB_ACT_HOLD ? "true" : "false", NULL, NULL,
-                                       err, err_size);
+                                       c->action == CB_ACT_HOLD ? "true" : "false", NULL, NULL, err,
+                                       err_size);
         return warm_step(tw, c, cf, err, err_size);
 }
 

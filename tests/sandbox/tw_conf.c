@@ -77,8 +77,8 @@ json_t *tw_conf_open_locked(const char *account, const char *sid_or_name)
 {
         json_t *conf = tw_conf_find_locked(sid_or_name);
 
-        if (conf != NULL && strcmp(json_string_value(json_object_get(conf, "status")),
-                                   "completed") != 0)
+        if (conf != NULL &&
+            strcmp(json_string_value(json_object_get(conf, "status")), "completed") != 0)
                 return conf;
         /* A CF sid names one conference; anything else is a name, created when needed. */
         if (strncmp(sid_or_name, "CF", 2) == 0 && strlen(sid_or_name) == TW_SID_LEN)
@@ -90,8 +90,8 @@ json_t *tw_conf_participant_locked(json_t *conf, const char *sid_or_label)
 {
         json_t *sb = json_object_get(conf, "sandbox");
         json_t *p = json_object_get(json_object_get(sb, "participants"), sid_or_label);
-        const char *sid = json_string_value(json_object_get(json_object_get(sb, "labels"),
-                                                            sid_or_label));
+        const char *sid =
+            json_string_value(json_object_get(json_object_get(sb, "labels"), sid_or_label));
 
         return p ? p : sid ? json_object_get(json_object_get(sb, "participants"), sid) : NULL;
 }
@@ -170,8 +170,8 @@ static void conf_end(json_t *conf, const char *reason, const char *by)
 bool tw_conf_leave_locked(const char *call_sid, bool kicked)
 {
         json_t *call = tw_call_find_locked(call_sid);
-        const char *cf = json_string_value(
-            json_object_get(json_object_get(call, "sandbox"), "conference"));
+        const char *cf =
+            json_string_value(json_object_get(json_object_get(call, "sandbox"), "conference"));
         json_t *conf = cf ? json_object_get(conferences, cf) : NULL;
         json_t *sb = json_object_get(conf, "sandbox"), *p;
         const char *label;
@@ -252,8 +252,8 @@ bool tw_twiml_conference(const char *twiml, struct tw_conf_noun *out)
                 return false;
         snprintf(out->name, sizeof(out->name), "%.*s", (int)(close - gt - 1), gt + 1);
         attr(tag, gt, "participantLabel", out->label, sizeof(out->label));
-        out->end_on_exit = attr(tag, gt, "endConferenceOnExit", v, sizeof(v)) &&
-                           strcmp(v, "true") == 0;
+        out->end_on_exit =
+            attr(tag, gt, "endConferenceOnExit", v, sizeof(v)) && strcmp(v, "true") == 0;
         if (attr(tag, gt, "startConferenceOnEnter", v, sizeof(v)))
                 out->start_on_enter = strcmp(v, "false") != 0;
         return out->name[0] != '\0';

@@ -62,9 +62,8 @@ static json_t *page(const char *key, json_t *items, const char *uri)
 {
         return json_pack("{s:o,s:I,s:s,s:n,s:I,s:I,s:n,s:I,s:s}", key, items, "end",
                          (json_int_t)(json_array_size(items) ? json_array_size(items) - 1 : 0),
-                         "first_page_uri", uri, "next_page_uri", "page", (json_int_t)0,
-                         "page_size", (json_int_t)50, "previous_page_uri", "start",
-                         (json_int_t)0, "uri", uri);
+                         "first_page_uri", uri, "next_page_uri", "page", (json_int_t)0, "page_size",
+                         (json_int_t)50, "previous_page_uri", "start", (json_int_t)0, "uri", uri);
 }
 
 void sb_tw_conferences_list(const struct sb_request *req, struct sb_reply *reply)
@@ -238,9 +237,9 @@ void sb_tw_participant_delete(const struct sb_request *req, struct sb_reply *rep
  * Record, and TwiML that joins the conference with the participant's settings. */
 static int call_form(const struct cb_form *f, const char *conf_name, struct cb_form *out)
 {
-        static const char *const copied[] = {"To", "From", "StatusCallback",
-                                             "StatusCallbackMethod", "StatusCallbackEvent",
-                                             "Timeout", "Record"};
+        static const char *const copied[] = {
+            "To",      "From",  "StatusCallback", "StatusCallbackMethod", "StatusCallbackEvent",
+            "Timeout", "Record"};
         const char *label = cb_form_get(f, "Label");
         const char *end = cb_form_get(f, "EndConferenceOnExit");
         const char *start = cb_form_get(f, "StartConferenceOnEnter");
@@ -262,8 +261,12 @@ static int call_form(const struct cb_form *f, const char *conf_name, struct cb_f
 /* Check the participant create parameters Twilio checks before placing the call. */
 static bool create_ok(const struct cb_form *f, struct sb_reply *reply)
 {
-        static const char *const bools[] = {"EndConferenceOnExit", "StartConferenceOnEnter",
-                                            "Muted", "Beep", "EarlyMedia", "Record"};
+        static const char *const bools[] = {"EndConferenceOnExit",
+                                            "StartConferenceOnEnter",
+                                            "Muted",
+                                            "Beep",
+                                            "EarlyMedia",
+                                            "Record"};
         const char *label = cb_form_get(f, "Label");
         bool v, given;
 
@@ -321,10 +324,10 @@ void sb_tw_participant_create(const struct sb_request *req, struct sb_reply *rep
         if (conf != NULL &&
             tw_conf_join_locked(conf, job->sid, label, false, true, "queued") == 0) {
                 json_t *p = tw_conf_participant_locked(conf, job->sid);
-                json_object_set_new(p, "end_conference_on_exit",
-                                    json_boolean(strcmp(cb_form_get(&form, "EndConferenceOnExit")
-                                                            ?: "false",
-                                                        "true") == 0));
+                json_object_set_new(
+                    p, "end_conference_on_exit",
+                    json_boolean(
+                        strcmp(cb_form_get(&form, "EndConferenceOnExit") ?: "false", "true") == 0));
                 pview = tw_conf_view(p);
         }
         sb_state_unlock();

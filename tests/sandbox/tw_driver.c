@@ -270,8 +270,7 @@ static void running_recording_sid(const struct tw_job *job, char sid[TW_SID_LEN 
 
         sb_state_lock();
         got = json_string_value(json_object_get(
-            json_object_get(json_object_get(tw_call_find_locked(job->sid), "sandbox"),
-                            "recording"),
+            json_object_get(json_object_get(tw_call_find_locked(job->sid), "sandbox"), "recording"),
             "sid"));
         if (got != NULL && tw_generation_locked() == job->generation)
                 snprintf(sid, TW_SID_LEN + 1, "%s", got);
@@ -388,8 +387,8 @@ static void answered_locked(const struct tw_job *job, json_t *call)
         tw_date(time(NULL), now);
         json_object_set_new(json_object_get(call, "sandbox"), "recording",
                             json_pack("{s:s,s:s,s:n,s:i,s:s,s:s}", "sid", sid, "status",
-                                      "in-progress", "pause_behavior", "pauses", 0,
-                                      "date_created", now, "date_updated", now));
+                                      "in-progress", "pause_behavior", "pauses", 0, "date_created",
+                                      now, "date_updated", now));
 }
 
 static bool call_answered(const struct tw_job *job)

@@ -18,8 +18,7 @@
 
 static bool ended(json_t *call)
 {
-        static const char *const final[] = {"completed", "busy", "no-answer", "failed",
-                                            "canceled"};
+        static const char *const final[] = {"completed", "busy", "no-answer", "failed", "canceled"};
         const char *s = json_string_value(json_object_get(call, "status"));
 
         for (size_t i = 0; s && i < sizeof(final) / sizeof(final[0]); i++)
@@ -62,8 +61,7 @@ static bool update_ok(const struct cb_form *f, struct sb_reply *reply)
         if (method && strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
                 return tw_error(reply, 400, 21209, "Method is not valid: %s", method), false;
         if (url && cb_form_get(f, "Twiml"))
-                return tw_error(reply, 400, 21205, "Only one of Url or Twiml may be given"),
-                       false;
+                return tw_error(reply, 400, 21205, "Only one of Url or Twiml may be given"), false;
         return true;
 }
 
@@ -128,13 +126,12 @@ static json_t *recording_view(json_t *call, json_t *rec, const char *account)
 
         snprintf(uri, sizeof(uri), TW_PREFIX "%s/Calls/%s/Recordings/%s.json", account, call_sid,
                  sid);
-        json_t *v = json_pack("{s:s,s:s,s:s,s:n,s:I,s:n,s:n,s:s,s:s,s:n,s:s,s:s,s:s,s:s}",
-                              "account_sid", account, "api_version", TW_API_VERSION, "call_sid",
-                              call_sid, "conference_sid", "channels", (json_int_t)1, "price",
-                              "duration", "price_unit", "USD", "sid", sid, "error_code", "source",
-                              "OutboundAPI", "status",
-                              json_string_value(json_object_get(rec, "status")), "uri", uri,
-                              "track", "both");
+        json_t *v = json_pack(
+            "{s:s,s:s,s:s,s:n,s:I,s:n,s:n,s:s,s:s,s:n,s:s,s:s,s:s,s:s}", "account_sid", account,
+            "api_version", TW_API_VERSION, "call_sid", call_sid, "conference_sid", "channels",
+            (json_int_t)1, "price", "duration", "price_unit", "USD", "sid", sid, "error_code",
+            "source", "OutboundAPI", "status", json_string_value(json_object_get(rec, "status")),
+            "uri", uri, "track", "both");
 
         if (v != NULL) {
                 json_object_set(v, "date_created", json_object_get(rec, "date_created"));
@@ -155,8 +152,8 @@ void sb_tw_call_recording_update(const struct sb_request *req, struct sb_reply *
 
         if (!tw_auth(req, reply, account))
                 return;
-        if (p == NULL || sscanf(p, "/Calls/%34[0-9a-zA-Z]/Recordings/%63[^/]", call_sid,
-                                rec_sid) != 2 ||
+        if (p == NULL ||
+            sscanf(p, "/Calls/%34[0-9a-zA-Z]/Recordings/%63[^/]", call_sid, rec_sid) != 2 ||
             strlen(rec_sid) < 6 || strcmp(rec_sid + strlen(rec_sid) - 5, ".json") != 0) {
                 sb_tw_unrouted(req, reply);
                 return;

@@ -38,10 +38,11 @@ static void test_allowed_per_status(void **state)
                 for (int a = 0; a < CB_ACT_COUNT; a++) {
                         struct cb_call_decision d;
                         enum cb_call_verdict want = CB_CTL_BAD_STATE;
-                        bool warm_step = a == CB_ACT_TRANSFER_COMPLETE || a == CB_ACT_TRANSFER_CANCEL;
+                        bool warm_step =
+                            a == CB_ACT_TRANSFER_COMPLETE || a == CB_ACT_TRANSFER_CANCEL;
                         bool unchanged = a == CB_ACT_UNHOLD || a == CB_ACT_RECORDING_RESUME;
                         if (s == CB_CALL_IN_PROGRESS)
-                                want = warm_step ? CB_CTL_BAD_STATE
+                                want = warm_step   ? CB_CTL_BAD_STATE
                                        : unchanged ? CB_CTL_ALREADY
                                                    : CB_CTL_DO;
                         else if (a == CB_ACT_HANGUP && env.placed &&
@@ -104,8 +105,7 @@ static void test_recording(void **state)
         assert_int_equal(d.verdict, CB_CTL_DO);
         assert_string_equal(d.event, "recording_paused");
         now = d.after;
-        assert_int_equal(decide(&live, &now, CB_ACT_RECORDING_PAUSE, NULL).verdict,
-                         CB_CTL_ALREADY);
+        assert_int_equal(decide(&live, &now, CB_ACT_RECORDING_PAUSE, NULL).verdict, CB_CTL_ALREADY);
         d = decide(&live, &now, CB_ACT_RECORDING_RESUME, NULL);
         assert_int_equal(d.verdict, CB_CTL_DO);
         assert_false(d.after.recording_paused);
@@ -148,9 +148,8 @@ static void test_warm_transfer(void **state)
                          CB_CTL_ALREADY);
         for (int a = 0; a < CB_ACT_COUNT; a++)
                 if (a != CB_ACT_TRANSFER_COMPLETE)
-                        assert_int_equal(
-                            decide(&live, &now, (enum cb_call_action)a, "bob").verdict,
-                            CB_CTL_BAD_STATE);
+                        assert_int_equal(decide(&live, &now, (enum cb_call_action)a, "bob").verdict,
+                                         CB_CTL_BAD_STATE);
 }
 
 static void test_blind_transfer(void **state)
@@ -199,9 +198,15 @@ static void test_hangup(void **state)
 
 static void test_names_and_json(void **state)
 {
-        static const char *const want[CB_ACT_COUNT] = {
-            "hangup",           "hold",  "unhold", "transfer", "transfer_started",
-            "transfer_completed", "transfer_canceled", "recording_paused", "recording_resumed"};
+        static const char *const want[CB_ACT_COUNT] = {"hangup",
+                                                       "hold",
+                                                       "unhold",
+                                                       "transfer",
+                                                       "transfer_started",
+                                                       "transfer_completed",
+                                                       "transfer_canceled",
+                                                       "recording_paused",
+                                                       "recording_resumed"};
         struct cb_call_controls c = {.held = true,
                                      .transfer = CB_TRANSFER_PENDING,
                                      .transfer_warm = true,
@@ -234,10 +239,14 @@ static void test_names_and_json(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_allowed_per_status), cmocka_unit_test(test_hold_is_idempotent),
-            cmocka_unit_test(test_conference_needed),  cmocka_unit_test(test_recording),
-            cmocka_unit_test(test_warm_transfer),      cmocka_unit_test(test_blind_transfer),
-            cmocka_unit_test(test_hangup),             cmocka_unit_test(test_names_and_json),
+            cmocka_unit_test(test_allowed_per_status),
+            cmocka_unit_test(test_hold_is_idempotent),
+            cmocka_unit_test(test_conference_needed),
+            cmocka_unit_test(test_recording),
+            cmocka_unit_test(test_warm_transfer),
+            cmocka_unit_test(test_blind_transfer),
+            cmocka_unit_test(test_hangup),
+            cmocka_unit_test(test_names_and_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,9 +57,9 @@ enum MHD_Result cb_handle_call_transfer(struct cb_request *req)
         if (e != CB_ERR_NONE)
                 return cb_reply_error(req, e, "field \"%s\" is missing or wrong", bad);
         if ((to == NULL) == (action == NULL) || (action != NULL && mode != NULL))
-                return cb_reply_error(req, to == NULL && action == NULL ? CB_ERR_MISSING_FIELD
-                                                                       : CB_ERR_INVALID_FIELD,
-                                      "give {\"to\", \"mode\"?} or {\"action\"}, not both");
+                return cb_reply_error(
+                    req, to == NULL && action == NULL ? CB_ERR_MISSING_FIELD : CB_ERR_INVALID_FIELD,
+                    "give {\"to\", \"mode\"?} or {\"action\"}, not both");
         if (action != NULL)
                 return cb_call_control_run(req, req->params[0],
                                            strcmp(action, "complete") == 0
