@@ -9,10 +9,12 @@ bad-input matrix, another agent's call and a call without telephony control are 
 
 import base64
 import urllib.parse
+import uuid
 
 import harness
 from harness import DaemonTestCase, wait_for
-from test_twilio_calls import ACCOUNT, CUSTOMER, TOKEN, TwilioCallCase
+from test_twilio_calls import ACCOUNT, CUSTOMER, OUR_NUMBER, TOKEN, TwilioCallCase
+from twilio_sign import form_request
 
 API = "/2010-04-01/Accounts/%s" % ACCOUNT
 TALK = {"to": "*", "status": "completed", "duration_s": 60, "answer_ms": 0, "talk_ms": 60000}
@@ -271,6 +273,32 @@ class BadInputTest(ControlCase):
         # An admin may act on anyone's call.
         self.assertTrue(self.act(cid, "hangup", token=self.admin)["changed"])
         self.wait_final(cid, "completed")
+
+
+class InboundConferenceTest(ControlCase):
+    """An inbound call is bridged through its conference too: the agent the call rings is
+    added by the Participants API, the caller's leg joins by the TwiML answer."""
+    twilio = {"conference": True, "fallback_agent": "alice"}
+
+    def test_inbound_call_joins_the_agent_through_the_conference(self):
+        sid = "CA" + uuid.uuid4().hex
+        params = {"CallSid": sid, "AccountSid": ACCOUNT, "From": CUSTOMER, "To": OUR_NUMBER,
+                  "Direction": "inbound", "CallStatus": "ringing"}
+        data, hdrs = form_request(TOKEN, self.daemon.base_url, "/webhooks/twilio/voice", params)
+        r = self.daemon.request("POST", "/webhooks/twilio/voice", data, headers=hdrs, token=None)
+        self.assertStatus(r, 200)
+        xml = r.raw.decode()
+        self.assertIn('<Conference participantLabel="customer" startConferenceOnEnter="true" '
+                      'endConferenceOnExit="true" beep="false">cb-%s</Conference>' % sid, xml)
+        self.assertNotIn("<Client>", xml)
+        confs = self.twilio_rest("GET", "/Conferences.json?FriendlyName=cb-" + sid)["conferences"]
+        self.assertEqual(len(confs), 1)
+        agent = wait_for(lambda: (lambda p: p if p.get("agent", {}).get("status") ==
+                                  "connected" else None)(self.participants(confs[0]["sid"])),
+                         30, "the agent connected")["agent"]
+        leg = self.sandbox_call(agent["call_sid"])
+        self.assertEqual((leg["to"], leg["from"]), ("client:alice", OUR_NUMBER))
+        self.assertTrue(agent["end_conference_on_exit"])
 
 
 class PlainBridgeTest(ControlCase):
