@@ -86,7 +86,7 @@ static bool provider_failed(struct cb_request *req, const struct loaded *l,
 {
         const struct cb_telephony *tel = req->env->tel;
         struct cb_tel_control c;
-        char err[512] = "";
+        char err[512] = "", masked[512];
         enum cb_tel_ctl r;
 
         provider_request(req, l, action, to, to_agent, &c);
@@ -97,7 +97,8 @@ static bool provider_failed(struct cb_request *req, const struct loaded *l,
                 *ret = cb_reply_error(req, CB_ERR_INVALID_CALL_STATE, "%s", err);
                 return true;
         }
-        cb_warn("call %s: %s failed: %s", l->call.id, cb_calls_action_name(action), err);
+        cb_mask_digits(err, masked, sizeof(masked)); /* Twilio's messages may quote numbers */
+        cb_warn("call %s: %s failed: %s", l->call.id, cb_calls_action_name(action), masked);
         *ret = cb_reply_error(req, CB_ERR_UPSTREAM_UNAVAILABLE,
                               "the telephony provider did not carry out the action; retry");
         return true;

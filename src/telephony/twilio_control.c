@@ -203,10 +203,16 @@ static enum cb_tel_ctl warm_step(struct twilio *tw, const struct cb_tel_control 
         switch (c->action) {
         case CB_ACT_TRANSFER_WARM:
                 r = participant_set(tw, cf, "customer", "Hold", "true", NULL, NULL, err, err_size);
-                if (r == CB_TEL_CTL_OK)
-                        r = participant_add(tw, cf, "transfer", c->to, c->to_agent,
-                                            c->caller_id ? c->caller_id : "anonymous", false, err,
-                                            err_size);
+                if (r != CB_TEL_CTL_OK)
+                        return r;
+                r = participant_add(tw, cf, "transfer", c->to, c->to_agent,
+                                    c->caller_id ? c->caller_id : "anonymous", false, err,
+                                    err_size);
+                if (r != CB_TEL_CTL_OK) { /* the customer back off hold, as far as we can */
+                        char ignored[256];
+                        (void)participant_set(tw, cf, "customer", "Hold", "false", NULL, NULL,
+                                              ignored, sizeof(ignored));
+                }
                 return r;
         case CB_ACT_TRANSFER_COMPLETE:
                 r = participant_set(tw, cf, "transfer", "EndConferenceOnExit", "true", NULL, NULL,

@@ -147,6 +147,14 @@ class ConferenceSandboxTest(unittest.TestCase):
         self.assertEqual(self.wait_ended(agent["call_sid"])["status"], "completed")
         self.assertEqual([p["label"] for p in self.participants(cf)], ["customer"])
         self.assertEqual(self.conference("room-1")["status"], "in-progress")
+        # A participant whose phone is busy never joins: it goes, the conference goes on.
+        self.sb.control("twilio/outcome", {"to": "client:carol", "status": "busy"})
+        carol = self.ok(self.twilio("POST", API + "/Conferences/%s/Participants.json" % cf, {
+            "From": "+14155550100", "To": "client:carol", "Label": "carol",
+            "EndConferenceOnExit": "true"}), 201)
+        self.assertEqual(self.wait_ended(carol["call_sid"])["status"], "busy")
+        self.assertEqual([p["label"] for p in self.participants(cf)], ["customer"])
+        self.assertEqual(self.conference("room-1")["status"], "in-progress")
         # Unknown conference, participant: Twilio's 404.
         missing = "CF" + "0" * 32
         self.assertTwilioError(self.twilio("GET", API + "/Conferences/%s.json" % missing),

@@ -180,7 +180,10 @@ bool tw_conf_leave_locked(const char *call_sid, bool kicked)
         p = json_object_get(json_object_get(sb, "participants"), call_sid);
         if (p == NULL)
                 return false;
-        end = json_is_true(json_object_get(p, "end_conference_on_exit"));
+        /* Only a participant that was in the conference ends it by leaving; one whose call
+         * was never answered just goes. */
+        end = json_is_true(json_object_get(p, "end_conference_on_exit")) &&
+              strcmp(json_string_value(json_object_get(p, "status")), "connected") == 0;
         label = json_string_value(json_object_get(p, "label"));
         if (label != NULL)
                 json_object_del(json_object_get(sb, "labels"), label);
@@ -191,7 +194,8 @@ bool tw_conf_leave_locked(const char *call_sid, bool kicked)
                          kicked ? "participant-with-end-conference-on-exit-kicked"
                                 : "participant-with-end-conference-on-exit-left",
                          call_sid);
-        else if (json_object_size(json_object_get(sb, "participants")) == 0)
+        else if (json_object_size(json_object_get(sb, "participants")) == 0 &&
+                 strcmp(json_string_value(json_object_get(conf, "status")), "in-progress") == 0)
                 conf_end(conf, kicked ? "last-participant-kicked" : "last-participant-left",
                          call_sid);
         return end;

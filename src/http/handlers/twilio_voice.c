@@ -37,7 +37,7 @@ static void conference_bridge(struct cb_request *req, const struct cb_tel_voice 
 {
         const struct cb_telephony *tel = req->env->tel;
         const char *caller_id = req->env->cfg->twilio.caller_id;
-        char name[sizeof(route->conference)], err[256];
+        char name[sizeof(route->conference)], err[256], masked[256];
 
         if (!req->env->cfg->twilio.conference || (tel->ops->caps & CB_TEL_CAP_CONTROL) == 0 ||
             route->kind != CB_CALL_ROUTE_CLIENT || route->target[0] == '\0' ||
@@ -46,8 +46,9 @@ static void conference_bridge(struct cb_request *req, const struct cb_tel_voice 
         if (tel->ops->conference_join(tel->self, name, route->target,
                                       caller_id ? caller_id : customer, err,
                                       sizeof(err)) != CB_RESULT_OK) {
+                cb_mask_digits(err, masked, sizeof(masked)); /* Twilio may quote numbers */
                 cb_warn("voice webhook: no conference for %s (%s); bridged directly", v->call_sid,
-                        err);
+                        masked);
                 return;
         }
         cb_strlcpy(route->conference, name, sizeof(route->conference));
