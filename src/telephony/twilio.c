@@ -4,7 +4,8 @@
  *
  * The customer is called first (To = the customer, From = the call's number or
  * [twilio] caller_id); when they answer, Twilio fetches the voice webhook with our call id,
- * which bridges them to the agent's softphone (<Dial><Client>). The status callback URL
+ * which bridges them to the agent's softphone (<Dial><Client>, or with [twilio] conference
+ * through the call's conference, twilio_control.c). The status callback URL
  * carries the call id too, so callbacks that arrive before this job stored the CallSid still
  * find their call. The status and recording callback URLs end in Twilio's connection
  * overrides ([twilio] webhook_retry, "#rc=3&rp=all"): Twilio then redelivers a callback that

@@ -1,7 +1,7 @@
 /* What src/telephony/twilio.c shares with twilio_lookup.c (Twilio's read-only REST lookups),
- * twilio_webhook.c (its webhooks' parameters and TwiML answers) and twilio_token.c (softphone
- * access tokens). Internal to the telephony
- * library. */
+ * twilio_webhook.c (its webhooks' parameters and TwiML answers), twilio_token.c (softphone
+ * access tokens) and twilio_control.c (call control, the conference bridge). Internal to the
+ * telephony library. */
 #ifndef CB_TELEPHONY_TWILIO_INT_H
 #define CB_TELEPHONY_TWILIO_INT_H
 

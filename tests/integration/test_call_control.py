@@ -8,12 +8,14 @@ ends the call (one Task), every action is in the call's history with source agen
 bad-input matrix, another agent's call and a call without telephony control are refused."""
 
 import base64
+import json
 import urllib.parse
 import uuid
 
 import harness
 from harness import DaemonTestCase, wait_for
 from test_twilio_calls import ACCOUNT, CUSTOMER, OUR_NUMBER, TOKEN, TwilioCallCase
+from sse import SseStream
 from twilio_sign import form_request
 
 API = "/2010-04-01/Accounts/%s" % ACCOUNT
@@ -78,8 +80,14 @@ class HoldRecordingHangupTest(ControlCase):
         cid, sid, cf = self.live_call()
         self.assertIn('<Conference participantLabel="customer"', self.sandbox_call(sid)["twiml"])
         self.assertEqual(self.participants(cf)["agent"]["call_sid"] != sid, True)
+        stream = SseStream(self.daemon.port, self.daemon.token)
+        self.addCleanup(stream.close)
         # Hold: the customer participant is held; again changes nothing and asks nothing.
         r = self.act(cid, "hold", {"on": True})
+        ev = stream.next_event(timeout=10, skip_types=("call_status", "screen_pop"))
+        self.assertEqual(ev["event"], "call_control")
+        self.assertEqual(json.loads(ev["data"]), {"call_id": cid, "action": "hold",
+                                                  "controls": r["controls"]})
         self.assertEqual((r["call_id"], r["action"], r["changed"]), (cid, "hold", True))
         self.assertTrue(r["controls"]["held"])
         self.assertTrue(self.participants(cf)["customer"]["hold"])
