@@ -318,8 +318,10 @@ class PlainBridgeTest(ControlCase):
         cid = self.dial()
         call = wait_for(lambda: (lambda c: c if c["status"] == "in-progress" else None)(
             self.call(cid)), 30, "in progress")
-        self.assertIn("<Client><Identity>alice</Identity>",
-                      self.sandbox_call(call["telephony"]["call_id"])["twiml"])
+        # In-progress is reported before the answer's TwiML is fetched: wait for it.
+        twiml = wait_for(lambda: self.sandbox_call(call["telephony"]["call_id"])["twiml"], 30,
+                         "the bridge TwiML")
+        self.assertIn("<Client><Identity>alice</Identity>", twiml)
         for what, body in (("hold", {"on": True}), ("transfer", {"to": "bob", "mode": "warm"})):
             r = self.daemon.post("/api/calls/%s/%s" % (cid, what), body)
             self.assertError(r, 409, "invalid_call_state")

@@ -372,6 +372,8 @@ static void answered_locked(const struct tw_job *job, json_t *call)
         struct tw_conf_noun noun;
         char sid[TW_SID_LEN + 1], now[TW_DATE_LEN];
 
+        if (json_is_true(json_object_get(json_object_get(call, "sandbox"), "hangup")))
+                return; /* hung up (kicked) as it was answered: it joins nothing */
         if (tw_twiml_conference(twiml, &noun)) {
                 json_t *conf = tw_conf_open_locked(job->account, noun.name);
                 if (conf != NULL)
