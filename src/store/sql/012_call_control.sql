@@ -20,5 +20,3 @@ CREATE TABLE call_controls (
         version           integer NOT NULL DEFAULT 0,
         updated_at        timestamptz NOT NULL DEFAULT now()
 );
-
-CREATE INDEX call_events_agent ON call_events (call_id, id) WHERE source = 'agent';
