@@ -91,6 +91,7 @@ class HoldRecordingHangupTest(ControlCase):
         self.assertEqual((r["call_id"], r["action"], r["changed"]), (cid, "hold", True))
         self.assertTrue(r["controls"]["held"])
         self.assertTrue(self.participants(cf)["customer"]["hold"])
+        self.assertEqual(self.call(cid)["controls"], r["controls"])  # the call's view has it
         updates = self.sb.count("twilio.participants.update")
         r = self.act(cid, "hold", {"on": True})
         self.assertEqual((r["changed"], r["controls"]["held"]), (False, True))
@@ -277,6 +278,8 @@ class BadInputTest(ControlCase):
             self.assertError(self.daemon.post("/api/calls/%s/%s" % (cid, what), body,
                                               token=None), 401, "unauthorized")
         self.assertEqual(self.agent_history(cid), [], "nothing recorded for refusals")
+        self.assertEqual(self.call(cid)["controls"], {"held": False, "recording": "active",
+                                                      "hung_up": False, "transfer": None})
         self.assertFalse(self.participants(cf)["customer"]["hold"])
         # An admin may act on anyone's call.
         self.assertTrue(self.act(cid, "hangup", token=self.admin)["changed"])
