@@ -51,5 +51,13 @@ const struct cb_route cb_routes[] = {
           .max_body = 4096, .auth = true),
     ROUTE("GET", "/api/agent", cb_handle_agent_me, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/openapi.json", cb_handle_openapi, .body = CB_BODY_NONE),
+    ROUTE("POST", "/api/calls/{}/hangup", cb_handle_call_hangup, .body = CB_BODY_JSON_OPTIONAL,
+          .max_body = 1024, .auth = true),
+    ROUTE("POST", "/api/calls/{}/hold", cb_handle_call_hold, .body = CB_BODY_JSON, .max_body = 1024,
+          .auth = true),
+    ROUTE("POST", "/api/calls/{}/transfer", cb_handle_call_transfer, .body = CB_BODY_JSON,
+          .max_body = 1024, .auth = true),
+    ROUTE("POST", "/api/calls/{}/recording", cb_handle_call_recording_control, .body = CB_BODY_JSON,
+          .max_body = 1024, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -136,6 +136,9 @@ int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct
         const char *call_id = route->call_id[0] ? route->call_id : NULL;
 
         *content_type = CB_TWIML_TYPE;
+        if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0' &&
+            route->conference[0] != '\0')
+                return cb_twiml_conference(out, route->conference, "customer");
         if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
                 return cb_twiml_dial_client(out, route->target, call_id,
                                             cfg->twilio.ring_timeout_s);
@@ -263,6 +266,17 @@ int cb_twiml_dial_number(struct cb_buf *out, const char *e164, const char *calle
         rc |= cb_buf_puts(out, "<Number>");
         rc |= put_escaped(out, e164);
         return rc | cb_buf_puts(out, "</Number></Dial>" TAIL);
+}
+
+int cb_twiml_conference(struct cb_buf *out, const char *name, const char *label)
+{
+        int rc = cb_buf_puts(out, HEAD "<Dial><Conference participantLabel=\"");
+
+        rc |= put_escaped(out, label);
+        rc |= cb_buf_puts(out, "\" startConferenceOnEnter=\"true\" endConferenceOnExit=\"true\""
+                               " beep=\"false\">");
+        rc |= put_escaped(out, name);
+        return rc | cb_buf_puts(out, "</Conference></Dial>" TAIL);
 }
 
 int cb_twiml_say_hangup(struct cb_buf *out, const char *text)

@@ -38,5 +38,9 @@ enum MHD_Result cb_handle_openapi(struct cb_request *req);
 extern const char cb_openapi_json[];
 extern const size_t cb_openapi_json_len;
 extern const char cb_openapi_etag[];
+enum MHD_Result cb_handle_call_hangup(struct cb_request *req);
+enum MHD_Result cb_handle_call_hold(struct cb_request *req);
+enum MHD_Result cb_handle_call_transfer(struct cb_request *req);
+enum MHD_Result cb_handle_call_recording_control(struct cb_request *req);
 
 #endif
