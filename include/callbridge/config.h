@@ -149,6 +149,10 @@ struct cb_config {
                 char *level;
                 bool access;
         } log;
+        struct {
+                long wrap_up_s;            /* wrap-up after a call, 0: none */
+                bool disposition_required; /* wrap-up also waits for the call's disposition */
+        } agents;
 };
 
 /* Problems found while loading: one human line each ("[server] threads = \"x\": ..."). */

@@ -27,7 +27,8 @@ void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_
 
         cb_strlcpy(record_id, json_string_value(json_object_get(m, "id")) ?: "", CB_CRM_ID_MAX);
         if (rules->route_to_owner && cb_calls_agent_valid(owner) && rules->online != NULL &&
-            rules->online(owner)) {
+            rules->online(owner) &&
+            (rules->available == NULL || rules->available(rules->available_ctx, owner))) {
                 route->kind = CB_CALL_ROUTE_CLIENT;
                 cb_strlcpy(route->target, owner, sizeof(route->target));
         } else {

@@ -41,6 +41,9 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_TOKENS_NOT_CONFIGURED] = {"softphone_tokens_not_configured", 503,
                                       "softphone tokens are not configured on this server"},
     [CB_ERR_BAD_REQUEST] = {"bad_request", 400, "the request is malformed"},
+    [CB_ERR_STATUS_AUTOMATIC] =
+        {"status_automatic", 422,
+         "busy and wrap_up follow the agent's calls; a rep cannot set them"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

@@ -39,5 +39,9 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/admin/jobs", cb_handle_admin_jobs_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("POST", "/api/admin/jobs/{}/retry", cb_handle_admin_job_retry, .body = CB_BODY_NONE,
           .auth = true),
+    ROUTE("GET", "/api/agent/status", cb_handle_agent_status_get, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("PUT", "/api/agent/status", cb_handle_agent_status_put, .body = CB_BODY_JSON,
+          .max_body = 4096, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

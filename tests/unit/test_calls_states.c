@@ -70,7 +70,13 @@ static void test_every_move(void **state)
                                         bool follow = fwd && missed && d == 1 &&
                                                       (strcmp(names[t], "no-answer") == 0 ||
                                                        strcmp(names[t], "busy") == 0);
-                                        size_t njobs = (fwd && is_final(t)) + follow;
+                                        /* The agent's state follows an answered inbound
+                                         * call and the end of any call. */
+                                        bool agent =
+                                            fwd &&
+                                            (is_final(t) ||
+                                             (d == 1 && strcmp(names[t], "in-progress") == 0));
+                                        size_t njobs = (fwd && is_final(t)) + follow + agent;
 
                                         assert_true(m.event);
                                         assert_int_equal(m.advance, fwd);
@@ -85,6 +91,7 @@ static void test_every_move(void **state)
                                         assert_int_equal(has_job(&m, "crm.log_call"),
                                                          fwd && is_final(t));
                                         assert_int_equal(has_job(&m, "crm.follow_up"), follow);
+                                        assert_int_equal(has_job(&m, "agent.call_status"), agent);
                                         assert_false(has_job(&m, "telephony.place_call"));
                                 }
 }
@@ -233,8 +240,9 @@ static void test_fail_to_place(void **state)
                         assert_int_equal(m.status, fails ? CB_CALL_FAILED : f);
                         assert_int_equal(m.set_ended, fails);
                         assert_false(m.set_duration || m.set_answered || m.notify);
-                        assert_int_equal(m.job_count, fails);
+                        assert_int_equal(m.job_count, 2 * fails);
                         assert_int_equal(has_job(&m, "crm.log_call"), fails);
+                        assert_int_equal(has_job(&m, "agent.call_status"), fails);
                 }
 }
 
@@ -246,9 +254,11 @@ static void test_created(void **state)
         m = cb_calls_created(CB_CALL_ORIGIN_API, CB_CALL_OUTBOUND);
         assert_int_equal(m.status, CB_CALL_QUEUED);
         assert_true(m.event && m.notify);
-        assert_int_equal(m.job_count, 2);
+        /* An outbound call makes its agent busy from the start (agent.call_status). */
+        assert_int_equal(m.job_count, 3);
         assert_string_equal(m.jobs[0], "telephony.place_call");
         assert_string_equal(m.jobs[1], "crm.log_call");
+        assert_string_equal(m.jobs[2], "agent.call_status");
         m = cb_calls_created(CB_CALL_ORIGIN_API, CB_CALL_INBOUND);
         assert_int_equal(m.job_count, 1);
         assert_string_equal(m.jobs[0], "crm.log_call");
@@ -257,8 +267,9 @@ static void test_created(void **state)
                                      d ? CB_CALL_INBOUND : CB_CALL_OUTBOUND);
                 assert_int_equal(m.status, CB_CALL_QUEUED);
                 assert_false(m.notify);
-                assert_int_equal(m.job_count, 1);
+                assert_int_equal(m.job_count, d ? 1 : 2);
                 assert_string_equal(m.jobs[0], "crm.log_call");
+                assert_int_equal(has_job(&m, "agent.call_status"), !d);
         }
 }
 
@@ -279,7 +290,7 @@ static void test_plan_api(void **state)
         assert_string_equal(a.agent, "alice");
         assert_string_equal(a.to, "+14155550123");
         assert_false(a.has_from);
-        assert_int_equal(a.created.job_count, 2);
+        assert_int_equal(a.created.job_count, 3); /* place, log, the agent's state */
         cb_sha256(canon, strlen(canon), h);
         assert_memory_equal(a.request_hash, h, 32);
         /* The same call spelled differently is the same request; another record is not. */
@@ -335,7 +346,7 @@ static void test_plan_provider(void **state)
         assert_string_equal(p.agent, "carol");
         assert_string_equal(p.to, "unknown");
         assert_string_equal(p.from, "+14155550123");
-        assert_int_equal(p.created.job_count, 1);
+        assert_int_equal(p.created.job_count, 2); /* log, the agent's state */
 }
 
 int main(void)

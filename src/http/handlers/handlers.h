@@ -25,5 +25,7 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req);
 enum MHD_Result cb_handle_call_transcribe(struct cb_request *req);
 enum MHD_Result cb_handle_admin_jobs_list(struct cb_request *req);
 enum MHD_Result cb_handle_admin_job_retry(struct cb_request *req);
+enum MHD_Result cb_handle_agent_status_get(struct cb_request *req);
+enum MHD_Result cb_handle_agent_status_put(struct cb_request *req);
 
 #endif
