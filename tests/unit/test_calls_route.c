@@ -74,6 +74,39 @@ static void test_inbound_rings_online_owner(void **state)
         json_decref(m);
 }
 
+/* The agent state predicate: only "alice" is available (the rest busy, away...); its context
+ * is handed through. */
+static int ctx_seen;
+static bool available(void *ctx, const char *agent)
+{
+        ctx_seen = *(int *)ctx;
+        return strcmp(agent, "alice") == 0;
+}
+
+/* Online is not enough: the owner's state must be available, else the fallback. */
+static void test_inbound_rings_only_available_owner(void **state)
+{
+        int ctx = 42;
+        struct cb_call_route_rules r = base;
+        struct cb_call_route route = {0};
+        char record[CB_CRM_ID_MAX];
+        json_t *m = matches_of("003B", "a.b@c_d-e"); /* online, not available */
+
+        (void)state;
+        r.available = available;
+        r.available_ctx = &ctx;
+        cb_calls_route_inbound(&r, m, &route, record);
+        assert_int_equal(ctx_seen, 42);
+        assert_int_equal(route.kind, CB_CALL_ROUTE_CLIENT);
+        assert_string_equal(route.target, "desk");
+        assert_string_equal(record, "003B");
+        json_decref(m);
+        m = matches_of("003A", "alice"); /* online and available */
+        cb_calls_route_inbound(&r, m, &route, record);
+        assert_string_equal(route.target, "alice");
+        json_decref(m);
+}
+
 /* Each reason not to ring the owner gives the fallback, and the record is linked anyway. */
 static void test_inbound_falls_back(void **state)
 {
@@ -178,6 +211,7 @@ int main(void)
             cmocka_unit_test(test_fallback_agent_then_number_then_message),
             cmocka_unit_test(test_inbound_rings_online_owner),
             cmocka_unit_test(test_inbound_falls_back),
+            cmocka_unit_test(test_inbound_rings_only_available_owner),
             cmocka_unit_test(test_inbound_without_matches),
             cmocka_unit_test(test_outbound_dials_the_number),
             cmocka_unit_test(test_agent_of_the_call),
