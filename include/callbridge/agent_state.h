@@ -87,8 +87,9 @@ enum cb_agent_put_result cb_agent_rule_put(const struct cb_agent_state *cur,
                                            const struct cb_agent_policy *policy, int64_t now_us,
                                            struct cb_agent_change *chg);
 
-/* Does a call in `status` keep its agent busy? An outbound call from its creation (the rep
- * placed it) until it ends; an inbound one while answered (in-progress). */
+/* Does a call in `status` keep its agent busy? An outbound call until it ends (the jobs that
+ * ask come once the provider placed it, or from the start for a softphone's own call); an
+ * inbound one while answered (in-progress). */
 bool cb_agent_call_live(enum cb_call_status status, enum cb_call_direction dir);
 
 /* A call of the agent's (`call_id`, now in `status`, `disposed` when it has a disposition)

@@ -70,12 +70,11 @@ static void test_every_move(void **state)
                                         bool follow = fwd && missed && d == 1 &&
                                                       (strcmp(names[t], "no-answer") == 0 ||
                                                        strcmp(names[t], "busy") == 0);
-                                        /* The agent's state follows an answered inbound
-                                         * call and the end of any call. */
+                                        /* The agent's state follows an outbound call
+                                         * placed, any call answered, any call's end. */
                                         bool agent =
-                                            fwd &&
-                                            (is_final(t) ||
-                                             (d == 1 && strcmp(names[t], "in-progress") == 0));
+                                            fwd && (is_final(t) || t == CB_CALL_IN_PROGRESS ||
+                                                    (d == 0 && t == CB_CALL_INITIATED));
                                         size_t njobs = (fwd && is_final(t)) + follow + agent;
 
                                         assert_true(m.event);
@@ -254,11 +253,10 @@ static void test_created(void **state)
         m = cb_calls_created(CB_CALL_ORIGIN_API, CB_CALL_OUTBOUND);
         assert_int_equal(m.status, CB_CALL_QUEUED);
         assert_true(m.event && m.notify);
-        /* An outbound call makes its agent busy from the start (agent.call_status). */
-        assert_int_equal(m.job_count, 3);
+        /* Its agent is busy once the provider placed it ("initiated"), not before. */
+        assert_int_equal(m.job_count, 2);
         assert_string_equal(m.jobs[0], "telephony.place_call");
         assert_string_equal(m.jobs[1], "crm.log_call");
-        assert_string_equal(m.jobs[2], "agent.call_status");
         m = cb_calls_created(CB_CALL_ORIGIN_API, CB_CALL_INBOUND);
         assert_int_equal(m.job_count, 1);
         assert_string_equal(m.jobs[0], "crm.log_call");
@@ -269,6 +267,7 @@ static void test_created(void **state)
                 assert_false(m.notify);
                 assert_int_equal(m.job_count, d ? 1 : 2);
                 assert_string_equal(m.jobs[0], "crm.log_call");
+                /* A softphone dialled out: its agent is busy from the start. */
                 assert_int_equal(has_job(&m, "agent.call_status"), !d);
         }
 }
@@ -290,7 +289,7 @@ static void test_plan_api(void **state)
         assert_string_equal(a.agent, "alice");
         assert_string_equal(a.to, "+14155550123");
         assert_false(a.has_from);
-        assert_int_equal(a.created.job_count, 3); /* place, log, the agent's state */
+        assert_int_equal(a.created.job_count, 2);
         cb_sha256(canon, strlen(canon), h);
         assert_memory_equal(a.request_hash, h, 32);
         /* The same call spelled differently is the same request; another record is not. */
