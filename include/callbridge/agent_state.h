@@ -92,13 +92,15 @@ enum cb_agent_put_result cb_agent_rule_put(const struct cb_agent_state *cur,
  * inbound one while answered (in-progress). */
 bool cb_agent_call_live(enum cb_call_status status, enum cb_call_direction dir);
 
-/* A call of the agent's (`call_id`, now in `status`, `disposed` when it has a disposition)
- * moved: a live call makes the agent busy with it; the end of the call the agent is busy with
- * starts wrap-up — for wrap_up_s, and with disposition_required until the disposition — or,
- * with neither, returns the agent to next_status. Anything else changes nothing (the end of a
- * call that never made the agent busy, e.g. a missed inbound call). */
-void cb_agent_rule_call(const struct cb_agent_state *cur, const char *call_id,
-                        enum cb_call_status status, enum cb_call_direction dir, bool disposed,
+/* A call of the agent's moved; `call` is as it is now (id, direction, status, disposition,
+ * answered_us, ended_us). A live call makes the agent busy with it; the end of the call the
+ * agent is busy with starts wrap-up — for wrap_up_s, and with disposition_required until the
+ * disposition — or, with neither, returns the agent to next_status. The jobs that ask may run
+ * out of order (the end's before the start's), so the end of a call that had been live (an
+ * outbound call; an inbound one answered) is also the end of busy when the agent's state is
+ * older than the call's end and not automatic: its busy was never recorded. Anything else
+ * changes nothing (e.g. a missed inbound call). */
+void cb_agent_rule_call(const struct cb_agent_state *cur, const struct cb_call *call,
                         const struct cb_agent_policy *policy, int64_t now_us,
                         struct cb_agent_change *chg);
 

@@ -137,6 +137,18 @@ enum cb_agent_put_result cb_agent_rule_put(const struct cb_agent_state *cur,
         return CB_AGENT_PUT_NOW;
 }
 
+/* Busy with `call_id`: a standing choice (away, offline) is where the rep returns after. */
+static void become_busy(const struct cb_agent_state *cur, const char *call_id, int64_t now_us,
+                        struct cb_agent_change *chg)
+{
+        if (!cb_agent_status_automatic(cur->status)) {
+                chg->state.next = cur->status;
+                cb_strlcpy(chg->state.next_reason, cur->reason, sizeof(chg->state.next_reason));
+        }
+        enter(chg, CB_AGENT_BUSY, NULL, call_id, now_us);
+        chg->state.call_disposed = false;
+}
+
 /* The call the agent is busy with ended: wrap-up, or straight back to next_status. */
 static void call_ended(const struct cb_agent_policy *policy, bool disposed, int64_t now_us,
                        struct cb_agent_change *chg)
@@ -155,29 +167,39 @@ static void call_ended(const struct cb_agent_policy *policy, bool disposed, int6
         chg->schedule_end = true;
 }
 
-void cb_agent_rule_call(const struct cb_agent_state *cur, const char *call_id,
-                        enum cb_call_status status, enum cb_call_direction dir, bool disposed,
+/* The call ended and the agent's busy for it was never recorded (its job ran after the
+ * end's): nothing newer happened to the agent since. */
+static bool missed_busy(const struct cb_agent_state *cur, const struct cb_call *call)
+{
+        bool was_live = call->direction == CB_CALL_OUTBOUND || call->answered_us != 0;
+
+        return was_live && !cb_agent_status_automatic(cur->status) && call->ended_us != 0 &&
+               cur->since_us <= call->ended_us;
+}
+
+void cb_agent_rule_call(const struct cb_agent_state *cur, const struct cb_call *call,
                         const struct cb_agent_policy *policy, int64_t now_us,
                         struct cb_agent_change *chg)
 {
-        bool ours = strcmp(cur->call_id, call_id) == 0;
+        bool ours = strcmp(cur->call_id, call->id) == 0;
+        bool disposed = call->disposition[0] != '\0';
 
         change_begin(cur, chg);
-        if (cb_agent_call_live(status, dir)) {
+        if (cb_agent_call_live(call->status, call->direction)) {
                 if (cur->status == CB_AGENT_BUSY && ours)
                         return;
-                /* A standing choice (away, offline) is where the rep returns after the call. */
-                if (!cb_agent_status_automatic(cur->status)) {
-                        chg->state.next = cur->status;
-                        cb_strlcpy(chg->state.next_reason, cur->reason,
-                                   sizeof(chg->state.next_reason));
-                }
-                enter(chg, CB_AGENT_BUSY, NULL, call_id, now_us);
-                chg->state.call_disposed = false;
+                become_busy(cur, call->id, now_us, chg);
                 return;
         }
-        if (cb_calls_status_final(status) && cur->status == CB_AGENT_BUSY && ours)
+        if (!cb_calls_status_final(call->status))
+                return;
+        if (cur->status == CB_AGENT_BUSY && ours) {
                 call_ended(policy, disposed, now_us, chg);
+        } else if (missed_busy(cur, call) &&
+                   (policy->wrap_up_s > 0 || (policy->disposition_required && !disposed))) {
+                become_busy(cur, call->id, now_us, chg);
+                call_ended(policy, disposed, now_us, chg);
+        }
 }
 
 bool cb_agent_rule_wrap_up_end(const struct cb_agent_state *cur, const char *call_id,

@@ -100,8 +100,7 @@ static void policy_of(const struct cb_job *job, struct cb_agent_policy *p)
 
 static void decide_call(struct txn *t, const struct cb_agent_state *cur, int64_t now_us)
 {
-        cb_agent_rule_call(cur, t->call->id, t->call->status, t->call->direction,
-                           t->call->disposition[0] != '\0', t->policy, now_us, &t->chg);
+        cb_agent_rule_call(cur, t->call, t->policy, now_us, &t->chg);
 }
 
 /* Job agent.call_status: the call moved (it went live, or it ended). Reads the call as it is

@@ -28,6 +28,31 @@ static struct cb_agent_state state_of(enum cb_agent_status s, const char *call_i
         return st;
 }
 
+/* A call as the job reads it: `status` now; answered and ended at NOW when they happened. */
+static struct cb_call call_of(const char *id, enum cb_call_status status,
+                              enum cb_call_direction dir, bool disposed)
+{
+        struct cb_call c = {.direction = dir, .status = status};
+
+        snprintf(c.id, sizeof(c.id), "%s", id);
+        snprintf(c.disposition, sizeof(c.disposition), "%s", disposed ? "connected" : "");
+        if (status == CB_CALL_IN_PROGRESS || status == CB_CALL_COMPLETED)
+                c.answered_us = NOW - 60 * SEC;
+        if (cb_calls_status_final(status))
+                c.ended_us = NOW - SEC;
+        return c;
+}
+
+/* The rule for `call` as call_of makes it. */
+static void on_call(const struct cb_agent_state *cur, const char *id, enum cb_call_status status,
+                    enum cb_call_direction dir, bool disposed, const struct cb_agent_policy *p,
+                    int64_t now, struct cb_agent_change *c)
+{
+        struct cb_call call = call_of(id, status, dir, disposed);
+
+        cb_agent_rule_call(cur, &call, p, now, c);
+}
+
 static void test_names(void **state)
 {
         enum cb_agent_status s = CB_AGENT_STATUS_COUNT;
@@ -142,8 +167,7 @@ static void test_put_while_busy_is_next(void **state)
         assert_string_equal(c.state.next_reason, "break");
         /* No wrap-up: the call's end goes straight to away. */
         cur = c.state;
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, false, &none, NOW,
-                           &c);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, false, &none, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_AWAY);
         assert_string_equal(c.state.reason, "break");
         assert_string_equal(c.state.call_id, "");
@@ -204,33 +228,28 @@ static void test_call_makes_busy_then_wrap_up(void **state)
 
         (void)state;
         /* Inbound and still ringing: nothing. */
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_RINGING, CB_CALL_INBOUND, false, &timed, NOW, &c);
+        on_call(&cur, CALL_A, CB_CALL_RINGING, CB_CALL_INBOUND, false, &timed, NOW, &c);
         assert_false(c.changed);
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_IN_PROGRESS, CB_CALL_INBOUND, false, &timed, NOW,
-                           &c);
+        on_call(&cur, CALL_A, CB_CALL_IN_PROGRESS, CB_CALL_INBOUND, false, &timed, NOW, &c);
         assert_true(c.changed && c.new_period);
         assert_int_equal(c.state.status, CB_AGENT_BUSY);
         assert_string_equal(c.state.call_id, CALL_A);
         /* The same call again (a repeated job): nothing. */
         cur = c.state;
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_IN_PROGRESS, CB_CALL_INBOUND, false, &timed,
-                           NOW + SEC, &c);
+        on_call(&cur, CALL_A, CB_CALL_IN_PROGRESS, CB_CALL_INBOUND, false, &timed, NOW + SEC, &c);
         assert_false(c.changed);
         /* Another call ending (say one that rang and was missed): nothing. */
-        cb_agent_rule_call(&cur, CALL_B, CB_CALL_NO_ANSWER, CB_CALL_INBOUND, false, &timed, NOW,
-                           &c);
+        on_call(&cur, CALL_B, CB_CALL_NO_ANSWER, CB_CALL_INBOUND, false, &timed, NOW, &c);
         assert_false(c.changed);
         /* Its own end: wrap-up for 30 s, the end job scheduled then. */
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &timed, NOW,
-                           &c);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &timed, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_WRAP_UP);
         assert_string_equal(c.state.call_id, CALL_A);
         assert_int_equal(c.state.wrap_up_until_us, NOW + 30 * SEC);
         assert_true(c.schedule_end && c.new_period);
         /* A repeated end job-run later changes nothing more. */
         cur = c.state;
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &timed,
-                           NOW + SEC, &c);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &timed, NOW + SEC, &c);
         assert_false(c.changed);
 }
 
@@ -242,18 +261,17 @@ static void test_call_keeps_the_standing_choice(void **state)
 
         (void)state;
         snprintf(cur.reason, sizeof(cur.reason), "training");
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_QUEUED, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
+        on_call(&cur, CALL_A, CB_CALL_QUEUED, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_BUSY);
         assert_string_equal(c.state.reason, "");
         assert_int_equal(c.state.next, CB_AGENT_AWAY);
         assert_string_equal(c.state.next_reason, "training");
         /* A second call while in wrap-up of the first: busy again, the choice kept. */
         cur = c.state;
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_BUSY, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
+        on_call(&cur, CALL_A, CB_CALL_BUSY, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_WRAP_UP);
         cur = c.state;
-        cb_agent_rule_call(&cur, CALL_B, CB_CALL_INITIATED, CB_CALL_OUTBOUND, false, &timed, NOW,
-                           &c);
+        on_call(&cur, CALL_B, CB_CALL_INITIATED, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_BUSY);
         assert_string_equal(c.state.call_id, CALL_B);
         assert_int_equal(c.state.wrap_up_until_us, 0);
@@ -296,19 +314,49 @@ static void test_call_end_policies(void **state)
         struct cb_agent_change c;
 
         (void)state;
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, false, &none, NOW,
-                           &c);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, false, &none, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_AVAILABLE);
         assert_false(c.schedule_end);
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, false, &required, NOW,
-                           &c);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, false, &required, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_WRAP_UP);
         assert_int_equal(c.state.wrap_up_until_us, NOW);
         assert_true(c.schedule_end);
         /* Disposed during the call: nothing to wait for. */
-        cb_agent_rule_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, true, &required, NOW,
-                           &c);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_OUTBOUND, true, &required, NOW, &c);
         assert_int_equal(c.state.status, CB_AGENT_AVAILABLE);
+}
+
+/* The end's job ran before the start's: the call still counts, once, unless the agent did
+ * something since it ended. */
+static void test_call_end_before_its_start(void **state)
+{
+        struct cb_agent_state cur = state_of(CB_AGENT_AVAILABLE, NULL); /* since NOW - 100 s */
+        struct cb_agent_change c;
+
+        (void)state;
+        on_call(&cur, CALL_A, CB_CALL_NO_ANSWER, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
+        assert_int_equal(c.state.status, CB_AGENT_WRAP_UP);
+        assert_string_equal(c.state.call_id, CALL_A);
+        assert_int_equal(c.state.next, CB_AGENT_AVAILABLE);
+        assert_true(c.schedule_end);
+        /* The start's job then: the call is over, the agent in its wrap-up: nothing. */
+        cur = c.state;
+        on_call(&cur, CALL_A, CB_CALL_NO_ANSWER, CB_CALL_OUTBOUND, false, &timed, NOW, &c);
+        assert_false(c.changed);
+        /* Answered inbound counts; missed inbound does not. */
+        cur = state_of(CB_AGENT_AWAY, NULL);
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &timed, NOW, &c);
+        assert_int_equal(c.state.status, CB_AGENT_WRAP_UP);
+        assert_int_equal(c.state.next, CB_AGENT_AWAY);
+        on_call(&cur, CALL_A, CB_CALL_NO_ANSWER, CB_CALL_INBOUND, false, &timed, NOW, &c);
+        assert_false(c.changed);
+        /* No wrap-up to give: nothing (not a busy nobody saw). */
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &none, NOW, &c);
+        assert_false(c.changed);
+        /* The agent changed after the call ended: that is newer, nothing. */
+        cur.since_us = NOW;
+        on_call(&cur, CALL_A, CB_CALL_COMPLETED, CB_CALL_INBOUND, false, &timed, NOW, &c);
+        assert_false(c.changed);
 }
 
 static void test_json(void **state)
@@ -358,6 +406,7 @@ int main(void)
             cmocka_unit_test(test_call_keeps_the_standing_choice),
             cmocka_unit_test(test_wrap_up_end),
             cmocka_unit_test(test_call_end_policies),
+            cmocka_unit_test(test_call_end_before_its_start),
             cmocka_unit_test(test_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
