@@ -27,6 +27,7 @@ CB_MUST_CHECK enum cb_result cb_job_debug_sleep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
 
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);

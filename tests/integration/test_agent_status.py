@@ -315,14 +315,15 @@ class DispositionHookTest(AgentCallCase):
     def extra_config(self, sb):
         return {"agents": self.agents,
                 "workers": {"poll_ms": 100, "backoff_base_ms": 60000, "backoff_max_ms": 600000,
-                            "wait_max_ms": 60000}}
+                            "wait_max_ms": 60000, "debug_kinds": True}}
 
-    def test_a_wrap_up_end_job_on_the_disposition_ends_it_at_once(self):
-        """What cb_agent_status_call_disposed queues (the disposition handler's glue, same
-        SQL): the wrap-up end job for the call, now. The waiting one asks again only after
-        a minute here, so only the new one can end wrap-up within the wait."""
+    def test_the_disposition_hook_ends_wrap_up_at_once(self):
+        """cb_agent_status_call_disposed (the disposition handler's glue), run by the debug
+        kind debug.call_disposed: it queues the wrap-up end job for the call, now. The
+        waiting one asks again only after a minute here, so only the hook's can end wrap-up
+        within the wait."""
         self.online()
-        sid, who = self.ring()
+        sid, _ = self.ring()
         cid = self.call_of(sid)
         self.assertStatus(self.hook(sid, "/webhooks/twilio/status", CallStatus="in-progress"),
                           204)
@@ -333,13 +334,23 @@ class DispositionHookTest(AgentCallCase):
         wait_for(lambda: self.daemon.count(
             "jobs", "call_id = '%s' AND kind = 'agent.wrap_up_end' AND waits > 0" % cid) == 1, 30,
             "the wrap-up end job to wait for the disposition")
-        self.daemon.sql(
-            "UPDATE calls SET disposition = 'connected' WHERE id = '%s';"
-            " INSERT INTO jobs (kind, call_id, payload) SELECT 'agent.wrap_up_end', a.call_id,"
-            " json_build_object('agent', a.agent) FROM agent_status a"
-            " WHERE a.call_id = '%s' AND a.status = 'wrap_up'; NOTIFY cb_jobs" % (cid, cid))
+        # The hook without a disposition: its job finds wrap-up must go on.
+        job = self.daemon.insert_job("debug.call_disposed", call_id=cid)
+        self.daemon.wait_job_state(job, "done")
+        wait_for(lambda: self.daemon.count(
+            "jobs", "call_id = '%s' AND kind = 'agent.wrap_up_end' AND waits > 0" % cid) == 2, 30,
+            "the hook's wrap-up end job to wait too")
+        self.assertEqual(self.status_of()["status"], "wrap_up")
+        # With the disposition written (as the endpoint does), the hook ends wrap-up.
+        self.daemon.sql("UPDATE calls SET disposition = 'connected' WHERE id = '%s'" % cid)
+        self.daemon.wait_job_state(self.daemon.insert_job("debug.call_disposed", call_id=cid),
+                                   "done")
         self.wait_status("available", timeout=20)
-
+        # Not in wrap-up any more: the hook queues nothing.
+        before = self.daemon.count("jobs", "kind = 'agent.wrap_up_end'")
+        self.daemon.wait_job_state(self.daemon.insert_job("debug.call_disposed", call_id=cid),
+                                   "done")
+        self.assertEqual(self.daemon.count("jobs", "kind = 'agent.wrap_up_end'"), before)
 
 if __name__ == "__main__":
     harness.main()
