@@ -144,14 +144,21 @@ class AgentStatusApiTest(DaemonTestCase):
 
 
 class AgentCallCase(TwilioCallCase):
-    """Calls through the sandbox's Twilio; the daemon's own agent is the Salesforce owner of
-    the caller's Contact, so inbound routing may ring it."""
-    agent = OWNER["Username"]
+    """Calls through the sandbox's Twilio; the daemon's own agent, olive, is the agent of the
+    Salesforce User owning the caller's Contact (agents.crm_user_id), so inbound routing may
+    ring it."""
+    agent = "olive"
     twilio = {"fallback_agent": "desk"}
     agents = {"wrap_up_s": 1}
 
     def extra_config(self, sb):
         return {"agents": self.agents, "workers": FAST_JOBS}
+
+    def setUp(self):
+        super().setUp()
+        p = self.daemon.cli("agent", "set", self.agent, "--crm-user-id", OWNER["Id"], "-c",
+                            self.daemon.conf_path)
+        self.assertEqual(p.returncode, 0, p.stderr)
 
     def status_of(self, token=None):
         r = self.daemon.get("/api/agent/status", token=token or self.daemon.token)
