@@ -359,5 +359,25 @@ class DispositionHookTest(AgentCallCase):
                                    "done")
         self.assertEqual(self.daemon.count("jobs", "kind = 'agent.wrap_up_end'"), before)
 
+    def test_posting_the_disposition_ends_wrap_up_at_once(self):
+        """POST /api/calls/{id}/disposition calls the glue: wrap-up ends without waiting for
+        the waiting job's next look (a minute away here)."""
+        self.online()
+        sid, _ = self.ring()
+        cid = self.call_of(sid)
+        self.assertStatus(self.hook(sid, "/webhooks/twilio/status", CallStatus="in-progress"),
+                          204)
+        self.wait_status("busy", cid)
+        self.assertStatus(self.hook(sid, "/webhooks/twilio/status", CallStatus="completed",
+                                    CallDuration="5"), 204)
+        self.wait_status("wrap_up", cid)
+        wait_for(lambda: self.daemon.count(
+            "jobs", "call_id = '%s' AND kind = 'agent.wrap_up_end' AND waits > 0" % cid) == 1, 30,
+            "the wrap-up end job to wait for the disposition")
+        r = self.daemon.post("/api/calls/%s/disposition" % cid, {"disposition": "interested"})
+        self.assertStatus(r, 200)
+        self.wait_status("available", timeout=20)
+
+
 if __name__ == "__main__":
     harness.main()

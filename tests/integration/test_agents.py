@@ -270,8 +270,10 @@ class AgentMigrationTest(DaemonTestCase):
     def test_migration_makes_rows_for_existing_keys_and_calls(self):
         d = self.new_daemon()
         d.migrate()
-        # Back to the schema before migration 010, with keys and calls made meanwhile.
-        d.sql("DROP TABLE agents; DELETE FROM schema_migrations WHERE version >= 10")
+        # Back to the schema before migration 010 (later migrations' tables go too: they are
+        # applied again), with keys and calls made meanwhile.
+        d.sql("DROP TABLE agents; DROP TABLE agent_status_log, agent_status;"
+              " DELETE FROM schema_migrations WHERE version >= 10")
         d.sql("INSERT INTO api_keys (key_id, key_hash, agent, admin, revoked_at) VALUES"
               " ('00000000000000a1', '\\x00', 'ann', false, NULL),"
               " ('00000000000000a2', '\\x00', 'ann', true, NULL),"
