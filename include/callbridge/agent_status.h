@@ -21,11 +21,12 @@ CB_MUST_CHECK enum cb_qs cb_store_agent_status_put(struct cb_db *db, const char 
 CB_MUST_CHECK enum cb_qs cb_store_agent_status_peek(struct cb_db *db, const char *agent,
                                                     enum cb_agent_status *out);
 
-/* GLUE for POST /api/calls/{id}/disposition (src/store/agent_status.c): call after the call's
- * disposition is written (inside the handler's transaction or after its commit). When the call's
- * agent is in wrap-up for it, queues the wrap-up end job now (durable: it ends wrap-up once
- * wrap_up_s has passed, see cb_agent_rule_wrap_up_end); then call cb_jobs_wake. Nothing happens
- * otherwise. Returns the rows inserted (0 or 1) or a negative qs. */
+/* A call's disposition was written (POST /api/calls/{id}/disposition calls this after its
+ * commit, src/http/handlers/call_disposition.c; it may also run inside the writer's
+ * transaction). When the call's agent is in wrap-up for it, queues the wrap-up end job now
+ * (durable: it ends wrap-up once wrap_up_s has passed too, see cb_agent_rule_wrap_up_end);
+ * then call cb_jobs_wake. Nothing happens otherwise. Returns the rows inserted (0 or 1) or a
+ * negative qs. Lives with the store (src/store/agent_status.c). */
 CB_MUST_CHECK enum cb_qs cb_agent_status_call_disposed(struct cb_db *db, const char *call_id);
 
 /* ---- the service (src/jobs/agent_status.c) ---- */
