@@ -125,8 +125,11 @@ bool cb_calls_direction_parse(const char *name, enum cb_call_direction *out);
 #define CB_JOB_PLACE_CALL "telephony.place_call"
 #define CB_JOB_LOG_CALL   "crm.log_call"
 #define CB_JOB_FOLLOW_UP  "crm.follow_up" /* queued by a missed inbound call */
+/* The call's agent changes: busy when the call goes live for them, wrap-up when it ends
+ * (callbridge/agent_status.h). */
+#define CB_JOB_AGENT_CALL "agent.call_status"
 
-#define CB_CALLS_JOBS_MAX 2
+#define CB_CALLS_JOBS_MAX 3
 
 /* What one move causes. The store records it (the SQL takes these rules as parameters, see
  * src/store/lifecycle.c); handlers act on the rest. */
@@ -223,14 +226,17 @@ struct cb_call_route {
 };
 
 /* The routing settings ([twilio] route_to_owner, fallback_agent, fallback_number, [server]
- * default_region) and the presence predicate (the cache's cb_presence_online: a function
- * pointer, so this module does no I/O itself). */
+ * default_region), the presence predicate (the cache's cb_presence_online) and the agent
+ * state predicate (cb_agent_status_available: available, not busy, in wrap-up, away or
+ * offline): function pointers, so this module does no I/O itself. */
 struct cb_call_route_rules {
         bool route_to_owner;
         const char *fallback_agent;  /* NULL when unset */
         const char *fallback_number; /* NULL when unset; any human format */
         const char *region;          /* reads national numbers */
         bool (*online)(const char *agent);
+        bool (*available)(void *ctx, const char *agent); /* NULL: everyone online is */
+        void *available_ctx;
 };
 
 /* The fallback: ring fallback_agent, else dial fallback_number (as E.164), else the message.
@@ -247,8 +253,8 @@ const char *cb_calls_route_owner_agent(const json_t *agents, const char *owner_i
  * best first; NULL or empty when none or the lookup failed) and `agents` the agents the caller
  * fetched for their owners ({"name","crm_user_id"}, see cb_calls_route_owner_agent; NULL when
  * none). Rings the agent whose CRM user id owns the first match when route_to_owner is on, that
- * agent's name is a valid identity and `online` says so; else the fallback. `record_id` gets
- * the first match's id ("" when none). Never fails. */
+ * agent's name is a valid identity, `online` says so and `available` (the agent's state) too;
+ * else the fallback. `record_id` gets the first match's id ("" when none). Never fails. */
 void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_t *matches,
                             const json_t *agents, struct cb_call_route *route,
                             char record_id[CB_CRM_ID_MAX]);

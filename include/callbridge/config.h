@@ -147,7 +147,9 @@ struct cb_config {
                 long orphan_grace_s;
         } retention;
         struct {
-                char *dispositions; /* "value:Label, ..." (cb_calls_dispositions_check) */
+                char *dispositions;        /* "value:Label, ..." (cb_calls_dispositions_check) */
+                long wrap_up_s;            /* wrap-up after a call, 0: none */
+                bool disposition_required; /* wrap-up also waits for the call's disposition */
         } agents;
         struct {
                 char *level;

@@ -47,7 +47,8 @@ void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_
 
         cb_strlcpy(record_id, json_string_value(json_object_get(m, "id")) ?: "", CB_CRM_ID_MAX);
         if (rules->route_to_owner && cb_calls_agent_valid(agent) && rules->online != NULL &&
-            rules->online(agent)) {
+            rules->online(agent) &&
+            (rules->available == NULL || rules->available(rules->available_ctx, agent))) {
                 route->kind = CB_CALL_ROUTE_CLIENT;
                 cb_strlcpy(route->target, agent, sizeof(route->target));
         } else {

@@ -16,33 +16,47 @@ static const struct status {
         bool ended;             /* ended_at = now, duration_s = the reported talk time */
         const char *job;        /* queued on reaching it (the first final status) */
         const char *missed_job; /* queued too for a missed inbound call, with missed_task */
+        const char *agent_job;  /* the call's agent changes (busy, wrap-up): agent_state.h */
+        const char *agent_job_outbound; /* the same for an outbound call only */
 } statuses[CB_CALL_STATUS_COUNT] = {
     [CB_CALL_QUEUED] = {.name = "queued", .rank = 0},
-    [CB_CALL_INITIATED] = {.name = "initiated", .rank = 1},
+    /* The provider placed an outbound call: its agent is busy (a call still queued may
+     * never be placed, e.g. without telephony). */
+    [CB_CALL_INITIATED] = {.name = "initiated", .rank = 1, .agent_job_outbound = CB_JOB_AGENT_CALL},
     [CB_CALL_RINGING] = {.name = "ringing", .rank = 2},
-    [CB_CALL_IN_PROGRESS] = {.name = "in-progress", .rank = 3, .answered = true},
+    /* An answered call: its agent is busy (an outbound one was already, unless "initiated"
+     * was lost). */
+    [CB_CALL_IN_PROGRESS] = {.name = "in-progress",
+                             .rank = 3,
+                             .answered = true,
+                             .agent_job = CB_JOB_AGENT_CALL},
     [CB_CALL_COMPLETED] = {.name = "completed",
                            .rank = FINAL_RANK,
                            .ended = true,
-                           .job = CB_JOB_LOG_CALL},
+                           .job = CB_JOB_LOG_CALL,
+                           .agent_job = CB_JOB_AGENT_CALL},
     [CB_CALL_BUSY] = {.name = "busy",
                       .rank = FINAL_RANK,
                       .ended = true,
                       .job = CB_JOB_LOG_CALL,
-                      .missed_job = CB_JOB_FOLLOW_UP},
+                      .missed_job = CB_JOB_FOLLOW_UP,
+                      .agent_job = CB_JOB_AGENT_CALL},
     [CB_CALL_FAILED] = {.name = "failed",
                         .rank = FINAL_RANK,
                         .ended = true,
-                        .job = CB_JOB_LOG_CALL},
+                        .job = CB_JOB_LOG_CALL,
+                        .agent_job = CB_JOB_AGENT_CALL},
     [CB_CALL_NO_ANSWER] = {.name = "no-answer",
                            .rank = FINAL_RANK,
                            .ended = true,
                            .job = CB_JOB_LOG_CALL,
-                           .missed_job = CB_JOB_FOLLOW_UP},
+                           .missed_job = CB_JOB_FOLLOW_UP,
+                           .agent_job = CB_JOB_AGENT_CALL},
     [CB_CALL_CANCELED] = {.name = "canceled",
                           .rank = FINAL_RANK,
                           .ended = true,
-                          .job = CB_JOB_LOG_CALL},
+                          .job = CB_JOB_LOG_CALL,
+                          .agent_job = CB_JOB_AGENT_CALL},
 };
 
 static const char *const directions[] = {
@@ -111,6 +125,9 @@ struct cb_call_move cb_calls_reach(enum cb_call_status to, enum cb_call_directio
         add_job(&m, statuses[to].job);
         if (missed_task && dir == CB_CALL_INBOUND)
                 add_job(&m, statuses[to].missed_job);
+        add_job(&m, statuses[to].agent_job);
+        if (dir == CB_CALL_OUTBOUND)
+                add_job(&m, statuses[to].agent_job_outbound);
         return m;
 }
 
@@ -144,6 +161,9 @@ struct cb_call_move cb_calls_created(enum cb_call_origin origin, enum cb_call_di
         if (origin == CB_CALL_ORIGIN_API && dir == CB_CALL_OUTBOUND)
                 add_job(&m, CB_JOB_PLACE_CALL);
         add_job(&m, CB_JOB_LOG_CALL);
+        /* A softphone dialled out: its agent is on the call already. */
+        if (origin == CB_CALL_ORIGIN_PROVIDER && dir == CB_CALL_OUTBOUND)
+                add_job(&m, CB_JOB_AGENT_CALL);
         /* The softphone that asked for it hears "queued"; a provider's call shows up through
          * its own events (screen pop, status callbacks). */
         m.notify = origin == CB_CALL_ORIGIN_API;

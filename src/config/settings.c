@@ -266,10 +266,16 @@ const struct cb_setting cb_settings[] = {
         "voicemail:Left Voicemail, no_answer:No Answer, wrong_number:Wrong Number",
         "what an agent may give a call at wrap-up (POST /api/calls/{id}/disposition): "
         "value:Label items, comma-separated; the Label is the CRM's CallDisposition"),
+    INT("agents", "wrap_up_s", agents.wrap_up_s, "30", 0, 86400, 0,
+        "after a call an agent is in wrap_up (not rung) this long, then back to available; 0 for "
+        "no wrap-up"),
+    BOOL("agents", "disposition_required", agents.disposition_required, "false",
+         "wrap-up also lasts until the call's disposition is posted"),
 
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),
     BOOL("log", "access", log.access, "true", "one log line per HTTP request"),
+
 };
 
 const size_t cb_settings_count = sizeof(cb_settings) / sizeof(cb_settings[0]);

@@ -49,6 +49,9 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
                                    "the call is not in a state that allows this action"},
     [CB_ERR_CONTROL_UNSUPPORTED] = {"call_control_unsupported", 409,
                                     "the call's telephony provider cannot control calls"},
+    [CB_ERR_STATUS_AUTOMATIC] =
+        {"status_automatic", 422,
+         "busy and wrap_up follow the agent's calls; a rep cannot set them"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

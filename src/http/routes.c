@@ -59,5 +59,9 @@ const struct cb_route cb_routes[] = {
           .max_body = 1024, .auth = true),
     ROUTE("POST", "/api/calls/{}/recording", cb_handle_call_recording_control, .body = CB_BODY_JSON,
           .max_body = 1024, .auth = true),
+    ROUTE("GET", "/api/agent/status", cb_handle_agent_status_get, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("PUT", "/api/agent/status", cb_handle_agent_status_put, .body = CB_BODY_JSON,
+          .max_body = 4096, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

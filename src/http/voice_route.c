@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "callbridge/agent_status.h"
 #include "callbridge/agents.h"
 #include "callbridge/cache.h"
 #include "callbridge/events.h"
@@ -55,13 +56,16 @@ static void task_unref(struct task *t)
         free(t);
 }
 
-void cb_voice_route_rules(const struct cb_config *cfg, struct cb_call_route_rules *rules)
+void cb_voice_route_rules(const struct cb_config *cfg, struct cb_db_pool *pool,
+                          struct cb_call_route_rules *rules)
 {
         *rules = (struct cb_call_route_rules){.route_to_owner = cfg->twilio.route_to_owner,
                                               .fallback_agent = cfg->twilio.fallback_agent,
                                               .fallback_number = cfg->twilio.fallback_number,
                                               .region = cfg->server.default_region,
-                                              .online = cb_presence_online};
+                                              .online = cb_presence_online,
+                                              .available = cb_agent_status_available,
+                                              .available_ctx = pool};
 }
 
 /* The agents whose CRM user ids own `matches` (a new array for cb_calls_route_inbound; NULL
@@ -135,7 +139,7 @@ static void *task_main(void *arg)
         char id[CB_UUID_LEN + 1] = "";
         bool inbound = t->direction == CB_CALL_INBOUND;
 
-        cb_voice_route_rules(t->env->cfg, &rules);
+        cb_voice_route_rules(t->env->cfg, t->env->pool, &rules);
         if (inbound)
                 route_inbound(t, &rules, &route);
         else
@@ -234,7 +238,7 @@ bool cb_voice_route(struct cb_http_env *env, const struct cb_call_request *rq,
         if (decided)
                 return false;
 fallback:
-        cb_voice_route_rules(env->cfg, &rules);
+        cb_voice_route_rules(env->cfg, env->pool, &rules);
         cb_calls_route_fallback(&rules, route);
         return true;
 }

@@ -12,8 +12,10 @@
 #include "callbridge/calls.h"
 #include "callbridge/http.h"
 
-/* The routing rules of the configuration, with the cache's presence (cb_presence_online). */
-void cb_voice_route_rules(const struct cb_config *cfg, struct cb_call_route_rules *rules);
+/* The routing rules of the configuration, with the cache's presence (cb_presence_online) and
+ * the agents' states in `pool` (cb_agent_status_available). */
+void cb_voice_route_rules(const struct cb_config *cfg, struct cb_db_pool *pool,
+                          struct cb_call_route_rules *rules);
 
 /* Route the call `rq` describes (rq->agent, the softphone that dialled, counts only for an
  * outbound call: the rule chooses an inbound call's agent), and record it. Always fills

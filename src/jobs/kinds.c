@@ -1,6 +1,7 @@
 /* The job kind registry: add a kind by writing src/jobs/<kind>.c and listing it here. */
 #include <string.h>
 
+#include "callbridge/agent_status.h"
 #include "callbridge/jobs.h"
 #include "kinds.h"
 
@@ -15,10 +16,13 @@ const struct cb_job_kind cb_job_kinds[] = {
     {CB_JOB_TRANSCRIBE, cb_job_transcribe, NULL, false},
     {CB_JOB_WRITEBACK, cb_job_write_analysis, NULL, false},
     {CB_JOB_TEL_RECONCILE, cb_job_telephony_reconcile, NULL, false},
+    {CB_JOB_AGENT_CALL, cb_job_agent_call, NULL, false},
+    {CB_JOB_AGENT_WRAP_UP_END, cb_job_agent_wrap_up_end, NULL, false},
     {"debug.sleep", cb_job_debug_sleep, NULL, true},
     {"debug.fail", cb_job_debug_fail, NULL, true},
     {"debug.crm_attach", cb_job_debug_crm_attach, NULL, true},
     {"debug.crm_task", cb_job_debug_crm_task, NULL, true},
+    {"debug.call_disposed", cb_job_debug_call_disposed, NULL, true},
 };
 const size_t cb_job_kinds_count = sizeof(cb_job_kinds) / sizeof(cb_job_kinds[0]);
 

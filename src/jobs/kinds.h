@@ -20,10 +20,14 @@ CB_MUST_CHECK enum cb_result cb_job_retention_sweep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_transcribe(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_write_analysis(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_telephony_reconcile(struct cb_job *job);
+/* Agent states (agent_status.c): a call's move, the end of wrap-up. */
+CB_MUST_CHECK enum cb_result cb_job_agent_call(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_agent_wrap_up_end(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_sleep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
 
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);

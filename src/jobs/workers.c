@@ -519,7 +519,7 @@ void cb_jobs_metrics_write(struct cb_buf *out)
 {
         cb_buf_puts(out, "# HELP callbridge_job_outcomes_total Jobs finished, by outcome.\n"
                          "# TYPE callbridge_job_outcomes_total counter\n");
-        for (size_t k = 0; k < cb_job_kinds_count && k < 16; k++)
+        for (size_t k = 0; k < cb_job_kinds_count && k < MAX_KINDS - 1; k++)
                 for (int o = 0; o < OUT_COUNT; o++)
                         cb_buf_printf(out,
                                       "callbridge_job_outcomes_total{kind=\"%s\",outcome=\"%s\"}"

@@ -358,7 +358,7 @@ class InboundOwnerTest(OwnerCase):
         r = self.inbound(sid, BOB_CALLER)
         self.assertStatus(r, 200)
         self.assertIn(b"<Identity>bob</Identity>", r.raw)
-        ev = bob.next_event(timeout=10, skip_types=("call_status",))
+        ev = bob.next_event(timeout=10, skip_types=("call_status", "agent_status"))
         self.assertEqual(ev["event"], "screen_pop")
         pop = json.loads(ev["data"])
         self.assertEqual([m["id"] for m in pop["matches"]], [BOB_CONTACT["Id"]])

@@ -84,7 +84,7 @@ class HoldRecordingHangupTest(ControlCase):
         self.addCleanup(stream.close)
         # Hold: the customer participant is held; again changes nothing and asks nothing.
         r = self.act(cid, "hold", {"on": True})
-        ev = stream.next_event(timeout=10, skip_types=("call_status", "screen_pop"))
+        ev = stream.next_event(timeout=10, skip_types=("call_status", "screen_pop", "agent_status"))
         self.assertEqual(ev["event"], "call_control")
         self.assertEqual(json.loads(ev["data"]), {"call_id": cid, "action": "hold",
                                                   "controls": r["controls"]})

@@ -88,7 +88,7 @@ class PipelineTest(PipelineCase):
         # One transcription, however many times the jobs ran.
         self.assertEqual(self.sb.count("openai.transcriptions"), 1)
         self.assertEqual(self.daemon.count("transcripts"), 1)
-        ev = stream.next_event(timeout=30, skip_types=("call_status", "screen_pop"))
+        ev = stream.next_event(timeout=30, skip_types=("call_status", "screen_pop", "agent_status"))
         self.assertEqual(ev["event"], "transcript_ready")
         self.assertEqual(json.loads(ev["data"])["call_id"], cid)
 

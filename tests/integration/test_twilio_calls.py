@@ -254,7 +254,7 @@ class MissedInboundTest(TwilioCallCase):
         sid = "CA" + uuid.uuid4().hex
         xml = self.inbound(sid)
         self.assertIn("<Identity>olive</Identity>", xml)
-        ev = stream.next_event(timeout=10, skip_types=("call_status",))
+        ev = stream.next_event(timeout=10, skip_types=("call_status", "agent_status"))
         self.assertEqual(ev["event"], "screen_pop")
         pop = json.loads(ev["data"])
         self.assertEqual(pop["from"], CUSTOMER)

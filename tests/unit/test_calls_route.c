@@ -100,6 +100,41 @@ static void test_inbound_rings_the_owners_agent(void **state)
         json_decref(agents);
 }
 
+/* The agent state predicate: only "alice" is available (the rest busy, away...); its context
+ * is handed through. */
+static int ctx_seen;
+static bool available(void *ctx, const char *agent)
+{
+        ctx_seen = *(int *)ctx;
+        return strcmp(agent, "alice") == 0;
+}
+
+/* Online is not enough: the owner's agent must be available, else the fallback. */
+static void test_inbound_rings_only_available_owner(void **state)
+{
+        int ctx = 42;
+        struct cb_call_route_rules r = base;
+        struct cb_call_route route = {0};
+        char record[CB_CRM_ID_MAX];
+        json_t *agents = agents_of();
+        json_t *m = matches_of("003B", "005000000000001AAA"); /* a.b@c_d-e: online, not available */
+
+        (void)state;
+        r.available = available;
+        r.available_ctx = &ctx;
+        cb_calls_route_inbound(&r, m, agents, &route, record);
+        assert_int_equal(ctx_seen, 42);
+        assert_int_equal(route.kind, CB_CALL_ROUTE_CLIENT);
+        assert_string_equal(route.target, "desk");
+        assert_string_equal(record, "003B");
+        json_decref(m);
+        m = matches_of("003A", "005Dn000001AbCdIAK"); /* alice: online and available */
+        cb_calls_route_inbound(&r, m, agents, &route, record);
+        assert_string_equal(route.target, "alice");
+        json_decref(m);
+        json_decref(agents);
+}
+
 /* Each reason not to ring the owner's agent gives the fallback, and the record is linked. */
 static void test_inbound_falls_back(void **state)
 {
@@ -247,6 +282,7 @@ int main(void)
             cmocka_unit_test(test_inbound_falls_back),
             cmocka_unit_test(test_inbound_ignores_owner_names),
             cmocka_unit_test(test_owner_agent),
+            cmocka_unit_test(test_inbound_rings_only_available_owner),
             cmocka_unit_test(test_inbound_without_matches),
             cmocka_unit_test(test_outbound_dials_the_number),
             cmocka_unit_test(test_agent_of_the_call),

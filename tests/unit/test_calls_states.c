@@ -70,7 +70,12 @@ static void test_every_move(void **state)
                                         bool follow = fwd && missed && d == 1 &&
                                                       (strcmp(names[t], "no-answer") == 0 ||
                                                        strcmp(names[t], "busy") == 0);
-                                        size_t njobs = (fwd && is_final(t)) + follow;
+                                        /* The agent's state follows an outbound call
+                                         * placed, any call answered, any call's end. */
+                                        bool agent =
+                                            fwd && (is_final(t) || t == CB_CALL_IN_PROGRESS ||
+                                                    (d == 0 && t == CB_CALL_INITIATED));
+                                        size_t njobs = (fwd && is_final(t)) + follow + agent;
 
                                         assert_true(m.event);
                                         assert_int_equal(m.advance, fwd);
@@ -85,6 +90,7 @@ static void test_every_move(void **state)
                                         assert_int_equal(has_job(&m, "crm.log_call"),
                                                          fwd && is_final(t));
                                         assert_int_equal(has_job(&m, "crm.follow_up"), follow);
+                                        assert_int_equal(has_job(&m, "agent.call_status"), agent);
                                         assert_false(has_job(&m, "telephony.place_call"));
                                 }
 }
@@ -233,8 +239,9 @@ static void test_fail_to_place(void **state)
                         assert_int_equal(m.status, fails ? CB_CALL_FAILED : f);
                         assert_int_equal(m.set_ended, fails);
                         assert_false(m.set_duration || m.set_answered || m.notify);
-                        assert_int_equal(m.job_count, fails);
+                        assert_int_equal(m.job_count, 2 * fails);
                         assert_int_equal(has_job(&m, "crm.log_call"), fails);
+                        assert_int_equal(has_job(&m, "agent.call_status"), fails);
                 }
 }
 
@@ -246,6 +253,7 @@ static void test_created(void **state)
         m = cb_calls_created(CB_CALL_ORIGIN_API, CB_CALL_OUTBOUND);
         assert_int_equal(m.status, CB_CALL_QUEUED);
         assert_true(m.event && m.notify);
+        /* Its agent is busy once the provider placed it ("initiated"), not before. */
         assert_int_equal(m.job_count, 2);
         assert_string_equal(m.jobs[0], "telephony.place_call");
         assert_string_equal(m.jobs[1], "crm.log_call");
@@ -257,8 +265,10 @@ static void test_created(void **state)
                                      d ? CB_CALL_INBOUND : CB_CALL_OUTBOUND);
                 assert_int_equal(m.status, CB_CALL_QUEUED);
                 assert_false(m.notify);
-                assert_int_equal(m.job_count, 1);
+                assert_int_equal(m.job_count, d ? 1 : 2);
                 assert_string_equal(m.jobs[0], "crm.log_call");
+                /* A softphone dialled out: its agent is busy from the start. */
+                assert_int_equal(has_job(&m, "agent.call_status"), !d);
         }
 }
 
@@ -335,7 +345,7 @@ static void test_plan_provider(void **state)
         assert_string_equal(p.agent, "carol");
         assert_string_equal(p.to, "unknown");
         assert_string_equal(p.from, "+14155550123");
-        assert_int_equal(p.created.job_count, 1);
+        assert_int_equal(p.created.job_count, 2); /* log, the agent's state */
 }
 
 int main(void)

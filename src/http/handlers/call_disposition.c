@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "callbridge/agent_status.h"
 #include "callbridge/calls.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
@@ -55,6 +56,7 @@ enum MHD_Result cb_handle_call_disposition(struct cb_request *req)
         struct cb_db *db;
         enum cb_err e = cb_json_parse_fields(req->json, fields, &bad);
         enum cb_qs qs;
+        bool wake;
 
         if (e == CB_ERR_INVALID_FIELD && strcmp(bad, "notes") == 0)
                 return cb_reply_error(req, e, "notes must be a string of at most %d characters",
@@ -79,6 +81,9 @@ enum MHD_Result cb_handle_call_disposition(struct cb_request *req)
         qs = cb_store_call_dispose(db, &d, &done);
         if (qs == CB_QS_SOFT_ERROR) /* a deadlock or serialization failure: once more */
                 qs = cb_store_call_dispose(db, &d, &done);
+        /* An agent in wrap-up waiting for this disposition ([agents] disposition_required) ends
+         * it now. Best effort: the waiting wrap-up end job asks again by itself. */
+        wake = qs > 0 && done.changed && cb_agent_status_call_disposed(db, d.call_id) > 0;
         cb_db_release(&db);
         if (qs < 0)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
@@ -87,7 +92,7 @@ enum MHD_Result cb_handle_call_disposition(struct cb_request *req)
         if (done.changed)
                 cb_info("call %s: disposition %s (%s) by %s", d.call_id, d.disposition,
                         d.notes ? "with notes" : "no notes", d.by);
-        if (done.job_queued)
+        if (wake || done.job_queued)
                 cb_jobs_wake(req->env->jobs);
         return cb_reply_json(req, 200, wrapup_json(&d, label, &done));
 }

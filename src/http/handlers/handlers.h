@@ -42,5 +42,7 @@ enum MHD_Result cb_handle_call_hangup(struct cb_request *req);
 enum MHD_Result cb_handle_call_hold(struct cb_request *req);
 enum MHD_Result cb_handle_call_transfer(struct cb_request *req);
 enum MHD_Result cb_handle_call_recording_control(struct cb_request *req);
+enum MHD_Result cb_handle_agent_status_get(struct cb_request *req);
+enum MHD_Result cb_handle_agent_status_put(struct cb_request *req);
 
 #endif

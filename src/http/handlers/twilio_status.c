@@ -3,10 +3,11 @@
  * Drives the call state machine: each (call, status) is recorded once, a call only moves
  * forward (a late "ringing" after "completed" is kept in the history but changes nothing), and
  * the first final status queues the CRM log finalisation (and, for a missed inbound call, the
- * follow-up task) in the same statement. A callback for a CallSid we do not know is an inbound
- * call whose voice webhook never reached the database (PostgreSQL was down): it is created
- * then, so the server still logs it. Answers 204; 503 when the database is unavailable so
- * nothing is half-written and the callback can be replayed. */
+ * follow-up task) in the same statement, and the moves that change the call's agent (an
+ * inbound call answered, any call ending) queue agent.call_status. A callback for a CallSid we do
+ * not know is an inbound call whose voice webhook never reached the database (PostgreSQL was down):
+ * it is created then, so the server still logs it. Answers 204; 503 when the database is
+ * unavailable so nothing is half-written and the callback can be replayed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,16 @@ static void publish(const struct cb_status_event *ev, const struct cb_status_out
         json_decref(data);
 }
 
+/* Did the move queue jobs (the first final status; an answered inbound call's agent)? */
+static bool queued_jobs(const struct cb_status_event *ev, const struct cb_status_outcome *out)
+{
+        enum cb_call_direction dir = CB_CALL_OUTBOUND;
+
+        if (!cb_calls_direction_parse(out->direction, &dir))
+                return true; /* cannot tell: waking is cheap */
+        return cb_calls_reach(ev->status, dir, ev->missed_task).job_count > 0;
+}
+
 /* A callback's state while its event waits for the group commit; freed with the request. */
 struct status_ctx {
         struct cb_status_item item; /* first: req->ctx is also the item */
@@ -108,7 +119,7 @@ static enum MHD_Result finish(struct cb_request *req)
         cb_webhook_count(it->out.advanced   ? CB_WH_ADVANCED
                          : it->out.recorded ? CB_WH_RECORDED
                                             : CB_WH_DUPLICATE);
-        if (it->out.advanced && cb_calls_status_final(ev->status))
+        if (it->out.advanced && queued_jobs(ev, &it->out))
                 cb_jobs_wake(req->env->jobs);
         if (it->out.advanced)
                 publish(ev, &it->out);
