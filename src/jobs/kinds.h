@@ -19,6 +19,7 @@ CB_MUST_CHECK enum cb_result cb_job_recording_provider_delete(struct cb_job *job
 CB_MUST_CHECK enum cb_result cb_job_retention_sweep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_transcribe(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_write_analysis(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_live_transcript(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_telephony_reconcile(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_sleep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);

@@ -61,5 +61,6 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
                 cb_warn("voice webhook: routing took longer than %ld ms; answered the fallback",
                         req->env->cfg->twilio.voice_deadline_ms);
         }
+        route.leg_is_agent = v.client != NULL; /* the softphone dials out: it is this leg */
         return reply_route(req, &route);
 }
