@@ -302,7 +302,8 @@ static bool status_event(CURL *curl, const struct tw_job *job, struct run *run, 
         return run->shuffle || flush(curl, job, run);
 }
 
-/* The call is answered: in-progress, then the TwiML from Url (stored on the call). */
+/* The call is answered: in-progress, then the TwiML from Url (stored on the call), then the
+ * talk time (with the real-time transcription that TwiML may start). */
 static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
 {
         struct tw_hook hk = {.kind = "voice"};
@@ -313,8 +314,8 @@ static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
         if (!call_set(job, "status", json_string("in-progress")) ||
             !status_event(curl, job, run, TW_EV_ANSWERED, "in-progress", -1))
                 return false;
-        if (!job->url)
-                return true; /* Twiml given inline (stored at create) or an ApplicationSid */
+        if (!job->url) /* Twiml given inline (stored at create) or an ApplicationSid */
+                return tw_driver_pause_ms(job->outcome.talk_ms);
         hk.url = job->url;
         hk.method = job->method;
         call_params(job, "in-progress", &hk.params, &rc);
@@ -322,6 +323,7 @@ static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
         if (ok)
                 ok = call_set(job, "twiml",
                               answer.data ? json_stringn(answer.data, answer.len) : json_null());
+        ok = ok && tw_talk_play(curl, job, answer.data, job->outcome.talk_ms);
         cb_form_free(&hk.params);
         cb_buf_free(&answer);
         return ok;
@@ -361,7 +363,7 @@ static void play(CURL *curl, const struct tw_job *job)
              tw_driver_pause_ms(o->answer_ms);
         if (ok && strcmp(o->status, "completed") == 0) {
                 answered_at = time(NULL);
-                ok = answer_call(curl, job, &run) && tw_driver_pause_ms(o->talk_ms);
+                ok = answer_call(curl, job, &run);
         }
         if (ok) /* finish_call false: stopped early; nothing follows either way */
                 (void)finish_call(curl, job, &run, answered_at);
