@@ -321,8 +321,8 @@ CB_MUST_CHECK enum cb_qs cb_store_live_segments(struct cb_db *db, const char *ca
 CB_MUST_CHECK enum cb_qs cb_store_live_transcript_save(struct cb_db *db,
                                                        const struct cb_transcript_row *t,
                                                        const char *call_id, int64_t assembled_us,
-                                                       char id_out[CB_UUID_LEN + 1],
-                                                       char *old_key, size_t old_key_size);
+                                                       char id_out[CB_UUID_LEN + 1], char *old_key,
+                                                       size_t old_key_size);
 /* No final segment to assemble: marked assembled as of `assembled_us`. */
 CB_MUST_CHECK enum cb_qs cb_store_live_assembled_empty(struct cb_db *db, const char *call_id,
                                                        int64_t assembled_us);

@@ -46,10 +46,9 @@ static int assemble(const json_t *rows, struct cb_buf *labelled, struct cb_buf *
                 rc |= cb_buf_printf(labelled, "%s%s: %s", i > 0 ? "\n" : "",
                                     strcmp(who, "agent") == 0 ? "Agent" : "Customer", text);
                 rc |= cb_buf_printf(plain, "%s%s", i > 0 ? " " : "", text);
-                rc |= json_array_append_new(
-                    segments, json_pack("{s:I,s:s,s:s}", "sequence",
-                                        (json_int_t)strtoll(seq, NULL, 10), "speaker", who,
-                                        "text", text));
+                rc |= json_array_append_new(segments, json_pack("{s:I,s:s,s:s}", "sequence",
+                                                                (json_int_t)strtoll(seq, NULL, 10),
+                                                                "speaker", who, "text", text));
         }
         return rc != 0 || labelled->data == NULL || plain->data == NULL ? -1 : 0;
 }
@@ -115,11 +114,11 @@ out:
 static void publish(struct cb_job *job, const struct cb_call *call, const char *tid,
                     const json_t *analysis)
 {
-        json_t *data = json_pack("{s:s,s:s,s:s,s:O,s:O,s:O}", "call_id", job->row->call_id,
-                                 "transcript_id", tid, "source", "live", "sentiment",
-                                 json_object_get(analysis, "sentiment"), "tags",
-                                 json_object_get(analysis, "tags"), "intent",
-                                 json_object_get(analysis, "intent") ?: json_null());
+        json_t *data =
+            json_pack("{s:s,s:s,s:s,s:O,s:O,s:O}", "call_id", job->row->call_id, "transcript_id",
+                      tid, "source", "live", "sentiment", json_object_get(analysis, "sentiment"),
+                      "tags", json_object_get(analysis, "tags"), "intent",
+                      json_object_get(analysis, "intent") ?: json_null());
 
         if (data != NULL && call->agent[0] != '\0')
                 cb_events_publish(call->agent, "transcript_ready", data);
@@ -144,11 +143,11 @@ static enum cb_result build(struct cb_job *job, const struct cb_call *call, cons
                 goto out;
         }
         /* The CRM gets clean_text: here the labelled conversation, as spoken. */
-        doc = json_pack("{s:{s:s,s:O,s:s,s:s},s:s,s:O,s:O}", "result", "text", labelled.data,
-                        "segments", segments, "engine", "twilio-live", "source", "live",
-                        "clean_text", labelled.data, "sentences",
-                        json_object_get(analysis, "sentences"), "summary",
-                        json_object_get(analysis, "summary"));
+        doc =
+            json_pack("{s:{s:s,s:O,s:s,s:s},s:s,s:O,s:O}", "result", "text", labelled.data,
+                      "segments", segments, "engine", "twilio-live", "source", "live", "clean_text",
+                      labelled.data, "sentences", json_object_get(analysis, "sentences"), "summary",
+                      json_object_get(analysis, "summary"));
         if (doc == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory assembling");
                 goto out;

@@ -36,13 +36,13 @@ enum cb_qs cb_store_live_call(struct cb_db *db, const char *call_id, const char 
 
 /* The transcription started (once per call; a repeat keeps the first), and with $3 (source =
  * live) the assembly job is queued, once, to look again in $4 seconds. */
-static struct cb_stmt stmt_started = CB_STMT(
-    "live_started",
-    "WITH s AS (INSERT INTO live_transcriptions (call_id, transcription_sid)"
-    "  VALUES ($1::uuid, $2) ON CONFLICT (call_id) DO NOTHING RETURNING call_id)"
-    " INSERT INTO jobs (kind, call_id, available_at)"
-    " SELECT " LIVE_JOB ", call_id, now() + $4::integer * interval '1 second' FROM s"
-    " WHERE $3::boolean");
+static struct cb_stmt stmt_started =
+    CB_STMT("live_started",
+            "WITH s AS (INSERT INTO live_transcriptions (call_id, transcription_sid)"
+            "  VALUES ($1::uuid, $2) ON CONFLICT (call_id) DO NOTHING RETURNING call_id)"
+            " INSERT INTO jobs (kind, call_id, available_at)"
+            " SELECT " LIVE_JOB ", call_id, now() + $4::integer * interval '1 second' FROM s"
+            " WHERE $3::boolean");
 
 enum cb_qs cb_store_live_started(struct cb_db *db, const char *call_id, const char *tsid,
                                  bool assemble, long poll_s)
@@ -57,18 +57,18 @@ enum cb_qs cb_store_live_started(struct cb_db *db, const char *call_id, const ch
 /* A final segment, stored once; then every final segment's text in order (the running
  * sentiment's input; the new one is not in this snapshot, the caller adds it). A segment that
  * arrives after the transcript was assembled queues the assembly again (once). */
-static struct cb_stmt stmt_segment = CB_STMT(
-    "live_segment",
-    "WITH ins AS (INSERT INTO transcript_segments (call_id, sequence, speaker, text,"
-    "  confidence) VALUES ($1::uuid, $2::bigint, $3, $4, $5::double precision)"
-    "  ON CONFLICT (call_id, sequence) DO NOTHING RETURNING call_id),"
-    " j AS (INSERT INTO jobs (kind, call_id) SELECT " LIVE_JOB ", l.call_id"
-    "  FROM live_transcriptions l JOIN ins ON ins.call_id = l.call_id"
-    "  WHERE l.finalized_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs q"
-    "   WHERE q.call_id = l.call_id AND q.kind = " LIVE_JOB " AND q.state = 'queued'))"
-    " SELECT (SELECT count(*) FROM ins)::text,"
-    "  (SELECT string_agg(text, ' ' ORDER BY sequence) FROM transcript_segments"
-    "   WHERE call_id = $1::uuid AND final)");
+static struct cb_stmt stmt_segment =
+    CB_STMT("live_segment",
+            "WITH ins AS (INSERT INTO transcript_segments (call_id, sequence, speaker, text,"
+            "  confidence) VALUES ($1::uuid, $2::bigint, $3, $4, $5::double precision)"
+            "  ON CONFLICT (call_id, sequence) DO NOTHING RETURNING call_id),"
+            " j AS (INSERT INTO jobs (kind, call_id) SELECT " LIVE_JOB ", l.call_id"
+            "  FROM live_transcriptions l JOIN ins ON ins.call_id = l.call_id"
+            "  WHERE l.finalized_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs q"
+            "   WHERE q.call_id = l.call_id AND q.kind = " LIVE_JOB " AND q.state = 'queued'))"
+            " SELECT (SELECT count(*) FROM ins)::text,"
+            "  (SELECT string_agg(text, ' ' ORDER BY sequence) FROM transcript_segments"
+            "   WHERE call_id = $1::uuid AND final)");
 
 /* The final segments' text so far, for a partial's running sentiment. */
 static struct cb_stmt stmt_finals =
@@ -102,14 +102,14 @@ enum cb_qs cb_store_live_segment(struct cb_db *db, const struct cb_live_segment 
 
 /* The transcription ended (stopped, or failed with $2): the queued assembly job is brought
  * forward to the grace period's end. */
-static struct cb_stmt stmt_stopped = CB_STMT(
-    "live_stopped",
-    "WITH l AS (UPDATE live_transcriptions SET stopped_at = COALESCE(stopped_at, now()),"
-    "  error = COALESCE($2, error) WHERE call_id = $1::uuid RETURNING call_id)"
-    " UPDATE jobs SET available_at = LEAST(available_at,"
-    "  now() + $3::integer * interval '1 second')"
-    " FROM l WHERE jobs.call_id = l.call_id AND jobs.kind = " LIVE_JOB
-    " AND jobs.state = 'queued'");
+static struct cb_stmt stmt_stopped =
+    CB_STMT("live_stopped",
+            "WITH l AS (UPDATE live_transcriptions SET stopped_at = COALESCE(stopped_at, now()),"
+            "  error = COALESCE($2, error) WHERE call_id = $1::uuid RETURNING call_id)"
+            " UPDATE jobs SET available_at = LEAST(available_at,"
+            "  now() + $3::integer * interval '1 second')"
+            " FROM l WHERE jobs.call_id = l.call_id AND jobs.kind = " LIVE_JOB
+            " AND jobs.state = 'queued'");
 
 enum cb_qs cb_store_live_stopped(struct cb_db *db, const char *call_id, const char *error,
                                  long grace_s)
@@ -163,8 +163,8 @@ enum cb_qs cb_store_live_state(struct cb_db *db, const char *call_id, double *en
 
 /* The final segments in order: [[sequence, speaker, text], ...]. */
 static struct cb_stmt stmt_segments =
-    CB_STMT("live_segments", "SELECT sequence::text, speaker, text FROM transcript_segments"
-                             " WHERE call_id = $1::uuid AND final ORDER BY sequence");
+    CB_STMT("live_segments", "SELECT s.sequence::text, s.speaker, s.text FROM transcript_segments s"
+                             " WHERE s.call_id = $1::uuid AND s.final ORDER BY s.sequence");
 
 enum cb_qs cb_store_live_segments(struct cb_db *db, const char *call_id, json_t **rows)
 {
@@ -213,9 +213,9 @@ enum cb_qs cb_store_live_transcript_save(struct cb_db *db, const struct cb_trans
         char *tags = json_dumps(t->tags, JSON_COMPACT), *kw = json_dumps(t->keywords, JSON_COMPACT);
         char *ent = json_dumps(t->entities, JSON_COMPACT);
         char *fu = json_dumps(t->follow_ups, JSON_COMPACT);
-        const char *p[15] = {t->id,    call_id,  t->engine, t->language, words,
-                             t->storage_key, sent, t->label, t->intent,  tags,
-                             kw,       ent,      fu,        at,          from};
+        const char *p[15] = {t->id, call_id,  t->engine, t->language, words, t->storage_key,
+                             sent,  t->label, t->intent, tags,        kw,    ent,
+                             fu,    at,       from};
         enum cb_qs qs = CB_QS_HARD_ERROR;
         PGresult *res = NULL;
 

@@ -186,7 +186,8 @@ static enum cb_err tx_content(const struct cb_tel_params *p, bool leg_is_agent,
                               struct cb_tel_transcription *out, const char **msg)
 {
         const char *track = cb_tel_param(p, "Track"), *fin = cb_tel_param(p, "Final");
-        const char *seq = cb_tel_param(p, "SequenceId"), *data = cb_tel_param(p, "TranscriptionData");
+        const char *seq = cb_tel_param(p, "SequenceId"),
+                   *data = cb_tel_param(p, "TranscriptionData");
         const json_t *text, *conf;
         long n = 0;
 
@@ -231,7 +232,8 @@ enum cb_err cb_twilio_parse_transcription(void *self, const struct cb_tel_params
         out->call_sid = cb_tel_param(p, "CallSid");
         out->transcription_sid = cb_tel_param(p, "TranscriptionSid");
         out->event_name = event;
-        if (e == CB_ERR_NONE && p->leg != NULL && !cb_choice_match("agent|customer", p->leg, false)) {
+        if (e == CB_ERR_NONE && p->leg != NULL &&
+            !cb_choice_match("agent|customer", p->leg, false)) {
                 *msg = "leg must be agent or customer";
                 e = CB_ERR_INVALID_QUERY;
         }
@@ -264,8 +266,7 @@ int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct
 
         *content_type = CB_TWIML_TYPE;
         if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
-                rc = cb_twiml_dial_client(&doc, route->target, call_id,
-                                          cfg->twilio.ring_timeout_s);
+                rc = cb_twiml_dial_client(&doc, route->target, call_id, cfg->twilio.ring_timeout_s);
         else if (route->kind == CB_CALL_ROUTE_NUMBER && route->target[0] != '\0')
                 rc = cb_twiml_dial_number(&doc, route->target, cfg->twilio.caller_id,
                                           cfg->twilio.ring_timeout_s);

@@ -50,8 +50,8 @@ bool tw_talk_check(const json_t *arr, char *err, size_t err_size)
                 json_object_foreach((json_t *)c, key, v)
                 {
                         if (strcmp(key, "to") != 0 && strcmp(key, "segments") != 0) {
-                                snprintf(err, err_size,
-                                         "conversations[%zu]: unknown field \"%s\"", i, key);
+                                snprintf(err, err_size, "conversations[%zu]: unknown field \"%s\"",
+                                         i, key);
                                 return false;
                         }
                 }
@@ -145,8 +145,10 @@ static bool attr(const char *twiml, const char *name, char *out, size_t size)
         if (p == NULL || (end != NULL && p > end))
                 return false;
         for (p += strlen(pat); *p != '\0' && *p != '"' && n + 1 < size; n++) {
-                static const char *const ents[][2] = {{"&amp;", "&"},   {"&lt;", "<"},
-                                                      {"&gt;", ">"},    {"&quot;", "\""},
+                static const char *const ents[][2] = {{"&amp;", "&"},
+                                                      {"&lt;", "<"},
+                                                      {"&gt;", ">"},
+                                                      {"&quot;", "\""},
                                                       {"&apos;", "'"}};
                 size_t k = 0;
                 for (; k < 5 && strncmp(p, ents[k][0], strlen(ents[k][0])) != 0; k++)
@@ -164,11 +166,12 @@ struct talk {
         const struct tw_job *job;
         char url[2048];
         char tsid[TW_SID_LEN + 1];
-        long seq;
 };
 
-static bool talk_send(struct talk *t, const char *event, const char *track, const char *text,
-                 bool final)
+/* One callback; `seq` is its SequenceId, the order Twilio made the events in (delivery may
+ * differ: the shuffle fault). */
+static bool talk_send(struct talk *t, long seq_id, const char *event, const char *track,
+                      const char *text, bool final)
 {
         struct tw_hook hk = {.kind = "transcription", .url = t->url, .method = "POST"};
         struct timespec ts;
@@ -181,7 +184,7 @@ static bool talk_send(struct talk *t, const char *event, const char *track, cons
         gmtime_r(&ts.tv_sec, &tm);
         strftime(now, 24, "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(now + 19, sizeof(now) - 19, ".%03ldZ", ts.tv_nsec / 1000000);
-        snprintf(seq, sizeof(seq), "%ld", ++t->seq);
+        snprintf(seq, sizeof(seq), "%ld", seq_id);
         snprintf(hk.status, sizeof(hk.status), "%s", event + strlen("transcription-"));
         rc |= cb_form_add(&hk.params, "AccountSid", t->job->account);
         rc |= cb_form_add(&hk.params, "CallSid", t->job->sid);
@@ -196,8 +199,8 @@ static bool talk_send(struct talk *t, const char *event, const char *track, cons
                 rc |= cb_form_add(&hk.params, "Track", track);
                 rc |= cb_form_add(&hk.params, "PartialResults", final ? "false" : "true");
         } else if (text != NULL) {
-                json_t *d = json_pack("{s:s,s:f}", "transcript", text, "confidence",
-                                      final ? 0.9412 : 0.6);
+                json_t *d =
+                    json_pack("{s:s,s:f}", "transcript", text, "confidence", final ? 0.9412 : 0.6);
                 data = d ? json_dumps(d, JSON_COMPACT) : NULL;
                 json_decref(d);
                 rc |= data ? cb_form_add(&hk.params, "TranscriptionData", data) : -1;
@@ -213,7 +216,8 @@ static bool talk_send(struct talk *t, const char *event, const char *track, cons
         return ok;
 }
 
-/* The callbacks of the segments: [[track, text, final], ...] in the order they are sent. */
+/* The callbacks of the segments: [[track, text, final, SequenceId], ...] in the order they
+ * are made (SequenceId 1 is transcription-started). */
 static json_t *contents(const json_t *segs, const char *track, bool partials)
 {
         json_t *out = json_array(), *seg;
@@ -231,9 +235,11 @@ static json_t *contents(const json_t *segs, const char *track, bool partials)
                      s = strchr(s + 1, ' '))
                         mid = s; /* the word boundary before the middle */
                 if (partials && mid != NULL)
-                        json_array_append_new(out, json_pack("[s,s%,b]", tr, text,
-                                                             (size_t)(mid - text), 0));
-                json_array_append_new(out, json_pack("[s,s,b]", tr, text, 1));
+                        json_array_append_new(out, json_pack("[s,s%,b,I]", tr, text,
+                                                             (size_t)(mid - text), 0,
+                                                             (json_int_t)json_array_size(out) + 2));
+                json_array_append_new(
+                    out, json_pack("[s,s,b,I]", tr, text, 1, (json_int_t)json_array_size(out) + 2));
         }
         return out;
 }
@@ -261,17 +267,18 @@ bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long 
                 json_array_set(hooks, i - 1, json_array_get(hooks, j < i ? j : i - 1));
                 json_array_set_new(hooks, j < i ? j : i - 1, a);
         }
-        ok = talk_send(&t, "transcription-started", track, NULL, strcmp(partial, "true") != 0);
+        ok = talk_send(&t, 1, "transcription-started", track, NULL, strcmp(partial, "true") != 0);
         json_array_foreach(hooks, i, h)
         {
                 if (!ok || !tw_driver_pause_ms(talk_ms / (long)(n + 1)))
                         break;
-                ok = talk_send(&t, "transcription-content", json_string_value(json_array_get(h, 0)),
-                          json_string_value(json_array_get(h, 1)),
-                          json_is_true(json_array_get(h, 2)));
+                ok = talk_send(&t, (long)json_integer_value(json_array_get(h, 3)),
+                               "transcription-content", json_string_value(json_array_get(h, 0)),
+                               json_string_value(json_array_get(h, 1)),
+                               json_is_true(json_array_get(h, 2)));
         }
         ok = ok && tw_driver_pause_ms(talk_ms / (long)(n + 1)) &&
-             talk_send(&t, "transcription-stopped", track, NULL, true);
+             talk_send(&t, (long)n + 2, "transcription-stopped", track, NULL, true);
         json_decref(hooks);
         json_decref(segs);
         return ok;

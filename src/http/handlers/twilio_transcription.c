@@ -57,7 +57,8 @@ static void publish(const char *agent, const char *call_id, const struct cb_tel_
         if (data != NULL && t->confidence >= 0)
                 json_object_set_new(data, "confidence", json_real(t->confidence));
         if (data != NULL)
-                cb_events_publish(agent, t->final ? "transcript_final" : "transcript_partial", data);
+                cb_events_publish(agent, t->final ? "transcript_final" : "transcript_partial",
+                                  data);
         else
                 cb_warn("live transcript of call %s: out of memory, segment %lld not published",
                         call_id, t->sequence);
