@@ -323,6 +323,13 @@ CB_MUST_CHECK enum cb_qs cb_store_live_transcript_save(struct cb_db *db,
                                                        const char *call_id, int64_t assembled_us,
                                                        char id_out[CB_UUID_LEN + 1], char *old_key,
                                                        size_t old_key_size);
+/* Retention: up to `limit` live transcriptions started more than `days` ago (calls under legal
+ * hold kept): [[call_id, live transcript storage key or ""], ...] (caller decrefs). */
+CB_MUST_CHECK enum cb_qs cb_store_live_expired(struct cb_db *db, long days, int limit,
+                                               json_t **rows);
+/* The live transcript's document is removed: its row says deleted, the segments and the
+ * transcription's row are deleted. Row count or negative. */
+CB_MUST_CHECK enum cb_qs cb_store_live_deleted(struct cb_db *db, const char *call_id);
 /* No final segment to assemble: marked assembled as of `assembled_us`. */
 CB_MUST_CHECK enum cb_qs cb_store_live_assembled_empty(struct cb_db *db, const char *call_id,
                                                        int64_t assembled_us);

@@ -251,3 +251,38 @@ enum cb_qs cb_store_live_assembled_empty(struct cb_db *db, const char *call_id,
         snprintf(from, sizeof(from), "%.6f", (double)assembled_us / 1e6);
         return cb_db_exec_cmd(db, &stmt_none, 2, p);
 }
+
+/* Retention: up to $2 live transcriptions started more than $1 days ago whose call is not
+ * under legal hold, oldest first: [[call_id, the live transcript's storage key or ""], ...]. */
+static struct cb_stmt stmt_expired =
+    CB_STMT("live_expired",
+            "SELECT l.call_id::text, COALESCE(t.storage_key, '') FROM live_transcriptions l"
+            " JOIN calls c ON c.id = l.call_id"
+            " LEFT JOIN transcripts t ON t.call_id = l.call_id AND t.source = 'live'"
+            "  AND t.deleted_at IS NULL"
+            " WHERE NOT c.legal_hold AND l.started_at < now() - $1::integer * interval '1 day'"
+            " ORDER BY l.started_at LIMIT $2");
+
+enum cb_qs cb_store_live_expired(struct cb_db *db, long days, int limit, json_t **rows)
+{
+        char d[24], l[16];
+        const char *p[2] = {d, l};
+
+        snprintf(d, sizeof(d), "%ld", days);
+        snprintf(l, sizeof(l), "%d", limit);
+        return cb_store_exec_rows(db, &stmt_expired, 2, p, rows);
+}
+
+/* Its document is gone: the transcript says deleted, the segments and the transcription's row
+ * go (so the sweep does not find the call again). */
+static struct cb_stmt stmt_deleted = CB_STMT(
+    "live_deleted", "WITH t AS (UPDATE transcripts SET deleted_at = now() WHERE call_id = $1::uuid"
+                    "  AND source = 'live' AND deleted_at IS NULL),"
+                    " s AS (DELETE FROM transcript_segments WHERE call_id = $1::uuid)"
+                    " DELETE FROM live_transcriptions WHERE call_id = $1::uuid");
+
+enum cb_qs cb_store_live_deleted(struct cb_db *db, const char *call_id)
+{
+        const char *p[1] = {call_id};
+        return cb_db_exec_cmd(db, &stmt_deleted, 1, p);
+}

@@ -9,6 +9,7 @@ written to the CRM, and no request reaches a speech-to-text engine. POST
 storing nothing."""
 
 import json
+import os
 import uuid
 
 import harness
@@ -138,7 +139,7 @@ class LiveTranscriptTest(LiveCase):
         self.assertStatus(self.daemon.request("POST", target, body, headers=hdrs, token=None),
                           204)
         t = wait_for(lambda: [x for x in self.call(cid)["transcripts"]
-                              if x["text"].endswith("\nAgent: Talk soon, bye.")
+                              if (x["text"] or "").endswith("\nAgent: Talk soon, bye.")
                               and x["timings"]["crm_written"]], 60,
                      "the late segment in the transcript")[0]
         self.assertEqual(len(t["segments"]), len(CONVERSATION) + 1)
@@ -164,6 +165,35 @@ class LiveTranscriptTest(LiveCase):
         self.assertTrue(all(w["http_status"] == 204 for w in sent), sent)
         self.wait_jobs_done(cid)
         self.assertEqual(self.sb.count("openai.transcriptions"), 0)
+
+
+class LiveRetentionTest(LiveCase):
+    """The retention sweep deletes live transcripts (they have no recording) and their
+    segments, by when the transcription started; calls under legal hold keep theirs."""
+
+    def extra_config(self, sb):
+        return harness.merge_config(super().extra_config(sb),
+                                    {"retention": {"sweep_interval_s": 1}})
+
+    def test_sweep_deletes_old_live_transcripts(self):
+        old, held = self.dial(), self.dial()
+        for cid in (old, held):
+            self.wait_transcript(cid)
+        keys = {cid: self.daemon.sql_value("SELECT storage_key FROM transcripts WHERE call_id ="
+                                           " '%s' AND source = 'live'" % cid)
+                for cid in (old, held)}
+        self.daemon.sql("UPDATE calls SET legal_hold = true WHERE id = '%s'" % held)
+        self.daemon.sql("UPDATE live_transcriptions SET started_at = now() - interval '91 days'")
+        wait_for(lambda: self.call(old)["transcripts"][0]["deleted"], 30,
+                 "the old live transcript deleted")
+        self.assertIsNone(self.call(old)["transcripts"][0]["text"])
+        self.assertEqual(self.daemon.count("transcript_segments", "call_id = '%s'" % old), 0)
+        self.assertEqual(self.daemon.count("transcript_segments", "call_id = '%s'" % held),
+                         len(CONVERSATION))
+        self.assertFalse(self.call(held)["transcripts"][0]["deleted"])
+        self.assertIsNotNone(self.call(held)["transcripts"][0]["text"])
+        self.assertFalse(os.path.exists(os.path.join(self.sb.store, keys[old])))
+        self.assertTrue(os.path.exists(os.path.join(self.sb.store, keys[held])))
 
 
 class BatchSourceTest(LiveCase):

@@ -15,6 +15,7 @@ CREATE TABLE live_transcriptions (
         error              text,
         finalized_at       timestamptz
 );
+CREATE INDEX live_transcriptions_started ON live_transcriptions (started_at); -- retention
 
 -- Final segments, once each: Twilio's SequenceId orders them (a duplicate delivery is
 -- ignored, a late or reordered one lands in its place).
