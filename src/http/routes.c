@@ -24,8 +24,6 @@ const struct cb_route cb_routes[] = {
           .max_body = 65536),
     ROUTE("POST", "/webhooks/twilio/recording", cb_handle_twilio_recording, .body = CB_BODY_WEBHOOK,
           .max_body = 65536),
-    ROUTE("POST", "/webhooks/twilio/transcription", cb_handle_twilio_transcription,
-          .body = CB_BODY_WEBHOOK, .max_body = 65536),
     ROUTE("POST", "/api/softphone/token", cb_handle_softphone_token, .body = CB_BODY_JSON_OPTIONAL,
           .max_body = 1024, .auth = true),
     ROUTE("GET", "/api/events", cb_handle_events, .body = CB_BODY_NONE, .auth = true),
@@ -41,5 +39,7 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/admin/jobs", cb_handle_admin_jobs_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("POST", "/api/admin/jobs/{}/retry", cb_handle_admin_job_retry, .body = CB_BODY_NONE,
           .auth = true),
+    ROUTE("POST", "/webhooks/twilio/transcription", cb_handle_twilio_transcription,
+          .body = CB_BODY_WEBHOOK, .max_body = 65536),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
