@@ -261,6 +261,15 @@ class TranscriptionWebhookTest(WebhookCase):
         self.assertEqual(self.daemon.count("live_transcriptions",
                                            "stopped_at IS NOT NULL AND call_id = '%s'" % cid), 1)
 
+    def test_a_segment_before_started_makes_the_call_live(self):
+        sid = call_sid()
+        cid = self.new_call(sid=sid)
+        self.assertStatus(self.content(cid, sid, 2, "first"), 204)
+        self.assertStatus(self.tx(cid, sid, "transcription-started", SequenceId="1"), 204)
+        self.assertEqual(self.daemon.count("live_transcriptions", "call_id = '%s'" % cid), 1)
+        self.assertEqual(self.daemon.count(
+            "jobs", "kind = 'stt.live_transcript' AND call_id = '%s'" % cid), 1)
+
     def test_unknown_calls_and_events_are_ignored(self):
         before = self.stored()
         self.assertStatus(self.content(str(uuid.uuid4()), call_sid(), 2, "hello"), 204)

@@ -83,12 +83,17 @@ static enum cb_qs content(struct cb_request *req, struct cb_db *db, const char *
         bool inserted = false;
         enum cb_qs qs = cb_store_live_segment(db, &seg, &inserted, &finals);
 
-        if (qs > 0 && (inserted || !t->final))
-                publish(agent, call_id, t, finals);
+        /* A segment before transcription-started (lost, or delivered late) still makes the
+         * call live: recorded once, the assembly queued with it. */
         if (qs > 0 && inserted)
+                qs = cb_store_live_started(db, call_id, t->transcription_sid,
+                                           source_live(req->env->cfg), LIVE_POLL_S);
+        if (qs >= 0 && (inserted || !t->final))
+                publish(agent, call_id, t, finals);
+        if (qs >= 0 && inserted)
                 cb_jobs_wake(req->env->jobs); /* a late segment may have queued the assembly */
         free(finals);
-        return qs;
+        return qs < 0 ? qs : CB_QS_ONE_RESULT;
 }
 
 static enum cb_qs apply(struct cb_request *req, struct cb_db *db, const char *call_id,
