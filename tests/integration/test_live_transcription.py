@@ -167,6 +167,30 @@ class LiveTranscriptTest(LiveCase):
         self.assertEqual(self.sb.count("openai.transcriptions"), 0)
 
 
+class SandboxConversationSeedTest(LiveCase):
+    """The sandbox's seed refuses a malformed conversation (400) and keeps what it had."""
+
+    def test_bad_conversations_are_refused(self):
+        bad = [{"conversations": {}},
+               {"conversations": [{"segments": []}]},
+               {"conversations": [{"to": 5, "segments": [{"track": "inbound_track",
+                                                          "text": "x"}]}]},
+               {"conversations": [{"segments": [{"track": "both_tracks", "text": "x"}]}]},
+               {"conversations": [{"segments": [{"track": "inbound_track", "text": ""}]}]},
+               {"conversations": [{"segments": [{"track": "inbound_track", "text": "x"}],
+                                   "extra": 1}]}]
+        for body in bad:
+            with self.subTest(body):
+                r = self.sb.request("POST", "/__sandbox/seed", body)
+                self.assertEqual(r.status, 400, r)
+        stream = SseStream(self.daemon.port, self.daemon.token)
+        self.addCleanup(stream.close)
+        cid = self.dial()
+        ev = stream.next_event(timeout=30, skip_types=("call_status", "transcript_partial"))
+        self.assertEqual(json.loads(ev["data"])["text"], CONVERSATION[0][1])
+        self.wait_final(cid)
+
+
 class LiveRetentionTest(LiveCase):
     """The retention sweep deletes live transcripts (they have no recording) and their
     segments, by when the transcription started; calls under legal hold keep theirs."""
