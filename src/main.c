@@ -27,6 +27,7 @@
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"
 
+#include "agent.h"
 #include "apikey.h" /* src/cli/, the executable's private include directory */
 #include "jobs.h"
 
@@ -37,9 +38,17 @@ static const char usage_text[] =
     "       callbridge --check-config [-c FILE]      validate the configuration\n"
     "       callbridge migrate [-c FILE]             apply database migrations\n"
     "       callbridge apikey create --agent NAME [--admin] [-c FILE]\n"
-    "                                                print a new API key for an agent\n"
+    "                                                print a new API key for an agent (made\n"
+    "                                                if missing; --admin makes it an admin)\n"
     "       callbridge apikey list [--agent NAME] | revoke KEYID [-c FILE]\n"
     "                                                list keys (never secrets) | revoke one\n"
+    "       callbridge agent add NAME [--display-name S] [--crm-user-id ID] [--phone E164]\n"
+    "                            [--admin] [-c FILE]\n"
+    "       callbridge agent set NAME [...] [--no-admin] [--clear FIELD] [-c FILE]\n"
+    "       callbridge agent list [--json] [-c FILE]\n"
+    "                                                agents: display name, Salesforce User id\n"
+    "                                                (owns their Tasks, routes their callers),\n"
+    "                                                phone, admin rights\n"
     "       callbridge jobs list [--state S] [--kind K] [--limit N] [--json] [-c FILE]\n"
     "       callbridge jobs retry ID | --dead [--kind K] [-c FILE]\n"
     "                                                dead letters: list them, queue them again\n"
@@ -444,6 +453,9 @@ int main(int argc, char **argv)
         struct args a = {0};
         int rc = cb_cli_jobs(argc, argv, DEFAULT_CONFIG);
 
+        if (rc >= 0)
+                return rc;
+        rc = cb_cli_agent(argc, argv, DEFAULT_CONFIG);
         if (rc >= 0)
                 return rc;
         rc = parse_args(argc, argv, &a);

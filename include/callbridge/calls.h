@@ -13,12 +13,14 @@
 
 #include "callbridge/util.h"
 
-#define CB_AGENT_MAX       128 /* agent names are shorter than this */
-#define CB_CRM_ID_MAX      65  /* CRM record ids (the API takes 64 characters), with their NUL */
-#define CB_E164_MAX        32  /* an E.164 number (or "unknown"), with its NUL */
-#define CB_PROVIDER_MAX    16  /* a provider's name ("twilio", "salesforce"), with its NUL */
-#define CB_CALL_SID_MAX    65  /* a provider's call id, with its NUL */
-#define CB_DISPOSITION_MAX 128
+#define CB_AGENT_MAX       128  /* agent names are shorter than this */
+#define CB_CRM_ID_MAX      65   /* CRM record ids (the API takes 64 characters), with their NUL */
+#define CB_E164_MAX        32   /* an E.164 number (or "unknown"), with its NUL */
+#define CB_PROVIDER_MAX    16   /* a provider's name ("twilio", "salesforce"), with its NUL */
+#define CB_CALL_SID_MAX    65   /* a provider's call id, with its NUL */
+#define CB_DISPOSITION_MAX 128  /* a disposition value, with its NUL */
+#define CB_NOTES_MAX_CHARS 4000 /* the agent's wrap-up notes, in characters */
+#define CB_NOTES_MAX       (CB_NOTES_MAX_CHARS * 4 + 1) /* ... in UTF-8 bytes, with the NUL */
 
 /* Where a call is, in the order a call goes through them; the five last ones are final. */
 enum cb_call_status {
@@ -53,24 +55,55 @@ struct cb_call {
         char crm_state[16];                     /* pending|synced|local|failed */
         char crm_log_id[CB_CRM_ID_MAX];
         long duration_s; /* talk time from the final status; -1 when unknown */
-        char disposition[CB_DISPOSITION_MAX];
+        char
+            disposition[CB_DISPOSITION_MAX]; /* the agent's wrap-up value ([agents] dispositions) */
+        char notes[CB_NOTES_MAX];            /* the agent's wrap-up notes */
+        /* The agent's CRM user id (agents.crm_user_id, 18 characters): the owner of the call's
+         * CRM records; "" to leave them to the CRM's own user. */
+        char crm_owner_id[CB_CRM_ID_MAX];
         /* Microseconds since the epoch; 0 when it has not happened. */
         int64_t created_us;
         int64_t answered_us;
         int64_t ended_us;
         int64_t updated_us;
+        int64_t disposed_us; /* the wrap-up was posted (last changed) */
 };
 
 /* The call as the API's views show it (src/calls/call.c): {"call_id", "agent", "direction",
  * "to", "from", "status", "crm_record_id", "telephony": {"provider", "call_id"}, "crm":
- * {"provider", "state", "log_id"}, "duration_s", "disposition", "answered_at", "ended_at",
- * "created_at", "updated_at"}, unknown values null, times as RFC 3339 UTC with microseconds
- * (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL when out of
- * memory or when the status or direction is out of range; the caller decrefs. */
+ * {"provider", "state", "log_id"}, "duration_s", "disposition", "notes", "disposed_at",
+ * "answered_at", "ended_at", "created_at", "updated_at"}, unknown values null, times as RFC 3339
+ * UTC with microseconds (cb_ts_format). The shape NLP rules and other name-keyed matches read. NULL
+ * when out of memory or when the status or direction is out of range; the caller decrefs. */
 json_t *cb_calls_to_json(const struct cb_call *call);
 /* True when `identity` may name an agent's softphone (letters, digits, "@._-", under
  * CB_AGENT_MAX bytes). */
 bool cb_calls_agent_valid(const char *identity);
+
+/* ---- wrap-up (src/calls/disposition.c) ----
+ * The dispositions an agent may give a call are [agents] dispositions, a comma-separated list
+ * of `value:Label` items: `value` is what the API takes and stores (1-64 of a-z, 0-9, _ and -),
+ * `Label` what the CRM gets (Salesforce's CallDisposition, 1-255 bytes, no comma or control
+ * character; surrounding spaces are trimmed). An item without ":Label" is its own label. The
+ * functions read the list text as it is (no allocation), so a handler may ask them per
+ * request. */
+
+#define CB_DISPOSITION_VALUE_MAX 64
+#define CB_DISPOSITION_LABEL_MAX 255
+#define CB_DISPOSITIONS_MAX      64 /* items in one list */
+
+/* True when `list` is a valid list (at least one item, no duplicate value); else false with one
+ * line in `err` saying what is wrong with which item. */
+bool cb_calls_dispositions_check(const char *list, char *err, size_t err_size);
+/* The label `value` maps to in `list`, copied into `label` (cut to fit). False, `label` "",
+ * when `list` is invalid or has no such value (NULL and "" included). */
+bool cb_calls_disposition_label(const char *list, const char *value, char *label,
+                                size_t label_size);
+/* The values of `list`, in its order, joined by ", " into `out` (cut to fit; "" when `list` is
+ * invalid): what an error message lists as allowed. */
+void cb_calls_dispositions_values(const char *list, char *out, size_t out_size);
+/* True when `notes` may be a call's notes: at most CB_NOTES_MAX_CHARS characters of UTF-8. */
+bool cb_calls_notes_valid(const char *notes);
 
 /* ---- statuses (src/calls/states.c) ---- */
 
@@ -169,9 +202,9 @@ enum cb_call_plan_result cb_calls_plan(const struct cb_call_request *rq, struct 
 
 /* ---- routing (src/calls/route.c) ----
  * How callbridge answers a call the telephony provider asks about: the inbound rule (ring the
- * caller's CRM record owner when online, else the fallback), the softphone-dialled outbound
- * rule, and who a call belongs to. The caller does the I/O (CRM lookup, presence) and hands
- * the results in. */
+ * agent whose CRM user id owns the caller's CRM record when online, else the fallback), the
+ * softphone-dialled outbound rule, and who a call belongs to. The caller does the I/O (CRM lookup,
+ * presence) and hands the results in. */
 
 enum cb_call_route_kind {
         CB_CALL_ROUTE_CLIENT,  /* ring the softphone `target` (an agent identity) */
@@ -205,12 +238,20 @@ struct cb_call_route_rules {
  * renderers answer as the message. */
 void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_call_route *route);
 
-/* An incoming call: `matches` are the caller's CRM records (a JSON array of {"id","owner"},
- * best first; NULL or empty when none or the lookup failed). Rings the first match's owner when
- * route_to_owner is on, the owner is a valid identity and `online` says so; else the fallback.
- * `record_id` gets the first match's id ("" when none). Never fails. */
+/* The agent of `agents` (a JSON array of {"name","crm_user_id"}) whose CRM user id is
+ * `owner_id` — the same Salesforce id in its 15- or 18-character form — or NULL when none is
+ * (or `owner_id` is no id). Borrowed from `agents`. */
+const char *cb_calls_route_owner_agent(const json_t *agents, const char *owner_id);
+
+/* An incoming call: `matches` are the caller's CRM records (a JSON array of {"id","owner_id"},
+ * best first; NULL or empty when none or the lookup failed) and `agents` the agents the caller
+ * fetched for their owners ({"name","crm_user_id"}, see cb_calls_route_owner_agent; NULL when
+ * none). Rings the agent whose CRM user id owns the first match when route_to_owner is on, that
+ * agent's name is a valid identity and `online` says so; else the fallback. `record_id` gets
+ * the first match's id ("" when none). Never fails. */
 void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_t *matches,
-                            struct cb_call_route *route, char record_id[CB_CRM_ID_MAX]);
+                            const json_t *agents, struct cb_call_route *route,
+                            char record_id[CB_CRM_ID_MAX]);
 
 /* A softphone dialled `to` through the provider (TwiML App): dial it as E.164, or answer the
  * message when it is no phone number. */

@@ -149,6 +149,9 @@ struct cb_config {
                 long orphan_grace_s;
         } retention;
         struct {
+                char *dispositions; /* "value:Label, ..." (cb_calls_dispositions_check) */
+        } agents;
+        struct {
                 char *level;
                 bool access;
         } log;

@@ -39,16 +39,18 @@ json_t *cb_calls_to_json(const struct cb_call *call)
                 return NULL;
         /* json_pack's "o" steals each reference, also when packing fails. */
         return json_pack(
-            "{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:{s:s,s:o},s:{s:s,s:s,s:o},s:o,s:o,s:o,s:o,s:o,s:o}",
+            "{s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:{s:s,s:o},s:{s:s,s:s,s:o},s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+            "s:o}",
             "call_id", call->id, "agent", call->agent, "direction", direction, "to", call->to,
             "from", str_or_null(call->from), "status", status, "crm_record_id",
             str_or_null(call->crm_record_id), "telephony", "provider", call->telephony, "call_id",
             str_or_null(call->provider_call_id), "crm", "provider", call->crm, "state",
             call->crm_state, "log_id", str_or_null(call->crm_log_id), "duration_s",
             call->duration_s >= 0 ? json_integer(call->duration_s) : json_null(), "disposition",
-            str_or_null(call->disposition), "answered_at", ts_or_null(call->answered_us),
-            "ended_at", ts_or_null(call->ended_us), "created_at", ts_or_null(call->created_us),
-            "updated_at", ts_or_null(call->updated_us));
+            str_or_null(call->disposition), "notes", str_or_null(call->notes), "disposed_at",
+            ts_or_null(call->disposed_us), "answered_at", ts_or_null(call->answered_us), "ended_at",
+            ts_or_null(call->ended_us), "created_at", ts_or_null(call->created_us), "updated_at",
+            ts_or_null(call->updated_us));
 }
 
 /* Everything that makes two API requests "the same" for idempotency: the normalised numbers,

@@ -1,6 +1,7 @@
 /* Inbound and softphone-dialled routing: pure decisions on what the caller hands in. */
 #include <string.h>
 
+#include "callbridge/agents.h"
 #include "callbridge/calls.h"
 #include "callbridge/phone.h"
 
@@ -19,17 +20,36 @@ void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_
                 route->target[0] = '\0';
 }
 
+const char *cb_calls_route_owner_agent(const json_t *agents, const char *owner_id)
+{
+        char owner[CB_SFID_LEN + 1];
+        const json_t *a;
+        size_t i;
+
+        if (!cb_agents_sfid_canon(owner_id, owner))
+                return NULL;
+        json_array_foreach(agents, i, a)
+        {
+                const char *id = json_string_value(json_object_get(a, "crm_user_id"));
+                if (cb_agents_sfid_equal(id, owner))
+                        return json_string_value(json_object_get(a, "name"));
+        }
+        return NULL;
+}
+
 void cb_calls_route_inbound(const struct cb_call_route_rules *rules, const json_t *matches,
-                            struct cb_call_route *route, char record_id[CB_CRM_ID_MAX])
+                            const json_t *agents, struct cb_call_route *route,
+                            char record_id[CB_CRM_ID_MAX])
 {
         const json_t *m = json_array_get(matches, 0); /* NULL when none */
-        const char *owner = json_string_value(json_object_get(m, "owner"));
+        const char *owner_id = json_string_value(json_object_get(m, "owner_id"));
+        const char *agent = cb_calls_route_owner_agent(agents, owner_id);
 
         cb_strlcpy(record_id, json_string_value(json_object_get(m, "id")) ?: "", CB_CRM_ID_MAX);
-        if (rules->route_to_owner && cb_calls_agent_valid(owner) && rules->online != NULL &&
-            rules->online(owner)) {
+        if (rules->route_to_owner && cb_calls_agent_valid(agent) && rules->online != NULL &&
+            rules->online(agent)) {
                 route->kind = CB_CALL_ROUTE_CLIENT;
-                cb_strlcpy(route->target, owner, sizeof(route->target));
+                cb_strlcpy(route->target, agent, sizeof(route->target));
         } else {
                 cb_calls_route_fallback(rules, route);
         }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "callbridge/calls.h"
 #include "callbridge/config.h"
 #include "callbridge/phone.h"
 #include "callbridge/util.h"
@@ -179,6 +180,15 @@ static void check_stt(struct load_ctx *ctx)
         }
 }
 
+/* [agents] dispositions must parse (src/calls/disposition.c). */
+static void check_agents(struct load_ctx *ctx)
+{
+        char why[256];
+
+        if (!cb_calls_dispositions_check(ctx->cfg->agents.dispositions, why, sizeof(why)))
+                cb_config_add_error(ctx->errs, "[agents] dispositions: %s", why);
+}
+
 void cb_config_cross_check(struct load_ctx *ctx)
 {
         const struct cb_config *c = ctx->cfg;
@@ -197,4 +207,5 @@ void cb_config_cross_check(struct load_ctx *ctx)
         if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
                 check_s3(ctx);
         check_stt(ctx);
+        check_agents(ctx);
 }

@@ -180,7 +180,7 @@ const struct cb_setting cb_settings[] = {
     INT("twilio", "voice_deadline_ms", twilio.voice_deadline_ms, "2000", 100, 10000, CB_SET_RELOAD,
         "the voice webhook answers fallback TwiML when routing takes longer"),
     BOOL("twilio", "route_to_owner", twilio.route_to_owner, "true",
-         "ring the caller's CRM record owner (agent named by the owner's username) when online"),
+         "ring the agent whose CRM user id owns the caller's CRM record when online"),
     STR("twilio", "fallback_agent", twilio.fallback_agent, NULL,
         "client identity that takes inbound calls no owner takes"),
     STR("twilio", "fallback_number", twilio.fallback_number, NULL,
@@ -266,6 +266,12 @@ const struct cb_setting cb_settings[] = {
         "how often the retention sweep is queued"),
     INT("retention", "orphan_grace_s", retention.orphan_grace_s, "86400", 60, 31536000, 0,
         "age after which a blob noted for writing but named by no row is removed"),
+
+    STR("agents", "dispositions", agents.dispositions,
+        "interested:Interested, not_interested:Not Interested, callback:Call Back, "
+        "voicemail:Left Voicemail, no_answer:No Answer, wrong_number:Wrong Number",
+        "what an agent may give a call at wrap-up (POST /api/calls/{id}/disposition): "
+        "value:Label items, comma-separated; the Label is the CRM's CallDisposition"),
 
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),

@@ -15,6 +15,19 @@ static const char *str(const json_t *obj, const char *key)
         return json_string_value(json_object_get(obj, key));
 }
 
+/* Salesforce's refusals of a reference it cannot take: an owner that is no id, not a User,
+ * unknown or inactive in this org. */
+static bool owner_refused(const char *code)
+{
+        static const char *const codes[] = {"MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY",
+                                            "FIELD_INTEGRITY_EXCEPTION", "INACTIVE_OWNER_OR_USER"};
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(codes); i++)
+                if (strcmp(code, codes[i]) == 0)
+                        return true;
+        return false;
+}
+
 enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, const char *value,
                          json_t *record, enum cb_crm_priority prio, char *id, size_t id_size,
                          char *err, size_t err_size)
@@ -49,6 +62,17 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
                         r = CB_RESULT_RETRY;
                 }
         }
+        if (r == CB_RESULT_FAIL && owner_refused(ans.code) &&
+            json_object_get(record, "OwnerId") != NULL) {
+                /* The agent's CRM user id is not a usable owner here (a typo, a deactivated
+                 * user): the record is still written, owned by the integration user. */
+                cb_warn("salesforce: %s refused OwnerId %s (%s); writing it without an owner",
+                        object, str(record, "OwnerId"), ans.code);
+                json_object_del(record, "OwnerId");
+                json_decref(body);
+                body = NULL;
+                r = sf_rest(sf, "PATCH", path.data, record, prio, &ans, &body, err, err_size);
+        }
         if (r == CB_RESULT_OK) {
                 /* 201 created / 200 updated carry the id; API versions before 46 answer 204. */
                 cb_strlcpy(id, str(body, "id") ? str(body, "id") : "", id_size);
@@ -63,6 +87,14 @@ out:
         json_decref(body);
         cb_buf_free(&path);
         return r;
+}
+
+/* The agent's CRM user owns what is written about its call; without one the CRM's own user
+ * (the integration user) does, as Salesforce decides when OwnerId is left out. */
+static void set_owner(json_t *rec, const struct cb_call *call)
+{
+        if (call->crm_owner_id[0] != '\0')
+                json_object_set_new(rec, "OwnerId", json_string(call->crm_owner_id));
 }
 
 /* WhoId (Contact, Lead) or WhatId (Account, Opportunity...) from the linked record. */
@@ -98,6 +130,7 @@ static const char *const call_log_fields[] = {
     "Status",          "Priority",     "Description",
     "CallObject",      "ActivityDate", "CallDurationInSeconds",
     "CallDisposition", "WhoId",        "WhatId",
+    "OwnerId",
 };
 
 void sf_calllog_check_schema(struct sf *sf)
@@ -118,35 +151,73 @@ void sf_calllog_check_schema(struct sf *sf)
                          object, ext);
 }
 
-/* The call log record for `call`, before the schema filter. */
-static json_t *call_record(const struct cb_call *call)
+/* The CallDisposition of a call: the label [agents] dispositions gives the agent's value (the
+ * value itself when the list no longer has it), else the final status, else none (NULL). */
+static const char *disposition_of(const struct sf *sf, const struct cb_call *call, char *label,
+                                  size_t label_size)
 {
-        const char *status = cb_calls_status_name(call->status);
+        if (call->disposition[0] != '\0') {
+                if (!cb_calls_disposition_label(sf->cfg->agents.dispositions, call->disposition,
+                                                label, label_size))
+                        cb_strlcpy(label, call->disposition, label_size);
+                return label;
+        }
+        return cb_calls_status_final(call->status) ? cb_calls_status_name(call->status) : NULL;
+}
+
+/* The Description: what callbridge knows of the call, then the agent's wrap-up, composed from
+ * the call's row on every write (so the notes the agent typed are never lost to a later one).
+ * NULL when out of memory; the caller frees it. */
+static char *description(const struct cb_call *call, const char *disposition)
+{
+        struct cb_buf b = {.max = 32000}; /* Task.Description holds 32,000 characters */
+        int rc = cb_buf_printf(&b,
+                               "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\n"
+                               "Status: %s",
+                               call->id, call->agent, call->from[0] ? call->from : "-", call->to,
+                               cb_calls_status_name(call->status));
+
+        if (call->disposition[0] != '\0')
+                rc |= cb_buf_printf(&b, "\nDisposition: %s", disposition);
+        if (call->notes[0] != '\0')
+                rc |= cb_buf_printf(&b, "\n\nNotes:\n%s", call->notes);
+        if (rc != 0 || cb_buf_append(&b, "", 1) != 0) {
+                cb_buf_free(&b);
+                return NULL;
+        }
+        return b.data;
+}
+
+/* The call log record for `call`, before the schema filter. NULL when out of memory. */
+static json_t *call_record(const struct sf *sf, const struct cb_call *call)
+{
         bool final = cb_calls_status_final(call->status);
         bool inbound = call->direction == CB_CALL_INBOUND;
         const char *other = inbound ? call->from : call->to;
-        char subject[160], description[512];
-        json_t *rec;
+        char subject[160], label[CB_DISPOSITION_LABEL_MAX + 1];
+        const char *disposition = disposition_of(sf, call, label, sizeof(label));
+        char *desc = description(call, disposition ? disposition : "");
+        json_t *rec = NULL;
 
+        if (desc == NULL)
+                return NULL;
         snprintf(subject, sizeof(subject), "%s call %s %s", inbound ? "Inbound" : "Outbound",
                  inbound ? "from" : "to", other[0] ? other : "unknown number");
-        snprintf(description, sizeof(description),
-                 "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\nStatus: %s",
-                 call->id, call->agent, call->from[0] ? call->from : "-", call->to, status);
         rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "Subject", subject, "TaskSubtype",
                         "Call", "CallType", inbound ? "Inbound" : "Outbound", "Status",
                         final ? "Completed" : "In Progress", "Priority", "Normal", "Description",
-                        description, "CallObject",
+                        desc, "CallObject",
                         call->provider_call_id[0] ? call->provider_call_id : call->id,
                         "ActivityDate", activity_date(call));
+        free(desc);
         if (rec == NULL)
                 return NULL;
         if (call->duration_s >= 0)
                 json_object_set_new(rec, "CallDurationInSeconds", json_integer(call->duration_s));
-        if (call->disposition[0] != '\0' || final)
-                json_object_set_new(rec, "CallDisposition",
-                                    json_string(call->disposition[0] ? call->disposition : status));
+        if (disposition != NULL)
+                json_object_set_new(rec, "CallDisposition", json_string(disposition));
         set_related(rec, call);
+        set_owner(rec, call);
         return rec;
 }
 
@@ -163,7 +234,7 @@ enum cb_result sf_log_call(void *self, const struct cb_call *call, struct cb_crm
         if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 &&
             !cb_calls_status_final(call->status))
                 return CB_RESULT_OK; /* one write when the call ends */
-        rec = call_record(call);
+        rec = call_record(sf, call);
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
@@ -274,6 +345,9 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 json_t *v = json_object_get(fields, attach_map[i].name);
                 if (v == NULL)
                         continue;
+                /* The agent's disposition wins over any a rule or an analysis suggests. */
+                if (call->disposition[0] != '\0' && strcmp(attach_map[i].name, "disposition") == 0)
+                        continue;
                 if (strcmp(attach_map[i].name, "sentiment") == 0 && json_is_number(v)) {
                         double s = json_number_value(v);
                         json_object_set_new(rec, attach_map[i].field,
@@ -323,6 +397,7 @@ enum cb_result sf_create_task(void *self, const struct cb_call *call, const char
         if (str(task, "due_date") != NULL)
                 json_object_set_new(rec, "ActivityDate", json_string(str(task, "due_date")));
         set_related(rec, call);
+        set_owner(rec, call);
         r = sf_upsert(sf, object, "Callbridge_Followup_Key__c", key, rec, CB_CRM_PRIO_HIGH, task_id,
                       task_id_size, err, err_size);
         json_decref(rec);

@@ -27,12 +27,14 @@ static const struct {
 } searched[] = {
     {"Contact",
      "Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Account.Name, "
-     "Owner.Username, LastModifiedDate",
+     "OwnerId, Owner.Username, LastModifiedDate",
      {"Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone", NULL}},
     {"Lead",
-     "Id, Name, Company, Phone, MobilePhone, Owner.Username, LastModifiedDate",
+     "Id, Name, Company, Phone, MobilePhone, OwnerId, Owner.Username, LastModifiedDate",
      {"Phone", "MobilePhone", NULL}},
-    {"Account", "Id, Name, Phone, Fax, Owner.Username, LastModifiedDate", {"Phone", "Fax", NULL}},
+    {"Account",
+     "Id, Name, Phone, Fax, OwnerId, Owner.Username, LastModifiedDate",
+     {"Phone", "Fax", NULL}},
 };
 
 const char *sf_type_of_id(const char *id)
@@ -74,6 +76,7 @@ static json_t *match_of(const struct sf_token *tok, const char *type, const json
         const char *modified = json_string_value(json_object_get(rec, "LastModifiedDate"));
         const char *owner =
             json_string_value(json_object_get(json_object_get(rec, "Owner"), "Username"));
+        const char *owner_id = json_string_value(json_object_get(rec, "OwnerId"));
         json_t *m;
 
         if (company == NULL)
@@ -83,8 +86,10 @@ static json_t *match_of(const struct sf_token *tok, const char *type, const json
                       name ? name : "", "url", sf_record_url(tok, type, id ? id : ""));
         if (m != NULL && company != NULL)
                 json_object_set_new(m, "company", json_string(company));
-        if (m != NULL && owner != NULL) /* the agent routing rings: SPEC §1 point 6 */
+        if (m != NULL && owner != NULL) /* who owns it, for people */
                 json_object_set_new(m, "owner", json_string(owner));
+        if (m != NULL && owner_id != NULL) /* the agent routing rings (agents.crm_user_id) */
+                json_object_set_new(m, "owner_id", json_string(owner_id));
         if (m != NULL && modified != NULL)
                 json_object_set_new(m, "last_modified", json_string(modified));
         return m;

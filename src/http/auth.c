@@ -4,11 +4,16 @@
  *
  * Revocation (`callbridge apikey revoke`) is a row update; a watcher thread on every instance
  * asks PostgreSQL twice a second for keys revoked lately and drops them from the cache, so a
- * revoked key stops working everywhere within a second. The same thread records which keys
- * were used (api_keys.last_used_at), in one batched UPDATE every few seconds. */
+ * revoked key stops working everywhere within a second. Admin rights are the agent's
+ * (agents.admin, read with the key); the same watcher drops the keys of agents changed lately,
+ * so granting or taking away admin rights also reaches every instance within a second. The same
+ * thread records which keys were used (api_keys.last_used_at), in one batched UPDATE every few
+ * seconds. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -28,7 +33,8 @@ struct cached_key {
         unsigned char hash[32];
         struct cb_agent agent;
         int64_t expires_us;
-        bool used; /* used since the watcher last recorded it */
+        int64_t read_us; /* when PostgreSQL answered for it, by PostgreSQL's clock */
+        bool used;       /* used since the watcher last recorded it */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -109,7 +115,7 @@ static bool cache_get(const char *key_id, unsigned char stored[32], struct cb_ag
 }
 
 static void cache_put(const char *key_id, const unsigned char stored[32],
-                      const struct cb_agent *agent, long ttl_s)
+                      const struct cb_agent *agent, int64_t read_us, long ttl_s)
 {
         struct cached_key *slot;
 
@@ -119,6 +125,7 @@ static void cache_put(const char *key_id, const unsigned char stored[32],
         memcpy(slot->hash, stored, 32);
         slot->agent = *agent;
         slot->expires_us = cb_mono_us() + ttl_s * 1000000;
+        slot->read_us = read_us;
         slot->used = true;
         pthread_mutex_unlock(&cache_lock);
 }
@@ -130,12 +137,13 @@ static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
         unsigned char stored[32];
         char stored_hex[65];
         struct cb_db *db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
+        int64_t read_us = 0;
         enum cb_qs qs;
 
         if (db == NULL)
                 return CB_ERR_DB_UNAVAILABLE;
         qs = cb_store_apikey_get(db, key_id, stored_hex, agent->name, sizeof(agent->name),
-                                 &agent->admin);
+                                 &agent->admin, &read_us);
         cb_db_release(&db);
         if (qs < 0)
                 return CB_ERR_DB_UNAVAILABLE;
@@ -143,7 +151,7 @@ static enum cb_err verify_stored(struct cb_http_env *env, const char *key_id,
             !cb_ct_equal(hash, stored, 32))
                 return CB_ERR_UNAUTHORIZED;
         snprintf(agent->bearer, sizeof(agent->bearer), "k%s", key_id);
-        cache_put(key_id, stored, agent, env->cfg->auth.cache_ttl_s);
+        cache_put(key_id, stored, agent, read_us, env->cfg->auth.cache_ttl_s);
         return CB_ERR_NONE;
 }
 
@@ -227,28 +235,43 @@ static struct {
         bool stopping;
 } watch = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-static void evict(const char *key_id)
+/* A change committed this long after its updated_at may still have been invisible to a read
+ * that started after updated_at: such reads are dropped too. */
+#define CHANGE_MARGIN_US 1000000
+
+/* Drop `key_id` from the cache when it was read before `changed_us` (INT64_MAX: whenever it
+ * was read, for a revocation). Its use is still recorded (`used` stays). */
+static void evict(const char *key_id, int64_t changed_us)
 {
         struct cached_key *slot;
 
+        if (key_id == NULL)
+                return;
         pthread_mutex_lock(&cache_lock);
         slot = &cache[slot_of(key_id)];
-        if (strcmp(slot->key_id, key_id) == 0)
-                memset(slot, 0, sizeof(*slot));
+        if (strcmp(slot->key_id, key_id) == 0 &&
+            (changed_us == INT64_MAX || slot->read_us <= changed_us + CHANGE_MARGIN_US))
+                slot->expires_us = 0;
         pthread_mutex_unlock(&cache_lock);
 }
 
-/* Drop the cached keys revoked lately. Returns false when PostgreSQL could not be asked. */
-static bool evict_revoked(struct cb_db *db)
+/* Drop the cached keys revoked lately, and those of agents changed since they were read.
+ * Returns false when PostgreSQL could not be asked. */
+static bool evict_changed(struct cb_db *db)
 {
-        json_t *ids = NULL;
-        json_t *id;
+        json_t *rows = NULL;
+        json_t *row;
         size_t i;
 
-        if (cb_store_apikey_recently_revoked(db, WATCH_WINDOW_S, &ids) < 0 || ids == NULL)
+        if (cb_store_apikey_recently_changed(db, WATCH_WINDOW_S, &rows) < 0 || rows == NULL)
                 return false;
-        json_array_foreach(ids, i, id) evict(json_string_value(id));
-        json_decref(ids);
+        json_array_foreach(rows, i, row)
+        {
+                const char *changed = json_string_value(json_array_get(row, 1));
+                evict(json_string_value(json_array_get(row, 0)),
+                      changed != NULL ? strtoll(changed, NULL, 10) : INT64_MAX);
+        }
+        json_decref(rows);
         return true;
 }
 
@@ -277,7 +300,7 @@ static void watch_tick(unsigned long tick, int64_t *last_ok_us)
         struct cb_db *db = cb_db_acquire(watch.env->pool, WATCH_TICK_MS);
         int64_t now = cb_mono_us();
 
-        if (db != NULL && evict_revoked(db)) {
+        if (db != NULL && evict_changed(db)) {
                 /* Blind for longer than the window: anything may have been revoked. */
                 if (now - *last_ok_us > (WATCH_WINDOW_S - 5) * 1000000LL)
                         cb_auth_cache_clear();

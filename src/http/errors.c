@@ -41,6 +41,10 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_TOKENS_NOT_CONFIGURED] = {"softphone_tokens_not_configured", 503,
                                       "softphone tokens are not configured on this server"},
     [CB_ERR_BAD_REQUEST] = {"bad_request", 400, "the request is malformed"},
+    [CB_ERR_INVALID_DISPOSITION] = {"invalid_disposition", 422,
+                                    "the disposition is not one of [agents] dispositions"},
+    [CB_ERR_AGENT_EXISTS] = {"agent_exists", 409, "an agent with this name exists"},
+    [CB_ERR_CRM_USER_ID_TAKEN] = {"crm_user_id_taken", 409, "another agent has this CRM user id"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

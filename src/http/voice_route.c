@@ -7,10 +7,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "callbridge/agents.h"
 #include "callbridge/cache.h"
 #include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
+#include "callbridge/store.h"
 #include "call_reported.h"
 #include "voice_route.h"
 
@@ -62,12 +64,39 @@ void cb_voice_route_rules(const struct cb_config *cfg, struct cb_call_route_rule
                                               .online = cb_presence_online};
 }
 
-/* An incoming call: look the caller up (Redis first, then the CRM) and apply the rule. */
+/* The agents whose CRM user ids own `matches` (a new array for cb_calls_route_inbound; NULL
+ * when no match has an owner or PostgreSQL cannot say in time: the fallback then). */
+static json_t *owner_agents(struct task *t, const json_t *matches)
+{
+        struct cb_buf ids = {.max = 4096};
+        struct cb_db *db = NULL;
+        json_t *agents = NULL;
+        const json_t *m;
+        size_t i;
+
+        json_array_foreach(matches, i, m)
+        {
+                char id[CB_SFID_LEN + 1];
+                if (cb_agents_sfid_canon(json_string_value(json_object_get(m, "owner_id")), id))
+                        cb_buf_printf(&ids, "%s%s", ids.len ? "," : "", id);
+        }
+        if (ids.len > 0 && cb_buf_append(&ids, "", 1) == 0)
+                db = cb_db_acquire(t->env->pool, (int)t->env->cfg->twilio.voice_deadline_ms);
+        if (db != NULL && cb_store_agents_by_crm_user_ids(db, ids.data, &agents) < 0)
+                cb_warn("inbound routing: could not read the agents of the caller's owners");
+        cb_db_release(&db);
+        cb_buf_free(&ids);
+        return agents;
+}
+
+/* An incoming call: look the caller up (Redis first, then the CRM), map the owners of what
+ * matched to agents (agents.crm_user_id) and apply the rule. */
 static void route_inbound(struct task *t, const struct cb_call_route_rules *rules,
                           struct cb_call_route *route)
 {
         const struct cb_config *cfg = t->env->cfg;
         struct cb_lookup_result res = {0};
+        json_t *agents = NULL;
         char e164[32];
         char err[256];
 
@@ -75,7 +104,10 @@ static void route_inbound(struct task *t, const struct cb_call_route_rules *rule
             cb_lookup(t->env->crm, cfg, e164, false, &res, err, sizeof(err)) != CB_RESULT_OK)
                 cb_lookup_result_clear(&res); /* no matches: the fallback */
         t->matches = json_incref(res.matches);
-        cb_calls_route_inbound(rules, res.matches, route, t->record_id);
+        if (rules->route_to_owner)
+                agents = owner_agents(t, res.matches);
+        cb_calls_route_inbound(rules, res.matches, agents, route, t->record_id);
+        json_decref(agents);
         cb_lookup_result_clear(&res);
 }
 

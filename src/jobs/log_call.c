@@ -74,7 +74,7 @@ static enum cb_result link_record(struct cb_job *job, struct cb_call *call)
 static bool same_view(const struct cb_call *a, const struct cb_call *b)
 {
         return a->status == b->status && a->duration_s == b->duration_s &&
-               strcmp(a->disposition, b->disposition) == 0 &&
+               strcmp(a->disposition, b->disposition) == 0 && strcmp(a->notes, b->notes) == 0 &&
                strcmp(a->crm_record_id, b->crm_record_id) == 0;
 }
 

@@ -1,12 +1,17 @@
 /* Query family: API keys. Only SHA-256 hashes are stored. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/store.h"
 
-static struct cb_stmt stmt_insert =
-    CB_STMT("apikey_insert", "INSERT INTO api_keys (key_id, key_hash, agent, admin)"
-                             " VALUES ($1, decode($2, 'hex'), $3, $4::boolean)");
+/* The key, and its agent's row when it has none (an admin key makes the agent an admin). */
+static struct cb_stmt stmt_insert = CB_STMT(
+    "apikey_insert", "WITH agent AS (INSERT INTO agents (name, admin) VALUES ($3, $4::boolean)"
+                     "  ON CONFLICT (name) DO UPDATE SET admin = true, updated_at = now()"
+                     "  WHERE $4::boolean AND NOT agents.admin)"
+                     " INSERT INTO api_keys (key_id, key_hash, agent, admin)"
+                     " VALUES ($1, decode($2, 'hex'), $3, $4::boolean)");
 
 enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const char *hash_hex,
                                   const char *agent, bool admin)
@@ -15,12 +20,16 @@ enum cb_qs cb_store_apikey_insert(struct cb_db *db, const char *key_id, const ch
         return cb_db_exec_cmd(db, &stmt_insert, 4, params);
 }
 
+/* Admin rights are the agent's (agents.admin); the key's own flag only for an agent without a
+ * row (written by a binary older than migration 010). The database's clock says when. */
 static struct cb_stmt stmt_get =
-    CB_STMT("apikey_get", "SELECT encode(key_hash, 'hex'), agent, admin FROM api_keys"
-                          " WHERE key_id = $1 AND revoked_at IS NULL");
+    CB_STMT("apikey_get", "SELECT encode(k.key_hash, 'hex'), k.agent, COALESCE(a.admin, k.admin),"
+                          " (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+                          " FROM api_keys k LEFT JOIN agents a ON a.name = k.agent"
+                          " WHERE k.key_id = $1 AND k.revoked_at IS NULL");
 
 enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_hex[65], char *agent,
-                               size_t agent_size, bool *admin)
+                               size_t agent_size, bool *admin, int64_t *read_us)
 {
         const char *params[1] = {key_id};
         enum cb_qs qs;
@@ -33,17 +42,19 @@ enum cb_qs cb_store_apikey_get(struct cb_db *db, const char *key_id, char hash_h
         cb_strlcpy(hash_hex, PQgetvalue(res, 0, 0), 65);
         cb_strlcpy(agent, PQgetvalue(res, 0, 1), agent_size);
         *admin = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+        *read_us = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
         PQclear(res);
         return CB_QS_ONE_RESULT;
 }
 
 static struct cb_stmt stmt_list = CB_STMT(
     "apikey_list",
-    "SELECT key_id, agent, admin, to_char(created_at AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(to_char(last_used_at AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), COALESCE(to_char(revoked_at AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '') FROM api_keys"
-    " WHERE $1::text IS NULL OR agent = $1 ORDER BY agent, created_at, key_id");
+    "SELECT k.key_id, k.agent, COALESCE(a.admin, k.admin), to_char(k.created_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), COALESCE(to_char(k.last_used_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''), COALESCE(to_char(k.revoked_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+    " FROM api_keys k LEFT JOIN agents a ON a.name = k.agent"
+    " WHERE $1::text IS NULL OR k.agent = $1 ORDER BY k.agent, k.created_at, k.key_id");
 
 enum cb_qs cb_store_apikey_list(struct cb_db *db, const char *agent, json_t **out)
 {
@@ -82,27 +93,23 @@ enum cb_qs cb_store_apikey_revoke(struct cb_db *db, const char *key_id)
         return cb_db_exec_cmd(db, &stmt_revoke, 1, params);
 }
 
+/* Revoked keys (no time: always dropped), and the live keys of agents changed lately with
+ * when, by the database's clock (agents_updated_at index). */
 static struct cb_stmt stmt_recent = CB_STMT(
-    "apikey_recently_revoked",
-    "SELECT key_id FROM api_keys WHERE revoked_at > now() - make_interval(secs => $1::int)");
+    "apikey_recently_changed",
+    "SELECT key_id, NULL FROM api_keys"
+    " WHERE revoked_at > now() - make_interval(secs => $1::int)"
+    " UNION ALL SELECT k.key_id, ((extract(epoch FROM a.updated_at)) * 1000000)::bigint::text"
+    " FROM agents a JOIN api_keys k ON k.agent = a.name"
+    " WHERE a.updated_at > now() - make_interval(secs => $1::int) AND k.revoked_at IS NULL");
 
-enum cb_qs cb_store_apikey_recently_revoked(struct cb_db *db, int within_s, json_t **out)
+enum cb_qs cb_store_apikey_recently_changed(struct cb_db *db, int within_s, json_t **out)
 {
         char secs[16];
         const char *params[1] = {secs};
-        enum cb_qs qs;
-        PGresult *res;
 
         snprintf(secs, sizeof(secs), "%d", within_s);
-        res = cb_db_exec(db, &stmt_recent, 1, params, &qs);
-        *out = NULL;
-        if (res == NULL)
-                return qs;
-        *out = json_array();
-        for (int i = 0; i < PQntuples(res); i++)
-                json_array_append_new(*out, json_string(PQgetvalue(res, i, 0)));
-        PQclear(res);
-        return CB_QS_ONE_RESULT;
+        return cb_store_exec_rows(db, &stmt_recent, 1, params, out);
 }
 
 static struct cb_stmt stmt_touch =

@@ -160,6 +160,7 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
         " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id)," \
         " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id',"             \
         " c.crm_log_id), 'duration_s', c.duration_s, 'disposition', c.disposition,"                \
+        " 'notes', c.notes, 'disposed_at', cb_ts(c.disposed_at),"                                  \
         " 'answered_at', cb_ts(c.answered_at), 'ended_at', cb_ts(c.ended_at),"                     \
         " 'created_at', cb_ts(c.created_at), 'updated_at', cb_ts(c.updated_at)"
 
@@ -228,12 +229,40 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
 /* The typed columns of a call, in struct cb_call's order; NULL as "" or -1. Jobs load a call on
  * every attempt. */
 static struct cb_stmt stmt_load = CB_STMT(
-    "call_load", "SELECT id::text, agent, direction, to_e164, COALESCE(from_e164, ''), status,"
-                 " COALESCE(crm_record_id, ''), telephony, COALESCE(provider_call_id, ''), crm, "
-                 "crm_state,"
-                 " COALESCE(crm_log_id, ''), COALESCE(duration_s, -1), COALESCE(disposition, "
-                 "'')," CALL_US("answered_at") "," CALL_US("ended_at") "," CALL_US(
-                     "created_at") "," CALL_US("updated_at") " FROM calls WHERE id = $1::uuid");
+    "call_load",
+    "SELECT c.id::text, c.agent, c.direction, c.to_e164, COALESCE(c.from_e164, ''), c.status,"
+    " COALESCE(c.crm_record_id, ''), c.telephony, COALESCE(c.provider_call_id, ''), c.crm,"
+    " c.crm_state, COALESCE(c.crm_log_id, ''), COALESCE(c.duration_s, -1),"
+    " COALESCE(c.disposition, '')," CALL_US("c.answered_at") "," CALL_US("c.ended_at") "," CALL_US(
+        "c.created_at") "," CALL_US("c.updated_at") ", COALESCE(c.notes, '')," CALL_US("c.disposed_"
+                                                                                       "at") ", "
+                                                                                             "COALE"
+                                                                                             "SCE("
+                                                                                             "a."
+                                                                                             "crm_"
+                                                                                             "user_"
+                                                                                             "id, "
+                                                                                             "'')"
+                                                                                             " FROM"
+                                                                                             " call"
+                                                                                             "s c "
+                                                                                             "LEFT "
+                                                                                             "JOIN "
+                                                                                             "agent"
+                                                                                             "s a "
+                                                                                             "ON "
+                                                                                             "a."
+                                                                                             "name "
+                                                                                             "= "
+                                                                                             "c."
+                                                                                             "agent"
+                                                                                             " WHER"
+                                                                                             "E "
+                                                                                             "c.id "
+                                                                                             "= "
+                                                                                             "$1::"
+                                                                                             "uui"
+                                                                                             "d");
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)
@@ -255,22 +284,24 @@ static bool int_col(PGresult *res, int col, int64_t *out)
 static bool call_from_row(PGresult *res, struct cb_call *c)
 {
         int64_t duration = -1;
-        bool ok = text_col(res, 0, c->id, sizeof(c->id)) &&
-                  text_col(res, 1, c->agent, sizeof(c->agent)) &&
-                  cb_calls_direction_parse(PQgetvalue(res, 0, 2), &c->direction) &&
-                  text_col(res, 3, c->to, sizeof(c->to)) &&
-                  text_col(res, 4, c->from, sizeof(c->from)) &&
-                  cb_calls_status_parse(PQgetvalue(res, 0, 5), &c->status) &&
-                  text_col(res, 6, c->crm_record_id, sizeof(c->crm_record_id)) &&
-                  text_col(res, 7, c->telephony, sizeof(c->telephony)) &&
-                  text_col(res, 8, c->provider_call_id, sizeof(c->provider_call_id)) &&
-                  text_col(res, 9, c->crm, sizeof(c->crm)) &&
-                  text_col(res, 10, c->crm_state, sizeof(c->crm_state)) &&
-                  text_col(res, 11, c->crm_log_id, sizeof(c->crm_log_id)) &&
-                  int_col(res, 12, &duration) &&
-                  text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
-                  int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
-                  int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us);
+        bool ok =
+            text_col(res, 0, c->id, sizeof(c->id)) &&
+            text_col(res, 1, c->agent, sizeof(c->agent)) &&
+            cb_calls_direction_parse(PQgetvalue(res, 0, 2), &c->direction) &&
+            text_col(res, 3, c->to, sizeof(c->to)) && text_col(res, 4, c->from, sizeof(c->from)) &&
+            cb_calls_status_parse(PQgetvalue(res, 0, 5), &c->status) &&
+            text_col(res, 6, c->crm_record_id, sizeof(c->crm_record_id)) &&
+            text_col(res, 7, c->telephony, sizeof(c->telephony)) &&
+            text_col(res, 8, c->provider_call_id, sizeof(c->provider_call_id)) &&
+            text_col(res, 9, c->crm, sizeof(c->crm)) &&
+            text_col(res, 10, c->crm_state, sizeof(c->crm_state)) &&
+            text_col(res, 11, c->crm_log_id, sizeof(c->crm_log_id)) &&
+            int_col(res, 12, &duration) &&
+            text_col(res, 13, c->disposition, sizeof(c->disposition)) &&
+            int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
+            int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
+            text_col(res, 18, c->notes, sizeof(c->notes)) && int_col(res, 19, &c->disposed_us) &&
+            text_col(res, 20, c->crm_owner_id, sizeof(c->crm_owner_id));
 
         c->duration_s = (long)duration;
         return ok;
@@ -304,6 +335,7 @@ enum cb_qs cb_store_call_load(struct cb_db *db, const char *id, struct cb_call *
 static struct cb_stmt stmt_list = CB_STMT(
     "calls_list", "SELECT json_build_object('call_id', id, 'agent', agent, 'direction', direction,"
                   "  'to', to_e164, 'from', from_e164, 'status', status, 'crm_state', crm_state,"
+                  "  'disposition', disposition,"
                   "  'created_at', cb_ts(created_at))::text,"
                   " (extract(epoch FROM created_at) * 1000000)::bigint, id::text"
                   " FROM calls"

@@ -569,5 +569,43 @@ class SalesforceSandboxTest(unittest.TestCase):
         self.assertFalse([k for k in counts if k.startswith("sandbox.")], counts)
 
 
+    def test_owner_id_must_name_an_active_user(self):
+        """OwnerId is a reference to a User: checked as Salesforce does, stored in 18 chars."""
+        token = self.jwt_token()
+        self.sb.control("seed", {"User": [
+            {"Id": "005Dn000001AbCdIAK", "Username": "bob@example.com", "IsActive": True},
+            {"Id": "005000000000004AAA", "Username": "gone@example.com", "IsActive": False}],
+            "Contact": [{"Id": "003000000000001AAA", "LastName": "Lovelace"}]})
+        refused = [
+            ("abc", "MALFORMED_ID", "Owner ID: id value of incorrect type: abc"),
+            ("005Dn000001AbCdIA6", "MALFORMED_ID", "id value of incorrect type"),
+            ("005000000000001BAA", "MALFORMED_ID", "id value of incorrect type"),
+            (5, "MALFORMED_ID", "id value of incorrect type"),
+            ("003000000000001AAA", "FIELD_INTEGRITY_EXCEPTION", "id value of incorrect type"),
+            ("005000000000077AAA", "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"),
+            ("005dn000001abcd", "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id"),
+            ("005000000000004", "INACTIVE_OWNER_OR_USER", "inactive user [005000000000004AAA]"),
+        ]
+        for owner, code, message in refused:
+            with self.subTest(owner=owner):
+                resp = self.rest("POST", "/sobjects/Task", {"Subject": "x", "OwnerId": owner},
+                                 token)
+                self.assertSfError(resp, 400, code, message)
+                resp = self.rest("PATCH", "/sobjects/Task/Callbridge_Call_Id__c/c-1",
+                                 {"Subject": "x", "OwnerId": owner}, token)
+                self.assertSfError(resp, 400, code, message)
+        self.assertEqual(self.sb.control("state").get("Task", []), [])
+        for given in ("005Dn000001AbCd", "005DN000001ABCDIAK", "005dn000001abcdiak"):
+            with self.subTest(given=given):
+                resp = self.rest("POST", "/sobjects/Task", {"Subject": given, "OwnerId": given},
+                                 token)
+                self.assertEqual(resp.status, 201, repr(resp))
+        owners = {t["Subject"]: t["OwnerId"] for t in self.sb.control("state")["Task"]}
+        self.assertEqual(set(owners.values()), {"005Dn000001AbCdIAK"}, owners)
+        # The owner found through the relationship, as the screen-pop search reads it.
+        q = self.query("SELECT Owner.Username FROM Task LIMIT 1", token)
+        self.assertEqual(q.body["records"][0]["Owner"]["Username"], "bob@example.com")
+
+
 if __name__ == "__main__":
     harness.main()

@@ -240,16 +240,20 @@ class MissedInboundTest(TwilioCallCase):
         return r.raw.decode()
 
     def test_inbound_rings_the_online_owner_with_a_screen_pop(self):
+        # olive is the agent of the record owner's Salesforce User (agents.crm_user_id).
+        owner_key = self.daemon.apikey("olive")
+        p = self.daemon.cli("agent", "set", "olive", "--crm-user-id", OWNER["Id"], "-c",
+                            self.daemon.conf_path)
+        self.assertEqual(p.returncode, 0, p.stderr)
         # Offline owner: the fallback agent takes it.
         xml = self.inbound("CA" + uuid.uuid4().hex)
         self.assertIn("<Identity>desk</Identity>", xml)
         # The owner opens the softphone (an event stream): now the call rings them.
-        owner_key = self.daemon.apikey(OWNER["Username"])
         stream = SseStream(self.daemon.port, owner_key)
         self.addCleanup(stream.close)
         sid = "CA" + uuid.uuid4().hex
         xml = self.inbound(sid)
-        self.assertIn("<Identity>owner@callbridge.test</Identity>", xml)
+        self.assertIn("<Identity>olive</Identity>", xml)
         ev = stream.next_event(timeout=10, skip_types=("call_status",))
         self.assertEqual(ev["event"], "screen_pop")
         pop = json.loads(ev["data"])
@@ -257,7 +261,7 @@ class MissedInboundTest(TwilioCallCase):
         self.assertEqual([m["id"] for m in pop["matches"]], [CONTACT["Id"]])
         row = self.daemon.sql("SELECT id, agent, crm_record_id FROM calls "
                               "WHERE provider_call_id = '%s'" % sid)
-        self.assertEqual(row[0][1:], [OWNER["Username"], CONTACT["Id"]])
+        self.assertEqual(row[0][1:], ["olive", CONTACT["Id"]])
         self.assertEqual(pop["call_id"], row[0][0])
 
     def test_missed_inbound_call_gets_one_follow_up_task(self):

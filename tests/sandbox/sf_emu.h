@@ -65,6 +65,10 @@ bool sf_version_ok(const char *v);
 
 /* The object whose key prefix starts `id` ("001..." → "Account"), or NULL. Lock held. */
 const char *sf_type_of_id_locked(const char *id);
+/* The 18-character form of a record id into `out` (19 bytes): 15 characters are
+ * case-sensitive and get their suffix; 18 are case-insensitive, the suffix restoring the
+ * capitals of the first 15. False (`out` "") when `id` is no id, as Salesforce's MALFORMED_ID. */
+bool sf_id_canon(const char *id, char out[19]);
 /* A record by type and Id (borrowed), or NULL. Lock held. */
 json_t *sf_record_get_locked(const char *type, const char *id);
 /* The value of `path` ("Phone" or "Account.Name") on `rec`, following reference fields.

@@ -1,5 +1,6 @@
 /* callbridge-sandbox: reading Salesforce records: ids to types, field paths through
  * relationships ("Account.Name", "Who.Phone"), and the JSON view with "attributes". */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,46 @@ const char *sf_type_of_id_locked(const char *id)
                         return type;
         }
         return NULL;
+}
+
+static const char id_suffix_map[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+
+bool sf_id_canon(const char *id, char out[19])
+{
+        size_t len = id ? strlen(id) : 0;
+
+        out[0] = '\0';
+        if (len != 15 && len != 18)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!isalnum((unsigned char)id[i]) || (unsigned char)id[i] > 127)
+                        return false;
+        for (int chunk = 0; chunk < 3; chunk++) {
+                int bits = 0;
+                if (len == 18) {
+                        const char *p =
+                            strchr(id_suffix_map, toupper((unsigned char)id[15 + chunk]));
+                        if (!p)
+                                return false;
+                        bits = (int)(p - id_suffix_map);
+                }
+                for (int i = 0; i < 5; i++) {
+                        char c = id[chunk * 5 + i];
+                        if (len == 18) {
+                                bool cap = (bits >> i) & 1;
+                                if (cap && !isalpha((unsigned char)c))
+                                        return false;
+                                c = (char)(cap ? toupper((unsigned char)c)
+                                               : tolower((unsigned char)c));
+                        } else if (isupper((unsigned char)c)) {
+                                bits |= 1 << i;
+                        }
+                        out[chunk * 5 + i] = c;
+                }
+                out[15 + chunk] = id_suffix_map[bits];
+        }
+        out[18] = '\0';
+        return true;
 }
 
 json_t *sf_record_get_locked(const char *type, const char *id)

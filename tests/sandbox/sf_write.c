@@ -2,7 +2,9 @@
  *
  * Bodies are validated against the live schema in full before anything changes, with
  * Salesforce's error codes: JSON_PARSER_ERROR, INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE,
- * REQUIRED_FIELD_MISSING, STRING_TOO_LONG, DUPLICATE_VALUE. */
+ * REQUIRED_FIELD_MISSING, STRING_TOO_LONG, DUPLICATE_VALUE; an OwnerId must name an active
+ * User (MALFORMED_ID, FIELD_INTEGRITY_EXCEPTION, INVALID_CROSS_REFERENCE_KEY,
+ * INACTIVE_OWNER_OR_USER) and is stored as that User's Id. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,63 @@ static size_t utf8_chars(const char *s)
         for (; *s; s++)
                 n += ((unsigned char)*s & 0xC0) != 0x80;
         return n;
+}
+
+/* The User whose Id is the same id as `id18` (compared in their 18-character forms, so a
+ * seeded Id in any consistent form matches), borrowed; or NULL. */
+static json_t *user_of(const char *id18)
+{
+        json_t *users = sb_state_records_locked("User", false), *u;
+        size_t i;
+
+        json_array_foreach(users, i, u)
+        {
+                char canon[19];
+                if (sf_id_canon(json_string_value(json_object_get(u, "Id")), canon) &&
+                    strcmp(canon, id18) == 0)
+                        return u;
+        }
+        return NULL;
+}
+
+/* An OwnerId as Salesforce checks it: an id (15 or 18 characters), of a User, that exists (the
+ * token's own user always does) and is active. Replaced by that User's Id (18 characters);
+ * false after filling `res`. */
+static bool check_owner(const struct sf_op *op, const char *type, json_t *values,
+                        struct sf_result *res)
+{
+        json_t *v = json_object_get(values, "OwnerId"), *user;
+        const char *given = json_string_value(v);
+        char id[19], canon[19];
+
+        if (v == NULL || json_is_null(v))
+                return true;
+        if (!given || !sf_id_canon(given, id)) {
+                sf_error(res, 400, "MALFORMED_ID", json_pack("[s]", "OwnerId"),
+                         "Owner ID: id value of incorrect type: %.40s", given ? given : "");
+                return false;
+        }
+        if (strncmp(id, "005", 3) != 0) {
+                sf_error(res, 400, "FIELD_INTEGRITY_EXCEPTION", json_pack("[s]", "OwnerId"),
+                         "Owner ID: id value of incorrect type: %s", id);
+                return false;
+        }
+        user = user_of(id);
+        if (!user && !(op->user_id && sf_id_canon(op->user_id, canon) && strcmp(canon, id) == 0)) {
+                sf_error(res, 400, "INVALID_CROSS_REFERENCE_KEY", json_array(),
+                         "invalid cross reference id");
+                return false;
+        }
+        if (user && json_is_false(json_object_get(user, "IsActive"))) {
+                sf_error(res, 400, "INACTIVE_OWNER_OR_USER", json_array(),
+                         "operation performed with inactive user [%s] as owner of %s", id, type);
+                return false;
+        }
+        /* Stored as the org writes the User's Id. */
+        json_object_set_new(
+            values, "OwnerId",
+            json_string(user ? json_string_value(json_object_get(user, "Id")) : op->user_id));
+        return true;
 }
 
 /* Parse the body into a new object whose keys are the schema's field names. NULL after
@@ -87,6 +146,8 @@ static json_t *parse_body(const struct sf_op *op, const char *type, enum mode mo
                 }
                 json_object_set(out, name, val);
         }
+        if (!check_owner(op, type, out, res))
+                goto fail;
         json_decref(doc);
         return out;
 fail:

@@ -43,7 +43,9 @@ static void test_full(void **state)
             .crm_state = "synced",
             .crm_log_id = "00T000000000001AAA",
             .duration_s = 42,
-            .disposition = "Interested",
+            .disposition = "interested",
+            .notes = "Wants a demo on Friday.\nCall back after 3 pm.",
+            .disposed_us = 1796621500000000, /* 2026-12-07T05:31:40.000000Z */
             .created_us = 1767323045000006,  /* 2026-01-02T03:04:05.000006Z */
             .answered_us = 1772323200000000, /* 2026-03-01T00:00:00.000000Z */
             .ended_us = 1796621487123456,    /* 2026-12-07T05:31:27.123456Z */
@@ -60,7 +62,9 @@ static void test_full(void **state)
                     "  \"call_id\": \"CA0123456789abcdef0123456789abcdef\"},"
                     " \"crm\": {\"provider\": \"salesforce\", \"state\": \"synced\","
                     "  \"log_id\": \"00T000000000001AAA\"},"
-                    " \"duration_s\": 42, \"disposition\": \"Interested\","
+                    " \"duration_s\": 42, \"disposition\": \"interested\","
+                    " \"notes\": \"Wants a demo on Friday.\\nCall back after 3 pm.\","
+                    " \"disposed_at\": \"2026-12-07T05:31:40.000000Z\","
                     " \"answered_at\": \"2026-03-01T00:00:00.000000Z\","
                     " \"ended_at\": \"2026-12-07T05:31:27.123456Z\","
                     " \"created_at\": \"2026-01-02T03:04:05.000006Z\","
@@ -92,7 +96,8 @@ static void test_sparse(void **state)
                     " \"status\": \"in-progress\", \"crm_record_id\": null,"
                     " \"telephony\": {\"provider\": \"none\", \"call_id\": null},"
                     " \"crm\": {\"provider\": \"none\", \"state\": \"pending\", \"log_id\": null},"
-                    " \"duration_s\": null, \"disposition\": null,"
+                    " \"duration_s\": null, \"disposition\": null, \"notes\": null,"
+                    " \"disposed_at\": null,"
                     " \"answered_at\": null, \"ended_at\": null,"
                     " \"created_at\": \"2026-01-02T03:04:05.000006Z\","
                     " \"updated_at\": \"2026-01-02T03:04:05.000006Z\"}");

@@ -1,5 +1,5 @@
 /* Inbound and softphone routing (src/calls/route.c): every branch of the rule, with the CRM
- * matches and presence handed in, no I/O. */
+ * matches, the owners' agents and presence handed in, no I/O. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,11 +24,24 @@ static const struct cb_call_route_rules base = {
     .online = online,
 };
 
-/* The first match is the caller's record: {"id","owner"}. */
-static json_t *matches_of(const char *id, const char *owner)
+/* The agents the caller fetched for the owners: alice and a.b@c_d-e are online, bob is not,
+ * "al ice" is no identity. */
+static json_t *agents_of(void)
 {
-        json_t *m = json_pack("[{s:s,s:s?},{s:s,s:s}]", "id", id, "owner", owner, "id", "other",
-                              "owner", "alice");
+        json_t *a =
+            json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]", "name", "alice", "crm_user_id",
+                      "005Dn000001AbCdIAK", "name", "a.b@c_d-e", "crm_user_id",
+                      "005000000000001AAA", "name", "bob", "crm_user_id", "005000000000002AAA",
+                      "name", "al ice", "crm_user_id", "005000000000009AAA");
+        assert_non_null(a);
+        return a;
+}
+
+/* The first match is the caller's record: {"id","owner_id"}; the second is owned by alice. */
+static json_t *matches_of(const char *id, const char *owner_id)
+{
+        json_t *m = json_pack("[{s:s,s:s?},{s:s,s:s}]", "id", id, "owner_id", owner_id, "id",
+                              "other", "owner_id", "005Dn000001AbCdIAK");
         assert_non_null(m);
         return m;
 }
@@ -56,74 +69,128 @@ static void test_fallback_agent_then_number_then_message(void **state)
         assert_string_equal(route.target, "");
 }
 
-static void test_inbound_rings_online_owner(void **state)
+/* The owner is mapped through the agents' CRM user ids, whichever form each side uses. */
+static void test_inbound_rings_the_owners_agent(void **state)
 {
-        json_t *m = matches_of("003A", "alice");
-        struct cb_call_route route = {0};
-        char record[CB_CRM_ID_MAX] = "x";
+        static const struct {
+                const char *owner_id;
+                const char *agent;
+        } cases[] = {
+            {"005Dn000001AbCdIAK", "alice"},     /* the 18-character form as stored */
+            {"005Dn000001AbCd", "alice"},        /* 15 characters, case-sensitive */
+            {"005DN000001ABCDIAK", "alice"},     /* 18 characters, any case */
+            {"005dn000001abcdiak", "alice"},     /* 18 characters, any case */
+            {"005000000000001", "a.b@c_d-e"},    /* every character an identity may have */
+            {"005000000000001aaa", "a.b@c_d-e"}, /* a lower-case suffix */
+        };
+        json_t *agents = agents_of();
 
         (void)state;
-        cb_calls_route_inbound(&base, m, &route, record);
-        assert_int_equal(route.kind, CB_CALL_ROUTE_CLIENT);
-        assert_string_equal(route.target, "alice");
-        assert_string_equal(record, "003A");
-        json_decref(m);
-        m = matches_of("003B", "a.b@c_d-e"); /* every character an identity may have */
-        cb_calls_route_inbound(&base, m, &route, record);
-        assert_string_equal(route.target, "a.b@c_d-e");
-        json_decref(m);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                json_t *m = matches_of("003A", cases[i].owner_id);
+                struct cb_call_route route = {0};
+                char record[CB_CRM_ID_MAX] = "x";
+
+                cb_calls_route_inbound(&base, m, agents, &route, record);
+                if (route.kind != CB_CALL_ROUTE_CLIENT || strcmp(route.target, cases[i].agent))
+                        fail_msg("case %zu: %d %s", i, route.kind, route.target);
+                assert_string_equal(record, "003A");
+                json_decref(m);
+        }
+        json_decref(agents);
 }
 
-/* Each reason not to ring the owner gives the fallback, and the record is linked anyway. */
+/* Each reason not to ring the owner's agent gives the fallback, and the record is linked. */
 static void test_inbound_falls_back(void **state)
 {
         static const struct {
-                const char *owner;
+                const char *owner_id;
                 bool route_to_owner;
                 bool with_presence;
+                bool with_agents;
         } cases[] = {
-            {"bob", true, true},      /* offline */
-            {"alice", false, true},   /* route_to_owner off */
-            {NULL, true, true},       /* the record has no owner */
-            {"al ice", true, true},   /* not an identity */
-            {"alice<x>", true, true}, /* not an identity */
-            {"", true, true},         /* empty */
-            {"alice", true, false},   /* no presence predicate */
+            {"005000000000002AAA", true, true, true},  /* bob: offline */
+            {"005Dn000001AbCdIAK", false, true, true}, /* route_to_owner off */
+            {NULL, true, true, true},                  /* the record has no owner */
+            {"005dn000001abcd", true, true, true},     /* another user (case matters in 15) */
+            {"005Dn000001AbCdAAA", true, true, true},  /* the suffix says other capitals */
+            {"005Dn000001AbCdIA", true, true, true},   /* 17 characters */
+            {"005Dn000001AbC-IAK", true, true, true},  /* not an id */
+            {"", true, true, true},                    /* empty */
+            {"005000000000009AAA", true, true, true},  /* its agent is no identity */
+            {"005000000000077AAA", true, true, true},  /* no agent has that user */
+            {"005Dn000001AbCdIAK", true, false, true}, /* no presence predicate */
+            {"005Dn000001AbCdIAK", true, true, false}, /* the agents could not be read */
         };
+        json_t *agents = agents_of();
 
         (void)state;
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct cb_call_route_rules r = base;
-                json_t *m = matches_of("003C", cases[i].owner);
+                json_t *m = matches_of("003C", cases[i].owner_id);
                 struct cb_call_route route = {0};
                 char record[CB_CRM_ID_MAX] = "";
 
                 r.route_to_owner = cases[i].route_to_owner;
                 r.online = cases[i].with_presence ? online : NULL;
-                cb_calls_route_inbound(&r, m, &route, record);
+                cb_calls_route_inbound(&r, m, cases[i].with_agents ? agents : NULL, &route, record);
                 if (route.kind != CB_CALL_ROUTE_CLIENT || strcmp(route.target, "desk") != 0)
                         fail_msg("case %zu: %d %s", i, route.kind, route.target);
                 assert_string_equal(record, "003C");
                 json_decref(m);
         }
+        json_decref(agents);
+}
+
+/* A name equal to the owner's username (the old rule) no longer rings anybody. */
+static void test_inbound_ignores_owner_names(void **state)
+{
+        json_t *m = json_pack("[{s:s,s:s}]", "id", "003D", "owner", "alice");
+        json_t *agents = agents_of();
+        struct cb_call_route route = {0};
+        char record[CB_CRM_ID_MAX] = "";
+
+        (void)state;
+        cb_calls_route_inbound(&base, m, agents, &route, record);
+        assert_string_equal(route.target, "desk");
+        json_decref(m);
+        json_decref(agents);
+}
+
+static void test_owner_agent(void **state)
+{
+        json_t *agents = agents_of();
+        json_t *odd = json_pack("[{s:s},{s:i,s:s},{s:s,s:s}]", "name", "x", "crm_user_id", 5,
+                                "name", "y", "name", "z", "crm_user_id", "005000000000002");
+
+        (void)state;
+        assert_string_equal(cb_calls_route_owner_agent(agents, "005000000000002"), "bob");
+        assert_null(cb_calls_route_owner_agent(agents, NULL));
+        assert_null(cb_calls_route_owner_agent(NULL, "005000000000002"));
+        /* rows without a usable crm_user_id are skipped; a 15-character one still matches */
+        assert_string_equal(cb_calls_route_owner_agent(odd, "005000000000002AAA"), "z");
+        json_decref(odd);
+        json_decref(agents);
 }
 
 static void test_inbound_without_matches(void **state)
 {
         json_t *empty = json_array();
+        json_t *agents = agents_of();
         struct cb_call_route route = {0};
         char record[CB_CRM_ID_MAX] = "stale";
 
         (void)state;
-        cb_calls_route_inbound(&base, NULL, &route, record);
+        cb_calls_route_inbound(&base, NULL, agents, &route, record);
         assert_int_equal(route.kind, CB_CALL_ROUTE_CLIENT);
         assert_string_equal(route.target, "desk");
         assert_string_equal(record, "");
         strcpy(record, "stale");
-        cb_calls_route_inbound(&base, empty, &route, record);
+        cb_calls_route_inbound(&base, empty, agents, &route, record);
         assert_string_equal(route.target, "desk");
         assert_string_equal(record, "");
         json_decref(empty);
+        json_decref(agents);
 }
 
 static void test_outbound_dials_the_number(void **state)
@@ -176,8 +243,10 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_fallback_agent_then_number_then_message),
-            cmocka_unit_test(test_inbound_rings_online_owner),
+            cmocka_unit_test(test_inbound_rings_the_owners_agent),
             cmocka_unit_test(test_inbound_falls_back),
+            cmocka_unit_test(test_inbound_ignores_owner_names),
+            cmocka_unit_test(test_owner_agent),
             cmocka_unit_test(test_inbound_without_matches),
             cmocka_unit_test(test_outbound_dials_the_number),
             cmocka_unit_test(test_agent_of_the_call),

@@ -542,6 +542,22 @@ static const struct bad_case bad_cases[] = {
      NULL,
      {"[twilio]", "api_key_sid", "SK..."}},
     {"token ttl above 24 h", "[twilio]\ntoken_ttl_s = 86401\n", NULL, {"[twilio]", "token_ttl_s"}},
+    {"dispositions: a value with a capital",
+     "[agents]\ndispositions = Interested:Interested\n",
+     NULL,
+     {"[agents]", "dispositions", "a-z, 0-9"}},
+    {"dispositions: listed twice",
+     "[agents]\ndispositions = callback:Call Back, callback:Call Later\n",
+     NULL,
+     {"[agents]", "dispositions", "\"callback\" is listed twice"}},
+    {"dispositions: empty",
+     "[agents]\ndispositions = \n",
+     NULL,
+     {"[agents]", "dispositions", "at least one"}},
+    {"dispositions: trailing comma",
+     "[agents]\ndispositions = a:A,\n",
+     NULL,
+     {"[agents]", "dispositions", "item 2 is empty"}},
     {"stt openai without a key",
      "[stt]\nengine = openai\n",
      NULL,
@@ -751,7 +767,8 @@ static void test_env_every_key(void **state)
                                             strcmp(s->key, "key_prefix") == 0 ||
                                             strcmp(s->key, "api_key_sid") == 0 ||
                                             strcmp(s->key, "twiml_app_sid") == 0 ||
-                                            strcmp(s->key, "cost_per_minute") == 0);
+                                            strcmp(s->key, "cost_per_minute") == 0 ||
+                                            strcmp(s->key, "dispositions") == 0);
                         }
                 } else {
                         assert_int_equal(rc, -1);

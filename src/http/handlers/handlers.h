@@ -7,6 +7,7 @@
 enum MHD_Result cb_handle_call_initiate(struct cb_request *req);
 enum MHD_Result cb_handle_call_get(struct cb_request *req);
 enum MHD_Result cb_handle_calls_list(struct cb_request *req);
+enum MHD_Result cb_handle_call_disposition(struct cb_request *req);
 enum MHD_Result cb_handle_lookup(struct cb_request *req);
 enum MHD_Result cb_handle_healthz(struct cb_request *req);
 enum MHD_Result cb_handle_readyz(struct cb_request *req);
@@ -26,5 +27,10 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req);
 enum MHD_Result cb_handle_call_transcribe(struct cb_request *req);
 enum MHD_Result cb_handle_admin_jobs_list(struct cb_request *req);
 enum MHD_Result cb_handle_admin_job_retry(struct cb_request *req);
+enum MHD_Result cb_handle_admin_agents_list(struct cb_request *req);
+enum MHD_Result cb_handle_admin_agent_create(struct cb_request *req);
+enum MHD_Result cb_handle_admin_agent_get(struct cb_request *req);
+enum MHD_Result cb_handle_admin_agent_patch(struct cb_request *req);
+enum MHD_Result cb_handle_agent_me(struct cb_request *req);
 
 #endif
