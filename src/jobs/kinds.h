@@ -26,6 +26,15 @@ CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 
+/* A live transcript from its final segments' rows [[sequence, speaker, text], ...] (text
+ * columns, as cb_store_live_segments gives them; any order, a repeated sequence counted once,
+ * malformed rows skipped): `labelled` gets one "Agent: ..." / "Customer: ..." line per
+ * segment in sequence order, `plain` the words alone joined by spaces (for the analysis),
+ * `segments` [{"sequence","speaker","text"}]. 0, or -1 when out of memory or a buffer's cap
+ * was reached (src/jobs/live_assemble.c, pure). */
+int cb_live_assemble(const json_t *rows, struct cb_buf *labelled, struct cb_buf *plain,
+                     json_t *segments);
+
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);
 void cb_pipeline_count_tags(const json_t *tags);

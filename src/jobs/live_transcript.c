@@ -26,33 +26,6 @@
 #define POLL_MS       15000 /* a call still going on is looked at again this often */
 #define MAX_ASSEMBLES 3     /* segments that arrive while assembling: assemble again */
 
-/* The transcript from the rows [[sequence, speaker, text], ...]: `labelled` one line per
- * segment with its speaker, `plain` the words alone (for the analysis), `segments` for the
- * document. -1 when out of memory. */
-static int assemble(const json_t *rows, struct cb_buf *labelled, struct cb_buf *plain,
-                    json_t *segments)
-{
-        const json_t *row;
-        size_t i;
-        int rc = 0;
-
-        json_array_foreach(rows, i, row)
-        {
-                const char *seq = json_string_value(json_array_get(row, 0));
-                const char *who = json_string_value(json_array_get(row, 1));
-                const char *text = json_string_value(json_array_get(row, 2));
-                if (seq == NULL || who == NULL || text == NULL)
-                        continue;
-                rc |= cb_buf_printf(labelled, "%s%s: %s", i > 0 ? "\n" : "",
-                                    strcmp(who, "agent") == 0 ? "Agent" : "Customer", text);
-                rc |= cb_buf_printf(plain, "%s%s", i > 0 ? " " : "", text);
-                rc |= json_array_append_new(segments, json_pack("{s:I,s:s,s:s}", "sequence",
-                                                                (json_int_t)strtoll(seq, NULL, 10),
-                                                                "speaker", who, "text", text));
-        }
-        return rc != 0 || labelled->data == NULL || plain->data == NULL ? -1 : 0;
-}
-
 /* Seal the document and save the row (replacing the call's earlier live transcript). */
 static enum cb_result save(struct cb_job *job, const json_t *analysis, json_t *doc,
                            int64_t assembled_us, char tid[CB_UUID_LEN + 1])
@@ -137,7 +110,7 @@ static enum cb_result build(struct cb_job *job, const struct cb_call *call, cons
         enum cb_result r = CB_RESULT_RETRY;
 
         if (segments == NULL || call_json == NULL ||
-            assemble(rows, &labelled, &plain, segments) != 0 ||
+            cb_live_assemble(rows, &labelled, &plain, segments) != 0 ||
             (analysis = cb_nlp_analyse(rules, plain.data, call_json)) == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory assembling");
                 goto out;
