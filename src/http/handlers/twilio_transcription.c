@@ -12,7 +12,9 @@
  * [stt] source = live queues the job that assembles the call's transcript);
  * transcription-stopped and -error bring that job forward to the end of [stt] live_grace_s.
  * A callback for a call we do not know, or an event we do not use, is answered 204 and
- * ignored; 503 when the database is unavailable, so Twilio may deliver it again. */
+ * ignored; 503 when the database is unavailable, so Twilio may deliver it again. Final
+ * segments count in callbridge_webhooks_total as recorded or duplicate, unknown calls as
+ * unknown_call. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +90,8 @@ static enum cb_qs content(struct cb_request *req, struct cb_db *db, const char *
         if (qs > 0 && inserted)
                 qs = cb_store_live_started(db, call_id, t->transcription_sid,
                                            source_live(req->env->cfg), LIVE_POLL_S);
+        if (qs >= 0 && t->final)
+                cb_webhook_count(inserted ? CB_WH_RECORDED : CB_WH_DUPLICATE);
         if (qs >= 0 && (inserted || !t->final))
                 publish(agent, call_id, t, finals);
         if (qs >= 0 && inserted)
