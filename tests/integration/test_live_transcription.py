@@ -281,6 +281,9 @@ class TranscriptionWebhookTest(WebhookCase):
         self.assertEqual([tuple(r) for r in rows], [("2", "customer", "first"),
                                                     ("3", "agent", "second"),
                                                     ("5", "agent", "third")])
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn('callbridge_webhooks_total{outcome="duplicate"} 1\n', metrics)
+        self.assertIn('callbridge_webhooks_total{outcome="recorded"} 3\n', metrics)
         self.assertStatus(self.tx(cid, sid, "transcription-stopped", SequenceId="6"), 204)
         self.assertEqual(self.daemon.count("live_transcriptions",
                                            "stopped_at IS NOT NULL AND call_id = '%s'" % cid), 1)
