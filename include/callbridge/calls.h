@@ -220,6 +220,9 @@ struct cb_call_route {
         bool leg_is_agent; /* the call leg being answered is the agent's softphone dialling out
                             * (not the customer): it tells live transcripts who speaks on which
                             * side */
+        /* A client route through a conference of this name (the agent was added to it), or ""
+         * for a plain bridge. */
+        char conference[CB_CALL_SID_MAX + 4];
 };
 
 /* The routing settings ([twilio] route_to_owner, fallback_agent, fallback_number, [server]
@@ -264,5 +267,74 @@ void cb_calls_route_outbound(const struct cb_call_route_rules *rules, const char
 const char *cb_calls_route_agent(const struct cb_call_route_rules *rules,
                                  enum cb_call_direction direction, const char *dialler,
                                  const struct cb_call_route *route);
+
+/* ---- call control (src/calls/control.c) ----
+ * What an agent may do to a live call through the telephony provider (hang up, hold, transfer,
+ * pause the recording), decided from the call's status and its control state; the handler
+ * asks the provider to do it and the store records what was decided. */
+
+enum cb_call_action {
+        CB_ACT_HANGUP = 0,
+        CB_ACT_HOLD,
+        CB_ACT_UNHOLD,
+        CB_ACT_TRANSFER_BLIND,    /* the customer is redirected to the target; the agent leaves */
+        CB_ACT_TRANSFER_WARM,     /* the target joins the conference, the customer waits held */
+        CB_ACT_TRANSFER_COMPLETE, /* the warm transfer's target takes over; the agent leaves */
+        CB_ACT_TRANSFER_CANCEL,   /* the warm transfer's target leaves; the customer is back */
+        CB_ACT_RECORDING_PAUSE,
+        CB_ACT_RECORDING_RESUME,
+        CB_ACT_COUNT
+};
+
+enum cb_call_transfer { CB_TRANSFER_NONE = 0, CB_TRANSFER_PENDING, CB_TRANSFER_DONE };
+
+#define CB_TRANSFER_TO_MAX CB_AGENT_MAX /* an agent name or an E.164 number, with its NUL */
+
+/* A call's control state as recorded (call_controls; all zero before the first action). */
+struct cb_call_controls {
+        bool held;             /* the customer is on hold (by hold, or a warm transfer) */
+        bool recording_paused; /* paused by the agent */
+        bool hung_up;          /* the agent hung up (the provider's final status may follow) */
+        enum cb_call_transfer transfer;
+        bool transfer_warm;                   /* the transfer's mode */
+        char transfer_to[CB_TRANSFER_TO_MAX]; /* its target ("" when none) */
+};
+
+/* What the call may have: the provider's leg to act on, a conference, a recording. */
+struct cb_call_control_env {
+        enum cb_call_status status;
+        bool placed;     /* the provider knows the call (it has a provider call id) */
+        bool conference; /* bridged through a conference ([twilio] conference) */
+        bool recorded;   /* the provider records the call ([twilio] record) */
+};
+
+enum cb_call_verdict {
+        CB_CTL_DO,        /* ask the provider, then record `after` and the event */
+        CB_CTL_ALREADY,   /* done before: answer the state as it is, ask nobody */
+        CB_CTL_BAD_STATE, /* 409 invalid_call_state with `why` */
+};
+
+struct cb_call_decision {
+        enum cb_call_verdict verdict;
+        const char *why;   /* BAD_STATE: a static message */
+        const char *event; /* the history entry (source agent), e.g. "hold"; static */
+        struct cb_call_controls after;
+};
+
+/* Decide `action` (with target `to` for the two transfers: an agent name or E.164, borrowed)
+ * for a call in `env` whose control state is `now`. Pure; never fails. */
+void cb_calls_control_decide(const struct cb_call_control_env *env,
+                             const struct cb_call_controls *now, enum cb_call_action action,
+                             const char *to, struct cb_call_decision *out);
+/* The action's name in the API and in history ("hold", "transfer_completed"...); NULL when out
+ * of range. */
+const char *cb_calls_action_name(enum cb_call_action a);
+/* The control state as the API shows it: {"held","recording":"active|paused|off",
+ * "hung_up","transfer":null|{"state":"pending|done","mode","to"}} (`to` masked by the
+ * caller when it is a number). NULL when out of memory; the caller decrefs. */
+json_t *cb_calls_controls_to_json(const struct cb_call_controls *c, bool recorded);
+/* The conference a call is bridged through, named from the customer's leg (its provider call
+ * id): "cb-<id>" into `out`. False when it does not fit. */
+bool cb_calls_conference_name(const char *provider_call_id, char *out, size_t size);
 
 #endif

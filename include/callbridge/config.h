@@ -93,6 +93,7 @@ struct cb_config {
                 long token_ttl_s;
                 char *caller_id;
                 bool record;
+                bool conference;
                 long timeout_ms;
                 long voice_deadline_ms;
                 bool route_to_owner;

@@ -38,6 +38,8 @@ enum cb_err {
         CB_ERR_INVALID_DISPOSITION,
         CB_ERR_AGENT_EXISTS,
         CB_ERR_CRM_USER_ID_TAKEN,
+        CB_ERR_INVALID_CALL_STATE,
+        CB_ERR_CONTROL_UNSUPPORTED,
         CB_ERR_COUNT, /* the registry's size, not an error */
         CB_ERR_NONE   /* no error: what a check returns when the request may go on */
 };

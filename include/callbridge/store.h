@@ -394,6 +394,19 @@ CB_MUST_CHECK enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char 
                                                    const char *agent, const char *recording_id,
                                                    const char *language, char job_id[24]);
 
+/* ---- call control (src/store/controls.c) ---- */
+
+/* The control state of call `call_id` (all zero, version 0, when no action was recorded):
+ * ONE_RESULT, or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_controls_load(struct cb_db *db, const char *call_id,
+                                                struct cb_call_controls *out, long *version);
+/* Record `after` and the history event `event` (source 'agent') in one statement, over the
+ * state of `version` (cb_store_controls_load): ONE_RESULT when recorded, NO_RESULTS when
+ * another action was recorded meanwhile (nothing written), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_controls_record(struct cb_db *db, const char *call_id,
+                                                  const struct cb_call_controls *after,
+                                                  long version, const char *event);
+
 /* ---- jobs (src/store/jobs.c) ---- */
 
 struct cb_job_row {

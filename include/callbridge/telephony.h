@@ -117,6 +117,27 @@ static inline const char *cb_tel_speaker_name(enum cb_tel_speaker s)
 /* What a provider can do beyond placing calls (struct cb_telephony_ops.caps). */
 #define CB_TEL_CAP_WEBHOOKS  0x1u /* signs and parses webhooks, renders voice answers */
 #define CB_TEL_CAP_SOFTPHONE 0x2u /* issues access tokens for its softphone SDK */
+#define CB_TEL_CAP_CONTROL   0x4u /* controls live calls: hang up, hold, transfer, recording */
+
+/* One call control action for the provider to carry out (cb_calls_control_decide allowed
+ * it). Strings borrowed; NULL when not needed. */
+struct cb_tel_control {
+        enum cb_call_action action;
+        const char *call_sid;  /* the customer's leg: the call's provider call id */
+        bool answered;         /* hang-up: the call was answered (else it is cancelled) */
+        const char *to;        /* transfers: an agent identity or an E.164 number */
+        bool to_agent;         /* `to` is an agent identity (rings its softphone) */
+        const char *caller_id; /* the From of a number dialled by a transfer; may be NULL */
+};
+
+/* What the provider made of a control action. */
+enum cb_tel_ctl {
+        CB_TEL_CTL_OK = 0,
+        CB_TEL_CTL_STATE,    /* the provider says the call cannot (ended, no conference, no
+                              * recording running): the client's 409 */
+        CB_TEL_CTL_UPSTREAM, /* no usable answer, or a refusal that is our configuration's
+                              * fault: 502, nothing changed on our side */
+};
 
 struct cb_telephony_ops {
         const char *name;
@@ -212,6 +233,17 @@ struct cb_telephony_ops {
         /* Why tokens are refused when softphone_create left *tokens NULL: which settings
          * they need. */
         const char *softphone_off;
+        /* Call control (with CB_TEL_CAP_CONTROL; NULL otherwise). control carries out one
+         * action in the request (the provider's [timeout]); `err` says why when not OK.
+         * Repeating an action is harmless at the provider (hold twice holds once). */
+        enum cb_tel_ctl (*control)(void *self, const struct cb_tel_control *c, char *err,
+                                   size_t err_size);
+        /* The conference bridge: ring `agent`'s softphone into conference `conference` (named
+         * by cb_calls_conference_name, created by whoever joins first), shown as call from
+         * `from` (may be NULL). OK, or RETRY/FAIL with `err` (the caller then bridges without a
+         * conference). */
+        enum cb_result (*conference_join)(void *self, const char *conference, const char *agent,
+                                          const char *from, char *err, size_t err_size);
 };
 
 struct cb_telephony {

@@ -121,6 +121,10 @@ static void check_twilio(struct load_ctx *ctx)
                     cb_str_charset(c->twilio.fallback_agent, 121, "@._-"),
                 "twilio", "fallback_agent",
                 "a client identity: letters, digits and @ . _ - (at most 121)");
+        /* The conference bridge dials the agent, and warm transfers their target, through the
+         * Participants API, which needs a From Twilio accepts: our number. */
+        require(ctx, !c->twilio.conference || c->twilio.caller_id != NULL, "twilio", "caller_id",
+                "required with conference = true: participants are dialled from it");
 }
 
 /* [storage] backend = s3 needs an endpoint, a bucket and credentials. */
@@ -204,6 +208,8 @@ void cb_config_cross_check(struct load_ctx *ctx)
                 check_salesforce(ctx);
         if (c->twilio.enabled)
                 check_twilio(ctx);
+        require(ctx, !c->twilio.conference || c->twilio.enabled, "twilio", "conference",
+                "needs enabled = true (conferences are Twilio's)");
         if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
                 check_s3(ctx);
         check_stt(ctx);

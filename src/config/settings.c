@@ -176,6 +176,8 @@ const struct cb_setting cb_settings[] = {
         "how long a softphone access token (POST /api/softphone/token) is valid"),
     STR("twilio", "caller_id", twilio.caller_id, NULL, "default From number"),
     BOOL("twilio", "record", twilio.record, "false", "record calls"),
+    BOOL("twilio", "conference", twilio.conference, "false",
+         "bridge agent and customer through a named conference (hold and warm transfer)"),
     INT("twilio", "timeout_ms", twilio.timeout_ms, "10000", 100, 120000, 0, "REST request timeout"),
     INT("twilio", "voice_deadline_ms", twilio.voice_deadline_ms, "2000", 100, 10000, CB_SET_RELOAD,
         "the voice webhook answers fallback TwiML when routing takes longer"),

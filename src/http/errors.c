@@ -45,6 +45,10 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
                                     "the disposition is not one of [agents] dispositions"},
     [CB_ERR_AGENT_EXISTS] = {"agent_exists", 409, "an agent with this name exists"},
     [CB_ERR_CRM_USER_ID_TAKEN] = {"crm_user_id_taken", 409, "another agent has this CRM user id"},
+    [CB_ERR_INVALID_CALL_STATE] = {"invalid_call_state", 409,
+                                   "the call is not in a state that allows this action"},
+    [CB_ERR_CONTROL_UNSUPPORTED] = {"call_control_unsupported", 409,
+                                    "the call's telephony provider cannot control calls"},
 };
 
 const struct cb_err_info *cb_err_info(enum cb_err err)

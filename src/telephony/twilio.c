@@ -4,7 +4,8 @@
  *
  * The customer is called first (To = the customer, From = the call's number or
  * [twilio] caller_id); when they answer, Twilio fetches the voice webhook with our call id,
- * which bridges them to the agent's softphone (<Dial><Client>). The status callback URL
+ * which bridges them to the agent's softphone (<Dial><Client>, or with [twilio] conference
+ * through the call's conference, twilio_control.c). The status callback URL
  * carries the call id too, so callbacks that arrive before this job stored the CallSid still
  * find their call. The status and recording callback URLs end in Twilio's connection
  * overrides ([twilio] webhook_retry, "#rc=3&rp=all"): Twilio then redelivers a callback that
@@ -394,7 +395,7 @@ static bool twilio_webhook_valid(void *self, const char *url, const struct cb_fo
 
 const struct cb_telephony_ops cb_telephony_twilio = {
     .name = "twilio",
-    .caps = CB_TEL_CAP_WEBHOOKS | CB_TEL_CAP_SOFTPHONE,
+    .caps = CB_TEL_CAP_WEBHOOKS | CB_TEL_CAP_SOFTPHONE | CB_TEL_CAP_CONTROL,
     .create = twilio_create,
     .destroy = twilio_destroy,
     .place_call = twilio_place_call,
@@ -419,4 +420,6 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .softphone_token = cb_twilio_softphone_token,
     .softphone_off = "softphone tokens need [twilio] account_sid, api_key_sid, "
                      "api_key_secret_file and twiml_app_sid",
+    .control = cb_twilio_control,
+    .conference_join = cb_twilio_conference_join,
 };

@@ -1,7 +1,7 @@
 /* What src/telephony/twilio.c shares with twilio_lookup.c (Twilio's read-only REST lookups),
- * twilio_webhook.c (its webhooks' parameters and TwiML answers) and twilio_token.c (softphone
- * access tokens). Internal to the telephony
- * library. */
+ * twilio_webhook.c (its webhooks' parameters and TwiML answers), twilio_token.c (softphone
+ * access tokens) and twilio_control.c (call control, the conference bridge). Internal to the
+ * telephony library. */
 #ifndef CB_TELEPHONY_TWILIO_INT_H
 #define CB_TELEPHONY_TWILIO_INT_H
 
@@ -47,6 +47,12 @@ enum cb_err cb_twilio_parse_transcription(void *self, const struct cb_tel_params
 int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct cb_buf *out,
                            const char **content_type);
 
+/* Call control (src/telephony/twilio_control.c), as cb_telephony_ops members. */
+enum cb_tel_ctl cb_twilio_control(void *self, const struct cb_tel_control *c, char *err,
+                                  size_t err_size);
+enum cb_result cb_twilio_conference_join(void *self, const char *conference, const char *agent,
+                                         const char *from, char *err, size_t err_size);
+
 /* Softphone access tokens (src/telephony/twilio_token.c), as cb_telephony_ops members. */
 int cb_twilio_softphone_create(const struct cb_config *cfg, void **tokens);
 void cb_twilio_softphone_destroy(void *tokens);
@@ -69,6 +75,9 @@ int cb_twiml_dial_number(struct cb_buf *out, const char *e164, const char *calle
  * results, its callbacks POSTed to `callback_url` (escaped here). Appends an element, not a
  * document (it goes right after CB_TWIML_HEAD). */
 int cb_twiml_start_transcription(struct cb_buf *out, const char *callback_url);
+/* Put the caller in conference `name` as participant `label`; the conference ends when this
+ * participant leaves (the customer's leg). */
+int cb_twiml_conference(struct cb_buf *out, const char *name, const char *label);
 /* Tell the caller `text` and hang up. */
 int cb_twiml_say_hangup(struct cb_buf *out, const char *text);
 

@@ -265,7 +265,10 @@ int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct
         int rc;
 
         *content_type = CB_TWIML_TYPE;
-        if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
+        if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0' &&
+            route->conference[0] != '\0')
+                rc = cb_twiml_conference(&doc, route->conference, "customer");
+        else if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
                 rc = cb_twiml_dial_client(&doc, route->target, call_id, cfg->twilio.ring_timeout_s);
         else if (route->kind == CB_CALL_ROUTE_NUMBER && route->target[0] != '\0')
                 rc = cb_twiml_dial_number(&doc, route->target, cfg->twilio.caller_id,
@@ -406,6 +409,17 @@ int cb_twiml_start_transcription(struct cb_buf *out, const char *callback_url)
         rc |= put_escaped(out, callback_url);
         return rc | cb_buf_puts(out, "\" statusCallbackMethod=\"POST\" track=\"both_tracks\""
                                      " partialResults=\"true\"/></Start>");
+}
+
+int cb_twiml_conference(struct cb_buf *out, const char *name, const char *label)
+{
+        int rc = cb_buf_puts(out, HEAD "<Dial><Conference participantLabel=\"");
+
+        rc |= put_escaped(out, label);
+        rc |= cb_buf_puts(out, "\" startConferenceOnEnter=\"true\" endConferenceOnExit=\"true\""
+                               " beep=\"false\">");
+        rc |= put_escaped(out, name);
+        return rc | cb_buf_puts(out, "</Conference></Dial>" TAIL);
 }
 
 int cb_twiml_say_hangup(struct cb_buf *out, const char *text)

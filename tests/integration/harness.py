@@ -29,6 +29,8 @@ import unittest
 import urllib.parse
 import weakref
 
+import openapi_check
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("CB_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
 PG_BINDIR_DEFAULT = "/usr/lib/postgresql/15/bin"
@@ -855,7 +857,10 @@ class Daemon:
             token = self.token
         if token is not None:
             hdrs["Authorization"] = "Bearer %s" % token
-        return local_request(self.port, method, path, hdrs, body, headers, timeout)
+        resp = local_request(self.port, method, path, hdrs, body, headers, timeout)
+        # Every answer must be what docs/openapi.yaml says (CB_OPENAPI_CHECK=report: report).
+        openapi_check.check_response(self.bin, method, path, resp)
+        return resp
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -6,6 +6,8 @@ import select
 import socket
 import time
 
+import openapi_check
+
 
 class StreamEnded(Exception):
     pass
@@ -23,6 +25,7 @@ class SseStream:
             hdrs["Authorization"] = "Bearer %s" % token
         if last_event_id is not None:
             hdrs["Last-Event-ID"] = str(last_event_id)
+        self.query = query
         head = "GET /api/events%s HTTP/1.1\r\n" % query
         head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
         self.sock.sendall(head.encode("latin-1"))
@@ -68,6 +71,9 @@ class SseStream:
             while len(self.raw) < n and self._recv(deadline):
                 pass
             self.body, self.raw = self.raw[:n], self.raw[n:]
+        # The answer must be what docs/openapi.yaml says (the stream's body: check_event).
+        openapi_check.check_head(None, "GET", "/api/events" + self.query, self.status,
+                                 self.headers, b"" if self.chunked else self.body)
 
     def _decode(self):
         """Move complete chunks from raw to body."""
@@ -101,6 +107,8 @@ class SseStream:
                     else:
                         k, _, v = line.partition(":")
                         out[k] = v[1:] if v.startswith(" ") else v
+                # Each event's data must be what docs/openapi.yaml says (SseEvent).
+                openapi_check.check_event(None, out)
                 return out
             if self.clean_end or self.eof:
                 raise StreamEnded("stream ended (clean=%s); rest %r" % (self.clean_end,

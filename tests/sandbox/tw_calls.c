@@ -233,35 +233,33 @@ static json_t *call_view(json_t *entry)
         return view;
 }
 
-void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
+unsigned tw_calls_place(const struct sb_request *req, struct sb_reply *reply,
+                        const struct cb_form *form, const char *account, struct tw_job **job_out,
+                        json_t **view_out)
 {
-        struct cb_form form = {0};
         struct tw_job *job = calloc(1, sizeof(*job));
         struct verdict v = {0};
         json_t *entry = NULL, *view = NULL;
+        unsigned status = 500;
         bool stored;
 
-        if (!job) {
-                tw_error(reply, 500, 20500, "An internal server error has occurred");
-                return;
-        }
-        if (!tw_auth(req, reply, job->account))
-                goto out;
-        if (cb_form_parse(&form, req->body, req->body_len) != 0) {
-                tw_error(reply, 400, 20001, "The request body is not a valid form");
-                goto out;
-        }
-        if (!validate(&form, job, &v)) {
-                tw_error(reply, v.code == 20500 ? 500 : 400, v.code, "%s", v.message);
-                goto out;
+        (void)req;
+        *job_out = NULL;
+        *view_out = NULL;
+        if (!job)
+                goto fail;
+        snprintf(job->account, sizeof(job->account), "%s", account);
+        if (!validate(form, job, &v)) {
+                status = v.code == 20500 ? 500 : 400;
+                tw_error(reply, status, v.code, "%s", v.message);
+                tw_job_free(job);
+                return status;
         }
         tw_new_sid("CA", job->sid);
-        entry = call_entry(job, &form);
+        entry = call_entry(job, form);
         view = entry ? call_view(entry) : NULL;
-        if (!view) {
-                tw_error(reply, 500, 20500, "An internal server error has occurred");
-                goto out;
-        }
+        if (!view)
+                goto fail;
         sb_state_lock();
         tw_outcome_for_locked(job->to, &job->outcome);
         job->generation = tw_generation_locked();
@@ -270,11 +268,34 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
         stored = tw_call_add_locked(entry) == 0;
         sb_state_unlock();
         entry = NULL;
-        if (!stored) {
-                json_decref(view);
-                tw_error(reply, 500, 20500, "An internal server error has occurred");
-                goto out;
+        if (!stored)
+                goto fail;
+        *job_out = job;
+        *view_out = view;
+        return 0;
+fail:
+        json_decref(entry);
+        json_decref(view);
+        tw_job_free(job);
+        tw_error(reply, 500, 20500, "An internal server error has occurred");
+        return 500;
+}
+
+void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
+{
+        struct cb_form form = {0};
+        struct tw_job *job = NULL;
+        char account[TW_SID_LEN + 1];
+        json_t *view = NULL;
+
+        if (!tw_auth(req, reply, account))
+                return;
+        if (cb_form_parse(&form, req->body, req->body_len) != 0) {
+                tw_error(reply, 400, 20001, "The request body is not a valid form");
+                return;
         }
+        if (tw_calls_place(req, reply, &form, account, &job, &view) != 0)
+                goto out;
         if (job->outcome.hold_create_ms > 0) {
                 /* The call exists but its answer (and its playing) waits: a client killed
                  * meanwhile never learns the sid. Blocks this server thread (tests only). */
@@ -285,10 +306,7 @@ void sb_tw_calls_create(const struct sb_request *req, struct sb_reply *reply)
         }
         sb_reply_json_take(reply, 201, view);
         tw_driver_enqueue_take(job);
-        job = NULL;
 out:
-        json_decref(entry);
-        tw_job_free(job);
         cb_form_free(&form);
 }
 

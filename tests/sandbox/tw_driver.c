@@ -76,6 +76,14 @@ void tw_driver_enqueue_take(struct tw_job *job)
         pthread_mutex_unlock(&qlock);
 }
 
+void tw_driver_wake(void)
+{
+        pthread_mutex_lock(&qlock);
+        if (running)
+                pthread_cond_broadcast(&qcond);
+        pthread_mutex_unlock(&qlock);
+}
+
 bool tw_driver_pause_ms(long ms)
 {
         struct timespec ts;
@@ -99,6 +107,44 @@ bool tw_driver_pause_ms(long ms)
 bool tw_driver_stopping(void)
 {
         return __atomic_load_n(&stopping, __ATOMIC_RELAXED);
+}
+
+/* True once the call was marked to hang up (Calls update, its conference ended, kicked). */
+static bool hung_up(const struct tw_job *job)
+{
+        json_t *call;
+        bool yes;
+
+        sb_state_lock();
+        call = tw_generation_locked() == job->generation ? tw_call_find_locked(job->sid) : NULL;
+        yes = json_is_true(json_object_get(json_object_get(call, "sandbox"), "hangup"));
+        sb_state_unlock();
+        return yes;
+}
+
+/* Wait `ms` unless the call is hung up (then *cut set) or the driver stops (false). */
+static bool pause_call(const struct tw_job *job, long ms, bool *cut)
+{
+        struct timespec ts;
+        bool ok;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += ms / 1000;
+        ts.tv_nsec += (ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&qlock);
+        /* Lock order: qlock, then the state lock (hung_up); wakers release the state first. */
+        while (!stopping && !(*cut = hung_up(job)) && ms > 0 &&
+               pthread_cond_timedwait(&qcond, &qlock, &ts) == 0)
+                ;
+        if (!stopping && !*cut)
+                *cut = hung_up(job);
+        ok = !stopping;
+        pthread_mutex_unlock(&qlock);
+        return ok;
 }
 
 /* ---- parameters ------------------------------------------------------------------------- */
@@ -217,6 +263,24 @@ static long recording_store(const struct tw_job *job, const char *sid, time_t st
         return dur;
 }
 
+/* The sid of the recording that ran since the answer, else the outcome's, else a new one. */
+static void running_recording_sid(const struct tw_job *job, char sid[TW_SID_LEN + 1])
+{
+        const char *got;
+
+        sb_state_lock();
+        got = json_string_value(json_object_get(
+            json_object_get(json_object_get(tw_call_find_locked(job->sid), "sandbox"), "recording"),
+            "sid"));
+        if (got != NULL && tw_generation_locked() == job->generation)
+                snprintf(sid, TW_SID_LEN + 1, "%s", got);
+        else if (job->outcome.recording_sid[0])
+                snprintf(sid, TW_SID_LEN + 1, "%s", job->outcome.recording_sid);
+        else
+                tw_new_sid("RE", sid);
+        sb_state_unlock();
+}
+
 /* Store the recording and send its status callback when one was asked for. */
 static bool record(CURL *curl, const struct tw_job *job, time_t started)
 {
@@ -226,10 +290,7 @@ static bool record(CURL *curl, const struct tw_job *job, time_t started)
         int rc = 0;
         bool ok;
 
-        if (job->outcome.recording_sid[0])
-                snprintf(sid, sizeof(sid), "%s", job->outcome.recording_sid);
-        else
-                tw_new_sid("RE", sid);
+        running_recording_sid(job, sid);
         dur = recording_store(job, sid, started);
         if (dur < 0)
                 return false;
@@ -302,8 +363,51 @@ static bool status_event(CURL *curl, const struct tw_job *job, struct run *run, 
         return run->shuffle || flush(curl, job, run);
 }
 
-/* The call is answered: in-progress, then the TwiML from Url (stored on the call), then the
- * talk time (with the real-time transcription that TwiML may start). */
+/* The answered call's TwiML takes effect: a <Conference> joins it (its participant, queued
+ * when added by the Participants API, is connected now); with Record the recording runs
+ * (Recordings update may pause it). */
+static void answered_locked(const struct tw_job *job, json_t *call)
+{
+        const char *twiml = json_string_value(json_object_get(call, "twiml"));
+        struct tw_conf_noun noun;
+        char sid[TW_SID_LEN + 1], now[TW_DATE_LEN];
+
+        if (json_is_true(json_object_get(json_object_get(call, "sandbox"), "hangup")))
+                return; /* hung up (kicked) as it was answered: it joins nothing */
+        if (tw_twiml_conference(twiml, &noun)) {
+                json_t *conf = tw_conf_open_locked(job->account, noun.name);
+                if (conf != NULL)
+                        tw_conf_join_locked(conf, job->sid, noun.label[0] ? noun.label : NULL,
+                                            noun.end_on_exit, noun.start_on_enter, "connected");
+        }
+        if (!job->record)
+                return;
+        if (job->outcome.recording_sid[0])
+                snprintf(sid, sizeof(sid), "%s", job->outcome.recording_sid);
+        else
+                tw_new_sid("RE", sid);
+        tw_date(time(NULL), now);
+        json_object_set_new(json_object_get(call, "sandbox"), "recording",
+                            json_pack("{s:s,s:s,s:n,s:i,s:s,s:s}", "sid", sid, "status",
+                                      "in-progress", "pause_behavior", "pauses", 0, "date_created",
+                                      now, "date_updated", now));
+}
+
+static bool call_answered(const struct tw_job *job)
+{
+        json_t *call;
+        bool current;
+
+        sb_state_lock();
+        current = tw_generation_locked() == job->generation;
+        call = current ? tw_call_find_locked(job->sid) : NULL;
+        if (call != NULL)
+                answered_locked(job, call);
+        sb_state_unlock();
+        return current;
+}
+
+/* The call is answered: in-progress, then the TwiML from Url (stored on the call). */
 static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
 {
         struct tw_hook hk = {.kind = "voice"};
@@ -315,7 +419,7 @@ static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
             !status_event(curl, job, run, TW_EV_ANSWERED, "in-progress", -1))
                 return false;
         if (!job->url) /* Twiml given inline (stored at create) or an ApplicationSid */
-                return tw_driver_pause_ms(job->outcome.talk_ms);
+                return call_answered(job);
         hk.url = job->url;
         hk.method = job->method;
         call_params(job, "in-progress", &hk.params, &rc);
@@ -323,25 +427,42 @@ static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
         if (ok)
                 ok = call_set(job, "twiml",
                               answer.data ? json_stringn(answer.data, answer.len) : json_null());
-        ok = ok && tw_talk_play(curl, job, answer.data, job->outcome.talk_ms);
+        if (ok)
+                ok = call_answered(job);
         cb_form_free(&hk.params);
         cb_buf_free(&answer);
         return ok;
 }
 
-/* The call ends with the outcome's status: the entry is final, the completed callback sent,
- * then (Record=true, answered, duration > 0) the recording. */
-static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, time_t answered_at)
+/* The call leaves its conference as it ends; members the conference's end hangs up are
+ * woken. */
+static void leave_conference(const struct tw_job *job)
 {
-        const struct tw_outcome *o = &job->outcome;
-        long duration = answered_at ? o->duration_s : 0;
+        bool ended;
+
+        sb_state_lock();
+        ended = tw_generation_locked() == job->generation && tw_conf_leave_locked(job->sid, false);
+        sb_state_unlock();
+        if (ended)
+                tw_driver_wake();
+}
+
+/* The call ends with `status` (the outcome's, or completed/canceled when hung up) after
+ * `duration` seconds of talk: the entry is final, the completed callback sent, then (Record,
+ * answered, duration > 0) the recording. */
+static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, time_t answered_at,
+                        const char *status, long duration)
+{
         char num[32];
 
+        if (!answered_at)
+                duration = 0;
         snprintf(num, sizeof(num), "%ld", duration);
+        leave_conference(job);
         /* end_time last: whoever sees it set sees the final status and duration too. */
         if (!call_set(job, "duration", json_string(num)) ||
-            !call_set(job, "status", json_string(o->status)) || !call_set_now(job, "end_time") ||
-            !status_event(curl, job, run, TW_EV_COMPLETED, o->status, duration) ||
+            !call_set(job, "status", json_string(status)) || !call_set_now(job, "end_time") ||
+            !status_event(curl, job, run, TW_EV_COMPLETED, status, duration) ||
             !flush(curl, job, run))
                 return false;
         if (job->record && answered_at && duration > 0)
@@ -349,24 +470,48 @@ static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, t
         return true;
 }
 
+/* The talk time: a pause, or with <Start><Transcription> in the call's TwiML the
+ * conversation played as transcription callbacks (tw_talk.c); cut short by a hang-up. */
+static bool talk(CURL *curl, const struct tw_job *job, bool *cut)
+{
+        char *twiml = NULL;
+        json_t *call;
+        bool ok;
+
+        sb_state_lock();
+        call = tw_generation_locked() == job->generation ? tw_call_find_locked(job->sid) : NULL;
+        if (json_string_value(json_object_get(call, "twiml")) != NULL)
+                twiml = strdup(json_string_value(json_object_get(call, "twiml")));
+        sb_state_unlock();
+        ok = tw_talk_play(curl, job, twiml, job->outcome.talk_ms, pause_call, cut);
+        free(twiml);
+        return ok;
+}
+
 static void play(CURL *curl, const struct tw_job *job)
 {
         const struct tw_outcome *o = &job->outcome;
         struct run run = {.shuffle = sb_fault_webhook_shuffle()};
+        const char *status = o->status;
+        long duration = o->duration_s;
         time_t answered_at = 0;
-        bool ok;
+        bool ok, cut = false;
 
         ok = call_set_now(job, "start_time") &&
              status_event(curl, job, &run, TW_EV_INITIATED, "initiated", -1) &&
              call_set(job, "status", json_string("ringing")) &&
              status_event(curl, job, &run, TW_EV_RINGING, "ringing", -1) &&
-             tw_driver_pause_ms(o->answer_ms);
-        if (ok && strcmp(o->status, "completed") == 0) {
+             pause_call(job, o->answer_ms, &cut);
+        if (ok && cut) {
+                status = "canceled"; /* hung up while ringing */
+        } else if (ok && strcmp(o->status, "completed") == 0) {
                 answered_at = time(NULL);
-                ok = answer_call(curl, job, &run);
+                ok = answer_call(curl, job, &run) && talk(curl, job, &cut);
+                if (ok && cut) /* hung up: the talk lasted as long as it did */
+                        duration = (long)(time(NULL) - answered_at) + 1;
         }
         if (ok) /* finish_call false: stopped early; nothing follows either way */
-                (void)finish_call(curl, job, &run, answered_at);
+                (void)finish_call(curl, job, &run, answered_at, status, duration);
         for (size_t i = 0; i < run.n; i++)
                 cb_form_free(&run.hooks[i].params); /* left by an abandoned call */
 }

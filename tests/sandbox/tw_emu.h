@@ -8,6 +8,9 @@
  * tw_sig.c     the X-Twilio-Signature it carries, the sandbox's own code (tw_sig.h)
  * tw_media.c   Recording JSON, media redirect, signed /__media/ URLs, delete
  * tw_talk.c    real-time transcription callbacks played from seeded conversations
+ * tw_conf.c    conferences and participants (state), the TwiML <Conference> noun
+ * tw_conf_api.c  Conferences and Participants REST resources
+ * tw_update.c  Calls update (hang up, redirect) and call Recordings update (pause/resume)
  *
  * Placed calls live in sb_state.c's twilio_calls array: each entry is the Twilio Call JSON plus
  * the sandbox keys "twiml", "recording_sid" and "sandbox" (what was asked, never shown by the
@@ -91,6 +94,51 @@ void tw_recording_add_locked(json_t *rec);
 /* The recording (borrowed) with this sid, or NULL; deleted ones included. */
 json_t *tw_recording_find_locked(const char *sid);
 
+/* ---- tw_conf.c (lock held) --------------------------------------------------------------- */
+
+/* The <Conference> noun of a TwiML document. */
+struct tw_conf_noun {
+        char name[160];
+        char label[128]; /* participantLabel, "" when none */
+        bool end_on_exit;
+        bool start_on_enter;
+};
+/* Find the first <Conference> in `twiml`; false when there is none. */
+bool tw_twiml_conference(const char *twiml, struct tw_conf_noun *out);
+void tw_conf_reset_locked(void);
+void tw_conf_clear_locked(void);
+/* The conference (borrowed) with this CF sid, or the live one with this friendly name. */
+json_t *tw_conf_find_locked(const char *sid_or_name);
+/* As find, but not a completed one: a name gets a new conference (status init); NULL for an
+ * unknown or completed CF sid, or when out of memory. */
+json_t *tw_conf_open_locked(const char *account, const char *sid_or_name);
+/* The participant (borrowed) by CallSid or label, or NULL. */
+json_t *tw_conf_participant_locked(json_t *conf, const char *sid_or_label);
+/* Add the call as a participant with `status` (or update an existing one's status); a
+ * connected participant starts an init conference. -1 when out of memory. */
+int tw_conf_join_locked(json_t *conf, const char *call_sid, const char *label, bool end_on_exit,
+                        bool start_on_enter, const char *status);
+/* The call leaves its conference (hung up, redirected, or `kicked` by a DELETE); with
+ * endConferenceOnExit (or as the last one) the conference completes and every other
+ * participant's call is marked to hang up. True when the conference ended. */
+bool tw_conf_leave_locked(const char *call_sid, bool kicked);
+/* Mark a call to be hung up by the sender playing it (wake it with tw_driver_wake). */
+void tw_call_hangup_locked(const char *call_sid);
+/* A conference or participant as the REST API shows it (new reference). */
+json_t *tw_conf_view(json_t *obj);
+/* The conferences matching the filters (NULL: any), as a new array of views. */
+json_t *tw_conf_list_locked(const char *name, const char *status);
+
+/* ---- tw_calls.c -------------------------------------------------------------------------- */
+
+struct tw_job;
+/* Validate a Calls.json create form like Twilio, store the call and return its job (not yet
+ * queued: the caller hands it to tw_driver_enqueue_take) and its REST view. 0, or the HTTP
+ * status of the Twilio error already answered into `reply`. */
+unsigned tw_calls_place(const struct sb_request *req, struct sb_reply *reply,
+                        const struct cb_form *form, const char *account, struct tw_job **job_out,
+                        json_t **view_out);
+
 /* ---- tw_driver.c ------------------------------------------------------------------------- */
 
 /* What a sender needs to play one call; filled by tw_calls.c, owned by the driver queue. */
@@ -118,6 +166,8 @@ bool tw_driver_pause_ms(long ms);
 bool tw_driver_stopping(void);
 /* The account's auth token webhooks are signed with (borrowed, set at start). */
 const char *tw_driver_auth_token(void);
+/* Wake the senders pausing on a call: one may have been hung up. Lock not held. */
+void tw_driver_wake(void);
 /* Queue a call to play (the job is stolen; freed at once when the driver is stopped). */
 void tw_driver_enqueue_take(struct tw_job *job);
 /* Free a job and its strings; NULL-safe. */
@@ -153,9 +203,12 @@ int tw_talk_seed(const json_t *arr);
 /* Forget the seeded conversations. */
 void tw_talk_reset(void);
 /* The call's talk time: with <Start><Transcription> in `twiml` (may be NULL) the conversation
- * is played to its statusCallbackUrl over `talk_ms`, else it is a pause. False when the
- * call was abandoned or the sandbox stops. */
-bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long talk_ms);
+ * is played to its statusCallbackUrl over `talk_ms`, else it is a pause. `pause` waits as
+ * tw_driver.c's pause_call does (sets *cut when the call is hung up: the conversation stops
+ * there, transcription-stopped follows). False when the call was abandoned or the sandbox
+ * stops. */
+bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long talk_ms,
+                  bool (*pause)(const struct tw_job *job, long ms, bool *cut), bool *cut);
 
 /* ---- tw_media.c -------------------------------------------------------------------------- */
 

@@ -37,6 +37,7 @@ void sb_tw_state_clear_locked(void)
         json_decref(calls_by_sid);
         json_decref(calls_by_to);
         outcomes = webhooks = recordings = calls_by_sid = calls_by_to = NULL;
+        tw_conf_clear_locked();
 }
 
 int sb_tw_state_reset_locked(void)
@@ -48,6 +49,7 @@ int sb_tw_state_reset_locked(void)
         recordings = json_object();
         calls_by_sid = json_object();
         calls_by_to = json_object();
+        tw_conf_reset_locked();
         if (!outcomes || !webhooks || !recordings || !calls_by_sid || !calls_by_to) {
                 sb_tw_state_clear_locked();
                 return -1;

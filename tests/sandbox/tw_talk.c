@@ -244,7 +244,8 @@ static json_t *contents(const json_t *segs, const char *track, bool partials)
         return out;
 }
 
-bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long talk_ms)
+bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long talk_ms,
+                  bool (*pause)(const struct tw_job *job, long ms, bool *cut), bool *cut)
 {
         struct talk t = {.curl = curl, .job = job};
         char track[32] = "both_tracks", partial[8] = "false";
@@ -254,7 +255,7 @@ bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long 
 
         if (twiml == NULL || !attr(twiml, "statusCallbackUrl", t.url, sizeof(t.url)) ||
             !tw_url_ok(t.url))
-                return tw_driver_pause_ms(talk_ms); /* no transcription asked for */
+                return pause(job, talk_ms, cut); /* no transcription asked for */
         attr(twiml, "track", track, sizeof(track));
         attr(twiml, "partialResults", partial, sizeof(partial));
         tw_new_sid("GT", t.tsid);
@@ -270,14 +271,14 @@ bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long 
         ok = talk_send(&t, 1, "transcription-started", track, NULL, strcmp(partial, "true") != 0);
         json_array_foreach(hooks, i, h)
         {
-                if (!ok || !tw_driver_pause_ms(talk_ms / (long)(n + 1)))
-                        break;
+                if (!ok || !pause(job, talk_ms / (long)(n + 1), cut) || *cut)
+                        break; /* the sandbox stops, or the call was hung up: no more speech */
                 ok = talk_send(&t, (long)json_integer_value(json_array_get(h, 3)),
                                "transcription-content", json_string_value(json_array_get(h, 0)),
                                json_string_value(json_array_get(h, 1)),
                                json_is_true(json_array_get(h, 2)));
         }
-        ok = ok && tw_driver_pause_ms(talk_ms / (long)(n + 1)) &&
+        ok = ok && (*cut || pause(job, talk_ms / (long)(n + 1), cut)) &&
              talk_send(&t, (long)n + 2, "transcription-stopped", track, NULL, true);
         json_decref(hooks);
         json_decref(segs);

@@ -1,4 +1,4 @@
-/* GET /api/calls/{id}: one call with its history and jobs. */
+/* GET /api/calls/{id}: one call with its history, jobs and call control state. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -51,6 +51,21 @@ static void add_transcripts(struct cb_request *req, json_t *call)
         }
 }
 
+/* What the agent's call control has in effect ("controls", as the control endpoints answer
+ * it): ONE_RESULT, or a negative qs. */
+static enum cb_qs add_controls(struct cb_request *req, struct cb_db *db, const char *id,
+                               json_t *call)
+{
+        struct cb_call_controls c;
+        long version;
+        enum cb_qs qs = cb_store_controls_load(db, id, &c, &version);
+
+        if (qs == CB_QS_ONE_RESULT)
+                json_object_set_new(call, "controls",
+                                    cb_calls_controls_to_json(&c, req->env->cfg->twilio.record));
+        return qs;
+}
+
 enum MHD_Result cb_handle_call_get(struct cb_request *req)
 {
         const char *id = req->params[0];
@@ -65,9 +80,13 @@ enum MHD_Result cb_handle_call_get(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
         /* Another agent's call is "not found" to a non-admin: existence is not leaked. */
         qs = cb_store_call_get_json(db, id, req->agent.admin ? NULL : req->agent.name, &call);
+        if (qs == CB_QS_ONE_RESULT)
+                qs = add_controls(req, db, id, call);
         cb_db_release(&db);
-        if (qs < 0)
+        if (qs < 0) {
+                json_decref(call);
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL);
+        }
         if (qs == CB_QS_NO_RESULTS)
                 return cb_reply_error(req, CB_ERR_NOT_FOUND, "no call %s", id);
         add_links(req, call);

@@ -32,5 +32,16 @@ enum MHD_Result cb_handle_admin_agent_create(struct cb_request *req);
 enum MHD_Result cb_handle_admin_agent_get(struct cb_request *req);
 enum MHD_Result cb_handle_admin_agent_patch(struct cb_request *req);
 enum MHD_Result cb_handle_agent_me(struct cb_request *req);
+enum MHD_Result cb_handle_openapi(struct cb_request *req);
+
+/* docs/openapi.yaml as compact JSON (NUL-terminated; generated/openapi_json.c, made at build
+ * time by tools/openapi/embed.py) and its strong ETag, quoted. */
+extern const char cb_openapi_json[];
+extern const size_t cb_openapi_json_len;
+extern const char cb_openapi_etag[];
+enum MHD_Result cb_handle_call_hangup(struct cb_request *req);
+enum MHD_Result cb_handle_call_hold(struct cb_request *req);
+enum MHD_Result cb_handle_call_transfer(struct cb_request *req);
+enum MHD_Result cb_handle_call_recording_control(struct cb_request *req);
 
 #endif

@@ -7,7 +7,11 @@
  *    from [twilio] caller_id, and record the call;
  *  - anything else is an incoming call: look the caller up, ring the record owner's agent when
  *    online, else the fallback, and record the call (voice_route.c, src/calls/route.c).
- * The provider parses its parameters (parse_voice) and writes the answer (render_route). */
+ * The provider parses its parameters (parse_voice) and writes the answer (render_route).
+ * With [twilio] conference (and a provider with CB_TEL_CAP_CONTROL) a softphone is not rung
+ * directly: the provider adds the agent to the call's conference (conference_join, in the
+ * request) and the answer puts the customer's leg in it too, so that hold and warm transfer
+ * can work; when the provider refuses, the plain bridge is answered. */
 #include "callbridge/log.h"
 #include "handlers/handlers.h"
 #include "voice_route.h"
@@ -24,6 +28,30 @@ static enum MHD_Result reply_route(struct cb_request *req, const struct cb_call_
                   : cb_reply_error(req, CB_ERR_INTERNAL, NULL);
         cb_buf_free(&out);
         return ret;
+}
+
+/* Bridge a client route through the call's conference: the agent joins it now (shown a call
+ * from `customer`, or [twilio] caller_id), the customer's leg by the answer. */
+static void conference_bridge(struct cb_request *req, const struct cb_tel_voice *v,
+                              const char *customer, struct cb_call_route *route)
+{
+        const struct cb_telephony *tel = req->env->tel;
+        const char *caller_id = req->env->cfg->twilio.caller_id;
+        char name[sizeof(route->conference)], err[256], masked[256];
+
+        if (!req->env->cfg->twilio.conference || (tel->ops->caps & CB_TEL_CAP_CONTROL) == 0 ||
+            route->kind != CB_CALL_ROUTE_CLIENT || route->target[0] == '\0' ||
+            !cb_calls_conference_name(v->call_sid, name, sizeof(name)))
+                return;
+        if (tel->ops->conference_join(tel->self, name, route->target,
+                                      caller_id ? caller_id : customer, err,
+                                      sizeof(err)) != CB_RESULT_OK) {
+                cb_mask_digits(err, masked, sizeof(masked)); /* Twilio may quote numbers */
+                cb_warn("voice webhook: no conference for %s (%s); bridged directly", v->call_sid,
+                        masked);
+                return;
+        }
+        cb_strlcpy(route->conference, name, sizeof(route->conference));
 }
 
 enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
@@ -47,6 +75,7 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
                  * in the (signed) URL; no database needed. */
                 cb_strlcpy(route.target, v.agent, sizeof(route.target));
                 cb_strlcpy(route.call_id, v.call_id, sizeof(route.call_id));
+                conference_bridge(req, &v, v.to, &route);
                 return reply_route(req, &route);
         }
         rq.provider_call_id = v.call_sid;
@@ -62,5 +91,7 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
                         req->env->cfg->twilio.voice_deadline_ms);
         }
         route.leg_is_agent = v.client != NULL; /* the softphone dials out: it is this leg */
+        if (v.client == NULL)
+                conference_bridge(req, &v, v.from, &route);
         return reply_route(req, &route);
 }
