@@ -220,6 +220,33 @@ class LiveRetentionTest(LiveCase):
         self.assertTrue(os.path.exists(os.path.join(self.sb.store, keys[held])))
 
 
+class LiveConferenceTest(LiveCase):
+    """[twilio] conference = true: the customer's leg starts the transcription, then joins the
+    conference; its tracks are still the customer (inbound) and the agent (outbound)."""
+
+    def extra_config(self, sb):
+        return harness.merge_config(super().extra_config(sb), {"twilio": {"conference": True}})
+
+    def test_conference_bridge_transcribes(self):
+        stream = SseStream(self.daemon.port, self.daemon.token)
+        self.addCleanup(stream.close)
+        cid = self.dial()
+        finals = []
+        while len(finals) < len(CONVERSATION):
+            ev = stream.next_event(timeout=30, skip_types=(
+                "call_status", "transcript_partial", "transcript_ready", "call_control"))
+            finals.append(json.loads(ev["data"]))
+        self.assertEqual([(f["speaker"], f["text"]) for f in finals],
+                         [(SPEAKER[t], x) for t, x in CONVERSATION])
+        call = self.wait_final(cid)
+        twiml = [c for c in self.sb.state()["twilio_calls"]
+                 if c["sid"] == call["telephony"]["call_id"]][0]["twiml"]
+        self.assertRegex(twiml, r"<Response><Start><Transcription [^>]*/></Start><Dial>"
+                                r"<Conference ")
+        t = self.wait_transcript(cid)
+        self.assertEqual(len(t["segments"]), len(CONVERSATION))
+
+
 class BatchSourceTest(LiveCase):
     """[stt] source = batch (the default): live segments still reach the agent, and the
     recording is transcribed by the engine as before."""
