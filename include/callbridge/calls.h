@@ -220,6 +220,9 @@ struct cb_call_route {
         enum cb_call_route_kind kind;
         char target[CB_AGENT_MAX];     /* "" for a message (or when the rule found no target) */
         char call_id[CB_UUID_LEN + 1]; /* our call, passed to a ringing softphone; "" if none */
+        bool leg_is_agent; /* the call leg being answered is the agent's softphone dialling out
+                            * (not the customer): it tells live transcripts who speaks on which
+                            * side */
         /* A client route through a conference of this name (the agent was added to it), or ""
          * for a plain bridge. */
         char conference[CB_CALL_SID_MAX + 4];

@@ -105,6 +105,7 @@ struct cb_config {
                 char *webhook_retry;
                 long reconcile_after_s;
                 long reconcile_interval_s;
+                bool live_transcription;
         } twilio;
         struct {
                 char *engine;
@@ -121,6 +122,8 @@ struct cb_config {
                 char *google_credentials_file;
                 char *cost_per_minute; /* USD as text; NULL: the engine's list price */
                 char *offline_model_dir;
+                char *source; /* batch | live */
+                long live_grace_s;
         } stt;
         struct {
                 char *backend;

@@ -60,6 +60,7 @@ const struct cb_job_kind *cb_job_kind_find(const char *name, bool debug);
 #define CB_JOB_RETENTION           "retention.sweep"
 #define CB_JOB_TRANSCRIBE          "stt.transcribe"
 #define CB_JOB_WRITEBACK           "crm.write_analysis"
+#define CB_JOB_LIVE_TRANSCRIPT     "stt.live_transcript" /* [stt] source = live */
 #define CB_JOB_TEL_RECONCILE       "telephony.reconcile" /* periodic: lost webhooks */
 
 /* Retry delay before attempt `attempt + 1`: base * 2^(attempt-1) capped at max, then

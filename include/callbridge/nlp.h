@@ -54,6 +54,11 @@ void cb_nlp_shutdown(void);
 json_t *cb_nlp_analyse(const struct cb_nlp_rules *rules, const char *transcript,
                        const json_t *call);
 
+/* The dictionary terms of `rules` found in `text` (one live transcript segment), as they
+ * appear in the cleaned text: [{"keyword": "quote", "rule": "pricing"}, ...] in text order,
+ * each once (caller decrefs). [] for NULL rules; NULL only when out of memory. */
+json_t *cb_nlp_keyword_hits(const struct cb_nlp_rules *rules, const char *text);
+
 /* Resolve a follow-up's "due" against `today` (YYYY-MM-DD, the org's time zone) into
  * YYYY-MM-DD; business days skip Saturday and Sunday. 0, or -1 for an unknown form. */
 int cb_nlp_due_date(const char *due, const char *today, char out[11]);

@@ -291,6 +291,69 @@ CB_MUST_CHECK enum cb_qs cb_store_storage_intent_claim(struct cb_db *db, const c
 /* Forget the intent for `key` (the blob is referenced or removed). Row count or negative. */
 CB_MUST_CHECK enum cb_qs cb_store_storage_intent_forget(struct cb_db *db, const char *key);
 
+/* ---- live transcripts (src/store/live.c) ---- */
+
+struct cb_transcript_row; /* below */
+
+/* The call a real-time transcription callback is about: by our id (`call_id`, when the
+ * callback URL named it; its provider call id must then be `call_sid` or unset), else by
+ * (`provider`, `call_sid`). ONE_RESULT with its id and agent, NO_RESULTS when unknown. */
+CB_MUST_CHECK enum cb_qs cb_store_live_call(struct cb_db *db, const char *call_id,
+                                            const char *provider, const char *call_sid,
+                                            char id[CB_UUID_LEN + 1], char agent[CB_AGENT_MAX]);
+/* The call's live transcription started (recorded once; `tsid` may be NULL). With `assemble`
+ * ([stt] source = live) the stt.live_transcript job is queued with it, first run in `poll_s`.
+ * Row count (1 the first time) or negative. */
+CB_MUST_CHECK enum cb_qs cb_store_live_started(struct cb_db *db, const char *call_id,
+                                               const char *tsid, bool assemble, long poll_s);
+
+struct cb_live_segment {
+        const char *call_id;
+        long long sequence;
+        const char *speaker; /* "agent" | "customer" */
+        const char *text;
+        double confidence; /* -1: none */
+        bool final;        /* only final segments are stored */
+};
+/* A final segment is stored once (a duplicate changes nothing; *inserted says which); a
+ * partial stores nothing. *finals_text (malloc'd, caller frees; "" when none) is the text of
+ * the final segments stored before, in order. ONE_RESULT, or negative. */
+CB_MUST_CHECK enum cb_qs cb_store_live_segment(struct cb_db *db, const struct cb_live_segment *seg,
+                                               bool *inserted, char **finals_text);
+/* The transcription ended (`error` when it failed, else NULL): a queued assembly runs
+ * `grace_s` from now at the latest. Row count or negative. */
+CB_MUST_CHECK enum cb_qs cb_store_live_stopped(struct cb_db *db, const char *call_id,
+                                               const char *error, long grace_s);
+/* ONE_RESULT when the call's live transcription started, NO_RESULTS when not. */
+CB_MUST_CHECK enum cb_qs cb_store_live_exists(struct cb_db *db, const char *call_id);
+/* For the assembly: seconds since the call ended (final status or end of the transcription,
+ * whichever was first; -1 while it goes on) and whether final segments arrived since the
+ * last assembly (true before the first). NO_RESULTS when the call has no live
+ * transcription. */
+CB_MUST_CHECK enum cb_qs cb_store_live_state(struct cb_db *db, const char *call_id,
+                                             double *ended_ago_s, bool *changed);
+/* The final segments in sequence order: [[sequence, speaker, text], ...] (caller decrefs). */
+CB_MUST_CHECK enum cb_qs cb_store_live_segments(struct cb_db *db, const char *call_id,
+                                                json_t **rows);
+/* Save or replace the call's live transcript (t->recording_id and audio_seconds unused),
+ * mark it assembled as of `assembled_us` and queue crm.write_analysis, in one statement;
+ * ONE_RESULT with its id and the replaced document's key in `old_key` ("" if none). */
+CB_MUST_CHECK enum cb_qs cb_store_live_transcript_save(struct cb_db *db,
+                                                       const struct cb_transcript_row *t,
+                                                       const char *call_id, int64_t assembled_us,
+                                                       char id_out[CB_UUID_LEN + 1], char *old_key,
+                                                       size_t old_key_size);
+/* Retention: up to `limit` live transcriptions started more than `days` ago (calls under legal
+ * hold kept): [[call_id, live transcript storage key or ""], ...] (caller decrefs). */
+CB_MUST_CHECK enum cb_qs cb_store_live_expired(struct cb_db *db, long days, int limit,
+                                               json_t **rows);
+/* The live transcript's document is removed: its row says deleted, the segments and the
+ * transcription's row are deleted. Row count or negative. */
+CB_MUST_CHECK enum cb_qs cb_store_live_deleted(struct cb_db *db, const char *call_id);
+/* No final segment to assemble: marked assembled as of `assembled_us`. */
+CB_MUST_CHECK enum cb_qs cb_store_live_assembled_empty(struct cb_db *db, const char *call_id,
+                                                       int64_t assembled_us);
+
 /* ---- transcripts (src/store/transcripts.c) ---- */
 
 struct cb_transcript_row {

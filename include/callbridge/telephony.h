@@ -24,6 +24,8 @@ struct cb_tel_params {
         const json_t *json;
         const char *call_id; /* ?call_id= our call */
         const char *agent;   /* ?agent= its agent (click-to-dial bridge) */
+        const char *leg;     /* ?leg= (transcription callbacks): "agent" when the leg that
+                              * started the transcription is the agent's softphone */
 };
 
 /* A parameter: a form field, or a string member of the JSON body. Borrowed; NULL when absent. */
@@ -67,6 +69,50 @@ struct cb_tel_recording {
         const char *url;    /* where the provider serves it (http:// or https://) */
         long duration_s;    /* -1 when not given */
 };
+
+/* A real-time transcription callback (live transcripts), checked. */
+enum cb_tel_tx_event {
+        CB_TEL_TX_OTHER,   /* an event we do not use: answered 204, ignored */
+        CB_TEL_TX_STARTED, /* the transcription began */
+        CB_TEL_TX_CONTENT, /* a segment: partial or final */
+        CB_TEL_TX_STOPPED, /* it ended (the call ended, or it was stopped) */
+        CB_TEL_TX_ERROR,   /* the provider reports a failure */
+};
+
+/* Who spoke a segment, from the provider's track and the leg that started the transcription
+ * (see parse_transcription). */
+enum cb_tel_speaker { CB_TEL_SPEAKER_CUSTOMER, CB_TEL_SPEAKER_AGENT };
+
+struct cb_tel_transcription {
+        const char *call_id;  /* ours, from the URL; NULL when absent */
+        const char *call_sid; /* the provider's call */
+        const char *transcription_sid;
+        const char *event_name; /* the provider's word, for the log */
+        enum cb_tel_tx_event event;
+        /* CB_TEL_TX_CONTENT only: */
+        enum cb_tel_speaker speaker;
+        long long sequence; /* the provider's order of the callbacks of one transcription */
+        bool final;         /* false: a partial result, superseded by later ones */
+        const char *text;   /* borrowed from `data` */
+        double confidence;  /* -1 when not given */
+        json_t *data;       /* the parsed transcription data: the caller decrefs it */
+        /* CB_TEL_TX_ERROR only: the provider's message (borrowed; NULL when none) */
+        const char *error;
+};
+
+/* Which speaker a provider track is: `inbound` is the audio the provider receives from the
+ * call leg that started the transcription (the customer's, unless that leg is the agent's
+ * softphone dialling out: `leg_is_agent`), `outbound` what it sends to that leg (the other
+ * party). Pure. */
+static inline enum cb_tel_speaker cb_tel_speaker_of(bool inbound_track, bool leg_is_agent)
+{
+        return inbound_track == leg_is_agent ? CB_TEL_SPEAKER_AGENT : CB_TEL_SPEAKER_CUSTOMER;
+}
+
+static inline const char *cb_tel_speaker_name(enum cb_tel_speaker s)
+{
+        return s == CB_TEL_SPEAKER_AGENT ? "agent" : "customer";
+}
 
 /* What a provider can do beyond placing calls (struct cb_telephony_ops.caps). */
 #define CB_TEL_CAP_WEBHOOKS  0x1u /* signs and parses webhooks, renders voice answers */
@@ -157,6 +203,11 @@ struct cb_telephony_ops {
                                    struct cb_tel_voice *out, const char **msg);
         enum cb_err (*parse_recording)(void *self, const struct cb_tel_params *p,
                                        struct cb_tel_recording *out, const char **msg);
+        /* Optional: a real-time transcription callback (live transcripts). On CB_ERR_NONE
+         * out->data may hold a reference the caller must drop (json_decref), whatever the
+         * event; on a refusal nothing is held. */
+        enum cb_err (*parse_transcription)(void *self, const struct cb_tel_params *p,
+                                           struct cb_tel_transcription *out, const char **msg);
         /* The answer to a voice webhook (with CB_TEL_CAP_WEBHOOKS; NULL otherwise): the
          * provider's document for `route` appended to `out`, its media type in *content_type
          * (static). A client or number route with an empty target is answered as the message.

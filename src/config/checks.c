@@ -171,6 +171,12 @@ static void check_stt(struct load_ctx *ctx)
                     c->stt.google_credentials_file != NULL,
                 "stt", "google_credentials_file",
                 "engine = google needs google_credentials_file or api_key_file");
+        require(ctx,
+                c->stt.source == NULL || strcmp(c->stt.source, "live") != 0 ||
+                    (c->twilio.enabled && c->twilio.live_transcription),
+                "stt", "source",
+                "live needs [twilio] enabled and live_transcription = true (the live transcript "
+                "comes from Twilio)");
         if (cost != NULL) {
                 d = strtod(cost, &end);
                 require(ctx, end != cost && *end == '\0' && d >= 0 && d < 1000, "stt",

@@ -193,6 +193,9 @@ const struct cb_setting cb_settings[] = {
          "a missed (no-answer/busy) inbound call creates a follow-up task"),
     BOOL("twilio", "delete_after_download", twilio.delete_after_download, "false",
          "delete a recording at Twilio once it is stored here"),
+    BOOL("twilio", "live_transcription", twilio.live_transcription, "false",
+         "bridged calls start Twilio's real-time transcription (both tracks, partial results); "
+         "segments reach the agent's event stream"),
     STR("twilio", "webhook_retry", twilio.webhook_retry, "rc=3&rp=all",
         "connection overrides on callback URLs asking Twilio to redeliver (none: off)"),
     INT("twilio", "reconcile_after_s", twilio.reconcile_after_s, "900", 0, 604800, 0,
@@ -224,6 +227,11 @@ const struct cb_setting cb_settings[] = {
         "USD per audio minute for the cost metric; default the engine's list price"),
     STR("stt", "offline_model_dir", stt.offline_model_dir, "/usr/share/pocketsphinx/model/en-us",
         "PocketSphinx model of the offline engine (en-us/, en-us.lm.bin, cmudict-en-us.dict)"),
+    ENUM("stt", "source", stt.source, "batch", "batch|live", 0,
+         "a call's transcript: batch (its recording through the engine) or live (Twilio's "
+         "real-time transcription; no engine request)"),
+    INT("stt", "live_grace_s", stt.live_grace_s, "5", 0, 300, 0,
+        "source = live: seconds after the call ends that late segments are waited for"),
 
     ENUM("storage", "backend", storage.backend, "local", "local|s3", 0, "recording store"),
     STR("storage", "dir", storage.dir, "/var/lib/callbridge/recordings",

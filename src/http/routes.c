@@ -63,5 +63,7 @@ const struct cb_route cb_routes[] = {
           .auth = true),
     ROUTE("PUT", "/api/agent/status", cb_handle_agent_status_put, .body = CB_BODY_JSON,
           .max_body = 4096, .auth = true),
+    ROUTE("POST", "/webhooks/twilio/transcription", cb_handle_twilio_transcription,
+          .body = CB_BODY_WEBHOOK, .max_body = 65536),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

@@ -105,5 +105,6 @@ void cb_webhook_params(struct cb_request *req, struct cb_tel_params *p)
         *p = (struct cb_tel_params){.form = req->json ? NULL : &req->form,
                                     .json = req->json,
                                     .call_id = cb_request_arg(req, "call_id"),
-                                    .agent = cb_request_arg(req, "agent")};
+                                    .agent = cb_request_arg(req, "agent"),
+                                    .leg = cb_request_arg(req, "leg")};
 }

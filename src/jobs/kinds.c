@@ -15,6 +15,7 @@ const struct cb_job_kind cb_job_kinds[] = {
     {CB_JOB_RETENTION, cb_job_retention_sweep, NULL, false},
     {CB_JOB_TRANSCRIBE, cb_job_transcribe, NULL, false},
     {CB_JOB_WRITEBACK, cb_job_write_analysis, NULL, false},
+    {CB_JOB_LIVE_TRANSCRIPT, cb_job_live_transcript, NULL, false},
     {CB_JOB_TEL_RECONCILE, cb_job_telephony_reconcile, NULL, false},
     {CB_JOB_AGENT_CALL, cb_job_agent_call, NULL, false},
     {CB_JOB_AGENT_WRAP_UP_END, cb_job_agent_wrap_up_end, NULL, false},

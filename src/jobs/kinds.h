@@ -19,6 +19,7 @@ CB_MUST_CHECK enum cb_result cb_job_recording_provider_delete(struct cb_job *job
 CB_MUST_CHECK enum cb_result cb_job_retention_sweep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_transcribe(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_write_analysis(struct cb_job *job);
+CB_MUST_CHECK enum cb_result cb_job_live_transcript(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_telephony_reconcile(struct cb_job *job);
 /* Agent states (agent_status.c): a call's move, the end of wrap-up. */
 CB_MUST_CHECK enum cb_result cb_job_agent_call(struct cb_job *job);
@@ -28,6 +29,15 @@ CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
+
+/* A live transcript from its final segments' rows [[sequence, speaker, text], ...] (text
+ * columns, as cb_store_live_segments gives them; any order, a repeated sequence counted once,
+ * malformed rows skipped): `labelled` gets one "Agent: ..." / "Customer: ..." line per
+ * segment in sequence order, `plain` the words alone joined by spaces (for the analysis),
+ * `segments` [{"sequence","speaker","text"}]. 0, or -1 when out of memory or a buffer's cap
+ * was reached (src/jobs/live_assemble.c, pure). */
+int cb_live_assemble(const json_t *rows, struct cb_buf *labelled, struct cb_buf *plain,
+                     json_t *segments);
 
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);

@@ -1,4 +1,5 @@
-/* Job retention.sweep: delete the recordings (and transcripts) older than [retention] days (calls
+/* Job retention.sweep: delete the recordings (and transcripts; live transcripts and their
+ * segments by when the transcription started) older than [retention] days (calls
  * under legal hold are kept), one instance at a time — a session advisory lock on the job's
  * connection; an instance that cannot take it leaves the work to the one that has it. Each
  * recording: the blob is removed from storage first, then the row says deleted and retention_log
@@ -66,6 +67,37 @@ static int sweep_batch(struct cb_job *job, struct cb_db *db, int *removed)
                 }
                 (*removed)++;
         }
+        json_decref(rows);
+        return n;
+}
+
+/* Live transcripts (no recording of their own): the sealed document, then the rows. The number
+ * listed, or -1. */
+static int sweep_live(struct cb_job *job, struct cb_db *db, int *removed)
+{
+        struct cb_storage *st = job->env->rec->storage;
+        json_t *rows = NULL, *row;
+        size_t i;
+        int n = -1;
+
+        if (cb_store_live_expired(db, job->env->cfg->retention.days, BATCH, &rows) < 0)
+                return -1;
+        json_array_foreach(rows, i, row)
+        {
+                const char *call = json_string_value(json_array_get(row, 0));
+                const char *key = json_string_value(json_array_get(row, 1));
+                char err[256];
+                if (key != NULL && key[0] != '\0' &&
+                    st->ops->remove(st->self, key, err, sizeof(err)) != 0) {
+                        cb_warn("retention: cannot remove %s: %s", key, err);
+                        goto out;
+                }
+                if (cb_store_live_deleted(db, call) < 0)
+                        goto out;
+                (*removed)++;
+        }
+        n = (int)json_array_size(rows);
+out:
         json_decref(rows);
         return n;
 }
@@ -154,7 +186,7 @@ enum cb_result cb_job_retention_sweep(struct cb_job *job)
         struct cb_db *db;
         PGresult *res;
         bool locked;
-        int removed = 0, n = BATCH;
+        int removed = 0, live = 0, n = BATCH;
         enum cb_result r = CB_RESULT_OK;
 
         if (!cb_recordings_enabled(job->env->rec))
@@ -178,6 +210,14 @@ enum cb_result cb_job_retention_sweep(struct cb_job *job)
                         break;
                 }
         }
+        n = BATCH;
+        for (int b = 0; b < MAX_BATCH && n == BATCH && r == CB_RESULT_OK; b++) {
+                n = sweep_live(job, db, &live);
+                if (n < 0) {
+                        snprintf(job->error, sizeof(job->error), "live transcript sweep failed");
+                        r = CB_RESULT_RETRY;
+                }
+        }
         if (sweep_orphans(job, db) < 0) {
                 snprintf(job->error, sizeof(job->error), "orphan sweep failed");
                 r = CB_RESULT_RETRY;
@@ -187,5 +227,8 @@ enum cb_result cb_job_retention_sweep(struct cb_job *job)
         if (removed > 0)
                 cb_info("retention: deleted %d recordings older than %ld days", removed,
                         job->env->cfg->retention.days);
+        if (live > 0)
+                cb_info("retention: deleted the live transcripts of %d calls older than %ld days",
+                        live, job->env->cfg->retention.days);
         return r;
 }

@@ -45,6 +45,11 @@ static int audio_read(void *ctx, uint64_t off, void *buf, size_t len)
         return rc == 0 && got == len ? 0 : -1;
 }
 
+static bool live_source(const struct cb_config *cfg)
+{
+        return cfg->stt.source != NULL && strcmp(cfg->stt.source, "live") == 0;
+}
+
 /* Should this run transcribe at all? OK with *go set accordingly. */
 static enum cb_result wanted(struct cb_job *job, const json_t *rec, const struct cb_call *call,
                              bool *go)
@@ -72,8 +77,15 @@ static enum cb_result wanted(struct cb_job *job, const json_t *rec, const struct
         db = cb_job_db(job);
         if (db == NULL)
                 return CB_RESULT_RETRY;
-        qs =
-            cb_store_transcript_exists(db, json_string_value(json_object_get(rec, "recording_id")));
+        /* [stt] source = live: the live transcript is this call's (stt.live_transcript); no
+         * engine request. A call whose live transcription never started falls back to this. */
+        qs = live_source(job->env->cfg) ? cb_store_live_exists(db, job->row->call_id)
+                                        : CB_QS_NO_RESULTS;
+        if (qs > 0)
+                cb_debug("call %s: its live transcript is its transcript", job->row->call_id);
+        if (qs == 0)
+                qs = cb_store_transcript_exists(
+                    db, json_string_value(json_object_get(rec, "recording_id")));
         cb_db_release(&db);
         if (qs < 0) {
                 snprintf(job->error, sizeof(job->error), "checking for a transcript failed");

@@ -105,12 +105,13 @@ enum cb_qs cb_store_transcript_get(struct cb_db *db, const char *id, json_t **ou
 /* Written: the stage durations come back (seconds), for the pipeline histograms. */
 static struct cb_stmt stmt_written = CB_STMT(
     "transcript_written",
-    "UPDATE transcripts t SET crm_written_at = now() FROM recordings r"
-    " WHERE t.id = $1::uuid AND r.id = t.recording_id"
-    " RETURNING extract(epoch FROM r.stored_at - r.created_at),"
+    "WITH t AS (UPDATE transcripts SET crm_written_at = now() WHERE id = $1::uuid"
+    "  RETURNING recording_id, transcribed_at, analysed_at)"
+    " SELECT extract(epoch FROM r.stored_at - r.created_at),"
     "  extract(epoch FROM t.transcribed_at - r.stored_at),"
     "  extract(epoch FROM t.analysed_at - t.transcribed_at),"
-    "  extract(epoch FROM now() - t.analysed_at), extract(epoch FROM now() - r.created_at)");
+    "  extract(epoch FROM now() - t.analysed_at), extract(epoch FROM now() - r.created_at)"
+    " FROM t LEFT JOIN recordings r ON r.id = t.recording_id"); /* none for a live transcript */
 
 enum cb_qs cb_store_transcript_written(struct cb_db *db, const char *id, double stages[5])
 {

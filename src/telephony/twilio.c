@@ -413,6 +413,7 @@ const struct cb_telephony_ops cb_telephony_twilio = {
     .parse_status = cb_twilio_parse_status,
     .parse_voice = cb_twilio_parse_voice,
     .parse_recording = cb_twilio_parse_recording,
+    .parse_transcription = cb_twilio_parse_transcription,
     .render_route = cb_twilio_render_route,
     .softphone_create = cb_twilio_softphone_create,
     .softphone_destroy = cb_twilio_softphone_destroy,

@@ -42,6 +42,8 @@ enum cb_err cb_twilio_parse_voice(void *self, const struct cb_tel_params *p,
                                   struct cb_tel_voice *out, const char **msg);
 enum cb_err cb_twilio_parse_recording(void *self, const struct cb_tel_params *p,
                                       struct cb_tel_recording *out, const char **msg);
+enum cb_err cb_twilio_parse_transcription(void *self, const struct cb_tel_params *p,
+                                          struct cb_tel_transcription *out, const char **msg);
 int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct cb_buf *out,
                            const char **content_type);
 
@@ -60,6 +62,8 @@ enum cb_err cb_twilio_softphone_token(void *tokens, const char *identity, long t
 /* TwiML documents for the voice webhook (src/telephony/twilio_webhook.c). Each appends a whole
  * document to `out` and returns 0, or -1 when the buffer's cap or memory ran out. */
 #define CB_TWIML_TYPE "text/xml; charset=utf-8"
+/* Every document starts with this. */
+#define CB_TWIML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
 
 /* Ring the softphone `identity`, passing our call id as a custom parameter (may be NULL). */
 int cb_twiml_dial_client(struct cb_buf *out, const char *identity, const char *call_id,
@@ -67,6 +71,10 @@ int cb_twiml_dial_client(struct cb_buf *out, const char *identity, const char *c
 /* Dial a phone number, presenting `caller_id` (may be NULL: Twilio uses the caller's). */
 int cb_twiml_dial_number(struct cb_buf *out, const char *e164, const char *caller_id,
                          long timeout_s);
+/* <Start><Transcription>: Twilio's real-time transcription of both tracks with partial
+ * results, its callbacks POSTed to `callback_url` (escaped here). Appends an element, not a
+ * document (it goes right after CB_TWIML_HEAD). */
+int cb_twiml_start_transcription(struct cb_buf *out, const char *callback_url);
 /* Put the caller in conference `name` as participant `label`; the conference ends when this
  * participant leaves (the customer's leg). */
 int cb_twiml_conference(struct cb_buf *out, const char *name, const char *label);

@@ -129,29 +129,163 @@ enum cb_err cb_twilio_parse_recording(void *self, const struct cb_tel_params *p,
         return CB_ERR_NONE;
 }
 
+/* The bridge's document with <Start><Transcription> first ([twilio] live_transcription): its
+ * callbacks name our call (when known) and which side the answered leg is, so the webhook
+ * can tell the agent's words from the customer's. */
+static int with_transcription(const struct cb_config *cfg, const struct cb_call_route *route,
+                              const struct cb_buf *doc, struct cb_buf *out)
+{
+        struct cb_buf url = {.max = 4096};
+        size_t head = strlen(CB_TWIML_HEAD);
+        char sep = '?';
+        int rc = cb_buf_puts(&url, cfg->server.public_url) |
+                 cb_buf_puts(&url, "/webhooks/twilio/transcription");
+
+        if (route->call_id[0] != '\0') {
+                rc |= cb_buf_printf(&url, "%ccall_id=%s", sep, route->call_id);
+                sep = '&';
+        }
+        if (route->leg_is_agent)
+                rc |= cb_buf_printf(&url, "%cleg=agent", sep);
+        if (rc == 0 && doc->len >= head && memcmp(doc->data, CB_TWIML_HEAD, head) == 0)
+                rc = cb_buf_puts(out, CB_TWIML_HEAD) | cb_twiml_start_transcription(out, url.data) |
+                     cb_buf_append(out, doc->data + head, doc->len - head);
+        else
+                rc = -1;
+        cb_buf_free(&url);
+        return rc;
+}
+
+/* ---- real-time transcription callbacks (<Start><Transcription statusCallbackUrl>):
+ * AccountSid, CallSid, TranscriptionSid, Timestamp, SequenceId, TranscriptionEvent; a
+ * transcription-content event adds Track (inbound_track | outbound_track), Final (true |
+ * false), LanguageCode, Stability and TranscriptionData, a JSON object
+ * {"transcript": "...", "confidence": 0.97}; transcription-error adds TranscriptionError and
+ * TranscriptionErrorCode. ---- */
+
+#define TX_TEXT_MAX 16384 /* bytes of one segment's text; Twilio's utterances are far shorter */
+
+static enum cb_tel_tx_event tx_event(const char *name)
+{
+        static const struct {
+                const char *name;
+                enum cb_tel_tx_event ev;
+        } map[] = {{"transcription-started", CB_TEL_TX_STARTED},
+                   {"transcription-content", CB_TEL_TX_CONTENT},
+                   {"transcription-stopped", CB_TEL_TX_STOPPED},
+                   {"transcription-error", CB_TEL_TX_ERROR}};
+
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+                if (strcmp(name, map[i].name) == 0)
+                        return map[i].ev;
+        return CB_TEL_TX_OTHER;
+}
+
+/* The content of a segment: track, order, finality and the text in TranscriptionData. */
+static enum cb_err tx_content(const struct cb_tel_params *p, bool leg_is_agent,
+                              struct cb_tel_transcription *out, const char **msg)
+{
+        const char *track = cb_tel_param(p, "Track"), *fin = cb_tel_param(p, "Final");
+        const char *seq = cb_tel_param(p, "SequenceId"),
+                   *data = cb_tel_param(p, "TranscriptionData");
+        const json_t *text, *conf;
+        long n = 0;
+
+        if (track == NULL || fin == NULL || seq == NULL || data == NULL) {
+                *msg = "Track, Final, SequenceId and TranscriptionData are required";
+                return CB_ERR_MISSING_FIELD;
+        }
+        if (!cb_choice_match("inbound_track|outbound_track", track, false) ||
+            !cb_choice_match("true|false", fin, false) || !cb_parse_long(seq, 0, 1L << 40, &n)) {
+                *msg = "Track, Final or SequenceId has the wrong value";
+                return CB_ERR_INVALID_FIELD;
+        }
+        out->data = json_loads(data, JSON_REJECT_DUPLICATES, NULL);
+        text = json_object_get(out->data, "transcript");
+        conf = json_object_get(out->data, "confidence");
+        if (!json_is_string(text) || json_string_length(text) > TX_TEXT_MAX ||
+            strlen(json_string_value(text)) != json_string_length(text) ||
+            (conf != NULL && !json_is_number(conf))) {
+                json_decref(out->data);
+                out->data = NULL;
+                *msg = "TranscriptionData must be a JSON object with a string transcript (at most "
+                       "16 KiB) and a numeric confidence";
+                return CB_ERR_INVALID_FIELD;
+        }
+        out->speaker = cb_tel_speaker_of(strcmp(track, "inbound_track") == 0, leg_is_agent);
+        out->sequence = n;
+        out->final = strcmp(fin, "true") == 0;
+        out->text = json_string_value(text);
+        out->confidence = conf ? json_number_value(conf) : -1;
+        return CB_ERR_NONE;
+}
+
+enum cb_err cb_twilio_parse_transcription(void *self, const struct cb_tel_params *p,
+                                          struct cb_tel_transcription *out, const char **msg)
+{
+        const char *event = cb_tel_param(p, "TranscriptionEvent");
+        enum cb_err e = bad_call_id(p, msg);
+
+        (void)self;
+        memset(out, 0, sizeof(*out));
+        out->call_id = p->call_id;
+        out->call_sid = cb_tel_param(p, "CallSid");
+        out->transcription_sid = cb_tel_param(p, "TranscriptionSid");
+        out->event_name = event;
+        if (e == CB_ERR_NONE && p->leg != NULL &&
+            !cb_choice_match("agent|customer", p->leg, false)) {
+                *msg = "leg must be agent or customer";
+                e = CB_ERR_INVALID_QUERY;
+        }
+        if (e != CB_ERR_NONE)
+                return e;
+        if (out->call_sid == NULL || event == NULL) {
+                *msg = "CallSid and TranscriptionEvent are required";
+                return CB_ERR_MISSING_FIELD;
+        }
+        if (!cb_twilio_sid_ok(out->call_sid, "CA") ||
+            (out->transcription_sid != NULL && !cb_twilio_sid_ok(out->transcription_sid, "GT"))) {
+                *msg = "CallSid or TranscriptionSid has the wrong value";
+                return CB_ERR_INVALID_FIELD;
+        }
+        out->event = tx_event(event);
+        if (out->event == CB_TEL_TX_ERROR)
+                out->error = cb_tel_param(p, "TranscriptionError");
+        if (out->event != CB_TEL_TX_CONTENT)
+                return CB_ERR_NONE;
+        return tx_content(p, p->leg != NULL && strcmp(p->leg, "agent") == 0, out, msg);
+}
+
 int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct cb_buf *out,
                            const char **content_type)
 {
         const struct cb_config *cfg = ((const struct twilio *)self)->cfg;
         const char *call_id = route->call_id[0] ? route->call_id : NULL;
+        struct cb_buf doc = {.max = out->max};
+        int rc;
 
         *content_type = CB_TWIML_TYPE;
         if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0' &&
             route->conference[0] != '\0')
-                return cb_twiml_conference(out, route->conference, "customer");
-        if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
-                return cb_twiml_dial_client(out, route->target, call_id,
-                                            cfg->twilio.ring_timeout_s);
-        if (route->kind == CB_CALL_ROUTE_NUMBER && route->target[0] != '\0')
-                return cb_twiml_dial_number(out, route->target, cfg->twilio.caller_id,
-                                            cfg->twilio.ring_timeout_s);
-        return cb_twiml_say_hangup(out, SORRY);
+                rc = cb_twiml_conference(&doc, route->conference, "customer");
+        else if (route->kind == CB_CALL_ROUTE_CLIENT && route->target[0] != '\0')
+                rc = cb_twiml_dial_client(&doc, route->target, call_id, cfg->twilio.ring_timeout_s);
+        else if (route->kind == CB_CALL_ROUTE_NUMBER && route->target[0] != '\0')
+                rc = cb_twiml_dial_number(&doc, route->target, cfg->twilio.caller_id,
+                                          cfg->twilio.ring_timeout_s);
+        else
+                return cb_twiml_say_hangup(out, SORRY); /* nobody to talk to: no transcript */
+        if (rc == 0)
+                rc = cfg->twilio.live_transcription ? with_transcription(cfg, route, &doc, out)
+                                                    : cb_buf_append(out, doc.data, doc.len);
+        cb_buf_free(&doc);
+        return rc;
 }
 
 /* ---- TwiML: the answer to a voice webhook. Every value is XML-escaped; identities and
  * numbers are checked by the callers as well. ---- */
 
-#define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+#define HEAD CB_TWIML_HEAD
 #define TAIL "</Response>"
 
 /* Length of the UTF-8 sequence at `s` when it encodes a character XML 1.0 allows (§2.2 Char:
@@ -266,6 +400,15 @@ int cb_twiml_dial_number(struct cb_buf *out, const char *e164, const char *calle
         rc |= cb_buf_puts(out, "<Number>");
         rc |= put_escaped(out, e164);
         return rc | cb_buf_puts(out, "</Number></Dial>" TAIL);
+}
+
+int cb_twiml_start_transcription(struct cb_buf *out, const char *callback_url)
+{
+        int rc = cb_buf_puts(out, "<Start><Transcription name=\"callbridge\" statusCallbackUrl=\"");
+
+        rc |= put_escaped(out, callback_url);
+        return rc | cb_buf_puts(out, "\" statusCallbackMethod=\"POST\" track=\"both_tracks\""
+                                     " partialResults=\"true\"/></Start>");
 }
 
 int cb_twiml_conference(struct cb_buf *out, const char *name, const char *label)

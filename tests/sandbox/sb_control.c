@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sandbox.h"
+#include "tw_emu.h"
 
 #define MAX_SOBJECT_NAME 80
 #define MAX_RECORD_ID    255
@@ -252,7 +253,7 @@ static void free_blobs(struct sb_blob *blobs, size_t n)
 void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
 {
         json_t *doc = sb_request_json(req, reply);
-        json_t *records = NULL, *texts = NULL, *counts = NULL, *val;
+        json_t *records = NULL, *texts = NULL, *counts = NULL, *val, *talks = NULL;
         struct sb_blob *blobs = NULL;
         size_t n_blobs = 0;
         struct verdict v = {0};
@@ -278,6 +279,13 @@ void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
                 } else if (strcmp(key, "recordings") == 0) {
                         if (!take_recordings(val, &blobs, &n_blobs, &v))
                                 goto out;
+                } else if (strcmp(key, "conversations") == 0) {
+                        char err[160];
+                        if (!tw_talk_check(val, err, sizeof(err))) {
+                                fail(&v, "invalid_field", "%s", err);
+                                goto out;
+                        }
+                        talks = val;
                 } else if (is_sobject_name(key)) {
                         if (!check_records(key, val, &v))
                                 goto out;
@@ -285,7 +293,7 @@ void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
                 } else {
                         fail(&v, "unknown_field",
                              "unknown field \"%s\" (expected SObject arrays such as Contact, "
-                             "Lead, Account, or transcripts, recordings)",
+                             "Lead, Account, or transcripts, recordings, conversations)",
                              key);
                         goto out;
                 }
@@ -298,6 +306,11 @@ void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
                 goto out;
         }
         blobs = NULL;
+        if (talks != NULL && tw_talk_seed(talks) != 0) {
+                sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                               "out of memory while seeding");
+                goto out;
+        }
         sb_reply_json_take(reply, MHD_HTTP_OK, json_pack("{s:O}", "seeded", counts));
 out:
         if (v.code && strcmp(v.code, "internal") == 0)
@@ -436,6 +449,7 @@ out:
 void sb_control_reset(const struct sb_request *req, struct sb_reply *reply)
 {
         sb_state_reset();
+        tw_talk_reset();
         sb_reply_json_take(reply, MHD_HTTP_OK, json_pack("{s:s}", "status", "reset"));
 }
 

@@ -470,6 +470,24 @@ static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, t
         return true;
 }
 
+/* The talk time: a pause, or with <Start><Transcription> in the call's TwiML the
+ * conversation played as transcription callbacks (tw_talk.c); cut short by a hang-up. */
+static bool talk(CURL *curl, const struct tw_job *job, bool *cut)
+{
+        char *twiml = NULL;
+        json_t *call;
+        bool ok;
+
+        sb_state_lock();
+        call = tw_generation_locked() == job->generation ? tw_call_find_locked(job->sid) : NULL;
+        if (json_string_value(json_object_get(call, "twiml")) != NULL)
+                twiml = strdup(json_string_value(json_object_get(call, "twiml")));
+        sb_state_unlock();
+        ok = tw_talk_play(curl, job, twiml, job->outcome.talk_ms, pause_call, cut);
+        free(twiml);
+        return ok;
+}
+
 static void play(CURL *curl, const struct tw_job *job)
 {
         const struct tw_outcome *o = &job->outcome;
@@ -488,7 +506,7 @@ static void play(CURL *curl, const struct tw_job *job)
                 status = "canceled"; /* hung up while ringing */
         } else if (ok && strcmp(o->status, "completed") == 0) {
                 answered_at = time(NULL);
-                ok = answer_call(curl, job, &run) && pause_call(job, o->talk_ms, &cut);
+                ok = answer_call(curl, job, &run) && talk(curl, job, &cut);
                 if (ok && cut) /* hung up: the talk lasted as long as it did */
                         duration = (long)(time(NULL) - answered_at) + 1;
         }

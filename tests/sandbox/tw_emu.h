@@ -7,6 +7,7 @@
  * tw_deliver.c signed webhook delivery with Twilio's connection overrides (libcurl)
  * tw_sig.c     the X-Twilio-Signature it carries, the sandbox's own code (tw_sig.h)
  * tw_media.c   Recording JSON, media redirect, signed /__media/ URLs, delete
+ * tw_talk.c    real-time transcription callbacks played from seeded conversations
  * tw_conf.c    conferences and participants (state), the TwiML <Conference> noun
  * tw_conf_api.c  Conferences and Participants REST resources
  * tw_update.c  Calls update (hang up, redirect) and call Recordings update (pause/resume)
@@ -190,6 +191,24 @@ struct tw_hook {
  * caller's handle. */
 bool tw_deliver(CURL *curl, const struct tw_job *job, const struct tw_hook *hk,
                 struct cb_buf *answer);
+
+/* ---- tw_talk.c: real-time transcription callbacks ------------------------------------- */
+
+/* Is `arr` a valid "conversations" seed ([{"to"?,"segments":[{"track","text"}]}])? False with
+ * the reason in `err`. */
+bool tw_talk_check(const json_t *arr, char *err, size_t err_size);
+/* Keep the checked conversations (copied), each for its "to" ("*" when absent, the default
+ * of every number). -1 when out of memory. */
+int tw_talk_seed(const json_t *arr);
+/* Forget the seeded conversations. */
+void tw_talk_reset(void);
+/* The call's talk time: with <Start><Transcription> in `twiml` (may be NULL) the conversation
+ * is played to its statusCallbackUrl over `talk_ms`, else it is a pause. `pause` waits as
+ * tw_driver.c's pause_call does (sets *cut when the call is hung up: the conversation stops
+ * there, transcription-stopped follows). False when the call was abandoned or the sandbox
+ * stops. */
+bool tw_talk_play(CURL *curl, const struct tw_job *job, const char *twiml, long talk_ms,
+                  bool (*pause)(const struct tw_job *job, long ms, bool *cut), bool *cut);
 
 /* ---- tw_media.c -------------------------------------------------------------------------- */
 

@@ -586,6 +586,12 @@ static const struct bad_case bad_cases[] = {
      NULL,
      {"[stt]", "cost_per_minute", "USD"}},
     {"stt chunk over the API limit", "[stt]\nchunk_mb = 26\n", NULL, {"[stt]", "chunk_mb"}},
+    {"stt live source without live transcription",
+     "[stt]\nsource = live\n",
+     NULL,
+     {"[stt]", "source", "live_transcription = true"}},
+    {"stt source unknown", "[stt]\nsource = both\n", NULL, {"[stt]", "source", "batch"}},
+    {"stt live grace too long", "[stt]\nlive_grace_s = 301\n", NULL, {"[stt]", "live_grace_s"}},
 };
 
 /* Set "NAME=value"; returns the name to unset afterwards in `name`. */

@@ -222,7 +222,146 @@ static void test_recording_report(void **state)
         cb_form_free(&form);
 }
 
+/* Twilio's tracks to speakers: inbound is the leg that started the transcription (the
+ * customer's, or the agent's softphone dialling out), outbound the other party. */
+static void test_speaker_mapping(void **state)
+{
+        (void)state;
+        assert_int_equal(cb_tel_speaker_of(true, false), CB_TEL_SPEAKER_CUSTOMER);
+        assert_int_equal(cb_tel_speaker_of(false, false), CB_TEL_SPEAKER_AGENT);
+        assert_int_equal(cb_tel_speaker_of(true, true), CB_TEL_SPEAKER_AGENT);
+        assert_int_equal(cb_tel_speaker_of(false, true), CB_TEL_SPEAKER_CUSTOMER);
+        assert_string_equal(cb_tel_speaker_name(CB_TEL_SPEAKER_AGENT), "agent");
+        assert_string_equal(cb_tel_speaker_name(CB_TEL_SPEAKER_CUSTOMER), "customer");
+}
+
+#define TX_CONTENT                                                                                 \
+        "CallSid=" CA "&TranscriptionEvent=transcription-content&SequenceId=7&Final=true"          \
+        "&Track=outbound_track&TranscriptionData="
+
+/* A transcription callback: the typed report, or the refusal with its message. */
+struct txcase {
+        const char *form;
+        const char *leg; /* ?leg= */
+        enum cb_err err;
+};
+
+static const struct txcase tx_cases[] = {
+    {TX_CONTENT "%7B%22transcript%22%3A%22hi%22%7D", NULL, OK},
+    {TX_CONTENT "%7B%22transcript%22%3A%22hi%22%2C%22confidence%22%3A0.5%7D", "agent", OK},
+    {TX_CONTENT "%7B%22transcript%22%3A%22hi%22%7D", "boss", QUERY},
+    {TX_CONTENT "%7B%22transcript%22%3A5%7D", NULL, INVALID},
+    {TX_CONTENT "%7Bnot", NULL, INVALID},
+    {TX_CONTENT "%5B%5D", NULL, INVALID},
+    {TX_CONTENT "%7B%22transcript%22%3A%22a%22%2C%22confidence%22%3A%22x%22%7D", NULL, INVALID},
+    {TX_CONTENT "%7B%22transcript%22%3A%22a%5Cu0000b%22%7D", NULL, INVALID}, /* a NUL inside */
+    {"CallSid=" CA "&TranscriptionEvent=transcription-content&SequenceId=7&Final=true"
+     "&Track=outbound_track",
+     NULL, MISSING},
+    {"CallSid=" CA "&TranscriptionEvent=transcription-content&SequenceId=x&Final=true"
+     "&Track=outbound_track&TranscriptionData=%7B%7D",
+     NULL, INVALID},
+    {"CallSid=" CA "&TranscriptionEvent=transcription-content&SequenceId=1&Final=maybe"
+     "&Track=outbound_track&TranscriptionData=%7B%7D",
+     NULL, INVALID},
+    {"CallSid=" CA "&TranscriptionEvent=transcription-started", NULL, OK},
+    {"CallSid=" CA "&TranscriptionEvent=transcription-started&TranscriptionSid=XX", NULL, INVALID},
+    {"CallSid=" CA "&TranscriptionEvent=who-knows", NULL, OK},
+    {"TranscriptionEvent=transcription-stopped", NULL, MISSING},
+    {"CallSid=" CA, NULL, MISSING},
+};
+
+static void test_transcription_refusals(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < sizeof(tx_cases) / sizeof(tx_cases[0]); i++) {
+                struct cb_form form;
+                struct cb_tel_params p = {.form = &form, .leg = tx_cases[i].leg};
+                struct cb_tel_transcription t;
+                const char *msg = NULL;
+                enum cb_err e;
+
+                form_of(&form, tx_cases[i].form);
+                e = cb_telephony_twilio.parse_transcription(NULL, &p, &t, &msg);
+                if (e != tx_cases[i].err || (e != OK && msg == NULL))
+                        fail_msg("case %zu (%s): %d %s", i, tx_cases[i].form, e,
+                                 msg ? msg : "(no message)");
+                if (e != OK)
+                        assert_null(t.data); /* nothing held on a refusal */
+                json_decref(t.data);
+                cb_form_free(&form);
+        }
+}
+
+static void test_transcription_report(void **state)
+{
+        struct cb_form form;
+        struct cb_tel_params p = {.form = &form, .call_id = ID};
+        struct cb_tel_transcription t;
+        const char *msg;
+
+        (void)state;
+        form_of(&form,
+                TX_CONTENT "%7B%22transcript%22%3A%22Hello%20there%22%2C%22confidence"
+                           "%22%3A0.93%7D&TranscriptionSid=GT0123456789abcdef0123456789abcdef");
+        assert_int_equal(cb_telephony_twilio.parse_transcription(NULL, &p, &t, &msg), OK);
+        assert_int_equal(t.event, CB_TEL_TX_CONTENT);
+        assert_string_equal(t.call_id, ID);
+        assert_string_equal(t.text, "Hello there");
+        assert_int_equal(t.sequence, 7);
+        assert_true(t.final);
+        assert_true(t.confidence > 0.92 && t.confidence < 0.94);
+        assert_int_equal(t.speaker, CB_TEL_SPEAKER_AGENT); /* outbound of the customer's leg */
+        json_decref(t.data);
+        p.leg = "agent"; /* the softphone's own leg: its outbound track is the customer */
+        assert_int_equal(cb_telephony_twilio.parse_transcription(NULL, &p, &t, &msg), OK);
+        assert_int_equal(t.speaker, CB_TEL_SPEAKER_CUSTOMER);
+        json_decref(t.data);
+        cb_form_free(&form);
+        form_of(&form, "CallSid=" CA "&TranscriptionEvent=transcription-error"
+                       "&TranscriptionError=engine%20down");
+        assert_int_equal(cb_telephony_twilio.parse_transcription(NULL, &p, &t, &msg), OK);
+        assert_int_equal(t.event, CB_TEL_TX_ERROR);
+        assert_string_equal(t.error, "engine down");
+        assert_null(t.data);
+        cb_form_free(&form);
+}
+
 #define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+
+/* [twilio] live_transcription: the bridge starts the transcription first. */
+static void test_render_live(void **state)
+{
+        struct cb_config cfg = {0};
+        struct twilio tw = {.cfg = &cfg};
+        struct cb_call_route client = {
+            .kind = CB_CALL_ROUTE_CLIENT, .target = "alice", .call_id = ID};
+        struct cb_call_route out_dial = {
+            .kind = CB_CALL_ROUTE_NUMBER, .target = "+14155550199", .leg_is_agent = true};
+        struct cb_call_route empty = {.kind = CB_CALL_ROUTE_NUMBER};
+        struct cb_buf out = {.max = 8192};
+        const char *type = NULL;
+
+        (void)state;
+        cfg.twilio.ring_timeout_s = 25;
+        cfg.twilio.live_transcription = true;
+        cfg.server.public_url = "https://cb.example.com";
+        assert_int_equal(cb_telephony_twilio.render_route(&tw, &client, &out, &type), 0);
+        assert_string_equal(out.data,
+                            HEAD "<Start><Transcription name=\"callbridge\" statusCallbackUrl=\""
+                                 "https://cb.example.com/webhooks/twilio/transcription?call_id=" ID
+                                 "\" statusCallbackMethod=\"POST\" track=\"both_tracks\" "
+                                 "partialResults=\"true\"/></Start><Dial answerOnBridge=\"true\" "
+                                 "timeout=\"25\"><Client><Identity>alice</Identity><Parameter "
+                                 "name=\"call_id\" value=\"" ID "\"/></Client></Dial></Response>");
+        out.len = 0;
+        assert_int_equal(cb_telephony_twilio.render_route(&tw, &out_dial, &out, &type), 0);
+        assert_non_null(strstr(out.data, "/webhooks/twilio/transcription?leg=agent\""));
+        out.len = 0;
+        assert_int_equal(cb_telephony_twilio.render_route(&tw, &empty, &out, &type), 0);
+        assert_null(strstr(out.data, "<Start>")); /* nobody to talk to */
+        cb_buf_free(&out);
+}
 
 static void test_render_routes(void **state)
 {
@@ -258,9 +397,15 @@ static void test_render_routes(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_refusals),      cmocka_unit_test(test_status_report),
-            cmocka_unit_test(test_voice_request), cmocka_unit_test(test_recording_report),
+            cmocka_unit_test(test_refusals),
+            cmocka_unit_test(test_status_report),
+            cmocka_unit_test(test_voice_request),
+            cmocka_unit_test(test_recording_report),
             cmocka_unit_test(test_render_routes),
+            cmocka_unit_test(test_speaker_mapping),
+            cmocka_unit_test(test_transcription_refusals),
+            cmocka_unit_test(test_transcription_report),
+            cmocka_unit_test(test_render_live),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

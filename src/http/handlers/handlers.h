@@ -15,6 +15,7 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_voice(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_status(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_recording(struct cb_request *req);
+enum MHD_Result cb_handle_twilio_transcription(struct cb_request *req);
 enum MHD_Result cb_handle_softphone_token(struct cb_request *req);
 enum MHD_Result cb_handle_events(struct cb_request *req);
 

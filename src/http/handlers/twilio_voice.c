@@ -90,6 +90,7 @@ enum MHD_Result cb_handle_twilio_voice(struct cb_request *req)
                 cb_warn("voice webhook: routing took longer than %ld ms; answered the fallback",
                         req->env->cfg->twilio.voice_deadline_ms);
         }
+        route.leg_is_agent = v.client != NULL; /* the softphone dials out: it is this leg */
         if (v.client == NULL)
                 conference_bridge(req, &v, v.from, &route);
         return reply_route(req, &route);
