@@ -14,6 +14,7 @@ const struct cb_route cb_routes[] = {
           .auth = true),
     ROUTE("GET", "/api/calls", cb_handle_calls_list, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/api/calls/{}", cb_handle_call_get, .body = CB_BODY_NONE, .auth = true),
+    ROUTE("GET", "/api/stats", cb_handle_stats, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/healthz", cb_handle_healthz, .body = CB_BODY_NONE),
     ROUTE("GET", "/readyz", cb_handle_readyz, .body = CB_BODY_NONE),
     ROUTE("GET", "/metrics", cb_handle_metrics, .body = CB_BODY_NONE),
