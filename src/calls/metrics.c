@@ -34,6 +34,7 @@ static struct agent_stats *slots[SLOTS];
 static struct agent_stats *order[AGENTS_MAX + 1]; /* in first-seen order; + "other" */
 static size_t n_agents;
 static struct agent_stats other = {.name = "other"};
+static bool other_used;
 
 static uint32_t fnv1a(const char *s)
 {
@@ -45,8 +46,9 @@ static uint32_t fnv1a(const char *s)
 }
 
 /* The agent's record, created on first sight; "other" past AGENTS_MAX, for names that are no
- * valid identity, or when out of memory. Under `lock`. */
-static struct agent_stats *agent_locked(const char *name)
+ * valid identity, or when out of memory. Under `lock` (agent_locked, which also notes that
+ * "other" is in use). */
+static struct agent_stats *find_locked(const char *name)
 {
         uint32_t i;
 
@@ -63,6 +65,15 @@ static struct agent_stats *agent_locked(const char *name)
         cb_strlcpy(slots[i]->name, name, sizeof(slots[i]->name));
         order[n_agents++] = slots[i];
         return slots[i];
+}
+
+static struct agent_stats *agent_locked(const char *name)
+{
+        struct agent_stats *a = find_locked(name);
+
+        if (a == &other)
+                other_used = true;
+        return a;
 }
 
 static void observe(struct histogram *h, const double *bounds, size_t nb, double v)
@@ -121,11 +132,11 @@ static int write_histogram(struct cb_buf *out, const char *metric, const char *a
 /* The agents seen so far, and "other" once it was used. Under `lock`. */
 static size_t agents_locked(const struct agent_stats **list)
 {
-        size_t n = n_agents;
+        size_t n = 0;
 
-        memcpy(list, order, n * sizeof(*list));
-        if (memcmp(&other.calls, &(struct agent_stats){0}.calls, sizeof(other.calls)) != 0 ||
-            other.wait.count || other.talk.count || other.wrap.count)
+        for (; n < n_agents; n++)
+                list[n] = order[n];
+        if (other_used)
                 list[n++] = &other;
         return n;
 }
