@@ -343,4 +343,41 @@ json_t *cb_calls_controls_to_json(const struct cb_call_controls *c, bool recorde
  * id): "cb-<id>" into `out`. False when it does not fit. */
 bool cb_calls_conference_name(const char *provider_call_id, char *out, size_t size);
 
+/* ---- outcomes and metrics (src/calls/outcome.c, src/calls/metrics.c) ----
+ * What a finished call was, as a sales manager counts it. An outbound call is answered or
+ * unanswered. An inbound call is answered, missed (it rang the agent and nobody answered: the
+ * provider ended it busy, no-answer or failed) or abandoned (the caller hung up while it
+ * rang: canceled, or completed without an answer). */
+enum cb_call_outcome {
+        CB_OUTCOME_ANSWERED = 0,
+        CB_OUTCOME_UNANSWERED, /* outbound, never answered */
+        CB_OUTCOME_MISSED,     /* inbound, rang, nobody answered */
+        CB_OUTCOME_ABANDONED,  /* inbound, the caller hung up first */
+        CB_OUTCOME_COUNT
+};
+
+/* The outcome of a call that reached the final status `final` (answered: it had an
+ * answered_at). A status that is not final gives CB_OUTCOME_COUNT (no outcome yet). */
+enum cb_call_outcome cb_calls_outcome(enum cb_call_direction dir, enum cb_call_status final,
+                                      bool answered);
+const char *cb_calls_outcome_name(enum cb_call_outcome o);
+
+/* Counters and histograms for /metrics, per agent and overall, since this process started
+ * (Prometheus turns them into any period with increase()). In memory only, thread-safe; the
+ * totals over a period from the database are GET /api/stats. Agents past the first 1,000
+ * share the label "other" so a flood of names cannot grow the exposition without bound. */
+struct cb_call_sample {
+        const char *agent;
+        enum cb_call_direction direction;
+        enum cb_call_outcome outcome;
+        double wait_s; /* ring until answer, answered inbound calls; < 0 when none */
+        double talk_s; /* answered calls; < 0 when unknown */
+};
+void cb_calls_metrics_observe(const struct cb_call_sample *s);
+/* An agent's wrap-up (after-call work) lasted `seconds`. */
+void cb_calls_metrics_wrap_up(const char *agent, double seconds);
+/* Appends the Prometheus text; -1 when `out` is full or memory ran out (the text is then
+ * incomplete), else 0. */
+int cb_calls_metrics_write(struct cb_buf *out);
+
 #endif

@@ -173,6 +173,11 @@ struct cb_status_outcome {
         bool found;    /* the call is known */
         bool recorded; /* the first time this status was reported for the call */
         bool advanced; /* the call moved to this status (never backwards) */
+        /* When it advanced (the call's row after the move): it had been answered, the wait
+         * from its creation to the answer and its talk time in seconds (-1: unknown). */
+        bool answered;
+        double wait_s;
+        double talk_s;
         char call_id[CB_UUID_LEN + 1];
         char agent[128];
         char direction[16];
@@ -449,6 +454,16 @@ CB_MUST_CHECK enum cb_qs cb_store_job_queue_unless_waiting(struct cb_db *db, con
 /* Queue depth: rows of [kind, state, count, oldest age in seconds, how many of them were
  * told to wait at least once] (caller decrefs). */
 CB_MUST_CHECK enum cb_qs cb_store_job_depth(struct cb_db *db, json_t **out);
+
+/* ---- call metrics over a period (src/store/stats.c) ---- */
+
+/* Metrics of the calls created in [since_us, until_us) and the wrap-ups begun in it, for
+ * `agent` (NULL: every agent). ONE_RESULT with *overall (the totals: {"outbound":{"placed",
+ * "answered"},"inbound":{"received","answered","missed","abandoned"},"wait_s":{"avg","p90"},
+ * "talk_s":{"total","avg"},"wrap_up_s":{"count","total","avg"}}) and *agents (the same per
+ * agent, with "agent"), both the caller's to free; or a negative qs with both NULL. */
+CB_MUST_CHECK enum cb_qs cb_store_stats(struct cb_db *db, int64_t since_us, int64_t until_us,
+                                        const char *agent, json_t **overall, json_t **agents);
 
 /* ---- the operators' view of the queue (src/store/job_admin.c) ---- */
 

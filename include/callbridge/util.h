@@ -22,6 +22,9 @@ int64_t cb_mono_us(void);
  * "2026-01-02T03:04:05.000006Z". `us` is microseconds since the epoch, not before it. */
 #define CB_TS_LEN 27
 void cb_ts_format(int64_t us, char out[CB_TS_LEN + 1]);
+/* Read a time a client gave: RFC 3339 UTC to the second ("2026-11-21T10:00:00Z") or Unix
+ * seconds, into microseconds since the epoch. False when it is neither (or before 1970). */
+bool cb_time_parse(const char *s, int64_t *us);
 
 /* True when `s` is a canonical lower- or upper-case UUID (syntax only; cb_uuid_v4 makes one:
  * crypto.h). */

@@ -28,6 +28,9 @@ struct txn {
         enum cb_agent_put_result put;
         bool done;       /* wrap-up end: nothing more to wait for */
         int64_t wait_us; /* wrap-up end: until wrap_up_until */
+        /* the state the rule found, and when it decided (for the wrap-up's length) */
+        enum cb_agent_status was;
+        int64_t was_since_us, now_us;
 };
 
 static enum cb_qs txn_run(struct cb_db *db, void *arg)
@@ -39,6 +42,9 @@ static enum cb_qs txn_run(struct cb_db *db, void *arg)
 
         if (qs < 0)
                 return qs;
+        t->was = cur.status;
+        t->was_since_us = cur.since_us;
+        t->now_us = now_us;
         t->decide(t, &cur, now_us);
         if (!t->chg.changed)
                 return CB_QS_ONE_RESULT;
@@ -59,6 +65,8 @@ static enum cb_qs txn_commit(struct cb_db *db, struct txn *t)
                 cb_events_publish(t->agent, "agent_status", ev);
         json_decref(ev);
         cb_info("agent %s: %s", t->agent, cb_agent_status_name(t->chg.state.status));
+        if (t->was == CB_AGENT_WRAP_UP && t->chg.state.status != CB_AGENT_WRAP_UP)
+                cb_calls_metrics_wrap_up(t->agent, (double)(t->now_us - t->was_since_us) / 1e6);
         return qs;
 }
 

@@ -99,12 +99,25 @@ enum cb_result cb_job_place_call(struct cb_job *job)
         return r;
 }
 
-/* The provider refused the call for good: the call failed, and its CRM log says so. */
+/* The provider refused the call for good: the call failed, and its CRM log says so; it counts
+ * as a call that ended unanswered (/metrics). */
 void cb_job_place_call_dead(struct cb_job *job)
 {
         struct cb_db *db = cb_db_acquire(job->env->pool, 2000);
+        enum cb_qs qs = db != NULL ? cb_store_call_fail(db, job->row->call_id) : CB_QS_SOFT_ERROR;
+        struct cb_call call;
 
-        if (db == NULL || cb_store_call_fail(db, job->row->call_id) < 0)
+        if (qs < 0)
                 cb_warn("could not mark call %s as failed", job->row->call_id);
+        if (qs == CB_QS_ONE_RESULT && cb_store_call_load(db, job->row->call_id, &call) > 0) {
+                struct cb_call_sample s = {
+                    .agent = call.agent,
+                    .direction = call.direction,
+                    .outcome = cb_calls_outcome(call.direction, call.status, call.answered_us != 0),
+                    .wait_s = -1,
+                    .talk_s = -1,
+                };
+                cb_calls_metrics_observe(&s);
+        }
         cb_db_release(&db);
 }

@@ -2,6 +2,7 @@
  * call id, failures, and the recordings a provider announces. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/crypto.h"
@@ -134,13 +135,18 @@ static struct cb_stmt stmt_events =
             "  FROM best b WHERE c.id = b.cid"
             "  AND b.rank > ($14::int[])[array_position($13::text[], c.status)]"
             "  RETURNING c.id, c.status,"
-            "   CASE WHEN c.direction = 'inbound' THEN b.jobs_in ELSE b.jobs_out END AS jobs),"
+            "   CASE WHEN c.direction = 'inbound' THEN b.jobs_in ELSE b.jobs_out END AS jobs,"
+            "   c.answered_at IS NOT NULL AS answered,"
+            "   EXTRACT(epoch FROM c.answered_at - c.created_at)::float8 AS wait_s,"
+            "   COALESCE(c.duration_s::float8,"
+            "    EXTRACT(epoch FROM c.ended_at - c.answered_at)::float8) AS talk_s),"
             " j AS (INSERT INTO jobs (kind, call_id)"
             "  SELECT k, up.id FROM up, unnest(string_to_array(up.jobs, ',')) AS k)"
             " SELECT i.n, m.cid::text, m.agent, m.direction,"
             "  EXISTS (SELECT 1 FROM ev WHERE ev.call_id = m.cid AND ev.status = i.status),"
-            "  EXISTS (SELECT 1 FROM up WHERE up.id = m.cid AND up.status = i.status)"
-            " FROM input i LEFT JOIN m ON m.n = i.n");
+            "  u.id IS NOT NULL, u.answered, u.wait_s, u.talk_s"
+            " FROM input i LEFT JOIN m ON m.n = i.n"
+            " LEFT JOIN up u ON u.id = m.cid AND u.status = i.status");
 
 /* One callback's columns: its status, rank and what reaching it causes — the timestamps are
  * the same for both directions, the jobs may differ (a missed inbound call's follow-up). */
@@ -170,6 +176,12 @@ static int event_cols(struct cb_buf *cols, size_t i, const struct cb_status_even
         rc |= cb_buf_printf(&cols[9], "%s\"%s\"", sep, jobs_out);
         rc |= cb_buf_printf(&cols[10], "%s\"%s\"", sep, jobs_in);
         return rc;
+}
+
+/* A float column, or -1 when NULL (a time that did not happen). */
+static double real_col(const PGresult *res, int r, int c)
+{
+        return PQgetisnull(res, r, c) ? -1 : strtod(PQgetvalue(res, r, c), NULL);
 }
 
 enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_event *const *evs,
@@ -209,6 +221,9 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
                 cb_strlcpy(out[i].direction, PQgetvalue(res, r, 3), sizeof(out[i].direction));
                 out[i].recorded = strcmp(PQgetvalue(res, r, 4), "t") == 0;
                 out[i].advanced = strcmp(PQgetvalue(res, r, 5), "t") == 0;
+                out[i].answered = strcmp(PQgetvalue(res, r, 6), "t") == 0;
+                out[i].wait_s = real_col(res, r, 7);
+                out[i].talk_s = real_col(res, r, 8);
         }
         PQclear(res);
         for (int k = 0; k < NCOL; k++)

@@ -2,6 +2,7 @@
 #include "callbridge/util.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 int64_t cb_now_us(void)
@@ -42,4 +43,21 @@ void cb_ts_format(int64_t us, char out[CB_TS_LEN + 1])
                 out[0] = '\0'; /* a year past 9999 */
         else
                 snprintf(out + 19, CB_TS_LEN + 1 - 19, ".%06dZ", frac);
+}
+
+bool cb_time_parse(const char *s, int64_t *us)
+{
+        struct tm tm = {0};
+        const char *end;
+        long secs;
+
+        if (cb_parse_long(s, 0, 32503680000L, &secs)) {
+                *us = (int64_t)secs * 1000000;
+                return true;
+        }
+        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (end == NULL || strcmp(end, "Z") != 0)
+                return false;
+        *us = (int64_t)timegm(&tm) * 1000000;
+        return *us >= 0;
 }

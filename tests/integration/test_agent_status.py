@@ -227,6 +227,14 @@ class OutboundCallTest(AgentCallCase):
         # The end of wrap-up was a durable job.
         self.assertEqual(self.daemon.count(
             "jobs", "call_id = '%s' AND kind = 'agent.wrap_up_end'" % cid), 1)
+        # Its length is in the call metrics: /metrics and GET /api/stats.
+        text = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn('callbridge_agent_wrap_up_seconds_count{agent="%s"} 1\n' % self.agent,
+                      text)
+        stats = self.daemon.get("/api/stats")
+        self.assertStatus(stats, 200)
+        self.assertEqual(stats.body["overall"]["wrap_up_s"]["count"], 1)
+        self.assertEqual(stats.body["overall"]["outbound"], {"placed": 1, "answered": 1})
 
     def test_away_chosen_on_the_call_wins_over_available(self):
         self.sb.outcome(to=CUSTOMER, status="completed", duration_s=3, talk_ms=3000)

@@ -2,7 +2,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "callbridge/store.h"
 #include "handlers/handlers.h"
@@ -43,24 +42,6 @@ static bool cursor_decode(const char *in, int64_t *us, char id[CB_UUID_LEN + 1])
         return true;
 }
 
-/* since: RFC 3339 UTC ("2026-11-21T10:00:00Z") or Unix seconds. */
-static bool parse_since(const char *s, int64_t *us)
-{
-        struct tm tm = {0};
-        const char *end;
-        long secs;
-
-        if (cb_parse_long(s, 0, 32503680000L, &secs)) {
-                *us = (int64_t)secs * 1000000;
-                return true;
-        }
-        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (end == NULL || strcmp(end, "Z") != 0)
-                return false;
-        *us = (int64_t)timegm(&tm) * 1000000;
-        return *us >= 0;
-}
-
 enum MHD_Result cb_handle_calls_list(struct cb_request *req)
 {
         const char *limit_s = cb_request_arg(req, "limit");
@@ -86,7 +67,7 @@ enum MHD_Result cb_handle_calls_list(struct cb_request *req)
         if (cursor_s != NULL && !cursor_decode(cursor_s, &page.cursor_us, cursor_id))
                 return cb_reply_error(req, CB_ERR_INVALID_CURSOR, NULL);
         page.cursor_id = cursor_id;
-        if (since_s != NULL && !parse_since(since_s, &page.since_us))
+        if (since_s != NULL && !cb_time_parse(since_s, &page.since_us))
                 return cb_reply_error(req, CB_ERR_INVALID_QUERY,
                                       "since must be RFC 3339 UTC (...Z) or Unix seconds");
         if (agent_s != NULL && (agent_s[0] == '\0' || strlen(agent_s) >= CB_AGENT_MAX))

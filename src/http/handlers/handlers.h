@@ -8,6 +8,7 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req);
 enum MHD_Result cb_handle_call_get(struct cb_request *req);
 enum MHD_Result cb_handle_calls_list(struct cb_request *req);
 enum MHD_Result cb_handle_call_disposition(struct cb_request *req);
+enum MHD_Result cb_handle_stats(struct cb_request *req);
 enum MHD_Result cb_handle_lookup(struct cb_request *req);
 enum MHD_Result cb_handle_healthz(struct cb_request *req);
 enum MHD_Result cb_handle_readyz(struct cb_request *req);

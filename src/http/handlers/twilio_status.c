@@ -86,6 +86,22 @@ static bool queued_jobs(const struct cb_status_event *ev, const struct cb_status
         return cb_calls_reach(ev->status, dir, ev->missed_task).job_count > 0;
 }
 
+/* The call ended here: count it in the call metrics (/metrics). */
+static void observe_end(const struct cb_status_event *ev, const struct cb_status_outcome *out)
+{
+        enum cb_call_direction dir =
+            strcmp(out->direction, "inbound") == 0 ? CB_CALL_INBOUND : CB_CALL_OUTBOUND;
+        struct cb_call_sample s = {
+            .agent = out->agent,
+            .direction = dir,
+            .outcome = cb_calls_outcome(dir, ev->status, out->answered),
+            .wait_s = dir == CB_CALL_INBOUND && out->answered ? out->wait_s : -1,
+            .talk_s = out->answered ? out->talk_s : -1,
+        };
+
+        cb_calls_metrics_observe(&s);
+}
+
 /* A callback's state while its event waits for the group commit; freed with the request. */
 struct status_ctx {
         struct cb_status_item item; /* first: req->ctx is also the item */
@@ -121,6 +137,8 @@ static enum MHD_Result finish(struct cb_request *req)
                                             : CB_WH_DUPLICATE);
         if (it->out.advanced && queued_jobs(ev, &it->out))
                 cb_jobs_wake(req->env->jobs);
+        if (it->out.advanced && cb_calls_status_final(ev->status))
+                observe_end(ev, &it->out);
         if (it->out.advanced)
                 publish(ev, &it->out);
         return cb_reply_text(req, 204, NULL, "", 0);
