@@ -325,9 +325,13 @@ class PgServer:
 class PgCluster(PgServer):
     """A throwaway PostgreSQL cluster of our own: initdb in a /var/tmp directory owned by
     `postgres`, the server listening only on a Unix socket in that directory. stop() and
-    start() keep data and port, so a test can take the database away and bring it back."""
+    start() keep data and port, so a test can take the database away and bring it back.
+    It trades durability for speed (fsync and synchronous_commit off) unless `durable`: a test
+    that kills PostgreSQL (`stop("immediate")`) and counts what survived needs every commit it
+    was told about to survive (synchronous_commit on; fsync may stay off, the machine does not
+    crash)."""
 
-    def __init__(self, bindir=None):
+    def __init__(self, bindir=None, durable=False):
         bindir = bindir or os.environ.get("CB_TEST_PG_BINDIR") or PG_BINDIR_DEFAULT
         self.dir = _make_dir("cb-pg-", _scratch_dir())
         _chown_postgres(self.dir)
@@ -345,8 +349,8 @@ class PgCluster(PgServer):
                     "port = %d\n"
                     "unix_socket_directories = '%s'\n"
                     "max_connections = 200\n"
-                    "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                    % (self.port, self.dir))
+                    "fsync = off\nsynchronous_commit = %s\nfull_page_writes = off\n"
+                    % (self.port, self.dir, "on" if durable else "off"))
         self.start()
 
     def start(self, timeout=60):

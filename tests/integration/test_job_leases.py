@@ -15,7 +15,7 @@ class JobLeaseTest(DaemonTestCase):
 
     def setUp(self):
         super().setUp()
-        self.pg = PgCluster()
+        self.pg = PgCluster(durable=True)  # jobs inserted before the kill must survive it
         self.addCleanup(self.pg.destroy)
         self.daemon = self.new_daemon({"workers": {"threads": 4, "batch": 8}}, pg=self.pg)
         self.daemon.migrate()

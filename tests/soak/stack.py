@@ -58,13 +58,9 @@ class Stack:
     def __init__(self, args, log):
         self.args = args
         self.log = log
-        self.pg = harness.PgCluster()
-        # The harness's cluster trades durability for speed (synchronous_commit = off), so an
-        # immediate shutdown would lose commits callbridge was told about: the soak turns it back
-        # on (fsync may stay off: the machine does not crash, only PostgreSQL's processes die).
-        with open(os.path.join(self.pg.data, "postgresql.conf"), "a") as f:
-            f.write("synchronous_commit = on\n")
-        self.pg.psql("postgres", "SELECT pg_reload_conf()")
+        # An immediate shutdown must not lose commits callbridge was told about (fsync may stay
+        # off: the machine does not crash, only PostgreSQL's processes die).
+        self.pg = harness.PgCluster(durable=True)
         self.redis = harness.RedisServer()
         self.sb = TwilioStack()
         keyfile = os.path.join(self.sb.keydir, "openai-key")
