@@ -212,7 +212,8 @@ enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, cons
                 atomic_fetch_add(&sf->waits, 1);
                 return CB_RESULT_WAIT;
         }
-        if (body != NULL && (text = json_dumps(body, JSON_COMPACT)) == NULL) {
+        if (body != NULL &&
+            (text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15))) == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
         }

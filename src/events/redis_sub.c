@@ -61,7 +61,9 @@ static void on_message(const char *payload, size_t len)
 
         atomic_fetch_add(&cb_events_stats.received, 1);
         if (id <= 0 || !cb_events_agent_valid(agent) || !cb_events_type_valid(type) ||
-            data == NULL || (text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
+            data == NULL ||
+            (text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))) ==
+                NULL) {
                 atomic_fetch_add(&cb_events_stats.dropped, 1);
                 cb_warn("events: ignoring a malformed message on %s", sub.channel);
         } else {
@@ -221,7 +223,8 @@ int cb_events_publish(const char *agent, const char *type, const json_t *data)
         int rc = -1;
 
         if (!cb_events_agent_valid(agent) || !cb_events_type_valid(type) || data == NULL ||
-            (text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL ||
+            (text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))) ==
+                NULL ||
             strlen(text) > CB_EVENTS_DATA_MAX) {
                 cb_error("events: refusing to publish a %s event (bad agent, type or data)",
                          cb_events_type_valid(type) ? type : "malformed");

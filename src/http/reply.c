@@ -45,9 +45,11 @@ enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const
         return queue(req, status, resp, content_type);
 }
 
+/* Reals are written with 15 significant digits: the shortest text for a value that came from
+ * a decimal (30.966, not jansson's default 30.966000000000001). */
 enum MHD_Result cb_reply_json(struct cb_request *req, unsigned int status, json_t *body)
 {
-        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         struct MHD_Response *resp;
 
         json_decref(body);
@@ -78,7 +80,7 @@ enum MHD_Result cb_reply_error(struct cb_request *req, enum cb_err err, const ch
                 cb_strlcpy(message, info->message, sizeof(message));
         }
         body = json_pack("{s:{s:s,s:s}}", "error", "code", info->code, "message", message);
-        text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         json_decref(body);
         if (text == NULL)
                 return MHD_NO;

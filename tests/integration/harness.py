@@ -654,6 +654,9 @@ def base_config(port, db_url, redis_url):
         "auth": {"rate_limit_per_s": 0, "unauth_per_ip_per_min": 0},
         "workers": {"threads": 2, "max_attempts": 5, "lease_s": 2, "poll_ms": 200,
                     "backoff_base_ms": 100, "backoff_max_ms": 1000, "debug_kinds": True},
+        # A call's end queues its agent's wrap-up end for wrap_up_s later (30 by default):
+        # tests waiting for every job of a call would wait that long.
+        "agents": {"wrap_up_s": 1},
         "salesforce": {"enabled": False},
         "twilio": {"enabled": False},
         "stt": {"engine": "none"},

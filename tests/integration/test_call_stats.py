@@ -110,6 +110,11 @@ class PeriodFiguresTest(StatsCase):
         self.assertAlmostEqual(b["wait_s"]["p90"], 12, places=3)
         self.assertEqual(b["wrap_up_s"]["count"], 1)
 
+        # Figures read as written: no binary noise ("30.966000000000001").
+        raw = self.daemon.get("/api/stats?since=%s&until=%s" % (SINCE, UNTIL),
+                              token=self.admin).raw.decode()
+        self.assertIsNone(re.search(r"[0-9]\.[0-9]{12,}", raw), raw)
+        self.assertIn('"p90":%r' % round(p90([4, 10, 6, 30]), 3), raw)
         o = body["overall"]
         self.assertEqual(o["inbound"], {"received": 10, "answered": 5, "missed": 2,
                                         "abandoned": 2})
