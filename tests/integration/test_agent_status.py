@@ -142,6 +142,31 @@ class AgentStatusApiTest(DaemonTestCase):
         ev = stream.next_event(timeout=10)
         self.assertEqual(json.loads(ev["data"])["status"], "available")
 
+    def test_shared_by_all_instances(self):
+        # A second instance on the same database and Redis (a load-balanced peer): it answers
+        # what the first one was told, and its event streams hear the first one's changes.
+        other = self.new_daemon(self.config, db=self.daemon.db)
+        other.token = self.key
+        other.start()
+        for d in (self.daemon, other):
+            wait_for(lambda d=d: "\ncallbridge_events_subscribed 1\n" in d.get(
+                "/metrics", token=None).raw.decode(), 15, "the events subscription")
+        stream = SseStream(other.port, self.key)
+        self.addCleanup(stream.close)
+        r = self.put({"status": "away", "reason": "1:1 with manager"})
+        self.assertStatus(r, 200)
+        got = other.get("/api/agent/status")
+        self.assertStatus(got, 200)
+        self.assertEqual(got.body, r.body)
+        ev = stream.next_event(timeout=15)
+        self.assertEqual(ev["event"], "agent_status")
+        self.assertEqual(json.loads(ev["data"]), r.body)
+        # And the other way round.
+        back = other.request("PUT", "/api/agent/status", {"status": "available"})
+        self.assertStatus(back, 200)
+        self.assertEqual(self.get(), back.body)
+
+
 
 class AgentCallCase(TwilioCallCase):
     """Calls through the sandbox's Twilio; the daemon's own agent, olive, is the agent of the

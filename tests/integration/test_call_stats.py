@@ -224,6 +224,34 @@ class WebhookEndedCallsTest(StatsCase):
                                                       "missed": 1, "abandoned": 1})
         self.assertEqual(body["overall"]["talk_s"]["total"], 42)
 
+    def test_answered_inbound_wait_in_metrics_and_stats(self):
+        # An inbound call that rang 7 s (created when it started ringing) before the answer.
+        cid, sid = self.new_call("inbound", "dave")
+        self.status(cid, sid, "ringing", "inbound")
+        self.daemon.sql("UPDATE calls SET created_at = now() - interval '7 seconds'"
+                        " WHERE id = '%s'" % cid)
+        self.status(cid, sid, "in-progress", "inbound")
+        self.status(cid, sid, "completed", "inbound", duration=30)
+        text = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertEqual(self.metric(text, "callbridge_calls_total",
+                                     'agent="dave",direction="inbound",outcome="answered"'), 1)
+        self.assertEqual(self.metric(text, "callbridge_call_wait_seconds_count",
+                                     'agent="dave"'), 1)
+        wait = self.metric(text, "callbridge_call_wait_seconds_sum", 'agent="dave"')
+        self.assertTrue(7 <= wait < 10, wait)
+        self.assertEqual(self.metric(text, "callbridge_call_wait_seconds_bucket",
+                                     'agent="dave",le="5"'), 0)
+        self.assertEqual(self.metric(text, "callbridge_call_wait_seconds_bucket",
+                                     'agent="dave",le="10"'), 1)
+        self.assertEqual(self.metric(text, "callbridge_call_talk_seconds_sum",
+                                     'agent="dave"'), 30)
+        o = self.stats("agent=dave", self.admin)["overall"]
+        self.assertEqual(o["inbound"], {"received": 1, "answered": 1, "missed": 0,
+                                        "abandoned": 0})
+        self.assertAlmostEqual(o["wait_s"]["avg"], wait, delta=0.01)
+        self.assertAlmostEqual(o["wait_s"]["p90"], wait, delta=0.01)
+        self.assertEqual(o["talk_s"]["total"], 30)
+
 
 if __name__ == "__main__":
     import unittest
