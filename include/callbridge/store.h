@@ -329,7 +329,8 @@ CB_MUST_CHECK enum cb_qs cb_store_live_segment(struct cb_db *db, const struct cb
  * `grace_s` from now at the latest. Row count or negative. */
 CB_MUST_CHECK enum cb_qs cb_store_live_stopped(struct cb_db *db, const char *call_id,
                                                const char *error, long grace_s);
-/* ONE_RESULT when the call's live transcription started, NO_RESULTS when not. */
+/* ONE_RESULT when the call's live transcription worked (started, no error, a final segment),
+ * NO_RESULTS when not. */
 CB_MUST_CHECK enum cb_qs cb_store_live_exists(struct cb_db *db, const char *call_id);
 /* For the assembly: seconds since the call ended (final status or end of the transcription,
  * whichever was first; -1 while it goes on) and whether final segments arrived since the

@@ -124,7 +124,6 @@ static inline const char *cb_tel_speaker_name(enum cb_tel_speaker s)
 struct cb_tel_control {
         enum cb_call_action action;
         const char *call_sid;  /* the customer's leg: the call's provider call id */
-        bool answered;         /* hang-up: the call was answered (else it is cancelled) */
         const char *to;        /* transfers: an agent identity or an E.164 number */
         bool to_agent;         /* `to` is an agent identity (rings its softphone) */
         const char *caller_id; /* the From of a number dialled by a transfer; may be NULL */

@@ -67,7 +67,6 @@ static void provider_request(const struct cb_request *req, const struct loaded *
 
         *c = (struct cb_tel_control){.action = action,
                                      .call_sid = call->provider_call_id,
-                                     .answered = call->status == CB_CALL_IN_PROGRESS,
                                      .to = to,
                                      .to_agent = to_agent,
                                      .caller_id = caller_id ? caller_id

@@ -121,10 +121,13 @@ enum cb_qs cb_store_live_stopped(struct cb_db *db, const char *call_id, const ch
         return cb_db_exec_cmd(db, &stmt_stopped, 3, p);
 }
 
-/* Has the call's live transcription started? (With [stt] source = live such a call buys no
- * batch transcription.) */
-static struct cb_stmt stmt_exists =
-    CB_STMT("live_exists", "SELECT 1 FROM live_transcriptions WHERE call_id = $1::uuid");
+/* Did the call's live transcription work: started, no error reported, and at least one final
+ * segment? (With [stt] source = live such a call buys no batch transcription; one whose live
+ * transcription failed or heard nothing is transcribed from its recording instead.) */
+static struct cb_stmt stmt_exists = CB_STMT(
+    "live_exists",
+    "SELECT 1 FROM live_transcriptions l WHERE l.call_id = $1::uuid AND l.error IS NULL"
+    " AND EXISTS (SELECT 1 FROM transcript_segments s WHERE s.call_id = l.call_id AND s.final)");
 
 enum cb_qs cb_store_live_exists(struct cb_db *db, const char *call_id)
 {

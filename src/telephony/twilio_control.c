@@ -1,6 +1,8 @@
 /* Twilio call control through the REST API (CB_TEL_CAP_CONTROL), each action in the request:
  *
- *   hang up        POST Calls/{CallSid}.json  Status=completed (answered) | canceled
+ *   hang up        POST Calls/{CallSid}.json  Status=completed (whatever the leg's state:
+ *                  canceled would leave a leg Twilio already answered untouched — every
+ *                  inbound call's, whose TwiML answered it while the agent still rings)
  *   blind transfer POST Calls/{CallSid}.json  Twiml=<Dial><Client>|<Number>  (the customer's
  *                  leg leaves the bridge or conference for the target; the agent's leg ends)
  *   recording      POST Calls/{CallSid}/Recordings/Twilio.CURRENT.json
@@ -247,9 +249,8 @@ enum cb_tel_ctl cb_twilio_control(void *self, const struct cb_tel_control *c, ch
         snprintf(path, sizeof(path), "Calls/%s.json", c->call_sid);
         switch (c->action) {
         case CB_ACT_HANGUP:
-                return post(tw, path, &f,
-                            form2(&f, "Status", c->answered ? "completed" : "canceled", NULL, NULL),
-                            err, err_size);
+                return post(tw, path, &f, form2(&f, "Status", "completed", NULL, NULL), err,
+                            err_size);
         case CB_ACT_TRANSFER_BLIND:
                 return blind_transfer(tw, c, path, err, err_size);
         case CB_ACT_RECORDING_PAUSE:

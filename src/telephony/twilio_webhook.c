@@ -131,10 +131,12 @@ enum cb_err cb_twilio_parse_recording(void *self, const struct cb_tel_params *p,
 
 /* The bridge's document with <Start><Transcription> first ([twilio] live_transcription): its
  * callbacks name our call (when known) and which side the answered leg is, so the webhook
- * can tell the agent's words from the customer's. */
-static int with_transcription(const struct cb_config *cfg, const struct cb_call_route *route,
+ * can tell the agent's words from the customer's. The URL ends in the connection overrides
+ * as the status callbacks do: a segment answered 503 is delivered again, not lost. */
+static int with_transcription(const struct twilio *tw, const struct cb_call_route *route,
                               const struct cb_buf *doc, struct cb_buf *out)
 {
+        const struct cb_config *cfg = tw->cfg;
         struct cb_buf url = {.max = 4096};
         size_t head = strlen(CB_TWIML_HEAD);
         char sep = '?';
@@ -147,6 +149,8 @@ static int with_transcription(const struct cb_config *cfg, const struct cb_call_
         }
         if (route->leg_is_agent)
                 rc |= cb_buf_printf(&url, "%cleg=agent", sep);
+        if (tw->fragment[0] != '\0')
+                rc |= cb_buf_printf(&url, "#%s", tw->fragment);
         if (rc == 0 && doc->len >= head && memcmp(doc->data, CB_TWIML_HEAD, head) == 0)
                 rc = cb_buf_puts(out, CB_TWIML_HEAD) | cb_twiml_start_transcription(out, url.data) |
                      cb_buf_append(out, doc->data + head, doc->len - head);
@@ -276,7 +280,7 @@ int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct
         else
                 return cb_twiml_say_hangup(out, SORRY); /* nobody to talk to: no transcript */
         if (rc == 0)
-                rc = cfg->twilio.live_transcription ? with_transcription(cfg, route, &doc, out)
+                rc = cfg->twilio.live_transcription ? with_transcription(self, route, &doc, out)
                                                     : cb_buf_append(out, doc.data, doc.len);
         cb_buf_free(&doc);
         return rc;

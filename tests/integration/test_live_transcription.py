@@ -401,7 +401,7 @@ class TranscriptionWebhookTest(WebhookCase):
         body = r.raw.decode()
         self.assertIn('<Response><Start><Transcription name="callbridge" statusCallbackUrl="'
                       + PUBLIC + '/webhooks/twilio/transcription?call_id=' + cid +
-                      '" statusCallbackMethod="POST" track="both_tracks" partialResults="true"/>'
+                      '#rc=3&amp;rp=all" statusCallbackMethod="POST" track="both_tracks" partialResults="true"/>'
                       '</Start><Dial', body)
         # A softphone dialling out: its own leg is the agent's (leg=agent in the URL).
         r = self.webhook("/webhooks/twilio/voice", {"CallSid": call_sid(), "AccountSid": ACCOUNT,

@@ -9,6 +9,7 @@ ended call); the call's running recording paused and resumed through Twilio.CURR
 import os
 import shutil
 import tempfile
+import time
 import unittest
 
 import harness
@@ -195,6 +196,10 @@ class ConferenceSandboxTest(unittest.TestCase):
         self.assertIn("<Identity>bob</Identity>", entry["sandbox"]["redirects"][0])
         self.assertEqual(self.ok(self.twilio("GET", API + "/Conferences/%s.json" % conf["sid"]))[
             "reason_conference_ended"], "participant-with-end-conference-on-exit-left")
+        # canceled leaves an answered call alone (UpdateCall); completed hangs it up.
+        self.ok(self.twilio("POST", API + "/Calls/%s.json" % sid, {"Status": "canceled"}))
+        time.sleep(0.5)
+        self.assertIsNone(self.call_entry(sid)["end_time"], "canceled ended an answered call")
         self.ok(self.twilio("POST", API + "/Calls/%s.json" % sid, {"Status": "completed"}))
         self.wait_ended(sid)
         self.assertTwilioError(self.twilio("POST", API + "/Calls/%s.json" % sid,

@@ -1,9 +1,10 @@
 /* callbridge-sandbox: changing a live call (twilio-oai UpdateCall, UpdateCallRecording).
  *
  *   POST .../Calls/{CA}.json  Status=completed|canceled: hang up (a call not answered yet is
- *        canceled; an ended call is answered as it is); Twiml= or Url= (+Method): redirect —
- *        the call leaves its conference and runs the new TwiML (a <Conference> in it joins
- *        that one); an ended call cannot be redirected (400 21220)
+ *        canceled; canceled leaves an answered call alone; an ended call is answered as it
+ *        is); Twiml= or Url= (+Method): redirect — the call leaves its conference and runs
+ *        the new TwiML (a <Conference> in it joins that one); an ended call cannot be
+ *        redirected (400 21220)
  *   POST .../Calls/{CA}/Recordings/{RE|Twilio.CURRENT}.json  Status=paused|in-progress|stopped,
  *        PauseBehavior=skip|silence: the call's running recording (404 20404 when none)
  *
@@ -25,6 +26,13 @@ static bool ended(json_t *call)
                 if (strcmp(s, final[i]) == 0)
                         return true;
         return false;
+}
+
+static bool in_progress(json_t *call)
+{
+        const char *s = json_string_value(json_object_get(call, "status"));
+
+        return s != NULL && strcmp(s, "in-progress") == 0;
 }
 
 /* Redirect the call to `twiml` (or to what `url` will answer: kept as the URL). */
@@ -92,8 +100,10 @@ void sb_tw_calls_update(const struct sb_request *req, struct sb_reply *reply)
         if (call != NULL && ended(call)) {
                 not_live = status == NULL;
         } else if (call != NULL && status != NULL) {
-                tw_call_hangup_locked(sid);
-                wake = true;
+                /* canceled only ends a call still queued or ringing (twilio-oai UpdateCall) */
+                wake = strcmp(status, "completed") == 0 || !in_progress(call);
+                if (wake)
+                        tw_call_hangup_locked(sid);
         } else if (call != NULL && (twiml || url)) {
                 redirect_locked(call, sid, twiml, url);
                 wake = true;
