@@ -215,6 +215,11 @@ struct sb_route {
         size_t max_body;
 };
 
+/* The route table (sb_routes.c): first match on the path wins for a method; a path matched
+ * only under other methods answers 405 with Allow; max_body 0 is the server's default. */
+extern const struct sb_route sb_routes[];
+extern const size_t sb_routes_count;
+
 struct sb_server;
 
 /* Bind and start serving on cfg->listen_host:listen_port. Returns NULL after logging why

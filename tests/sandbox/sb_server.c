@@ -1,5 +1,5 @@
 /* callbridge-sandbox: the HTTP server. libmicrohttpd with an epoll internal thread pool, one
- * static route table, central 404/405/413 handling, and fault injection for upstream routes.
+ * route table (sb_routes.c), central 404/405/413 handling, and fault injection for upstream routes.
  *
  * Latency and timeout faults never block a server thread: the connection is suspended and a
  * timer thread resumes it when its deadline passes. */
@@ -17,96 +17,6 @@
 #include "sandbox.h"
 
 #define DEFAULT_MAX_BODY ((size_t)1024 * 1024)
-#define CONTROL_MAX_BODY ((size_t)64 * 1024 * 1024)
-#define S3_MAX_BODY      ((size_t)64 * 1024 * 1024) /* a part or a single PUT */
-#define OPENAI_MAX_BODY  ((size_t)26214400)         /* OpenAI's request size limit */
-#define GOOGLE_MAX_BODY  ((size_t)10485760)         /* Google's 10 MB inline content limit */
-
-/* A Salesforce REST row: /services/data/<version><tail>, counted as salesforce.<endpoint>. */
-#define SF_REST(method, tail, endpoint)                                                            \
-        {                                                                                          \
-                method, "/services/data/*" tail, sb_sf_rest, "salesforce." endpoint,               \
-                    &sb_sf_rest_upstream, 0                                                        \
-        }
-
-/* A Twilio REST row: /2010-04-01/Accounts/<AC><tail>, counted as twilio.<endpoint>. */
-#define TW_REST(method, tail, handler, endpoint)                                                   \
-        {                                                                                          \
-                method, "/2010-04-01/Accounts/*" tail, handler, "twilio." endpoint,                \
-                    &sb_tw_upstream, 0                                                             \
-        }
-
-/* The route table. Upstream emulations add their rows here (first match on the path wins for
- * a method; a path matched only under other methods answers 405 with Allow). */
-static const struct sb_route routes[] = {
-    {"POST", "/__sandbox/seed", sb_control_seed, "sandbox.seed", NULL, CONTROL_MAX_BODY},
-    {"GET", "/__sandbox/state", sb_control_state, "sandbox.state", NULL, 0},
-    {"GET", "/__sandbox/summary", sb_control_summary, "sandbox.state", NULL, 0},
-    {"GET", "/__sandbox/faults", sb_control_faults_get, "sandbox.faults", NULL, 0},
-    {"POST", "/__sandbox/faults", sb_control_faults_set, "sandbox.faults", NULL, 0},
-    {"POST", "/__sandbox/reset", sb_control_reset, "sandbox.reset", NULL, 0},
-    {"GET", "/__sandbox/health", sb_control_health, "sandbox.health", NULL, 0},
-    {"POST", "/__sandbox/salesforce/expire", sb_sf_control_expire, "sandbox.sf", NULL, 0},
-    {"POST", "/__sandbox/salesforce/session", sb_sf_control_session, "sandbox.sf", NULL, 0},
-    {"POST", "/__sandbox/salesforce/refresh_token", sb_sf_control_refresh_token, "sandbox.sf", NULL,
-     0},
-    {"POST", "/__sandbox/salesforce/revoke", sb_sf_control_revoke, "sandbox.sf", NULL, 0},
-    {"POST", "/__sandbox/salesforce/schema", sb_sf_control_schema, "sandbox.sf", NULL, 0},
-    {"POST", "/__sandbox/salesforce/limits", sb_sf_control_limits, "sandbox.sf", NULL, 0},
-    /* Salesforce: OAuth, then REST (sb_sf_rest dispatches on the path itself). */
-    {"POST", "/services/oauth2/token", sb_sf_token, "salesforce.token", &sb_sf_oauth_upstream, 0},
-    {"GET", "/services/oauth2/userinfo", sb_sf_userinfo, "salesforce.userinfo",
-     &sb_sf_oauth_upstream, 0},
-    SF_REST("GET", "/query", "query"),
-    SF_REST("GET", "/search", "search"),
-    SF_REST("GET", "/sobjects/*/describe", "describe"),
-    SF_REST("GET", "/sobjects/*/*", "sobject_get"),
-    SF_REST("POST", "/sobjects/*", "sobject_create"),
-    SF_REST("PATCH", "/sobjects/*/*", "sobject_update"),
-    SF_REST("DELETE", "/sobjects/*/*", "sobject_delete"),
-    SF_REST("PATCH", "/sobjects/*/*/*", "upsert"),
-    SF_REST("POST", "/composite", "composite"),
-    /* Twilio: Calls, Recordings (the .json rows first), the signed media links. */
-    {"POST", "/__sandbox/twilio/outcome", sb_tw_control_outcome, "sandbox.twilio", NULL, 0},
-    {"GET", "/__sandbox/twilio/calls", sb_tw_control_calls, "sandbox.twilio", NULL, 0},
-    TW_REST("POST", "/Calls.json", sb_tw_calls_create, "calls.create"),
-    TW_REST("GET", "/Calls.json", sb_tw_calls_list, "calls.list"),
-    TW_REST("GET", "/Calls/*/Recordings.json", sb_tw_call_recordings, "calls.recordings"),
-    TW_REST("GET", "/Calls/*.json", sb_tw_calls_fetch, "calls.fetch"),
-    TW_REST("POST", "/Calls/*.json", sb_tw_calls_update, "calls.update"),
-    TW_REST("POST", "/Calls/*/Recordings/*.json", sb_tw_call_recording_update,
-            "calls.recordings.update"),
-    TW_REST("GET", "/Conferences.json", sb_tw_conferences_list, "conferences.list"),
-    TW_REST("GET", "/Conferences/*.json", sb_tw_conference_fetch, "conferences.fetch"),
-    TW_REST("GET", "/Conferences/*/Participants.json", sb_tw_participants_list,
-            "participants.list"),
-    TW_REST("POST", "/Conferences/*/Participants.json", sb_tw_participant_create,
-            "participants.create"),
-    TW_REST("GET", "/Conferences/*/Participants/*.json", sb_tw_participant_fetch,
-            "participants.fetch"),
-    TW_REST("POST", "/Conferences/*/Participants/*.json", sb_tw_participant_update,
-            "participants.update"),
-    TW_REST("DELETE", "/Conferences/*/Participants/*.json", sb_tw_participant_delete,
-            "participants.delete"),
-    TW_REST("GET", "/Recordings/*.json", sb_tw_recording_fetch, "recordings.fetch"),
-    TW_REST("DELETE", "/Recordings/*.json", sb_tw_recording_delete, "recordings.delete"),
-    TW_REST("GET", "/Recordings/*", sb_tw_recording_media, "recordings.media"),
-    {"GET", "/__media/*", sb_tw_media, "twilio.media", NULL, 0},
-    /* Speech-to-text: OpenAI, Google (and the token endpoint of its service accounts). */
-    {"POST", "/__sandbox/stt", sb_stt_control, "sandbox.stt", NULL, 0},
-    {"POST", "/v1/audio/transcriptions", sb_stt_openai_transcribe, "openai.transcriptions",
-     &sb_stt_openai_upstream, OPENAI_MAX_BODY},
-    {"POST", "/v1/speech:recognize", sb_stt_google_recognize, "google.recognize",
-     &sb_stt_google_upstream, GOOGLE_MAX_BODY},
-    {"POST", "/google/oauth2/token", sb_stt_google_token, "google.token", &sb_stt_google_upstream,
-     0},
-    /* S3, path-style: the fallback for any other path (see route_lookup). */
-    {"GET", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
-    {"HEAD", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
-    {"PUT", "/**", sb_s3_handle, NULL, &sb_s3_upstream, S3_MAX_BODY},
-    {"POST", "/**", sb_s3_handle, NULL, &sb_s3_upstream, S3_MAX_BODY},
-    {"DELETE", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
-};
 
 enum phase {
         PHASE_RECEIVING = 0, /* body arriving, nothing decided */
@@ -255,8 +165,8 @@ static void route_lookup(struct req_ctx *ctx)
 
         ctx->allow[0] = '\0';
 again:
-        for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-                const struct sb_route *r = &routes[i];
+        for (size_t i = 0; i < sb_routes_count; i++) {
+                const struct sb_route *r = &sb_routes[i];
                 int n;
 
                 if (is_fallback(r) != fallback ||

@@ -147,175 +147,6 @@ static bool pause_call(const struct tw_job *job, long ms, bool *cut)
         return ok;
 }
 
-/* ---- parameters ------------------------------------------------------------------------- */
-
-/* Add name=value; a failure is remembered in *rc. */
-static void add(struct cb_form *f, const char *name, const char *value, int *rc)
-{
-        *rc |= cb_form_add(f, name, value);
-}
-
-static void add_long(struct cb_form *f, const char *name, long value, int *rc)
-{
-        char num[32];
-
-        snprintf(num, sizeof(num), "%ld", value);
-        add(f, name, num, rc);
-}
-
-/* The parameters every call webhook carries. */
-static void call_params(const struct tw_job *job, const char *call_status, struct cb_form *f,
-                        int *rc)
-{
-        add(f, "AccountSid", job->account, rc);
-        add(f, "ApiVersion", TW_API_VERSION, rc);
-        add(f, "CallSid", job->sid, rc);
-        add(f, "CallStatus", call_status, rc);
-        add(f, "Called", job->to, rc);
-        add(f, "Caller", job->from, rc);
-        add(f, "Direction", "outbound-api", rc);
-        add(f, "From", job->from, rc);
-        add(f, "To", job->to, rc);
-}
-
-/* A status callback for `status` with this SequenceNumber; the final one carries the
- * durations (`duration` >= 0). False when out of memory (hk->params then freed). */
-static bool status_hook(const struct tw_job *job, const char *status, unsigned seq, long duration,
-                        struct tw_hook *hk)
-{
-        char now[TW_DATE_LEN];
-        int rc = 0;
-
-        memset(hk, 0, sizeof(*hk));
-        hk->kind = "status";
-        snprintf(hk->status, sizeof(hk->status), "%s", status);
-        hk->url = job->status_cb;
-        hk->method = job->status_cb_method;
-        tw_date(time(NULL), now);
-        call_params(job, status, &hk->params, &rc);
-        add(&hk->params, "Timestamp", now, &rc);
-        add(&hk->params, "CallbackSource", "call-progress-events", &rc);
-        add_long(&hk->params, "SequenceNumber", (long)seq, &rc);
-        if (duration >= 0) {
-                add_long(&hk->params, "CallDuration", duration, &rc);
-                add_long(&hk->params, "Duration", (duration + 59) / 60, &rc);
-        }
-        if (rc != 0)
-                cb_form_free(&hk->params);
-        return rc == 0;
-}
-
-/* ---- state updates ---------------------------------------------------------------------- */
-
-/* Set `key` on the call's entry (value stolen); false when the call was abandoned. */
-static bool call_set(const struct tw_job *job, const char *key, json_t *value)
-{
-        json_t *call;
-        bool current;
-
-        sb_state_lock();
-        current = tw_generation_locked() == job->generation;
-        call = current ? tw_call_find_locked(job->sid) : NULL;
-        if (call) {
-                char now[TW_DATE_LEN];
-                tw_date(time(NULL), now);
-                json_object_set(call, key, value);
-                json_object_set_new(call, "date_updated", json_string(now));
-                if (strcmp(key, "start_time") == 0)
-                        json_object_set_new(json_object_get(call, "sandbox"), "started_at",
-                                            json_integer((json_int_t)time(NULL)));
-        }
-        sb_state_unlock();
-        json_decref(value);
-        return current;
-}
-
-static bool call_set_now(const struct tw_job *job, const char *key)
-{
-        char now[TW_DATE_LEN];
-
-        tw_date(time(NULL), now);
-        return call_set(job, key, json_string(now));
-}
-
-/* Store the recording of a completed call; returns its duration, -1 when abandoned. */
-static long recording_store(const struct tw_job *job, const char *sid, time_t started)
-{
-        long dur = job->outcome.recording_duration >= 0 ? job->outcome.recording_duration
-                                                        : job->outcome.duration_s;
-        char start[TW_DATE_LEN], now[TW_DATE_LEN];
-        json_t *rec;
-
-        tw_date(started, start);
-        tw_date(time(NULL), now);
-        rec = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:b}", "sid", sid, "call_sid", job->sid,
-                        "account_sid", job->account, "duration", (json_int_t)dur, "start_time",
-                        start, "date_created", now, "deleted", 0);
-        if (!call_set(job, "recording_sid", json_string(sid))) {
-                json_decref(rec);
-                return -1;
-        }
-        sb_state_lock();
-        if (rec && tw_generation_locked() == job->generation)
-                tw_recording_add_locked(json_incref(rec));
-        sb_state_unlock();
-        json_decref(rec);
-        return dur;
-}
-
-/* The sid of the recording that ran since the answer, else the outcome's, else a new one. */
-static void running_recording_sid(const struct tw_job *job, char sid[TW_SID_LEN + 1])
-{
-        const char *got;
-
-        sb_state_lock();
-        got = json_string_value(json_object_get(
-            json_object_get(json_object_get(tw_call_find_locked(job->sid), "sandbox"), "recording"),
-            "sid"));
-        if (got != NULL && tw_generation_locked() == job->generation)
-                snprintf(sid, TW_SID_LEN + 1, "%s", got);
-        else if (job->outcome.recording_sid[0])
-                snprintf(sid, TW_SID_LEN + 1, "%s", job->outcome.recording_sid);
-        else
-                tw_new_sid("RE", sid);
-        sb_state_unlock();
-}
-
-/* Store the recording and send its status callback when one was asked for. */
-static bool record(CURL *curl, const struct tw_job *job, time_t started)
-{
-        char sid[TW_SID_LEN + 1], url[512], start[TW_DATE_LEN];
-        struct tw_hook hk = {.kind = "recording"};
-        long dur;
-        int rc = 0;
-        bool ok;
-
-        running_recording_sid(job, sid);
-        dur = recording_store(job, sid, started);
-        if (dur < 0)
-                return false;
-        if (!job->rec_cb || !job->rec_completed)
-                return true;
-        hk.url = job->rec_cb;
-        hk.method = job->rec_cb_method;
-        snprintf(url, sizeof(url), "%s" TW_PREFIX "%s/Recordings/%s", tw_base_url(), job->account,
-                 sid);
-        tw_date(started, start);
-        add(&hk.params, "AccountSid", job->account, &rc);
-        add(&hk.params, "CallSid", job->sid, &rc);
-        add(&hk.params, "RecordingSid", sid, &rc);
-        add(&hk.params, "RecordingUrl", url, &rc);
-        add(&hk.params, "RecordingStatus", "completed", &rc);
-        add_long(&hk.params, "RecordingDuration", dur, &rc);
-        add(&hk.params, "RecordingChannels", "1", &rc);
-        add(&hk.params, "RecordingSource", "OutboundAPI", &rc);
-        add(&hk.params, "RecordingStartTime", start, &rc);
-        add(&hk.params, "ErrorCode", "0", &rc);
-        ok = rc == 0 && tw_deliver(curl, job, &hk, NULL);
-        cb_form_free(&hk.params);
-        return ok;
-}
-
 /* ---- playing a call --------------------------------------------------------------------- */
 
 /* The status callbacks of one call not sent yet (all of them under webhook_shuffle). */
@@ -354,7 +185,7 @@ static bool status_event(CURL *curl, const struct tw_job *job, struct run *run, 
 {
         if (!job->status_cb || !(job->events & event) || run->n >= MAX_HOOKS)
                 return true;
-        if (!status_hook(job, status, run->seq, duration, &run->hooks[run->n])) {
+        if (!tw_status_hook(job, status, run->seq, duration, &run->hooks[run->n])) {
                 sb_log("warn", "twilio: out of memory, %s callback of %s lost", status, job->sid);
                 return true;
         }
@@ -415,18 +246,18 @@ static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
         int rc = 0;
         bool ok;
 
-        if (!call_set(job, "status", json_string("in-progress")) ||
+        if (!tw_call_set(job, "status", json_string("in-progress")) ||
             !status_event(curl, job, run, TW_EV_ANSWERED, "in-progress", -1))
                 return false;
         if (!job->url) /* Twiml given inline (stored at create) or an ApplicationSid */
                 return call_answered(job);
         hk.url = job->url;
         hk.method = job->method;
-        call_params(job, "in-progress", &hk.params, &rc);
+        tw_call_params(job, "in-progress", &hk.params, &rc);
         ok = rc == 0 && tw_deliver(curl, job, &hk, &answer);
         if (ok)
-                ok = call_set(job, "twiml",
-                              answer.data ? json_stringn(answer.data, answer.len) : json_null());
+                ok = tw_call_set(job, "twiml",
+                                 answer.data ? json_stringn(answer.data, answer.len) : json_null());
         if (ok)
                 ok = call_answered(job);
         cb_form_free(&hk.params);
@@ -460,13 +291,13 @@ static bool finish_call(CURL *curl, const struct tw_job *job, struct run *run, t
         snprintf(num, sizeof(num), "%ld", duration);
         leave_conference(job);
         /* end_time last: whoever sees it set sees the final status and duration too. */
-        if (!call_set(job, "duration", json_string(num)) ||
-            !call_set(job, "status", json_string(status)) || !call_set_now(job, "end_time") ||
+        if (!tw_call_set(job, "duration", json_string(num)) ||
+            !tw_call_set(job, "status", json_string(status)) || !tw_call_set_now(job, "end_time") ||
             !status_event(curl, job, run, TW_EV_COMPLETED, status, duration) ||
             !flush(curl, job, run))
                 return false;
         if (job->record && answered_at && duration > 0)
-                return record(curl, job, answered_at);
+                return tw_record_call(curl, job, answered_at);
         return true;
 }
 
@@ -497,9 +328,9 @@ static void play(CURL *curl, const struct tw_job *job)
         time_t answered_at = 0;
         bool ok, cut = false;
 
-        ok = call_set_now(job, "start_time") &&
+        ok = tw_call_set_now(job, "start_time") &&
              status_event(curl, job, &run, TW_EV_INITIATED, "initiated", -1) &&
-             call_set(job, "status", json_string("ringing")) &&
+             tw_call_set(job, "status", json_string("ringing")) &&
              status_event(curl, job, &run, TW_EV_RINGING, "ringing", -1) &&
              pause_call(job, o->answer_ms, &cut);
         if (ok && cut) {

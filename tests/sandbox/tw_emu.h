@@ -173,6 +173,23 @@ void tw_driver_enqueue_take(struct tw_job *job);
 /* Free a job and its strings; NULL-safe. */
 void tw_job_free(struct tw_job *job);
 
+/* ---- tw_hooks.c: what a played call sends and records ------------------------------------ */
+
+struct tw_hook;
+/* The parameters every call webhook carries, into `f`; a failure is remembered in *rc. */
+void tw_call_params(const struct tw_job *job, const char *call_status, struct cb_form *f, int *rc);
+/* A status callback for `status` with this SequenceNumber into *hk; the final one carries the
+ * durations (`duration` >= 0). False when out of memory (hk->params then freed). */
+bool tw_status_hook(const struct tw_job *job, const char *status, unsigned seq, long duration,
+                    struct tw_hook *hk);
+/* Set `key` on the call's entry (value stolen); false when the call was abandoned (reset). */
+bool tw_call_set(const struct tw_job *job, const char *key, json_t *value);
+/* tw_call_set with the current time as Twilio writes dates. */
+bool tw_call_set_now(const struct tw_job *job, const char *key);
+/* Store the recording of the ended call (answered at `started`) and send its status callback
+ * when one was asked for; false when abandoned or the delivery failed. */
+bool tw_record_call(CURL *curl, const struct tw_job *job, time_t started);
+
 /* ---- tw_deliver.c ------------------------------------------------------------------------ */
 
 /* One outgoing webhook. */
