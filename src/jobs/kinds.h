@@ -54,4 +54,23 @@ CB_MUST_CHECK enum cb_result cb_job_load_recording(struct cb_job *job, json_t **
  * OK, or RETRY with job->error when it cannot be noted (then write nothing). */
 CB_MUST_CHECK enum cb_result cb_job_note_blob(struct cb_job *job, const char *key);
 
+/* ---- transcripts (transcript_doc.c), batch (transcribe.c) and live (live_transcript.c) ---- */
+
+/* Seal a transcript's document `doc` under a new id: `id` and `key` ("transcripts/<id>") are
+ * filled, the blob noted and written. OK, or RETRY with job->error ("storing the <what>: ...")
+ * when it could not be (nothing to clean up then but what the intent covers). */
+CB_MUST_CHECK enum cb_result cb_job_transcript_seal(struct cb_job *job, const json_t *doc,
+                                                    const char *what, char id[CB_UUID_LEN + 1],
+                                                    char key[64]);
+/* The row's fields that come from the analysis (words, sentiment, label, intent, tags,
+ * keywords, entities, follow-ups) and transcribed_us = now; borrowed from `analysis`. */
+struct cb_transcript_row;
+void cb_job_transcript_row_analysis(struct cb_transcript_row *row, const json_t *analysis);
+/* After the row's save answered `qs`: remove the document that is not needed — the new one
+ * when definitely not saved (NO_RESULTS), the replaced one (`old_key`) when saved. After an
+ * error the row may have committed: the document stays (a retry finds the transcript; an
+ * orphan is left to the retention sweep, which finds it by its intent). */
+void cb_job_transcript_settle(struct cb_job *job, enum cb_qs qs, const char *key,
+                              const char *old_key);
+
 #endif

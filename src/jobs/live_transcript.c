@@ -30,58 +30,33 @@
 static enum cb_result save(struct cb_job *job, const json_t *analysis, json_t *doc,
                            int64_t assembled_us, char tid[CB_UUID_LEN + 1])
 {
-        char id[CB_UUID_LEN + 1], key[64], old[64], err[256];
-        char *text = json_dumps(doc, JSON_COMPACT);
-        const json_t *sent = json_object_get(analysis, "sentiment");
-        struct cb_storage *st = job->env->rec->storage;
-        struct cb_db *db = NULL;
-        enum cb_result r = CB_RESULT_RETRY;
-        enum cb_qs qs;
-
-        cb_uuid_v4(id);
-        snprintf(key, sizeof(key), "transcripts/%s", id);
-        if (cb_job_note_blob(job, key) != CB_RESULT_OK)
-                goto out;
-        if (text == NULL ||
-            cb_rec_doc_put(job->env->rec, key, text, strlen(text), err, sizeof(err)) != 0) {
-                snprintf(job->error, sizeof(job->error), "storing the live transcript: %s",
-                         text ? err : "out of memory");
-                goto out;
-        }
+        char id[CB_UUID_LEN + 1], key[64], old[64];
         struct cb_transcript_row row = {
             .id = id,
             .engine = "twilio-live",
             .language = job->env->cfg->stt.language,
-            .words = (int)json_integer_value(json_object_get(analysis, "words")),
             .storage_key = key,
-            .sentiment = json_number_value(json_object_get(sent, "score")),
-            .label = json_string_value(json_object_get(sent, "label")) ?: "neutral",
-            .intent = json_string_value(json_object_get(analysis, "intent")),
-            .tags = json_object_get(analysis, "tags"),
-            .keywords = json_object_get(analysis, "keywords"),
-            .entities = json_object_get(analysis, "entities"),
-            .follow_ups = json_object_get(analysis, "follow_ups"),
-            .transcribed_us = cb_now_us(),
         };
+        struct cb_db *db = NULL;
+        enum cb_qs qs;
+
+        if (cb_job_transcript_seal(job, doc, "live transcript", id, key) != CB_RESULT_OK)
+                return CB_RESULT_RETRY;
+        cb_job_transcript_row_analysis(&row, analysis);
         old[0] = '\0';
         db = cb_job_db(job);
         qs = db ? cb_store_live_transcript_save(db, &row, job->row->call_id, assembled_us, tid, old,
                                                 sizeof(old))
                 : CB_QS_HARD_ERROR;
-        /* Definitely not saved (the call went), or it replaced an older document: remove that
-         * one. After an error the row may have committed: the document stays (its intent lets
-         * the retention sweep find it if no row names it). */
-        if (qs == 0 || (qs > 0 && old[0] != '\0'))
-                st->ops->remove(st->self, qs > 0 ? old : key, err, sizeof(err));
-        if (qs < 0)
+        cb_db_release(&db);
+        cb_job_transcript_settle(job, qs, key, old); /* the call went, or a document replaced */
+        if (qs < 0) {
                 snprintf(job->error, sizeof(job->error), "saving the live transcript failed");
-        r = qs < 0 ? CB_RESULT_RETRY : CB_RESULT_OK;
+                return CB_RESULT_RETRY;
+        }
         if (qs == 0)
                 tid[0] = '\0';
-out:
-        cb_db_release(&db);
-        free(text);
-        return r;
+        return CB_RESULT_OK;
 }
 
 static void publish(struct cb_job *job, const struct cb_call *call, const char *tid,

@@ -142,48 +142,33 @@ static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const ch
 static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result,
                            const json_t *analysis, long stt_ms, char tid[CB_UUID_LEN + 1])
 {
-        char id[CB_UUID_LEN + 1], key[64], old[64], err[256];
+        char id[CB_UUID_LEN + 1], key[64], old[64];
         json_t *doc = json_pack("{s:O,s:O,s:O,s:O}", "result", result, "clean_text",
                                 json_object_get(analysis, "clean_text"), "sentences",
                                 json_object_get(analysis, "sentences"), "summary",
                                 json_object_get(analysis, "summary"));
-        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        const json_t *sent = json_object_get(analysis, "sentiment");
-        struct cb_db *db = NULL;
-        enum cb_qs qs;
-        enum cb_result r = CB_RESULT_RETRY;
-
-        cb_uuid_v4(id);
-        snprintf(key, sizeof(key), "transcripts/%s", id);
-        if (cb_job_note_blob(job, key) != CB_RESULT_OK)
-                goto out;
-        if (text == NULL ||
-            cb_rec_doc_put(job->env->rec, key, text, strlen(text), err, sizeof(err)) != 0) {
-                snprintf(job->error, sizeof(job->error), "storing the transcript: %s",
-                         text ? err : "out of memory");
-                goto out;
-        }
         struct cb_transcript_row row = {
             .id = id,
             .recording_id = json_string_value(json_object_get(rec, "recording_id")),
             .engine = json_string_value(json_object_get(result, "engine")) ?: "unknown",
             .language = json_string_value(json_object_get(result, "language")),
             .audio_seconds = json_number_value(json_object_get(result, "duration_s")),
-            .words = (int)json_integer_value(json_object_get(analysis, "words")),
             .storage_key = key,
-            .sentiment = json_number_value(json_object_get(sent, "score")),
-            .label = json_string_value(json_object_get(sent, "label")) ?: "neutral",
-            .intent = json_string_value(json_object_get(analysis, "intent")),
-            .tags = json_object_get(analysis, "tags"),
-            .keywords = json_object_get(analysis, "keywords"),
-            .entities = json_object_get(analysis, "entities"),
-            .follow_ups = json_object_get(analysis, "follow_ups"),
-            .transcribed_us = cb_now_us(),
             .stt_ms = stt_ms,
         };
+        struct cb_db *db = NULL;
+        enum cb_result r;
+        enum cb_qs qs;
+
+        r = cb_job_transcript_seal(job, doc, "transcript", id, key);
+        json_decref(doc);
+        if (r != CB_RESULT_OK)
+                return r;
+        cb_job_transcript_row_analysis(&row, analysis);
         old[0] = '\0';
         db = cb_job_db(job);
         qs = db ? cb_store_transcript_save(db, &row, tid, old, sizeof(old)) : CB_QS_HARD_ERROR;
+        cb_db_release(&db);
         if (qs > 0 && job->env->cfg->workers.debug_lost_commit_reply) {
                 cb_warn("transcript %s: [workers] debug_lost_commit_reply: reporting the "
                         "committed save as failed",
@@ -191,28 +176,17 @@ static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result
                 qs = CB_QS_HARD_ERROR;
                 old[0] = '\0';
         }
-        if (qs == 0 || (qs > 0 && old[0] != '\0')) {
-                /* Definitely not saved (the recording went), or it replaced an older document.
-                 * After an error the row may have committed: the document stays (a retry
-                 * finds the transcript; an orphan is left to the retention sweep, which
-                 * finds it by its intent). */
-                struct cb_storage *st = job->env->rec->storage;
-                st->ops->remove(st->self, qs > 0 ? old : key, err, sizeof(err));
-        }
+        cb_job_transcript_settle(job, qs, key, old); /* the recording went, or one replaced */
         if (qs < 0) {
                 cb_warn("transcript %s: saving the row failed, its document is kept (the row "
                         "may have committed)",
                         id);
                 snprintf(job->error, sizeof(job->error), "saving the transcript failed");
+                return CB_RESULT_RETRY;
         }
-        r = qs < 0 ? CB_RESULT_RETRY : CB_RESULT_OK;
         if (qs == 0)
                 tid[0] = '\0'; /* the recording went meanwhile */
-out:
-        cb_db_release(&db);
-        free(text);
-        json_decref(doc);
-        return r;
+        return CB_RESULT_OK;
 }
 
 static void publish(struct cb_job *job, const struct cb_call *call, const char *tid,
