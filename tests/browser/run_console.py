@@ -24,6 +24,7 @@ import harness  # noqa: E402
 from test_twilio_calls import ACCOUNT, OUR_NUMBER, TOKEN, TwilioStack  # noqa: E402
 
 SKIP = 77
+API_KEY_SID = "SK" + "b" * 32
 ALICE_USER = {"Id": "005DV0000000002YAA", "Username": "alice@callbridge.test",
               "Name": "Alice Agent", "Email": "alice@callbridge.test", "IsActive": True}
 BOB_USER = {"Id": "005DV0000000003YAA", "Username": "bob@callbridge.test",
@@ -57,8 +58,8 @@ CONVERSATION = [
     ("inbound_track", "Great, we are also talking to Aircall but this sounds excellent."),
     ("outbound_track", "Shall I book a demo for Friday?"),
     ("inbound_track", "Yes please, a demo on Friday works."),
-] + [("inbound_track", "Mm-hmm.")] * 60
-TALK_MS = 300000
+] + [("inbound_track", "Mm-hmm.")] * 40
+TALK_MS = 150000
 
 
 def fail_or_skip(why):
@@ -89,6 +90,7 @@ def start_stack():
     with open(secret, "w") as f:
         f.write("browser-test-api-key-secret\n")
     os.chmod(secret, 0o644)
+    sb.args += ["--twilio-api-key-sid", API_KEY_SID, "--twilio-api-key-secret-file", secret]
     sb.start()
     sb.seed({"User": [ALICE_USER, BOB_USER], "Account": [ACME],
              "Contact": [ADA, GRACE], "Lead": [LINUS],
@@ -100,7 +102,7 @@ def start_stack():
     sb.outcome(to="*", status="completed", duration_s=20, answer_ms=500, talk_ms=60000,
                recording_duration_s=2)
     cfg = sb.twilio_config(conference=True, live_transcription=True, fallback_agent="alice",
-                           api_key_sid="SK" + "b" * 32, api_key_secret_file=secret,
+                           api_key_sid=API_KEY_SID, api_key_secret_file=secret,
                            twiml_app_sid="AP" + "c" * 32)
     cfg = harness.merge_config(cfg, {
         "salesforce": {"client_secret_file": os.path.join(sb.keydir, "sf-secret")},
