@@ -545,8 +545,14 @@ CB_MUST_CHECK enum cb_qs cb_store_agent_insert(struct cb_db *db, const struct cb
 CB_MUST_CHECK enum cb_qs cb_store_agent_update(struct cb_db *db, const struct cb_agent_fields *f,
                                                json_t **out, enum cb_agent_refusal *why);
 /* The agents whose crm_user_id is one of `ids_csv` (comma-separated 18-character ids), as a
- * JSON array of {"name","crm_user_id"} in *out (caller decrefs; NULL on error). */
+ * JSON array of {"name","crm_user_id","display_name" (the name when it has none)} in *out (caller
+ * decrefs; NULL on error). */
 CB_MUST_CHECK enum cb_qs cb_store_agents_by_crm_user_ids(struct cb_db *db, const char *ids_csv,
                                                          json_t **out);
+/* Every agent but `me` and the "unassigned" placeholder, by name, as [{"name","display_name",
+ * "status"}] (status: agent_status, "available" without a row) in *out (caller decrefs; NULL on
+ * error): GET /api/console/config's transfer targets. */
+CB_MUST_CHECK enum cb_qs cb_store_agents_transfer_targets(struct cb_db *db, const char *me,
+                                                          json_t **out);
 
 #endif

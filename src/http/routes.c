@@ -66,5 +66,7 @@ const struct cb_route cb_routes[] = {
     ROUTE("POST", "/webhooks/twilio/transcription", cb_handle_twilio_transcription,
           .body = CB_BODY_WEBHOOK, .max_body = 65536),
     ROUTE("GET", "/api/stats", cb_handle_stats, .body = CB_BODY_NONE, .auth = true),
+    ROUTE("GET", "/api/console/config", cb_handle_console_config, .body = CB_BODY_NONE,
+          .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

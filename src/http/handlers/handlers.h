@@ -46,5 +46,7 @@ enum MHD_Result cb_handle_call_transfer(struct cb_request *req);
 enum MHD_Result cb_handle_call_recording_control(struct cb_request *req);
 enum MHD_Result cb_handle_agent_status_get(struct cb_request *req);
 enum MHD_Result cb_handle_agent_status_put(struct cb_request *req);
+enum MHD_Result cb_handle_console_config(struct cb_request *req);
+enum MHD_Result cb_handle_agent_call(struct cb_request *req);
 
 #endif
