@@ -341,6 +341,13 @@ CB_MUST_CHECK enum cb_qs cb_store_live_state(struct cb_db *db, const char *call_
 /* The final segments in sequence order: [[sequence, speaker, text], ...] (caller decrefs). */
 CB_MUST_CHECK enum cb_qs cb_store_live_segments(struct cb_db *db, const char *call_id,
                                                 json_t **rows);
+/* The call the agent's console shows (GET /api/agent/call): its newest call that is not final
+ * (created in the last 12 hours), else the final call its wrap-up waits for (agent_status
+ * wrap_up for it, no disposition). ONE_RESULT with `id` and *status, NO_RESULTS (id ""), or a
+ * negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_agent_active_call(struct cb_db *db, const char *agent,
+                                                    char id[CB_UUID_LEN + 1],
+                                                    enum cb_call_status *status);
 /* Save or replace the call's live transcript (t->recording_id and audio_seconds unused),
  * mark it assembled as of `assembled_us` and queue crm.write_analysis, in one statement;
  * ONE_RESULT with its id and the replaced document's key in `old_key` ("" if none). */

@@ -68,5 +68,6 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/stats", cb_handle_stats, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/api/console/config", cb_handle_console_config, .body = CB_BODY_NONE,
           .auth = true),
+    ROUTE("GET", "/api/agent/call", cb_handle_agent_call, .body = CB_BODY_NONE, .auth = true),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
