@@ -180,9 +180,12 @@ test('go available (and away with a reason)', async () => {
   const reason = byName(page, 'textbox', 'Away reason');
   await reason.waitFor();
   await reason.fill('lunch');
-  await reason.press('Enter');
+  await reason.press('Tab'); // the reason is committed when the field is left
   await expectExactText(page.getByTestId('agent-status'), 'away');
-  await eventually(async () => (await api('GET', '/api/agent/status')).body.status === 'away', 'status away');
+  await eventually(async () => {
+    const st = (await api('GET', '/api/agent/status')).body;
+    return st.status === 'away' && st.reason === 'lunch';
+  }, 'away for lunch on the server');
   await setStatus(page, 'Available');
   await expectExactText(page.getByTestId('agent-status'), 'available');
   await eventually(async () => (await api('GET', '/api/agent/status')).body.status === 'available',
@@ -320,8 +323,9 @@ test('an outbound call from the dialer', async (t) => {
     }, 'the transcript analysed', ANALYSIS_TIMEOUT);
     const insights = byName(page, 'region', 'Call Insights');
     if (!(await insights.isVisible())) {
-      // Not opened by itself: open the call from Recent calls.
-      await byName(page, 'region', 'Recent calls').locator('li').first().click();
+      // Not opened by itself: open the call's insights from Recent calls.
+      await byName(page, 'region', 'Recent calls').locator('li').first()
+        .getByRole('button', { name: /insights/i }).click();
     }
     await insights.waitFor();
     await page.getByTestId('insight-sentiment').filter({ hasText: /positive|neutral|negative/i }).waitFor();
@@ -391,6 +395,7 @@ test("a Task's recording link signs in and plays", async () => {
   await byName(page, 'heading', 'Sign in to callbridge').waitFor();
   assert.ok(new URL(page.url()).searchParams.get('return_to')?.startsWith('/r/'), page.url());
   const media = page.waitForResponse((r) => r.url().includes('/r/') && r.url().includes('play=1'));
+  media.catch(() => {}); // awaited below; a failure before then is reported by that step
   await byName(page, 'textbox', 'API key').fill(FX.api_key);
   await byName(page, 'button', 'Sign in').click();
   await page.waitForURL((u) => u.pathname === new URL(link).pathname);
