@@ -358,11 +358,11 @@ test('an inbound call rings with its screen pop', async () => {
   await incoming.waitFor();
   await incoming.getByText('Grace Hopper').first().waitFor();
   await incoming.getByText(FX.records.acme.Name).first().waitFor();
-  await incoming.getByText(FX.owner_name).first().waitFor();
+  await screenshot(page, 'incoming-call');
   const link = byName(incoming, 'link', 'Open record');
   assert.ok((await link.getAttribute('href')).includes(FX.records.grace.Id));
   assert.equal(await link.getAttribute('target'), '_blank');
-  await screenshot(page, 'incoming-call');
+  await incoming.getByText(FX.owner_name).first().waitFor(); // the record owner's name
   await byName(incoming, 'button', 'Answer').click();
   await eventually(async () => (await stubState(page)).calls[idx].status === 'open', 'call.accept() on the stub');
   // Twilio's status callbacks follow the answer.

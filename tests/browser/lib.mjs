@@ -44,6 +44,15 @@ export async function launch() {
 export async function newContext(browser, { opencti = false } = {}) {
   const context = await browser.newContext({ baseURL: FX.url, viewport: { width: 1280, height: 860 } });
   context.setDefaultTimeout(TIMEOUT);
+  // The page's own errors and warnings go to the test's output: a failure's first clue.
+  context.on('page', (page) => {
+    page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') {
+        process.stderr.write(`[console ${m.type()}] ${m.text()}\n`);
+      }
+    });
+  });
   await context.route('**/*', (route) => {
     const u = new URL(route.request().url());
     if (u.hostname === '127.0.0.1' || u.hostname === 'localhost') return route.fallback();

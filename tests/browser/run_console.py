@@ -164,14 +164,16 @@ def main():
         if rc != 0:
             for what, obj in (("callbridge", daemon), ("sandbox", sb)):
                 if obj is not None:
-                    sys.stderr.write("\n---- %s log, last lines ----\n%s\n" % (
-                        what, obj.log_tail(80)))
+                    sys.stderr.write("\n---- %s log (%s), last lines ----\n%s\n" % (
+                        what, obj.log_path, obj.log_tail(80)))
         if daemon is not None:
             daemon.close()
             if rc == 0:
                 daemon.remove_files()
         if sb is not None:
-            sb.close()
+            sb.stop()
+            if rc == 0:
+                sb.close()
     return rc
 
 
