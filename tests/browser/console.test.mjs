@@ -11,8 +11,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  FX, TIMEOUT, api, eventually, expectExactText, hexToRgb, launch, newCallSid, newContext,
-  newestCallTo, screenshot, settleAgent, signInByApi, taskOf, twilioRest, twilioWebhook,
+  FX, TIMEOUT, api, eventually, expectExactText, hexToRgb, inboundCall, launch, newCallSid,
+  newContext, newestCallTo, screenshot, settleAgent, signInByApi, taskOf, twilioRest,
 } from './lib.mjs';
 
 const ANALYSIS_TIMEOUT = 120_000;
@@ -347,36 +347,46 @@ test('an inbound call rings with its screen pop', async () => {
   await settleAgent();
   const { context, page } = await consolePage();
   await eventually(async () => (await stubState(page)).registered, 'the softphone registered');
-  const sid = newCallSid();
-  const params = { CallSid: sid, AccountSid: FX.twilio.account_sid, From: FX.numbers.grace,
-    To: FX.twilio.our_number, Direction: 'inbound', CallStatus: 'ringing' };
-  assert.equal(await twilioWebhook('/webhooks/twilio/voice', params), 200);
-  // Twilio then rings the agent's Device (<Dial><Client>alice</Client>).
-  const idx = await page.evaluate(([s, f]) => window.__twilioStub.ring({ CallSid: s, From: f, To: 'client:alice' }),
-    [sid, FX.numbers.grace]);
-  const incoming = byName(page, 'region', 'Incoming call');
-  await incoming.waitFor();
-  await incoming.getByText('Grace Hopper').first().waitFor();
-  await incoming.getByText(FX.records.acme.Name).first().waitFor();
-  await screenshot(page, 'incoming-call');
-  const link = byName(incoming, 'link', 'Open record');
-  assert.ok((await link.getAttribute('href')).includes(FX.records.grace.Id));
-  assert.equal(await link.getAttribute('target'), '_blank');
-  await incoming.getByText(FX.owner_name).first().waitFor(); // the record owner's name
-  await byName(incoming, 'button', 'Answer').click();
-  await eventually(async () => (await stubState(page)).calls[idx].status === 'open', 'call.accept() on the stub');
-  // Twilio's status callbacks follow the answer.
-  const status = { ...params };
-  delete status.CallStatus;
-  const cid = await eventually(async () => (await api('GET', '/api/calls?limit=10')).body.calls
-    .find((c) => c.direction === 'inbound' && c.from === FX.numbers.grace)?.call_id, 'the inbound call listed');
-  assert.equal(await twilioWebhook(`/webhooks/twilio/status?call_id=${cid}`, { ...status, CallStatus: 'in-progress' }), 204);
-  await activeCall(page).waitFor();
-  await expectExactText(page.getByTestId('call-status'), 'in-progress');
-  assert.equal(await twilioWebhook(`/webhooks/twilio/status?call_id=${cid}`,
-    { ...status, CallStatus: 'completed', CallDuration: '9' }), 204);
-  await byName(page, 'form', 'Wrap-up').waitFor();
-  await context.close();
+  const call = await inboundCall(FX.numbers.grace);
+  try {
+    // Twilio then rings the agent's Device (<Dial><Client>alice</Client>).
+    const idx = await page.evaluate(([s, f]) => window.__twilioStub.ring({ CallSid: s, From: f, To: 'client:alice' }),
+      [call.sid, FX.numbers.grace]);
+    const incoming = byName(page, 'region', 'Incoming call');
+    await incoming.waitFor();
+    await incoming.getByText('Grace Hopper').first().waitFor();
+    await incoming.getByText(FX.records.acme.Name).first().waitFor();
+    await screenshot(page, 'incoming-call');
+    const link = byName(incoming, 'link', 'Open record');
+    assert.ok((await link.getAttribute('href')).includes(FX.records.grace.Id));
+    assert.equal(await link.getAttribute('target'), '_blank');
+    await byName(incoming, 'button', 'Answer').click();
+    await eventually(async () => (await stubState(page)).calls[idx].status === 'open', 'call.accept() on the stub');
+    // Twilio's status callbacks follow the answer.
+    assert.equal(await call.status('in-progress'), 204);
+    await activeCall(page).waitFor();
+    await expectExactText(page.getByTestId('call-status'), 'in-progress');
+    assert.equal(await call.status('completed', { CallDuration: '9' }), 204);
+    await byName(page, 'form', 'Wrap-up').waitFor();
+  } finally {
+    await call.end();
+    await context.close();
+  }
+});
+
+test("an inbound call's screen pop names the record's owner", async () => {
+  await settleAgent();
+  const { context, page } = await consolePage();
+  await eventually(async () => (await stubState(page)).registered, 'the softphone registered');
+  const call = await inboundCall(FX.numbers.grace);
+  try {
+    const incoming = byName(page, 'region', 'Incoming call');
+    await incoming.getByText('Grace Hopper').first().waitFor();
+    await incoming.getByText(FX.owner_name).first().waitFor();
+  } finally {
+    await call.end();
+    await context.close();
+  }
 });
 
 // ---- a Task's recording link -----------------------------------------------------------------
@@ -430,19 +440,21 @@ test('Open CTI: click-to-dial from Salesforce dials, an inbound call pops the re
     'the call hung up');
   await settleAgent();
   // An inbound call from Grace: the console pops her Contact in Salesforce.
-  const sid = newCallSid();
-  assert.equal(await twilioWebhook('/webhooks/twilio/voice', { CallSid: sid, AccountSid: FX.twilio.account_sid,
-    From: FX.numbers.grace, To: FX.twilio.our_number, Direction: 'inbound', CallStatus: 'ringing' }), 200);
-  await page.evaluate(([s, f]) => window.__twilioStub.ring({ CallSid: s, From: f, To: 'client:alice' }),
-    [sid, FX.numbers.grace]);
-  const pops = await eventually(async () => {
-    const p = (await cti()).pops;
-    return p.length ? p : null;
-  }, 'sforce.opencti.screenPop called');
-  assert.ok(JSON.stringify(pops).includes(FX.records.grace.Id), `screenPop with the record id: ${JSON.stringify(pops)}`);
-  const panel = (await cti()).panel;
-  assert.ok(panel.some((a) => a.visible === true), 'the softphone panel shown for the ringing call');
-  await context.close();
+  const call = await inboundCall(FX.numbers.grace);
+  try {
+    await page.evaluate(([s, f]) => window.__twilioStub.ring({ CallSid: s, From: f, To: 'client:alice' }),
+      [call.sid, FX.numbers.grace]);
+    const pops = await eventually(async () => {
+      const p = (await cti()).pops;
+      return p.length ? p : null;
+    }, 'sforce.opencti.screenPop called');
+    assert.ok(JSON.stringify(pops).includes(FX.records.grace.Id), `screenPop with the record id: ${JSON.stringify(pops)}`);
+    const panel = (await cti()).panel;
+    assert.ok(panel.some((a) => a.visible === true), 'the softphone panel shown for the ringing call');
+  } finally {
+    await call.end();
+    await context.close();
+  }
 });
 
 // ---- the keyboard ----------------------------------------------------------------------------

@@ -200,3 +200,25 @@ export function hexToRgb(hex) {
   const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex || '');
   return m ? `rgb(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)})` : null;
 }
+
+// An inbound call as Twilio starts it: the voice webhook (ringing), signed. Returns
+// {sid, params, end()}; end() sends the final status callback (completed), so that a failed
+// scenario leaves no call ringing for the next one.
+export async function inboundCall(from) {
+  const sid = newCallSid();
+  const params = { CallSid: sid, AccountSid: FX.twilio.account_sid, From: from,
+    To: FX.twilio.our_number, Direction: 'inbound', CallStatus: 'ringing' };
+  const before = new Set(((await api('GET', '/api/calls?limit=50')).body.calls || []).map((c) => c.call_id));
+  assert.equal(await twilioWebhook('/webhooks/twilio/voice', params), 200, 'the voice webhook');
+  let cid = null; // the newest inbound call from `from` once listed
+  const callId = async () => {
+    cid = cid || await eventually(async () => (await api('GET', '/api/calls?limit=20')).body.calls
+      .find((c) => c.direction === 'inbound' && c.from === from && !before.has(c.call_id))?.call_id, 'the inbound call listed');
+    return cid;
+  };
+  const status = async (CallStatus, extra = {}) => {
+    const cid = await callId();
+    return twilioWebhook(`/webhooks/twilio/status?call_id=${cid}`, { ...params, CallStatus, ...extra });
+  };
+  return { sid, params, callId, status, end: () => status('completed', { CallDuration: '9' }).catch(() => null) };
+}
