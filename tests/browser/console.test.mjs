@@ -192,6 +192,11 @@ test('go available (and away with a reason)', async () => {
     'the server has the agent available');
   await eventually(async () => (await stubState(page)).registered, 'the softphone registered');
   assert.equal((await stubState(page)).identity, FX.agent, 'the Device has the agent identity');
+  // Twilio warns before the token expires: the console fetches a new one and hands it over.
+  await page.evaluate(() => window.__twilioStub.expireSoon());
+  await eventually(async () => (await stubState(page)).tokens === 1, 'device.updateToken() after tokenWillExpire');
+  assert.equal(await page.evaluate(() => window.__twilioStub.log.find((e) => e.what === 'updateToken').identity),
+    FX.agent, 'the renewed token is the agent\'s');
   await expectExactText(page.getByTestId('connection'), 'connected');
   await screenshot(page, 'available-idle');
   await context.close();
