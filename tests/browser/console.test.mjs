@@ -238,6 +238,13 @@ test('an outbound call from the dialer', async (t) => {
     outbound = { cid, sid };
   });
 
+  await step('the dialled contact is named in the call and on screen', async () => {
+    const name = `${FX.records.ada.FirstName} ${FX.records.ada.LastName}`;
+    await eventually(async () => (await api('GET', `/api/calls/${cid}`)).body.party_name === name,
+      `GET /api/calls/{id} party_name ${name}`);
+    await activeCall(page).getByText(name).first().waitFor();
+  });
+
   await step('live transcript lines arrive with highlights', async () => {
     const log = byName(page, 'log', 'Live transcript');
     await log.locator('li[data-speaker="customer"]').first().waitFor();
