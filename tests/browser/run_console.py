@@ -127,6 +127,36 @@ def start_stack():
     return sb, daemon, agent_key, admin_key
 
 
+def stop_stack(sb, daemon, rc):
+    """Stop both; a daemon or sandbox that does not exit 0 on SIGTERM, or whose (sanitizer)
+    build reported anything, fails the test too. Logs are printed on failure and kept."""
+    problems = []
+    for what, obj, stop in (("callbridge", daemon, lambda: daemon.close()),
+                            ("sandbox", sb, lambda: sb.stop())):
+        if obj is None:
+            continue
+        code = stop()
+        if code not in (None, 0):
+            problems.append("%s exit code %r on SIGTERM" % (what, code))
+        reports = obj.sanitizer_reports()
+        if reports:
+            problems.append("%s sanitizer reports:\n  %s" % (what, "\n  ".join(reports[:20])))
+    if problems:
+        sys.stderr.write("browser.console: %s\n" % "; ".join(problems))
+        rc = rc or 1
+    for what, obj in (("callbridge", daemon), ("sandbox", sb)):
+        if obj is None:
+            continue
+        if rc != 0:
+            sys.stderr.write("\n---- %s log (%s), last lines ----\n%s\n" % (
+                what, obj.log_path, obj.log_tail(80)))
+        else:
+            obj.remove_files()
+    if sb is not None and rc == 0:
+        shutil.rmtree(sb.keydir, ignore_errors=True)
+    return rc
+
+
 def main():
     chromium = chromium_path()
     if chromium is None:
@@ -159,21 +189,9 @@ def main():
         if os.environ.get("CB_BROWSER_ONLY"):  # a regex of test names, for iterating
             args[2:2] = ["--test-name-pattern=" + os.environ["CB_BROWSER_ONLY"]]
         rc = subprocess.run(args, cwd=HERE, env=env, stdin=subprocess.DEVNULL,
-                            timeout=900).returncode
+                            timeout=780).returncode
     finally:
-        if rc != 0:
-            for what, obj in (("callbridge", daemon), ("sandbox", sb)):
-                if obj is not None:
-                    sys.stderr.write("\n---- %s log (%s), last lines ----\n%s\n" % (
-                        what, obj.log_path, obj.log_tail(80)))
-        if daemon is not None:
-            daemon.close()
-            if rc == 0:
-                daemon.remove_files()
-        if sb is not None:
-            sb.stop()
-            if rc == 0:
-                sb.close()
+        rc = stop_stack(sb, daemon, rc)
     return rc
 
 
