@@ -72,5 +72,7 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/auth/session", cb_handle_auth_session_get, .body = CB_BODY_NONE),
     ROUTE("POST", "/auth/logout", cb_handle_auth_logout, .body = CB_BODY_JSON_OPTIONAL,
           .max_body = 1024),
+    ROUTE("GET", "/auth/salesforce/login", cb_handle_auth_sf_login, .body = CB_BODY_NONE),
+    ROUTE("GET", "/auth/salesforce/callback", cb_handle_auth_sf_callback, .body = CB_BODY_NONE),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
