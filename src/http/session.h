@@ -100,4 +100,14 @@ char *cb_session_sf_seal(const struct cb_recordings *rec, const struct cb_sf_use
 bool cb_session_sf_open(const struct cb_recordings *rec, const char *hex,
                         struct cb_sf_user_token *out);
 
+/* ---- what a Salesforce user may read (record_access.c) ---- */
+
+/* May the Salesforce user of session `s` read record `record_id`? Asked of Salesforce with the
+ * user's own token (UserRecordAccess.HasReadAccess) and remembered for a minute (a refusal for
+ * ten seconds) per session and record. CB_ERR_NONE with *can_read (false too when the session
+ * is not from Salesforce or keeps no token), DB_UNAVAILABLE, or UPSTREAM_UNAVAILABLE when
+ * Salesforce did not answer (not remembered). */
+enum cb_err cb_record_access_check(struct cb_http_env *env, const struct cb_session_info *s,
+                                   const char *record_id, bool *can_read);
+
 #endif
