@@ -40,10 +40,10 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req)
                         return ret;
                 agent = req->agent.admin ? NULL : req->agent.name;
         } else if (cb_cookie_get(cb_request_header(req, MHD_HTTP_HEADER_COOKIE), CB_SESSION_COOKIE,
-                                 cookie, sizeof(cookie))) {
+                                 cookie, sizeof(cookie)) ||
+                   cb_request_wants_html(req)) {
+                /* a browser: its session, or off to the sign-in */
                 return cb_recording_for_session(req, id);
-        } else if (cb_request_wants_html(req)) {
-                return cb_recording_for_session(req, id); /* to the sign-in */
         } else {
                 return cb_reply_error(req, CB_ERR_UNAUTHORIZED,
                                       "send the agent's bearer token or use a signed link");
