@@ -72,6 +72,9 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/auth/session", cb_handle_auth_session_get, .body = CB_BODY_NONE),
     ROUTE("POST", "/auth/logout", cb_handle_auth_logout, .body = CB_BODY_JSON_OPTIONAL,
           .max_body = 1024),
+    ROUTE("GET", "/api/console/config", cb_handle_console_config, .body = CB_BODY_NONE,
+          .auth = true),
+    ROUTE("GET", "/api/agent/call", cb_handle_agent_call, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/auth/salesforce/login", cb_handle_auth_sf_login, .body = CB_BODY_NONE),
     ROUTE("GET", "/auth/salesforce/callback", cb_handle_auth_sf_callback, .body = CB_BODY_NONE),
 };
