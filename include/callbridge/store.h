@@ -30,6 +30,9 @@ struct cb_call_new {
         const char *provider_call_id; /* may be NULL */
         const char *crm;              /* provider name */
         const char *idempotency_key;  /* may be NULL */
+        const char *party_name;       /* the matched CRM record's name, may be NULL */
+        const char *party_company;    /* its company (account), may be NULL */
+        const char *party_url;        /* its link in the CRM, may be NULL */
         unsigned char request_hash[32];
         enum cb_call_status status;   /* its first status (cb_calls_created: queued) */
         const char *const *job_kinds; /* jobs inserted in the same statement */
@@ -41,6 +44,10 @@ struct cb_call_new {
  * providers and the idempotency key (and may link a CRM record). Borrows from all three. */
 void cb_store_call_new_planned(struct cb_call_new *c, const char *id,
                                const struct cb_call_request *rq, const struct cb_call_plan *plan);
+
+/* The party of `c` from a CRM match ({"name","company"?,"url"} as lookups give it; NULL
+ * leaves them unset). Borrows from `match`. */
+void cb_store_call_new_party(struct cb_call_new *c, const json_t *match);
 
 /* Insert `n` calls with their first history events and jobs in one statement (one
  * commit for all: the caller runs it outside a transaction). created[i] tells whether call
@@ -115,6 +122,12 @@ struct cb_call_page {
         int64_t cursor_us; /* 0: first page */
         const char *cursor_id;
         int limit;
+        /* The search (?q=, cb_calls_search_term): CB_CALL_SEARCH_INVALID (0, the default) is
+         * no search, every call; NUMBER matches
+         * `pattern` (LIKE) against the numbers, TEXT (ILIKE) against the party's name and
+         * company, the disposition and the notes. */
+        enum cb_call_search search;
+        const char *pattern;
 };
 /* One page, newest first: *calls is a JSON array (caller decrefs); *next_us/next_id (33+
  * bytes) describe the cursor of the next page, next_us 0 when this is the last page. */
@@ -146,9 +159,15 @@ CB_MUST_CHECK enum cb_qs cb_store_call_dispose(struct cb_db *db, const struct cb
 CB_MUST_CHECK enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
                                                const char *log_id);
 
-/* Link a call to its CRM record when it has none yet (a link the softphone gave wins). */
+/* Link a call to its CRM record when it has none yet (a link the softphone gave wins), with
+ * the record's party (`party`: its match {"name","company"?,"url"}, NULL: unknown) where the
+ * call has none. */
 CB_MUST_CHECK enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id,
-                                                   const char *record_id);
+                                                   const char *record_id, const json_t *party);
+/* The party of a call linked to `record_id` that has none yet, from its match `party`.
+ * Rows changed (0 or 1), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_set_party(struct cb_db *db, const char *id,
+                                                 const char *record_id, const json_t *party);
 
 /* Calls of `telephony` to ask the provider about (src/store/reconcile.c): rows
  * [call_id, provider_call_id, "status"|"recording"] — not final `after_s` after their last
