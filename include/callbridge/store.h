@@ -164,6 +164,13 @@ CB_MUST_CHECK enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id,
  * call has none. */
 CB_MUST_CHECK enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id,
                                                    const char *record_id, const json_t *party);
+/* An inbound call bridged by conference counts as answered when its agent's participant
+ * answers, not when the caller's leg does: `on` marks it so (or, when the agent could not be
+ * added, back), while it is not answered. Rows changed (0 or 1), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_answer_on_join(struct cb_db *db, const char *id, bool on);
+/* The agent's participant answered call `id`: answered_at = now, once, for a call marked
+ * answer_on_join that has not ended. Rows changed (0 or 1), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_agent_answered(struct cb_db *db, const char *id);
 /* The party of a call linked to `record_id` that has none yet, from its match `party`.
  * Rows changed (0 or 1), or a negative qs. */
 CB_MUST_CHECK enum cb_qs cb_store_call_set_party(struct cb_db *db, const char *id,

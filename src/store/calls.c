@@ -468,6 +468,27 @@ enum cb_qs cb_store_call_set_party(struct cb_db *db, const char *id, const char 
         return party_cmd(db, &stmt_set_party, id, record_id, party);
 }
 
+static struct cb_stmt stmt_answer_on_join =
+    CB_STMT("call_answer_on_join", "UPDATE calls SET answer_on_join = $2::boolean"
+                                   " WHERE id = $1::uuid AND answered_at IS NULL");
+
+enum cb_qs cb_store_call_answer_on_join(struct cb_db *db, const char *id, bool on)
+{
+        const char *params[2] = {id, on ? "true" : "false"};
+        return cb_db_exec_cmd(db, &stmt_answer_on_join, 2, params);
+}
+
+static struct cb_stmt stmt_agent_answered =
+    CB_STMT("call_agent_answered", "UPDATE calls SET answered_at = now(), updated_at = now()"
+                                   " WHERE id = $1::uuid AND answer_on_join"
+                                   " AND answered_at IS NULL AND cb_status_rank(status) < 4");
+
+enum cb_qs cb_store_call_agent_answered(struct cb_db *db, const char *id)
+{
+        const char *params[1] = {id};
+        return cb_db_exec_cmd(db, &stmt_agent_answered, 1, params);
+}
+
 /* ---- group commit for new calls (a cb_batcher kind): concurrent initiates and inbound calls
  * are inserted together, N requests for one statement and one WAL flush ---- */
 

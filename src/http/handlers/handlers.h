@@ -48,5 +48,6 @@ enum MHD_Result cb_handle_agent_status_get(struct cb_request *req);
 enum MHD_Result cb_handle_agent_status_put(struct cb_request *req);
 enum MHD_Result cb_handle_console_config(struct cb_request *req);
 enum MHD_Result cb_handle_agent_call(struct cb_request *req);
+enum MHD_Result cb_handle_twilio_participant(struct cb_request *req);
 
 #endif

@@ -8,6 +8,12 @@ ALTER TABLE calls
         ADD COLUMN IF NOT EXISTS party_company text,
         ADD COLUMN IF NOT EXISTS party_url     text;
 
+-- An inbound call bridged through a conference: the caller's leg is answered as it joins the
+-- conference, before the agent picks up, so the call counts as answered (answered_at) only
+-- when the agent's participant answers (POST /webhooks/twilio/participant). Set by the voice
+-- webhook just before it adds the agent; the status callbacks then leave answered_at alone.
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS answer_on_join boolean NOT NULL DEFAULT false;
+
 -- The search: substring matches (ILIKE '%term%') over one text per call. With pg_trgm (in
 -- Debian's postgresql-15 package; a trusted extension: the database owner may create it)
 -- trigram indexes serve them; without it (no privilege, another packaging) the search still
