@@ -352,6 +352,12 @@ struct cb_call_decision {
 void cb_calls_control_decide(const struct cb_call_control_env *env,
                              const struct cb_call_controls *now, enum cb_call_action action,
                              const char *to, struct cb_call_decision *out);
+/* The agent the call now belongs to after a transfer moved from `before` to `after`: the
+ * target agent's name (borrowed from `after`) when a transfer to an agent is done now (a
+ * blind one at once, a warm one on complete), else NULL (no transfer done now, or to a
+ * number). */
+const char *cb_calls_control_new_agent(const struct cb_call_controls *before,
+                                       const struct cb_call_controls *after);
 /* The action's name in the API and in history ("hold", "transfer_completed"...); NULL when out
  * of range. */
 const char *cb_calls_action_name(enum cb_call_action a);

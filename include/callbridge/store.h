@@ -440,11 +440,18 @@ CB_MUST_CHECK enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char 
 CB_MUST_CHECK enum cb_qs cb_store_controls_load(struct cb_db *db, const char *call_id,
                                                 struct cb_call_controls *out, long *version);
 /* Record `after` and the history event `event` (source 'agent') in one statement, over the
- * state of `version` (cb_store_controls_load): ONE_RESULT when recorded, NO_RESULTS when
- * another action was recorded meanwhile (nothing written), or a negative qs. */
+ * state of `version` (cb_store_controls_load); with `new_agent` (else NULL: a transfer to that
+ * agent is done, cb_calls_control_new_agent) the call becomes that agent's and its
+ * agent.call_status job is queued (the new agent busy). ONE_RESULT when recorded, NO_RESULTS
+ * when another action was recorded meanwhile (nothing written), or a negative qs. */
+/* The agent who transferred call `call_id` to its agent into `out` ("" when none): they may
+ * still repeat the transfer. ONE_RESULT, NO_RESULTS (no such call), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_transferred_from(struct cb_db *db, const char *call_id,
+                                                        char *out, size_t size);
 CB_MUST_CHECK enum cb_qs cb_store_controls_record(struct cb_db *db, const char *call_id,
                                                   const struct cb_call_controls *after,
-                                                  long version, const char *event);
+                                                  long version, const char *event,
+                                                  const char *new_agent);
 
 /* ---- jobs (src/store/jobs.c) ---- */
 
@@ -566,6 +573,8 @@ enum cb_agent_refusal {
 struct cb_agent_fields;
 /* Every agent by name, as a JSON array in *out (caller decrefs; NULL on error). */
 CB_MUST_CHECK enum cb_qs cb_store_agents_list(struct cb_db *db, json_t **out);
+/* Is there an agent called `name`? ONE_RESULT, NO_RESULTS, or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_agent_exists(struct cb_db *db, const char *name);
 /* One agent: ONE_RESULT with *out (caller decrefs), NO_RESULTS when unknown. */
 CB_MUST_CHECK enum cb_qs cb_store_agent_get(struct cb_db *db, const char *name, json_t **out);
 /* Insert the agent `f` describes (its set_* flags are ignored: what is NULL is unset).

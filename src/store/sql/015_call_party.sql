@@ -14,6 +14,10 @@ ALTER TABLE calls
 -- webhook just before it adds the agent; the status callbacks then leave answered_at alone.
 ALTER TABLE calls ADD COLUMN IF NOT EXISTS answer_on_join boolean NOT NULL DEFAULT false;
 
+-- A transfer to another agent, once done, makes the call theirs (agent); the agent it came
+-- from is kept so that their retry of the transfer is still answered as one.
+ALTER TABLE calls ADD COLUMN IF NOT EXISTS transferred_from text;
+
 -- The search: substring matches (ILIKE '%term%') over one text per call. With pg_trgm (in
 -- Debian's postgresql-15 package; a trusted extension: the database owner may create it)
 -- trigram indexes serve them; without it (no privilege, another packaging) the search still
