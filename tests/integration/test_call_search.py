@@ -154,6 +154,14 @@ class SearchInputTest(DaemonTestCase):
                          (None, None, None))
         self.assertIsNone(self.daemon.get("/api/calls").body["calls"][0]["party_name"])
 
+    def test_trigram_indexes_when_pg_trgm_is_there(self):
+        available = self.daemon.sql_value(
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        indexes = self.daemon.sql_value(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'calls'"
+            " AND indexname IN ('calls_search_text', 'calls_search_numbers')")
+        self.assertEqual(indexes, "2" if available == "1" else "0")
+
 
 if __name__ == "__main__":
     harness.main()
