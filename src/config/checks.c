@@ -193,6 +193,19 @@ static void check_agents(struct load_ctx *ctx)
                 cb_config_add_error(ctx->errs, "[agents] dispositions: %s", why);
 }
 
+/* Browsers drop a SameSite=None cookie that is not Secure, and it is Secure only over https. */
+static void check_sessions(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+
+        require(ctx,
+                strcmp(c->auth.cookie_samesite, "None") != 0 ||
+                    strncmp(c->server.public_url, "https://", 8) == 0,
+                "auth", "cookie_samesite",
+                "None needs [server] public_url to be https (browsers drop a SameSite=None "
+                "cookie that is not Secure)");
+}
+
 void cb_config_cross_check(struct load_ctx *ctx)
 {
         const struct cb_config *c = ctx->cfg;
@@ -214,4 +227,5 @@ void cb_config_cross_check(struct load_ctx *ctx)
                 check_s3(ctx);
         check_stt(ctx);
         check_agents(ctx);
+        check_sessions(ctx);
 }

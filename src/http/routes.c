@@ -66,6 +66,12 @@ const struct cb_route cb_routes[] = {
     ROUTE("POST", "/webhooks/twilio/transcription", cb_handle_twilio_transcription,
           .body = CB_BODY_WEBHOOK, .max_body = 65536),
     ROUTE("GET", "/api/stats", cb_handle_stats, .body = CB_BODY_NONE, .auth = true),
+    /* Browser sessions: these authenticate by themselves (cookie or body), not by .auth. */
+    ROUTE("POST", "/auth/session", cb_handle_auth_session_create, .body = CB_BODY_JSON,
+          .max_body = 1024),
+    ROUTE("GET", "/auth/session", cb_handle_auth_session_get, .body = CB_BODY_NONE),
+    ROUTE("POST", "/auth/logout", cb_handle_auth_logout, .body = CB_BODY_JSON_OPTIONAL,
+          .max_body = 1024),
     ROUTE("GET", "/api/console/config", cb_handle_console_config, .body = CB_BODY_NONE,
           .auth = true),
     ROUTE("GET", "/api/agent/call", cb_handle_agent_call, .body = CB_BODY_NONE, .auth = true),
