@@ -77,5 +77,7 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/agent/call", cb_handle_agent_call, .body = CB_BODY_NONE, .auth = true),
     ROUTE("GET", "/auth/salesforce/login", cb_handle_auth_sf_login, .body = CB_BODY_NONE),
     ROUTE("GET", "/auth/salesforce/callback", cb_handle_auth_sf_callback, .body = CB_BODY_NONE),
+    ROUTE("POST", "/webhooks/twilio/participant", cb_handle_twilio_participant,
+          .body = CB_BODY_WEBHOOK, .max_body = 65536),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
