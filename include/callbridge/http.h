@@ -160,6 +160,8 @@ const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);
 /* True when the Content-Type value `ct` is the media type `type` (parameters ignored). */
 bool cb_content_type_is(const char *ct, const char *type);
+/* True when the If-None-Match value `list` names `etag` (a quoted strong ETag) or is "*". */
+bool cb_etag_matches(const char *list, const char *etag);
 
 /* Declarative JSON body fields (src/http/jsonspec.c). */
 enum cb_json_type { CB_JSON_STRING, CB_JSON_ENUM, CB_JSON_BOOL, CB_JSON_INT };

@@ -66,5 +66,8 @@ const struct cb_route cb_routes[] = {
     ROUTE("POST", "/webhooks/twilio/transcription", cb_handle_twilio_transcription,
           .body = CB_BODY_WEBHOOK, .max_body = 65536),
     ROUTE("GET", "/api/stats", cb_handle_stats, .body = CB_BODY_NONE, .auth = true),
+    ROUTE("GET", "/console", cb_handle_console_redirect, .body = CB_BODY_NONE),
+    ROUTE("GET", "/console/", cb_handle_console_index, .body = CB_BODY_NONE),
+    ROUTE("GET", "/console/{}", cb_handle_console_file, .body = CB_BODY_NONE),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
