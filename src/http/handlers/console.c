@@ -108,6 +108,9 @@ enum MHD_Result cb_handle_console_file(struct cb_request *req)
 
         if (!req->env->cfg->console.enabled)
                 return reply_disabled(req);
+        /* Our names need no escapes: an escaped one (%2f, %2e%2e, %00) names no file. */
+        if (memchr(req->raw_target, '%', strcspn(req->raw_target, "?")) != NULL)
+                return cb_reply_error(req, CB_ERR_NOT_FOUND, "the console has no such file");
         f = file_find(req->params[0]);
         if (f != NULL)
                 return reply_file(req, f);
