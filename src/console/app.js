@@ -36,7 +36,7 @@ const call = initCall(store, {
   get crm() {
     return crm;
   },
-  onCallEnded: () => window.setTimeout(() => recent.load(), 500),
+  onCallEnded: () => recentSoon(),
 });
 const recent = initRecent(store, {
   onDial: (number, recordId) => dialer.dial(number, recordId),
@@ -78,10 +78,22 @@ setUnauthorizedHandler(() => {
   signIn.show('Your session has ended. Sign in again.');
 });
 
+let recentTimer = null;
+
+// The list follows the calls' statuses, at most every half second.
+function recentSoon() {
+  if (recentTimer) return;
+  recentTimer = window.setTimeout(() => {
+    recentTimer = null;
+    recent.load();
+  }, 500);
+}
+
 function onEvent(type, d) {
   switch (type) {
     case 'call_status':
       call.onCallStatus(d);
+      recentSoon();
       break;
     case 'screen_pop':
       call.onScreenPop(d);
@@ -132,7 +144,10 @@ async function restoreCall() {
 
 async function resync() {
   try {
-    store.update({agentStatus: await api('GET', '/api/agent/status')});
+    const st = await api('GET', '/api/agent/status');
+    // A PUT or an event that answered meanwhile may be newer than this read.
+    const cur = store.getState().agentStatus;
+    if (!cur || !cur.since || !st.since || st.since >= cur.since) store.update({agentStatus: st});
   } catch (e) {
     // shown as it was
   }

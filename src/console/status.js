@@ -12,16 +12,26 @@ export function initStatus(store, {onSignOut, onError}) {
   const reason = $('away-reason');
   const reasonWrap = $('away-reason-wrap');
   let lastAnnounced = null;
+  let choosing = null; // the rep's choice while its PUT is under way
 
-  async function put(status, why) {
+  let queue = Promise.resolve();
+
+  // One PUT at a time, in the order the rep chose: the last choice is the one that stays.
+  function put(status, why) {
     const body = {status};
     if (why) body.reason = why;
-    try {
-      store.update({agentStatus: await api('PUT', '/api/agent/status', body)});
-    } catch (e) {
-      onError(`Status not changed: ${e.message}`);
-      render(store.getState());
-    }
+    choosing = status;
+    queue = queue.then(async () => {
+      try {
+        const st = await api('PUT', '/api/agent/status', body);
+        if (choosing === status) choosing = null;
+        store.update({agentStatus: st});
+      } catch (e) {
+        choosing = null;
+        onError(`Status not changed: ${e.message}`);
+        render(store.getState());
+      }
+    });
   }
 
   select.addEventListener('change', () => {
@@ -48,8 +58,8 @@ export function initStatus(store, {onSignOut, onError}) {
     pill.textContent = st.status;
     pill.dataset.status = st.status;
     // The selector shows the rep's own choice: the status, or where busy/wrap-up will go.
-    const chosen = CHOOSABLE.has(st.status) ? st.status : st.next_status || 'available';
-    if (document.activeElement !== select) select.value = chosen;
+    const chosen = choosing || (CHOOSABLE.has(st.status) ? st.status : st.next_status || 'available');
+    select.value = chosen;
     show(reasonWrap, select.value === 'away');
     const why = st.status === 'away' ? st.reason : st.next_status === 'away' ? st.next_reason : null;
     if (why !== undefined && why !== null && document.activeElement !== reason) reason.value = why;
