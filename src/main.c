@@ -30,6 +30,7 @@
 #include "agent.h"
 #include "apikey.h" /* src/cli/, the executable's private include directory */
 #include "jobs.h"
+#include "session.h"
 
 #define DEFAULT_CONFIG "/etc/callbridge/callbridge.conf"
 
@@ -42,6 +43,9 @@ static const char usage_text[] =
     "                                                if missing; --admin makes it an admin)\n"
     "       callbridge apikey list [--agent NAME] | revoke KEYID [-c FILE]\n"
     "                                                list keys (never secrets) | revoke one\n"
+    "       callbridge session list [--agent NAME] | revoke ID | revoke --agent NAME [-c FILE]\n"
+    "                                                browser sessions (the console's sign-ins):\n"
+    "                                                list them | end one or all of an agent's\n"
     "       callbridge agent add NAME [--display-name S] [--crm-user-id ID] [--phone E164]\n"
     "                            [--admin] [-c FILE]\n"
     "       callbridge agent set NAME [...] [--no-admin] [--clear FIELD] [-c FILE]\n"
@@ -503,5 +507,10 @@ int main(int argc, char **argv)
                 return cb_cli_apikey_list(a.config, a.agent);
         if (a.nwords == 3 && strcmp(a.words[0], "apikey") == 0 && strcmp(a.words[1], "revoke") == 0)
                 return cb_cli_apikey_revoke(a.config, a.words[2]);
+        if (a.nwords == 2 && strcmp(a.words[0], "session") == 0 && strcmp(a.words[1], "list") == 0)
+                return cb_cli_session_list(a.config, a.agent);
+        if (a.nwords >= 2 && a.nwords <= 3 && strcmp(a.words[0], "session") == 0 &&
+            strcmp(a.words[1], "revoke") == 0)
+                return cb_cli_session_revoke(a.config, a.nwords == 3 ? a.words[2] : NULL, a.agent);
         return usage_error("unknown command");
 }

@@ -115,6 +115,10 @@ bool cb_calls_status_parse(const char *name, enum cb_call_status *out);
  * the top rank, so the first final status recorded stays. */
 int cb_calls_status_rank(enum cb_call_status s);
 bool cb_calls_status_final(enum cb_call_status s);
+/* What the agent's console shows for a call in status `s`: "ringing" (queued, initiated,
+ * ringing), "live" (in-progress) or "wrap_up" (final: the agent writes the wrap-up); NULL
+ * when out of range. */
+const char *cb_calls_phase(enum cb_call_status s);
 
 const char *cb_calls_direction_name(enum cb_call_direction d);
 bool cb_calls_direction_parse(const char *name, enum cb_call_direction *out);

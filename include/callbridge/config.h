@@ -57,6 +57,9 @@ struct cb_config {
                 long session_max_checks;
                 long session_negative_ttl_s;
                 long unauth_per_ip_per_min;
+                long session_ttl_s; /* browser sessions (src/http/session.c) */
+                long session_idle_s;
+                char *cookie_samesite; /* Lax | Strict | None */
         } auth;
         struct {
                 bool enabled;

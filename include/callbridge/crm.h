@@ -82,6 +82,9 @@ struct cb_crm_ops {
         /* Optional: "ok" or why the provider cannot work (e.g. "invalid_grant: ..."), for
          * /readyz's detail. */
         void (*health)(void *self, char *out, size_t out_size);
+        /* Optional: the base URL the CRM's records open under (Salesforce: the instance URL
+         * of the token in hand) into `out`; false when not known yet. No upstream call. */
+        bool (*instance_url)(void *self, char *out, size_t out_size);
         /* Optional: append the provider's Prometheus metrics. */
         void (*metrics)(void *self, struct cb_buf *out);
 };

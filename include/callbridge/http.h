@@ -111,6 +111,11 @@ struct cb_request {
         enum cb_err deferred; /* a refusal to answer once the body is in (CB_ERR_NONE: none) */
         char deferred_msg[256];
         struct cb_agent agent; /* set when the route requires auth */
+        /* Cookie-authenticated (src/http/session.c): the hex SHA-256 of the session's token;
+         * "" for a bearer or no credentials. */
+        char session[65];
+        char *set_cookie; /* a Set-Cookie value for the reply (malloc'd, freed with req) */
+        char *location;   /* a Location for the reply (malloc'd, freed with req) */
         int64_t start_us;
         unsigned int status;
         bool started;
@@ -139,6 +144,9 @@ enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const
 /* cb_reply_error with one more header (e.g. Content-Range on a 416). */
 enum MHD_Result cb_reply_error_header(struct cb_request *req, enum cb_err err, const char *name,
                                       const char *value);
+/* A redirect (301, 302, 303) to `location` (copied) with an empty body. */
+enum MHD_Result cb_reply_redirect(struct cb_request *req, unsigned int status,
+                                  const char *location);
 /* Queue a response the handler built (streams): adds Content-Type, X-Request-Id and, unless
  * set, Cache-Control: no-store. Takes `resp` (destroyed here; NULL gives MHD_NO). */
 enum MHD_Result cb_reply_response(struct cb_request *req, unsigned int status,
@@ -151,9 +159,11 @@ enum MHD_Result cb_request_park(struct cb_request *req, cb_handler_fn then);
 /* `req` is a struct cb_request: void * so that this is a completion callback as it is
  * (cb_call_item, cb_status_item). */
 void cb_request_wake(void *req);
-/* Authenticate the request's bearer token (counted against the client's address) and take
- * from its rate limit; fills req->agent. False when it may go on; true when a refusal (401,
- * 429 with Retry-After, 503) was queued, with *ret the value to return. */
+/* Authenticate the request's bearer token or, without one, its session cookie (src/http/
+ * session.c; a write then needs X-CSRF-Token: 403 csrf_failed), counted against the client's
+ * address, and take from its rate limit; fills req->agent (and req->session for a cookie). False
+ * when it may go on; true when a refusal (401, 429 with Retry-After, 503) was queued, with *ret the
+ * value to return. */
 bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
@@ -200,7 +210,7 @@ enum cb_err cb_auth_check_from(struct cb_http_env *env, const char *header,
 /* Create a key for `agent`; writes it (NUL-terminated, < 96 bytes) into `key_out`.
  * Returns 0, or -1 (logged) when the insert fails. */
 int cb_auth_key_create(struct cb_db *db, const char *agent, bool admin, char key_out[96]);
-/* Drop cached verifications (e.g. after SIGHUP). */
+/* Drop cached verifications of keys and browser sessions (e.g. after SIGHUP). */
 void cb_auth_cache_clear(void);
 /* Start the thread that drops revoked keys from the cache within a second and records key
  * use (last_used_at). Returns 0, or -1 (logged). */

@@ -59,6 +59,24 @@ json_t *cb_nlp_analyse(const struct cb_nlp_rules *rules, const char *transcript,
  * each once (caller decrefs). [] for NULL rules; NULL only when out of memory. */
 json_t *cb_nlp_keyword_hits(const struct cb_nlp_rules *rules, const char *text);
 
+/* ---- rule colours (src/nlp/colors.c): what the console highlights a rule's words with ---- */
+
+#define CB_NLP_COLOR_SIZE 8 /* "#rrggbb" and its NUL */
+
+/* True when `s` is "#rrggbb" (6 hex digits, either case). */
+bool cb_nlp_color_valid(const char *s);
+/* The palette's colour for a rule named `name` (NULL as ""): the same name, the same colour.
+ * Every palette colour has a WCAG contrast >= 4.5:1 behind white text. */
+void cb_nlp_default_color(const char *name, char out[CB_NLP_COLOR_SIZE]);
+/* The fixed palette (borrowed, static) and its length. */
+size_t cb_nlp_palette(const char *const **colors);
+/* The WCAG 2 contrast ratio of two "#rrggbb" colours (1 to 21); 0 when one is not valid. */
+double cb_nlp_contrast(const char *a, const char *b);
+/* Every dictionary, intent, tag and follow-up of `r` with its colour, in file order:
+ * [{"name","kind":"dictionary"|"intent"|"tag"|"follow_up","color":"#rrggbb"}] (caller decrefs;
+ * [] for NULL rules; NULL only when out of memory). Keyword hits name dictionaries. */
+json_t *cb_nlp_rules_colors(const struct cb_nlp_rules *r);
+
 /* Resolve a follow-up's "due" against `today` (YYYY-MM-DD, the org's time zone) into
  * YYYY-MM-DD; business days skip Saturday and Sunday. 0, or -1 for an unknown form. */
 int cb_nlp_due_date(const char *due, const char *today, char out[11]);

@@ -341,6 +341,13 @@ CB_MUST_CHECK enum cb_qs cb_store_live_state(struct cb_db *db, const char *call_
 /* The final segments in sequence order: [[sequence, speaker, text], ...] (caller decrefs). */
 CB_MUST_CHECK enum cb_qs cb_store_live_segments(struct cb_db *db, const char *call_id,
                                                 json_t **rows);
+/* The call the agent's console shows (GET /api/agent/call): its newest call that is not final
+ * (created in the last 12 hours), else the final call its wrap-up waits for (agent_status
+ * wrap_up for it, no disposition). ONE_RESULT with `id` and *status, NO_RESULTS (id ""), or a
+ * negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_agent_active_call(struct cb_db *db, const char *agent,
+                                                    char id[CB_UUID_LEN + 1],
+                                                    enum cb_call_status *status);
 /* Save or replace the call's live transcript (t->recording_id and audio_seconds unused),
  * mark it assembled as of `assembled_us` and queue crm.write_analysis, in one statement;
  * ONE_RESULT with its id and the replaced document's key in `old_key` ("" if none). */
@@ -545,8 +552,14 @@ CB_MUST_CHECK enum cb_qs cb_store_agent_insert(struct cb_db *db, const struct cb
 CB_MUST_CHECK enum cb_qs cb_store_agent_update(struct cb_db *db, const struct cb_agent_fields *f,
                                                json_t **out, enum cb_agent_refusal *why);
 /* The agents whose crm_user_id is one of `ids_csv` (comma-separated 18-character ids), as a
- * JSON array of {"name","crm_user_id"} in *out (caller decrefs; NULL on error). */
+ * JSON array of {"name","crm_user_id","display_name" (the name when it has none)} in *out (caller
+ * decrefs; NULL on error). */
 CB_MUST_CHECK enum cb_qs cb_store_agents_by_crm_user_ids(struct cb_db *db, const char *ids_csv,
                                                          json_t **out);
+/* Every agent but `me` and the "unassigned" placeholder, by name, as [{"name","display_name",
+ * "status"}] (status: agent_status, "available" without a row) in *out (caller decrefs; NULL on
+ * error): GET /api/console/config's transfer targets. */
+CB_MUST_CHECK enum cb_qs cb_store_agents_transfer_targets(struct cb_db *db, const char *me,
+                                                          json_t **out);
 
 #endif

@@ -87,6 +87,15 @@ bool cb_calls_status_final(enum cb_call_status s)
         return cb_calls_status_rank(s) == FINAL_RANK;
 }
 
+const char *cb_calls_phase(enum cb_call_status s)
+{
+        if ((unsigned)s >= CB_CALL_STATUS_COUNT)
+                return NULL;
+        if (cb_calls_status_final(s))
+                return "wrap_up";
+        return s == CB_CALL_IN_PROGRESS ? "live" : "ringing";
+}
+
 const char *cb_calls_direction_name(enum cb_call_direction d)
 {
         return (unsigned)d < CB_ARRAY_LEN(directions) ? directions[d] : NULL;

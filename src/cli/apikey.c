@@ -13,8 +13,7 @@
 
 #define KEY_ID_HEX 16
 
-/* Config and one connection; false (printed) on failure. The caller closes with `done`. */
-static bool open_db(const char *path, struct cb_config **cfg, struct cb_db_pool **pool,
+bool cb_cli_db_open(const char *path, struct cb_config **cfg, struct cb_db_pool **pool,
                     struct cb_db **db)
 {
         struct cb_config_errors errs = {0};
@@ -38,7 +37,7 @@ static bool open_db(const char *path, struct cb_config **cfg, struct cb_db_pool 
         return *db != NULL;
 }
 
-static void done(struct cb_config **cfg, struct cb_db_pool **pool, struct cb_db **db)
+void cb_cli_db_close(struct cb_config **cfg, struct cb_db_pool **pool, struct cb_db **db)
 {
         cb_db_release(db);
         cb_db_pool_destroy(pool);
@@ -61,7 +60,7 @@ int cb_cli_apikey_list(const char *config_path, const char *agent)
         json_t *row;
         int rc = 1;
 
-        if (!open_db(config_path, &cfg, &pool, &db))
+        if (!cb_cli_db_open(config_path, &cfg, &pool, &db))
                 goto out;
         if (cb_store_apikey_list(db, agent, &rows) < 0 || rows == NULL) {
                 fprintf(stderr,
@@ -81,7 +80,7 @@ int cb_cli_apikey_list(const char *config_path, const char *agent)
         rc = 0;
 out:
         json_decref(rows);
-        done(&cfg, &pool, &db);
+        cb_cli_db_close(&cfg, &pool, &db);
         return rc;
 }
 
@@ -114,7 +113,7 @@ int cb_cli_apikey_revoke(const char *config_path, const char *key_arg)
                                 "as `callbridge apikey list` shows)\n");
                 return 2;
         }
-        if (!open_db(config_path, &cfg, &pool, &db))
+        if (!cb_cli_db_open(config_path, &cfg, &pool, &db))
                 goto out;
         qs = cb_store_apikey_revoke(db, id);
         if (qs < 0)
@@ -126,6 +125,6 @@ int cb_cli_apikey_revoke(const char *config_path, const char *key_arg)
         if (rc == 0)
                 printf("revoked %s\n", id);
 out:
-        done(&cfg, &pool, &db);
+        cb_cli_db_close(&cfg, &pool, &db);
         return rc;
 }

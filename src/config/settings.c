@@ -121,6 +121,13 @@ const struct cb_setting cb_settings[] = {
     INT("auth", "unauth_per_ip_per_min", auth.unauth_per_ip_per_min, "30", 0, 1000000, 0,
         "failed authentications per client address per minute before that address gets 429 "
         "for tokens not already verified; 0 for no limit"),
+    INT("auth", "session_ttl_s", auth.session_ttl_s, "43200", 60, 2592000, 0,
+        "a browser session (the console's cb_session cookie) ends this long after sign-in"),
+    INT("auth", "session_idle_s", auth.session_idle_s, "7200", 60, 2592000, 0,
+        "a browser session unused this long ends"),
+    ENUM("auth", "cookie_samesite", auth.cookie_samesite, "Lax", "Lax|Strict|None", 0,
+         "SameSite of the session cookie; None (the console inside Salesforce's iframe, Open "
+         "CTI) needs an https public_url"),
 
     BOOL("salesforce", "enabled", salesforce.enabled, "false", "log calls to Salesforce"),
     URL("salesforce", "login_url", salesforce.login_url, "https://login.salesforce.com",

@@ -115,5 +115,6 @@ const struct cb_crm_ops cb_crm_none = {
     .describe = none_describe,
     .session_agent = NULL,
     .health = NULL,
+    .instance_url = NULL,
     .metrics = NULL,
 };

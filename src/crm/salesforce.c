@@ -183,6 +183,19 @@ static enum cb_result sf_describe(void *self, const char *object, json_t **field
         return CB_RESULT_OK;
 }
 
+static bool sf_instance_url(void *self, char *out, size_t out_size)
+{
+        struct sf *sf = self;
+        bool have;
+
+        pthread_mutex_lock(&sf->lock);
+        have = sf->have_token && sf->token.instance_url[0] != '\0';
+        if (have)
+                cb_strlcpy(out, sf->token.instance_url, out_size);
+        pthread_mutex_unlock(&sf->lock);
+        return have;
+}
+
 static void sf_health(void *self, char *out, size_t out_size)
 {
         struct sf *sf = self;
@@ -338,5 +351,6 @@ const struct cb_crm_ops cb_crm_salesforce = {
     .describe = sf_describe,
     .session_agent = sf_session_agent,
     .health = sf_health,
+    .instance_url = sf_instance_url,
     .metrics = sf_metrics,
 };

@@ -8,7 +8,7 @@
  * (agents.admin, read with the key); the same watcher drops the keys of agents changed lately,
  * so granting or taking away admin rights also reaches every instance within a second. The same
  * thread records which keys were used (api_keys.last_used_at), in one batched UPDATE every few
- * seconds. */
+ * seconds, and does the same for browser sessions (src/http/session.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -22,6 +22,7 @@
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 #include "auth_guard.h"
+#include "session.h"
 
 #define KEY_PREFIX   "cbk_"
 #define KEY_ID_HEX   16 /* 8 random bytes */
@@ -54,6 +55,7 @@ void cb_auth_cache_clear(void)
         pthread_mutex_lock(&cache_lock);
         memset(cache, 0, sizeof(cache));
         pthread_mutex_unlock(&cache_lock);
+        cb_session_cache_clear();
 }
 
 /* Split "cbk_<16 hex>_<secret>" and check its shape; false for anything else. */
@@ -300,7 +302,8 @@ static void watch_tick(unsigned long tick, int64_t *last_ok_us)
         struct cb_db *db = cb_db_acquire(watch.env->pool, WATCH_TICK_MS);
         int64_t now = cb_mono_us();
 
-        if (db != NULL && evict_changed(db)) {
+        if (db != NULL && evict_changed(db) &&
+            cb_session_watch_tick(db, tick % TOUCH_EVERY_TICK == 0)) {
                 /* Blind for longer than the window: anything may have been revoked. */
                 if (now - *last_ok_us > (WATCH_WINDOW_S - 5) * 1000000LL)
                         cb_auth_cache_clear();

@@ -22,6 +22,10 @@ static enum MHD_Result queue(struct cb_request *req, unsigned int status, struct
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
         if (req->reply_header[0] != NULL)
                 MHD_add_response_header(resp, req->reply_header[0], req->reply_header[1]);
+        if (req->set_cookie != NULL)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
+        if (req->location != NULL)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, req->location);
         if (MHD_get_response_header(resp, "Cache-Control") == NULL)
                 MHD_add_response_header(resp, "Cache-Control", "no-store");
         ret = MHD_queue_response(req->conn, status, resp);
@@ -140,4 +144,13 @@ bool cb_etag_matches(const char *list, const char *etag)
                 list += strcspn(list, ",");
         }
         return false;
+}
+
+enum MHD_Result cb_reply_redirect(struct cb_request *req, unsigned int status, const char *location)
+{
+        free(req->location);
+        req->location = strdup(location);
+        if (req->location == NULL)
+                return MHD_NO;
+        return cb_reply_text(req, status, "text/plain; charset=utf-8", "", 0);
 }

@@ -2,6 +2,7 @@
  * body size and type, auth, JSON parsing), the access log and graceful drain. */
 #include <limits.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "callbridge/log.h"
 #include "conn_guard.h"
 #include "ratelimit.h"
+#include "session.h"
 #include "voice_route.h"
 
 struct cb_http {
@@ -92,6 +94,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         cb_form_free(&req->form);
         cb_buf_free(&req->body);
         free(req->raw_target);
+        free(req->set_cookie);
+        free(req->location);
         free(req);
         *con_cls = NULL;
         atomic_fetch_sub(&http->inflight, 1);
@@ -143,14 +147,47 @@ static bool ambiguous_framing(struct MHD_Connection *conn)
         return f.conflict || f.tes > 1 || (f.tes > 0 && f.clens > 0);
 }
 
+/* A cookie-authenticated write must echo the session's csrf token (constant-time compare). */
+static bool csrf_ok(struct cb_request *req, const char *expected)
+{
+        const char *got = cb_request_header(req, "X-CSRF-Token");
+        size_t n = strlen(expected);
+
+        if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+                return true;
+        return got != NULL && n > 0 && strlen(got) == n && cb_ct_equal(got, expected, n);
+}
+
+/* The bearer wins; without one, the session cookie (which a write must back with its csrf
+ * token). Fills req->agent, and req->session for a cookie. */
+static enum cb_err authenticate(struct cb_request *req, const struct sockaddr *peer,
+                                int *retry_after_s)
+{
+        const char *bearer = cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+        char token[CB_SESSION_TOKEN_LEN + 8];
+        struct cb_session_info s;
+        enum cb_err err;
+
+        if (bearer != NULL || !cb_cookie_get(cb_request_header(req, MHD_HTTP_HEADER_COOKIE),
+                                             CB_SESSION_COOKIE, token, sizeof(token)))
+                return cb_auth_check_from(req->env, bearer, peer, &req->agent, retry_after_s);
+        err = cb_session_check(req->env, token, peer, &s, retry_after_s);
+        OPENSSL_cleanse(token, sizeof(token));
+        if (err != CB_ERR_NONE)
+                return err;
+        cb_strlcpy(req->agent.name, s.row.agent, sizeof(req->agent.name));
+        req->agent.admin = s.row.admin;
+        snprintf(req->agent.bearer, sizeof(req->agent.bearer), "c%.16s", s.hash_hex);
+        cb_strlcpy(req->session, s.hash_hex, sizeof(req->session));
+        return csrf_ok(req, s.row.csrf) ? CB_ERR_NONE : CB_ERR_CSRF_FAILED;
+}
+
 bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret)
 {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         int retry_after_s = 1;
-        enum cb_err err =
-            cb_auth_check_from(req->env, cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION),
-                               ci != NULL ? ci->client_addr : NULL, &req->agent, &retry_after_s);
+        enum cb_err err = authenticate(req, ci != NULL ? ci->client_addr : NULL, &retry_after_s);
 
         if (err == CB_ERR_NONE && !cb_ratelimit_take(req->agent.bearer, &retry_after_s))
                 err = CB_ERR_RATE_LIMITED;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "callbridge/nlp.h"
+
 #define NLP_MAX_TEXT  (4u << 20) /* transcripts longer than this are cut (at a character) */
 #define NLP_MAX_WORDS 8          /* words in one phrase or lexicon term */
 
@@ -127,13 +129,15 @@ struct nlp_cond {
 
 struct nlp_dictionary {
         char *name;
-        struct nlp_list terms; /* phrase ids */
+        struct nlp_list terms;         /* phrase ids */
+        char color[CB_NLP_COLOR_SIZE]; /* "#rrggbb": the file's, else the palette's */
 };
 
 struct nlp_rule {
         char *name; /* intent name, tag name or follow-up rule */
         struct nlp_cond when;
         char *subject, *description, *due, *priority; /* follow-ups */
+        char color[CB_NLP_COLOR_SIZE]; /* "#rrggbb": the file's, else the palette's */
 };
 
 struct cb_nlp_rules {
@@ -182,6 +186,10 @@ struct nlp_loader {
 void nlp_problem(struct nlp_loader *L, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The id of `text` as a phrase (shared when already known), or -1 after a problem at `path`. */
+/* The optional "color" member of `obj` (at JSON path `base`) into `out`, lower case; absent:
+ * the palette's colour for `name`; not "#rrggbb": a problem recorded (src/nlp/colors.c). */
+void nlp_color_member(struct nlp_loader *L, json_t *obj, const char *base, const char *name,
+                      char out[CB_NLP_COLOR_SIZE]);
 long nlp_phrase_add(struct nlp_loader *L, const char *text, int weight, const char *path);
 /* Parse a `when` object; problems recorded. */
 void nlp_cond_parse(struct nlp_loader *L, json_t *when, const char *path, enum nlp_section sec,

@@ -172,6 +172,33 @@ void cb_nlp_rules_unref(struct cb_nlp_rules **r)
         *r = NULL;
 }
 
+/* A dictionary's terms: its value, an array, or {"terms": [...], "color"?: "#rrggbb"}; its
+ * colour into `color`. NULL (problem recorded) when an object has other keys or no terms. */
+static json_t *dictionary_terms(struct nlp_loader *L, json_t *v, const char *base, const char *name,
+                                char color[CB_NLP_COLOR_SIZE])
+{
+        const char *key;
+        json_t *m;
+        char path[512];
+
+        cb_nlp_default_color(name, color);
+        if (!json_is_object(v))
+                return v;
+        json_object_foreach(v, key, m)
+        {
+                snprintf(path, sizeof(path), "%.255s.%.200s", base, key);
+                if (strcmp(key, "terms") != 0 && strcmp(key, "color") != 0)
+                        nlp_problem(L, path, "unknown key");
+        }
+        nlp_color_member(L, v, base, name, color);
+        m = json_object_get(v, "terms");
+        if (m == NULL) {
+                snprintf(path, sizeof(path), "%.255s.terms", base);
+                nlp_problem(L, path, "required");
+        }
+        return m;
+}
+
 static void parse_dictionaries(struct nlp_loader *L, json_t *dicts)
 {
         struct cb_nlp_rules *r = L->r;
@@ -198,8 +225,10 @@ static void parse_dictionaries(struct nlp_loader *L, json_t *dicts)
                 d->name = strdup(name);
                 if (name[0] == '\0')
                         nlp_problem(L, path, "empty dictionary name");
+                terms = dictionary_terms(L, terms, path, name, d->color);
                 if (!json_is_array(terms) || json_array_size(terms) == 0) {
-                        nlp_problem(L, path, "expected a non-empty array of strings");
+                        if (terms != NULL)
+                                nlp_problem(L, path, "expected a non-empty array of strings");
                         continue;
                 }
                 d->terms.ids = calloc(json_array_size(terms), sizeof(size_t));
@@ -245,10 +274,10 @@ static const char *const section_names[] = {"intents", "tags", "follow_ups"};
 static void parse_rule(struct nlp_loader *L, json_t *obj, const char *base, enum nlp_section sec,
                        struct nlp_rule *rule)
 {
-        static const char *const keys[][7] = {
-            {"name", "when", NULL},
-            {"name", "when", NULL},
-            {"rule", "when", "subject", "description", "due", "priority", NULL}};
+        static const char *const keys[][8] = {
+            {"name", "when", "color", NULL},
+            {"name", "when", "color", NULL},
+            {"rule", "when", "subject", "description", "due", "priority", "color", NULL}};
         const char *key;
         json_t *v;
         char path[256];
@@ -267,6 +296,7 @@ static void parse_rule(struct nlp_loader *L, json_t *obj, const char *base, enum
                         nlp_problem(L, path, "unknown key");
         }
         str_member(L, obj, sec == SEC_FOLLOW_UPS ? "rule" : "name", base, true, &rule->name);
+        nlp_color_member(L, obj, base, rule->name, rule->color);
         if (sec == SEC_FOLLOW_UPS) {
                 char day[11];
                 str_member(L, obj, "subject", base, true, &rule->subject);

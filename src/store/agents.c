@@ -141,13 +141,29 @@ enum cb_qs cb_store_agent_update(struct cb_db *db, const struct cb_agent_fields 
         return qs == CB_QS_NO_RESULTS ? refusal(db, f->name, false, why) : qs;
 }
 
-static struct cb_stmt stmt_by_crm = CB_STMT(
-    "agents_by_crm_user_ids",
-    "SELECT json_build_object('name', a.name, 'crm_user_id', a.crm_user_id)::text FROM agents a"
-    " WHERE a.crm_user_id = ANY (string_to_array($1, ','))");
+static struct cb_stmt stmt_by_crm =
+    CB_STMT("agents_by_crm_user_ids",
+            "SELECT json_build_object('name', a.name, 'crm_user_id', a.crm_user_id, 'display_name',"
+            " COALESCE(a.display_name, a.name))::text FROM agents a WHERE a.crm_user_id = ANY "
+            "(string_to_array($1, ','))");
 
 enum cb_qs cb_store_agents_by_crm_user_ids(struct cb_db *db, const char *ids_csv, json_t **out)
 {
         const char *params[1] = {ids_csv};
         return json_rows(db, &stmt_by_crm, 1, params, out);
+}
+
+/* Who `me` may hand a call to: every other agent (not the "unassigned" placeholder), with the
+ * status routing sees (available when it has no agent_status row yet). */
+static struct cb_stmt stmt_targets =
+    CB_STMT("agents_transfer_targets",
+            "SELECT json_build_object('name', a.name, 'display_name', a.display_name,"
+            " 'status', COALESCE(s.status, 'available'))::text"
+            " FROM agents a LEFT JOIN agent_status s ON s.agent = a.name"
+            " WHERE a.name <> $1 AND a.name <> 'unassigned' ORDER BY a.name LIMIT 500");
+
+enum cb_qs cb_store_agents_transfer_targets(struct cb_db *db, const char *me, json_t **out)
+{
+        const char *params[1] = {me};
+        return json_rows(db, &stmt_targets, 1, params, out);
 }

@@ -103,6 +103,9 @@ static const char *const secret_names[] = {
     "x-amz-credential",
     "x-amz-security-token",
     "client_secret",
+    "state",         /* OAuth: the sign-in's single-use state */
+    "code_verifier", /* PKCE */
+    "csrf_token",
 };
 
 /* Percent-decode in[0..n) into out (NUL-terminated, cut to size), up to three times so that

@@ -18,13 +18,14 @@ class SseStream:
     chunked body, and hands out one event block at a time. `clean_end` is True once the
     terminating zero-length chunk arrived."""
 
-    def __init__(self, port, token, last_event_id=None, query="", timeout=10):
+    def __init__(self, port, token, last_event_id=None, query="", timeout=10, headers=None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         hdrs = {"Host": "127.0.0.1:%d" % port, "Accept": "text/event-stream"}
         if token is not None:
             hdrs["Authorization"] = "Bearer %s" % token
         if last_event_id is not None:
             hdrs["Last-Event-ID"] = str(last_event_id)
+        hdrs.update(headers or {})  # e.g. a session cookie
         self.query = query
         head = "GET /api/events%s HTTP/1.1\r\n" % query
         head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"

@@ -54,6 +54,24 @@ static void test_names_and_ranks(void **state)
 }
 
 /* Every (from, to) x direction x missed_task against what the spec says it causes. */
+/* The console's phase of each status: before the answer, talking, wrap-up once final. */
+static void test_phase(void **state)
+{
+        static const char *const want[CB_CALL_STATUS_COUNT] = {
+            [CB_CALL_QUEUED] = "ringing",    [CB_CALL_INITIATED] = "ringing",
+            [CB_CALL_RINGING] = "ringing",   [CB_CALL_IN_PROGRESS] = "live",
+            [CB_CALL_COMPLETED] = "wrap_up", [CB_CALL_BUSY] = "wrap_up",
+            [CB_CALL_FAILED] = "wrap_up",    [CB_CALL_NO_ANSWER] = "wrap_up",
+            [CB_CALL_CANCELED] = "wrap_up",
+        };
+
+        (void)state;
+        for (int s = 0; s < CB_CALL_STATUS_COUNT; s++)
+                assert_string_equal(cb_calls_phase((enum cb_call_status)s), want[s]);
+        assert_null(cb_calls_phase(CB_CALL_STATUS_COUNT));
+        assert_null(cb_calls_phase((enum cb_call_status) - 1));
+}
+
 static void test_every_move(void **state)
 {
         (void)state;
@@ -358,6 +376,7 @@ int main(void)
             cmocka_unit_test(test_out_of_order),
             cmocka_unit_test(test_fail_to_place),
             cmocka_unit_test(test_created),
+            cmocka_unit_test(test_phase),
             cmocka_unit_test(test_plan_api),
             cmocka_unit_test(test_plan_provider),
         };

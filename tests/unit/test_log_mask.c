@@ -44,6 +44,9 @@ static const struct mask_case cases[] = {
     {"/x?k=cbk_0123456789abcdef_secret", "/x?k=***"},
     {"/x?a=eyJhbGciOiJIUzI1NiJ9.e30.x", "/x?a=***"},
     {"/x?%73ig=abc", "/x?sig=***"},
+    /* the Salesforce sign-in's callback */
+    {"/auth/salesforce/callback?code=aPrx.abc%3D%3D&state=Zm9v",
+     "/auth/salesforce/callback?code=***&state=***"},
     /* short digit runs stay */
     {"/api/calls?limit=50&since=123456", "/api/calls?limit=50&since=123456"},
     /* bytes that are not printable ASCII become '?' */

@@ -78,17 +78,11 @@ enum MHD_Result cb_handle_console_redirect(struct cb_request *req)
 {
         const char *query = strchr(req->raw_target, '?');
         char location[CB_URI_MAX + 16];
-        struct MHD_Response *resp;
 
         if (!req->env->cfg->console.enabled)
                 return reply_disabled(req);
         snprintf(location, sizeof(location), "/console/%s", query != NULL ? query : "");
-        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-        if (resp == NULL)
-                return MHD_NO;
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
-        MHD_add_response_header(resp, "Cache-Control", "no-cache");
-        return cb_reply_response(req, 301, resp, NULL);
+        return cb_reply_redirect(req, 301, location);
 }
 
 enum MHD_Result cb_handle_console_index(struct cb_request *req)

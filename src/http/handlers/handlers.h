@@ -49,5 +49,11 @@ enum MHD_Result cb_handle_call_transfer(struct cb_request *req);
 enum MHD_Result cb_handle_call_recording_control(struct cb_request *req);
 enum MHD_Result cb_handle_agent_status_get(struct cb_request *req);
 enum MHD_Result cb_handle_agent_status_put(struct cb_request *req);
+/* Browser sessions (issue 14, src/http/session.c). */
+enum MHD_Result cb_handle_auth_session_create(struct cb_request *req);
+enum MHD_Result cb_handle_auth_session_get(struct cb_request *req);
+enum MHD_Result cb_handle_auth_logout(struct cb_request *req);
+enum MHD_Result cb_handle_console_config(struct cb_request *req);
+enum MHD_Result cb_handle_agent_call(struct cb_request *req);
 
 #endif
