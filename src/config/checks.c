@@ -250,41 +250,43 @@ static void check_console(struct load_ctx *ctx)
 out:
         if (why != NULL)
                 cb_config_add_error(ctx->errs, "[console] frame_ancestors: %s", why);
-        /* Browsers drop a SameSite=None cookie that is not Secure, and it is Secure only over
-         * https. */
-        static void check_sessions(struct load_ctx * ctx)
-        {
-                const struct cb_config *c = ctx->cfg;
+}
 
-                require(ctx,
-                        strcmp(c->auth.cookie_samesite, "None") != 0 ||
-                            strncmp(c->server.public_url, "https://", 8) == 0,
-                        "auth", "cookie_samesite",
-                        "None needs [server] public_url to be https (browsers drop a SameSite=None "
-                        "cookie that is not Secure)");
-        }
+/* Browsers drop a SameSite=None cookie that is not Secure, and it is Secure only over
+ * https. */
+static void check_sessions(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
 
-        void cb_config_cross_check(struct load_ctx * ctx)
-        {
-                const struct cb_config *c = ctx->cfg;
+        require(ctx,
+                strcmp(c->auth.cookie_samesite, "None") != 0 ||
+                    strncmp(c->server.public_url, "https://", 8) == 0,
+                "auth", "cookie_samesite",
+                "None needs [server] public_url to be https (browsers drop a SameSite=None "
+                "cookie that is not Secure)");
+}
 
-                require(ctx, c->database.url != NULL && c->database.url[0] != '\0', "database",
-                        "url", "required");
-                check_softphone_tokens(ctx);
-                require(ctx, c->workers.backoff_base_ms <= c->workers.backoff_max_ms, "workers",
-                        "backoff_max_ms", "must not be below backoff_base_ms");
-                require(ctx, cb_str_charset(c->redis.key_prefix, 48, ":_-."), "redis", "key_prefix",
-                        "1-48 letters, digits and : _ - .");
-                if (c->salesforce.enabled)
-                        check_salesforce(ctx);
-                if (c->twilio.enabled)
-                        check_twilio(ctx);
-                require(ctx, !c->twilio.conference || c->twilio.enabled, "twilio", "conference",
-                        "needs enabled = true (conferences are Twilio's)");
-                if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
-                        check_s3(ctx);
-                check_stt(ctx);
-                check_agents(ctx);
-                check_console(ctx);
-                check_sessions(ctx);
-        }
+void cb_config_cross_check(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+
+        require(ctx, c->database.url != NULL && c->database.url[0] != '\0', "database", "url",
+                "required");
+        check_softphone_tokens(ctx);
+        require(ctx, c->workers.backoff_base_ms <= c->workers.backoff_max_ms, "workers",
+                "backoff_max_ms", "must not be below backoff_base_ms");
+        require(ctx, cb_str_charset(c->redis.key_prefix, 48, ":_-."), "redis", "key_prefix",
+                "1-48 letters, digits and : _ - .");
+        if (c->salesforce.enabled)
+                check_salesforce(ctx);
+        if (c->twilio.enabled)
+                check_twilio(ctx);
+        require(ctx, !c->twilio.conference || c->twilio.enabled, "twilio", "conference",
+                "needs enabled = true (conferences are Twilio's)");
+        if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
+                check_s3(ctx);
+        check_stt(ctx);
+        check_agents(ctx);
+        check_console(ctx);
+        check_sessions(ctx);
+}
