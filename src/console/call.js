@@ -223,7 +223,7 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
       tick = null;
       return;
     }
-    $('active-party').textContent = c.party_name || (c.direction === 'inbound' ? 'Caller' : 'Calling');
+    $('active-party').textContent = c.party_name || 'Unknown contact';
     $('active-number').textContent = partyNumber(c) || '';
     $('call-status').textContent = c.status;
     const final = isFinal(c.status);

@@ -11,6 +11,7 @@ export function initDialer(store, {call, softphone}) {
   const results = $('lookup-results');
   let timer = null;
   let seq = 0;
+  let matches = {digits: '', list: []}; // the last lookup, to name the party of a dial
 
   async function dial(number, recordId) {
     const to = String(number || '').trim();
@@ -30,7 +31,10 @@ export function initDialer(store, {call, softphone}) {
       const body = {to, idempotency_key: newKey()};
       if (recordId) body.crm_record_id = recordId;
       const res = await api('POST', '/api/call/initiate', body);
-      const m = res.crm_record && res.crm_record.name ? res.crm_record : null;
+      const digits = to.replace(/\D/g, '');
+      const known = matches.digits === digits
+        ? matches.list.find((x) => !recordId || x.id === recordId) : null;
+      const m = res.crm_record && res.crm_record.name ? res.crm_record : known || null;
       call.setCall({call_id: res.call_id, status: res.status, direction: 'outbound', to,
         from: null, party_name: m ? m.name : null, party_company: m ? m.company || null : null,
         party_url: m ? m.url || null : null, controls: null}, 'ringing');
@@ -51,6 +55,7 @@ export function initDialer(store, {call, softphone}) {
     try {
       const res = await api('GET', `/api/lookup?phone=${encodeURIComponent(phone)}`);
       if (my !== seq) return;
+      matches = {digits: phone.replace(/\D/g, ''), list: res.matches || []};
       results.replaceChildren(...(res.matches || []).map((m) => el('li', {},
           el('span', {}, [m.name, m.company, m.type].filter(Boolean).join(' · ')),
           el('button', {type: 'button', onclick: () => dial(phone, m.id)}, `Call ${m.name}`))));

@@ -19,22 +19,18 @@ function itemText(v) {
 function fillList(testid, values) {
   const ul = document.querySelector(`[data-testid="${testid}"]`);
   const items = (values || []).map((v) => el('li', {}, itemText(v)));
-  ul.replaceChildren(...(items.length ? items : [el('li', {class: 'hint'}, 'none')]));
+  ul.replaceChildren(...(items.length ? items : [el('li', {class: 'none'}, 'none')]));
 }
 
 function setText(testid, text) {
   document.querySelector(`[data-testid="${testid}"]`).textContent = text;
 }
 
-// The recording's path on this origin: the link is <public_url>/r/<id>, which may name
-// another host (the one Twilio reaches); the page plays it from here.
-function recordingSrc(rec) {
-  try {
-    const u = new URL(rec.link, window.location.href);
-    return `${u.pathname}?play=1`;
-  } catch (e) {
-    return `/r/${encodeURIComponent(rec.recording_id)}?play=1`;
-  }
+// Where the player fetches the recording: the API's own route (the session cookie is enough,
+// Range included). The stable link (recordings[].link, <public_url>/r/<id>) is what the CRM
+// holds; it may name another host (the one Twilio reaches).
+function recordingSrc(call, rec) {
+  return `/api/calls/${encodeURIComponent(call.call_id)}/recording/${encodeURIComponent(rec.recording_id)}`;
 }
 
 export function initInsights(store) {
@@ -58,7 +54,7 @@ export function initInsights(store) {
     }
     const player = $('insights').querySelector('audio');
     if (rec) {
-      const src = recordingSrc(rec);
+      const src = recordingSrc(call, rec);
       if (player.getAttribute('src') !== src) player.setAttribute('src', src);
     } else {
       player.removeAttribute('src');
