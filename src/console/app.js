@@ -33,9 +33,7 @@ const transcript = initTranscript(store);
 const insights = initInsights(store);
 const call = initCall(store, {
   softphone,
-  get crm() {
-    return crm;
-  },
+  crm: () => crm,
   onCallEnded: () => recentSoon(),
 });
 const recent = initRecent(store, {

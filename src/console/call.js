@@ -1,6 +1,7 @@
 // The call on screen: the incoming panel (screen pop, Answer/Decline), the active call (status,
 // timer, mute through the softphone, hold, transfer, recording, hang-up through
-// /api/calls/{id}/hangup|hold|transfer|recording), and how events move it.
+// /api/calls/{id}/hangup|hold|transfer|recording), and how events move it. crm() gives the
+// Open CTI wiring (opencti.js) when the console runs inside Salesforce, else null.
 
 import {api} from './api.js';
 import {$, announce, isFinal, maskNumber, mmss, partyLabel, partyNumber, setError, show} from './util.js';
@@ -97,9 +98,10 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
       party_name: m.name || null, party_company: m.company || null, party_url: m.url || null,
       controls: null}, 'ringing');
     store.update({incoming: d});
-    if (crm) {
-      crm.showPanel();
-      if (m.id) crm.screenPop(m.id);
+    const cti = crm();
+    if (cti) {
+      cti.showPanel();
+      if (m.id) cti.screenPop(m.id);
     }
     announce(`Incoming call from ${m.name || maskNumber(d.from)}`);
     refresh(d.call_id);
@@ -120,7 +122,8 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     }
     if (!s.incoming && (!s.call || isFinal(s.call.status))) {
       store.update({incoming: {call_id: null, from: params.From || '', matches: []}, phase: 'ringing'});
-      if (crm) crm.showPanel();
+      const cti = crm();
+      if (cti) cti.showPanel();
     }
   }
 
