@@ -46,8 +46,11 @@ export async function api(method, path, body, {quiet401 = false} = {}) {
   }
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
-    const e = new ApiError(res.status, err.code || `http_${res.status}`,
-        err.message || `${res.status} ${res.statusText}`);
+    const e = new ApiError(
+      res.status,
+      err.code || `http_${res.status}`,
+      err.message || `${res.status} ${res.statusText}`,
+    );
     if (res.status === 401 && !quiet401 && onUnauthorized) onUnauthorized(e);
     throw e;
   }

@@ -39,7 +39,7 @@ const call = initCall(store, {
 const recent = initRecent(store, {
   onDial: (number, recordId) => dialer.dial(number, recordId),
   onInsights: async (callId) => {
-    if (await insights.load(callId)) $('insights').focus?.();
+    if (await insights.load(callId)) $('insights').focus();
   },
 });
 initWrapUp(store, {onSaved: () => recent.load()});
@@ -56,8 +56,15 @@ function stop() {
   events = null;
   softphone.destroy();
   setCsrfToken(null);
-  store.update({session: null, call: null, phase: null, incoming: null, agentStatus: null,
-    connection: 'reconnecting', audio: {state: 'off', message: ''}});
+  store.update({
+    session: null,
+    call: null,
+    phase: null,
+    incoming: null,
+    agentStatus: null,
+    connection: 'reconnecting',
+    audio: {state: 'off', message: ''},
+  });
 }
 
 async function signOut() {
@@ -158,8 +165,14 @@ async function loadConfig(session) {
     return await api('GET', '/api/console/config');
   } catch (e) {
     // An older daemon: the defaults (no dispositions list, no rule colours).
-    return {agent: session.agent, dispositions: [], disposition_required: false, rules: [],
-      telephony: {provider: 'twilio', conference: true}, transfer_targets: []};
+    return {
+      agent: session.agent,
+      dispositions: [],
+      disposition_required: false,
+      rules: [],
+      telephony: {provider: 'twilio', conference: true},
+      transfer_targets: [],
+    };
   }
 }
 
@@ -190,10 +203,9 @@ async function start(session) {
 }
 
 async function boot() {
-  initOpenCti({onDial: (number, recordId) => dialer.dial(number, recordId)})
-      .then((c) => {
-        crm = c;
-      });
+  initOpenCti({onDial: (number, recordId) => dialer.dial(number, recordId)}).then((c) => {
+    crm = c;
+  });
   try {
     start(await api('GET', '/auth/session', undefined, {quiet401: true}));
   } catch (e) {

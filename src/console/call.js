@@ -4,7 +4,17 @@
 // Open CTI wiring (opencti.js) when the console runs inside Salesforce, else null.
 
 import {api} from './api.js';
-import {$, announce, isFinal, maskNumber, mmss, partyLabel, partyNumber, setError, show} from './util.js';
+import {
+  $,
+  announce,
+  isFinal,
+  maskNumber,
+  mmss,
+  partyLabel,
+  partyNumber,
+  setError,
+  show,
+} from './util.js';
 
 export function initCall(store, {softphone, crm, onCallEnded}) {
   const timer = $('call-timer');
@@ -72,11 +82,16 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
       const was = call.status;
       const next = {...call, status: d.status};
       if (d.duration_s !== undefined) next.duration_s = d.duration_s;
-      if (d.status === 'in-progress' && !next.answered_at) next.answered_at = new Date().toISOString();
+      if (d.status === 'in-progress' && !next.answered_at)
+        next.answered_at = new Date().toISOString();
       const answered = Boolean(next.answered_at);
       let phase = phaseOf(next);
       if (isFinal(d.status) && !answered && next.direction === 'inbound') phase = null; // missed
-      store.update({call: next, phase, incoming: phase === 'ringing' ? store.getState().incoming : null});
+      store.update({
+        call: next,
+        phase,
+        incoming: phase === 'ringing' ? store.getState().incoming : null,
+      });
       if (was !== d.status) announce(`Call ${d.status.replace('-', ' ')}`);
       if (isFinal(d.status)) {
         softphone.hangup();
@@ -86,17 +101,37 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     }
     // Another call of ours (e.g. dialled from another tab): take it when nothing is going on.
     if (!call || isFinal(call.status) || store.getState().phase === null) {
-      setCall({call_id: d.call_id, status: d.status, direction: d.direction, to: d.to || '',
-        from: null, controls: null}, phaseOf(d));
+      setCall(
+        {
+          call_id: d.call_id,
+          status: d.status,
+          direction: d.direction,
+          to: d.to || '',
+          from: null,
+          controls: null,
+        },
+        phaseOf(d),
+      );
       refresh(d.call_id);
     }
   }
 
   function onScreenPop(d) {
     const m = (d.matches || [])[0] || {};
-    setCall({call_id: d.call_id, direction: 'inbound', status: 'ringing', from: d.from, to: '',
-      party_name: m.name || null, party_company: m.company || null, party_url: m.url || null,
-      controls: null}, 'ringing');
+    setCall(
+      {
+        call_id: d.call_id,
+        direction: 'inbound',
+        status: 'ringing',
+        from: d.from,
+        to: '',
+        party_name: m.name || null,
+        party_company: m.company || null,
+        party_url: m.url || null,
+        controls: null,
+      },
+      'ringing',
+    );
     store.update({incoming: d});
     const cti = crm();
     if (cti) {
@@ -109,7 +144,8 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
 
   function onControl(d) {
     const s = store.getState();
-    if (s.call && s.call.call_id === d.call_id) store.update({call: {...s.call, controls: d.controls}});
+    if (s.call && s.call.call_id === d.call_id)
+      store.update({call: {...s.call, controls: d.controls}});
   }
 
   // The softphone rings: the bridged leg of our click-to-dial call is taken at once; another
@@ -121,7 +157,10 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
       return;
     }
     if (!s.incoming && (!s.call || isFinal(s.call.status))) {
-      store.update({incoming: {call_id: null, from: params.From || '', matches: []}, phase: 'ringing'});
+      store.update({
+        incoming: {call_id: null, from: params.From || '', matches: []},
+        phase: 'ringing',
+      });
       const cti = crm();
       if (cti) cti.showPanel();
     }
@@ -135,12 +174,11 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     store.update({incoming: null, phase: s.call ? 'live' : null});
     $('active').focus();
   });
-  $('decline').addEventListener('click', async () => {
+  // Decline turns down this softphone's leg only: the call goes where routing sends it next
+  // (the fallback agent or number); the customer is not hung up on.
+  $('decline').addEventListener('click', () => {
     softphone.reject();
-    const s = store.getState();
-    store.update({incoming: null});
-    if (s.call && !isFinal(s.call.status)) await act('hangup');
-    store.update({phase: null, call: null});
+    store.update({incoming: null, phase: null, call: null});
     $('dial-number').focus();
   });
   $('mute').addEventListener('click', () => softphone.toggleMute());
@@ -148,11 +186,25 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     const c = current();
     act('hold', {on: !(c && c.controls && c.controls.held)});
   });
-  $('transfer').addEventListener('click', () => {
-    const panel = $('transfer-panel');
-    panel.hidden = !panel.hidden;
-    $('transfer').setAttribute('aria-expanded', String(!panel.hidden));
-    if (!panel.hidden) $('transfer-to').focus();
+  function transferPanel(open) {
+    $('transfer-panel').hidden = !open;
+    $('transfer').setAttribute('aria-expanded', String(open));
+    if (open) {
+      const c = store.getState().config;
+      const targets = ((c && c.transfer_targets) || []).map(
+        (t) => `${t.name}${t.status ? ` (${t.status.replace('_', '-')})` : ''}`,
+      );
+      $('transfer-hint').textContent =
+        "An agent's name or a number in +E.164 form." +
+        (targets.length ? ` Agents: ${targets.join(', ')}.` : '');
+      $('transfer-to').focus();
+    }
+  }
+  $('transfer').addEventListener('click', () => transferPanel($('transfer-panel').hidden));
+  $('transfer-panel').addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Escape') return;
+    transferPanel(false);
+    $('transfer').focus();
   });
   $('transfer-go').addEventListener('click', async () => {
     const to = $('transfer-to').value.trim();
@@ -162,7 +214,8 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
       $('transfer-to').focus();
       return;
     }
-    if (await act('transfer', {to, mode})) announce(mode === 'warm' ? `Ringing ${to}` : `Transferred to ${to}`);
+    if (await act('transfer', {to, mode}))
+      announce(mode === 'warm' ? `Ringing ${to}` : `Transferred to ${to}`);
   });
   $('transfer-complete').addEventListener('click', () => act('transfer', {action: 'complete'}));
   $('transfer-cancel').addEventListener('click', () => act('transfer', {action: 'cancel'}));
@@ -218,8 +271,8 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
 
   function renderActive(s) {
     const c = s.call;
-    const visible = Boolean(c) && !(s.phase === 'ringing' && c.direction === 'inbound') &&
-      s.phase !== null;
+    const visible =
+      Boolean(c) && !(s.phase === 'ringing' && c.direction === 'inbound') && s.phase !== null;
     show($('active'), visible);
     if (!visible) {
       if (tick) window.clearInterval(tick);

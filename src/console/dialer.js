@@ -32,12 +32,23 @@ export function initDialer(store, {call, softphone}) {
       if (recordId) body.crm_record_id = recordId;
       const res = await api('POST', '/api/call/initiate', body);
       const digits = to.replace(/\D/g, '');
-      const known = matches.digits === digits
-        ? matches.list.find((x) => !recordId || x.id === recordId) : null;
+      const known =
+        matches.digits === digits ? matches.list.find((x) => !recordId || x.id === recordId) : null;
       const m = res.crm_record && res.crm_record.name ? res.crm_record : known || null;
-      call.setCall({call_id: res.call_id, status: res.status, direction: 'outbound', to,
-        from: null, party_name: m ? m.name : null, party_company: m ? m.company || null : null,
-        party_url: m ? m.url || null : null, controls: null}, 'ringing');
+      call.setCall(
+        {
+          call_id: res.call_id,
+          status: res.status,
+          direction: 'outbound',
+          to,
+          from: null,
+          party_name: m ? m.name : null,
+          party_company: m ? m.company || null : null,
+          party_url: m ? m.url || null : null,
+          controls: null,
+        },
+        'ringing',
+      );
       call.refresh(res.call_id);
       $('active').focus();
     } catch (e) {
@@ -56,9 +67,16 @@ export function initDialer(store, {call, softphone}) {
       const res = await api('GET', `/api/lookup?phone=${encodeURIComponent(phone)}`);
       if (my !== seq) return;
       matches = {digits: phone.replace(/\D/g, ''), list: res.matches || []};
-      results.replaceChildren(...(res.matches || []).map((m) => el('li', {},
-          el('span', {}, [m.name, m.company, m.type].filter(Boolean).join(' · ')),
-          el('button', {type: 'button', onclick: () => dial(phone, m.id)}, `Call ${m.name}`))));
+      results.replaceChildren(
+        ...(res.matches || []).map((m) =>
+          el(
+            'li',
+            {},
+            el('span', {}, [m.name, m.company, m.type].filter(Boolean).join(' · ')),
+            el('button', {type: 'button', onclick: () => dial(phone, m.id)}, `Call ${m.name}`),
+          ),
+        ),
+      );
     } catch (e) {
       if (my === seq) results.replaceChildren();
     }

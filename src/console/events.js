@@ -5,8 +5,16 @@
 // 'reconnecting'; onEvent(type, data) gets each event the console knows; unknown types are
 // ignored.
 
-const TYPES = ['call_status', 'screen_pop', 'agent_status', 'call_control', 'transcript_partial',
-  'transcript_final', 'transcript_ready', 'reset'];
+const TYPES = [
+  'call_status',
+  'screen_pop',
+  'agent_status',
+  'call_control',
+  'transcript_partial',
+  'transcript_final',
+  'transcript_ready',
+  'reset',
+];
 
 export function openEvents({onEvent, onState, beforeReopen}) {
   let source = null;

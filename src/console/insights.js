@@ -30,7 +30,8 @@ function setText(testid, text) {
 // Range included). The stable link (recordings[].link, <public_url>/r/<id>) is what the CRM
 // holds; it may name another host (the one Twilio reaches).
 function recordingSrc(call, rec) {
-  return `/api/calls/${encodeURIComponent(call.call_id)}/recording/${encodeURIComponent(rec.recording_id)}`;
+  const id = encodeURIComponent(call.call_id);
+  return `/api/calls/${id}/recording/${encodeURIComponent(rec.recording_id)}`;
 }
 
 export function initInsights(store) {

@@ -72,7 +72,10 @@ export async function initOpenCti({onDial}) {
       cti.screenPop({type, params: {recordId}, callback: done('screenPop')});
     },
     showPanel() {
-      cti.setSoftphonePanelVisibility({visible: true, callback: done('setSoftphonePanelVisibility')});
+      cti.setSoftphonePanelVisibility({
+        visible: true,
+        callback: done('setSoftphonePanelVisibility'),
+      });
     },
   };
 }

@@ -19,7 +19,8 @@ export function initRecent(store, {onDial, onInsights}) {
     try {
       page = await api('GET', path);
     } catch (e) {
-      if (my === seq) list.replaceChildren(el('li', {class: 'error'}, `Calls not loaded: ${e.message}`));
+      if (my === seq)
+        list.replaceChildren(el('li', {class: 'error'}, `Calls not loaded: ${e.message}`));
       return;
     }
     if (my !== seq) return; // an older search answered late
@@ -27,17 +28,37 @@ export function initRecent(store, {onDial, onInsights}) {
       const label = partyLabel(c);
       const number = partyNumber(c);
       const dialable = number && /^\+?[0-9]{3,}$/.test(number);
-      return el('li', {dataset: {callId: c.call_id}},
-          el('span', {class: 'who'}, `${c.direction === 'inbound' ? 'From' : 'To'} ${label}`,
-              c.party_company ? ` (${c.party_company})` : ''),
-          el('span', {class: 'meta'}, [c.status, c.disposition, localTime(c.created_at)]
-              .filter(Boolean).join(' · ')),
-          el('button', {type: 'button', disabled: !dialable,
-            onclick: () => onDial(number, c.crm_record_id || null)}, `Call ${label}`),
-          el('button', {type: 'button', onclick: () => onInsights(c.call_id)}, `Insights: ${label}`));
+      return el(
+        'li',
+        {dataset: {callId: c.call_id}},
+        el(
+          'span',
+          {class: 'who'},
+          `${c.direction === 'inbound' ? 'From' : 'To'} ${label}`,
+          c.party_company ? ` (${c.party_company})` : '',
+        ),
+        el(
+          'span',
+          {class: 'meta'},
+          [c.status, c.disposition, localTime(c.created_at)].filter(Boolean).join(' · '),
+        ),
+        el(
+          'button',
+          {
+            type: 'button',
+            disabled: !dialable,
+            onclick: () => onDial(number, c.crm_record_id || null),
+          },
+          `Call ${label}`,
+        ),
+        el('button', {type: 'button', onclick: () => onInsights(c.call_id)}, `Insights: ${label}`),
+      );
     });
-    list.replaceChildren(...(items.length ? items : [el('li', {class: 'hint'},
-        q ? 'No call matches.' : 'No calls yet.')]));
+    list.replaceChildren(
+      ...(items.length
+        ? items
+        : [el('li', {class: 'hint'}, q ? 'No call matches.' : 'No calls yet.')]),
+    );
   }
 
   search.addEventListener('input', () => {

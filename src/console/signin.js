@@ -35,8 +35,12 @@ export function initSignIn({onSignedIn, embedded}) {
       key.value = '';
       onSignedIn(session);
     } catch (e) {
-      setError(err, e instanceof ApiError && e.status === 401
-          ? 'That API key was not accepted.' : `Sign-in failed: ${e.message}`);
+      setError(
+        err,
+        e instanceof ApiError && e.status === 401
+          ? 'That API key was not accepted.'
+          : `Sign-in failed: ${e.message}`,
+      );
       key.focus();
     }
   });

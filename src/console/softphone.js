@@ -44,14 +44,20 @@ export function createSoftphone({onState, onIncoming, onLegChange, onMute}) {
   async function start() {
     const Device = window.Twilio && window.Twilio.Device;
     if (!Device) {
-      onState('unavailable', 'Audio unavailable: this callbridge was built without the Twilio ' +
-          'Voice SDK. Calls still work from a phone, but not in this browser.');
+      onState(
+        'unavailable',
+        'Audio unavailable: this callbridge was built without the Twilio ' +
+          'Voice SDK. Calls still work from a phone, but not in this browser.',
+      );
       return;
     }
     onState('starting', '');
     try {
-      device = new Device(await token(), {logLevel: 'error', closeProtection: true,
-        codecPreferences: ['opus', 'pcmu']});
+      device = new Device(await token(), {
+        logLevel: 'error',
+        closeProtection: true,
+        codecPreferences: ['opus', 'pcmu'],
+      });
     } catch (e) {
       onState('unavailable', `Audio unavailable: ${e.message}`);
       return;

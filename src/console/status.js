@@ -46,10 +46,15 @@ export function initStatus(store, {onSignOut, onError}) {
   function render(s) {
     const st = s.agentStatus;
     $('agent-name').textContent = s.session
-      ? s.session.agent.display_name || s.session.agent.name : '';
+      ? s.session.agent.display_name || s.session.agent.name
+      : '';
     $('connection').textContent = s.connection;
-    $('audio-state').textContent = s.audio.state === 'ready' ? 'Audio: ready'
-      : s.audio.state === 'starting' ? 'Audio: connecting' : '';
+    $('audio-state').textContent =
+      s.audio.state === 'ready'
+        ? 'Audio: ready'
+        : s.audio.state === 'starting'
+          ? 'Audio: connecting'
+          : '';
     const banner = $('banner');
     banner.textContent = s.audio.message || '';
     banner.hidden = !s.audio.message;
@@ -58,10 +63,12 @@ export function initStatus(store, {onSignOut, onError}) {
     pill.textContent = st.status;
     pill.dataset.status = st.status;
     // The selector shows the rep's own choice: the status, or where busy/wrap-up will go.
-    const chosen = choosing || (CHOOSABLE.has(st.status) ? st.status : st.next_status || 'available');
+    const chosen =
+      choosing || (CHOOSABLE.has(st.status) ? st.status : st.next_status || 'available');
     select.value = chosen;
     show(reasonWrap, select.value === 'away');
-    const why = st.status === 'away' ? st.reason : st.next_status === 'away' ? st.next_reason : null;
+    const why =
+      st.status === 'away' ? st.reason : st.next_status === 'away' ? st.next_reason : null;
     if (why !== undefined && why !== null && document.activeElement !== reason) reason.value = why;
     const said = `${st.status}${st.next_status ? `>${st.next_status}` : ''}`;
     if (said !== lastAnnounced) {

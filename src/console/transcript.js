@@ -11,7 +11,8 @@ const LABELS = {agent: 'Agent', customer: 'Customer'};
 function highlighted(text, keywords, colours) {
   const hits = [];
   const lower = text.toLowerCase();
-  const words = [...(keywords || [])].filter((k) => k && k.keyword)
+  const words = [...(keywords || [])]
+    .filter((k) => k && k.keyword)
     .sort((a, b) => b.keyword.length - a.keyword.length);
   for (const k of words) {
     const needle = k.keyword.toLowerCase();
@@ -63,12 +64,20 @@ export function initTranscript(store) {
     if (seen.has(key)) return;
     seen.add(key);
     const speaker = seg.speaker === 'agent' ? 'agent' : 'customer';
-    const li = el('li', {dataset: {speaker, sequence: seg.sequence ?? ''}},
-        el('span', {class: 'speaker'}, `${LABELS[speaker]}:`), ' ',
-        ...highlighted(seg.text || '', seg.keywords, colours()));
+    const li = el(
+      'li',
+      {dataset: {speaker, sequence: seg.sequence ?? ''}},
+      el('span', {class: 'speaker'}, `${LABELS[speaker]}:`),
+      ' ',
+      ...highlighted(seg.text || '', seg.keywords, colours()),
+    );
     // In sequence order: a late segment lands in its place.
-    const after = [...list.children].find((n) => n.dataset.sequence !== '' &&
-      seg.sequence !== undefined && Number(n.dataset.sequence) > seg.sequence);
+    const after = [...list.children].find(
+      (n) =>
+        n.dataset.sequence !== '' &&
+        seg.sequence !== undefined &&
+        Number(n.dataset.sequence) > seg.sequence,
+    );
     list.insertBefore(li, after || null);
     partial.textContent = '';
     $('transcript-empty').hidden = true;

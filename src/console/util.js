@@ -33,7 +33,9 @@ export function setError(node, message) {
 export function announce(text) {
   const a = $('announcer');
   a.textContent = '';
-  window.setTimeout(() => { a.textContent = text; }, 50);
+  window.setTimeout(() => {
+    a.textContent = text;
+  }, 50);
 }
 
 export const FINAL_STATUSES = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
@@ -70,7 +72,9 @@ export function partyLabel(call) {
 export function localTime(iso) {
   if (!iso) return '';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '' : d.toLocaleString([], {dateStyle: 'short', timeStyle: 'short'});
+  return Number.isNaN(d.getTime())
+    ? ''
+    : d.toLocaleString([], {dateStyle: 'short', timeStyle: 'short'});
 }
 
 // Black or white text, whichever contrasts more with the background colour "#rrggbb".
@@ -87,8 +91,12 @@ export function textColourFor(hex) {
 
 // A local path to go back to after sign-in ("/r/…"), or null: never another origin.
 export function localPath(value) {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') ||
-      value.startsWith('/\\')) {
+  if (
+    typeof value !== 'string' ||
+    !value.startsWith('/') ||
+    value.startsWith('//') ||
+    value.startsWith('/\\')
+  ) {
     return null;
   }
   return value;

@@ -18,8 +18,10 @@ export function initWrapUp(store, {onSaved}) {
     optionsFrom = config;
     const list = (config && config.dispositions) || [];
     const required = Boolean(config && config.disposition_required);
-    select.replaceChildren(el('option', {value: ''}, required ? 'Choose one (required)' : 'None'),
-        ...list.map((d) => el('option', {value: d.value}, d.label || d.value)));
+    select.replaceChildren(
+      el('option', {value: ''}, required ? 'Choose one (required)' : 'None'),
+      ...list.map((d) => el('option', {value: d.value}, d.label || d.value)),
+    );
     select.required = required;
     select.setAttribute('aria-required', String(required));
   }
@@ -38,9 +40,15 @@ export function initWrapUp(store, {onSaved}) {
     const body = {disposition: select.value};
     if (notes.value.trim()) body.notes = notes.value;
     try {
-      const res = await api('POST', `/api/calls/${encodeURIComponent(s.call.call_id)}/disposition`, body);
-      store.update({wrapUpSaved: true, call: {...store.getState().call, disposition: res.disposition,
-        notes: res.notes}});
+      const res = await api(
+        'POST',
+        `/api/calls/${encodeURIComponent(s.call.call_id)}/disposition`,
+        body,
+      );
+      store.update({
+        wrapUpSaved: true,
+        call: {...store.getState().call, disposition: res.disposition, notes: res.notes},
+      });
       status.textContent = 'Wrap-up saved';
       announce('Wrap-up saved');
       onSaved(s.call);
@@ -52,7 +60,9 @@ export function initWrapUp(store, {onSaved}) {
   store.subscribe((s) => {
     fillOptions(s.config);
     const c = s.call;
-    const visible = Boolean(c) && c.call_id !== null &&
+    const visible =
+      Boolean(c) &&
+      c.call_id !== null &&
       (s.phase === 'wrap_up' || c.status === 'in-progress' || Boolean(c.answered_at));
     show(form, visible);
     if (!c) return;
