@@ -42,7 +42,13 @@ export function initInsights(store) {
     const rec = (call.recordings || []).find((r) => r.state === 'stored');
     if (!t && !rec) return false;
     shownFor = call.call_id;
-    $('insights-for').textContent = `${partyLabel(call)}, ${localTime(call.created_at)}`;
+    // The name the console knew (e.g. from the dialer's lookup) when the call has none.
+    const shown = store.getState().call;
+    const named =
+      shown && shown.call_id === call.call_id && !call.party_name
+        ? {...call, party_name: shown.party_name}
+        : call;
+    $('insights-for').textContent = `${partyLabel(named)}, ${localTime(call.created_at)}`;
     if (t) {
       const score = typeof t.sentiment === 'number' ? ` (${t.sentiment.toFixed(2)})` : '';
       setText('insight-sentiment', t.sentiment_label ? `${t.sentiment_label}${score}` : 'unknown');
