@@ -177,10 +177,18 @@ async function loadConfig(session) {
 }
 
 async function start(session) {
+  // Opened for a recording link (/r/{id} sends a browser without a session here with
+  // ?return_to=): back to it once signed in, at most once a minute per link, so a link that
+  // sends us here again cannot loop.
   const back = signIn.returnTo();
   if (back && back !== window.location.pathname + window.location.search) {
-    window.location.assign(back);
-    return;
+    const key = `cb_return_to:${back}`;
+    const last = Number(window.sessionStorage.getItem(key) || 0);
+    if (Date.now() - last > 60000) {
+      window.sessionStorage.setItem(key, String(Date.now()));
+      window.location.assign(back);
+      return;
+    }
   }
   setCsrfToken(session.csrf_token);
   store.update({session});

@@ -51,7 +51,15 @@ export function initRecent(store, {onDial, onInsights}) {
           },
           `Call ${label}`,
         ),
-        el('button', {type: 'button', onclick: () => onInsights(c.call_id)}, `Insights: ${label}`),
+        el(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Insights: ${label}`,
+            onclick: () => onInsights(c.call_id),
+          },
+          'Insights',
+        ),
       );
     });
     list.replaceChildren(
