@@ -243,6 +243,18 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     }
   }
 
+  // The record owner's name: the signed-in agent's own name when they own it (Salesforce ids
+  // compared on their 15-character form), else what the CRM said (its username).
+  function ownerName(s, m) {
+    const me = s.session && s.session.agent;
+    const mine =
+      me &&
+      me.crm_user_id &&
+      m.owner_id &&
+      me.crm_user_id.slice(0, 15) === String(m.owner_id).slice(0, 15);
+    return mine ? me.display_name || me.name : m.owner || '';
+  }
+
   function renderIncoming(s) {
     const inc = s.incoming;
     const panel = $('incoming');
@@ -256,7 +268,8 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     const m = (inc.matches || [])[0] || {};
     $('incoming-name').textContent = m.name || (c && c.party_name) || 'Unknown caller';
     $('incoming-company').textContent = m.company || (c && c.party_company) || '';
-    $('incoming-owner').textContent = m.owner ? `Owner: ${m.owner}` : '';
+    const owner = ownerName(s, m);
+    $('incoming-owner').textContent = owner ? `Owner: ${owner}` : '';
     $('incoming-number').textContent = inc.from || '';
     const url = m.url || (c && c.party_url);
     const link = $('incoming-record');
