@@ -165,6 +165,12 @@ void cb_request_wake(void *req);
  * when it may go on; true when a refusal (401, 429 with Retry-After, 503) was queued, with *ret the
  * value to return. */
 bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret);
+/* cb_request_authenticate in two steps, for a handler that answers some refusals itself (a
+ * browser sent to sign in): the check (CB_ERR_NONE, UNAUTHORIZED, CSRF_FAILED, RATE_LIMITED
+ * with *retry_after_s, DB_UNAVAILABLE...), then the refusal as cb_request_authenticate
+ * answers it. */
+enum cb_err cb_request_auth_check(struct cb_request *req, int *retry_after_s);
+enum MHD_Result cb_request_auth_refuse(struct cb_request *req, enum cb_err err, int retry_after_s);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);
