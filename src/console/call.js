@@ -33,7 +33,7 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     const s = store.getState();
     const same = s.call && s.call.call_id === call.call_id;
     store.update({
-      call: same ? {...s.call, ...call} : call,
+      call: same ? mergeCall(s.call, call) : call,
       phase,
       ...(same ? {} : {incoming: null, wrapUpSaved: false, muted: false}),
     });
@@ -44,11 +44,21 @@ export function initCall(store, {softphone, crm, onCallEnded}) {
     return call.status === 'in-progress' ? 'live' : 'ringing';
   }
 
+  // The server's view of the call over ours, except the party's name, company and record when
+  // the server has none and the console knew them (the screen pop, the dialer's lookup).
+  function mergeCall(ours, theirs) {
+    const out = {...ours, ...theirs};
+    for (const k of ['party_name', 'party_company', 'party_url']) {
+      if ((theirs[k] === null || theirs[k] === undefined) && ours[k]) out[k] = ours[k];
+    }
+    return out;
+  }
+
   async function refresh(callId) {
     try {
       const full = await api('GET', `/api/calls/${encodeURIComponent(callId)}`);
       const s = store.getState();
-      if (s.call && s.call.call_id === callId) store.update({call: {...s.call, ...full}});
+      if (s.call && s.call.call_id === callId) store.update({call: mergeCall(s.call, full)});
       return full;
     } catch (e) {
       return null;

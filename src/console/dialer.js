@@ -13,6 +13,17 @@ export function initDialer(store, {call, softphone}) {
   let seq = 0;
   let matches = {digits: '', list: []}; // the last lookup, to name the party of a dial
 
+  // A lookup that answers after the dial names the call's party, when nothing else did.
+  function nameDialled() {
+    const c = store.getState().call;
+    const m = matches.list[0];
+    if (!c || !m || c.party_name || c.direction !== 'outbound') return;
+    if (String(c.to || '').replace(/\D/g, '') !== matches.digits) return;
+    store.update({
+      call: {...c, party_name: m.name, party_company: m.company || null, party_url: m.url || null},
+    });
+  }
+
   async function dial(number, recordId) {
     const to = String(number || '').trim();
     setError($('dial-error'), '');
@@ -67,6 +78,7 @@ export function initDialer(store, {call, softphone}) {
       const res = await api('GET', `/api/lookup?phone=${encodeURIComponent(phone)}`);
       if (my !== seq) return;
       matches = {digits: phone.replace(/\D/g, ''), list: res.matches || []};
+      nameDialled();
       results.replaceChildren(
         ...(res.matches || []).map((m) =>
           el(
