@@ -79,5 +79,8 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/auth/salesforce/callback", cb_handle_auth_sf_callback, .body = CB_BODY_NONE),
     ROUTE("POST", "/webhooks/twilio/participant", cb_handle_twilio_participant,
           .body = CB_BODY_WEBHOOK, .max_body = 65536),
+    ROUTE("GET", "/console", cb_handle_console_redirect, .body = CB_BODY_NONE),
+    ROUTE("GET", "/console/", cb_handle_console_index, .body = CB_BODY_NONE),
+    ROUTE("GET", "/console/{}", cb_handle_console_file, .body = CB_BODY_NONE),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);
