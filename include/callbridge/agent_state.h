@@ -104,6 +104,12 @@ void cb_agent_rule_call(const struct cb_agent_state *cur, const struct cb_call *
                         const struct cb_agent_policy *policy, int64_t now_us,
                         struct cb_agent_change *chg);
 
+/* The agent handed call `call_id` to another agent (a transfer completed): when they are busy
+ * or in wrap-up for it, their automatic state ends now (to next_status, no wrap-up: the call
+ * and its wrap-up are the other agent's). Otherwise nothing changes. */
+void cb_agent_rule_call_left(const struct cb_agent_state *cur, const char *call_id, int64_t now_us,
+                             struct cb_agent_change *chg);
+
 /* The wrap-up end job for `call_id` runs at `now_us` (cur->call_disposed read by the store).
  * True when it is done: wrap-up ended (to next_status) or the agent is no longer in wrap-up
  * for that call. False when wrap-up must go on (before wrap_up_until, or the disposition is

@@ -39,6 +39,10 @@ enum cb_agent_put_result cb_agent_status_set(struct cb_db *db, const struct cb_a
                                              const char *reason, struct cb_agent_state *out,
                                              enum cb_qs *qs);
 
+/* A transfer handed call `call_id` from `agent` to another agent: cb_agent_rule_call_left in a
+ * transaction on a leased `db`, the change published. A negative qs when it was not stored. */
+enum cb_qs cb_agent_status_call_left(struct cb_db *db, const char *agent, const char *call_id);
+
 /* Routing's question (the cb_call_route_rules predicate; `ctx` is the struct cb_db_pool *):
  * is the agent available? True too when the database cannot be asked (presence alone then
  * decides, as before agent states). */

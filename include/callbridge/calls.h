@@ -105,6 +105,22 @@ void cb_calls_dispositions_values(const char *list, char *out, size_t out_size);
 /* True when `notes` may be a call's notes: at most CB_NOTES_MAX_CHARS characters of UTF-8. */
 bool cb_calls_notes_valid(const char *notes);
 
+/* ---- the calls search (src/calls/search.c) ----
+ * GET /api/calls?q=: a term of digits (and phone punctuation: + - ( ) . space) matches the
+ * calls' numbers by their digits; any other term matches the party's name or company, the
+ * disposition or the notes, case-insensitively, as a substring. */
+
+#define CB_CALL_SEARCH_MAX         100  /* characters in a term */
+#define CB_CALL_SEARCH_PATTERN_MAX 1024 /* its LIKE pattern: 2 x 4 bytes per character, + 3 */
+
+enum cb_call_search { CB_CALL_SEARCH_INVALID = 0, CB_CALL_SEARCH_NUMBER, CB_CALL_SEARCH_TEXT };
+
+/* Classify `q` (surrounding spaces ignored) and write its LIKE pattern into `pattern`
+ * ("%<digits>%" for a number, "%<term with % _ \ escaped>%" for text). INVALID (pattern "")
+ * for NULL, an empty term, more than CB_CALL_SEARCH_MAX characters, invalid UTF-8, a control
+ * character, or a `pattern_size` below CB_CALL_SEARCH_PATTERN_MAX. */
+enum cb_call_search cb_calls_search_term(const char *q, char *pattern, size_t pattern_size);
+
 /* ---- statuses (src/calls/states.c) ---- */
 
 /* The status's name as providers and the API spell it ("in-progress"); NULL when out of range. */
@@ -336,6 +352,12 @@ struct cb_call_decision {
 void cb_calls_control_decide(const struct cb_call_control_env *env,
                              const struct cb_call_controls *now, enum cb_call_action action,
                              const char *to, struct cb_call_decision *out);
+/* The agent the call now belongs to after a transfer moved from `before` to `after`: the
+ * target agent's name (borrowed from `after`) when a transfer to an agent is done now (a
+ * blind one at once, a warm one on complete), else NULL (no transfer done now, or to a
+ * number). */
+const char *cb_calls_control_new_agent(const struct cb_call_controls *before,
+                                       const struct cb_call_controls *after);
 /* The action's name in the API and in history ("hold", "transfer_completed"...); NULL when out
  * of range. */
 const char *cb_calls_action_name(enum cb_call_action a);

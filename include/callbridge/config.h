@@ -158,6 +158,10 @@ struct cb_config {
                 bool disposition_required; /* wrap-up also waits for the call's disposition */
         } agents;
         struct {
+                bool enabled;          /* GET /console/ serves the agent console */
+                char *frame_ancestors; /* the CSP frame-ancestors sources ('self', Salesforce) */
+        } console;
+        struct {
                 char *level;
                 bool access;
         } log;

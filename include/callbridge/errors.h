@@ -41,6 +41,7 @@ enum cb_err {
         CB_ERR_INVALID_CALL_STATE,
         CB_ERR_CONTROL_UNSUPPORTED,
         CB_ERR_STATUS_AUTOMATIC,
+        CB_ERR_UNKNOWN_AGENT,
         CB_ERR_CSRF_FAILED,
         CB_ERR_COUNT, /* the registry's size, not an error */
         CB_ERR_NONE   /* no error: what a check returns when the request may go on */

@@ -144,7 +144,7 @@ enum MHD_Result cb_reply_text(struct cb_request *req, unsigned int status, const
 /* cb_reply_error with one more header (e.g. Content-Range on a 416). */
 enum MHD_Result cb_reply_error_header(struct cb_request *req, enum cb_err err, const char *name,
                                       const char *value);
-/* A redirect (302, 303) to `location` (copied) with an empty body. */
+/* A redirect (301, 302, 303) to `location` (copied) with an empty body. */
 enum MHD_Result cb_reply_redirect(struct cb_request *req, unsigned int status,
                                   const char *location);
 /* Queue a response the handler built (streams): adds Content-Type, X-Request-Id and, unless
@@ -165,11 +165,19 @@ void cb_request_wake(void *req);
  * when it may go on; true when a refusal (401, 429 with Retry-After, 503) was queued, with *ret the
  * value to return. */
 bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret);
+/* cb_request_authenticate in two steps, for a handler that answers some refusals itself (a
+ * browser sent to sign in): the check (CB_ERR_NONE, UNAUTHORIZED, CSRF_FAILED, RATE_LIMITED
+ * with *retry_after_s, DB_UNAVAILABLE...), then the refusal as cb_request_authenticate
+ * answers it. */
+enum cb_err cb_request_auth_check(struct cb_request *req, int *retry_after_s);
+enum MHD_Result cb_request_auth_refuse(struct cb_request *req, enum cb_err err, int retry_after_s);
 /* A query-string argument or header; NULL when absent. Borrowed from libmicrohttpd. */
 const char *cb_request_arg(struct cb_request *req, const char *name);
 const char *cb_request_header(struct cb_request *req, const char *name);
 /* True when the Content-Type value `ct` is the media type `type` (parameters ignored). */
 bool cb_content_type_is(const char *ct, const char *type);
+/* True when the If-None-Match value `list` names `etag` (a quoted strong ETag) or is "*". */
+bool cb_etag_matches(const char *list, const char *etag);
 
 /* Declarative JSON body fields (src/http/jsonspec.c). */
 enum cb_json_type { CB_JSON_STRING, CB_JSON_ENUM, CB_JSON_BOOL, CB_JSON_INT };

@@ -30,6 +30,9 @@ struct cb_call_new {
         const char *provider_call_id; /* may be NULL */
         const char *crm;              /* provider name */
         const char *idempotency_key;  /* may be NULL */
+        const char *party_name;       /* the matched CRM record's name, may be NULL */
+        const char *party_company;    /* its company (account), may be NULL */
+        const char *party_url;        /* its link in the CRM, may be NULL */
         unsigned char request_hash[32];
         enum cb_call_status status;   /* its first status (cb_calls_created: queued) */
         const char *const *job_kinds; /* jobs inserted in the same statement */
@@ -41,6 +44,10 @@ struct cb_call_new {
  * providers and the idempotency key (and may link a CRM record). Borrows from all three. */
 void cb_store_call_new_planned(struct cb_call_new *c, const char *id,
                                const struct cb_call_request *rq, const struct cb_call_plan *plan);
+
+/* The party of `c` from a CRM match ({"name","company"?,"url"} as lookups give it; NULL
+ * leaves them unset). Borrows from `match`. */
+void cb_store_call_new_party(struct cb_call_new *c, const json_t *match);
 
 /* Insert `n` calls with their first history events and jobs in one statement (one
  * commit for all: the caller runs it outside a transaction). created[i] tells whether call
@@ -115,6 +122,12 @@ struct cb_call_page {
         int64_t cursor_us; /* 0: first page */
         const char *cursor_id;
         int limit;
+        /* The search (?q=, cb_calls_search_term): CB_CALL_SEARCH_INVALID (0, the default) is
+         * no search, every call; NUMBER matches
+         * `pattern` (LIKE) against the numbers, TEXT (ILIKE) against the party's name and
+         * company, the disposition and the notes. */
+        enum cb_call_search search;
+        const char *pattern;
 };
 /* One page, newest first: *calls is a JSON array (caller decrefs); *next_us/next_id (33+
  * bytes) describe the cursor of the next page, next_us 0 when this is the last page. */
@@ -146,9 +159,22 @@ CB_MUST_CHECK enum cb_qs cb_store_call_dispose(struct cb_db *db, const struct cb
 CB_MUST_CHECK enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *state,
                                                const char *log_id);
 
-/* Link a call to its CRM record when it has none yet (a link the softphone gave wins). */
+/* Link a call to its CRM record when it has none yet (a link the softphone gave wins), with
+ * the record's party (`party`: its match {"name","company"?,"url"}, NULL: unknown) where the
+ * call has none. */
 CB_MUST_CHECK enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id,
-                                                   const char *record_id);
+                                                   const char *record_id, const json_t *party);
+/* An inbound call bridged by conference counts as answered when its agent's participant
+ * answers, not when the caller's leg does: `on` marks it so (or, when the agent could not be
+ * added, back), while it is not answered. Rows changed (0 or 1), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_answer_on_join(struct cb_db *db, const char *id, bool on);
+/* The agent's participant answered call `id`: answered_at = now, once, for a call marked
+ * answer_on_join that has not ended. Rows changed (0 or 1), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_agent_answered(struct cb_db *db, const char *id);
+/* The party of a call linked to `record_id` that has none yet, from its match `party`.
+ * Rows changed (0 or 1), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_set_party(struct cb_db *db, const char *id,
+                                                 const char *record_id, const json_t *party);
 
 /* Calls of `telephony` to ask the provider about (src/store/reconcile.c): rows
  * [call_id, provider_call_id, "status"|"recording"] — not final `after_s` after their last
@@ -414,11 +440,18 @@ CB_MUST_CHECK enum cb_qs cb_store_transcribe_queue(struct cb_db *db, const char 
 CB_MUST_CHECK enum cb_qs cb_store_controls_load(struct cb_db *db, const char *call_id,
                                                 struct cb_call_controls *out, long *version);
 /* Record `after` and the history event `event` (source 'agent') in one statement, over the
- * state of `version` (cb_store_controls_load): ONE_RESULT when recorded, NO_RESULTS when
- * another action was recorded meanwhile (nothing written), or a negative qs. */
+ * state of `version` (cb_store_controls_load); with `new_agent` (else NULL: a transfer to that
+ * agent is done, cb_calls_control_new_agent) the call becomes that agent's and its
+ * agent.call_status job is queued (the new agent busy). ONE_RESULT when recorded, NO_RESULTS
+ * when another action was recorded meanwhile (nothing written), or a negative qs. */
+/* The agent who transferred call `call_id` to its agent into `out` ("" when none): they may
+ * still repeat the transfer. ONE_RESULT, NO_RESULTS (no such call), or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_call_transferred_from(struct cb_db *db, const char *call_id,
+                                                        char *out, size_t size);
 CB_MUST_CHECK enum cb_qs cb_store_controls_record(struct cb_db *db, const char *call_id,
                                                   const struct cb_call_controls *after,
-                                                  long version, const char *event);
+                                                  long version, const char *event,
+                                                  const char *new_agent);
 
 /* ---- jobs (src/store/jobs.c) ---- */
 
@@ -540,6 +573,8 @@ enum cb_agent_refusal {
 struct cb_agent_fields;
 /* Every agent by name, as a JSON array in *out (caller decrefs; NULL on error). */
 CB_MUST_CHECK enum cb_qs cb_store_agents_list(struct cb_db *db, json_t **out);
+/* Is there an agent called `name`? ONE_RESULT, NO_RESULTS, or a negative qs. */
+CB_MUST_CHECK enum cb_qs cb_store_agent_exists(struct cb_db *db, const char *name);
 /* One agent: ONE_RESULT with *out (caller decrefs), NO_RESULTS when unknown. */
 CB_MUST_CHECK enum cb_qs cb_store_agent_get(struct cb_db *db, const char *name, json_t **out);
 /* Insert the agent `f` describes (its set_* flags are ignored: what is NULL is unset).

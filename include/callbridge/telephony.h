@@ -239,10 +239,12 @@ struct cb_telephony_ops {
                                    size_t err_size);
         /* The conference bridge: ring `agent`'s softphone into conference `conference` (named
          * by cb_calls_conference_name, created by whoever joins first), shown as call from
-         * `from` (may be NULL). OK, or RETRY/FAIL with `err` (the caller then bridges without a
-         * conference). */
+         * `from` (may be NULL). With `call_id` (else NULL) the agent's answer is reported on
+         * POST /webhooks/twilio/participant?call_id= (parse_status's parameters). OK, or
+         * RETRY/FAIL with `err` (the caller then bridges without a conference). */
         enum cb_result (*conference_join)(void *self, const char *conference, const char *agent,
-                                          const char *from, char *err, size_t err_size);
+                                          const char *from, const char *call_id, char *err,
+                                          size_t err_size);
 };
 
 struct cb_telephony {

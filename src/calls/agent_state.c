@@ -202,6 +202,15 @@ void cb_agent_rule_call(const struct cb_agent_state *cur, const struct cb_call *
         }
 }
 
+void cb_agent_rule_call_left(const struct cb_agent_state *cur, const char *call_id, int64_t now_us,
+                             struct cb_agent_change *chg)
+{
+        change_begin(cur, chg);
+        if ((cur->status == CB_AGENT_BUSY || cur->status == CB_AGENT_WRAP_UP) && call_id != NULL &&
+            strcmp(cur->call_id, call_id) == 0)
+                leave_automatic(chg, now_us);
+}
+
 bool cb_agent_rule_wrap_up_end(const struct cb_agent_state *cur, const char *call_id,
                                const struct cb_agent_policy *policy, int64_t now_us,
                                struct cb_agent_change *chg)

@@ -180,3 +180,12 @@ bool cb_calls_conference_name(const char *provider_call_id, char *out, size_t si
 
         return provider_call_id != NULL && provider_call_id[0] != '\0' && n > 0 && (size_t)n < size;
 }
+
+const char *cb_calls_control_new_agent(const struct cb_call_controls *before,
+                                       const struct cb_call_controls *after)
+{
+        if (before->transfer == CB_TRANSFER_DONE || after->transfer != CB_TRANSFER_DONE ||
+            after->transfer_to[0] == '\0' || after->transfer_to[0] == '+')
+                return NULL;
+        return after->transfer_to;
+}

@@ -1,5 +1,6 @@
 /* The rules that involve more than one key, per provider (run after defaults, the file and
  * the environment): every problem is added to the load's error list, none stops the others. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,7 +194,66 @@ static void check_agents(struct load_ctx *ctx)
                 cb_config_add_error(ctx->errs, "[agents] dispositions: %s", why);
 }
 
-/* Browsers drop a SameSite=None cookie that is not Secure, and it is Secure only over https. */
+/* One host source of a CSP source list: [http(s)://][*.]host[:port], host of letters, digits,
+ * dots and hyphens (no path, no bare *). */
+static bool csp_host_source(const char *t, size_t n)
+{
+        size_t i = 0, host;
+
+        if (n > 8 && strncmp(t, "https://", 8) == 0)
+                i = 8;
+        else if (n > 7 && strncmp(t, "http://", 7) == 0)
+                i = 7;
+        if (n - i > 2 && strncmp(t + i, "*.", 2) == 0)
+                i += 2;
+        host = i;
+        while (i < n && (isalnum((unsigned char)t[i]) || t[i] == '.' || t[i] == '-'))
+                i++;
+        if (i == host || t[host] == '.' || t[host] == '-' || t[i - 1] == '.')
+                return false;
+        if (i < n && t[i] == ':') {
+                size_t port = ++i;
+                while (i < n && t[i] >= '0' && t[i] <= '9')
+                        i++;
+                if (i == port || i - port > 5)
+                        return false;
+        }
+        return i == n;
+}
+
+/* [console] frame_ancestors: a CSP source list ('self', 'none' alone, host sources), since it
+ * is written into the console's Content-Security-Policy as it is. */
+static void check_console(struct load_ctx *ctx)
+{
+        const char *s = ctx->cfg->console.frame_ancestors, *why = NULL;
+        size_t count = 0;
+        bool none = false;
+
+        if (s == NULL || strlen(s) > 1024) {
+                why = "at most 1024 characters";
+                goto out;
+        }
+        while (*(s += strspn(s, " ")) != '\0') {
+                size_t n = strcspn(s, " ");
+                count++;
+                if (n == 6 && strncmp(s, "'none'", 6) == 0)
+                        none = true;
+                else if (!(n == 6 && strncmp(s, "'self'", 6) == 0) && !csp_host_source(s, n))
+                        why = "each source is 'self', 'none' or a host source such as "
+                              "https://*.my.salesforce.com (space-separated)";
+                s += n;
+        }
+        if (why == NULL && count == 0)
+                why = "required ('none' to refuse every frame)";
+        if (why == NULL && none && count > 1)
+                why = "'none' must be alone";
+out:
+        if (why != NULL)
+                cb_config_add_error(ctx->errs, "[console] frame_ancestors: %s", why);
+}
+
+/* Browsers drop a SameSite=None cookie that is not Secure, and it is Secure only over
+ * https. */
 static void check_sessions(struct load_ctx *ctx)
 {
         const struct cb_config *c = ctx->cfg;
@@ -227,5 +287,6 @@ void cb_config_cross_check(struct load_ctx *ctx)
                 check_s3(ctx);
         check_stt(ctx);
         check_agents(ctx);
+        check_console(ctx);
         check_sessions(ctx);
 }

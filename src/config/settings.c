@@ -287,6 +287,13 @@ const struct cb_setting cb_settings[] = {
     BOOL("agents", "disposition_required", agents.disposition_required, "false",
          "wrap-up also lasts until the call's disposition is posted"),
 
+    BOOL("console", "enabled", console.enabled, "true",
+         "serve the agent console at /console/ (off: those paths answer 404)"),
+    STR("console", "frame_ancestors", console.frame_ancestors, "'self'",
+        "who may frame the console (CSP frame-ancestors sources, space-separated): 'self', "
+        "'none', or https://host sources such as Salesforce's for Open CTI; those hosts may also "
+        "serve scripts to it (Open CTI's opencti_min.js)"),
+
     ENUM("log", "level", log.level, "info", "error|warn|info|debug", CB_SET_RELOAD,
          "log threshold"),
     BOOL("log", "access", log.access, "true", "one log line per HTTP request"),

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "call_control.h"
+#include "callbridge/agent_status.h"
 #include "callbridge/events.h"
+#include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/store.h"
 #include "callbridge/telephony.h"
@@ -19,8 +21,22 @@ struct loaded {
         long version;
 };
 
-/* The call (visible to the request's agent) and its control state. CB_ERR_NONE, or the error
- * to answer (404, 503). */
+/* May the request's agent act on the call? Its agent may, an admin may, and so may the agent
+ * who transferred it to its agent (so that their retry of the transfer is answered as one). */
+static bool may_act(struct cb_request *req, struct cb_db *db, const struct cb_call *call,
+                    enum cb_qs *qs)
+{
+        char from[CB_AGENT_MAX] = "";
+
+        *qs = CB_QS_ONE_RESULT;
+        if (req->agent.admin || strcmp(call->agent, req->agent.name) == 0)
+                return true;
+        *qs = cb_store_call_transferred_from(db, call->id, from, sizeof(from));
+        return *qs >= 0 && strcmp(from, req->agent.name) == 0;
+}
+
+/* The call (one the request's agent may act on) and its control state. CB_ERR_NONE, or the
+ * error to answer (404, 503). */
 static enum cb_err load(struct cb_request *req, const char *call_id, struct loaded *l)
 {
         struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
@@ -30,6 +46,9 @@ static enum cb_err load(struct cb_request *req, const char *call_id, struct load
         if (db == NULL)
                 return CB_ERR_DB_UNAVAILABLE;
         qs = cb_store_call_load(db, call_id, &l->call);
+        /* Another agent's call is "not found" to a non-admin: existence is not leaked. */
+        if (qs == CB_QS_ONE_RESULT && !may_act(req, db, &l->call, &qs) && qs >= 0)
+                qs = CB_QS_NO_RESULTS;
         if (qs == CB_QS_ONE_RESULT)
                 qs = cb_store_controls_load(db, call_id, &l->now, &l->version);
         else if (qs == CB_QS_NO_RESULTS)
@@ -37,9 +56,6 @@ static enum cb_err load(struct cb_request *req, const char *call_id, struct load
         if (qs < 0)
                 e = CB_ERR_DB_UNAVAILABLE;
         cb_db_release(&db);
-        /* Another agent's call is "not found" to a non-admin: existence is not leaked. */
-        if (e == CB_ERR_NONE && !req->agent.admin && strcmp(l->call.agent, req->agent.name) != 0)
-                e = CB_ERR_NOT_FOUND;
         return e;
 }
 
@@ -78,6 +94,21 @@ static void provider_request(const struct cb_request *req, const struct loaded *
         }
 }
 
+/* A transfer's target agent must be one of the agents table: true (a 422 unknown_agent, or a
+ * 503, queued into *ret) when it is not. */
+static bool unknown_agent(struct cb_request *req, const char *name, enum MHD_Result *ret)
+{
+        struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        enum cb_qs qs = db ? cb_store_agent_exists(db, name) : CB_QS_HARD_ERROR;
+
+        cb_db_release(&db);
+        if (qs == CB_QS_ONE_RESULT)
+                return false;
+        *ret = qs < 0 ? cb_reply_error(req, CB_ERR_DB_UNAVAILABLE, NULL)
+                      : cb_reply_error(req, CB_ERR_UNKNOWN_AGENT, "no agent \"%s\"", name);
+        return true;
+}
+
 /* Ask the provider; CB_ERR_NONE when it did it, else the answer is queued into *ret. */
 static bool provider_failed(struct cb_request *req, const struct loaded *l,
                             enum cb_call_action action, const char *to, bool to_agent,
@@ -103,28 +134,42 @@ static bool provider_failed(struct cb_request *req, const struct loaded *l,
         return true;
 }
 
-/* Record the new state over the one decided from; false when the database failed. */
+/* Record the new state over the one decided from; false when the database failed. A transfer
+ * to another agent done now hands them the call, and ends the agent's busy (or wrap-up) for
+ * it: a failure there is logged (the agent may set their status), the transfer stands. */
 static bool record(struct cb_request *req, const struct loaded *l, const struct cb_call_decision *d,
                    bool *recorded)
 {
         struct cb_db *db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
+        const char *new_agent = cb_calls_control_new_agent(&l->now, &d->after);
         enum cb_qs qs;
 
         if (db == NULL)
                 return false;
-        qs = cb_store_controls_record(db, l->call.id, &d->after, l->version, d->event);
-        cb_db_release(&db);
+        qs = cb_store_controls_record(db, l->call.id, &d->after, l->version, d->event, new_agent);
         *recorded = qs == CB_QS_ONE_RESULT;
+        if (*recorded && new_agent != NULL &&
+            cb_agent_status_call_left(db, l->call.agent, l->call.id) < 0)
+                cb_warn("call %s: handed on, but agent %s's status was not changed", l->call.id,
+                        l->call.agent);
+        cb_db_release(&db);
+        if (*recorded && new_agent != NULL)
+                cb_jobs_wake(req->env->jobs);
         return qs >= 0;
 }
 
-static void notify(const struct cb_call *call, const struct cb_call_decision *d, bool recorded)
+/* Tell the call's agent's softphones, and the agent a transfer handed the call to. */
+static void notify(const struct loaded *l, const struct cb_call_decision *d, bool recorded)
 {
-        json_t *data = json_pack("{s:s,s:s,s:o*}", "call_id", call->id, "action", d->event,
+        const char *new_agent = cb_calls_control_new_agent(&l->now, &d->after);
+        json_t *data = json_pack("{s:s,s:s,s:o*}", "call_id", l->call.id, "action", d->event,
                                  "controls", cb_calls_controls_to_json(&d->after, recorded));
 
-        if (data != NULL)
-                cb_events_publish(call->agent, "call_control", data);
+        if (data != NULL) {
+                cb_events_publish(l->call.agent, "call_control", data);
+                if (new_agent != NULL)
+                        cb_events_publish(new_agent, "call_control", data);
+        }
         json_decref(data);
 }
 
@@ -161,13 +206,14 @@ enum MHD_Result cb_call_control_run(struct cb_request *req, const char *call_id,
                 return cb_reply_error(req, CB_ERR_INVALID_CALL_STATE, "%s", d.why);
         if (d.verdict == CB_CTL_ALREADY)
                 return reply_state(req, &l.call, action, false, &l.now, 200);
-        if (provider_failed(req, &l, action, to, to_agent, &ret))
+        if ((to != NULL && to_agent && unknown_agent(req, to, &ret)) ||
+            provider_failed(req, &l, action, to, to_agent, &ret))
                 return ret;
         if (!record(req, &l, &d, &recorded))
                 return cb_reply_error(req, CB_ERR_DB_UNAVAILABLE,
                                       "the action was carried out but not recorded; retry");
         if (recorded)
-                notify(&l.call, &d, env.recorded);
+                notify(&l, &d, env.recorded);
         /* Not recorded: another action on the call was recorded meanwhile; this one was
          * carried out all the same and its state stands for the answer. */
         return reply_state(req, &l.call, action, recorded, &d.after,

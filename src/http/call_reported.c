@@ -5,7 +5,7 @@
 #include "callbridge/store.h"
 
 enum cb_qs cb_call_reported_create(struct cb_http_env *env, struct cb_call_request *rq,
-                                   char id_out[CB_UUID_LEN + 1])
+                                   const json_t *party, char id_out[CB_UUID_LEN + 1])
 {
         struct cb_call_plan plan;
         struct cb_call_new c;
@@ -22,6 +22,7 @@ enum cb_qs cb_call_reported_create(struct cb_http_env *env, struct cb_call_reque
         cb_store_call_new_planned(&c, id, rq, &plan);
         c.telephony = env->tel->ops->name;
         c.crm = env->crm->ops->name;
+        cb_store_call_new_party(&c, party);
         qs = cb_call_batcher_insert(env->batcher, &c, id_out, &created, &same);
         if (qs >= 0 && created)
                 cb_jobs_wake(env->jobs);

@@ -52,6 +52,7 @@ static const struct cb_err_info registry[CB_ERR_COUNT] = {
     [CB_ERR_STATUS_AUTOMATIC] =
         {"status_automatic", 422,
          "busy and wrap_up follow the agent's calls; a rep cannot set them"},
+    [CB_ERR_UNKNOWN_AGENT] = {"unknown_agent", 422, "there is no agent of that name"},
     [CB_ERR_CSRF_FAILED] = {"csrf_failed", 403,
                             "a signed-in browser's write must carry its X-CSRF-Token"},
 };

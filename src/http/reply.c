@@ -125,6 +125,27 @@ enum MHD_Result cb_reply_error_header(struct cb_request *req, enum cb_err err, c
         return cb_reply_error(req, err, NULL);
 }
 
+/* Weak validators compare weakly (RFC 9110 §13.1.2): W/"x" matches "x". */
+bool cb_etag_matches(const char *list, const char *etag)
+{
+        size_t n = strlen(etag);
+
+        if (list == NULL)
+                return false;
+        while (*list != '\0') {
+                list += strspn(list, " \t,");
+                if (*list == '*')
+                        return true;
+                if (strncmp(list, "W/", 2) == 0)
+                        list += 2;
+                if (strncmp(list, etag, n) == 0 &&
+                    (list[n] == '\0' || list[n] == ',' || list[n] == ' ' || list[n] == '\t'))
+                        return true;
+                list += strcspn(list, ",");
+        }
+        return false;
+}
+
 enum MHD_Result cb_reply_redirect(struct cb_request *req, unsigned int status, const char *location)
 {
         free(req->location);

@@ -75,5 +75,12 @@ const struct cb_route cb_routes[] = {
     ROUTE("GET", "/api/console/config", cb_handle_console_config, .body = CB_BODY_NONE,
           .auth = true),
     ROUTE("GET", "/api/agent/call", cb_handle_agent_call, .body = CB_BODY_NONE, .auth = true),
+    ROUTE("GET", "/auth/salesforce/login", cb_handle_auth_sf_login, .body = CB_BODY_NONE),
+    ROUTE("GET", "/auth/salesforce/callback", cb_handle_auth_sf_callback, .body = CB_BODY_NONE),
+    ROUTE("POST", "/webhooks/twilio/participant", cb_handle_twilio_participant,
+          .body = CB_BODY_WEBHOOK, .max_body = 65536),
+    ROUTE("GET", "/console", cb_handle_console_redirect, .body = CB_BODY_NONE),
+    ROUTE("GET", "/console/", cb_handle_console_index, .body = CB_BODY_NONE),
+    ROUTE("GET", "/console/{}", cb_handle_console_file, .body = CB_BODY_NONE),
 };
 const size_t cb_routes_count = sizeof(cb_routes) / sizeof(cb_routes[0]);

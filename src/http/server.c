@@ -182,22 +182,34 @@ static enum cb_err authenticate(struct cb_request *req, const struct sockaddr *p
         return csrf_ok(req, s.row.csrf) ? CB_ERR_NONE : CB_ERR_CSRF_FAILED;
 }
 
-bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret)
+enum cb_err cb_request_auth_check(struct cb_request *req, int *retry_after_s)
 {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        int retry_after_s = 1;
-        enum cb_err err = authenticate(req, ci != NULL ? ci->client_addr : NULL, &retry_after_s);
+        enum cb_err err = authenticate(req, ci != NULL ? ci->client_addr : NULL, retry_after_s);
 
-        if (err == CB_ERR_NONE && !cb_ratelimit_take(req->agent.bearer, &retry_after_s))
+        if (err == CB_ERR_NONE && !cb_ratelimit_take(req->agent.bearer, retry_after_s))
                 err = CB_ERR_RATE_LIMITED;
-        if (err == CB_ERR_NONE)
-                return false;
+        return err;
+}
+
+enum MHD_Result cb_request_auth_refuse(struct cb_request *req, enum cb_err err, int retry_after_s)
+{
         if (err == CB_ERR_RATE_LIMITED) {
                 req->reply_header[0] = MHD_HTTP_HEADER_RETRY_AFTER;
                 req->reply_header[1] = cb_ratelimit_seconds_str(retry_after_s);
         }
-        *ret = cb_reply_error(req, err, NULL);
+        return cb_reply_error(req, err, NULL);
+}
+
+bool cb_request_authenticate(struct cb_request *req, enum MHD_Result *ret)
+{
+        int retry_after_s = 1;
+        enum cb_err err = cb_request_auth_check(req, &retry_after_s);
+
+        if (err == CB_ERR_NONE)
+                return false;
+        *ret = cb_request_auth_refuse(req, err, retry_after_s);
         return true;
 }
 

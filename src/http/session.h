@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 
 #include "callbridge/http.h"
+#include "callbridge/recordings.h"
 #include "callbridge/sessions.h"
+#include "callbridge/sf_user.h"
 
 #define CB_SESSION_COOKIE     "cb_session"
 #define CB_SESSION_TOKEN_LEN  43 /* base64url of 32 random bytes */
@@ -81,5 +83,31 @@ enum cb_err cb_session_revoke(struct cb_http_env *env, const char *hash_hex);
 bool cb_session_watch_tick(struct cb_db *db, bool touch);
 /* Drop every cached session. */
 void cb_session_cache_clear(void);
+
+/* ---- Sign in with Salesforce (session_sf.c) ---- */
+
+/* True when [salesforce] is enabled with a client_id (the Connected App of the sign-in). */
+bool cb_sf_login_enabled(const struct cb_config *cfg);
+/* <[server] public_url>/auth/salesforce/callback into `out` (the Connected App's callback
+ * URL; a trailing '/' of public_url is dropped). */
+void cb_sf_login_redirect_uri(const struct cb_config *cfg, char *out, size_t out_size);
+
+/* `t` sealed with the recording keyring as hex (new string), or NULL when recordings have no
+ * keyring (the token is then not kept) or out of memory. */
+char *cb_session_sf_seal(const struct cb_recordings *rec, const struct cb_sf_user_token *t);
+/* Open what cb_session_sf_seal made into `out` (wipe it after use); false when it does not
+ * authenticate or the keyring is gone. */
+bool cb_session_sf_open(const struct cb_recordings *rec, const char *hex,
+                        struct cb_sf_user_token *out);
+
+/* ---- what a Salesforce user may read (record_access.c) ---- */
+
+/* May the Salesforce user of session `s` read record `record_id`? Asked of Salesforce with the
+ * user's own token (UserRecordAccess.HasReadAccess) and remembered for a minute (a refusal for
+ * ten seconds) per session and record. CB_ERR_NONE with *can_read (false too when the session
+ * is not from Salesforce or keeps no token), DB_UNAVAILABLE, or UPSTREAM_UNAVAILABLE when
+ * Salesforce did not answer (not remembered). */
+enum cb_err cb_record_access_check(struct cb_http_env *env, const struct cb_session_info *s,
+                                   const char *record_id, bool *can_read);
 
 #endif

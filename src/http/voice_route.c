@@ -93,8 +93,32 @@ static json_t *owner_agents(struct task *t, const json_t *matches)
         return agents;
 }
 
+/* Each match's `owner` as the agent's display name when its owner is one of our agents
+ * (agents.crm_user_id); other matches keep the CRM's own (the owner's username). */
+static void name_owners(json_t *matches, const json_t *agents)
+{
+        json_t *m, *a;
+        size_t i, k;
+
+        json_array_foreach(matches, i, m)
+        {
+                char id[CB_SFID_LEN + 1];
+                if (!cb_agents_sfid_canon(json_string_value(json_object_get(m, "owner_id")), id))
+                        continue;
+                json_array_foreach(agents, k, a)
+                {
+                        if (cb_agents_sfid_equal(
+                                json_string_value(json_object_get(a, "crm_user_id")), id)) {
+                                json_object_set(m, "owner", json_object_get(a, "display_name"));
+                                break;
+                        }
+                }
+        }
+}
+
 /* An incoming call: look the caller up (Redis first, then the CRM), map the owners of what
- * matched to agents (agents.crm_user_id) and apply the rule. */
+ * matched to agents (agents.crm_user_id: the screen pop's owner names, and the routing rule
+ * when [twilio] route_to_owner) and apply the rule. */
 static void route_inbound(struct task *t, const struct cb_call_route_rules *rules,
                           struct cb_call_route *route)
 {
@@ -107,12 +131,29 @@ static void route_inbound(struct task *t, const struct cb_call_route_rules *rule
         if (cb_phone_to_e164(t->from, cfg->server.default_region, e164, sizeof(e164)) != 0 ||
             cb_lookup(t->env->crm, cfg, e164, false, &res, err, sizeof(err)) != CB_RESULT_OK)
                 cb_lookup_result_clear(&res); /* no matches: the fallback */
-        t->matches = json_incref(res.matches);
-        if (rules->route_to_owner)
-                agents = owner_agents(t, res.matches);
-        cb_calls_route_inbound(rules, res.matches, agents, route, t->record_id);
+        /* Our own copy: the lookup's may be shared with other callers. */
+        t->matches = res.matches ? json_deep_copy(res.matches) : NULL;
+        agents = owner_agents(t, res.matches);
+        name_owners(t->matches, agents);
+        cb_calls_route_inbound(rules, res.matches, rules->route_to_owner ? agents : NULL, route,
+                               t->record_id);
         json_decref(agents);
         cb_lookup_result_clear(&res);
+}
+
+/* The match the call was linked to (its party), or NULL. Borrowed from t->matches. */
+static const json_t *party_of(const struct task *t)
+{
+        const json_t *m;
+        size_t i;
+
+        json_array_foreach(t->matches, i, m)
+        {
+                const char *id = json_string_value(json_object_get(m, "id"));
+                if (t->record_id[0] != '\0' && id != NULL && strcmp(id, t->record_id) == 0)
+                        return m;
+        }
+        return NULL;
 }
 
 /* The agent the call rings sees who calls before answering: SPEC §4 screen_pop. */
@@ -156,7 +197,7 @@ static void *task_main(void *arg)
             cb_calls_route_agent(&rules, t->direction, t->agent, t->abandoned ? NULL : &route);
         pthread_mutex_unlock(&t->lock);
         rq.crm_record_id = t->record_id[0] ? t->record_id : NULL;
-        if (cb_call_reported_create(t->env, &rq, id) < 0)
+        if (cb_call_reported_create(t->env, &rq, party_of(t), id) < 0)
                 cb_warn("could not record call %s; its status callbacks will", t->call_sid);
         if (id[0] != '\0' && inbound)
                 screen_pop(t, id, rq.agent);

@@ -88,6 +88,18 @@ enum cb_agent_put_result cb_agent_status_set(struct cb_db *db, const struct cb_a
         return t.put;
 }
 
+static void decide_left(struct txn *t, const struct cb_agent_state *cur, int64_t now_us)
+{
+        cb_agent_rule_call_left(cur, t->call_id, now_us, &t->chg);
+}
+
+enum cb_qs cb_agent_status_call_left(struct cb_db *db, const char *agent, const char *call_id)
+{
+        struct txn t = {.agent = agent, .decide = decide_left, .call_id = call_id};
+
+        return txn_commit(db, &t);
+}
+
 bool cb_agent_status_available(void *ctx, const char *agent)
 {
         struct cb_db *db = cb_db_acquire(ctx, 500);

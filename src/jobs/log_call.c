@@ -9,64 +9,94 @@
 #include "kinds.h"
 
 /* The record to link `call` to: the lookup's newest match, or a Lead created for an unknown
- * caller. OK with `id` "" when the call stays unlinked. */
-static enum cb_result find_record(struct cb_job *job, const struct cb_call *call, char *id,
-                                  size_t id_size)
+ * caller. OK with *match (a new reference: its "id", "name", "company", "url") or NULL when
+ * the call stays unlinked. */
+static enum cb_result find_record(struct cb_job *job, const struct cb_call *call, json_t **match)
 {
         const struct cb_config *cfg = job->env->cfg;
         struct cb_crm *crm = job->env->crm;
         const char *other = call->direction == CB_CALL_INBOUND ? call->from : call->to;
         struct cb_lookup_result res = {0};
-        json_t *lead = NULL;
         enum cb_result r;
 
-        id[0] = '\0';
+        *match = NULL;
         if (other[0] == '\0')
                 return CB_RESULT_OK;
         r = cb_lookup(crm, cfg, other, false, &res, job->error, sizeof(job->error));
         if (r != CB_RESULT_OK)
                 return r;
         if (json_array_size(res.matches) > 0) {
-                cb_strlcpy(id,
-                           json_string_value(json_object_get(json_array_get(res.matches, 0), "id"))
-                               ?: "",
-                           id_size);
+                *match = json_incref(json_array_get(res.matches, 0));
         } else if (strcmp(cfg->salesforce.unknown, "create_lead") == 0 &&
                    crm->ops->create_lead != NULL) {
-                r = crm->ops->create_lead(crm->self, other, &lead, job->error, sizeof(job->error));
-                if (r == CB_RESULT_OK) {
-                        cb_strlcpy(id, json_string_value(json_object_get(lead, "id")) ?: "",
-                                   id_size);
+                r = crm->ops->create_lead(crm->self, other, match, job->error, sizeof(job->error));
+                if (r == CB_RESULT_OK)
                         cb_lookup_invalidate(other);
-                }
         }
-        json_decref(lead);
         cb_lookup_result_clear(&res);
         return r;
+}
+
+/* A call the softphone linked itself: its party from the cached lookup of the number, when
+ * the record is among the matches. Best effort (the CRM is not asked, a failure is ignored):
+ * the call log does not need it. */
+static void fill_party(struct cb_job *job, const struct cb_call *call)
+{
+        const char *other = call->direction == CB_CALL_INBOUND ? call->from : call->to;
+        struct cb_lookup_result res = {0};
+        struct cb_db *db = NULL;
+        json_t *m;
+        char err[128];
+        size_t i;
+
+        if (other[0] == '\0' || cb_lookup(job->env->crm, job->env->cfg, other, true, &res, err,
+                                          sizeof(err)) != CB_RESULT_OK)
+                return;
+        json_array_foreach(res.matches, i, m)
+        {
+                const char *id = json_string_value(json_object_get(m, "id"));
+                if (id == NULL || strcmp(id, call->crm_record_id) != 0)
+                        continue;
+                db = cb_job_db(job);
+                if (db != NULL &&
+                    cb_store_call_set_party(db, job->row->call_id, call->crm_record_id, m) < 0)
+                        cb_warn("call %s: could not record its party", job->row->call_id);
+                cb_db_release(&db);
+                break;
+        }
+        cb_lookup_result_clear(&res);
 }
 
 /* Link the call to a record when it has none; updates `call` to match. */
 static enum cb_result link_record(struct cb_job *job, struct cb_call *call)
 {
-        char id[CB_CRM_ID_MAX];
+        const char *id = NULL;
+        json_t *match = NULL;
         struct cb_db *db = NULL;
         enum cb_result r;
 
-        if (call->crm_record_id[0] != '\0')
+        if (call->crm_record_id[0] != '\0') {
+                fill_party(job, call);
                 return CB_RESULT_OK;
-        r = find_record(job, call, id, sizeof(id));
-        if (r != CB_RESULT_OK || id[0] == '\0')
-                return r;
+        }
+        r = find_record(job, call, &match);
+        id = json_string_value(json_object_get(match, "id"));
+        if (r != CB_RESULT_OK || id == NULL || id[0] == '\0')
+                goto out;
         db = cb_job_db(job);
-        if (db == NULL)
-                return CB_RESULT_RETRY;
-        if (cb_store_call_link_record(db, job->row->call_id, id) < 0) {
+        if (db == NULL) {
+                r = CB_RESULT_RETRY;
+                goto out;
+        }
+        if (cb_store_call_link_record(db, job->row->call_id, id, match) < 0) {
                 snprintf(job->error, sizeof(job->error), "recording the CRM link failed");
                 r = CB_RESULT_RETRY;
         }
         cb_db_release(&db);
         if (r == CB_RESULT_OK)
                 cb_strlcpy(call->crm_record_id, id, sizeof(call->crm_record_id));
+out:
+        json_decref(match);
         return r;
 }
 

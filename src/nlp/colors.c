@@ -48,13 +48,22 @@ static double channel(unsigned v)
         return c <= 0.03928 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
 }
 
+/* The value of hex digit `c` (valid: cb_nlp_color_valid checked it). */
+static unsigned hex_digit(char c)
+{
+        return c <= '9' ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
+}
+
+/* The relative luminance of a valid "#rrggbb". */
 static double luminance(const char *hex)
 {
-        unsigned r = 0, g = 0, b = 0;
+        double l = 0;
+        static const double weight[3] = {0.2126, 0.7152, 0.0722};
 
-        if (sscanf(hex + 1, "%2x%2x%2x", &r, &g, &b) != 3)
-                return 0;
-        return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+        for (int i = 0; i < 3; i++)
+                l +=
+                    weight[i] * channel(hex_digit(hex[1 + 2 * i]) * 16 + hex_digit(hex[2 + 2 * i]));
+        return l;
 }
 
 double cb_nlp_contrast(const char *a, const char *b)

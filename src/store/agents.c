@@ -72,6 +72,16 @@ enum cb_qs cb_store_agent_get(struct cb_db *db, const char *name, json_t **out)
 
 static struct cb_stmt stmt_exists = CB_STMT("agent_exists", "SELECT 1 FROM agents WHERE name = $1");
 
+enum cb_qs cb_store_agent_exists(struct cb_db *db, const char *name)
+{
+        const char *params[1] = {name};
+        enum cb_qs qs;
+        PGresult *res = cb_db_exec(db, &stmt_exists, 1, params, &qs);
+
+        PQclear(res);
+        return qs < 0 ? qs : qs > 0 ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
+}
+
 /* Why a write that changed nothing did not: is there an agent called `name`? */
 static enum cb_qs refusal(struct cb_db *db, const char *name, bool inserting,
                           enum cb_agent_refusal *why)

@@ -19,12 +19,16 @@ static struct cb_stmt stmt_insert = CB_STMT(
     "calls_insert",
     "WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
     "  $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
-    "  $12::text[], $13::text[]) AS t(id, agent, direction, to_e164, from_e164, crm_record_id,"
-    "  telephony, provider_call_id, crm, idempotency_key, request_hash, kinds, status)),"
+    "  $12::text[], $13::text[], $14::text[], $15::text[], $16::text[]) AS t(id, agent,"
+    "  direction, to_e164, from_e164, crm_record_id, telephony, provider_call_id, crm,"
+    "  idempotency_key, request_hash, kinds, status, party_name, party_company, party_url)),"
     " c AS (INSERT INTO calls (id, agent, direction, to_e164, from_e164, status, crm_record_id,"
-    "  telephony, provider_call_id, crm, idempotency_key, request_hash)"
+    "  telephony, provider_call_id, crm, idempotency_key, request_hash, party_name,"
+    "  party_company, party_url)"
     "  SELECT id, agent, direction, to_e164, from_e164, status, crm_record_id, telephony,"
-    "  provider_call_id, crm, idempotency_key, decode(request_hash, 'hex') FROM input"
+    "  provider_call_id, crm, idempotency_key, decode(request_hash, 'hex'),"
+    "  NULLIF(left(party_name, 255), ''), NULLIF(left(party_company, 255), ''),"
+    "  NULLIF(left(party_url, 1024), '') FROM input"
     "  ON CONFLICT DO NOTHING RETURNING id),"
     " e AS (INSERT INTO call_events (call_id, status, source) SELECT c.id, i.status, 'api'"
     "  FROM c JOIN input i ON i.id = c.id),"
@@ -72,10 +76,17 @@ void cb_store_call_new_planned(struct cb_call_new *c, const char *id,
         memcpy(c->request_hash, plan->request_hash, sizeof(c->request_hash));
 }
 
+void cb_store_call_new_party(struct cb_call_new *c, const json_t *match)
+{
+        c->party_name = json_string_value(json_object_get(match, "name"));
+        c->party_company = json_string_value(json_object_get(match, "company"));
+        c->party_url = json_string_value(json_object_get(match, "url"));
+}
+
 enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *const *calls, size_t n,
                                  bool *created)
 {
-        enum { NCOL = 13 };
+        enum { NCOL = 16 };
         struct cb_buf cols[NCOL];
         const char *params[NCOL];
         enum cb_qs qs = CB_QS_HARD_ERROR;
@@ -109,6 +120,9 @@ enum cb_qs cb_store_calls_insert(struct cb_db *db, const struct cb_call_new *con
                 rc |= array_add(&cols[10], hash);
                 rc |= array_add(&cols[11], kinds);
                 rc |= array_add(&cols[12], cb_calls_status_name(c->status));
+                rc |= array_add(&cols[13], c->party_name);
+                rc |= array_add(&cols[14], c->party_company);
+                rc |= array_add(&cols[15], c->party_url);
                 created[i] = false;
         }
         for (int k = 0; k < NCOL; k++) {
@@ -156,7 +170,8 @@ enum cb_qs cb_store_call_existing(struct cb_db *db, const struct cb_call_new *c,
 #define CALL_FIELDS                                                                                \
         " 'call_id', c.id, 'agent', c.agent, 'direction', c.direction,"                            \
         " 'to', c.to_e164, 'from', c.from_e164, 'status', c.status,"                               \
-        " 'crm_record_id', c.crm_record_id,"                                                       \
+        " 'crm_record_id', c.crm_record_id, 'party_name', c.party_name,"                           \
+        " 'party_company', c.party_company, 'party_url', c.party_url,"                             \
         " 'telephony', json_build_object('provider', c.telephony, 'call_id', c.provider_call_id)," \
         " 'crm', json_build_object('provider', c.crm, 'state', c.crm_state, 'log_id',"             \
         " c.crm_log_id), 'duration_s', c.duration_s, 'disposition', c.disposition,"                \
@@ -331,22 +346,36 @@ enum cb_qs cb_store_call_load(struct cb_db *db, const char *id, struct cb_call *
         return CB_QS_ONE_RESULT;
 }
 
-/* Cursor position: created_at as integer microseconds since the epoch, then id. */
-static struct cb_stmt stmt_list = CB_STMT(
-    "calls_list", "SELECT json_build_object('call_id', id, 'agent', agent, 'direction', direction,"
-                  "  'to', to_e164, 'from', from_e164, 'status', status, 'crm_state', crm_state,"
-                  "  'disposition', disposition,"
-                  "  'created_at', cb_ts(created_at))::text,"
-                  " (extract(epoch FROM created_at) * 1000000)::bigint, id::text"
-                  " FROM calls"
-                  " WHERE ($1::text IS NULL OR agent = $1)"
-                  "  AND ($2::bigint = 0 OR created_at >= 'epoch'::timestamptz"
-                  "       + ($2::bigint / 1000000) * interval '1 second'"
-                  "       + ($2::bigint % 1000000) * interval '1 microsecond')"
-                  "  AND ($3::bigint = 0 OR (created_at, id) < ('epoch'::timestamptz"
-                  "       + ($3::bigint / 1000000) * interval '1 second'"
-                  "       + ($3::bigint % 1000000) * interval '1 microsecond', $4::uuid))"
-                  " ORDER BY created_at DESC, id DESC LIMIT $5");
+/* The texts the search matches (?q=), exactly as 015_call_party.sql indexes them. */
+#define SEARCH_NUMBERS "(to_e164 || ' ' || coalesce(from_e164, ''))"
+#define SEARCH_TEXT                                                                                \
+        "(coalesce(party_name, '') || ' ' || coalesce(party_company, '') || ' ' ||"                \
+        " coalesce(disposition, '') || ' ' || coalesce(notes, ''))"
+
+/* One page of calls, `where` more (a search); cursor position: created_at as integer
+ * microseconds since the epoch, then id. One statement per search kind, so each plan can use
+ * its index. */
+#define LIST_SQL(where)                                                                            \
+        "SELECT json_build_object('call_id', id, 'agent', agent, 'direction', direction,"          \
+        "  'to', to_e164, 'from', from_e164, 'status', status, 'crm_state', crm_state,"            \
+        "  'disposition', disposition, 'party_name', party_name, 'party_company',"                 \
+        "  party_company, 'party_url', party_url, 'created_at', cb_ts(created_at))::text,"         \
+        " (extract(epoch FROM created_at) * 1000000)::bigint, id::text"                            \
+        " FROM calls"                                                                              \
+        " WHERE ($1::text IS NULL OR agent = $1)"                                                  \
+        "  AND ($2::bigint = 0 OR created_at >= 'epoch'::timestamptz"                              \
+        "       + ($2::bigint / 1000000) * interval '1 second'"                                    \
+        "       + ($2::bigint % 1000000) * interval '1 microsecond')"                              \
+        "  AND ($3::bigint = 0 OR (created_at, id) < ('epoch'::timestamptz"                        \
+        "       + ($3::bigint / 1000000) * interval '1 second'"                                    \
+        "       + ($3::bigint % 1000000) * interval '1 microsecond', $4::uuid))" where             \
+        " ORDER BY created_at DESC, id DESC LIMIT $5"
+
+static struct cb_stmt stmt_list = CB_STMT("calls_list", LIST_SQL(" AND $6::text IS NULL"));
+static struct cb_stmt stmt_list_number =
+    CB_STMT("calls_list_number", LIST_SQL(" AND " SEARCH_NUMBERS " LIKE $6"));
+static struct cb_stmt stmt_list_text =
+    CB_STMT("calls_list_text", LIST_SQL(" AND " SEARCH_TEXT " ILIKE $6"));
 
 enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page, json_t **calls,
                                int64_t *next_us, char next_id[CB_UUID_LEN + 1])
@@ -354,9 +383,13 @@ enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page
         char since[24];
         char cursor[24];
         char limit[16];
-        const char *params[5] = {
-            page->agent, since, cursor,
-            page->cursor_us ? page->cursor_id : "00000000-0000-0000-0000-000000000000", limit};
+        const char *params[6] = {
+            page->agent, since,
+            cursor,      page->cursor_us ? page->cursor_id : "00000000-0000-0000-0000-000000000000",
+            limit,       page->search != CB_CALL_SEARCH_INVALID ? page->pattern : NULL};
+        struct cb_stmt *stmt = page->search == CB_CALL_SEARCH_NUMBER ? &stmt_list_number
+                               : page->search == CB_CALL_SEARCH_TEXT ? &stmt_list_text
+                                                                     : &stmt_list;
         enum cb_qs qs;
         PGresult *res;
         int rows;
@@ -367,7 +400,7 @@ enum cb_qs cb_store_calls_list(struct cb_db *db, const struct cb_call_page *page
         *calls = NULL;
         *next_us = 0;
         next_id[0] = '\0';
-        res = cb_db_exec(db, &stmt_list, 5, params, &qs);
+        res = cb_db_exec(db, stmt, 6, params, &qs);
         if (res == NULL)
                 return qs;
         *calls = json_array();
@@ -398,14 +431,62 @@ enum cb_qs cb_store_call_set_crm(struct cb_db *db, const char *id, const char *s
         return cb_db_exec_cmd(db, &stmt_set_crm, 3, params);
 }
 
+/* $3-$5: the party (name, company, url), kept where the call has one. */
+#define SET_PARTY                                                                                  \
+        " party_name = COALESCE(party_name, NULLIF(left($3, 255), '')),"                           \
+        " party_company = COALESCE(party_company, NULLIF(left($4, 255), '')),"                     \
+        " party_url = COALESCE(party_url, NULLIF(left($5, 1024), ''))"
+
 static struct cb_stmt stmt_link_record =
-    CB_STMT("call_link_record", "UPDATE calls SET crm_record_id = $2, updated_at = now()"
+    CB_STMT("call_link_record", "UPDATE calls SET crm_record_id = $2, updated_at = now()," SET_PARTY
                                 " WHERE id = $1::uuid AND crm_record_id IS NULL");
 
-enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id)
+static struct cb_stmt stmt_set_party =
+    CB_STMT("call_set_party", "UPDATE calls SET" SET_PARTY " WHERE id = $1::uuid"
+                              " AND crm_record_id = $2 AND party_name IS NULL"
+                              " AND party_company IS NULL AND party_url IS NULL");
+
+/* `stmt` with the call, the record and the party's three fields. */
+static enum cb_qs party_cmd(struct cb_db *db, struct cb_stmt *stmt, const char *id,
+                            const char *record_id, const json_t *party)
 {
-        const char *params[2] = {id, record_id};
-        return cb_db_exec_cmd(db, &stmt_link_record, 2, params);
+        const char *params[5] = {id, record_id, json_string_value(json_object_get(party, "name")),
+                                 json_string_value(json_object_get(party, "company")),
+                                 json_string_value(json_object_get(party, "url"))};
+        return cb_db_exec_cmd(db, stmt, 5, params);
+}
+
+enum cb_qs cb_store_call_link_record(struct cb_db *db, const char *id, const char *record_id,
+                                     const json_t *party)
+{
+        return party_cmd(db, &stmt_link_record, id, record_id, party);
+}
+
+enum cb_qs cb_store_call_set_party(struct cb_db *db, const char *id, const char *record_id,
+                                   const json_t *party)
+{
+        return party_cmd(db, &stmt_set_party, id, record_id, party);
+}
+
+static struct cb_stmt stmt_answer_on_join =
+    CB_STMT("call_answer_on_join", "UPDATE calls SET answer_on_join = $2::boolean"
+                                   " WHERE id = $1::uuid AND answered_at IS NULL");
+
+enum cb_qs cb_store_call_answer_on_join(struct cb_db *db, const char *id, bool on)
+{
+        const char *params[2] = {id, on ? "true" : "false"};
+        return cb_db_exec_cmd(db, &stmt_answer_on_join, 2, params);
+}
+
+static struct cb_stmt stmt_agent_answered =
+    CB_STMT("call_agent_answered", "UPDATE calls SET answered_at = now(), updated_at = now()"
+                                   " WHERE id = $1::uuid AND answer_on_join"
+                                   " AND answered_at IS NULL AND cb_status_rank(status) < 4");
+
+enum cb_qs cb_store_call_agent_answered(struct cb_db *db, const char *id)
+{
+        const char *params[1] = {id};
+        return cb_db_exec_cmd(db, &stmt_agent_answered, 1, params);
 }
 
 /* ---- group commit for new calls (a cb_batcher kind): concurrent initiates and inbound calls

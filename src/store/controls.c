@@ -58,24 +58,47 @@ static struct cb_stmt stmt_record = CB_STMT(
     "  WHERE cc.version = $8::int"
     "  RETURNING cc.call_id),"
     " ev AS (INSERT INTO call_events (call_id, status, source) SELECT call_id, $9, 'agent'"
-    "  FROM up)"
+    "  FROM up),"
+    " re AS (UPDATE calls SET transferred_from = calls.agent, agent = $10,"
+    "  updated_at = now() FROM up"
+    "  WHERE calls.id = up.call_id AND $10::text IS NOT NULL RETURNING calls.id),"
+    " j AS (INSERT INTO jobs (kind, call_id) SELECT '" CB_JOB_AGENT_CALL "', id FROM re)"
     " SELECT 1 FROM up");
 
 enum cb_qs cb_store_controls_record(struct cb_db *db, const char *call_id,
                                     const struct cb_call_controls *after, long version,
-                                    const char *event)
+                                    const char *event, const char *new_agent)
 {
         char ver[24];
-        const char *params[9] = {call_id,
-                                 after->held ? "t" : "f",
-                                 after->recording_paused ? "t" : "f",
-                                 after->hung_up ? "t" : "f",
-                                 transfers[after->transfer],
-                                 after->transfer_warm ? "t" : "f",
-                                 after->transfer_to,
-                                 ver,
-                                 event};
+        const char *params[10] = {call_id,
+                                  after->held ? "t" : "f",
+                                  after->recording_paused ? "t" : "f",
+                                  after->hung_up ? "t" : "f",
+                                  transfers[after->transfer],
+                                  after->transfer_warm ? "t" : "f",
+                                  after->transfer_to,
+                                  ver,
+                                  event,
+                                  new_agent};
 
         snprintf(ver, sizeof(ver), "%ld", version);
-        return cb_db_exec_cmd(db, &stmt_record, 9, params);
+        return cb_db_exec_cmd(db, &stmt_record, 10, params);
+}
+
+static struct cb_stmt stmt_transferred_from =
+    CB_STMT("call_transferred_from", "SELECT COALESCE(transferred_from, '') FROM calls"
+                                     " WHERE id = $1::uuid");
+
+enum cb_qs cb_store_call_transferred_from(struct cb_db *db, const char *call_id, char *out,
+                                          size_t size)
+{
+        const char *params[1] = {call_id};
+        enum cb_qs qs;
+        PGresult *res = cb_db_exec(db, &stmt_transferred_from, 1, params, &qs);
+
+        out[0] = '\0';
+        if (res != NULL && qs == CB_QS_ONE_RESULT)
+                cb_strlcpy(out, PQgetvalue(res, 0, 0), size);
+        PQclear(res);
+        return qs;
 }

@@ -110,7 +110,8 @@ static int rule_params(int first, int last, const char **params)
  * status ($13/$14, the ranks) — tested in the UPDATE on the call's row, which PostgreSQL
  * re-checks on the newest version when a concurrent batch moved the call first, so a late
  * "ringing" after "completed" stays in the history and changes nothing. The move sets the
- * timestamps and queues the jobs its status causes for the call's direction. */
+ * timestamps and queues the jobs its status causes for the call's direction; answered_at is
+ * left to the agent's participant for a call bridged by conference (calls.answer_on_join). */
 static struct cb_stmt stmt_events =
     CB_STMT("call_status_events",
             "WITH input AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[],"
@@ -129,7 +130,8 @@ static struct cb_stmt stmt_events =
             " up AS (UPDATE calls c SET status = b.status,"
             "  provider_call_id = COALESCE(c.provider_call_id, b.sid),"
             "  duration_s = CASE WHEN b.set_duration THEN b.duration ELSE c.duration_s END,"
-            "  answered_at = CASE WHEN b.answered THEN now() ELSE c.answered_at END,"
+            "  answered_at = CASE WHEN b.answered AND NOT c.answer_on_join THEN now()"
+            "   ELSE c.answered_at END,"
             "  ended_at = CASE WHEN b.ended THEN now() ELSE c.ended_at END,"
             "  updated_at = now()"
             "  FROM best b WHERE c.id = b.cid"

@@ -160,10 +160,25 @@ static enum cb_tel_ctl participant_remove(struct twilio *tw, const char *cf, con
         return r == CB_TEL_CTL_STATE ? CB_TEL_CTL_OK : r; /* gone already */
 }
 
-/* Add a participant to conference `conf` (a CF sid, or a name: Twilio then creates it). */
+/* Ask for the participant's "answered" callback on POST /webhooks/twilio/participant, naming
+ * our call: the agent picking up answers an inbound call bridged by conference. */
+static int answered_callback(const struct twilio *tw, struct cb_form *f, const char *call_id)
+{
+        char url[1024];
+        int rc;
+
+        snprintf(url, sizeof(url), "%s/webhooks/twilio/participant?call_id=%s%s%s",
+                 tw->cfg->server.public_url, call_id, tw->fragment[0] ? "#" : "", tw->fragment);
+        rc = form2(f, "StatusCallback", url, "StatusCallbackMethod", "POST");
+        return rc | cb_form_add(f, "StatusCallbackEvent", "answered");
+}
+
+/* Add a participant to conference `conf` (a CF sid, or a name: Twilio then creates it); with
+ * `call_id` (else NULL) its answer is reported for that call. */
 static enum cb_tel_ctl participant_add(struct twilio *tw, const char *conf, const char *label,
                                        const char *to, bool to_agent, const char *from,
-                                       bool end_on_exit, char *err, size_t err_size)
+                                       bool end_on_exit, const char *call_id, char *err,
+                                       size_t err_size)
 {
         struct cb_form f = {0};
         char path[256], target[CB_AGENT_MAX + 8];
@@ -175,6 +190,8 @@ static enum cb_tel_ctl participant_add(struct twilio *tw, const char *conf, cons
         rc |= form2(&f, "Label", label, "EndConferenceOnExit", end_on_exit ? "true" : "false");
         rc |= form2(&f, "StartConferenceOnEnter", "true", "Beep", "false");
         rc |= cb_form_add(&f, "Timeout", "30");
+        if (call_id != NULL)
+                rc |= answered_callback(tw, &f, call_id);
         return post(tw, path, &f, rc, err, err_size);
 }
 
@@ -208,7 +225,7 @@ static enum cb_tel_ctl warm_step(struct twilio *tw, const struct cb_tel_control 
                 if (r != CB_TEL_CTL_OK)
                         return r;
                 r = participant_add(tw, cf, "transfer", c->to, c->to_agent,
-                                    c->caller_id ? c->caller_id : "anonymous", false, err,
+                                    c->caller_id ? c->caller_id : "anonymous", false, NULL, err,
                                     err_size);
                 if (r != CB_TEL_CTL_OK) { /* the customer back off hold, as far as we can */
                         char ignored[256];
@@ -276,10 +293,12 @@ enum cb_tel_ctl cb_twilio_control(void *self, const struct cb_tel_control *c, ch
 }
 
 enum cb_result cb_twilio_conference_join(void *self, const char *conference, const char *agent,
-                                         const char *from, char *err, size_t err_size)
+                                         const char *from, const char *call_id, char *err,
+                                         size_t err_size)
 {
-        enum cb_tel_ctl r = participant_add(self, conference, "agent", agent, true,
-                                            from ? from : "anonymous", true, err, err_size);
+        enum cb_tel_ctl r =
+            participant_add(self, conference, "agent", agent, true, from ? from : "anonymous", true,
+                            call_id, err, err_size);
 
         return r == CB_TEL_CTL_OK ? CB_RESULT_OK : CB_RESULT_RETRY;
 }

@@ -51,7 +51,8 @@ int cb_twilio_render_route(void *self, const struct cb_call_route *route, struct
 enum cb_tel_ctl cb_twilio_control(void *self, const struct cb_tel_control *c, char *err,
                                   size_t err_size);
 enum cb_result cb_twilio_conference_join(void *self, const char *conference, const char *agent,
-                                         const char *from, char *err, size_t err_size);
+                                         const char *from, const char *call_id, char *err,
+                                         size_t err_size);
 
 /* Softphone access tokens (src/telephony/twilio_token.c), as cb_telephony_ops members. */
 int cb_twilio_softphone_create(const struct cb_config *cfg, void **tokens);

@@ -154,6 +154,10 @@ class HoldRecordingHangupTest(ControlCase):
 
 
 class TransferTest(ControlCase):
+    def setUp(self):
+        super().setUp()
+        self.daemon.apikey("bob")  # a transfer target must be one of the agents
+
     def test_blind_transfer_to_a_number_and_to_an_agent(self):
         for to, want in (("+14155550199", "<Number>+14155550199</Number>"),
                          ("bob", "<Identity>bob</Identity>")):

@@ -155,6 +155,25 @@ class SessionTest(DaemonTestCase):
         self.assertError(b3.get("/api/calls"), 401, "unauthorized")
 
 
+class FailedSignInsTest(DaemonTestCase):
+    """Wrong keys at POST /auth/session and forged cookies count as failed authentications of
+    the address, like bad bearers."""
+    config = {"auth": {"unauth_per_ip_per_min": 3}}
+
+    def test_guessing_is_limited(self):
+        for _ in range(2):
+            self.assertError(self.daemon.post("/auth/session",
+                                              {"api_key": "cbk_0123456789abcdef_guess"},
+                                              token=None), 401, "unauthorized")
+        self.assertError(Browser(self.daemon, "B" * 43).get("/api/calls"), 401, "unauthorized")
+        r = Browser(self.daemon, "C" * 43).get("/api/calls")
+        self.assertError(r, 429, "rate_limited")
+        self.assertTrue(r.headers.get("Retry-After"))
+        r = self.daemon.post("/auth/session", {"api_key": "cbk_0123456789abcdef_guess"},
+                             token=None)
+        self.assertError(r, 429, "rate_limited")
+
+
 class SecureCookieTest(DaemonTestCase):
     config = {"server": {"public_url": "https://cb.example.test"},
               "auth": {"cookie_samesite": "None"}}

@@ -229,5 +229,30 @@ class CheckerCanFailTest(unittest.TestCase):
         self.assertReported("<length> is '255'")
 
 
+class CallCenterTest(unittest.TestCase):
+    """docs/salesforce/callcenter.xml, the Open CTI call center an admin imports (issue 14):
+    every required item, the console as the adapter over https, the CTI API on, Lightning."""
+
+    def test_call_center_definition(self):
+        root = ET.parse(ROOT / "callcenter.xml").getroot()
+        self.assertEqual(root.tag, "callCenter")
+        general = root.find("section[@name='reqGeneralInfo']")
+        self.assertIsNotNone(general)
+        self.assertEqual(general.get("sortOrder"), "0")
+        items = {i.get("name"): (i.get("sortOrder"), (i.text or "").strip())
+                 for i in general.findall("item")}
+        self.assertEqual(items["reqInternalName"][0], "0")
+        self.assertRegex(items["reqInternalName"][1], r"^[A-Za-z][A-Za-z0-9]{0,39}$")
+        self.assertEqual(items["reqDisplayName"][0], "1")
+        self.assertTrue(items["reqDisplayName"][1])
+        self.assertRegex(items["reqAdapterUrl"][1], r"^https://[^/?#]+/console/$")
+        self.assertEqual(items["reqUseApi"][1], "true")
+        self.assertGreaterEqual(int(items["reqSoftphoneHeight"][1]), 400)
+        self.assertGreaterEqual(int(items["reqSoftphoneWidth"][1]), 320)
+        self.assertEqual(items["reqSalesforceCompatibilityMode"][1], "Lightning")
+        orders = [int(o) for o, _ in items.values()]
+        self.assertEqual(sorted(orders), list(range(len(orders))))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

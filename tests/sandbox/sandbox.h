@@ -270,6 +270,8 @@ extern const struct sb_upstream sb_sf_rest_upstream;
 
 void sb_sf_token(const struct sb_request *req, struct sb_reply *reply);
 void sb_sf_userinfo(const struct sb_request *req, struct sb_reply *reply);
+/* GET and POST /services/oauth2/authorize: the login page and its answer (sf_authorize.c). */
+void sb_sf_authorize(const struct sb_request *req, struct sb_reply *reply);
 void sb_sf_rest(const struct sb_request *req, struct sb_reply *reply);
 /* Answer a path under /services/ that no route matched (Salesforce's 404 NOT_FOUND). */
 void sb_sf_unrouted(const struct sb_request *req, struct sb_reply *reply);

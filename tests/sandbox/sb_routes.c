@@ -41,6 +41,8 @@ const struct sb_route sb_routes[] = {
     {"POST", "/__sandbox/salesforce/limits", sb_sf_control_limits, "sandbox.sf", NULL, 0},
     /* Salesforce: OAuth, then REST (sb_sf_rest dispatches on the path itself). */
     {"POST", "/services/oauth2/token", sb_sf_token, "salesforce.token", &sb_sf_oauth_upstream, 0},
+    {"GET", "/services/oauth2/authorize", sb_sf_authorize, "salesforce.authorize", NULL, 0},
+    {"POST", "/services/oauth2/authorize", sb_sf_authorize, "salesforce.authorize", NULL, 0},
     {"GET", "/services/oauth2/userinfo", sb_sf_userinfo, "salesforce.userinfo",
      &sb_sf_oauth_upstream, 0},
     SF_REST("GET", "/query", "query"),

@@ -158,6 +158,14 @@ static const struct object_def objects[] = {
       F_OWNER,
       F_DATES,
       F_END}},
+    /* Read-only in Salesforce; here seeded (POST /__sandbox/seed), and the owner of a record
+     * can read it without a row (sf_query.c). */
+    {"UserRecordAccess",
+     "User Record Access",
+     "0Ua",
+     {F_ID, F_STR("UserId", 18), F_STR("RecordId", 18), F_TYPE("HasReadAccess", "boolean", 0),
+      F_TYPE("HasEditAccess", "boolean", 0), F_TYPE("HasDeleteAccess", "boolean", 0),
+      F_STR("MaxAccessLevel", 40), F_END}},
     {"User",
      "User",
      "005",

@@ -120,6 +120,14 @@ void sf_state_new_id_locked(const char *prefix, char out[19]);
 /* Now as "2026-11-30T19:43:40.000+0000" into `out` (48 bytes). */
 void sf_now_iso(char out[48]);
 
+/* ---- the authorize step (sf_authorize.c) ------------------------------------------------ */
+
+/* Take (remove) authorization code `code`: {"user","client_id","redirect_uri","challenge"?,
+ * "exp"} (new reference) or NULL when unknown or used. Lock held. */
+json_t *sf_code_take_locked(const char *code);
+/* Is base64url(SHA-256(verifier)) == challenge (PKCE S256)? */
+bool sf_pkce_matches(const char *verifier, const char *challenge);
+
 /* ---- helpers (sf_util.c) ---------------------------------------------------------------- */
 
 /* Decode base64url (no padding needed) into a malloc'd buffer; NULL on bad input. */

@@ -1,5 +1,5 @@
 /* callbridge-sandbox: Salesforce OAuth: POST /services/oauth2/token (JWT bearer, client
- * credentials, refresh token) and GET /services/oauth2/userinfo.
+ * credentials, refresh token, authorization code with PKCE) and GET /services/oauth2/userinfo.
  *
  * Token errors use the endpoint's own dialect {"error","error_description"} with the strings
  * Salesforce sends. The JWT signature is checked with OpenSSL against --sf-cert-file's key
@@ -214,6 +214,53 @@ static bool grant_refresh(const struct sb_request *req, struct grant *g)
         return ok;
 }
 
+/* grant_type=authorization_code (the web server flow): the code is single use (taken
+ * whatever follows), issued to this client for this redirect_uri, and with PKCE the verifier
+ * must hash to the code_challenge of the authorize request. */
+static bool grant_code(const struct sb_request *req, struct grant *g)
+{
+        const struct sb_config *cfg = req->cfg;
+        char *id = NULL, *secret = NULL, *code = sf_form_get(req->body, "code");
+        char *redirect = sf_form_get(req->body, "redirect_uri");
+        char *verifier = sf_form_get(req->body, "code_verifier");
+        const char *challenge;
+        json_t *entry;
+        bool ok = false;
+
+        client_credentials(req, &id, &secret);
+        sb_state_lock();
+        entry = sf_code_take_locked(code);
+        sb_state_unlock();
+        challenge = json_string_value(json_object_get(entry, "challenge"));
+        if (!entry)
+                deny(g, "invalid_grant", "invalid authorization code");
+        else if (json_integer_value(json_object_get(entry, "exp")) < (json_int_t)time(NULL))
+                deny(g, "invalid_grant", "expired authorization code");
+        else if (!id || !secrets_equal(id, json_string_value(json_object_get(entry, "client_id"))))
+                deny(g, "invalid_client_id", "client identifier invalid");
+        else if (secret &&
+                 (!cfg->sf_client_secret || !secrets_equal(secret, cfg->sf_client_secret)))
+                deny(g, "invalid_client", "invalid client credentials");
+        else if (!redirect ||
+                 strcmp(redirect, json_string_value(json_object_get(entry, "redirect_uri"))) != 0)
+                deny(g, "invalid_grant", "redirect_uri must match configuration");
+        else if (challenge && !verifier)
+                deny(g, "invalid_grant", "code verifier required");
+        else if (challenge && !sf_pkce_matches(verifier, challenge))
+                deny(g, "invalid_grant", "invalid code verifier");
+        else
+                ok = (g->user = json_deep_copy(json_object_get(entry, "user"))) != NULL;
+        json_decref(entry);
+        free(id);
+        if (secret)
+                OPENSSL_cleanse(secret, strlen(secret));
+        free(secret);
+        free(code);
+        free(redirect);
+        free(verifier);
+        return ok;
+}
+
 /* 200 with a new access token for g->user. */
 static void issue(struct sb_reply *reply, const char *instance, json_t *user)
 {
@@ -255,6 +302,8 @@ void sb_sf_token(const struct sb_request *req, struct sb_reply *reply)
                 ok = grant_client(req, &g);
         else if (type && strcmp(type, "refresh_token") == 0)
                 ok = grant_refresh(req, &g);
+        else if (type && strcmp(type, "authorization_code") == 0)
+                ok = grant_code(req, &g);
         else
                 ok = deny(&g, "unsupported_grant_type", "grant type not supported");
         if (ok)

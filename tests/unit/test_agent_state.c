@@ -359,6 +359,38 @@ static void test_call_end_before_its_start(void **state)
         assert_false(c.changed);
 }
 
+/* A transfer handed the call on: the agent's busy or wrap-up for it ends, to their choice. */
+static void test_call_left(void **state)
+{
+        struct cb_agent_state cur = state_of(CB_AGENT_BUSY, CALL_A);
+        struct cb_agent_change c;
+
+        (void)state;
+        cur.next = CB_AGENT_AWAY;
+        snprintf(cur.next_reason, sizeof(cur.next_reason), "lunch");
+        cb_agent_rule_call_left(&cur, CALL_A, NOW, &c);
+        assert_true(c.changed && c.new_period);
+        assert_int_equal(c.state.status, CB_AGENT_AWAY);
+        assert_string_equal(c.state.reason, "lunch");
+        assert_string_equal(c.state.call_id, "");
+        assert_int_equal(c.state.since_us, NOW);
+        assert_false(c.schedule_end);
+        cur = state_of(CB_AGENT_WRAP_UP, CALL_A);
+        cb_agent_rule_call_left(&cur, CALL_A, NOW, &c);
+        assert_true(c.changed);
+        assert_int_equal(c.state.status, CB_AGENT_AVAILABLE);
+        /* Another call's busy, or no automatic state: nothing changes. */
+        cur = state_of(CB_AGENT_BUSY, CALL_B);
+        cb_agent_rule_call_left(&cur, CALL_A, NOW, &c);
+        assert_false(c.changed);
+        cur = state_of(CB_AGENT_AWAY, NULL);
+        cb_agent_rule_call_left(&cur, CALL_A, NOW, &c);
+        assert_false(c.changed);
+        cur = state_of(CB_AGENT_AVAILABLE, NULL);
+        cb_agent_rule_call_left(&cur, NULL, NOW, &c);
+        assert_false(c.changed);
+}
+
 static void test_json(void **state)
 {
         struct cb_agent_state st = state_of(CB_AGENT_WRAP_UP, CALL_A);
@@ -407,6 +439,7 @@ int main(void)
             cmocka_unit_test(test_wrap_up_end),
             cmocka_unit_test(test_call_end_policies),
             cmocka_unit_test(test_call_end_before_its_start),
+            cmocka_unit_test(test_call_left),
             cmocka_unit_test(test_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

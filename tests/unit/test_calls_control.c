@@ -171,6 +171,30 @@ static void test_blind_transfer(void **state)
         assert_int_equal(decide(&live, &now, CB_ACT_HANGUP, NULL).verdict, CB_CTL_BAD_STATE);
 }
 
+/* Whose the call is after a transfer: the target agent's once done now, else unchanged. */
+static void test_new_agent(void **state)
+{
+        struct cb_call_controls none = {0}, pending, done;
+        struct cb_call_decision d;
+
+        (void)state;
+        d = decide(&live, &none, CB_ACT_TRANSFER_BLIND, "bob");
+        assert_string_equal(cb_calls_control_new_agent(&none, &d.after), "bob");
+        done = d.after; /* the same transfer again hands nothing over again */
+        assert_null(cb_calls_control_new_agent(&done, &done));
+        d = decide(&live, &none, CB_ACT_TRANSFER_BLIND, "+14155550199");
+        assert_null(cb_calls_control_new_agent(&none, &d.after));
+        d = decide(&live, &none, CB_ACT_TRANSFER_WARM, "bob");
+        assert_null(cb_calls_control_new_agent(&none, &d.after)); /* pending: still ours */
+        pending = d.after;
+        d = decide(&live, &pending, CB_ACT_TRANSFER_COMPLETE, NULL);
+        assert_string_equal(cb_calls_control_new_agent(&pending, &d.after), "bob");
+        d = decide(&live, &pending, CB_ACT_TRANSFER_CANCEL, NULL);
+        assert_null(cb_calls_control_new_agent(&pending, &d.after));
+        d = decide(&live, &none, CB_ACT_HOLD, NULL);
+        assert_null(cb_calls_control_new_agent(&none, &d.after));
+}
+
 static void test_hangup(void **state)
 {
         struct cb_call_controls now = {0};
@@ -246,6 +270,7 @@ int main(void)
             cmocka_unit_test(test_warm_transfer),
             cmocka_unit_test(test_blind_transfer),
             cmocka_unit_test(test_hangup),
+            cmocka_unit_test(test_new_agent),
             cmocka_unit_test(test_names_and_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,23 +29,32 @@ static bool plain_id(const char *s)
         return cb_str_charset(s, ID_MAX, "-_.:");
 }
 
-/* The screen-pop match for the number we talk to, when Redis has it: the call is linked at
- * once. Otherwise the crm.log_call job looks it up (this request never waits on the CRM). */
-static json_t *cached_record(struct cb_request *req, const struct initiate *in)
+/* The screen-pop match for the number we talk to, when Redis has it: the first one (`id`
+ * NULL: the call is linked to it at once), or the one that is record `id` (the party of the
+ * record the client named). Otherwise NULL: the crm.log_call job looks it up (this request
+ * never waits on the CRM). */
+static json_t *cached_match(struct cb_request *req, const struct initiate *in, const char *id)
 {
         struct cb_crm *crm = req->env->crm;
         struct cb_lookup_result res = {0};
         const char *number =
             strcmp(in->direction, "inbound") == 0 && in->from ? in->plan.from : in->plan.to;
-        json_t *match = NULL;
+        json_t *match = NULL, *m;
         char err[128];
+        size_t i;
 
         if (!(crm->ops->caps & CB_CRM_CAP_LOOKUP) ||
             (strcmp(in->direction, "inbound") == 0 && in->from == NULL))
                 return NULL;
-        if (cb_lookup(crm, req->env->cfg, number, true, &res, err, sizeof(err)) == CB_RESULT_OK &&
-            json_array_size(res.matches) > 0)
-                match = json_incref(json_array_get(res.matches, 0));
+        if (cb_lookup(crm, req->env->cfg, number, true, &res, err, sizeof(err)) == CB_RESULT_OK)
+                json_array_foreach(res.matches, i, m)
+                {
+                        const char *mid = json_string_value(json_object_get(m, "id"));
+                        if (id == NULL || (mid != NULL && strcmp(mid, id) == 0)) {
+                                match = json_incref(m);
+                                break;
+                        }
+                }
         cb_lookup_result_clear(&res);
         return match;
 }
@@ -178,7 +187,8 @@ struct initiate_ctx {
         struct cb_call_new c;
         struct cb_call_item item;
         char id[CB_UUID_LEN + 1];
-        json_t *match; /* the cached screen-pop match, or NULL */
+        json_t *match; /* the cached screen-pop match the call is linked to, or NULL */
+        json_t *party; /* the cached match of the record the client named, or NULL */
 };
 
 static void initiate_ctx_free(void *p)
@@ -186,6 +196,7 @@ static void initiate_ctx_free(void *p)
         struct initiate_ctx *ic = p;
 
         json_decref(ic->match);
+        json_decref(ic->party);
         free(ic);
 }
 
@@ -248,11 +259,14 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         if (bad_body(req, in, &ret))
                 return ret;
         if (in->crm_record_id == NULL)
-                ic->match = cached_record(req, in);
+                ic->match = cached_match(req, in, NULL);
+        else
+                ic->party = cached_match(req, in, in->crm_record_id);
         cb_uuid_v4(ic->id);
         cb_store_call_new_planned(c, ic->id, &in->rq, &in->plan);
         if (ic->match != NULL)
                 c->crm_record_id = json_string_value(json_object_get(ic->match, "id"));
+        cb_store_call_new_party(c, ic->match ? ic->match : ic->party);
         c->telephony = req->env->tel->ops->name;
         c->crm = req->env->crm->ops->name;
         c->idempotency_key = in->idempotency_key;

@@ -6,15 +6,17 @@
  *   {"action": "complete"}: the target stays with the customer, the agent leaves: 200;
  *   {"action": "cancel"}: the target leaves, the customer is back with the agent: 200.
  * The same transfer again is 200 with "changed" false. A number is E.164 ("+" and digits);
- * anything else must be an agent name (letters, digits, "@._-"). */
+ * anything else must be an agent's name (letters, digits, "@._-") in the agents table, else
+ * 422 unknown_agent. A transfer to an agent, once done (blind at once, warm on complete),
+ * makes the call theirs (calls.agent) and ends the transferring agent's busy for it. */
 #include <string.h>
 
 #include "call_control.h"
 #include "callbridge/phone.h"
 #include "handlers/handlers.h"
 
-/* The target into `out` (E.164, or the agent name as given); 0, or -1 after a 422 queued in
- * *ret. */
+/* The target into `out` (E.164, or an agent name as given: cb_call_control_run checks it is
+ * one of the agents table); 0, or -1 after a 422 queued in *ret. */
 static int target(struct cb_request *req, const char *to, char *out, size_t size, bool *agent,
                   enum MHD_Result *ret)
 {

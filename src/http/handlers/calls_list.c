@@ -1,4 +1,5 @@
-/* GET /api/calls?agent=&since=&limit=&cursor=: newest first, keyset (cursor) paging. */
+/* GET /api/calls?agent=&since=&limit=&cursor=&q=: newest first, keyset (cursor) paging; q
+ * searches the numbers, or the party, disposition and notes (cb_calls_search_term). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,8 @@ enum MHD_Result cb_handle_calls_list(struct cb_request *req)
         const char *cursor_s = cb_request_arg(req, "cursor");
         const char *since_s = cb_request_arg(req, "since");
         const char *agent_s = cb_request_arg(req, "agent");
+        const char *q = cb_request_arg(req, "q");
+        char pattern[CB_CALL_SEARCH_PATTERN_MAX];
         struct cb_call_page page = {.limit = LIMIT_DEFAULT};
         char cursor_id[CB_UUID_LEN + 1] = "";
         char next_id[CB_UUID_LEN + 1];
@@ -72,6 +75,15 @@ enum MHD_Result cb_handle_calls_list(struct cb_request *req)
                                       "since must be RFC 3339 UTC (...Z) or Unix seconds");
         if (agent_s != NULL && (agent_s[0] == '\0' || strlen(agent_s) >= CB_AGENT_MAX))
                 return cb_reply_error(req, CB_ERR_INVALID_QUERY, "agent is invalid");
+        if (q != NULL) {
+                page.search = cb_calls_search_term(q, pattern, sizeof(pattern));
+                page.pattern = pattern;
+                if (page.search == CB_CALL_SEARCH_INVALID)
+                        return cb_reply_error(req, CB_ERR_INVALID_FIELD,
+                                              "q must be 1 to %d characters of text, without "
+                                              "control characters",
+                                              CB_CALL_SEARCH_MAX);
+        }
         /* Non-admins only ever see their own calls, whatever they ask for. */
         page.agent = req->agent.admin ? agent_s : req->agent.name;
 

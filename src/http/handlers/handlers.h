@@ -34,6 +34,9 @@ enum MHD_Result cb_handle_admin_agent_get(struct cb_request *req);
 enum MHD_Result cb_handle_admin_agent_patch(struct cb_request *req);
 enum MHD_Result cb_handle_agent_me(struct cb_request *req);
 enum MHD_Result cb_handle_openapi(struct cb_request *req);
+enum MHD_Result cb_handle_console_redirect(struct cb_request *req);
+enum MHD_Result cb_handle_console_index(struct cb_request *req);
+enum MHD_Result cb_handle_console_file(struct cb_request *req);
 
 /* docs/openapi.yaml as compact JSON (NUL-terminated; generated/openapi_json.c, made at build
  * time by tools/openapi/embed.py) and its strong ETag, quoted. */
@@ -52,5 +55,8 @@ enum MHD_Result cb_handle_auth_session_get(struct cb_request *req);
 enum MHD_Result cb_handle_auth_logout(struct cb_request *req);
 enum MHD_Result cb_handle_console_config(struct cb_request *req);
 enum MHD_Result cb_handle_agent_call(struct cb_request *req);
+enum MHD_Result cb_handle_auth_sf_login(struct cb_request *req);
+enum MHD_Result cb_handle_auth_sf_callback(struct cb_request *req);
+enum MHD_Result cb_handle_twilio_participant(struct cb_request *req);
 
 #endif

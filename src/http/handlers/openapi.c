@@ -1,37 +1,13 @@
 /* GET /openapi.json: the OpenAPI 3.1 description of this interface (docs/openapi.yaml, built
  * into the binary as JSON by tools/openapi/embed.py). Public and cacheable: a strong ETag
  * (304 to a matching If-None-Match) and Cache-Control: public, max-age=300. */
-#include <string.h>
-
 #include "handlers/handlers.h"
-
-/* True when the If-None-Match list names `etag` (or is "*"). Weak validators compare weakly
- * (RFC 9110 §13.1.2): W/"x" matches "x". */
-static bool etag_matches(const char *list, const char *etag)
-{
-        size_t n = strlen(etag);
-
-        if (list == NULL)
-                return false;
-        while (*list != '\0') {
-                list += strspn(list, " \t,");
-                if (*list == '*')
-                        return true;
-                if (strncmp(list, "W/", 2) == 0)
-                        list += 2;
-                if (strncmp(list, etag, n) == 0 &&
-                    (list[n] == '\0' || list[n] == ',' || list[n] == ' ' || list[n] == '\t'))
-                        return true;
-                list += strcspn(list, ",");
-        }
-        return false;
-}
 
 enum MHD_Result cb_handle_openapi(struct cb_request *req)
 {
         struct MHD_Response *resp;
         bool same =
-            etag_matches(cb_request_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), cb_openapi_etag);
+            cb_etag_matches(cb_request_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), cb_openapi_etag);
 
         /* The array outlives every response (static data): no copy. */
         resp = MHD_create_response_from_buffer(same ? 0 : cb_openapi_json_len,

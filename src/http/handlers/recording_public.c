@@ -2,12 +2,18 @@
  *  - a request with a valid signed query (?exp=<unix>&sig=<hex>, POST /api/recordings/{id}/link)
  *    — expired or tampered: 403;
  *  - an authenticated agent (Authorization: Bearer, as for /api) who may see the call;
- * and answers 401 otherwise. Once retention deleted the audio the link answers 410 Gone. */
+ *  - a browser with a session cookie (src/http/recording_page.c): the call's agent, an admin,
+ *    or a Salesforce user who may read the call's CRM log record; a page load gets a player;
+ * and answers 401 otherwise — a browser (Accept: text/html) is sent to the console's sign-in
+ * instead. Once retention deleted the audio the link answers 410 Gone. */
 #include <limits.h>
 #include <time.h>
 
 #include "audio_reply.h"
 #include "handlers/handlers.h"
+#include "html.h"
+#include "recording_page.h"
+#include "session.h"
 
 enum MHD_Result cb_handle_recording_public(struct cb_request *req)
 {
@@ -15,6 +21,7 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req)
         const char *exp_s = cb_request_arg(req, "exp"), *sig = cb_request_arg(req, "sig");
         const char *auth = cb_request_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
         const char *agent = NULL;
+        char cookie[CB_SESSION_TOKEN_LEN + 8];
         long exp = 0;
 
         if (!cb_uuid_valid(id))
@@ -32,6 +39,11 @@ enum MHD_Result cb_handle_recording_public(struct cb_request *req)
                 if (cb_request_authenticate(req, &ret))
                         return ret;
                 agent = req->agent.admin ? NULL : req->agent.name;
+        } else if (cb_cookie_get(cb_request_header(req, MHD_HTTP_HEADER_COOKIE), CB_SESSION_COOKIE,
+                                 cookie, sizeof(cookie)) ||
+                   cb_request_wants_html(req)) {
+                /* a browser: its session, or off to the sign-in */
+                return cb_recording_for_session(req, id);
         } else {
                 return cb_reply_error(req, CB_ERR_UNAUTHORIZED,
                                       "send the agent's bearer token or use a signed link");

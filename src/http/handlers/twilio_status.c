@@ -59,7 +59,7 @@ static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_
         };
         char id[CB_UUID_LEN + 1];
 
-        return cb_call_reported_create(req->env, &rq, id);
+        return cb_call_reported_create(req->env, &rq, NULL, id);
 }
 
 /* Tell the agent's softphones (any instance) where the call is. Best effort: a lost event
