@@ -268,7 +268,7 @@ test('an outbound call from the dialer', async (t) => {
     assert.ok(marks.some((m) => /quote|pricing/i.test(m.text)), JSON.stringify(marks));
     // Four lines of the conversation (the competitor's name among them) before the picture and
     // the hang-up, so the analysis has something to say.
-    await log.locator('li').nth(3).waitFor();
+    await log.locator('li').nth(3).waitFor({ timeout: 60_000 });
     linesBefore = await log.locator('li').count();
     await screenshot(page, 'in-call');
   });
