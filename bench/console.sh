@@ -21,7 +21,7 @@ bench_env
 	(cd "$root/tests/browser" && npm ci --no-audit --no-fund >/dev/null) ||
 	bench_die "npm ci in tests/browser failed"
 export CALLBRIDGE_URL CALLBRIDGE_API_KEY
-out=$(NODE_PATH="$root/tests/browser/node_modules" node "$root/bench/console_start.mjs")
+out=$(node "$root/bench/console_start.mjs")
 rev=$(git -C "$root" rev-parse --short HEAD)
 machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(chromium --version 2>/dev/null | head -1)"
 section=$(

@@ -4,7 +4,11 @@
 // page (revalidated with ETags: 304s). The Voice SDK is the real pinned file; requests leaving the
 // machine (Twilio's servers) are refused, so its registration fails fast and is not waited for.
 // Prints one JSON object. Environment: CALLBRIDGE_URL, CALLBRIDGE_API_KEY, CHROMIUM, RUNS.
-import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+
+// playwright-core from the browser tests' pinned install (tests/browser/node_modules).
+const require = createRequire(new URL('../tests/browser/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
 
 const url = process.env.CALLBRIDGE_URL.replace(/\/$/, '');
 const runs = Number(process.env.RUNS || 20);
