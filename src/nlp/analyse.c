@@ -21,7 +21,8 @@ struct work {
         struct nlp_doc doc;
         struct nlp_hits hits;
         struct nlp_entities ents;
-        double *sent_scores;
+        double *sent_scores, *sent_raw;
+        bool *sent_has;
         bool *intents, *tags;
         double sentiment;
         struct nlp_date today;
@@ -33,6 +34,8 @@ static void work_free(struct work *w)
         nlp_hits_free(&w->hits);
         nlp_entities_free(&w->ents);
         free(w->sent_scores);
+        free(w->sent_raw);
+        free(w->sent_has);
         free(w->intents);
         free(w->tags);
 }
@@ -228,7 +231,56 @@ static json_t *trigger_sentence(const struct work *w, const struct nlp_cond *c)
         return json_stringn(w->doc.clean + s->off, s->len);
 }
 
-/* Intents, tags and follow-ups into `out`; -1 when out of memory. */
+/* Add each matched intent's valence (churn -3, expansion +2.5) to the sentences where its
+ * phrases were found (once per intent and sentence), and rescore the transcript: "we signed
+ * with Aircall" holds no sentiment word, yet it is bad news. The new score replaces
+ * out.sentiment. -1 when out of memory. */
+static int lean(struct work *w, json_t *out)
+{
+        const struct cb_nlp_rules *r = w->r;
+        size_t *last = calloc(w->doc.n_sentences + 1, sizeof(*last)); /* intent + 1 */
+        double total = 0;
+        size_t counted = 0;
+        bool changed = false;
+
+        if (last == NULL)
+                return -1;
+        for (size_t i = 0; i < r->n_intents; i++) {
+                const struct nlp_cond *c = &r->intents[i].when;
+                const struct nlp_list *lists[] = {&c->any, &c->all};
+                if (!w->intents[i] || r->intents[i].valence == 0)
+                        continue;
+                for (size_t l = 0; l < 2; l++)
+                        for (size_t k = 0; k < lists[l]->n; k++) {
+                                size_t id = lists[l]->ids[k];
+                                if (w->hits.count[id] == 0)
+                                        continue;
+                                size_t s = w->doc.tokens[w->hits.first_tok[id]].sentence;
+                                if (last[s] == i + 1)
+                                        continue;
+                                last[s] = i + 1;
+                                w->sent_raw[s] += r->intents[i].valence;
+                                w->sent_has[s] = changed = true;
+                        }
+        }
+        free(last);
+        if (!changed)
+                return 0;
+        for (size_t s = 0; s < w->doc.n_sentences; s++) {
+                double x = w->sent_raw[s];
+                w->sent_scores[s] = x / sqrt(x * x + NLP_NORM_ALPHA);
+                if (w->sent_has[s])
+                        total += w->sent_scores[s], counted++;
+        }
+        w->sentiment = counted ? total / (double)counted : 0;
+        double score = round(w->sentiment * 10000) / 10000;
+        return json_object_set_new(
+            out, "sentiment",
+            json_pack("{s:f, s:s}", "score", score, "label", nlp_sentiment_label(score)));
+}
+
+/* Intents, tags and follow-ups into `out`; -1 when out of memory. Intents see the lexicon's
+ * sentiment, tags and follow-ups the one after the intents' valence (lean). */
 static int apply_rules(struct work *w, const json_t *call, json_t *out)
 {
         const struct cb_nlp_rules *r = w->r;
@@ -257,8 +309,10 @@ static int apply_rules(struct work *w, const json_t *call, json_t *out)
         }
         if (json_object_set_new(out, "intent",
                                 primary < 0 ? json_null()
-                                            : json_string(r->intents[primary].name)) != 0)
+                                            : json_string(r->intents[primary].name)) != 0 ||
+            lean(w, out) != 0)
                 return -1;
+        f.sentiment = w->sentiment;
         for (size_t i = 0; i < r->n_tags; i++)
                 if ((w->tags[i] = nlp_cond_eval(&r->tags[i].when, &f, &score)) &&
                     json_array_append_new(tags, json_string(r->tags[i].name)) != 0)
@@ -304,11 +358,14 @@ json_t *cb_nlp_analyse(const struct cb_nlp_rules *rules, const char *transcript,
         if (nlp_doc_build(&w.doc, transcript) != 0 || nlp_match(rules, &w.doc, &w.hits) != 0)
                 goto fail;
         w.sent_scores = calloc(w.doc.n_sentences + 1, sizeof(*w.sent_scores));
+        w.sent_raw = calloc(w.doc.n_sentences + 1, sizeof(*w.sent_raw));
+        w.sent_has = calloc(w.doc.n_sentences + 1, sizeof(bool));
         w.intents = calloc(rules->n_intents + 1, sizeof(bool));
         w.tags = calloc(rules->n_tags + 1, sizeof(bool));
-        if (w.sent_scores == NULL || w.intents == NULL || w.tags == NULL)
+        if (w.sent_scores == NULL || w.sent_raw == NULL || w.sent_has == NULL ||
+            w.intents == NULL || w.tags == NULL)
                 goto fail;
-        w.sentiment = nlp_sentiment(rules->lexicon, &w.doc, w.sent_scores);
+        w.sentiment = nlp_sentiment(rules->lexicon, &w.doc, w.sent_scores, w.sent_raw, w.sent_has);
         if (dictionary_entities(&w) != 0 ||
             nlp_entities_scan(&w.doc, &w.today, &w.ents, w.hits.sentence_weight) != 0)
                 goto fail;

@@ -1,6 +1,9 @@
 /* Phrase matching: one pass over the tokens; at each word the chain of phrases starting with
  * it (looked up by hash) is compared word by word within the sentence. O(words x phrases
- * sharing a first word). */
+ * sharing a first word). A phrase with a negation within the 3 words before it ("we don't
+ * need a demo", "never had an outage") does not count for the rules, unless the phrase starts
+ * with a negation itself ("not working"); dictionary terms count either way (a competitor
+ * named is a competitor mentioned). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +48,7 @@ int nlp_match(const struct cb_nlp_rules *r, const struct nlp_doc *d, struct nlp_
                 size_t end = d->sentences[s].tok_end, covered = 0;
                 for (size_t i = d->sentences[s].tok_begin; i < end; i++) {
                         const struct nlp_phrase *best = NULL;
+                        int negated = -1; /* computed when a phrase matches here */
                         uint64_t hash = d->tokens[i].hash;
                         size_t slot = (size_t)hash & r->heads_mask;
                         while (r->heads[slot] != 0 &&
@@ -55,11 +59,17 @@ int nlp_match(const struct cb_nlp_rules *r, const struct nlp_doc *d, struct nlp_
                                 const struct nlp_phrase *p = &r->phrases[id - 1];
                                 if (!phrase_at(p, d, i, end))
                                         continue;
+                                if (p->term && (best == NULL || p->n_words > best->n_words))
+                                        best = p;
+                                if (negated < 0)
+                                        negated = !nlp_is_negation(r->lexicon, d, i) &&
+                                                  nlp_negated_before(r->lexicon, d,
+                                                                     d->sentences[s].tok_begin, i);
+                                if (negated)
+                                        continue;
                                 if (h->count[id - 1]++ == 0)
                                         h->first_tok[id - 1] = (uint32_t)i;
                                 h->sentence_weight[s] += p->weight;
-                                if (p->term && (best == NULL || p->n_words > best->n_words))
-                                        best = p;
                         }
                         if (best != NULL && i >= covered) {
                                 size_t id = (size_t)(best - r->phrases);

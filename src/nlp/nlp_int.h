@@ -91,9 +91,19 @@ const struct nlp_lex_entry *nlp_lexicon_match(const struct nlp_lexicon *lex,
 
 /* ---- sentiment (sentiment.c) --------------------------------------------------------------- */
 
-/* Per-sentence compound scores in [-1, 1] into `out` (n_sentences long); the document score
- * is the mean over sentences that carry sentiment. */
-double nlp_sentiment(const struct nlp_lexicon *lex, const struct nlp_doc *d, double *out);
+#define NLP_NORM_ALPHA 15.0 /* a sentence's sum x scores x / sqrt(x^2 + NLP_NORM_ALPHA) */
+
+/* Per-sentence compound scores in [-1, 1] into `out`, their sums before normalisation into
+ * `raw` and whether the sentence holds a valence word into `has` (each n_sentences long); the
+ * document score is the mean over sentences that carry sentiment. */
+double nlp_sentiment(const struct nlp_lexicon *lex, const struct nlp_doc *d, double *out,
+                     double *raw, bool *has);
+/* Whether token `i` is a negation ("not", "never", any "...n't"). */
+bool nlp_is_negation(const struct nlp_lexicon *lex, const struct nlp_doc *d, size_t i);
+/* Whether a negation stands within the 3 words before token `i` (not before `begin`, nor
+ * across a clause break or a contrast word): "don't" in "we don't need a demo". */
+bool nlp_negated_before(const struct nlp_lexicon *lex, const struct nlp_doc *d, size_t begin,
+                        size_t i);
 const char *nlp_sentiment_label(double score);
 
 /* ---- compiled rules (rules.c, match.c) ----------------------------------------------------- */
@@ -138,6 +148,7 @@ struct nlp_rule {
         struct nlp_cond when;
         char *subject, *description, *due, *priority; /* follow-ups */
         char color[CB_NLP_COLOR_SIZE]; /* "#rrggbb": the file's, else the palette's */
+        double valence; /* intents: added to the sentences of its phrases (0: none) */
 };
 
 struct cb_nlp_rules {

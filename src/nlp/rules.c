@@ -275,7 +275,7 @@ static void parse_rule(struct nlp_loader *L, json_t *obj, const char *base, enum
                        struct nlp_rule *rule)
 {
         static const char *const keys[][8] = {
-            {"name", "when", "color", NULL},
+            {"name", "when", "color", "valence", NULL},
             {"name", "when", "color", NULL},
             {"rule", "when", "subject", "description", "due", "priority", "color", NULL}};
         const char *key;
@@ -297,6 +297,13 @@ static void parse_rule(struct nlp_loader *L, json_t *obj, const char *base, enum
         }
         str_member(L, obj, sec == SEC_FOLLOW_UPS ? "rule" : "name", base, true, &rule->name);
         nlp_color_member(L, obj, base, rule->name, rule->color);
+        if ((v = json_object_get(obj, "valence")) != NULL) {
+                snprintf(path, sizeof(path), "%s.valence", base);
+                if (!json_is_number(v) || json_number_value(v) < -4 || json_number_value(v) > 4)
+                        nlp_problem(L, path, "expected a number from -4 to 4");
+                else
+                        rule->valence = json_number_value(v);
+        }
         if (sec == SEC_FOLLOW_UPS) {
                 char day[11];
                 str_member(L, obj, "subject", base, true, &rule->subject);

@@ -6,6 +6,8 @@
  *   clause break (, ; :) or a contrast word;
  * - in a sentence with a contrast word ("but", "however"), words before the last one count
  *   half and words after it 1.5 times;
+ * - in a question, mild praise (valence 1..3) in its last clause does not count: "how does
+ *   it work?", "what's the best way to...?" ask, they do not praise;
  * - each "!" (up to 3) adds 0.3 in the direction of the sentence's sum;
  * - the sum x becomes x / sqrt(x^2 + 15), in [-1, 1].
  * The document's score is the mean over the sentences that hold a valence word, so small
@@ -20,7 +22,6 @@
 #define NEGATION_WINDOW 3
 #define BOOSTER_WINDOW  2
 #define BANG_BONUS      0.3
-#define NORM_ALPHA      15.0
 
 /* What the lexicon says about the token at `i`, for the look-back. */
 struct mark {
@@ -59,14 +60,62 @@ static void mark_sentence(const struct nlp_lexicon *lex, const struct nlp_doc *d
 static bool like_as_verb(const struct nlp_doc *d, const struct nlp_sentence *s, size_t i)
 {
         /* Not after "would" or "I'd": "I'd like a demo" asks, it does not praise. */
-        static const char *const before[] = {"i",     "we",         "you",      "they", "really",
-                                             "do",    "definitely", "actually", "also", "people",
-                                             "users", "team",       "everyone", NULL};
+        static const char *const before[] = {
+            "i",    "we",     "you",   "they", "really",   "do",  "definitely", "actually",
+            "also", "people", "users", "team", "everyone", "not", "never",      NULL};
         if (i == s->tok_begin)
                 return false;
+        if (ends_nt(d, i - 1)) /* "don't like", "didn't like" */
+                return true;
         for (size_t k = 0; before[k] != NULL; k++)
                 if (nlp_tok_is(d, i - 1, before[k]))
                         return true;
+        return false;
+}
+
+/* Whether `s` ends with '?'. */
+static bool is_question(const struct nlp_doc *d, const struct nlp_sentence *s)
+{
+        size_t n = s->len;
+
+        while (n > 0 && (d->clean[s->off + n - 1] == ' ' || d->clean[s->off + n - 1] == '.'))
+                n--;
+        return n > 0 && d->clean[s->off + n - 1] == '?';
+}
+
+/* Mild praise in the last clause of a question asks rather than praises. */
+static bool asks(const struct nlp_doc *d, const struct nlp_sentence *s, size_t i, double v,
+                 bool question)
+{
+        if (!question || v <= 0 || v > 3)
+                return false;
+        for (size_t j = i + 1; j < s->tok_end; j++)
+                if (d->tokens[j].clause_break)
+                        return false;
+        return true;
+}
+
+bool nlp_is_negation(const struct nlp_lexicon *lex, const struct nlp_doc *d, size_t i)
+{
+        size_t words = 1;
+        const struct nlp_lex_entry *e = nlp_lexicon_match(lex, d, i, i + 1, &words);
+
+        return (e != NULL && e->kind == LEX_NEGATION) || ends_nt(d, i);
+}
+
+bool nlp_negated_before(const struct nlp_lexicon *lex, const struct nlp_doc *d, size_t begin,
+                        size_t i)
+{
+        for (size_t dist = 1; dist <= NEGATION_WINDOW && i >= begin + dist; dist++) {
+                size_t j = i - dist, words = 1;
+                if (d->tokens[j + 1].clause_break)
+                        return false;
+                const struct nlp_lex_entry *e = nlp_lexicon_match(lex, d, j, j + 1, &words);
+                if (e != NULL && e->kind == LEX_CONTRAST)
+                        return false;
+                if ((e != NULL && e->kind == LEX_NEGATION) || ends_nt(d, j))
+                        return true;
+        }
         return false;
 }
 
@@ -91,11 +140,13 @@ static double shaped(const struct nlp_doc *d, const struct nlp_sentence *s, cons
         return v;
 }
 
-/* The compound score of one sentence; *has set when it holds a valence word. */
-static double sentence_score(const struct nlp_lexicon *lex, const struct nlp_doc *d,
-                             const struct nlp_sentence *s, struct mark *m, bool *has)
+/* The sum of one sentence before normalisation; *has set when it holds a valence word
+ * (one of value 0, "if that works", only neutralises the words it spans). */
+static double sentence_sum(const struct nlp_lexicon *lex, const struct nlp_doc *d,
+                           const struct nlp_sentence *s, struct mark *m, bool *has)
 {
         size_t contrast = SIZE_MAX;
+        bool question = is_question(d, s);
         double sum = 0;
         int bangs = 0;
 
@@ -108,7 +159,8 @@ static double sentence_score(const struct nlp_lexicon *lex, const struct nlp_doc
                 const struct mark *mi = &m[i - s->tok_begin];
                 if (mi->kind != LEX_VALENCE)
                         continue;
-                if (nlp_tok_is(d, i, "like") && !like_as_verb(d, s, i))
+                if ((nlp_tok_is(d, i, "like") && !like_as_verb(d, s, i)) || mi->value == 0 ||
+                    asks(d, s, i, mi->value, question))
                         continue;
                 double v = shaped(d, s, m, i, mi->value);
                 if (contrast != SIZE_MAX)
@@ -122,10 +174,11 @@ static double sentence_score(const struct nlp_lexicon *lex, const struct nlp_doc
                 sum += BANG_BONUS * bangs;
         else if (sum < 0)
                 sum -= BANG_BONUS * bangs;
-        return sum / sqrt(sum * sum + NORM_ALPHA);
+        return sum;
 }
 
-double nlp_sentiment(const struct nlp_lexicon *lex, const struct nlp_doc *d, double *out)
+double nlp_sentiment(const struct nlp_lexicon *lex, const struct nlp_doc *d, double *out,
+                     double *raw, bool *has)
 {
         struct mark stack[256];
         struct mark *m = stack;
@@ -143,9 +196,9 @@ double nlp_sentiment(const struct nlp_lexicon *lex, const struct nlp_doc *d, dou
                         return 0; /* out of memory: neutral rather than nothing */
         }
         for (size_t s = 0; s < d->n_sentences; s++) {
-                bool has = false;
-                out[s] = sentence_score(lex, d, &d->sentences[s], m, &has);
-                if (has) {
+                raw[s] = sentence_sum(lex, d, &d->sentences[s], m, &has[s]);
+                out[s] = raw[s] / sqrt(raw[s] * raw[s] + NLP_NORM_ALPHA);
+                if (has[s]) {
                         total += out[s];
                         counted++;
                 }
