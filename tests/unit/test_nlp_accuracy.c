@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -139,8 +140,117 @@ static void test_accuracy(void **state)
         assert_true(ta >= MIN_ACCURACY);
 }
 
+static json_t *analyse(const char *text)
+{
+        json_t *out = cb_nlp_analyse(rules, text, NULL);
+
+        assert_non_null(out);
+        return out;
+}
+
+static const char *label_of(json_t *out)
+{
+        return json_string_value(json_object_get(json_object_get(out, "sentiment"), "label"));
+}
+
+static bool has_string(const json_t *arr, const char *s)
+{
+        size_t i;
+        json_t *v;
+
+        json_array_foreach(arr, i, v) if (strcmp(json_string_value(v), s) == 0) return true;
+        return false;
+}
+
+static const struct {
+        const char *text, *label, *tag; /* must be applied; "!Tag": must not be */
+} shapes[] = {
+    /* a negated phrase does not trigger its rule; one starting with a negation does */
+    {"We don't need a demo.", "neutral", "!Hot Lead"},
+    {"We never had any outages with you.", "positive", "!Customer Issue"},
+    {"We are not switching to Aircall, we love you.", "positive", "!Churn Risk"},
+    {"The sync is not working.", "negative", "Customer Issue"},
+    /* intent valence: news without a sentiment word */
+    {"We signed with Dialpad yesterday.", "negative", "Churn Risk"},
+    {"We need more seats for the new hires.", "positive", "Hot Lead"},
+    {"We don't want more seats this year.", "neutral", "!Hot Lead"},
+    /* contrast: the clause after "but" weighs more, churn after praise stays churn */
+    {"The product is great, but we have to cancel our subscription.", "negative", "Churn Risk"},
+    /* scheduling: cancelling a meeting is not churn; questions do not praise */
+    {"Can we cancel the meeting and reschedule for Monday?", "neutral", "!Churn Risk"},
+    {"Can you tell me how the dialer works?", "neutral", "!Hot Lead"},
+};
+
+/* Each rule behind the figure, on sentences outside the labelled set. */
+static void test_shapes(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+                json_t *out = analyse(shapes[i].text);
+                const char *tag = shapes[i].tag;
+                json_t *tags = json_object_get(out, "tags");
+                if (strcmp(label_of(out), shapes[i].label) != 0)
+                        fail_msg("\"%s\": %s, expected %s", shapes[i].text, label_of(out),
+                                 shapes[i].label);
+                if (tag[0] == '!' && has_string(tags, tag + 1))
+                        fail_msg("\"%s\": tagged %s", shapes[i].text, tag + 1);
+                if (tag[0] != '!' && !has_string(tags, tag))
+                        fail_msg("\"%s\": not tagged %s", shapes[i].text, tag);
+                json_decref(out);
+        }
+}
+
+/* `valence` is a number from -4 to 4, on intents only. */
+static void test_valence_checks(void **state)
+{
+        static const struct {
+                const char *json, *problem;
+        } cases[] = {
+            {"{\"version\":1,\"intents\":[{\"name\":\"a\",\"valence\":5,"
+             "\"when\":{\"any\":[\"x\"]}}]}",
+             "intents[0].valence: expected a number from -4 to 4"},
+            {"{\"version\":1,\"intents\":[{\"name\":\"a\",\"valence\":\"bad\","
+             "\"when\":{\"any\":[\"x\"]}}]}",
+             "intents[0].valence: expected a number from -4 to 4"},
+            {"{\"version\":1,\"tags\":[{\"name\":\"a\",\"valence\":1,"
+             "\"when\":{\"any\":[\"x\"]}}]}",
+             "tags[0].valence: unknown key"},
+        };
+        (void)state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char path[] = "/tmp/cb-nlp-valence-XXXXXX", err[2048];
+                int fd = mkstemp(path);
+                assert_true(fd >= 0);
+                assert_int_equal(write(fd, cases[i].json, strlen(cases[i].json)),
+                                 (ssize_t)strlen(cases[i].json));
+                close(fd);
+                struct cb_nlp_rules *r = cb_nlp_rules_load(path, err, sizeof(err));
+                unlink(path);
+                assert_null(r);
+                if (strstr(err, cases[i].problem) == NULL)
+                        fail_msg("case %zu: \"%s\" not in \"%s\"", i, cases[i].problem, err);
+        }
+        /* A valid one loads and moves the sentence it was found in. */
+        const char *ok = "{\"version\":1,\"intents\":[{\"name\":\"gone\",\"valence\":-2,"
+                         "\"when\":{\"any\":[\"signed elsewhere\"]}}]}";
+        char path[] = "/tmp/cb-nlp-valence-XXXXXX", err[2048];
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, ok, strlen(ok)), (ssize_t)strlen(ok));
+        close(fd);
+        struct cb_nlp_rules *r = cb_nlp_rules_load(path, err, sizeof(err));
+        unlink(path);
+        assert_non_null(r);
+        json_t *out = cb_nlp_analyse(r, "We signed elsewhere.", NULL);
+        assert_string_equal(label_of(out), "negative");
+        json_decref(out);
+        cb_nlp_rules_unref(&r);
+}
+
 int main(void)
 {
-        const struct CMUnitTest tests[] = {cmocka_unit_test(test_accuracy)};
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_accuracy),
+                                           cmocka_unit_test(test_shapes),
+                                           cmocka_unit_test(test_valence_checks)};
         return cmocka_run_group_tests(tests, setup, teardown);
 }
