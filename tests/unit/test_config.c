@@ -778,6 +778,7 @@ static void test_env_every_key(void **state)
                                             strcmp(s->key, "twiml_app_sid") == 0 ||
                                             strcmp(s->key, "cost_per_minute") == 0 ||
                                             strcmp(s->key, "dispositions") == 0 ||
+                                            strcmp(s->key, "redact") == 0 ||
                                             strcmp(s->key, "frame_ancestors") == 0);
                         }
                 } else {
