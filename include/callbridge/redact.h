@@ -22,6 +22,9 @@ enum cb_redact_kind {
 };
 
 #define CB_REDACT_ALL ((1u << CB_REDACT_NKINDS) - 1)
+/* Not a kind: `text` is a partial result that may end mid-number. A run of 4 or more digits
+ * at its very end that is no complete match becomes "[number]" (not counted). */
+#define CB_REDACT_PARTIAL (1u << 8)
 
 /* The config name of a kind ("cards", "ssn", "email", "phone"); NULL when out of range. */
 const char *cb_redact_kind_name(int kind);

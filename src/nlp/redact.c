@@ -18,7 +18,10 @@
 #include "callbridge/util.h"
 
 static const char *const kind_names[CB_REDACT_NKINDS] = {"cards", "ssn", "email", "phone"};
-static const char *const tokens[CB_REDACT_NKINDS] = {"[card]", "[ssn]", "[email]", "[phone]"};
+/* The tokens by kind, then the unfinished number of a partial (CB_REDACT_PARTIAL). */
+#define K_UNFINISHED CB_REDACT_NKINDS
+static const char *const tokens[CB_REDACT_NKINDS + 1] = {"[card]", "[ssn]", "[email]", "[phone]",
+                                                         "[number]"};
 
 const char *cb_redact_kind_name(int kind)
 {
@@ -98,7 +101,7 @@ static char *apply(const char *text, struct spans *s, unsigned counts[CB_REDACT_
                 ok = cb_buf_append(&out, text + at, s->v[i].start - at) == 0 &&
                      cb_buf_puts(&out, tokens[s->v[i].kind]) == 0;
                 at = s->v[i].end;
-                if (counts != NULL)
+                if (counts != NULL && s->v[i].kind < CB_REDACT_NKINDS)
                         counts[s->v[i].kind]++;
         }
         ok = ok && cb_buf_puts(&out, text + at) == 0 && cb_buf_append(&out, "", 1) == 0;
@@ -432,10 +435,11 @@ static size_t next_start(const struct run *r, size_t a)
         return r->n;
 }
 
-/* The longest match at the run's start, then the longest after it, and so on, into `s`. */
-static void run_matches(const struct run *r, struct spans *s)
+/* The longest match at the run's start, then the longest after it, and so on, into `s`.
+ * Returns the index of the first token after the last match (0 when none). */
+static size_t run_matches(const struct run *r, struct spans *s)
 {
-        size_t a = 0;
+        size_t a = 0, covered = 0;
 
         while (a < r->n) {
                 size_t e;
@@ -451,8 +455,25 @@ static void run_matches(const struct run *r, struct spans *s)
                 if (start > 0 && (r->text[start - 1] == '+' || r->text[start - 1] == '('))
                         start--;
                 span_add(s, start, end, kind);
-                a = e;
+                a = covered = e;
         }
+        return covered;
+}
+
+/* A partial segment that ends in a number not yet complete ("it's four one one one"): the
+ * tokens from `from` to the run's end, 4 digits or more, masked as "[number]" so a card or
+ * SSN is not shown a few digits at a time before its final segment is masked. */
+static void unfinished(const struct run *r, size_t from, struct spans *s)
+{
+        size_t j = r->t[r->n - 1].end, digits = 0;
+
+        while (r->text[j] != '\0' &&
+               (ispunct((unsigned char)r->text[j]) || isspace((unsigned char)r->text[j])))
+                j++;
+        for (size_t i = from; i < r->n; i++)
+                digits += (size_t)(r->t[i].n < 0 ? -r->t[i].n : r->t[i].n);
+        if (r->text[j] == '\0' && from < r->n && digits >= 4)
+                span_add(s, r->t[from].start, r->t[r->n - 1].end, K_UNFINISHED);
 }
 
 /* Is the run at `i` an amount: after "$", "€" or "£" (UTF-8), spaces between allowed? */
@@ -497,8 +518,11 @@ static char *redact_digits(const char *text, unsigned kinds, const char *region,
                         r->t[r->n++] = t;
                         next = t.end;
                 }
-                if (!currency(text, r->t[0].start))
-                        run_matches(r, &s);
+                if (!currency(text, r->t[0].start)) {
+                        size_t covered = run_matches(r, &s);
+                        if (kinds & CB_REDACT_PARTIAL)
+                                unfinished(r, covered, &s);
+                }
                 i = next;
         }
         free(r);
@@ -512,6 +536,8 @@ char *cb_redact_text(const char *text, unsigned kinds, const char *region,
 
         if (text == NULL)
                 text = "";
+        if ((kinds & CB_REDACT_ALL) == 0)
+                return strdup(text);
         mid = (kinds & (1u << CB_REDACT_EMAIL)) ? redact_emails(text, counts) : strdup(text);
         if (mid == NULL || (kinds & ~(1u << CB_REDACT_EMAIL)) == 0)
                 return mid;
@@ -551,6 +577,7 @@ int cb_redact_result(json_t *result, unsigned kinds, const char *region,
         size_t i;
         int total = 0;
 
+        kinds &= CB_REDACT_ALL;
         if (kinds == 0 || !json_is_object(result))
                 return 0;
         if (redact_field(result, kinds, region, counts, &total) != 0)

@@ -159,6 +159,32 @@ static void test_kinds(void **state)
         free(out);
 }
 
+/* Partials: a number still being said is hidden until it is complete. */
+static void test_partial(void **state)
+{
+        unsigned k = CB_REDACT_ALL | CB_REDACT_PARTIAL, counts[CB_REDACT_NKINDS] = {0};
+        char *out;
+
+        (void)state;
+        out = cb_redact_text("it's four one one one one", k, "US", counts);
+        assert_string_equal(out, "it's [number]");
+        free(out);
+        out = cb_redact_text("card 4111 1111 1111 1111 then 4155", k, "US", counts);
+        assert_string_equal(out, "card [card] then [number]");
+        free(out);
+        out = cb_redact_text("it's four one one one one, right", k, "US", counts);
+        assert_string_equal(out, "it's four one one one one, right");
+        free(out);
+        out = cb_redact_text("we need fifty seats at 10", k, "US", counts);
+        assert_string_equal(out, "we need fifty seats at 10");
+        free(out);
+        out = cb_redact_text("it's four one one one one", CB_REDACT_PARTIAL, "US", counts);
+        assert_string_equal(out, "it's four one one one one"); /* redaction off */
+        free(out);
+        assert_int_equal(counts[CB_REDACT_CARD], 1);
+        assert_int_equal(counts[CB_REDACT_PHONE] + counts[CB_REDACT_SSN], 0);
+}
+
 static void test_result(void **state)
 {
         unsigned counts[CB_REDACT_NKINDS] = {0};
@@ -194,10 +220,11 @@ static void test_result(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_cards), cmocka_unit_test(test_cards_spoken),
-            cmocka_unit_test(test_ssn),   cmocka_unit_test(test_email),
-            cmocka_unit_test(test_phone), cmocka_unit_test(test_no_false_positives),
-            cmocka_unit_test(test_kinds), cmocka_unit_test(test_result),
+            cmocka_unit_test(test_cards),   cmocka_unit_test(test_cards_spoken),
+            cmocka_unit_test(test_ssn),     cmocka_unit_test(test_email),
+            cmocka_unit_test(test_phone),   cmocka_unit_test(test_no_false_positives),
+            cmocka_unit_test(test_kinds),   cmocka_unit_test(test_result),
+            cmocka_unit_test(test_partial),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
