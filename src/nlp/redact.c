@@ -192,12 +192,6 @@ static struct item *email_items(const char *text, size_t *n)
         return v;
 }
 
-/* A spoken connector must stand between spaces: "john at example" (not "john@at"). */
-static bool conn(const struct item *v, size_t i, enum item_type t)
-{
-        return v[i].type == t;
-}
-
 /* The address around the AT item `a`, if any: [*start, *end) in the text. */
 static bool email_at(const char *text, const struct item *v, size_t n, size_t a, size_t *start,
                      size_t *end)
@@ -208,7 +202,7 @@ static bool email_at(const char *text, const struct item *v, size_t n, size_t a,
         if (a == 0 || v[a - 1].type != I_WORD || a + 1 >= n)
                 return false;
         first = a - 1;
-        while (first >= 2 && conn(v, first - 1, I_DOT) && v[first - 2].type == I_WORD &&
+        while (first >= 2 && v[first - 1].type == I_DOT && v[first - 2].type == I_WORD &&
                a - first < 8)
                 first -= 2;
         for (j = a + 1; j < n && v[j].type == I_WORD; j += 2) {
@@ -216,7 +210,7 @@ static bool email_at(const char *text, const struct item *v, size_t n, size_t a,
                         last = j;
                         found = true;
                 }
-                if (j + 2 >= n || !conn(v, j + 1, I_DOT))
+                if (j + 2 >= n || v[j + 1].type != I_DOT)
                         break;
                 spoken = spoken || v[j + 1].spoken;
         }

@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include "callbridge/redact.h"
+#include "callbridge/config.h"
 #include "callbridge/util.h"
+#include "kinds.h"
 
 /* `in` redacted with every kind is `want`. */
 static void check(const char *in, const char *want)
@@ -217,6 +219,42 @@ static void test_result(void **state)
         cb_buf_free(&m);
 }
 
+/* stt.transcribe's step (src/jobs/redact_result.c): the result masked in place; with
+ * redact_keep_original the unmasked copy for the sealed document, only when something was
+ * masked; an unparsable list (refused by --check-config) masks everything. */
+static void test_job_result(void **state)
+{
+        struct cb_config cfg = {0};
+        json_t *r = json_pack("{s:s,s:[{s:s}]}", "text", "call 415 555 0142", "segments", "text",
+                              "call 415 555 0142");
+        json_t *orig = NULL;
+
+        (void)state;
+        cfg.server.default_region = "US";
+        cfg.nlp.redact = "phone";
+        cfg.nlp.redact_keep_original = true;
+        assert_int_equal(cb_job_redact_result(&cfg, r, &orig), 2);
+        assert_string_equal(json_string_value(json_object_get(r, "text")), "call [phone]");
+        assert_non_null(orig);
+        assert_string_equal(json_string_value(json_object_get(orig, "text")), "call 415 555 0142");
+        json_decref(orig);
+        assert_int_equal(cb_job_redact_result(&cfg, r, &orig), 0); /* nothing left */
+        assert_null(orig);
+        json_decref(r);
+
+        r = json_pack("{s:s}", "text", "a@b.com");
+        cfg.nlp.redact = "bogus";
+        cfg.nlp.redact_keep_original = false;
+        assert_int_equal(cb_job_redact_result(&cfg, r, &orig), 1);
+        assert_null(orig);
+        assert_string_equal(json_string_value(json_object_get(r, "text")), "[email]");
+        cfg.nlp.redact = "none";
+        json_object_set_new(r, "text", json_string("a@b.com"));
+        assert_int_equal(cb_job_redact_result(&cfg, r, &orig), 0);
+        assert_string_equal(json_string_value(json_object_get(r, "text")), "a@b.com");
+        json_decref(r);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -224,7 +262,7 @@ int main(void)
             cmocka_unit_test(test_ssn),     cmocka_unit_test(test_email),
             cmocka_unit_test(test_phone),   cmocka_unit_test(test_no_false_positives),
             cmocka_unit_test(test_kinds),   cmocka_unit_test(test_result),
-            cmocka_unit_test(test_partial),
+            cmocka_unit_test(test_partial), cmocka_unit_test(test_job_result),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
