@@ -146,6 +146,8 @@ struct cb_config {
         struct {
                 char *rules_file;
                 char *lexicon_file;
+                char *redact;              /* kinds of PII masked (redact.h), a list */
+                bool redact_keep_original; /* the unredacted text, sealed in the document */
         } nlp;
         struct {
                 long days;

@@ -9,6 +9,7 @@
 #include "callbridge/calls.h"
 #include "callbridge/config.h"
 #include "callbridge/phone.h"
+#include "callbridge/redact.h"
 #include "callbridge/util.h"
 #include "config_int.h"
 
@@ -185,6 +186,16 @@ static void check_stt(struct load_ctx *ctx)
         }
 }
 
+/* [nlp] redact must name known kinds (src/nlp/redact.c). */
+static void check_nlp(struct load_ctx *ctx)
+{
+        unsigned kinds;
+        char why[128];
+
+        if (cb_redact_parse(ctx->cfg->nlp.redact, &kinds, why, sizeof(why)) != 0)
+                cb_config_add_error(ctx->errs, "[nlp] redact: %s", why);
+}
+
 /* [agents] dispositions must parse (src/calls/disposition.c). */
 static void check_agents(struct load_ctx *ctx)
 {
@@ -287,6 +298,7 @@ void cb_config_cross_check(struct load_ctx *ctx)
                 check_s3(ctx);
         check_stt(ctx);
         check_agents(ctx);
+        check_nlp(ctx);
         check_console(ctx);
         check_sessions(ctx);
 }

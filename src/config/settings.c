@@ -268,6 +268,12 @@ const struct cb_setting cb_settings[] = {
         "tagging and follow-up rules (JSON; docs/nlp-rules.md); reloaded on SIGHUP"),
     STR("nlp", "lexicon_file", nlp.lexicon_file, "/usr/share/callbridge/sentiment-lexicon.tsv",
         "sentiment lexicon (TSV); read with the rules, at start and on SIGHUP"),
+    STR("nlp", "redact", nlp.redact, "cards, ssn",
+        "PII masked in transcripts before they are stored, analysed or sent to the CRM: any of "
+        "cards, ssn, email, phone (or all, none); as [card], [ssn], [email], [phone]"),
+    BOOL("nlp", "redact_keep_original", nlp.redact_keep_original, "false",
+         "keep the unredacted speech result in the transcript's sealed (encrypted) document; "
+         "never in the API, the CRM, events or logs"),
 
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),

@@ -39,6 +39,12 @@ CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
 int cb_live_assemble(const json_t *rows, struct cb_buf *labelled, struct cb_buf *plain,
                      json_t *segments);
 
+/* [nlp] redact over a speech result, in place (src/jobs/redact_result.c); with
+ * redact_keep_original and something redacted, *original is the result as it was (caller
+ * decrefs; for the sealed document only), else NULL. The number of replacements, or -1 when
+ * out of memory (the result must then not be kept). */
+int cb_job_redact_result(const struct cb_config *cfg, json_t *result, json_t **original);
+
 /* Pipeline stage histograms (src/jobs/pipeline_metrics.c). */
 void cb_pipeline_observe(const char *stage, double seconds);
 void cb_pipeline_count_tags(const json_t *tags);

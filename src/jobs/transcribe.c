@@ -140,7 +140,8 @@ static enum cb_result run_engine(struct cb_job *job, const json_t *rec, const ch
 
 /* Seal the document, then save the row (and queue the write-back) in one statement. */
 static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result,
-                           const json_t *analysis, long stt_ms, char tid[CB_UUID_LEN + 1])
+                           const json_t *original, const json_t *analysis, long stt_ms,
+                           char tid[CB_UUID_LEN + 1])
 {
         char id[CB_UUID_LEN + 1], key[64], old[64];
         json_t *doc = json_pack("{s:O,s:O,s:O,s:O}", "result", result, "clean_text",
@@ -160,6 +161,10 @@ static enum cb_result save(struct cb_job *job, const json_t *rec, json_t *result
         enum cb_result r;
         enum cb_qs qs;
 
+        /* [nlp] redact_keep_original: the unredacted result, sealed with the rest; no reader
+         * of the document (API, CRM write-back) looks at it. */
+        if (doc != NULL && original != NULL)
+                json_object_set(doc, "original", (json_t *)original);
         r = cb_job_transcript_seal(job, doc, "transcript", id, key);
         json_decref(doc);
         if (r != CB_RESULT_OK)
@@ -207,6 +212,7 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
 {
         struct cb_nlp_rules *rules = cb_nlp_current();
         json_t *rec = NULL, *call_json = NULL, *result = NULL, *analysis = NULL;
+        json_t *original = NULL;
         struct cb_call call;
         char tid[CB_UUID_LEN + 1] = "";
         int64_t t0;
@@ -225,6 +231,12 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         stt_ms = (long)((cb_mono_us() - t0) / 1000);
         if (r != CB_RESULT_OK)
                 goto out;
+        /* PII out before any analysis engine, the document or the CRM sees the text. */
+        if (cb_job_redact_result(job->env->cfg, result, &original) < 0) {
+                snprintf(job->error, sizeof(job->error), "out of memory redacting");
+                r = CB_RESULT_RETRY;
+                goto out;
+        }
         /* NLP rules match the call's fields by their API names. */
         call_json = cb_calls_to_json(&call);
         analysis =
@@ -237,7 +249,7 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
                 r = CB_RESULT_RETRY;
                 goto out;
         }
-        r = save(job, rec, result, analysis, stt_ms, tid);
+        r = save(job, rec, result, original, analysis, stt_ms, tid);
         if (r == CB_RESULT_OK && tid[0] != '\0') {
                 cb_jobs_wake(job->env->jobs); /* the write-back need not wait for a poll */
                 cb_pipeline_count_tags(json_object_get(analysis, "tags"));
@@ -247,6 +259,7 @@ out:
         cb_nlp_rules_unref(&rules);
         json_decref(analysis);
         json_decref(result);
+        json_decref(original);
         json_decref(call_json);
         json_decref(rec);
         return r;

@@ -551,6 +551,10 @@ static const struct bad_case bad_cases[] = {
      NULL,
      {"[twilio]", "api_key_sid", "SK..."}},
     {"token ttl above 24 h", "[twilio]\ntoken_ttl_s = 86401\n", NULL, {"[twilio]", "token_ttl_s"}},
+    {"redact: an unknown kind",
+     "[nlp]\nredact = cards, passport\n",
+     NULL,
+     {"[nlp] redact", "passport"}},
     {"dispositions: a value with a capital",
      "[agents]\ndispositions = Interested:Interested\n",
      NULL,
@@ -778,6 +782,7 @@ static void test_env_every_key(void **state)
                                             strcmp(s->key, "twiml_app_sid") == 0 ||
                                             strcmp(s->key, "cost_per_minute") == 0 ||
                                             strcmp(s->key, "dispositions") == 0 ||
+                                            strcmp(s->key, "redact") == 0 ||
                                             strcmp(s->key, "frame_ancestors") == 0);
                         }
                 } else {

@@ -21,6 +21,7 @@
 #include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
+#include "callbridge/redact.h"
 #include "callbridge/store.h"
 #include "handlers/handlers.h"
 
@@ -71,10 +72,35 @@ static void publish(const char *agent, const char *call_id, const struct cb_tel_
         cb_nlp_rules_unref(&rules);
 }
 
+/* The segment's text with [nlp] redact applied (caller frees; NULL when out of memory):
+ * what is stored and published, so the transcript assembled from the segments, its analysis,
+ * the CRM and the softphones never see the PII. Originals of live segments are not kept. */
+static char *redacted(const struct cb_config *cfg, const char *text, bool partial)
+{
+        unsigned kinds = 0, counts[CB_REDACT_NKINDS] = {0};
+        char err[128], *out;
+
+        if (cb_redact_parse(cfg->nlp.redact, &kinds, err, sizeof(err)) != 0)
+                kinds = CB_REDACT_ALL; /* --check-config refuses this; never fail open */
+        if (kinds != 0 && partial)
+                kinds |= CB_REDACT_PARTIAL;
+        out = cb_redact_text(text ? text : "", kinds, cfg->server.default_region, counts);
+        if (out != NULL)
+                cb_redact_count(counts);
+        return out;
+}
+
 /* A segment: stored when final (once), then published unless it was a duplicate. */
 static enum cb_qs content(struct cb_request *req, struct cb_db *db, const char *call_id,
-                          const char *agent, const struct cb_tel_transcription *t)
+                          const char *agent, const struct cb_tel_transcription *orig)
 {
+        struct cb_tel_transcription red = *orig;
+        const struct cb_tel_transcription *t = &red;
+        char *text = redacted(req->env->cfg, orig->text, !orig->final);
+
+        if (text == NULL)
+                return CB_QS_HARD_ERROR; /* out of memory: 503, Twilio delivers it again */
+        red.text = text;
         struct cb_live_segment seg = {.call_id = call_id,
                                       .sequence = t->sequence,
                                       .speaker = cb_tel_speaker_name(t->speaker),
@@ -97,6 +123,7 @@ static enum cb_qs content(struct cb_request *req, struct cb_db *db, const char *
         if (qs >= 0 && inserted)
                 cb_jobs_wake(req->env->jobs); /* a late segment may have queued the assembly */
         free(finals);
+        free(text);
         return qs < 0 ? qs : CB_QS_ONE_RESULT;
 }
 
