@@ -148,6 +148,14 @@ struct cb_config {
                 char *lexicon_file;
         } nlp;
         struct {
+                char *engine; /* [nlp] engine: rules | llm */
+                char *base_url;
+                char *model;
+                char *api_key_file;
+                long timeout_ms;
+                long max_chars_per_part;
+        } llm;
+        struct {
                 long days;
                 long sweep_interval_s;
                 long orphan_grace_s;

@@ -268,6 +268,21 @@ const struct cb_setting cb_settings[] = {
         "tagging and follow-up rules (JSON; docs/nlp-rules.md); reloaded on SIGHUP"),
     STR("nlp", "lexicon_file", nlp.lexicon_file, "/usr/share/callbridge/sentiment-lexicon.tsv",
         "sentiment lexicon (TSV); read with the rules, at start and on SIGHUP"),
+    ENUM("nlp", "engine", llm.engine, "rules", "rules|llm", 0,
+         "the analysis: rules (in process) or llm ([llm]: an OpenAI-compatible chat completions "
+         "server; on any failure the rules answer for that call)"),
+
+    URL("llm", "base_url", llm.base_url, "https://api.openai.com/v1", "http://|https://",
+        "engine = llm: the OpenAI-compatible API base; POST {base_url}/chat/completions"),
+    STR("llm", "model", llm.model, "gpt-4o-mini",
+        "engine = llm: the model (it must support response_format json_schema, strict)"),
+    FILE_("llm", "api_key_file", llm.api_key_file,
+          "engine = llm: the API key (Bearer); unset for a server that needs none"),
+    INT("llm", "timeout_ms", llm.timeout_ms, "30000", 1000, 600000, 0,
+        "engine = llm: timeout of one chat completion request; past it the rules answer"),
+    INT("llm", "max_chars_per_part", llm.max_chars_per_part, "12000", 200, 1000000, 0,
+        "engine = llm: a longer transcript is summarised in parts of at most this many bytes, "
+        "then analysed from the parts' summaries"),
 
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),

@@ -5,6 +5,7 @@
 #include "callbridge/calls.h"
 #include "callbridge/crm.h"
 #include "callbridge/events.h"
+#include "callbridge/nlp_llm.h"
 #include "callbridge/store.h"
 #include "callbridge/upstream.h"
 #include "handlers/handlers.h"
@@ -66,6 +67,7 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req)
         cb_lookup_metrics_write(&out);
         cb_webhook_metrics_write(&out);
         cb_pipeline_metrics_write(&out);
+        cb_nlp_llm_metrics_write(&out);
         (void)cb_calls_metrics_write(&out); /* a short text is still worth serving */
         cb_retention_metrics_write(&out);
         if (req->env->stt != NULL && req->env->stt->ops->metrics != NULL)
