@@ -232,6 +232,7 @@ void sb_llm_chat(const struct sb_request *req, struct sb_reply *reply)
         const json_t *schema;
         const char *user, *name;
         char *content = NULL, id[48];
+        json_int_t prompt, completion;
         bool refuse, fail;
 
         if (doc == NULL)
@@ -257,6 +258,9 @@ void sb_llm_chat(const struct sb_request *req, struct sb_reply *reply)
                                              "type", "server_error", "param", "code"));
                 goto out;
         }
+        /* about four bytes a token, and the instructions' share */
+        prompt = (json_int_t)strlen(user) / 4 + 150;
+        completion = content ? (json_int_t)strlen(content) / 4 : 8;
         sb_reply_json_take(
             reply, 200,
             json_pack("{s:s,s:s,s:I,s:O,s:[{s:i,s:{s:s,s:s?,s:s?},s:n,s:s}],s:{s:I,s:I,s:I}}", "id",
@@ -264,10 +268,8 @@ void sb_llm_chat(const struct sb_request *req, struct sb_reply *reply)
                       json_object_get(doc, "model"), "choices", "index", 0, "message", "role",
                       "assistant", "content", content, "refusal",
                       refuse ? "I can't help with that." : NULL, "logprobs", "finish_reason",
-                      "stop", "usage", "prompt_tokens", (json_int_t)(strlen(user) / 4 + 150),
-                      "completion_tokens", (json_int_t)(content ? strlen(content) / 4 : 8),
-                      "total_tokens",
-                      (json_int_t)(strlen(user) / 4 + 150 + (content ? strlen(content) / 4 : 8))));
+                      "stop", "usage", "prompt_tokens", prompt, "completion_tokens", completion,
+                      "total_tokens", prompt + completion));
 out:
         free(content);
         json_decref(doc);
