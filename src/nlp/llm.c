@@ -110,11 +110,15 @@ void cb_nlp_llm_shutdown(void)
 int cb_nlp_llm_configure(const struct cb_nlp_llm_settings *s)
 {
         struct cb_buf url = {.max = 4096}, auth = {.max = 8192};
+        size_t n;
 
         cb_nlp_llm_shutdown();
         if (s == NULL)
                 return 0;
-        if (cb_buf_printf(&url, "%s/chat/completions", s->base_url) != 0 ||
+        n = strlen(s->base_url);
+        while (n > 0 && s->base_url[n - 1] == '/')
+                n--; /* "https://host/v1/" as "https://host/v1" */
+        if (cb_buf_printf(&url, "%.*s/chat/completions", (int)n, s->base_url) != 0 ||
             (s->api_key != NULL && s->api_key[0] != '\0' &&
              cb_buf_printf(&auth, "Authorization: Bearer %s", s->api_key) != 0)) {
                 cb_buf_free(&url);

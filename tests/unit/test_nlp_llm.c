@@ -260,7 +260,7 @@ static void test_split(void **state)
  * rules' analysis is kept and marked as a fallback. */
 static void test_analyse_call_fallback(void **state)
 {
-        struct cb_nlp_llm_settings s = {.base_url = "http://127.0.0.1:1/v1",
+        struct cb_nlp_llm_settings s = {.base_url = "http://127.0.0.1:1/v1/",
                                         .model = "m",
                                         .timeout_ms = 1000,
                                         .max_chars_per_part = 1000};
