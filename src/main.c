@@ -276,6 +276,12 @@ static int llm_engine(const struct cb_config *cfg)
             .api_key = key,
             .timeout_ms = cfg->llm.timeout_ms,
             .max_chars_per_part = cfg->llm.max_chars_per_part,
+            .usd_per_1m_prompt = cfg->llm.cost_per_1m_prompt_tokens
+                                     ? strtod(cfg->llm.cost_per_1m_prompt_tokens, NULL)
+                                     : 0,
+            .usd_per_1m_completion = cfg->llm.cost_per_1m_completion_tokens
+                                         ? strtod(cfg->llm.cost_per_1m_completion_tokens, NULL)
+                                         : 0,
         };
         rc = cb_nlp_llm_configure(&s);
         cb_secret_free(key);

@@ -154,6 +154,8 @@ struct cb_config {
                 char *api_key_file;
                 long timeout_ms;
                 long max_chars_per_part;
+                char *cost_per_1m_prompt_tokens;     /* USD as text; NULL: 0 */
+                char *cost_per_1m_completion_tokens; /* USD as text; NULL: 0 */
         } llm;
         struct {
                 long days;

@@ -22,6 +22,7 @@ struct cb_nlp_llm_settings {
         const char *api_key; /* NULL or "": no Authorization header (self-hosted servers) */
         long timeout_ms;     /* per request */
         long max_chars_per_part;
+        double usd_per_1m_prompt, usd_per_1m_completion; /* for the cost metric; 0: none */
 };
 
 /* ---- pure (llm_schema.c): unit tested without a network ---- */
@@ -61,6 +62,7 @@ bool cb_nlp_llm_enabled(void);
 json_t *cb_nlp_analyse_call(const struct cb_nlp_rules *rules, const char *transcript,
                             const json_t *call);
 /* Prometheus text: callbridge_llm_requests_total{outcome}, callbridge_llm_tokens_total{kind},
+ * callbridge_llm_cost_usd_total (tokens at the configured prices),
  * callbridge_llm_call_seconds (a histogram per analysed call), callbridge_nlp_fallbacks_total
  * {reason}. */
 void cb_nlp_llm_metrics_write(struct cb_buf *out);

@@ -283,6 +283,10 @@ const struct cb_setting cb_settings[] = {
     INT("llm", "max_chars_per_part", llm.max_chars_per_part, "12000", 200, 1000000, 0,
         "engine = llm: a longer transcript is summarised in parts of at most this many bytes, "
         "then analysed from the parts' summaries"),
+    STR("llm", "cost_per_1m_prompt_tokens", llm.cost_per_1m_prompt_tokens, NULL,
+        "engine = llm: USD per million prompt tokens for callbridge_llm_cost_usd_total"),
+    STR("llm", "cost_per_1m_completion_tokens", llm.cost_per_1m_completion_tokens, NULL,
+        "engine = llm: USD per million completion tokens for callbridge_llm_cost_usd_total"),
 
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),

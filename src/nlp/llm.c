@@ -18,6 +18,7 @@ static struct {
         char *model;
         long timeout_ms;
         size_t max_chars;
+        double usd_prompt, usd_completion; /* per million tokens */
 } llm;
 
 /* ---- metrics (relaxed atomics) ---- */
@@ -80,6 +81,14 @@ void cb_nlp_llm_metrics_write(struct cb_buf *out)
                       "callbridge_llm_tokens_total{kind=\"completion\"} %lu\n",
                       atomic_load(&m.requests_ok), atomic_load(&m.requests_failed),
                       atomic_load(&m.prompt_tokens), atomic_load(&m.completion_tokens));
+        cb_buf_printf(out,
+                      "# HELP callbridge_llm_cost_usd_total Estimated LLM cost: tokens at [llm] "
+                      "cost_per_1m_prompt_tokens and cost_per_1m_completion_tokens.\n"
+                      "# TYPE callbridge_llm_cost_usd_total counter\n"
+                      "callbridge_llm_cost_usd_total %.6f\n",
+                      ((double)atomic_load(&m.prompt_tokens) * llm.usd_prompt +
+                       (double)atomic_load(&m.completion_tokens) * llm.usd_completion) /
+                          1e6);
         cb_buf_puts(out, "# HELP callbridge_llm_call_seconds LLM time per analysed call (every "
                          "part and the final request).\n"
                          "# TYPE callbridge_llm_call_seconds histogram\n");
@@ -130,6 +139,8 @@ int cb_nlp_llm_configure(const struct cb_nlp_llm_settings *s)
         llm.model = strdup(s->model ? s->model : "gpt-4o-mini");
         llm.timeout_ms = s->timeout_ms;
         llm.max_chars = s->max_chars_per_part > 0 ? (size_t)s->max_chars_per_part : 12000;
+        llm.usd_prompt = s->usd_per_1m_prompt;
+        llm.usd_completion = s->usd_per_1m_completion;
         llm.on = llm.model != NULL;
         return llm.on ? 0 : -1;
 }

@@ -30,7 +30,8 @@ class LlmCase(PipelineCase):
         cfg = super().extra_config(sb)
         cfg["nlp"] = {"engine": "llm"}
         cfg["llm"] = {"base_url": sb.url + "/v1", "model": "gpt-4o-mini", "timeout_ms": 1000,
-                      "max_chars_per_part": MAX_PART}
+                      "max_chars_per_part": MAX_PART, "cost_per_1m_prompt_tokens": "50000",
+                      "cost_per_1m_completion_tokens": "0"}
         return cfg
 
     def llm_state(self):
@@ -123,7 +124,10 @@ class LlmEngineTest(LlmCase):
         self.assertEqual(subjects, ["Schedule the demo", "Send the quote"])
         # Cost and latency in /metrics; no fallback.
         text = self.metrics()
-        self.assertGreater(self.metric(text, 'callbridge_llm_tokens_total{kind="prompt"}'), 0)
+        prompt = self.metric(text, 'callbridge_llm_tokens_total{kind="prompt"}')
+        self.assertGreater(prompt, 0)
+        # $0.05 a prompt token, completion free.
+        self.assertAlmostEqual(self.metric(text, "callbridge_llm_cost_usd_total"), prompt * 0.05)
         self.assertGreater(self.metric(text, 'callbridge_llm_tokens_total{kind="completion"}'), 0)
         self.assertEqual(self.metric(text, 'callbridge_llm_requests_total{outcome="ok"}'), 1)
         self.assertEqual(self.metric(text, "callbridge_llm_call_seconds_count"), 1)
