@@ -172,7 +172,7 @@ static char *content_for(const char *text, const json_t *tags, bool part)
                 if (strcmp(mode, "schema") == 0)
                         json_object_del(ans, "sentiment");
         }
-        out = json_dumps(ans, JSON_COMPACT);
+        out = json_dumps(ans, JSON_COMPACT | JSON_REAL_PRECISION(6));
         json_decref(ans);
         return out;
 }
