@@ -21,6 +21,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
+#include "callbridge/nlp_llm.h"
 #include "callbridge/store.h"
 #include "callbridge/stt.h"
 #include "callbridge/stt_policy.h"
@@ -253,6 +254,44 @@ static int cmd_keygen(void)
         return 0;
 }
 
+/* [nlp] engine = llm: the LLM engine's settings (the key read once, wiped after). 0, or -1
+ * when its key file cannot be read. */
+static int llm_engine(const struct cb_config *cfg)
+{
+        char *key = NULL;
+        int rc;
+
+        if (cfg->llm.engine == NULL || strcmp(cfg->llm.engine, "llm") != 0)
+                return 0;
+        if (cfg->llm.api_key_file != NULL) {
+                key = cb_config_read_secret(cfg->llm.api_key_file);
+                if (key == NULL) {
+                        fprintf(stderr, "callbridge: [llm] api_key_file: cannot read it\n");
+                        return -1;
+                }
+        }
+        struct cb_nlp_llm_settings s = {
+            .base_url = cfg->llm.base_url,
+            .model = cfg->llm.model,
+            .api_key = key,
+            .timeout_ms = cfg->llm.timeout_ms,
+            .max_chars_per_part = cfg->llm.max_chars_per_part,
+            .usd_per_1m_prompt = cfg->llm.cost_per_1m_prompt_tokens
+                                     ? strtod(cfg->llm.cost_per_1m_prompt_tokens, NULL)
+                                     : 0,
+            .usd_per_1m_completion = cfg->llm.cost_per_1m_completion_tokens
+                                         ? strtod(cfg->llm.cost_per_1m_completion_tokens, NULL)
+                                         : 0,
+        };
+        rc = cb_nlp_llm_configure(&s);
+        cb_secret_free(key);
+        if (rc == 0)
+                cb_info("nlp: the LLM engine (%s, model %s) analyses calls; the rules answer when "
+                        "it fails",
+                        cfg->llm.base_url, cfg->llm.model);
+        return rc;
+}
+
 /* Load the NLP rules (and lexicon) of `cfg`: at start (`reload` false) every problem is
  * printed and -1 returned; on SIGHUP (`reload` true) problems are logged and the running
  * rules stay. */
@@ -387,7 +426,7 @@ static int run(const char *path)
         block_signals(&set);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
-        if (nlp_rules(cfg, false) != 0)
+        if (nlp_rules(cfg, false) != 0 || llm_engine(cfg) != 0)
                 goto out;
 
         pool = open_database(cfg);
@@ -445,6 +484,7 @@ out:
         cb_stt_destroy(&stt);
         cb_crm_destroy(&crm);
         cb_db_pool_destroy(&pool);
+        cb_nlp_llm_shutdown();
         cb_nlp_shutdown();
         cb_info("stopped");
         cb_config_free(&cfg);

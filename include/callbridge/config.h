@@ -150,6 +150,16 @@ struct cb_config {
                 bool redact_keep_original; /* the unredacted text, sealed in the document */
         } nlp;
         struct {
+                char *engine; /* [nlp] engine: rules | llm */
+                char *base_url;
+                char *model;
+                char *api_key_file;
+                long timeout_ms;
+                long max_chars_per_part;
+                char *cost_per_1m_prompt_tokens;     /* USD as text; NULL: 0 */
+                char *cost_per_1m_completion_tokens; /* USD as text; NULL: 0 */
+        } llm;
+        struct {
                 long days;
                 long sweep_interval_s;
                 long orphan_grace_s;

@@ -196,6 +196,24 @@ static void check_nlp(struct load_ctx *ctx)
                 cb_config_add_error(ctx->errs, "[nlp] redact: %s", why);
 }
 
+/* [llm] prices: numbers of USD. */
+static void check_llm(struct load_ctx *ctx)
+{
+        const char *keys[] = {"cost_per_1m_prompt_tokens", "cost_per_1m_completion_tokens"};
+        const char *vals[] = {ctx->cfg->llm.cost_per_1m_prompt_tokens,
+                              ctx->cfg->llm.cost_per_1m_completion_tokens};
+        char *end = NULL;
+        double d;
+
+        for (int i = 0; i < 2; i++) {
+                if (vals[i] == NULL)
+                        continue;
+                d = strtod(vals[i], &end);
+                require(ctx, end != vals[i] && *end == '\0' && d >= 0 && d < 100000, "llm", keys[i],
+                        "a number of USD from 0 to 100000");
+        }
+}
+
 /* [agents] dispositions must parse (src/calls/disposition.c). */
 static void check_agents(struct load_ctx *ctx)
 {
@@ -297,6 +315,7 @@ void cb_config_cross_check(struct load_ctx *ctx)
         if (c->storage.backend != NULL && strcmp(c->storage.backend, "s3") == 0)
                 check_s3(ctx);
         check_stt(ctx);
+        check_llm(ctx);
         check_agents(ctx);
         check_nlp(ctx);
         check_console(ctx);

@@ -274,6 +274,25 @@ const struct cb_setting cb_settings[] = {
     BOOL("nlp", "redact_keep_original", nlp.redact_keep_original, "false",
          "keep the unredacted speech result in the transcript's sealed (encrypted) document; "
          "never in the API, the CRM, events or logs"),
+    ENUM("nlp", "engine", llm.engine, "rules", "rules|llm", 0,
+         "the analysis: rules (in process) or llm ([llm]: an OpenAI-compatible chat completions "
+         "server; on any failure the rules answer for that call)"),
+
+    URL("llm", "base_url", llm.base_url, "https://api.openai.com/v1", "http://|https://",
+        "engine = llm: the OpenAI-compatible API base; POST {base_url}/chat/completions"),
+    STR("llm", "model", llm.model, "gpt-4o-mini",
+        "engine = llm: the model (it must support response_format json_schema, strict)"),
+    FILE_("llm", "api_key_file", llm.api_key_file,
+          "engine = llm: the API key (Bearer); unset for a server that needs none"),
+    INT("llm", "timeout_ms", llm.timeout_ms, "30000", 1000, 600000, 0,
+        "engine = llm: timeout of one chat completion request; past it the rules answer"),
+    INT("llm", "max_chars_per_part", llm.max_chars_per_part, "12000", 200, 1000000, 0,
+        "engine = llm: a longer transcript is summarised in parts of at most this many bytes, "
+        "then analysed from the parts' summaries"),
+    STR("llm", "cost_per_1m_prompt_tokens", llm.cost_per_1m_prompt_tokens, NULL,
+        "engine = llm: USD per million prompt tokens for callbridge_llm_cost_usd_total"),
+    STR("llm", "cost_per_1m_completion_tokens", llm.cost_per_1m_completion_tokens, NULL,
+        "engine = llm: USD per million completion tokens for callbridge_llm_cost_usd_total"),
 
     INT("retention", "days", retention.days, "90", 1, 36500, 0,
         "recordings and transcripts older than this are deleted"),

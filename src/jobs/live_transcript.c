@@ -21,6 +21,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
+#include "callbridge/nlp_llm.h"
 #include "kinds.h"
 
 #define POLL_MS       15000 /* a call still going on is looked at again this often */
@@ -86,7 +87,7 @@ static enum cb_result build(struct cb_job *job, const struct cb_call *call, cons
 
         if (segments == NULL || call_json == NULL ||
             cb_live_assemble(rows, &labelled, &plain, segments) != 0 ||
-            (analysis = cb_nlp_analyse(rules, plain.data, call_json)) == NULL) {
+            (analysis = cb_nlp_analyse_call(rules, plain.data, call_json)) == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory assembling");
                 goto out;
         }

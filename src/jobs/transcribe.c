@@ -23,6 +23,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
+#include "callbridge/nlp_llm.h"
 #include "callbridge/stt_policy.h"
 #include "kinds.h"
 
@@ -239,11 +240,10 @@ enum cb_result cb_job_transcribe(struct cb_job *job)
         }
         /* NLP rules match the call's fields by their API names. */
         call_json = cb_calls_to_json(&call);
-        analysis =
-            call_json
-                ? cb_nlp_analyse(rules, json_string_value(json_object_get(result, "text")) ?: "",
-                                 call_json)
-                : NULL;
+        analysis = call_json ? cb_nlp_analyse_call(
+                                   rules, json_string_value(json_object_get(result, "text")) ?: "",
+                                   call_json)
+                             : NULL;
         if (analysis == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory analysing");
                 r = CB_RESULT_RETRY;

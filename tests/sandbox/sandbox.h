@@ -366,4 +366,12 @@ void sb_stt_control(const struct sb_request *req, struct sb_reply *reply);
 void sb_stt_state_clear_locked(void);
 int sb_stt_state_snapshot_locked(json_t *snap);
 
+/* ---- the LLM's chat completions (llm_chat.c) ---- */
+extern const struct sb_upstream sb_llm_upstream;
+void sb_llm_chat(const struct sb_request *req, struct sb_reply *reply);
+/* POST /__sandbox/llm {"mode","latency_ms"}; GET: the settings and recent requests. */
+void sb_llm_control(const struct sb_request *req, struct sb_reply *reply);
+void sb_llm_control_get(const struct sb_request *req, struct sb_reply *reply);
+void sb_llm_state_clear_locked(void);
+
 #endif

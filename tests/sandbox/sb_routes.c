@@ -82,6 +82,9 @@ const struct sb_route sb_routes[] = {
     {"GET", "/__media/*", sb_tw_media, "twilio.media", NULL, 0},
     /* Speech-to-text: OpenAI, Google (and the token endpoint of its service accounts). */
     {"POST", "/__sandbox/stt", sb_stt_control, "sandbox.stt", NULL, 0},
+    {"POST", "/__sandbox/llm", sb_llm_control, "sandbox.llm", NULL, 0},
+    {"GET", "/__sandbox/llm", sb_llm_control_get, "sandbox.llm", NULL, 0},
+    {"POST", "/v1/chat/completions", sb_llm_chat, "openai.chat", &sb_llm_upstream, 4 << 20},
     {"POST", "/v1/audio/transcriptions", sb_stt_openai_transcribe, "openai.transcriptions",
      &sb_stt_openai_upstream, OPENAI_MAX_BODY},
     {"POST", "/v1/speech:recognize", sb_stt_google_recognize, "google.recognize",

@@ -61,6 +61,7 @@ static void clear_locked(void)
         sb_tw_state_clear_locked();
         sb_s3_state_clear_locked();
         sb_stt_state_clear_locked();
+        sb_llm_state_clear_locked();
 }
 
 /* Allocate empty containers; lock held. -1 when out of memory (containers left NULL). */

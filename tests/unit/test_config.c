@@ -781,6 +781,7 @@ static void test_env_every_key(void **state)
                                             strcmp(s->key, "api_key_sid") == 0 ||
                                             strcmp(s->key, "twiml_app_sid") == 0 ||
                                             strcmp(s->key, "cost_per_minute") == 0 ||
+                                            strncmp(s->key, "cost_per_1m_", 12) == 0 ||
                                             strcmp(s->key, "dispositions") == 0 ||
                                             strcmp(s->key, "redact") == 0 ||
                                             strcmp(s->key, "frame_ancestors") == 0);

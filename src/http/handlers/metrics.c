@@ -6,6 +6,7 @@
 #include "callbridge/crm.h"
 #include "callbridge/events.h"
 #include "callbridge/redact.h"
+#include "callbridge/nlp_llm.h"
 #include "callbridge/store.h"
 #include "callbridge/upstream.h"
 #include "handlers/handlers.h"
@@ -68,6 +69,7 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req)
         cb_webhook_metrics_write(&out);
         cb_pipeline_metrics_write(&out);
         cb_redact_metrics_write(&out);
+        cb_nlp_llm_metrics_write(&out);
         (void)cb_calls_metrics_write(&out); /* a short text is still worth serving */
         cb_retention_metrics_write(&out);
         if (req->env->stt != NULL && req->env->stt->ops->metrics != NULL)
