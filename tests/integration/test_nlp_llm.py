@@ -168,6 +168,34 @@ class LlmEngineTest(LlmCase):
         self.assertEqual(self.metric(text, 'callbridge_llm_requests_total{outcome="ok"}'),
                          len(reqs))
 
+    def _the_model_sees_only_redacted_text(self):
+        # [nlp] redact (default cards, ssn; all here) runs before any engine: what the model
+        # server received, and what reached the CRM, hold the tokens, never the numbers.
+        text = ("We would love a demo. My card is 4111 1111 1111 1111 and my social is "
+                "123-45-6789, write to grace at acme dot com or call 415 555 0142.")
+        cid, t = self.analysed_call(text)
+        reqs = self.llm_state()["requests"]
+        self.assertEqual([r["schema"] for r in reqs], ["call_analysis"])
+        sent = reqs[0]["user"]
+        for token in ("[card]", "[ssn]", "[email]", "[phone]"):
+            self.assertIn(token, sent)
+        for secret in ("4111", "1111 1111", "123-45-6789", "6789", "acme", "0142"):
+            self.assertNotIn(secret, sent)
+        task = self.wait_task(cid, Status="Completed")
+        self.assertNotIn("4111", json.dumps(task))
+        self.assertNotIn("123-45-6789", json.dumps(task))
+
+
+class LlmRedactAllTest(LlmCase):
+    """The same engine with [nlp] redact = all."""
+
+    def extra_config(self, sb):
+        cfg = super().extra_config(sb)
+        cfg["nlp"]["redact"] = "all"
+        return cfg
+
+    test_the_model_sees_only_redacted_text = LlmEngineTest._the_model_sees_only_redacted_text
+
 
 if __name__ == "__main__":
     harness.main()
