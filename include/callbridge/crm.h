@@ -66,7 +66,8 @@ struct cb_crm_ops {
          * they map); unknown ones are skipped. */
         enum cb_result (*attach)(void *self, const struct cb_call *call, const json_t *fields,
                                  enum cb_crm_priority prio, char *err, size_t err_size);
-        /* Create the follow-up task `task` {"subject","description"?,"due_date"?} for `call`,
+        /* Create the follow-up task `task` {"subject","description"?,"due_date"?,
+         * "priority"? ("High", "Normal", "Low"; Normal when absent)} for `call`,
          * once per `key` (e.g. "<call id>:<rule>"). `task_id` receives its id. */
         enum cb_result (*create_task)(void *self, const struct cb_call *call, const char *key,
                                       const json_t *task, char *task_id, size_t task_id_size,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "callbridge/log.h"
@@ -152,7 +153,8 @@ void sf_calllog_check_schema(struct sf *sf)
 }
 
 /* The CallDisposition of a call: the label [agents] dispositions gives the agent's value (the
- * value itself when the list no longer has it), else the final status, else none (NULL). */
+ * value itself when the list no longer has it), else the outcome in words ("Answered", "No
+ * answer", "Busy", "Missed"...), else none (NULL: the call is not over). */
 static const char *disposition_of(const struct sf *sf, const struct cb_call *call, char *label,
                                   size_t label_size)
 {
@@ -162,24 +164,45 @@ static const char *disposition_of(const struct sf *sf, const struct cb_call *cal
                         cb_strlcpy(label, call->disposition, label_size);
                 return label;
         }
-        return cb_calls_status_final(call->status) ? cb_calls_status_name(call->status) : NULL;
+        return cb_calls_outcome_label(call);
 }
 
-/* The Description: what callbridge knows of the call, then the agent's wrap-up, composed from
- * the call's row on every write (so the notes the agent typed are never lost to a later one).
- * NULL when out of memory; the caller frees it. */
-static char *description(const struct cb_call *call, const char *disposition)
+/* The Description a rep reads: who, which numbers (formatted), the agent's name, how long,
+ * how it ended, the wrap-up, the recording link; composed from the call's row on every write
+ * (so the notes the agent typed are never lost to a later one). Task.Description holds
+ * 32,000 characters; this is well under. NULL when out of memory; the caller frees it. */
+static char *description(const struct sf *sf, const struct cb_call *call, const char *disposition,
+                         const char *summary)
 {
-        struct cb_buf b = {.max = 32000}; /* Task.Description holds 32,000 characters */
-        int rc = cb_buf_printf(&b,
-                               "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\n"
-                               "Status: %s",
-                               call->id, call->agent, call->from[0] ? call->from : "-", call->to,
-                               cb_calls_status_name(call->status));
+        struct cb_buf b = {.max = 32000};
+        char from[64], to[64], dur[48];
+        const char *outcome = cb_calls_outcome_label(call);
+        const char *agent = call->agent_display[0] ? call->agent_display : call->agent;
+        int rc;
 
+        cb_calls_number_text(call->from, from, sizeof(from));
+        cb_calls_number_text(call->to, to, sizeof(to));
+        cb_calls_duration_text(call->duration_s, dur, sizeof(dur));
+        rc = cb_buf_printf(&b, "%s call\nFrom: %s\nTo: %s\nAgent: %s",
+                           call->direction == CB_CALL_INBOUND ? "Inbound" : "Outbound",
+                           call->from[0] ? from : "-", to, agent);
+        if (call->party_name[0] != '\0' || call->party_company[0] != '\0')
+                rc |= cb_buf_printf(&b, "\nWith: %s%s%s%s", call->party_name,
+                                    call->party_name[0] && call->party_company[0] ? " (" : "",
+                                    call->party_company,
+                                    call->party_name[0] && call->party_company[0] ? ")" : "");
+        if (call->duration_s >= 0)
+                rc |= cb_buf_printf(&b, "\nDuration: %s", dur);
+        rc |= cb_buf_printf(&b, "\nOutcome: %s", outcome ? outcome : "In progress");
         if (call->disposition[0] != '\0')
                 rc |= cb_buf_printf(&b, "\nDisposition: %s", disposition);
-        if (call->notes[0] != '\0')
+        if (call->recording_id[0] != '\0' && sf->cfg->server.public_url != NULL)
+                rc |= cb_buf_printf(&b, "\nRecording: %s/r/%s", sf->cfg->server.public_url,
+                                    call->recording_id);
+        rc |= cb_buf_printf(&b, "\nCall id: %s (logged by callbridge)", call->id);
+        if (summary != NULL && summary[0] != '\0') /* the analysis's, a few sentences */
+                rc |= cb_buf_printf(&b, "\n\nSummary:\n%.4000s", summary);
+        if (call->notes[0] != '\0') /* at most 4,000 characters: the whole fits */
                 rc |= cb_buf_printf(&b, "\n\nNotes:\n%s", call->notes);
         if (rc != 0 || cb_buf_append(&b, "", 1) != 0) {
                 cb_buf_free(&b);
@@ -193,16 +216,14 @@ static json_t *call_record(const struct sf *sf, const struct cb_call *call)
 {
         bool final = cb_calls_status_final(call->status);
         bool inbound = call->direction == CB_CALL_INBOUND;
-        const char *other = inbound ? call->from : call->to;
-        char subject[160], label[CB_DISPOSITION_LABEL_MAX + 1];
+        char subject[256], label[CB_DISPOSITION_LABEL_MAX + 1]; /* Subject: 255 characters */
         const char *disposition = disposition_of(sf, call, label, sizeof(label));
-        char *desc = description(call, disposition ? disposition : "");
+        char *desc = description(sf, call, disposition ? disposition : "", NULL);
         json_t *rec = NULL;
 
         if (desc == NULL)
                 return NULL;
-        snprintf(subject, sizeof(subject), "%s call %s %s", inbound ? "Inbound" : "Outbound",
-                 inbound ? "from" : "to", other[0] ? other : "unknown number");
+        cb_calls_record_subject(call, subject, sizeof(subject));
         rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "Subject", subject, "TaskSubtype",
                         "Call", "CallType", inbound ? "Inbound" : "Outbound", "Status",
                         final ? "Completed" : "In Progress", "Priority", "Normal", "Description",
@@ -359,6 +380,16 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 json_object_set_new(rec, attach_map[i].field,
                                     field_value(v, attach_map[i].join, attach_map[i].max));
         }
+        if (rec != NULL &&
+            (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL)) {
+                /* The Description a rep reads gets the recording link and the summary too. */
+                char label[CB_DISPOSITION_LABEL_MAX + 1];
+                const char *disp = disposition_of(sf, call, label, sizeof(label));
+                char *desc = description(sf, call, disp ? disp : "", str(fields, "summary"));
+                if (desc != NULL)
+                        json_object_set_new(rec, "Description", json_string(desc));
+                free(desc);
+        }
         if (rec != NULL && json_object_size(rec) > 0)
                 r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,
                               sf->cfg->salesforce.external_id_field, call->id, rec, prio, id,
@@ -367,6 +398,16 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 r = attach_transcript(sf, call, transcript, prio, err, err_size);
         json_decref(rec);
         return r;
+}
+
+/* Task.Priority's standard values for a rule's "priority" (any case); Normal otherwise. */
+static const char *task_priority(const char *p)
+{
+        if (p != NULL && strcasecmp(p, "high") == 0)
+                return "High";
+        if (p != NULL && strcasecmp(p, "low") == 0)
+                return "Low";
+        return "Normal";
 }
 
 enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
@@ -387,7 +428,7 @@ enum cb_result sf_create_task(void *self, const struct cb_call *call, const char
                 return CB_RESULT_FAIL;
         }
         rec = json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up", "Status",
-                        "Not Started", "Priority", "Normal");
+                        "Not Started", "Priority", task_priority(str(task, "priority")));
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;

@@ -99,6 +99,9 @@ static enum cb_result follow_ups(struct cb_job *job, const struct cb_call *call,
                 snprintf(key, sizeof(key), "%s:%.64s", job->row->call_id, rule);
                 task = json_pack("{s:O,s:O}", "subject", json_object_get(f, "subject"),
                                  "description", json_object_get(f, "description"));
+                /* The rule's priority (High, Normal, Low) travels with the task. */
+                if (task != NULL && json_is_string(json_object_get(f, "priority")))
+                        json_object_set(task, "priority", json_object_get(f, "priority"));
                 if (task != NULL && when != NULL && cb_nlp_due_date(when, today, due) == 0)
                         json_object_set_new(task, "due_date", json_string(due));
                 r = task ? crm->ops->create_task(crm->self, call, key, task, task_id,
