@@ -327,14 +327,47 @@ static json_t *field_value(const json_t *v, const char *join, size_t max)
         return json_incref((json_t *)v);
 }
 
-/* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>". */
+/* The entities as a rep reads them, one a line: "money: $5,000 (5000)". Cut to the field's
+ * 32,768 characters at a whole line. NULL for none or out of memory. */
+static json_t *entities_text(const json_t *entities)
+{
+        struct cb_buf b = {.max = 32000};
+        const json_t *e;
+        json_t *out;
+        size_t i;
+
+        json_array_foreach(entities, i, e)
+        {
+                const char *type = str(e, "type"), *text = str(e, "text"), *value = str(e, "value");
+                size_t before = b.len;
+                if (type == NULL || text == NULL)
+                        continue;
+                if (cb_buf_printf(&b, "%s%s: %s", b.len ? "\n" : "", type, text) != 0 ||
+                    (value != NULL && strcmp(value, text) != 0 &&
+                     cb_buf_printf(&b, " (%s)", value) != 0)) {
+                        b.len = before; /* full: keep the lines that fit */
+                        break;
+                }
+        }
+        out = b.len > 0 ? json_stringn(b.data, b.len) : NULL;
+        cb_buf_free(&b);
+        return out;
+}
+
+/* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>", each related to
+ * the Contact or Lead the call is linked to (Contact__c, Lead__c lookups: their pages list the
+ * transcript); the first part carries the entities. The Task's Callbridge_Transcript__c lookup
+ * then names the first part (the Task's page links to it). Task__c keeps the Task's id as text
+ * for what reads the old field. Fields the org lacks are skipped (sf_schema_filter). */
 static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *call, const char *text,
-                                        enum cb_crm_priority prio, char *err, size_t err_size)
+                                        const json_t *entities, enum cb_crm_priority prio,
+                                        char *err, size_t err_size)
 {
         const char *task = call->crm_log_id[0] ? call->crm_log_id : NULL;
+        const char *rtype = call->crm_record_id[0] ? sf_type_of_id(call->crm_record_id) : NULL;
         size_t len = strlen(text), off = 0;
         enum cb_result r = CB_RESULT_OK;
-        char key[96], id[CB_CRM_ID_MAX];
+        char key[96], id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
 
         for (int part = 1; r == CB_RESULT_OK && (off < len || part == 1); part++) {
                 size_t n = len - off > TRANSCRIPT_PART_BYTES
@@ -342,13 +375,35 @@ static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *cal
                                : len - off;
                 json_t *rec = json_pack("{s:s,s:i,s:s%}", "Call_Id__c", call->id, "Part__c", part,
                                         "Text__c", text + off, n);
+                json_t *ents = part == 1 ? entities_text(entities) : NULL;
+                if (rec == NULL) {
+                        json_decref(ents);
+                        snprintf(err, err_size, "out of memory");
+                        return CB_RESULT_RETRY;
+                }
                 if (task != NULL)
                         json_object_set_new(rec, "Task__c", json_string(task));
+                if (ents != NULL)
+                        json_object_set_new(rec, "Entities__c", ents);
+                if (rtype != NULL && (strcmp(rtype, "Contact") == 0 || strcmp(rtype, "Lead") == 0))
+                        json_object_set_new(
+                            rec, strcmp(rtype, "Contact") == 0 ? "Contact__c" : "Lead__c",
+                            json_string(call->crm_record_id));
                 snprintf(key, sizeof(key), "%s:%d", call->id, part);
                 r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", key, rec, prio,
                               id, sizeof(id), err, err_size);
                 json_decref(rec);
+                if (part == 1)
+                        cb_strlcpy(first, id, sizeof(first));
                 off += n;
+        }
+        if (r == CB_RESULT_OK && first[0] != '\0') {
+                json_t *link = json_pack("{s:s}", "Callbridge_Transcript__c", first);
+                r = link ? sf_upsert(sf, sf->cfg->salesforce.call_log_object,
+                                     sf->cfg->salesforce.external_id_field, call->id, link, prio,
+                                     id, sizeof(id), err, err_size)
+                         : CB_RESULT_RETRY;
+                json_decref(link);
         }
         return r;
 }
@@ -395,7 +450,8 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                               sf->cfg->salesforce.external_id_field, call->id, rec, prio, id,
                               sizeof(id), err, err_size);
         if (r == CB_RESULT_OK && transcript != NULL)
-                r = attach_transcript(sf, call, transcript, prio, err, err_size);
+                r = attach_transcript(sf, call, transcript, json_object_get(fields, "entities"),
+                                      prio, err, err_size);
         json_decref(rec);
         return r;
 }

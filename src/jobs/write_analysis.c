@@ -54,11 +54,12 @@ static enum cb_result attach(struct cb_job *job, const struct cb_call *call, con
 {
         struct cb_crm *crm = job->env->crm;
         const json_t *clean = json_object_get(doc, "clean_text");
-        json_t *high = json_pack(
-            "{s:O,s:O,s:O,s:O}", "transcript",
-            clean ? clean : json_object_get(json_object_get(doc, "result"), "text"), "sentiment",
-            json_object_get(t, "sentiment"), "sentiment_label",
-            json_object_get(t, "sentiment_label"), "intent", json_object_get(t, "intent"));
+        json_t *high =
+            json_pack("{s:O,s:O,s:O,s:O,s:O*}", "transcript",
+                      clean ? clean : json_object_get(json_object_get(doc, "result"), "text"),
+                      "sentiment", json_object_get(t, "sentiment"), "sentiment_label",
+                      json_object_get(t, "sentiment_label"), "intent", json_object_get(t, "intent"),
+                      "entities", json_object_get(t, "entities"));
         json_t *low =
             json_pack("{s:O,s:O,s:O}", "tags", json_object_get(t, "tags"), "keywords",
                       json_object_get(t, "keywords"), "summary", json_object_get(doc, "summary"));

@@ -107,15 +107,32 @@ class RecordsCase(PipelineCase):
             self.assertTrue(f.get("Description"), f)
 
 
+    def check_transcript(self, call):
+        cid = call["call_id"]
+        task = self.sb.tasks_of(cid)[0]
+        parts = [p for p in self.sb.records("Callbridge_Transcript__c")
+                 if p.get("Call_Id__c") == cid]
+        self.assertEqual(len(parts), 1, parts)
+        p = parts[0]
+        self.assertEqual(p["Text__c"], call["transcripts"][0]["clean_text"])
+        self.assertEqual(p["Part__c"], 1)
+        self.assertEqual(p["Task__c"], task["Id"])  # the old text field, still written
+        self.assertEqual(p["Contact__c"], GRACE["Id"])  # the Contact's page lists it
+        self.assertNotIn("Lead__c", p)
+        self.assertEqual(task["Callbridge_Transcript__c"], p["Id"])  # the Task's page links it
+        lines = p["Entities__c"].split("\n")
+        for e in call["transcripts"][0]["entities"]:
+            self.assertTrue(any(line.startswith("%s: %s" % (e["type"], e["text"]))
+                                for line in lines), (e, lines))
+        self.assertTrue(any(line.startswith("competitor: Dialpad") for line in lines), lines)
+
+
 class StagedRecordsTest(RecordsCase):
     def test_task_follow_ups_and_transcript_read_well(self):
         call = self.recorded_call()
         self.check_task(call)
         self.check_follow_ups(call["call_id"])
-        parts = [p for p in self.sb.records("Callbridge_Transcript__c")
-                 if p.get("Call_Id__c") == call["call_id"]]
-        self.assertEqual(len(parts), 1)
-        self.assertEqual(parts[0]["Task__c"], self.sb.tasks_of(call["call_id"])[0]["Id"])
+        self.check_transcript(call)
 
 
 if __name__ == "__main__":
