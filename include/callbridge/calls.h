@@ -70,6 +70,9 @@ struct cb_call {
         char agent_display[CB_PARTY_MAX];
         /* The call's newest stored recording (its link is <public_url>/r/<id>); "" when none. */
         char recording_id[CB_UUID_LEN + 1];
+        /* write_mode = single: the recording the call log was written with; "" when none. */
+        char crm_recording_id[CB_UUID_LEN + 1];
+        char crm_transcript_id[CB_UUID_LEN + 1]; /* ... and the transcript it carries */
         /* Microseconds since the epoch; 0 when it has not happened. */
         int64_t created_us;
         int64_t answered_us;

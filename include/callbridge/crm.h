@@ -61,6 +61,13 @@ struct cb_crm_ops {
         /* Create or update the call log for `call` (as cb_store_call_load read it). */
         enum cb_result (*log_call)(void *self, const struct cb_call *call,
                                    struct cb_crm_logged *out, char *err, size_t err_size);
+        /* Optional (write_mode = single): write the call log of the finished `call` in ONE
+         * write with `fields` (as attach takes them: recording, analysis, transcript) — the
+         * transcript's own records first, then the call log with everything, then the
+         * transcript records' link to it. Without it the job writes log_call then attach. */
+        enum cb_result (*log_call_once)(void *self, const struct cb_call *call,
+                                        const json_t *fields, struct cb_crm_logged *out, char *err,
+                                        size_t err_size);
         /* Add `fields` to the call's log: recording link and metadata, transcript, sentiment,
          * keywords, tags, summary... Keys are callbridge's names (see the provider for how
          * they map); unknown ones are skipped. */

@@ -239,6 +239,11 @@ CB_MUST_CHECK enum cb_qs cb_store_call_set_provider_id(struct cb_db *db, const c
                                                        const char *provider_call_id);
 /* The number an outbound call was dialled from (the provider's caller id), kept only when the
  * call has none yet. */
+/* write_mode = single: the call log was written with recording `recording_id` and the analysis
+ * of transcript `transcript_id` (NULL: none). */
+CB_MUST_CHECK enum cb_qs cb_store_call_set_crm_written(struct cb_db *db, const char *id,
+                                                       const char *recording_id,
+                                                       const char *transcript_id);
 CB_MUST_CHECK enum cb_qs cb_store_call_set_from(struct cb_db *db, const char *id,
                                                 const char *from_e164);
 /* Which of `ids_array` (a text[] literal) are stored on calls of `telephony` already:

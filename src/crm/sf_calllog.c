@@ -211,14 +211,13 @@ static char *description(const struct sf *sf, const struct cb_call *call, const 
         return b.data;
 }
 
-/* The call log record for `call`, before the schema filter. NULL when out of memory. */
-static json_t *call_record(const struct sf *sf, const struct cb_call *call)
+json_t *sf_call_record(const struct sf *sf, const struct cb_call *call, const char *summary)
 {
         bool final = cb_calls_status_final(call->status);
         bool inbound = call->direction == CB_CALL_INBOUND;
         char subject[256], label[CB_DISPOSITION_LABEL_MAX + 1]; /* Subject: 255 characters */
         const char *disposition = disposition_of(sf, call, label, sizeof(label));
-        char *desc = description(sf, call, disposition ? disposition : "", NULL);
+        char *desc = description(sf, call, disposition ? disposition : "", summary);
         json_t *rec = NULL;
 
         if (desc == NULL)
@@ -255,7 +254,7 @@ enum cb_result sf_log_call(void *self, const struct cb_call *call, struct cb_crm
         if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 &&
             !cb_calls_status_final(call->status))
                 return CB_RESULT_OK; /* one write when the call ends */
-        rec = call_record(sf, call);
+        rec = sf_call_record(sf, call, NULL);
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
@@ -356,18 +355,20 @@ static json_t *entities_text(const json_t *entities)
 
 /* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>", each related to
  * the Contact or Lead the call is linked to (Contact__c, Lead__c lookups: their pages list the
- * transcript); the first part carries the entities. The Task's Callbridge_Transcript__c lookup
- * then names the first part (the Task's page links to it). Task__c keeps the Task's id as text
- * for what reads the old field. Fields the org lacks are skipped (sf_schema_filter). */
-static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *call, const char *text,
-                                        const json_t *entities, enum cb_crm_priority prio,
-                                        char *err, size_t err_size)
+ * transcript); the first part carries the entities. Task__c keeps the Task's id as text for
+ * what reads the old field. Fields the org lacks are skipped (sf_schema_filter). */
+enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, const char *task_id,
+                                   const char *text, const json_t *entities,
+                                   enum cb_crm_priority prio, char *first, size_t first_size,
+                                   char *err, size_t err_size)
 {
-        const char *task = call->crm_log_id[0] ? call->crm_log_id : NULL;
+        const char *task = task_id != NULL && task_id[0] ? task_id : NULL;
         const char *rtype = call->crm_record_id[0] ? sf_type_of_id(call->crm_record_id) : NULL;
         size_t len = strlen(text), off = 0;
         enum cb_result r = CB_RESULT_OK;
-        char key[96], id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
+        char key[96], id[CB_CRM_ID_MAX];
+
+        first[0] = '\0';
 
         for (int part = 1; r == CB_RESULT_OK && (off < len || part == 1); part++) {
                 size_t n = len - off > TRANSCRIPT_PART_BYTES
@@ -394,30 +395,15 @@ static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *cal
                               id, sizeof(id), err, err_size);
                 json_decref(rec);
                 if (part == 1)
-                        cb_strlcpy(first, id, sizeof(first));
+                        cb_strlcpy(first, id, first_size);
                 off += n;
-        }
-        if (r == CB_RESULT_OK && first[0] != '\0') {
-                json_t *link = json_pack("{s:s}", "Callbridge_Transcript__c", first);
-                r = link ? sf_upsert(sf, sf->cfg->salesforce.call_log_object,
-                                     sf->cfg->salesforce.external_id_field, call->id, link, prio,
-                                     id, sizeof(id), err, err_size)
-                         : CB_RESULT_RETRY;
-                json_decref(link);
         }
         return r;
 }
 
-enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
-                         enum cb_crm_priority prio, char *err, size_t err_size)
+void sf_attach_fields(const struct cb_call *call, const json_t *fields, json_t *rec)
 {
-        struct sf *sf = self;
-        json_t *rec = json_object();
-        const char *transcript = str(fields, "transcript");
-        char id[CB_CRM_ID_MAX];
-        enum cb_result r = CB_RESULT_OK;
-
-        for (size_t i = 0; rec != NULL && i < CB_ARRAY_LEN(attach_map); i++) {
+        for (size_t i = 0; i < CB_ARRAY_LEN(attach_map); i++) {
                 json_t *v = json_object_get(fields, attach_map[i].name);
                 if (v == NULL)
                         continue;
@@ -435,6 +421,19 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 json_object_set_new(rec, attach_map[i].field,
                                     field_value(v, attach_map[i].join, attach_map[i].max));
         }
+}
+
+enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
+                         enum cb_crm_priority prio, char *err, size_t err_size)
+{
+        struct sf *sf = self;
+        json_t *rec = json_object();
+        const char *transcript = str(fields, "transcript");
+        char id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
+        enum cb_result r = CB_RESULT_OK;
+
+        if (rec != NULL)
+                sf_attach_fields(call, fields, rec);
         if (rec != NULL &&
             (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL)) {
                 /* The Description a rep reads gets the recording link and the summary too. */
@@ -450,8 +449,18 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                               sf->cfg->salesforce.external_id_field, call->id, rec, prio, id,
                               sizeof(id), err, err_size);
         if (r == CB_RESULT_OK && transcript != NULL)
-                r = attach_transcript(sf, call, transcript, json_object_get(fields, "entities"),
-                                      prio, err, err_size);
+                r = sf_transcript_parts(sf, call, call->crm_log_id, transcript,
+                                        json_object_get(fields, "entities"), prio, first,
+                                        sizeof(first), err, err_size);
+        if (r == CB_RESULT_OK && first[0] != '\0') {
+                /* The Task's lookup names the first part: its page links to the transcript. */
+                json_t *link = json_pack("{s:s}", "Callbridge_Transcript__c", first);
+                r = link ? sf_upsert(sf, sf->cfg->salesforce.call_log_object,
+                                     sf->cfg->salesforce.external_id_field, call->id, link, prio,
+                                     id, sizeof(id), err, err_size)
+                         : CB_RESULT_RETRY;
+                json_decref(link);
+        }
         json_decref(rec);
         return r;
 }

@@ -127,7 +127,12 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
 
         if (r == CB_RESULT_OK)
                 r = cb_job_load_call(job, &call);
-        if (r == CB_RESULT_OK)
+        if (r == CB_RESULT_OK && cb_job_single_hold(job, &call, &r))
+                goto out;
+        /* write_mode = single: the call log was written with this analysis already. */
+        if (r == CB_RESULT_OK &&
+            strcmp(call.crm_transcript_id,
+                   json_string_value(json_object_get(t, "transcript_id")) ?: "") != 0)
                 r = attach(job, &call, t, doc);
         if (r == CB_RESULT_OK)
                 r = follow_ups(job, &call, t);

@@ -257,7 +257,8 @@ static struct cb_stmt stmt_load = CB_STMT(
     " left(COALESCE(c.party_name, ''), 255), left(COALESCE(c.party_company, ''), 255),"
     " left(COALESCE(a.display_name, ''), 255),"
     " COALESCE((SELECT r.id::text FROM recordings r WHERE r.call_id = c.id"
-    "  AND r.state = 'stored' ORDER BY r.created_at DESC, r.id DESC LIMIT 1), '')"
+    "  AND r.state = 'stored' ORDER BY r.created_at DESC, r.id DESC LIMIT 1), ''),"
+    " COALESCE(c.crm_recording_id::text, ''), COALESCE(c.crm_transcript_id::text, '')"
     " FROM calls c LEFT JOIN agents a ON a.name = c.agent WHERE c.id = $1::uuid");
 /* clang-format on */
 
@@ -302,7 +303,9 @@ static bool call_from_row(PGresult *res, struct cb_call *c)
             text_col(res, 21, c->party_name, sizeof(c->party_name)) &&
             text_col(res, 22, c->party_company, sizeof(c->party_company)) &&
             text_col(res, 23, c->agent_display, sizeof(c->agent_display)) &&
-            text_col(res, 24, c->recording_id, sizeof(c->recording_id));
+            text_col(res, 24, c->recording_id, sizeof(c->recording_id)) &&
+            text_col(res, 25, c->crm_recording_id, sizeof(c->crm_recording_id)) &&
+            text_col(res, 26, c->crm_transcript_id, sizeof(c->crm_transcript_id));
 
         c->duration_s = (long)duration;
         return ok;

@@ -137,16 +137,37 @@ class StagedRecordsTest(RecordsCase):
 
 
 class SingleWriteRecordsTest(RecordsCase):
-    """write_mode = single: the records read the same once the call is over. (One write with everything known is issue 15's point 1d, not done:
-    the recording and the analysis still arrive as later updates of the Task.)"""
+    """write_mode = single: the call log is written once, after the recording and the analysis
+    came (within [salesforce] single_write_wait_s), with everything; the records read the same
+    as in staged mode."""
 
     def extra_config(self, sb):
         return harness.merge_config(super().extra_config(sb),
-                                    {"salesforce": {"write_mode": "single"}})
+                                    {"salesforce": {"write_mode": "single"},
+                                     "workers": {"debug_run_twice": False}})
 
     def test_task_follow_ups_and_transcript_read_well(self):
         call = self.recorded_call()
         self.assertEqual(call["crm"]["state"], "synced")
+        # One write of the call log: the transcript part, the Task, the part's Task__c, two
+        # follow-ups — no In Progress Task, no later updates with the recording or analysis.
+        self.assertEqual(self.sb.count("salesforce.upsert"), 5, self.sb.state().get("requests"))
+        self.check_task(call)
+        self.check_follow_ups(call["call_id"])
+        self.check_transcript(call)
+
+
+class SingleWriteNoWaitTest(SingleWriteRecordsTest):
+    """single_write_wait_s = 0: the call log is written as the call ends; the recording and the
+    analysis, arriving later, are added as updates — and the records read the same."""
+
+    def extra_config(self, sb):
+        return harness.merge_config(super().extra_config(sb),
+                                    {"salesforce": {"single_write_wait_s": 0}})
+
+    def test_task_follow_ups_and_transcript_read_well(self):
+        call = self.recorded_call()
+        self.assertGreater(self.sb.count("salesforce.upsert"), 5)
         self.check_task(call)
         self.check_follow_ups(call["call_id"])
         self.check_transcript(call)
