@@ -363,12 +363,19 @@ enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, co
                                    char *err, size_t err_size)
 {
         const char *task = task_id != NULL && task_id[0] ? task_id : NULL;
-        const char *rtype = call->crm_record_id[0] ? sf_type_of_id(call->crm_record_id) : NULL;
-        size_t len = strlen(text), off = 0;
+        const char *rtype = NULL;
+        size_t len, off = 0;
         enum cb_result r = CB_RESULT_OK;
         char key[96], id[CB_CRM_ID_MAX];
 
         first[0] = '\0';
+        if (call == NULL || text == NULL) {
+                snprintf(err, err_size, "no call or no transcript");
+                return CB_RESULT_FAIL;
+        }
+        len = strlen(text);
+        if (call->crm_record_id[0] != '\0')
+                rtype = sf_type_of_id(call->crm_record_id);
 
         for (int part = 1; r == CB_RESULT_OK && (off < len || part == 1); part++) {
                 size_t n = len - off > TRANSCRIPT_PART_BYTES
@@ -432,10 +439,12 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
         char id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
         enum cb_result r = CB_RESULT_OK;
 
-        if (rec != NULL)
-                sf_attach_fields(call, fields, rec);
-        if (rec != NULL &&
-            (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL)) {
+        if (rec == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        sf_attach_fields(call, fields, rec);
+        if (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL) {
                 /* The Description a rep reads gets the recording link and the summary too. */
                 char label[CB_DISPOSITION_LABEL_MAX + 1];
                 const char *disp = disposition_of(sf, call, label, sizeof(label));
@@ -444,7 +453,7 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                         json_object_set_new(rec, "Description", json_string(desc));
                 free(desc);
         }
-        if (rec != NULL && json_object_size(rec) > 0)
+        if (json_object_size(rec) > 0)
                 r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,
                               sf->cfg->salesforce.external_id_field, call->id, rec, prio, id,
                               sizeof(id), err, err_size);
