@@ -19,6 +19,7 @@
 #define CB_PROVIDER_MAX    16   /* a provider's name ("twilio", "salesforce"), with its NUL */
 #define CB_CALL_SID_MAX    65   /* a provider's call id, with its NUL */
 #define CB_DISPOSITION_MAX 128  /* a disposition value, with its NUL */
+#define CB_PARTY_MAX       1024 /* a party's name or company (255 characters), with its NUL */
 #define CB_NOTES_MAX_CHARS 4000 /* the agent's wrap-up notes, in characters */
 #define CB_NOTES_MAX       (CB_NOTES_MAX_CHARS * 4 + 1) /* ... in UTF-8 bytes, with the NUL */
 
@@ -61,6 +62,17 @@ struct cb_call {
         /* The agent's CRM user id (agents.crm_user_id, 18 characters): the owner of the call's
          * CRM records; "" to leave them to the CRM's own user. */
         char crm_owner_id[CB_CRM_ID_MAX];
+        /* Who the call was with, as the CRM lookup named them (calls.party_name/_company, at
+         * most 255 characters), and the agent's name for people (agents.display_name): ""
+         * when unknown. */
+        char party_name[CB_PARTY_MAX];
+        char party_company[CB_PARTY_MAX];
+        char agent_display[CB_PARTY_MAX];
+        /* The call's newest stored recording (its link is <public_url>/r/<id>); "" when none. */
+        char recording_id[CB_UUID_LEN + 1];
+        /* write_mode = single: the recording the call log was written with; "" when none. */
+        char crm_recording_id[CB_UUID_LEN + 1];
+        char crm_transcript_id[CB_UUID_LEN + 1]; /* ... and the transcript it carries */
         /* Microseconds since the epoch; 0 when it has not happened. */
         int64_t created_us;
         int64_t answered_us;
@@ -104,6 +116,22 @@ bool cb_calls_disposition_label(const char *list, const char *value, char *label
 void cb_calls_dispositions_values(const char *list, char *out, size_t out_size);
 /* True when `notes` may be a call's notes: at most CB_NOTES_MAX_CHARS characters of UTF-8. */
 bool cb_calls_notes_valid(const char *notes);
+
+/* ---- the call as a CRM record reads (src/calls/record_text.c) ---- */
+
+/* The call's outcome in words: "Answered", "No answer", "Busy", "Failed", "Canceled" (outbound),
+ * "Missed", "Abandoned" (inbound, per cb_calls_outcome); NULL while the call is not over. */
+const char *cb_calls_outcome_label(const struct cb_call *call);
+/* An E.164 number for people ("+1 415-555-0123"); "unknown number" for "" and "unknown"; the
+ * text as it is when libphonenumber cannot format it. Cut to `out_size`. */
+void cb_calls_number_text(const char *e164, char *out, size_t out_size);
+/* "42 s", "3 min", "3 min 12 s"; "unknown" for a negative value. */
+void cb_calls_duration_text(long seconds, char *out, size_t out_size);
+/* The call log's subject: "Call with Grace Hopper (Acme) — outbound, 3 min" (party name and
+ * company as the lookup named them, else the formatted number; the talk time rounded to
+ * minutes, or the outcome when not answered; nothing after the direction while the call is
+ * live). The party is cut (whole UTF-8 characters) so the whole fits `out_size`. */
+void cb_calls_record_subject(const struct cb_call *call, char *out, size_t out_size);
 
 /* ---- the calls search (src/calls/search.c) ----
  * GET /api/calls?q=: a term of digits (and phone punctuation: + - ( ) . space) matches the

@@ -74,6 +74,7 @@ struct cb_config {
                 char *call_log_object;
                 char *external_id_field;
                 char *write_mode;
+                long single_write_wait_s; /* write_mode = single: bounded wait after the call */
                 char *lead_external_id_field;
                 char *multi_match;
                 char *unknown;

@@ -61,12 +61,20 @@ struct cb_crm_ops {
         /* Create or update the call log for `call` (as cb_store_call_load read it). */
         enum cb_result (*log_call)(void *self, const struct cb_call *call,
                                    struct cb_crm_logged *out, char *err, size_t err_size);
+        /* Optional (write_mode = single): write the call log of the finished `call` in ONE
+         * write with `fields` (as attach takes them: recording, analysis, transcript) — the
+         * transcript's own records first, then the call log with everything, then the
+         * transcript records' link to it. Without it the job writes log_call then attach. */
+        enum cb_result (*log_call_once)(void *self, const struct cb_call *call,
+                                        const json_t *fields, struct cb_crm_logged *out, char *err,
+                                        size_t err_size);
         /* Add `fields` to the call's log: recording link and metadata, transcript, sentiment,
          * keywords, tags, summary... Keys are callbridge's names (see the provider for how
          * they map); unknown ones are skipped. */
         enum cb_result (*attach)(void *self, const struct cb_call *call, const json_t *fields,
                                  enum cb_crm_priority prio, char *err, size_t err_size);
-        /* Create the follow-up task `task` {"subject","description"?,"due_date"?} for `call`,
+        /* Create the follow-up task `task` {"subject","description"?,"due_date"?,
+         * "priority"? ("High", "Normal", "Low"; Normal when absent)} for `call`,
          * once per `key` (e.g. "<call id>:<rule>"). `task_id` receives its id. */
         enum cb_result (*create_task)(void *self, const struct cb_call *call, const char *key,
                                       const json_t *task, char *task_id, size_t task_id_size,

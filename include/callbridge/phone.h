@@ -19,6 +19,10 @@ int cb_phone_to_e164(const char *input, const char *default_region, char *out, s
  * (`out` emptied) when `e164` is not E.164 or `out` is too small. Thread-safe. */
 int cb_phone_national_digits(const char *e164, char *out, size_t out_size);
 
+/* An E.164 number as people read it, in libphonenumber's INTERNATIONAL format
+ * ("+14155550123" -> "+1 415-555-0123"). Returns 0, or -1 (`out` emptied) when `e164` is not
+ * E.164 or `out` is too small. Thread-safe. */
+int cb_phone_format_international(const char *e164, char *out, size_t out_size);
 /* True when `region` is a region code libphonenumber knows ("US", "GB", ...). */
 int cb_phone_region_valid(const char *region);
 

@@ -237,6 +237,15 @@ int cb_status_batcher_submit(struct cb_batcher *b, struct cb_status_item *it);
  * another call holds it (unique index) or the database failed. */
 CB_MUST_CHECK enum cb_qs cb_store_call_set_provider_id(struct cb_db *db, const char *id,
                                                        const char *provider_call_id);
+/* The number an outbound call was dialled from (the provider's caller id), kept only when the
+ * call has none yet. */
+/* write_mode = single: the call log was written with recording `recording_id` and the analysis
+ * of transcript `transcript_id` (NULL: none). */
+CB_MUST_CHECK enum cb_qs cb_store_call_set_crm_written(struct cb_db *db, const char *id,
+                                                       const char *recording_id,
+                                                       const char *transcript_id);
+CB_MUST_CHECK enum cb_qs cb_store_call_set_from(struct cb_db *db, const char *id,
+                                                const char *from_e164);
 /* Which of `ids_array` (a text[] literal) are stored on calls of `telephony` already:
  * *claimed is a JSON array of them (caller decrefs). */
 CB_MUST_CHECK enum cb_qs cb_store_provider_ids_claimed(struct cb_db *db, const char *telephony,

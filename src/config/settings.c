@@ -149,6 +149,8 @@ const struct cb_setting cb_settings[] = {
         "External ID field the call log is upserted by"),
     ENUM("salesforce", "write_mode", salesforce.write_mode, "staged", "staged|single", 0,
          "staged: create In Progress, update later; single: one write at the end"),
+    INT("salesforce", "single_write_wait_s", salesforce.single_write_wait_s, "120", 0, 3600, 0,
+        "write_mode = single: how long after the call the log waits for recording and analysis"),
     STR("salesforce", "lead_external_id_field", salesforce.lead_external_id_field,
         "Callbridge_Phone__c", "External ID field on Lead holding the E.164 of an unknown caller"),
     ENUM("salesforce", "multi_match", salesforce.multi_match, "most_recent", "most_recent|all|none",

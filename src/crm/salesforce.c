@@ -346,6 +346,7 @@ const struct cb_crm_ops cb_crm_salesforce = {
     .record_type = sf_record_type,
     .create_lead = sf_create_lead,
     .log_call = sf_log_call,
+    .log_call_once = sf_log_call_once,
     .attach = sf_attach,
     .create_task = sf_create_task,
     .describe = sf_describe,

@@ -142,6 +142,25 @@ CB_MUST_CHECK enum cb_result sf_attach(void *self, const struct cb_call *call, c
 CB_MUST_CHECK enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
                                             const json_t *task, char *task_id, size_t task_id_size,
                                             char *err, size_t err_size);
+/* The call log record for `call` before the schema filter, its Description with `summary`
+ * (NULL: none). NULL when out of memory; the caller decrefs. */
+json_t *sf_call_record(const struct sf *sf, const struct cb_call *call, const char *summary);
+/* Set on `rec` the Task fields of `fields` (attach's names: recording_url, sentiment, tags...). */
+void sf_attach_fields(const struct cb_call *call, const json_t *fields, json_t *rec);
+/* Upsert the transcript `text` as Callbridge_Transcript__c parts, related to `task_id` (Task__c
+ * text; NULL or "": none yet) and the call's Contact/Lead, `entities` on the first part, whose
+ * id lands in `first`. */
+CB_MUST_CHECK enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call,
+                                                 const char *task_id, const char *text,
+                                                 const json_t *entities, enum cb_crm_priority prio,
+                                                 char *first, size_t first_size, char *err,
+                                                 size_t err_size);
+
+/* ---- sf_single.c: write_mode = single ---- */
+
+CB_MUST_CHECK enum cb_result sf_log_call_once(void *self, const struct cb_call *call,
+                                              const json_t *fields, struct cb_crm_logged *out,
+                                              char *err, size_t err_size);
 /* Report once (log, /readyz) which of the fields a call log carries the org lacks. */
 void sf_calllog_check_schema(struct sf *sf);
 /* Upsert `record` (borrowed, filtered in place by the schema) into `object` by `field` =

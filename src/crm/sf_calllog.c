@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "callbridge/log.h"
@@ -152,7 +153,8 @@ void sf_calllog_check_schema(struct sf *sf)
 }
 
 /* The CallDisposition of a call: the label [agents] dispositions gives the agent's value (the
- * value itself when the list no longer has it), else the final status, else none (NULL). */
+ * value itself when the list no longer has it), else the outcome in words ("Answered", "No
+ * answer", "Busy", "Missed"...), else none (NULL: the call is not over). */
 static const char *disposition_of(const struct sf *sf, const struct cb_call *call, char *label,
                                   size_t label_size)
 {
@@ -162,24 +164,45 @@ static const char *disposition_of(const struct sf *sf, const struct cb_call *cal
                         cb_strlcpy(label, call->disposition, label_size);
                 return label;
         }
-        return cb_calls_status_final(call->status) ? cb_calls_status_name(call->status) : NULL;
+        return cb_calls_outcome_label(call);
 }
 
-/* The Description: what callbridge knows of the call, then the agent's wrap-up, composed from
- * the call's row on every write (so the notes the agent typed are never lost to a later one).
- * NULL when out of memory; the caller frees it. */
-static char *description(const struct cb_call *call, const char *disposition)
+/* The Description a rep reads: who, which numbers (formatted), the agent's name, how long,
+ * how it ended, the wrap-up, the recording link; composed from the call's row on every write
+ * (so the notes the agent typed are never lost to a later one). Task.Description holds
+ * 32,000 characters; this is well under. NULL when out of memory; the caller frees it. */
+static char *description(const struct sf *sf, const struct cb_call *call, const char *disposition,
+                         const char *summary)
 {
-        struct cb_buf b = {.max = 32000}; /* Task.Description holds 32,000 characters */
-        int rc = cb_buf_printf(&b,
-                               "Logged by callbridge.\nCall: %s\nAgent: %s\nFrom: %s\nTo: %s\n"
-                               "Status: %s",
-                               call->id, call->agent, call->from[0] ? call->from : "-", call->to,
-                               cb_calls_status_name(call->status));
+        struct cb_buf b = {.max = 32000};
+        char from[64], to[64], dur[48];
+        const char *outcome = cb_calls_outcome_label(call);
+        const char *agent = call->agent_display[0] ? call->agent_display : call->agent;
+        int rc;
 
+        cb_calls_number_text(call->from, from, sizeof(from));
+        cb_calls_number_text(call->to, to, sizeof(to));
+        cb_calls_duration_text(call->duration_s, dur, sizeof(dur));
+        rc = cb_buf_printf(&b, "%s call\nFrom: %s\nTo: %s\nAgent: %s",
+                           call->direction == CB_CALL_INBOUND ? "Inbound" : "Outbound",
+                           call->from[0] ? from : "-", to, agent);
+        if (call->party_name[0] != '\0' || call->party_company[0] != '\0')
+                rc |= cb_buf_printf(&b, "\nWith: %s%s%s%s", call->party_name,
+                                    call->party_name[0] && call->party_company[0] ? " (" : "",
+                                    call->party_company,
+                                    call->party_name[0] && call->party_company[0] ? ")" : "");
+        if (call->duration_s >= 0)
+                rc |= cb_buf_printf(&b, "\nDuration: %s", dur);
+        rc |= cb_buf_printf(&b, "\nOutcome: %s", outcome ? outcome : "In progress");
         if (call->disposition[0] != '\0')
                 rc |= cb_buf_printf(&b, "\nDisposition: %s", disposition);
-        if (call->notes[0] != '\0')
+        if (call->recording_id[0] != '\0' && sf->cfg->server.public_url != NULL)
+                rc |= cb_buf_printf(&b, "\nRecording: %s/r/%s", sf->cfg->server.public_url,
+                                    call->recording_id);
+        rc |= cb_buf_printf(&b, "\nCall id: %s (logged by callbridge)", call->id);
+        if (summary != NULL && summary[0] != '\0') /* the analysis's, a few sentences */
+                rc |= cb_buf_printf(&b, "\n\nSummary:\n%.4000s", summary);
+        if (call->notes[0] != '\0') /* at most 4,000 characters: the whole fits */
                 rc |= cb_buf_printf(&b, "\n\nNotes:\n%s", call->notes);
         if (rc != 0 || cb_buf_append(&b, "", 1) != 0) {
                 cb_buf_free(&b);
@@ -188,21 +211,18 @@ static char *description(const struct cb_call *call, const char *disposition)
         return b.data;
 }
 
-/* The call log record for `call`, before the schema filter. NULL when out of memory. */
-static json_t *call_record(const struct sf *sf, const struct cb_call *call)
+json_t *sf_call_record(const struct sf *sf, const struct cb_call *call, const char *summary)
 {
         bool final = cb_calls_status_final(call->status);
         bool inbound = call->direction == CB_CALL_INBOUND;
-        const char *other = inbound ? call->from : call->to;
-        char subject[160], label[CB_DISPOSITION_LABEL_MAX + 1];
+        char subject[256], label[CB_DISPOSITION_LABEL_MAX + 1]; /* Subject: 255 characters */
         const char *disposition = disposition_of(sf, call, label, sizeof(label));
-        char *desc = description(call, disposition ? disposition : "");
+        char *desc = description(sf, call, disposition ? disposition : "", summary);
         json_t *rec = NULL;
 
         if (desc == NULL)
                 return NULL;
-        snprintf(subject, sizeof(subject), "%s call %s %s", inbound ? "Inbound" : "Outbound",
-                 inbound ? "from" : "to", other[0] ? other : "unknown number");
+        cb_calls_record_subject(call, subject, sizeof(subject));
         rec = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "Subject", subject, "TaskSubtype",
                         "Call", "CallType", inbound ? "Inbound" : "Outbound", "Status",
                         final ? "Completed" : "In Progress", "Priority", "Normal", "Description",
@@ -234,7 +254,7 @@ enum cb_result sf_log_call(void *self, const struct cb_call *call, struct cb_crm
         if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 &&
             !cb_calls_status_final(call->status))
                 return CB_RESULT_OK; /* one write when the call ends */
-        rec = call_record(sf, call);
+        rec = sf_call_record(sf, call, NULL);
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
@@ -306,14 +326,56 @@ static json_t *field_value(const json_t *v, const char *join, size_t max)
         return json_incref((json_t *)v);
 }
 
-/* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>". */
-static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *call, const char *text,
-                                        enum cb_crm_priority prio, char *err, size_t err_size)
+/* The entities as a rep reads them, one a line: "money: $5,000 (5000)". Cut to the field's
+ * 32,768 characters at a whole line. NULL for none or out of memory. */
+static json_t *entities_text(const json_t *entities)
 {
-        const char *task = call->crm_log_id[0] ? call->crm_log_id : NULL;
-        size_t len = strlen(text), off = 0;
+        struct cb_buf b = {.max = 32000};
+        const json_t *e;
+        json_t *out;
+        size_t i;
+
+        json_array_foreach(entities, i, e)
+        {
+                const char *type = str(e, "type"), *text = str(e, "text"), *value = str(e, "value");
+                size_t before = b.len;
+                if (type == NULL || text == NULL)
+                        continue;
+                if (cb_buf_printf(&b, "%s%s: %s", b.len ? "\n" : "", type, text) != 0 ||
+                    (value != NULL && strcmp(value, text) != 0 &&
+                     cb_buf_printf(&b, " (%s)", value) != 0)) {
+                        b.len = before; /* full: keep the lines that fit */
+                        break;
+                }
+        }
+        out = b.len > 0 ? json_stringn(b.data, b.len) : NULL;
+        cb_buf_free(&b);
+        return out;
+}
+
+/* The transcript as Callbridge_Transcript__c parts keyed "<call id>:<part>", each related to
+ * the Contact or Lead the call is linked to (Contact__c, Lead__c lookups: their pages list the
+ * transcript); the first part carries the entities. Task__c keeps the Task's id as text for
+ * what reads the old field. Fields the org lacks are skipped (sf_schema_filter). */
+enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, const char *task_id,
+                                   const char *text, const json_t *entities,
+                                   enum cb_crm_priority prio, char *first, size_t first_size,
+                                   char *err, size_t err_size)
+{
+        const char *task = task_id != NULL && task_id[0] ? task_id : NULL;
+        const char *rtype = NULL;
+        size_t len, off = 0;
         enum cb_result r = CB_RESULT_OK;
         char key[96], id[CB_CRM_ID_MAX];
+
+        first[0] = '\0';
+        if (call == NULL || text == NULL) {
+                snprintf(err, err_size, "no call or no transcript");
+                return CB_RESULT_FAIL;
+        }
+        len = strlen(text);
+        if (call->crm_record_id[0] != '\0')
+                rtype = sf_type_of_id(call->crm_record_id);
 
         for (int part = 1; r == CB_RESULT_OK && (off < len || part == 1); part++) {
                 size_t n = len - off > TRANSCRIPT_PART_BYTES
@@ -321,27 +383,34 @@ static enum cb_result attach_transcript(struct sf *sf, const struct cb_call *cal
                                : len - off;
                 json_t *rec = json_pack("{s:s,s:i,s:s%}", "Call_Id__c", call->id, "Part__c", part,
                                         "Text__c", text + off, n);
+                json_t *ents = part == 1 ? entities_text(entities) : NULL;
+                if (rec == NULL) {
+                        json_decref(ents);
+                        snprintf(err, err_size, "out of memory");
+                        return CB_RESULT_RETRY;
+                }
                 if (task != NULL)
                         json_object_set_new(rec, "Task__c", json_string(task));
+                if (ents != NULL)
+                        json_object_set_new(rec, "Entities__c", ents);
+                if (rtype != NULL && (strcmp(rtype, "Contact") == 0 || strcmp(rtype, "Lead") == 0))
+                        json_object_set_new(
+                            rec, strcmp(rtype, "Contact") == 0 ? "Contact__c" : "Lead__c",
+                            json_string(call->crm_record_id));
                 snprintf(key, sizeof(key), "%s:%d", call->id, part);
                 r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", key, rec, prio,
                               id, sizeof(id), err, err_size);
                 json_decref(rec);
+                if (part == 1)
+                        cb_strlcpy(first, id, first_size);
                 off += n;
         }
         return r;
 }
 
-enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
-                         enum cb_crm_priority prio, char *err, size_t err_size)
+void sf_attach_fields(const struct cb_call *call, const json_t *fields, json_t *rec)
 {
-        struct sf *sf = self;
-        json_t *rec = json_object();
-        const char *transcript = str(fields, "transcript");
-        char id[CB_CRM_ID_MAX];
-        enum cb_result r = CB_RESULT_OK;
-
-        for (size_t i = 0; rec != NULL && i < CB_ARRAY_LEN(attach_map); i++) {
+        for (size_t i = 0; i < CB_ARRAY_LEN(attach_map); i++) {
                 json_t *v = json_object_get(fields, attach_map[i].name);
                 if (v == NULL)
                         continue;
@@ -359,14 +428,60 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 json_object_set_new(rec, attach_map[i].field,
                                     field_value(v, attach_map[i].join, attach_map[i].max));
         }
-        if (rec != NULL && json_object_size(rec) > 0)
+}
+
+enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
+                         enum cb_crm_priority prio, char *err, size_t err_size)
+{
+        struct sf *sf = self;
+        json_t *rec = json_object();
+        const char *transcript = str(fields, "transcript");
+        char id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
+        enum cb_result r = CB_RESULT_OK;
+
+        if (rec == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        sf_attach_fields(call, fields, rec);
+        if (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL) {
+                /* The Description a rep reads gets the recording link and the summary too. */
+                char label[CB_DISPOSITION_LABEL_MAX + 1];
+                const char *disp = disposition_of(sf, call, label, sizeof(label));
+                char *desc = description(sf, call, disp ? disp : "", str(fields, "summary"));
+                if (desc != NULL)
+                        json_object_set_new(rec, "Description", json_string(desc));
+                free(desc);
+        }
+        if (json_object_size(rec) > 0)
                 r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,
                               sf->cfg->salesforce.external_id_field, call->id, rec, prio, id,
                               sizeof(id), err, err_size);
         if (r == CB_RESULT_OK && transcript != NULL)
-                r = attach_transcript(sf, call, transcript, prio, err, err_size);
+                r = sf_transcript_parts(sf, call, call->crm_log_id, transcript,
+                                        json_object_get(fields, "entities"), prio, first,
+                                        sizeof(first), err, err_size);
+        if (r == CB_RESULT_OK && first[0] != '\0') {
+                /* The Task's lookup names the first part: its page links to the transcript. */
+                json_t *link = json_pack("{s:s}", "Callbridge_Transcript__c", first);
+                r = link ? sf_upsert(sf, sf->cfg->salesforce.call_log_object,
+                                     sf->cfg->salesforce.external_id_field, call->id, link, prio,
+                                     id, sizeof(id), err, err_size)
+                         : CB_RESULT_RETRY;
+                json_decref(link);
+        }
         json_decref(rec);
         return r;
+}
+
+/* Task.Priority's standard values for a rule's "priority" (any case); Normal otherwise. */
+static const char *task_priority(const char *p)
+{
+        if (p != NULL && strcasecmp(p, "high") == 0)
+                return "High";
+        if (p != NULL && strcasecmp(p, "low") == 0)
+                return "Low";
+        return "Normal";
 }
 
 enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
@@ -387,7 +502,7 @@ enum cb_result sf_create_task(void *self, const struct cb_call *call, const char
                 return CB_RESULT_FAIL;
         }
         rec = json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up", "Status",
-                        "Not Started", "Priority", "Normal");
+                        "Not Started", "Priority", task_priority(str(task, "priority")));
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;

@@ -6,6 +6,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/upstream.h"
 #include "kinds.h"
 
 /* The record to link `call` to: the lookup's newest match, or a Lead created for an unknown
@@ -108,6 +109,24 @@ static bool same_view(const struct cb_call *a, const struct cb_call *b)
                strcmp(a->crm_record_id, b->crm_record_id) == 0;
 }
 
+/* write_mode = single and the call is over: one write with everything (log_call_single.c). */
+static bool single_once(const struct cb_job *job, const struct cb_call *call)
+{
+        return strcmp(job->env->cfg->salesforce.write_mode, "single") == 0 &&
+               cb_calls_status_final(call->status) && job->env->crm->ops->log_call_once != NULL;
+}
+
+bool cb_job_single_hold(struct cb_job *job, const struct cb_call *call, enum cb_result *r)
+{
+        if (strcmp(job->env->cfg->salesforce.write_mode, "single") != 0 ||
+            job->env->crm->ops->log_call_once == NULL || strcmp(call->crm_state, "pending") != 0)
+                return false;
+        cb_wait_hint_set(1000);
+        snprintf(job->error, sizeof(job->error), "single write: the call log is written first");
+        *r = CB_RESULT_WAIT;
+        return true;
+}
+
 /* Several log jobs of one call may run at once (the start of the call, its final status): each
  * re-reads the call after its write and writes again while it moved, so the last write is
  * always of the newest state. */
@@ -125,7 +144,11 @@ enum cb_result cb_job_log_call(struct cb_job *job)
                 goto out;
         r = link_record(job, &call);
         for (int i = 0; r == CB_RESULT_OK && i < MAX_REWRITES; i++) {
-                r = crm->ops->log_call(crm->self, &call, &logged, job->error, sizeof(job->error));
+                if (single_once(job, &call))
+                        r = cb_job_log_call_single(job, &call, &logged);
+                else
+                        r = crm->ops->log_call(crm->self, &call, &logged, job->error,
+                                               sizeof(job->error));
                 if (r != CB_RESULT_OK)
                         goto out;
                 r = cb_job_load_call(job, &now);
@@ -133,7 +156,7 @@ enum cb_result cb_job_log_call(struct cb_job *job)
                         break;
                 call = now;
         }
-        if (r != CB_RESULT_OK)
+        if (r != CB_RESULT_OK || logged.state == NULL) /* NULL: a newer job writes it */
                 goto out;
         db = cb_job_db(job);
         if (db == NULL || cb_store_call_set_crm(db, job->row->call_id, logged.state,

@@ -9,6 +9,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/phone.h"
 #include "kinds.h"
 
 /* Store the provider's id on the call. RETRY when the database cannot say. */
@@ -71,6 +72,26 @@ out:
         return r;
 }
 
+/* Twilio dials an outbound call that names no `from` from [twilio] caller_id: the call's
+ * `from` says so (the CRM log and GET /api/calls/{id} show it). A failure only logs: the call
+ * is placed all the same. */
+static void store_from(struct cb_job *job, const struct cb_call *call)
+{
+        const char *caller_id = job->env->cfg->twilio.caller_id;
+        char e164[CB_E164_MAX];
+        struct cb_db *db;
+
+        if (call->from[0] != '\0' || call->direction != CB_CALL_OUTBOUND ||
+            strcmp(job->env->tel->ops->name, "twilio") != 0 || caller_id == NULL ||
+            cb_phone_to_e164(caller_id, NULL, e164, sizeof(e164)) != 0)
+                return;
+        db = cb_job_db(job);
+        if (db == NULL || cb_store_call_set_from(db, job->row->call_id, e164) < 0)
+                cb_warn("call %s: could not record the caller id it was dialled from",
+                        job->row->call_id);
+        cb_db_release(&db);
+}
+
 enum cb_result cb_job_place_call(struct cb_job *job)
 {
         struct cb_telephony *tel = job->env->tel;
@@ -89,13 +110,18 @@ enum cb_result cb_job_place_call(struct cb_job *job)
                 if (provider_id[0] != '\0') {
                         cb_info("call %s: adopting %s placed by an earlier attempt",
                                 job->row->call_id, provider_id);
-                        return store_id(job, provider_id);
+                        r = store_id(job, provider_id);
+                        if (r == CB_RESULT_OK)
+                                store_from(job, &call);
+                        return r;
                 }
         }
         r = tel->ops->place_call(tel->self, &call, provider_id, sizeof(provider_id), job->error,
                                  sizeof(job->error));
         if (r == CB_RESULT_OK && provider_id[0] != '\0')
                 r = store_id(job, provider_id);
+        if (r == CB_RESULT_OK)
+                store_from(job, &call);
         return r;
 }
 

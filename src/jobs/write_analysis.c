@@ -54,11 +54,12 @@ static enum cb_result attach(struct cb_job *job, const struct cb_call *call, con
 {
         struct cb_crm *crm = job->env->crm;
         const json_t *clean = json_object_get(doc, "clean_text");
-        json_t *high = json_pack(
-            "{s:O,s:O,s:O,s:O}", "transcript",
-            clean ? clean : json_object_get(json_object_get(doc, "result"), "text"), "sentiment",
-            json_object_get(t, "sentiment"), "sentiment_label",
-            json_object_get(t, "sentiment_label"), "intent", json_object_get(t, "intent"));
+        json_t *high =
+            json_pack("{s:O,s:O,s:O,s:O,s:O*}", "transcript",
+                      clean ? clean : json_object_get(json_object_get(doc, "result"), "text"),
+                      "sentiment", json_object_get(t, "sentiment"), "sentiment_label",
+                      json_object_get(t, "sentiment_label"), "intent", json_object_get(t, "intent"),
+                      "entities", json_object_get(t, "entities"));
         json_t *low =
             json_pack("{s:O,s:O,s:O}", "tags", json_object_get(t, "tags"), "keywords",
                       json_object_get(t, "keywords"), "summary", json_object_get(doc, "summary"));
@@ -99,6 +100,9 @@ static enum cb_result follow_ups(struct cb_job *job, const struct cb_call *call,
                 snprintf(key, sizeof(key), "%s:%.64s", job->row->call_id, rule);
                 task = json_pack("{s:O,s:O}", "subject", json_object_get(f, "subject"),
                                  "description", json_object_get(f, "description"));
+                /* The rule's priority (High, Normal, Low) travels with the task. */
+                if (task != NULL && json_is_string(json_object_get(f, "priority")))
+                        json_object_set(task, "priority", json_object_get(f, "priority"));
                 if (task != NULL && when != NULL && cb_nlp_due_date(when, today, due) == 0)
                         json_object_set_new(task, "due_date", json_string(due));
                 r = task ? crm->ops->create_task(crm->self, call, key, task, task_id,
@@ -123,7 +127,12 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
 
         if (r == CB_RESULT_OK)
                 r = cb_job_load_call(job, &call);
-        if (r == CB_RESULT_OK)
+        if (r == CB_RESULT_OK && cb_job_single_hold(job, &call, &r))
+                goto out;
+        /* write_mode = single: the call log was written with this analysis already. */
+        if (r == CB_RESULT_OK &&
+            strcmp(call.crm_transcript_id,
+                   json_string_value(json_object_get(t, "transcript_id")) ?: "") != 0)
                 r = attach(job, &call, t, doc);
         if (r == CB_RESULT_OK)
                 r = follow_ups(job, &call, t);

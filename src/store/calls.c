@@ -243,41 +243,24 @@ static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const 
 
 /* The typed columns of a call, in struct cb_call's order; NULL as "" or -1. Jobs load a call on
  * every attempt. */
+/* (clang-format off: its layout of the macros between strings is unreadable) */
+/* clang-format off */
 static struct cb_stmt stmt_load = CB_STMT(
     "call_load",
     "SELECT c.id::text, c.agent, c.direction, c.to_e164, COALESCE(c.from_e164, ''), c.status,"
     " COALESCE(c.crm_record_id, ''), c.telephony, COALESCE(c.provider_call_id, ''), c.crm,"
     " c.crm_state, COALESCE(c.crm_log_id, ''), COALESCE(c.duration_s, -1),"
-    " COALESCE(c.disposition, '')," CALL_US("c.answered_at") "," CALL_US("c.ended_at") "," CALL_US(
-        "c.created_at") "," CALL_US("c.updated_at") ", COALESCE(c.notes, '')," CALL_US("c.disposed_"
-                                                                                       "at") ", "
-                                                                                             "COALE"
-                                                                                             "SCE("
-                                                                                             "a."
-                                                                                             "crm_"
-                                                                                             "user_"
-                                                                                             "id, "
-                                                                                             "'')"
-                                                                                             " FROM"
-                                                                                             " call"
-                                                                                             "s c "
-                                                                                             "LEFT "
-                                                                                             "JOIN "
-                                                                                             "agent"
-                                                                                             "s a "
-                                                                                             "ON "
-                                                                                             "a."
-                                                                                             "name "
-                                                                                             "= "
-                                                                                             "c."
-                                                                                             "agent"
-                                                                                             " WHER"
-                                                                                             "E "
-                                                                                             "c.id "
-                                                                                             "= "
-                                                                                             "$1::"
-                                                                                             "uui"
-                                                                                             "d");
+    " COALESCE(c.disposition, ''),"
+    CALL_US("c.answered_at") "," CALL_US("c.ended_at") "," CALL_US("c.created_at") ","
+    CALL_US("c.updated_at") ", COALESCE(c.notes, ''),"
+    CALL_US("c.disposed_at") ", COALESCE(a.crm_user_id, ''),"
+    " left(COALESCE(c.party_name, ''), 255), left(COALESCE(c.party_company, ''), 255),"
+    " left(COALESCE(a.display_name, ''), 255),"
+    " COALESCE((SELECT r.id::text FROM recordings r WHERE r.call_id = c.id"
+    "  AND r.state = 'stored' ORDER BY r.created_at DESC, r.id DESC LIMIT 1), ''),"
+    " COALESCE(c.crm_recording_id::text, ''), COALESCE(c.crm_transcript_id::text, '')"
+    " FROM calls c LEFT JOIN agents a ON a.name = c.agent WHERE c.id = $1::uuid");
+/* clang-format on */
 
 /* Copy column `col` into `dst`; false when it does not fit. */
 static bool text_col(PGresult *res, int col, char *dst, size_t size)
@@ -316,7 +299,13 @@ static bool call_from_row(PGresult *res, struct cb_call *c)
             int_col(res, 14, &c->answered_us) && int_col(res, 15, &c->ended_us) &&
             int_col(res, 16, &c->created_us) && int_col(res, 17, &c->updated_us) &&
             text_col(res, 18, c->notes, sizeof(c->notes)) && int_col(res, 19, &c->disposed_us) &&
-            text_col(res, 20, c->crm_owner_id, sizeof(c->crm_owner_id));
+            text_col(res, 20, c->crm_owner_id, sizeof(c->crm_owner_id)) &&
+            text_col(res, 21, c->party_name, sizeof(c->party_name)) &&
+            text_col(res, 22, c->party_company, sizeof(c->party_company)) &&
+            text_col(res, 23, c->agent_display, sizeof(c->agent_display)) &&
+            text_col(res, 24, c->recording_id, sizeof(c->recording_id)) &&
+            text_col(res, 25, c->crm_recording_id, sizeof(c->crm_recording_id)) &&
+            text_col(res, 26, c->crm_transcript_id, sizeof(c->crm_transcript_id));
 
         c->duration_s = (long)duration;
         return ok;

@@ -299,6 +299,27 @@ enum cb_qs cb_store_call_set_provider_id(struct cb_db *db, const char *id,
         return cb_db_exec_cmd(db, &stmt_set_provider, 2, params);
 }
 
+static struct cb_stmt stmt_set_from =
+    CB_STMT("call_set_from", "UPDATE calls SET from_e164 = $2 WHERE id = $1::uuid"
+                             " AND from_e164 IS NULL");
+
+enum cb_qs cb_store_call_set_from(struct cb_db *db, const char *id, const char *from_e164)
+{
+        const char *params[2] = {id, from_e164};
+        return cb_db_exec_cmd(db, &stmt_set_from, 2, params);
+}
+
+static struct cb_stmt stmt_set_crm_written =
+    CB_STMT("call_set_crm_written", "UPDATE calls SET crm_recording_id = $2::uuid,"
+                                    " crm_transcript_id = $3::uuid WHERE id = $1::uuid");
+
+enum cb_qs cb_store_call_set_crm_written(struct cb_db *db, const char *id, const char *recording_id,
+                                         const char *transcript_id)
+{
+        const char *params[3] = {id, recording_id, transcript_id};
+        return cb_db_exec_cmd(db, &stmt_set_crm_written, 3, params);
+}
+
 /* The provider ids of `telephony` already stored on some call, among `ids` (a text[]). */
 static struct cb_stmt stmt_claimed =
     CB_STMT("calls_provider_claimed", "SELECT provider_call_id FROM calls WHERE telephony = $1"

@@ -161,3 +161,27 @@ extern "C" int cb_phone_national_digits(const char *e164, char *out, size_t out_
                 return -1;
         }
 }
+
+extern "C" int cb_phone_format_international(const char *e164, char *out, size_t out_size)
+{
+        if (out == nullptr || out_size == 0)
+                return -1;
+        out[0] = '\0';
+        if (e164 == nullptr || e164[0] != '+' || std::strlen(e164) > max_e164_len)
+                return -1;
+        try {
+                const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
+                PhoneNumber n;
+                std::string text;
+                if (util.Parse(e164, "ZZ", &n) != PhoneNumberUtil::NO_PARSING_ERROR)
+                        return -1;
+                util.Format(n, PhoneNumberUtil::INTERNATIONAL, &text);
+                if (text.empty() || text.size() + 1 > out_size)
+                        return -1;
+                std::memcpy(out, text.c_str(), text.size() + 1);
+                return 0;
+        } catch (...) {
+                out[0] = '\0';
+                return -1;
+        }
+}

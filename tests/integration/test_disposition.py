@@ -73,7 +73,7 @@ class WrapUpTest(WrapUpCase):
         self.sb.outcome(to="*", status="completed", duration_s=42)
         cid = self.dial()
         self.wait_final(cid)
-        self.wait_task(cid, Status="Completed", CallDisposition="completed")
+        self.wait_task(cid, Status="Completed", CallDisposition="Answered")
         upserts = self.sb.count("salesforce.upsert")
         got = self.wrap_up(cid, {"disposition": "interested", "notes": NOTES})
         self.assertEqual((got["call_id"], got["disposition"], got["label"], got["notes"],

@@ -29,6 +29,8 @@ EXPECTED = {
         "Callbridge_Tags__c": ("Text", False, False, {"length": "255"}),
         "Callbridge_Keywords__c": ("Text", False, False, {"length": "255"}),
         "Callbridge_Summary__c": ("TextArea", False, False, {}),
+        "Callbridge_Transcript__c": ("Lookup", False, False,
+                                     {"referenceTo": "Callbridge_Transcript__c"}),
     },
     "Lead": {
         "Callbridge_Phone__c": ("Text", True, True, {"length": "32"}),
@@ -39,6 +41,9 @@ EXPECTED = {
         "Task__c": ("Text", False, False, {"length": "18"}),
         "Part__c": ("Number", False, False, {"precision": "4", "scale": "0"}),
         "Text__c": ("LongTextArea", False, False, {"length": "131072"}),
+        "Entities__c": ("LongTextArea", False, False, {"length": "32768"}),
+        "Contact__c": ("Lookup", False, False, {"referenceTo": "Contact"}),
+        "Lead__c": ("Lookup", False, False, {"referenceTo": "Lead"}),
     },
 }
 

@@ -149,7 +149,7 @@ class ClickToDialTest(TwilioCallCase):
         cid = self.dial()
         call = self.wait_final(cid, "busy")
         self.assertNotIn("in-progress", [h["status"] for h in call["history"]])
-        self.wait_task(cid, Status="Completed", CallDisposition="busy")
+        self.wait_task(cid, Status="Completed", CallDisposition="Busy")
 
     def test_duplicated_and_shuffled_webhooks(self):
         self.sb.outcome(to="*", status="completed", duration_s=30)
