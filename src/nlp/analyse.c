@@ -371,10 +371,11 @@ json_t *cb_nlp_analyse(const struct cb_nlp_rules *rules, const char *transcript,
                 goto fail;
         /* Rounded to 4 places: stable in JSON and in tests. */
         double score = round(w.sentiment * 10000) / 10000;
-        out = json_pack("{s:s%, s:o, s:{s:f, s:s}, s:o, s:o, s:o}", "clean_text", w.doc.clean,
-                        w.doc.clean_len, "sentences", sentence_array(&w.doc), "sentiment", "score",
-                        score, "label", nlp_sentiment_label(score), "keywords", keyword_array(&w),
-                        "entities", entity_array(&w), "summary", summary(&w));
+        out = json_pack("{s:s%, s:I, s:o, s:{s:f, s:s}, s:o, s:o, s:o}", "clean_text", w.doc.clean,
+                        w.doc.clean_len, "words", (json_int_t)w.doc.n_tokens, "sentences",
+                        sentence_array(&w.doc), "sentiment", "score", score, "label",
+                        nlp_sentiment_label(score), "keywords", keyword_array(&w), "entities",
+                        entity_array(&w), "summary", summary(&w));
         if (out == NULL || apply_rules(&w, call, out) != 0)
                 goto fail;
         work_free(&w);

@@ -65,6 +65,8 @@ class PipelineTest(PipelineCase):
         t = call["transcripts"][0]
         self.assertEqual(t["text"], TRANSCRIPT)
         self.assertNotIn("Um,", t["clean_text"])
+        # Words of the clean text (the filler "Um" gone), not 0.
+        self.assertEqual(t["words"], len(TRANSCRIPT.split()) - 1)
         self.assertEqual(t["sentiment_label"], "positive")
         self.assertIn("Hot Lead", t["tags"])
         self.assertIn("Follow-Up Required", t["tags"])

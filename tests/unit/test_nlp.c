@@ -340,6 +340,21 @@ static void test_entity_values(void **state)
         }
 }
 
+/* The analysis counts the clean text's words (issue 15: a nine-word transcript said 0). */
+static void test_word_count(void **state)
+{
+        json_t *out;
+
+        (void)state;
+        out = analyse("We want a demo of Callbridge Pro next week.");
+        assert_int_equal(json_integer_value(json_object_get(out, "words")), 9);
+        json_decref(out);
+        out = analyse("Um, uh, so we want a demo.");
+        assert_int_equal(json_integer_value(json_object_get(out, "words")),
+                         5); /* the fillers are cleaned away first */
+        json_decref(out);
+}
+
 /* Keywords by frequency, the longest dictionary term wins, summary and follow-ups. */
 static void test_keywords_summary_follow_ups(void **state)
 {
@@ -580,6 +595,7 @@ int main(void)
             cmocka_unit_test(test_call_condition),
             cmocka_unit_test(test_reload),
             cmocka_unit_test(test_due_dates),
+            cmocka_unit_test(test_word_count),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
