@@ -277,8 +277,9 @@ out:
 
 static json_t *settings_locked(void)
 {
-        return json_pack("{s:s,s:I,s:O}", "mode", mode, "latency_ms", (json_int_t)latency_ms,
-                         "requests", recent ? recent : json_array());
+        /* "o" takes the reference: ours of `recent` stays, a fresh empty array is handed over. */
+        return json_pack("{s:s,s:I,s:o}", "mode", mode, "latency_ms", (json_int_t)latency_ms,
+                         "requests", recent ? json_incref(recent) : json_array());
 }
 
 void sb_llm_control_get(const struct sb_request *req, struct sb_reply *reply)
