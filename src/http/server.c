@@ -25,7 +25,8 @@ struct cb_http {
         struct MHD_Daemon *daemon;
         struct cb_http_env *env;
         atomic_long inflight;
-        atomic_long parked; /* requests between cb_request_park and the end of their wake */
+        atomic_long parked;   /* requests between cb_request_park and the end of their wake */
+        atomic_bool stopping; /* cb_http_stop began: new requests are refused, never parked */
 };
 
 static bool sane_request_id(const char *v)
@@ -48,6 +49,15 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         req->start_us = cb_mono_us();
         req->raw_target = strdup(uri ? uri : "");
         atomic_fetch_add(&http->inflight, 1);
+        /* A request that arrives on a kept-alive connection while the server stops gets 503
+         * (the client retries elsewhere; Twilio retries its webhooks) and never parks: a
+         * connection suspended after the drain would abort MHD_stop_daemon. Counted in
+         * `inflight` before the flag is read, so the drain either sees it or it sees the flag. */
+        if (atomic_load(&http->stopping)) {
+                req->deferred = CB_ERR_NOT_READY;
+                cb_strlcpy(req->deferred_msg, "the server is shutting down",
+                           sizeof(req->deferred_msg));
+        }
         return req;
 }
 
@@ -523,6 +533,7 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
 
         if (http == NULL)
                 return;
+        atomic_store(&http->stopping, true);
         fd = MHD_quiesce_daemon(http->daemon);
         if (fd != MHD_INVALID_SOCKET)
                 close(fd);

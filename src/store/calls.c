@@ -335,8 +335,10 @@ enum cb_qs cb_store_call_load(struct cb_db *db, const char *id, struct cb_call *
         return CB_QS_ONE_RESULT;
 }
 
-/* The texts the search matches (?q=), exactly as 015_call_party.sql indexes them. */
-#define SEARCH_NUMBERS "(to_e164 || ' ' || coalesce(from_e164, ''))"
+/* The texts the search matches (?q=), exactly as 015_call_party.sql and
+ * 017_call_search_party_number.sql index them: the party's number (not our caller id). */
+#define SEARCH_NUMBERS                                                                             \
+        "(CASE WHEN direction = 'inbound' THEN coalesce(from_e164, '') ELSE to_e164 END)"
 #define SEARCH_TEXT                                                                                \
         "(coalesce(party_name, '') || ' ' || coalesce(party_company, '') || ' ' ||"                \
         " coalesce(disposition, '') || ' ' || coalesce(notes, ''))"

@@ -159,7 +159,7 @@ class SearchInputTest(DaemonTestCase):
             "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'")
         indexes = self.daemon.sql_value(
             "SELECT count(*) FROM pg_indexes WHERE tablename = 'calls'"
-            " AND indexname IN ('calls_search_text', 'calls_search_numbers')")
+            " AND indexname IN ('calls_search_text', 'calls_search_party_number')")
         self.assertEqual(indexes, "2" if available == "1" else "0")
 
 

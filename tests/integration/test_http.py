@@ -1,6 +1,7 @@
 """The HTTP layer: central 404/405/413/414/415 handling and the error shape, the operations
 endpoints (/healthz, /readyz, /metrics) and SIGHUP (SPEC §4-§5, issue 2 items 6, 10, 12)."""
 
+import json
 import re
 import signal
 import uuid
@@ -198,6 +199,49 @@ class HttpTest(DaemonTestCase):
         self.assertNotIn(quiet, log, "logged at level=error before the reload")
         self.assertTrue(self.daemon.running(), "SIGHUP killed the daemon")
         self.assertStatus(self.daemon.initiate({"to": TO}), 202)
+
+
+    def test_requests_on_open_connections_while_draining_get_503(self):
+        """SIGTERM drains: a request arriving on a kept-alive connection meanwhile is refused
+        with 503 (never parked: a connection suspended after the drain aborted the stop), and
+        the daemon still exits 0."""
+        import http.client
+        import socket
+        d = self.daemon
+        keep = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+        keep.request("GET", "/healthz")
+        r = keep.getresponse()
+        r.read()
+        self.assertEqual(r.status, 200)
+        # A request whose body has not all arrived holds the drain open.
+        slow = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        slow.sendall(b"POST /api/call/initiate HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + self.key.encode() + b"\r\n"
+                     b"Expect: 100-continue\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n")
+        # 100 Continue: the daemon has the request (in flight) and waits for its body.
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = slow.recv(4096)
+            self.assertTrue(chunk, "the connection closed before 100 Continue")
+            got += chunk
+        self.assertIn(b"100 Continue", got)
+        slow.sendall(b'{"to"')
+        d.kill(signal.SIGTERM)
+
+        def draining():
+            with open(d.log_path, encoding="utf-8", errors="replace") as f:
+                return "draining" in f.read()
+        harness.wait_for(draining, 10, "the drain to begin")
+        for path in ("/healthz", "/api/agent/status"):
+            keep.request("GET", path, headers={"Authorization": "Bearer " + self.key})
+            r = keep.getresponse()
+            body = r.read()
+            self.assertEqual(r.status, 503, body)
+            self.assertEqual(json.loads(body)["error"]["code"], "not_ready")
+        slow.close()
+        keep.close()
+        self.assertEqual(d.wait_exit(20), 0, "SIGTERM must exit 0")
 
 
 if __name__ == "__main__":
