@@ -497,6 +497,9 @@ test('keyboard: Tab reaches the status selector and the dialer, Enter dials', as
   const call = await eventually(() => newestCallTo(FX.numbers.busy), 'the call dialled with Enter');
   await eventually(async () => (await api('GET', `/api/calls/${call.call_id}`)).body.status === 'busy',
     'the busy call ended');
-  await expectExactText(page.getByTestId('call-status'), 'busy');
+  // The console showed it (the status recorder saw every text of call-status: under a slow
+  // build the panel may already have moved on to the next state when this looks).
+  await eventually(async () => (await page.evaluate(() => window.__statusSeen)).includes('busy'),
+    'the console showing the call busy');
   await context.close();
 });
