@@ -10,6 +10,7 @@ function(cb_embed_openapi target)
     COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tools/openapi/embed.py
             ${CMAKE_SOURCE_DIR}/docs/openapi.yaml ${out_c} ${out_json}
     DEPENDS ${CMAKE_SOURCE_DIR}/docs/openapi.yaml ${CMAKE_SOURCE_DIR}/tools/openapi/embed.py
+            ${CMAKE_SOURCE_DIR}/tools/embed_util.py
     COMMENT "Embedding docs/openapi.yaml as JSON"
     VERBATIM)
   target_sources(${target} PRIVATE ${out_c})

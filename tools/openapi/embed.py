@@ -13,6 +13,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from embed_util import write_if_changed  # noqa: E402
+
 try:
     import yaml
 except ImportError:
@@ -28,20 +31,6 @@ def load(path):
         sys.exit("embed.py: %s has no paths" % path)
     return doc
 
-
-def write_if_changed(path, data):
-    """Same bytes: leave the file (and its mtime) alone, so nothing rebuilds."""
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return
-    except OSError:
-        pass
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def c_source(data, etag):
