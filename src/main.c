@@ -393,8 +393,7 @@ static void serve(struct cb_config *cfg, const char *path, const sigset_t *set)
                 if (sig == SIGHUP) {
                         reload(cfg, path);
                 } else if (sig == SIGTERM || sig == SIGINT) {
-                        cb_info("signal %d: draining (up to %ld s)", sig,
-                                cfg->server.drain_timeout_s);
+                        cb_info("signal %d: stopping", sig);
                         break;
                 }
                 if (watchdog_us)

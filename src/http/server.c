@@ -537,6 +537,8 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         fd = MHD_quiesce_daemon(http->daemon);
         if (fd != MHD_INVALID_SOCKET)
                 close(fd);
+        /* Logged only now: from here on every new request is refused (tests wait for it). */
+        cb_info("draining (up to %ld s)", drain_s);
         deadline = cb_mono_us() + drain_s * 1000000;
         while (atomic_load(&http->inflight) > 0 && cb_mono_us() < deadline)
                 nap_10ms();
