@@ -130,6 +130,13 @@ const struct sb_route sb_routes[] = {
     HS_TYPE_ROWS("calls"),
     HS_TYPE_ROWS("tasks"),
     HS_TYPE_ROWS("notes"),
+    /* Other object types: HubSpot's 400 "Unable to infer object type". */
+    {"GET", "/crm/v3/objects/*/*", sb_hs_api, "hubspot GET /crm/v3/objects/{other}",
+     &sb_hs_upstream, 0},
+    {"POST", "/crm/v3/objects/*", sb_hs_api, "hubspot POST /crm/v3/objects/{other}",
+     &sb_hs_upstream, 0},
+    {"POST", "/crm/v3/objects/*/search", sb_hs_api, "hubspot POST /crm/v3/objects/{other}",
+     &sb_hs_upstream, 0},
     {"PUT", "/crm/v4/objects/*/*/associations/default/*/*", sb_hs_api,
      "hubspot PUT /crm/v4/objects/{type}/{id}/associations/default/{type}/{id}", &sb_hs_upstream,
      0},
