@@ -41,8 +41,9 @@ struct hs {
 
         atomic_long portal_id; /* account-info; 0 until known */
 
-        pthread_mutex_t schema_lock; /* guards `props`, `missing`, `kinds` */
-        json_t *props;               /* {"calls":{"hs_timestamp":true,...}} */
+        pthread_mutex_t schema_lock; /* guards `props`, `props_at`, `missing`, `kinds` */
+        json_t *props;               /* {"calls":{"hs_timestamp":<unique?>,...}} */
+        json_t *props_at;            /* {"calls":<cb_mono_us when read>} */
         json_t *missing;             /* {"calls":["prop",...]} reported once */
         json_t *kinds;               /* {"<record id>":"contacts"|"companies"} seen */
 
@@ -137,7 +138,8 @@ bool hs_schema_has(struct hs *hs, const char *object, const char *prop);
 /* True when `object`'s properties are known and `prop` is a unique-value one. */
 bool hs_schema_unique(struct hs *hs, const char *object, const char *prop);
 /* Drop from `props` (in place) every property `object` lacks, reporting each once (log,
- * health). Unknown schema: left as it is. */
+ * health); properties read over a minute ago are read again first when one seems missing
+ * (`callbridge hubspot setup` may have run). Unknown schema: left as it is. */
 void hs_schema_filter(struct hs *hs, const char *object, json_t *props);
 /* Forget `object`'s properties (a write named one unknown): the next write reads them again. */
 void hs_schema_forget(struct hs *hs, const char *object);

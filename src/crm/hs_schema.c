@@ -8,6 +8,22 @@
 #include "callbridge/log.h"
 #include "hs.h"
 
+#define RECHECK_US (60 * 1000000LL) /* a missing property makes older properties read again */
+
+/* Forget the reports of `object`'s properties that exist now. Lock held. */
+static void unreport(struct hs *hs, const char *object, const json_t *names)
+{
+        json_t *list = json_object_get(hs->missing, object);
+        size_t i = 0;
+
+        while (i < json_array_size(list)) {
+                if (json_object_get(names, json_string_value(json_array_get(list, i))) != NULL)
+                        json_array_remove(list, i);
+                else
+                        i++;
+        }
+}
+
 enum cb_result hs_schema_load(struct hs *hs, const char *object, char *err, size_t err_size)
 {
         char path[128];
@@ -36,6 +52,8 @@ enum cb_result hs_schema_load(struct hs *hs, const char *object, char *err, size
         }
         pthread_mutex_lock(&hs->schema_lock);
         json_object_set_new(hs->props, object, names);
+        json_object_set_new(hs->props_at, object, json_integer(cb_mono_us()));
+        unreport(hs, object, names);
         pthread_mutex_unlock(&hs->schema_lock);
 out:
         json_decref(body);
@@ -99,12 +117,34 @@ static void filter_locked(struct hs *hs, const char *object, json_t *props)
         }
 }
 
+/* Does `props` name a property `object` lacks, in properties read over RECHECK_US ago? */
+static bool stale_gap(struct hs *hs, const char *object, const json_t *props)
+{
+        json_t *names, *value;
+        const char *key;
+        bool gap = false;
+
+        pthread_mutex_lock(&hs->schema_lock);
+        names = json_object_get(hs->props, object);
+        if (names != NULL &&
+            cb_mono_us() - json_integer_value(json_object_get(hs->props_at, object)) > RECHECK_US)
+                json_object_foreach((json_t *)props, key,
+                                    value) if (json_object_get(names, key) == NULL) gap = true;
+        pthread_mutex_unlock(&hs->schema_lock);
+        return gap;
+}
+
 void hs_schema_filter(struct hs *hs, const char *object, json_t *props)
 {
         char err[256];
 
         if (hs_schema_load(hs, object, err, sizeof(err)) != CB_RESULT_OK)
                 return; /* unknown schema: write everything, the answer will tell */
+        if (stale_gap(hs, object, props)) {
+                hs_schema_forget(hs, object);
+                if (hs_schema_load(hs, object, err, sizeof(err)) != CB_RESULT_OK)
+                        return;
+        }
         pthread_mutex_lock(&hs->schema_lock);
         filter_locked(hs, object, props);
         pthread_mutex_unlock(&hs->schema_lock);

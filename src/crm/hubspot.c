@@ -128,9 +128,11 @@ struct hs *hs_open(const struct cb_config *cfg)
         atomic_store(&hs->rl_daily, -1);
         atomic_store(&hs->rl_daily_remaining, -1);
         hs->props = json_object();
+        hs->props_at = json_object();
         hs->missing = json_object();
         hs->kinds = json_object();
-        if (hs->props == NULL || hs->missing == NULL || hs->kinds == NULL || !load_secrets(hs)) {
+        if (hs->props == NULL || hs->props_at == NULL || hs->missing == NULL || hs->kinds == NULL ||
+            !load_secrets(hs)) {
                 hs_free(hs);
                 return NULL;
         }
@@ -154,6 +156,7 @@ void hs_free(struct hs *hs)
         free_secret(&hs->refresh_token);
         OPENSSL_cleanse(hs->token, sizeof(hs->token));
         json_decref(hs->props);
+        json_decref(hs->props_at);
         json_decref(hs->missing);
         json_decref(hs->kinds);
         pthread_mutex_destroy(&hs->lock);
