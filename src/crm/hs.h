@@ -70,6 +70,8 @@ struct hs {
 
 /* write_mode = single? */
 bool hs_single_write(const struct cb_config *cfg);
+/* unknown = create_lead (a Contact per unknown caller)? */
+bool hs_creates_contacts(const struct cb_config *cfg);
 
 /* ---- hs_auth.c ---- */
 

@@ -215,7 +215,7 @@ void hs_schema_check(struct hs *hs)
         check_object(hs, "calls", cfg->hubspot.call_id_property, call_props);
         check_object(hs, "tasks", cfg->hubspot.task_key_property, NULL);
         check_object(hs, "notes", cfg->hubspot.note_key_property, NULL);
-        if (strcmp(cfg->salesforce.unknown, "create_lead") == 0)
+        if (hs_creates_contacts(cfg))
                 check_object(hs, "contacts", "callbridge_phone", NULL);
 }
 

@@ -14,10 +14,15 @@
 
 #define WARMUP_MAX_PAUSE_S 60
 
+/* The neutral policies still live in [salesforce] until they move to [crm]: read here only. */
 bool hs_single_write(const struct cb_config *cfg)
 {
-        /* The neutral policies still live in [salesforce] until they move to [crm]. */
         return strcmp(cfg->salesforce.write_mode, "single") == 0;
+}
+
+bool hs_creates_contacts(const struct cb_config *cfg)
+{
+        return strcmp(cfg->salesforce.unknown, "create_lead") == 0;
 }
 
 static void free_secret(char **s)
