@@ -33,8 +33,8 @@ bool cb_agents_sfid_canon(const char *id, char out[CB_SFID_LEN + 1]);
 /* True when `a` and `b` are ids of the same record (a 15-character id and its 18-character
  * form, in any case the 18-character form allows); false when either is no id. */
 bool cb_agents_sfid_equal(const char *a, const char *b);
-/* A Salesforce User id (key prefix 005) in either form, canonicalised into `out`; false
- * (`out` "") for any other id or text. */
+/* A Salesforce User id (key prefix 005) in either form, canonicalised into `out`, or a
+ * HubSpot owner id (1-12 digits) as it is; false (`out` "") for any other id or text. */
 bool cb_agents_crm_user_id_canon(const char *id, char out[CB_SFID_LEN + 1]);
 /* 1 to CB_AGENT_DISPLAY_MAX bytes of UTF-8 without control characters. */
 bool cb_agents_display_name_valid(const char *s);

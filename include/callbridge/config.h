@@ -87,6 +87,25 @@ struct cb_config {
                 long session_cache_ttl_s;
         } salesforce;
         struct {
+                char *provider; /* auto | salesforce | hubspot | none */
+        } crm;
+        struct {
+                bool enabled;
+                char *api_base_url;
+                char *auth; /* private_app | oauth */
+                char *access_token_file;
+                char *client_id;
+                char *client_secret_file;
+                char *refresh_token_file;
+                char *app_url;
+                char *call_id_property;
+                char *task_key_property;
+                char *note_key_property;
+                long timeout_ms;
+                long search_per_s;
+                char *timezone;
+        } hubspot;
+        struct {
                 bool enabled;
                 char *api_base_url;
                 char *account_sid;

@@ -99,8 +99,15 @@ bool cb_agents_sfid_equal(const char *a, const char *b)
 
 bool cb_agents_crm_user_id_canon(const char *id, char out[CB_SFID_LEN + 1])
 {
+        size_t n = id != NULL ? strlen(id) : 0;
+
         if (cb_agents_sfid_canon(id, out) && strncmp(out, "005", 3) == 0)
                 return true;
+        /* A HubSpot owner id: 1-12 digits, as it is (15 or 18 are Salesforce lengths). */
+        if (n >= 1 && n <= 12 && strspn(id, "0123456789") == n) {
+                memcpy(out, id, n + 1);
+                return true;
+        }
         out[0] = '\0';
         return false;
 }
@@ -160,8 +167,8 @@ enum cb_agent_check cb_agents_normalise(struct cb_agent_fields *f, const char *r
                 if (!cb_agents_crm_user_id_canon(f->crm_user_id, v->crm_user_id)) {
                         *bad = "crm_user_id";
                         snprintf(msg, msg_size,
-                                 "crm_user_id: a Salesforce User id, 15 or 18 letters and "
-                                 "digits starting with 005");
+                                 "crm_user_id: a Salesforce User id (15 or 18 letters and "
+                                 "digits starting with 005) or a HubSpot owner id (digits)");
                         return CB_AGENT_BAD_FIELD;
                 }
                 f->crm_user_id = v->crm_user_id;

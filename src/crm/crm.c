@@ -7,11 +7,24 @@
 
 #include "callbridge/log.h"
 
-static const struct cb_crm_ops *const providers[] = {&cb_crm_none, &cb_crm_salesforce};
+static const struct cb_crm_ops *const providers[] = {&cb_crm_none, &cb_crm_salesforce,
+                                                     &cb_crm_hubspot};
+
+/* `[crm] provider`, with auto resolved: salesforce when enabled, else hubspot, else none. */
+static const char *wanted(const struct cb_config *cfg)
+{
+        const char *p = cfg->crm.provider != NULL ? cfg->crm.provider : "auto";
+
+        if (strcmp(p, "auto") != 0)
+                return p;
+        if (cfg->salesforce.enabled)
+                return "salesforce";
+        return cfg->hubspot.enabled ? "hubspot" : "none";
+}
 
 struct cb_crm *cb_crm_create(const struct cb_config *cfg)
 {
-        const char *want = cfg->salesforce.enabled ? "salesforce" : "none";
+        const char *want = wanted(cfg);
         struct cb_crm *crm = NULL;
 
         for (size_t i = 0; i < CB_ARRAY_LEN(providers); i++) {

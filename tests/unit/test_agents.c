@@ -72,6 +72,10 @@ static void test_crm_user_id(void **state)
         assert_string_equal(out, "");
         assert_false(cb_agents_crm_user_id_canon("00G000000000001", out)); /* a queue */
         assert_false(cb_agents_crm_user_id_canon("alice@example.com", out));
+        assert_true(cb_agents_crm_user_id_canon("77001", out)); /* a HubSpot owner id */
+        assert_string_equal(out, "77001");
+        assert_false(cb_agents_crm_user_id_canon("1234567890123", out)); /* 13 digits */
+        assert_false(cb_agents_crm_user_id_canon("", out));
 }
 
 static void test_display_name(void **state)
