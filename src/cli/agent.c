@@ -10,7 +10,7 @@
 #include "callbridge/agents.h"
 #include "callbridge/config.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 #include "agent.h"
 
 static const char usage_text[] =

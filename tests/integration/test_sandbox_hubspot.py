@@ -427,6 +427,15 @@ class HubSpotSandboxTest(unittest.TestCase):
         self.assertEqual(resp.status, 200, repr(resp))
         resp = self.api("POST", "/crm/v3/properties/calls", {"name": "Bad Name", "label": "x"})
         self.assertHsError(resp, 400, "VALIDATION_ERROR")
+        # Property groups (what `callbridge hubspot setup` files its properties under).
+        group = {"name": "callbridge", "label": "callbridge"}
+        resp = self.api("POST", "/crm/v3/properties/calls/groups", group)
+        self.assertEqual(resp.status, 201, repr(resp))
+        self.assertEqual(resp.body["name"], "callbridge")
+        self.assertHsError(self.api("POST", "/crm/v3/properties/calls/groups", group), 409,
+                           "OBJECT_ALREADY_EXISTS")
+        resp = self.api("GET", "/crm/v3/properties/calls/groups")
+        self.assertIn("callbridge", [g["name"] for g in resp.body["results"]])
 
     def test_owners(self):
         resp = self.api("GET", "/crm/v3/owners/77001")

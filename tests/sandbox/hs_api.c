@@ -33,6 +33,9 @@ static void correlation_id(char out[37])
 }
 
 static json_t *error_body_v(const char *category, json_t *errors, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static json_t *error_body_v(const char *category, json_t *errors, const char *fmt, va_list ap)
 {
         char msg[1024], cid[37];
         json_t *body;
@@ -166,6 +169,10 @@ static void dispatch_typed(struct hs_op *op, struct sb_reply *reply)
                         hs_props_list_locked(op, reply);
                 else if (rest == 0 && strcmp(m, "POST") == 0)
                         hs_props_create_locked(op, reply);
+                else if (rest == 1 && strcmp(op->seg[4], "groups") == 0 && strcmp(m, "GET") == 0)
+                        hs_groups_list_locked(op, reply);
+                else if (rest == 1 && strcmp(op->seg[4], "groups") == 0 && strcmp(m, "POST") == 0)
+                        hs_groups_create_locked(op, reply);
                 else if (rest == 1 && strcmp(m, "GET") == 0)
                         hs_props_get_locked(op, reply);
                 else
@@ -294,7 +301,8 @@ void sb_hs_token(const struct sb_request *req, struct sb_reply *reply)
         } else if (!cfg->hs_client_id || !cid || strcmp(cid, cfg->hs_client_id) != 0) {
                 status = "BAD_CLIENT_ID";
                 msg = "missing or unknown client_id";
-        } else if (!cfg->hs_client_secret || !secret || strcmp(secret, cfg->hs_client_secret)) {
+        } else if (!cfg->hs_client_secret || !secret ||
+                   strcmp(secret, cfg->hs_client_secret) != 0) {
                 status = "BAD_CLIENT_SECRET";
                 msg = "missing or unknown client_secret";
         } else if (!cfg->hs_refresh_token || !refresh ||

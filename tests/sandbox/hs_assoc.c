@@ -225,3 +225,45 @@ void hs_props_create_locked(struct hs_op *op, struct sb_reply *reply)
         }
         json_decref(doc);
 }
+
+void hs_groups_list_locked(struct hs_op *op, struct sb_reply *reply)
+{
+        json_t *list = json_array(), *g;
+        const char *name;
+
+        json_object_foreach(hs_groups_locked(op->type), name, g)
+        {
+                json_array_append(list, g);
+        }
+        sb_reply_json_take(reply, 200, json_pack("{s:o}", "results", list));
+}
+
+void hs_groups_create_locked(struct hs_op *op, struct sb_reply *reply)
+{
+        json_t *doc = sb_request_json(op->req, reply), *g;
+        const char *name, *label;
+
+        if (!doc)
+                return;
+        name = json_string_value(json_object_get(doc, "name"));
+        label = json_string_value(json_object_get(doc, "label"));
+        if (!is_prop_name(name) || !label) {
+                hs_reply_error(reply, 400, "VALIDATION_ERROR", NULL,
+                               "Invalid input JSON: a group needs a name (lower-case letters, "
+                               "digits, _) and a label");
+        } else if (json_object_get(hs_groups_locked(op->type), name)) {
+                hs_reply_error(reply, 409, "OBJECT_ALREADY_EXISTS", NULL,
+                               "Property group named '%s' already exists.", name);
+        } else {
+                json_t *order = json_object_get(doc, "displayOrder");
+                g = json_pack("{s:s,s:s,s:I,s:b}", "name", name, "label", label, "displayOrder",
+                              json_is_integer(order) ? json_integer_value(order) : (json_int_t)-1,
+                              "archived", 0);
+                if (!g || json_object_set(hs_groups_locked(op->type), name, g) != 0)
+                        hs_reply_error(reply, 500, "INTERNAL_ERROR", NULL, "out of memory");
+                else
+                        sb_reply_json_take(reply, 201, json_incref(g));
+                json_decref(g);
+        }
+        json_decref(doc);
+}

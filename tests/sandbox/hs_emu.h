@@ -70,6 +70,8 @@ json_t *hs_object_by_unique_locked(enum hs_type t, const char *prop, const char 
 /* Record an association (deduplicated); -1 when out of memory. */
 int hs_assoc_add_locked(enum hs_type from, const char *from_id, enum hs_type to, const char *to_id,
                         int type_id);
+/* Property groups of a type {"<name>":{"name","label","displayOrder","archived"}} (borrowed). */
+json_t *hs_groups_locked(enum hs_type t);
 /* Owners {"<id>":{"id","email","firstName","lastName","userId",...}} (borrowed). */
 json_t *hs_owners_locked(void);
 /* Drop property `name` of `t` (schema drift); false when it does not exist. */
@@ -138,5 +140,8 @@ void hs_assoc_put_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_props_list_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_props_get_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_props_create_locked(struct hs_op *op, struct sb_reply *reply);
+/* GET and POST /crm/v3/properties/{type}/groups (201; 409 when the name exists). */
+void hs_groups_list_locked(struct hs_op *op, struct sb_reply *reply);
+void hs_groups_create_locked(struct hs_op *op, struct sb_reply *reply);
 
 #endif

@@ -138,3 +138,9 @@ json_t *hs_schema_default(enum hs_type t)
         }
         return all;
 }
+
+json_t *hs_groups_default(enum hs_type t)
+{
+        return json_pack("{s:{s:s,s:s,s:i,s:b}}", groups[t], "name", groups[t], "label",
+                         "Information", "displayOrder", -1, "archived", 0);
+}

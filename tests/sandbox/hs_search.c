@@ -232,10 +232,15 @@ struct sort_key {
         bool desc;
 };
 
+/* One search hit (an object of the store, borrowed). */
+struct hit {
+        json_t *obj;
+};
+
 static int by_sort(const void *pa, const void *pb, void *arg)
 {
         const struct sort_key *k = arg;
-        json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+        json_t *a = ((const struct hit *)pa)->obj, *b = ((const struct hit *)pb)->obj;
         const char *va = value_of(a, k->prop ? k->prop : "hs_object_id");
         const char *vb = value_of(b, k->prop ? k->prop : "hs_object_id");
         int c;
@@ -275,7 +280,8 @@ static void answer_page(enum hs_type t, json_t *hits, json_t *doc, long limit, l
                         struct sb_reply *reply)
 {
         size_t n = json_object_size(hits), i = 0;
-        json_t **arr = calloc(n ? n : 1, sizeof(*arr)), *obj, *results = json_array(), *body;
+        struct hit *arr = calloc(n ? n : 1, sizeof(*arr));
+        json_t *obj, *results = json_array(), *body;
         struct sort_key key = sort_of(json_object_get(doc, "sorts"));
         const char *id;
 
@@ -287,12 +293,12 @@ static void answer_page(enum hs_type t, json_t *hits, json_t *doc, long limit, l
         }
         json_object_foreach(hits, id, obj)
         {
-                arr[i++] = obj;
+                arr[i++].obj = obj;
         }
         qsort_r(arr, n, sizeof(*arr), by_sort, &key);
         for (i = (size_t)after; i < n && i < (size_t)(after + limit); i++)
                 json_array_append_new(
-                    results, hs_render_locked(t, arr[i], json_object_get(doc, "properties")));
+                    results, hs_render_locked(t, arr[i].obj, json_object_get(doc, "properties")));
         free(arr);
         body = json_pack("{s:I,s:o}", "total", (json_int_t)n, "results", results);
         if ((size_t)(after + limit) < n) {

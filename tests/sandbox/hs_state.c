@@ -14,6 +14,7 @@
 static json_t *objects[HS_NTYPES]; /* {"<id>":object} */
 static json_t *props[HS_NTYPES];   /* {"<name>":definition} (hs_schema.c builds the defaults) */
 static json_t *index_[HS_NTYPES];  /* {"<prop>":{"<lower value>":{"<id>":true}}} */
+static json_t *groups[HS_NTYPES];  /* {"<name>":{"name","label","displayOrder","archived"}} */
 static json_t *assocs;             /* {"<from>/<id>/<to>/<id>/<type>":{...}} */
 static json_t *owners;             /* {"<id>":owner} */
 static json_t *tokens;             /* {"<access token>":<expiry, epoch seconds>} */
@@ -46,6 +47,7 @@ static const char *const indexed_extra[] = {"phone",
                                             NULL};
 
 json_t *hs_schema_default(enum hs_type t); /* hs_schema.c */
+json_t *hs_groups_default(enum hs_type t); /* hs_schema.c */
 
 const char *hs_type_name(enum hs_type t)
 {
@@ -73,7 +75,8 @@ void sb_hs_state_clear_locked(void)
                 json_decref(objects[t]);
                 json_decref(props[t]);
                 json_decref(index_[t]);
-                objects[t] = props[t] = index_[t] = NULL;
+                json_decref(groups[t]);
+                objects[t] = props[t] = index_[t] = groups[t] = NULL;
         }
         json_decref(assocs);
         json_decref(owners);
@@ -97,7 +100,8 @@ int sb_hs_state_reset_locked(void)
                 objects[t] = json_object();
                 props[t] = hs_schema_default((enum hs_type)t);
                 index_[t] = json_object();
-                bad |= !objects[t] || !props[t] || !index_[t];
+                groups[t] = hs_groups_default((enum hs_type)t);
+                bad |= !objects[t] || !props[t] || !index_[t] || !groups[t];
         }
         assocs = json_object();
         owners = json_object();
@@ -117,6 +121,11 @@ json_t *hs_objects_locked(enum hs_type t)
 json_t *hs_props_locked(enum hs_type t)
 {
         return props[t];
+}
+
+json_t *hs_groups_locked(enum hs_type t)
+{
+        return groups[t];
 }
 
 json_t *hs_owners_locked(void)
@@ -418,8 +427,9 @@ char *hs_token_mint_locked(long *expires_in)
                 tok[8 + 2 * i + 1] = hexd[raw[i] & 15];
         }
         tok[sizeof(tok) - 1] = '\0';
-        if (json_object_set_new(tokens, tok,
-                                json_integer((json_int_t)(time(NULL) + token_lifetime))) != 0)
+        if (json_object_set_new(
+                tokens, tok, json_integer((json_int_t)time(NULL) + (json_int_t)token_lifetime)) !=
+            0)
                 return NULL;
         *expires_in = token_lifetime;
         return strdup(tok);

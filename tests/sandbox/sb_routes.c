@@ -22,32 +22,25 @@
                     &sb_tw_upstream, 0                                                             \
         }
 
-/* HubSpot rows of one object type: /crm/v3/objects/<type>..., counted as "hubspot <method>
- * <path>" with {id} for the record id. */
-#define HS_OBJECT(method, type, tail)                                                              \
+/* A HubSpot row: counted as "hubspot <method> <path>", with {id} or {name} for a variable
+ * segment. */
+#define HS_ROW(method, pattern, counted)                                                           \
         {                                                                                          \
-                method, "/crm/v3/objects/" type tail, sb_hs_api,                                   \
-                    "hubspot " method " /crm/v3/objects/" type tail, &sb_hs_upstream, 0            \
+                method, pattern, sb_hs_api, "hubspot " method " " counted, &sb_hs_upstream, 0      \
         }
+/* The rows of one object type, /crm/v3/objects/<type>... and /crm/v3/properties/<type>... */
+#define HS_OBJ(type)  "/crm/v3/objects/" type
+#define HS_PROP(type) "/crm/v3/properties/" type
 #define HS_TYPE_ROWS(type)                                                                         \
-        HS_OBJECT("POST", type, "/search"), HS_OBJECT("POST", type, "/batch/upsert"),              \
-            HS_OBJECT("POST", type, ""),                                                           \
-            {"GET",           "/crm/v3/objects/" type "/*",                                        \
-             sb_hs_api,       "hubspot GET /crm/v3/objects/" type "/{id}",                         \
-             &sb_hs_upstream, 0},                                                                  \
-            {"PATCH",         "/crm/v3/objects/" type "/*",                                        \
-             sb_hs_api,       "hubspot PATCH /crm/v3/objects/" type "/{id}",                       \
-             &sb_hs_upstream, 0},                                                                  \
-            {"GET",           "/crm/v3/properties/" type,                                          \
-             sb_hs_api,       "hubspot GET /crm/v3/properties/" type,                              \
-             &sb_hs_upstream, 0},                                                                  \
-            {"POST",          "/crm/v3/properties/" type,                                          \
-             sb_hs_api,       "hubspot POST /crm/v3/properties/" type,                             \
-             &sb_hs_upstream, 0},                                                                  \
-        {                                                                                          \
-                "GET", "/crm/v3/properties/" type "/*", sb_hs_api,                                 \
-                    "hubspot GET /crm/v3/properties/" type "/{name}", &sb_hs_upstream, 0           \
-        }
+        HS_ROW("POST", HS_OBJ(type) "/search", HS_OBJ(type) "/search"),                            \
+            HS_ROW("POST", HS_OBJ(type) "/batch/upsert", HS_OBJ(type) "/batch/upsert"),            \
+            HS_ROW("POST", HS_OBJ(type), HS_OBJ(type)),                                            \
+            HS_ROW("GET", HS_OBJ(type) "/*", HS_OBJ(type) "/{id}"),                                \
+            HS_ROW("PATCH", HS_OBJ(type) "/*", HS_OBJ(type) "/{id}"),                              \
+            HS_ROW("GET", HS_PROP(type), HS_PROP(type)),                                           \
+            HS_ROW("POST", HS_PROP(type), HS_PROP(type)),                                          \
+            HS_ROW("POST", HS_PROP(type) "/groups", HS_PROP(type) "/groups"),                      \
+            HS_ROW("GET", HS_PROP(type) "/*", HS_PROP(type) "/{name}")
 
 /* The route table. Upstream emulations add their rows here (first match on the path wins for
  * a method; a path matched only under other methods answers 405 with Allow). */
