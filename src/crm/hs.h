@@ -183,7 +183,7 @@ json_t *hs_company_search_body(const char *e164);
  * digits)? */
 bool hs_phone_is(const char *value, const char *e164, const char *region);
 /* "contacts" or "companies" for the record `id` (from what lookups saw, else asked). OK
- * with NULL in `*object` when neither has it. */
+ * with NULL in `*object` when neither has it or `id` is no HubSpot id (digits). */
 CB_MUST_CHECK enum cb_result hs_record_object(struct hs *hs, const char *id, const char **object,
                                               char *err, size_t err_size);
 /* Remember that `id` is a record of `object` (static string). */

@@ -268,6 +268,9 @@ enum cb_result hs_record_object(struct hs *hs, const char *id, const char **obje
         enum cb_result r = CB_RESULT_OK;
 
         *object = NULL;
+        if (id == NULL || id[0] == '\0' || strlen(id) > 32 ||
+            strspn(id, "0123456789") != strlen(id))
+                return CB_RESULT_OK; /* not a HubSpot id (another CRM's link): neither */
         pthread_mutex_lock(&hs->schema_lock);
         kind = str(hs->kinds, id);
         for (size_t i = 0; kind != NULL && i < CB_ARRAY_LEN(objects); i++)
