@@ -97,9 +97,9 @@ static enum cb_result request_token(struct hs *hs, char *out, long *ttl_s, char 
                 const char *access = json_string_value(json_object_get(j, "access_token"));
                 json_int_t exp = json_integer_value(json_object_get(j, "expires_in"));
                 if (access != NULL && cb_strlcpy(out, access, HS_TOKEN_MAX)) {
-                        *ttl_s = exp > 2 * EXPIRY_MARGIN_S ? (long)exp - EXPIRY_MARGIN_S
-                                 : exp > 1                 ? (long)exp / 2
-                                                           : 1;
+                        *ttl_s = exp > (json_int_t)EXPIRY_MARGIN_S * 2 ? (long)exp - EXPIRY_MARGIN_S
+                                 : exp > 1                             ? (long)exp / 2
+                                                                       : 1;
                         r = CB_RESULT_OK;
                 } else {
                         snprintf(err, err_size, "hubspot auth: the token answer has no token");

@@ -198,21 +198,30 @@ const char *hs_task_priority(const char *p)
 static json_t *due(const char *date)
 {
         struct tm tm = {0};
-        int y, m, d;
-        char tail;
+        char part[5];
+        long y, m, d;
+        time_t t;
 
-        if (date != NULL && sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && m >= 1 &&
-            m <= 12 && d >= 1 && d <= 31) {
-                time_t t;
-                tm.tm_year = y - 1900;
-                tm.tm_mon = m - 1;
-                tm.tm_mday = d;
-                tm.tm_hour = TASK_DUE_HOUR;
-                tm.tm_isdst = -1;
-                if ((t = mktime(&tm)) != (time_t)-1)
-                        return hs_timestamp((int64_t)t * 1000000);
-        }
-        return hs_timestamp(0);
+        if (date == NULL || strlen(date) != 10 || date[4] != '-' || date[7] != '-')
+                return hs_timestamp(0);
+        memcpy(part, date, 4);
+        part[4] = '\0';
+        if (!cb_parse_long(part, 1970, 9999, &y))
+                return hs_timestamp(0);
+        memcpy(part, date + 5, 2);
+        part[2] = '\0';
+        if (!cb_parse_long(part, 1, 12, &m))
+                return hs_timestamp(0);
+        memcpy(part, date + 8, 2);
+        if (!cb_parse_long(part, 1, 31, &d))
+                return hs_timestamp(0);
+        tm.tm_year = (int)y - 1900;
+        tm.tm_mon = (int)m - 1;
+        tm.tm_mday = (int)d;
+        tm.tm_hour = TASK_DUE_HOUR;
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
+        return hs_timestamp(t != (time_t)-1 ? (int64_t)t * 1000000 : 0);
 }
 
 json_t *hs_task_properties(const struct cb_call *call, const json_t *task)
@@ -258,7 +267,7 @@ enum cb_result hs_create_task(void *self, const struct cb_call *call, const char
 {
         struct hs *hs = self;
         const char *keyprop = hs->cfg->hubspot.task_key_property;
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *props;
         enum cb_result r;
 

@@ -19,7 +19,7 @@ static const char *str(const json_t *obj, const char *key)
 
 enum cb_result hs_portal_load(struct hs *hs, char *err, size_t err_size)
 {
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *body = NULL;
         json_int_t portal;
         enum cb_result r;
@@ -263,7 +263,7 @@ enum cb_result hs_record_object(struct hs *hs, const char *id, const char **obje
                                 size_t err_size)
 {
         static const char *const objects[] = {"contacts", "companies"};
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         const char *kind;
         enum cb_result r = CB_RESULT_OK;
 
@@ -296,7 +296,7 @@ enum cb_result hs_get_record(void *self, const char *type, const char *id, json_
                              char *err, size_t err_size)
 {
         struct hs *hs = self;
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         const char *object = NULL;
         json_t *body = NULL;
         enum cb_result r;
@@ -330,7 +330,7 @@ enum cb_result hs_create_lead(void *self, const char *e164, json_t **match, char
                               size_t err_size)
 {
         struct hs *hs = self;
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *body = NULL, *props = NULL;
         char id[CB_CRM_ID_MAX] = "", masked[40], name[64];
         enum cb_result r;

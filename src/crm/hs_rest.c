@@ -323,7 +323,7 @@ static bool pace(struct hs *hs, int64_t *wait_us)
 enum cb_result hs_search(struct hs *hs, const char *object, const json_t *body, json_t **out,
                          char *err, size_t err_size)
 {
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         char path[96];
         int64_t wait_us;
 

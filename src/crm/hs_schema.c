@@ -27,7 +27,7 @@ static void unreport(struct hs *hs, const char *object, const json_t *names)
 enum cb_result hs_schema_load(struct hs *hs, const char *object, char *err, size_t err_size)
 {
         char path[128];
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *body = NULL, *names = NULL, *p;
         enum cb_result r;
         size_t i;
@@ -288,7 +288,7 @@ enum cb_result hs_upsert(struct hs *hs, const char *object, const char *idprop, 
                          json_t *props, enum cb_crm_priority prio, char *id, size_t id_size,
                          char *err, size_t err_size)
 {
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         enum cb_result r;
 
         id[0] = '\0';
@@ -335,7 +335,7 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
                             char *err, size_t err_size)
 {
         struct cb_buf path = {.max = 512};
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *out = NULL;
         enum cb_result r = CB_RESULT_FAIL;
 

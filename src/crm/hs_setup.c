@@ -49,7 +49,7 @@ static size_t wanted_list(const struct cb_config *cfg, struct wanted *w, size_t 
 static void make_group(struct hs *hs, const char *object)
 {
         char path[128], err[256];
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *body = json_pack("{s:s,s:s}", "name", GROUP, "label", "callbridge"), *out = NULL;
 
         snprintf(path, sizeof(path), "/crm/v3/properties/%s/groups", object);
@@ -66,7 +66,7 @@ static void make_group(struct hs *hs, const char *object)
 static const char *create(struct hs *hs, const struct wanted *w, char *err, size_t err_size)
 {
         char path[128];
-        struct hs_answer ans;
+        struct hs_answer ans = {0};
         json_t *out = NULL;
         json_t *body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "name", w->name, "label", w->label,
                                  "type", w->type, "fieldType", w->field, "groupName", GROUP,
