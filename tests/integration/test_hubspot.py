@@ -15,6 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import wait_for  # noqa: E402
 from hsstack import OWNER, PORTAL, TOKEN, HubSpotCase  # noqa: E402
+from test_hubspot_e2e import CONTACT as E2E_CONTACT  # noqa: E402
+from test_hubspot_e2e import HubSpotE2ECase, HubSpotTwilioStack  # noqa: E402
 
 ADA = {"id": "501", "properties": {"firstname": "Ada", "lastname": "Lovelace",
                                    "company": "Analytical", "phone": "(415) 555-0123"}}
@@ -375,6 +377,43 @@ class TestSingleWrite(HubSpotCase):
         self.daemon.wait_job_state(self.log_job(cid), "done")
         self.assertEqual(self.call_row(cid)["crm"]["state"], "pending")
         self.assertEqual(self.calls_for(cid), [])
+
+
+class TestSingleWriteEndToEnd(HubSpotE2ECase):
+    """write_mode = single through the whole pipeline (the e2e stack of test_hubspot_e2e.py):
+    the call object is written ONCE, after the recording and its analysis, with the recording
+    link and the summary; the transcript note follows it."""
+
+    def setUp(self):
+        self.sb = HubSpotTwilioStack().start()
+        self.addCleanup(self.sb.close_checked, self)
+        self.sb.seed({"contacts": [E2E_CONTACT]})
+        self.daemon = self.new_daemon(harness.merge_config(
+            self.sb.stack_config(), {"salesforce": {"write_mode": "single"},
+                                     "workers": {"debug_run_twice": False}}))
+        self.daemon.migrate()
+        self.daemon.token = self.daemon.apikey(self.agent)
+        self.admin = self.daemon.apikey("ops", admin=True)
+        self.daemon.start()
+
+    def test_one_write_with_everything(self):
+        self.seed_recording()
+        cid = self.dial()
+        self.wait_written(cid)
+        self.assertEqual(self.sb.count("POST", "/crm/v3/objects/calls/batch/upsert"), 1,
+                         self.sb.control("state").get("requests"))
+        calls = self.calls_of(cid)
+        self.assertEqual(len(calls), 1, calls)
+        p = calls[0]["properties"]
+        self.assertEqual(p["hs_call_status"], "COMPLETED")
+        self.assertTrue(p["hs_call_recording_url"].startswith(self.daemon.base_url + "/r/"))
+        self.assertIn("<b>Summary</b>", p["hs_call_body"])
+        notes = self.sb.by_prop("notes", "callbridge_note_key", cid + ":transcript")
+        self.assertEqual(len(notes), 1, notes)
+        self.assertIn("demo of Callbridge Pro", notes[0]["properties"]["hs_note_body"])
+
+    def calls_of(self, cid):
+        return self.sb.by_prop("calls", "callbridge_call_id", cid)
 
 
 class TestSetupCommand(HubSpotCase):
