@@ -56,6 +56,7 @@ struct hs {
         /* A DAILY 429: until daily_probe_us (monotonic) every request WAITs unsent. */
         atomic_bool daily_exhausted;
         atomic_llong daily_probe_us;
+        atomic_bool note_call_refused; /* the account has no default note→call association */
         atomic_ulong outcomes[HS_OUTCOMES];
         atomic_ulong waits, searches, token_requests, token_refusals;
 

@@ -174,13 +174,15 @@ enum cb_result hs_note_write(struct hs *hs, const struct cb_call *call, const js
         json_decref(props);
         if (r == CB_RESULT_OK)
                 r = associate_record(hs, call, "notes", id, prio, err, err_size);
-        /* The call's own association is a nicety: an account that refuses it keeps the note
-         * on the contact's timeline. */
+        /* The call's own association is a nicety: an account that refuses it (no default
+         * note-to-call type) keeps the note on the contact's timeline, and is not asked again. */
         if (r == CB_RESULT_OK && call_obj_id != NULL && call_obj_id[0] != '\0' &&
+            !atomic_load(&hs->note_call_refused) &&
             hs_associate(hs, "notes", id, "calls", call_obj_id, prio, ignored, sizeof(ignored)) ==
-                CB_RESULT_FAIL)
-                cb_debug("hubspot: note %s not associated with call %s: %s", id, call_obj_id,
-                         ignored);
+                CB_RESULT_FAIL) {
+                atomic_store(&hs->note_call_refused, true);
+                cb_info("hubspot: notes are not associated with calls here (%s)", ignored);
+        }
         return r;
 }
 

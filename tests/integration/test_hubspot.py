@@ -267,6 +267,30 @@ class TestFaults(HubSpotCase):
             self.daemon.wait_job_state(self.log_job(cid), "done", timeout=60)
 
 
+class TestDailyLimit(HubSpotCase):
+    contacts = [ADA]
+
+    def test_daily_limit_holds_every_write(self):
+        self.wait_connected()
+        self.sb.limits(daily=1)  # spent already: the next request is a 429 DAILY
+        cid = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
+        job = self.log_job(cid)
+
+        def waited():
+            row = self.job_row(job)
+            self.assertNotEqual(row["state"], "dead", row)
+            return row["waits"] >= 1 and row
+        row = wait_for(waited, 60, "the log job to wait for the daily limit")
+        self.assertIn("DAILY", row["last_error"])
+        self.assertLessEqual(row["attempts"], 1, row)
+        ready = self.daemon.get("/readyz", token=None)
+        self.assertEqual(ready.status, 200, ready)  # calls are still accepted
+        self.assertTrue(ready.body["checks"]["hubspot"].startswith("daily limit reached"),
+                        ready.body)
+        self.assertIn("callbridge_crm_allowance_exhausted 1", self.metrics())
+        self.assertEqual(self.calls_for(cid), [])
+
+
 class TestWriteBack(HubSpotCase):
     """attach and create_task, driven through the debug job kinds."""
 
