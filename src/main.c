@@ -133,6 +133,8 @@ static struct cb_config *load_config(const char *path)
         cb_config_errors_free(&errs);
         if (cfg != NULL)
                 cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
+        for (size_t i = 0; cfg != NULL && i < cfg->warnings.count; i++)
+                fprintf(stderr, "callbridge: warning: %s\n", cfg->warnings.lines[i]);
         return cfg;
 }
 

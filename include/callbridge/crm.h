@@ -116,7 +116,7 @@ extern const struct cb_crm_ops cb_crm_salesforce;
  * `[redis] lookup_ttl_s`, unknown numbers for `[redis] lookup_negative_ttl_s`; concurrent
  * misses for one number make one upstream call (in this process, and across instances
  * through a short Redis lock); a Redis outage sends every lookup to the CRM. The
- * `[salesforce] multi_match` and `unknown` policies are applied here. */
+ * `[crm] multi_match` and `unknown` policies are applied here. */
 struct cb_lookup_result {
         json_t *matches; /* array (owned: cb_lookup_result_clear) */
         bool cached;     /* answered from Redis */
