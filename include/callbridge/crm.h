@@ -29,6 +29,12 @@ struct cb_crm_logged {
 /* Work a write may be held back for (API budget): call logs always go first. */
 enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
 
+/* The CRM-neutral kinds of record (cb_crm_ops.record_kind). */
+#define CB_CRM_KIND_LEAD    "lead"
+#define CB_CRM_KIND_CONTACT "contact"
+#define CB_CRM_KIND_COMPANY "company"
+#define CB_CRM_KINDS        "lead|contact|company"
+
 /* What a CRM provider can do (struct cb_crm_ops.caps). */
 #define CB_CRM_CAP_LOOKUP 0x1u /* lookup_phone finds records (none's always answers empty) */
 
@@ -50,9 +56,15 @@ struct cb_crm_ops {
          * NULL when the id tells it. Unknown id: FAIL. */
         enum cb_result (*get_record)(void *self, const char *type, const char *id, json_t **record,
                                      char *err, size_t err_size);
-        /* Optional: the type of record an id names ("Lead", "Contact"...) when the id alone
-         * tells it, else NULL. No upstream call. */
+        /* Optional: the provider's own type of the record an id names when the id alone
+         * tells it, else NULL. No upstream call. ([stt] policy record_type=, deprecated.) */
         const char *(*record_type)(void *self, const char *id);
+        /* Optional: what the record `id` names, as one of the CRM-neutral kinds
+         * CB_CRM_KIND_LEAD (a prospect), CB_CRM_KIND_CONTACT (a known person) or
+         * CB_CRM_KIND_COMPANY; NULL when unknown or none of these. No upstream call (a provider
+         * whose ids do not tell may answer from what it looked up or created). [stt] policy
+         * record_kind= asks it. */
+        const char *(*record_kind)(void *self, const char *id);
         /* Create (once per number, however often called) a record for a caller the CRM does
          * not know, and return its match as lookup_phone would. */
         enum cb_result (*create_lead)(void *self, const char *e164, json_t **match, char *err,
