@@ -26,6 +26,10 @@ struct cb_crm_logged {
                                  * nothing was written yet (single write mode, call not over) */
 };
 
+/* A signed-in user's id and credential (cb_crm_ops.sign_in_exchange), with their NULs. */
+#define CB_CRM_USER_ID_MAX   64
+#define CB_CRM_USER_CRED_MAX 2048
+
 /* Work a write may be held back for (API budget): call logs always go first. */
 enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
 
@@ -99,6 +103,36 @@ struct cb_crm_ops {
          * token is not valid; RETRY when the CRM cannot say right now. */
         enum cb_result (*session_agent)(void *self, const char *token, char *agent,
                                         size_t agent_size, char *err, size_t err_size);
+        /* Optional, with session_agent: false when the configuration turned session tokens
+         * as bearers off (NULL: on). No upstream call. */
+        bool (*session_auth_enabled)(void *self);
+
+        /* ---- Sign in with the CRM (optional, all three or none; NULL: the sign-in routes
+         * answer 404). The OAuth 2.0 authorization code flow with PKCE S256: the HTTP layer
+         * keeps the state and the verifier, makes the session, and keeps the user's
+         * credential sealed; the provider knows the URLs and what the answers mean. ---- */
+        /* True when the configuration allows signing users in. No upstream call. */
+        bool (*sign_in_enabled)(void *self);
+        /* Append the CRM's authorize URL for `redirect_uri`, `state`, the S256 `challenge`
+         * and `login_hint` (NULL: none) to `out`. 0, or -1 (too long, out of memory). */
+        int (*sign_in_url)(void *self, const char *redirect_uri, const char *state,
+                           const char *challenge, const char *login_hint, struct cb_buf *out);
+        /* Exchange `code` (with `verifier`, for `redirect_uri`) and say who signed in: the
+         * user's id as the CRM gives it into `user_id` (agents.crm_user_id names the agent),
+         * and the user's credential — text opaque to callbridge, sealed at rest and handed
+         * back to user_can_read — into `cred` (the caller wipes it). FAIL when the CRM refused
+         * (err: its reason, never a code or a token), RETRY when it did not answer. */
+        enum cb_result (*sign_in_exchange)(void *self, const char *code, const char *verifier,
+                                           const char *redirect_uri, char *user_id,
+                                           size_t user_id_size, char *cred, size_t cred_size,
+                                           char *err, size_t err_size);
+        /* Optional: may the signed-in user `user_id` (credential `cred` from
+         * sign_in_exchange) read record `record_id`? Asked of the CRM as that user (recording
+         * links of its records). OK with *can_read; FAIL (the credential is no longer valid,
+         * a malformed id: *can_read false), RETRY. */
+        enum cb_result (*user_can_read)(void *self, const char *cred, const char *user_id,
+                                        const char *record_id, bool *can_read, char *err,
+                                        size_t err_size);
         /* Optional: "ok" or why the provider cannot work (e.g. "invalid_grant: ..."), for
          * /readyz's detail. */
         void (*health)(void *self, char *out, size_t out_size);

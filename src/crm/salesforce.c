@@ -336,6 +336,11 @@ static const char *sf_record_type(void *self, const char *id)
         return sf_type_of_id(id); /* Salesforce ids begin with their object's key prefix */
 }
 
+static bool sf_session_auth_enabled(void *self)
+{
+        return ((const struct sf *)self)->cfg->salesforce.session_auth;
+}
+
 /* Salesforce's objects as the CRM-neutral kinds: Lead, Contact, Account. */
 static const char *sf_record_kind(void *self, const char *id)
 {
@@ -366,6 +371,11 @@ const struct cb_crm_ops cb_crm_salesforce = {
     .create_task = sf_create_task,
     .describe = sf_describe,
     .session_agent = sf_session_agent,
+    .session_auth_enabled = sf_session_auth_enabled,
+    .sign_in_enabled = sf_sign_in_enabled,
+    .sign_in_url = sf_sign_in_url,
+    .sign_in_exchange = sf_sign_in_exchange,
+    .user_can_read = sf_user_can_read,
     .health = sf_health,
     .instance_url = sf_instance_url,
     .metrics = sf_metrics,

@@ -133,6 +133,19 @@ const char *sf_type_of_id(const char *id);
 /* The Lightning URL of a record, as a new JSON string. */
 json_t *sf_record_url(const struct sf_token *tok, const char *type, const char *id);
 
+/* ---- sf_user.c: Sign in with Salesforce, the signed-in user's record access (crm ops) ---- */
+
+bool sf_sign_in_enabled(void *self);
+int sf_sign_in_url(void *self, const char *redirect_uri, const char *state, const char *challenge,
+                   const char *login_hint, struct cb_buf *out);
+CB_MUST_CHECK enum cb_result sf_sign_in_exchange(void *self, const char *code, const char *verifier,
+                                                 const char *redirect_uri, char *user_id,
+                                                 size_t user_id_size, char *cred, size_t cred_size,
+                                                 char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_user_can_read(void *self, const char *cred, const char *user_id,
+                                              const char *record_id, bool *can_read, char *err,
+                                              size_t err_size);
+
 /* ---- sf_calllog.c: the call log, attachments, follow-up tasks ---- */
 
 CB_MUST_CHECK enum cb_result sf_log_call(void *self, const struct cb_call *call,
