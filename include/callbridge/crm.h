@@ -99,6 +99,12 @@ struct cb_crm_ops {
         enum cb_result (*describe)(void *self, const char *object, json_t **fields, char *err,
                                    size_t err_size);
 
+        /* Optional: the canonical form of a CRM user id (agents.crm_user_id: who owns
+         * records and signs in) into `out`; false for what is no user id of this CRM. Pure,
+         * with no provider state: the CLI checks agents without building the provider.
+         * Lookup matches' "owner_id" must come in this form. NULL: ids are kept as given. */
+        bool (*user_id_canon)(const char *id, char *out, size_t out_size);
+
         /* Optional (NULL): map a user's CRM session token to an agent name. FAIL when the
          * token is not valid; RETRY when the CRM cannot say right now. */
         enum cb_result (*session_agent)(void *self, const char *token, char *agent,
@@ -152,6 +158,9 @@ struct cb_crm {
  * NULL (logged) when it cannot be built. Free with cb_crm_destroy. */
 struct cb_crm *cb_crm_create(const struct cb_config *cfg);
 void cb_crm_destroy(struct cb_crm **crm);
+/* The ops of the provider the configuration selects, without building it (for what needs only
+ * the pure ops, such as user_id_canon in the CLI). Never NULL (none when unknown). */
+const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg);
 
 extern const struct cb_crm_ops cb_crm_none;
 extern const struct cb_crm_ops cb_crm_salesforce;

@@ -12,7 +12,7 @@
 #include "callbridge/calls.h" /* CB_AGENT_MAX */
 #include "callbridge/util.h"
 
-#define CB_SESSION_CRM_USER_MAX 24
+#define CB_SESSION_CRM_USER_MAX 64
 
 /* A new session. Strings borrowed; crm_* and user_agent/ip_hash may be NULL. (The columns
  * keep their names of migration 014, sf_user_id and sf_token.) */

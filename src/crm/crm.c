@@ -42,3 +42,14 @@ void cb_crm_destroy(struct cb_crm **crmp)
         free(crm);
         *crmp = NULL;
 }
+
+const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg)
+{
+        /* The same choice as cb_crm_create's. */
+        const char *want = cfg->salesforce.enabled ? "salesforce" : "none";
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(providers); i++)
+                if (strcmp(providers[i]->name, want) == 0)
+                        return providers[i];
+        return &cb_crm_none;
+}

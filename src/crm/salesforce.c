@@ -370,6 +370,7 @@ const struct cb_crm_ops cb_crm_salesforce = {
     .attach = sf_attach,
     .create_task = sf_create_task,
     .describe = sf_describe,
+    .user_id_canon = sf_user_id_canon,
     .session_agent = sf_session_agent,
     .session_auth_enabled = sf_session_auth_enabled,
     .sign_in_enabled = sf_sign_in_enabled,

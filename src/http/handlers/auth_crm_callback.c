@@ -48,17 +48,23 @@ static enum cb_err take_state(struct cb_request *req, const char *state, struct 
         return qs < 0 ? CB_ERR_DB_UNAVAILABLE : qs == 0 ? CB_ERR_FORBIDDEN : CB_ERR_NONE;
 }
 
-/* The agent whose crm_user_id is `user_id` (either form) into `agent`: CB_ERR_NONE, FORBIDDEN
- * (none) or DB_UNAVAILABLE. */
-static enum cb_err agent_of(struct cb_request *req, const char *user_id, char canon[19],
-                            char agent[CB_AGENT_MAX])
+/* The agent whose crm_user_id is `user_id` (as the provider canonicalises it) into `agent`:
+ * CB_ERR_NONE, FORBIDDEN (none) or DB_UNAVAILABLE. */
+static enum cb_err agent_of(struct cb_request *req, const char *user_id,
+                            char canon[CB_AGENT_CRM_USER_MAX], char agent[CB_AGENT_MAX])
 {
+        const struct cb_crm_ops *ops = req->env->crm->ops;
         struct cb_db *db;
         json_t *rows = NULL;
         enum cb_qs qs = CB_QS_HARD_ERROR;
         const char *name;
 
-        if (!cb_agents_crm_user_id_canon(user_id, canon))
+        /* the provider's canonical form; without one, a plain token as given (no comma: the
+         * lookup takes a list) */
+        if (ops->user_id_canon != NULL
+                ? !ops->user_id_canon(user_id, canon, CB_AGENT_CRM_USER_MAX)
+                : !cb_str_charset(user_id, CB_AGENT_CRM_USER_MAX - 1, "._@:-") ||
+                      !cb_strlcpy(canon, user_id, CB_AGENT_CRM_USER_MAX))
                 return CB_ERR_FORBIDDEN;
         db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
         if (db != NULL)
@@ -119,7 +125,7 @@ enum MHD_Result cb_handle_auth_crm_callback(struct cb_request *req)
         const char *code = cb_request_arg(req, "code"), *state = cb_request_arg(req, "state");
         const char *denied = cb_request_arg(req, "error");
         struct login l;
-        char cred[CB_CRM_USER_CRED_MAX], user_id[CB_CRM_USER_ID_MAX], canon[19];
+        char cred[CB_CRM_USER_CRED_MAX], user_id[CB_CRM_USER_ID_MAX], canon[CB_AGENT_CRM_USER_MAX];
         char agent[CB_AGENT_MAX], why[200];
         enum MHD_Result ret;
         enum cb_err err;
