@@ -16,7 +16,7 @@
 #include "callbridge/form.h"
 #include "callbridge/jobs.h"
 #include "callbridge/recordings.h"
-#include "callbridge/store.h"
+#include "callbridge/store_batcher.h"
 #include "callbridge/stt.h"
 #include "callbridge/telephony.h"
 #include "callbridge/util.h"

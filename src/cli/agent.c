@@ -11,7 +11,7 @@
 #include "callbridge/crm.h"
 #include "callbridge/config.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 #include "agent.h"
 
 static const char usage_text[] =

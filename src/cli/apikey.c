@@ -8,7 +8,7 @@
 
 #include "callbridge/config.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 #include "callbridge/util.h"
 
 #define KEY_ID_HEX 16

@@ -9,7 +9,7 @@
 
 #include "callbridge/config.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_jobs.h"
 #include "jobs.h"
 
 #define LIMIT_MAX 10000

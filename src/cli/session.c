@@ -10,7 +10,6 @@
 #include "apikey.h" /* cb_cli_db_open */
 #include "callbridge/config.h"
 #include "callbridge/sessions.h"
-#include "callbridge/store.h"
 #include "callbridge/util.h"
 
 static const char *or_dash(json_t *row, const char *field)

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_recordings.h"
 #include "audio_reply.h"
 
 #define BLOCK ((size_t)64 * 1024)

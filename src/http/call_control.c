@@ -11,7 +11,8 @@
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
+#include "callbridge/store_calls.h"
 #include "callbridge/telephony.h"
 
 /* What was loaded for a decision. */

@@ -2,7 +2,7 @@
 #include "call_reported.h"
 #include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 
 enum cb_qs cb_call_reported_create(struct cb_http_env *env, struct cb_call_request *rq,
                                    const json_t *party, char id_out[CB_UUID_LEN + 1])

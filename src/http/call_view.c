@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "call_view.h"
+#include "callbridge/store_calls.h"
 
 /* Each recording's stable link, as the CRM has it: <public_url>/r/<recording id>. */
 static void add_links(struct cb_request *req, json_t *call)

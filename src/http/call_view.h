@@ -5,7 +5,6 @@
 #define CB_HTTP_CALL_VIEW_H
 
 #include "callbridge/http.h"
-#include "callbridge/store.h"
 
 /* The call `id` with its call control state, read on a leased `db`; NO_RESULTS when there is
  * none or `agent` (non-NULL) is not its agent (another agent's call is "not found").

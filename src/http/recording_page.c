@@ -11,6 +11,8 @@
 #include "html.h"
 #include "recording_page.h"
 #include "session.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_recordings.h"
 
 /* 302 to the console's sign-in, which comes back to this link. */
 static enum MHD_Result to_sign_in(struct cb_request *req, const char *id)

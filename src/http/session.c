@@ -14,7 +14,7 @@
 
 #include "callbridge/crypto.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 #include "auth_guard.h"
 #include "session.h"
 

@@ -13,7 +13,7 @@
 #include "callbridge/events.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 #include "call_reported.h"
 #include "voice_route.h"
 

@@ -2,6 +2,8 @@
 #include <stdio.h>
 
 #include "callbridge/jobs.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_recordings.h"
 #include "kinds.h"
 
 struct cb_db *cb_job_db(struct cb_job *job)

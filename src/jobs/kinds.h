@@ -3,6 +3,7 @@
 #define CB_JOBS_KINDS_H
 
 #include "callbridge/jobs.h"
+#include "callbridge/store_transcripts.h"
 
 CB_MUST_CHECK enum cb_result cb_job_place_call(struct cb_job *job);
 void cb_job_place_call_dead(struct cb_job *job);

@@ -22,6 +22,7 @@
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
 #include "callbridge/nlp_llm.h"
+#include "callbridge/store_transcripts.h"
 #include "kinds.h"
 
 #define POLL_MS       15000 /* a call still going on is looked at again this often */

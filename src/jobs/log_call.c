@@ -6,6 +6,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store_calls.h"
 #include "callbridge/upstream.h"
 #include "kinds.h"
 

@@ -13,6 +13,8 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_lifecycle.h"
 #include "callbridge/upstream.h"
 #include "kinds.h"
 

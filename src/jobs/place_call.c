@@ -10,6 +10,8 @@
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/phone.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_lifecycle.h"
 #include "kinds.h"
 
 /* Store the provider's id on the call. RETRY when the database cannot say. */

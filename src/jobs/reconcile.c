@@ -14,6 +14,8 @@
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_lifecycle.h"
 #include "kinds.h"
 
 #define LOCK_KEY "1667396722" /* "cbtr" */

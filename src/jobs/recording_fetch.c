@@ -15,6 +15,7 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store_recordings.h"
 #include "kinds.h"
 
 struct fetch {

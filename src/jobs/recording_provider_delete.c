@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "callbridge/jobs.h"
+#include "callbridge/store_recordings.h"
 #include "kinds.h"
 
 enum cb_result cb_job_recording_provider_delete(struct cb_job *job)

@@ -17,6 +17,8 @@
 
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store_recordings.h"
+#include "callbridge/store_transcripts.h"
 #include "kinds.h"
 
 #define LOCK_KEY         "1667393394" /* "cbre" */

@@ -24,6 +24,7 @@
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
 #include "callbridge/nlp_llm.h"
+#include "callbridge/store_transcripts.h"
 #include "callbridge/stt_policy.h"
 #include "kinds.h"
 

@@ -8,7 +8,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/recordings.h"
 #include "callbridge/storage.h"
-#include "callbridge/store.h"
+#include "callbridge/store_transcripts.h"
 #include "kinds.h"
 
 enum cb_result cb_job_transcript_seal(struct cb_job *job, const json_t *doc, const char *what,

@@ -19,6 +19,7 @@
 #include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
+#include "callbridge/store_jobs.h"
 
 #define CHANNEL           "cb_jobs"
 #define NOTIFY_MIN_GAP_US 10000   /* at most one NOTIFY per 10 ms from this instance */

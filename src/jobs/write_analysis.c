@@ -12,6 +12,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
+#include "callbridge/store_transcripts.h"
 #include "kinds.h"
 
 static enum cb_result load(struct cb_job *job, json_t **t, json_t **doc)

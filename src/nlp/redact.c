@@ -1,9 +1,10 @@
 /* PII redaction (include/callbridge/redact.h). Two passes over the text: e-mail addresses
- * first (written or spoken; their words may hold digits), then runs of digits, written
- * ("4111 1111-1111 1111", "(415) 555-0142") or spoken ("four one one one", "oh" for zero,
- * "double five"), each run searched for the longest card, SSN or phone number at each of its
- * tokens. Words like "fifty" or "thirty" are not digits, so amounts, times and counts said in
- * words never form a run; a run right after a currency sign is an amount and left alone. */
+ * first (written or spoken; their words may hold digits), then runs of digits (read by
+ * redact_spoken.c), written ("4111 1111-1111 1111", "(415) 555-0142") or spoken ("four one
+ * one one", "oh" for zero, "double five"), each run searched for the longest card, SSN or phone
+ * number at each of its tokens. Words like "fifty" or "thirty" are not digits, so amounts, times
+ * and counts said in words never form a run; a run right after a currency sign is an amount and
+ * left alone. */
 #include <ctype.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include "callbridge/phone.h"
 #include "callbridge/redact.h"
 #include "callbridge/util.h"
+#include "redact_int.h"
 
 static const char *const kind_names[CB_REDACT_NKINDS] = {"cards", "ssn", "email", "phone"};
 /* The tokens by kind, then the unfinished number of a partial (CB_REDACT_PARTIAL). */
@@ -239,96 +241,7 @@ static char *redact_emails(const char *text, unsigned counts[CB_REDACT_NKINDS])
         return apply(text, &s, counts);
 }
 
-/* ---- digit runs ---- */
-
-#define MAX_TOK 48
-#define MAX_DIG 64
-
-struct dtok {
-        size_t start, end;
-        char digits[4]; /* "double five": "55" */
-        int n;
-        bool spoken;
-};
-
-static const char *const digit_words[] = {"zero", "one", "two",   "three", "four",
-                                          "five", "six", "seven", "eight", "nine"};
-
-/* The digit a word says ('0'-'9'), or 0. */
-static char spoken_digit(const char *w, size_t n)
-{
-        if ((n == 2 && strncasecmp(w, "oh", 2) == 0) || (n == 1 && (*w == 'o' || *w == 'O')))
-                return '0';
-        for (int d = 0; d < 10; d++)
-                if (strlen(digit_words[d]) == n && strncasecmp(w, digit_words[d], n) == 0)
-                        return (char)('0' + d);
-        return 0;
-}
-
-/* Read one token at `i` (a word boundary) into *t: a group of written digits, a digit word,
- * or "double"/"triple" and a digit. The position after it, or 0 when there is none. */
-static size_t read_token(const char *text, size_t i, struct dtok *t)
-{
-        size_t j = i;
-
-        memset(t, 0, sizeof(*t));
-        t->start = i;
-        if (isdigit((unsigned char)text[i])) {
-                while (isdigit((unsigned char)text[j]))
-                        j++;
-                if (isalpha((unsigned char)text[j]) || j - i > MAX_DIG)
-                        return 0;
-                t->end = j;
-                t->n = -(int)(j - i); /* written: the digits are read from the text */
-                return j;
-        }
-        while (isalpha((unsigned char)text[j]))
-                j++;
-        char d = spoken_digit(text + i, j - i);
-        int times = 1;
-        if (d == 0 && j - i == 6 &&
-            (strncasecmp(text + i, "double", 6) == 0 || strncasecmp(text + i, "triple", 6) == 0)) {
-                times = tolower((unsigned char)text[i]) == 'd' ? 2 : 3;
-                size_t k = j;
-                while (text[k] == ' ')
-                        k++;
-                size_t e = k;
-                while (isalpha((unsigned char)text[e]))
-                        e++;
-                d = e > k ? spoken_digit(text + k, e - k) : 0;
-                if (d == 0 && isdigit((unsigned char)text[k]) &&
-                    !isalnum((unsigned char)text[k + 1]))
-                        d = text[k], e = k + 1;
-                j = e;
-        }
-        if (d == 0)
-                return 0;
-        for (int k = 0; k < times; k++)
-                t->digits[k] = d;
-        t->n = times;
-        t->spoken = true;
-        t->end = j;
-        return j;
-}
-
-/* Does the gap between two tokens keep them in one run? Spaces, dashes, dots, brackets;
- * a comma only between spoken digits (speech engines punctuate "four, one, one"). */
-static bool joins(const char *text, const struct dtok *a, const struct dtok *b)
-{
-        size_t n = b->start - a->end;
-        int commas = 0;
-
-        if (n == 0 || n > 3)
-                return false;
-        for (size_t i = a->end; i < b->start; i++) {
-                char c = text[i];
-                if (c == ',')
-                        commas++;
-                else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
-                        return false;
-        }
-        return commas == 0 || (commas == 1 && a->spoken && b->spoken);
-}
+/* ---- digit runs (tokens: redact_spoken.c) ---- */
 
 static bool luhn(const char *d, size_t n)
 {
@@ -375,7 +288,7 @@ static bool phone_shape(const char *d, size_t n, bool plus, const char *region)
 
 struct run {
         const char *text;
-        struct dtok t[MAX_TOK];
+        struct redact_tok t[REDACT_MAX_TOK];
         size_t n;
         unsigned kinds;
         const char *region;
@@ -384,14 +297,14 @@ struct run {
 /* Which kind tokens [a, e) of the run are, or -1. */
 static int classify(const struct run *r, size_t a, size_t e)
 {
-        char d[MAX_DIG + 1], e164[32];
+        char d[REDACT_MAX_DIG + 1], e164[32];
         size_t n = 0;
         bool spoken = true, plus = r->t[a].start > 0 && r->text[r->t[a].start - 1] == '+';
 
         for (size_t i = a; i < e; i++) {
-                const struct dtok *t = &r->t[i];
+                const struct redact_tok *t = &r->t[i];
                 size_t m = t->n < 0 ? (size_t)-t->n : (size_t)t->n;
-                if (n + m > MAX_DIG)
+                if (n + m > REDACT_MAX_DIG)
                         return -1;
                 memcpy(d + n, t->n < 0 ? r->text + t->start : t->digits, m);
                 n += m;
@@ -407,7 +320,7 @@ static int classify(const struct run *r, size_t a, size_t e)
              (e - a == 3 && r->t[a].n == -3 && r->t[a + 1].n == -2 && r->t[a + 2].n == -4)))
                 return CB_REDACT_SSN;
         if ((r->kinds & (1u << CB_REDACT_PHONE)) && phone_shape(d, n, plus, r->region)) {
-                char in[MAX_DIG + 2];
+                char in[REDACT_MAX_DIG + 2];
                 snprintf(in, sizeof(in), "%s%s", plus ? "+" : "", d);
                 if (cb_phone_to_e164(in, r->region, e164, sizeof(e164)) == 0)
                         return CB_REDACT_PHONE;
@@ -493,24 +406,10 @@ static char *redact_digits(const char *text, unsigned kinds, const char *region,
         r->kinds = kinds;
         r->region = region ? region : "US";
         while (text[i] != '\0') {
-                size_t next;
-                if ((i > 0 && isalnum((unsigned char)text[i - 1])) ||
-                    !isalnum((unsigned char)text[i]) ||
-                    (next = read_token(text, i, &r->t[0])) == 0) {
+                size_t next = redact_read_run(text, i, r->t, REDACT_MAX_TOK, &r->n);
+                if (next == 0) {
                         i++;
                         continue;
-                }
-                r->n = 1;
-                while (r->n < MAX_TOK) {
-                        size_t j = next;
-                        struct dtok t;
-                        while (text[j] != '\0' && !isalnum((unsigned char)text[j]) && j - next < 4)
-                                j++;
-                        if (!isalnum((unsigned char)text[j]) || read_token(text, j, &t) == 0 ||
-                            !joins(text, &r->t[r->n - 1], &t))
-                                break;
-                        r->t[r->n++] = t;
-                        next = t.end;
                 }
                 if (!currency(text, r->t[0].start)) {
                         size_t covered = run_matches(r, &s);

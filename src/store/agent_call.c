@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "callbridge/calls.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 
 /* The agent's newest call that is not final (started in the last 12 hours: a call whose end
  * was never reported does not haunt the console), else the final call its wrap-up waits for

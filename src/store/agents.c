@@ -5,7 +5,7 @@
 
 #include "callbridge/agents.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 
 #define AGENT_JSON                                                                                 \
         "json_build_object('name', a.name, 'display_name', a.display_name, 'crm_user_id',"         \

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
+#include "rows.h"
 
 /* The key, and its agent's row when it has none (an admin key makes the agent an admin). */
 static struct cb_stmt stmt_insert = CB_STMT(

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_batcher.h"
 
 struct entry {
         void *item;

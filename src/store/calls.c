@@ -7,7 +7,8 @@
 
 #include "callbridge/calls.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_batcher.h"
+#include "callbridge/store_calls.h"
 
 static enum cb_qs json_row(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *params,
                            json_t **out);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 
 static struct cb_stmt stmt_load = CB_STMT(
     "call_controls_load",

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_jobs.h"
 
 void cb_job_row_clear(struct cb_job_row *row)
 {

@@ -7,7 +7,8 @@
 
 #include "callbridge/crypto.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_batcher.h"
+#include "callbridge/store_lifecycle.h"
 
 /* The state machine as SQL parameters, from src/calls/ (cb_calls_*): the SQL stores, the C
  * decides. A move goes forward when the status reached outranks the call's — the SQL tests

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callbridge/store.h"
+#include "callbridge/store_transcripts.h"
+#include "rows.h"
 
 #define LIVE_JOB "'stt.live_transcript'"
 

@@ -2,7 +2,8 @@
  * have finished (lost in an outage), and completed calls whose recording never arrived. */
 #include <stdio.h>
 
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
+#include "rows.h"
 
 /* Calls of provider $1 not final $2 seconds after their last change, and (when $4) completed
  * calls with talk time, ended between $2 seconds and a day ago, that have no recording.

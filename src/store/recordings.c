@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_recordings.h"
+#include "rows.h"
 
 static enum cb_qs one_json(struct cb_db *db, struct cb_stmt *stmt, int n, const char *const *p,
                            json_t **out)

@@ -1,5 +1,5 @@
 /* Rows as JSON for the query families that hand a list of text columns to their caller. */
-#include "callbridge/store.h"
+#include "rows.h"
 
 enum cb_qs cb_store_exec_rows(struct cb_db *db, struct cb_stmt *stmt, int nparams,
                               const char *const *params, json_t **rows)

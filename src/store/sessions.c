@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "callbridge/sessions.h"
-#include "callbridge/store.h"
+#include "rows.h"
 
 static struct cb_stmt stmt_insert = CB_STMT(
     "session_insert",

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 
 /* The statuses after which an unanswered inbound call counts as missed, as a text[] literal;
  * the other final statuses make it abandoned. Built once from cb_calls_outcome. */

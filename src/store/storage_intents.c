@@ -2,7 +2,7 @@
  * row never committed can be found and removed (the retention sweep, src/jobs/retention.c). */
 #include <stdio.h>
 
-#include "callbridge/store.h"
+#include "callbridge/store_recordings.h"
 
 static struct cb_stmt stmt_note =
     CB_STMT("storage_intent_note", "INSERT INTO storage_intents (key) VALUES ($1)"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callbridge/store.h"
+#include "callbridge/store_transcripts.h"
 
 /* Save (or, when forced again, replace) the transcript of a recording and queue the CRM
  * write-back, in one statement. The previous sealed document's key comes back so the caller

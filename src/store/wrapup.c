@@ -3,7 +3,7 @@
 
 #include "callbridge/calls.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 
 /* One statement, so one commit: the call row is locked; when the disposition or the notes
  * differ from what it holds they replace them, with a history event (source 'agent') and a

@@ -1,9 +1,9 @@
 /* POST /api/admin/agents {"name","display_name"?,"crm_user_id"?,"phone"?,"admin"?}: a new
  * agent, 201 with its record. Admin keys only; 409 agent_exists for a name in use, 409
  * crm_user_id_taken when another agent has that CRM user id; nothing is written then. */
-#include "callbridge/store.h"
 #include "agent_body.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_agents.h"
 
 enum MHD_Result cb_handle_admin_agent_create(struct cb_request *req)
 {

@@ -1,7 +1,7 @@
 /* GET /api/admin/agents/{name}: one agent. Admin keys only; 404 for an unknown name. */
-#include "callbridge/store.h"
 #include "agent_body.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_agents.h"
 
 enum MHD_Result cb_handle_admin_agent_get(struct cb_request *req)
 {

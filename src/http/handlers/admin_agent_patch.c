@@ -3,9 +3,9 @@
  * 404 for an unknown name, 409 crm_user_id_taken when another agent has that CRM user id.
  * A change of admin rights reaches every instance's key cache within a second
  * (src/http/auth.c). An empty object changes nothing and answers the record. */
-#include "callbridge/store.h"
 #include "agent_body.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_agents.h"
 
 enum MHD_Result cb_handle_admin_agent_patch(struct cb_request *req)
 {

@@ -1,6 +1,6 @@
 /* GET /api/admin/agents: every agent by name, {"agents":[...]}. Admin keys only. */
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_agents.h"
 
 enum MHD_Result cb_handle_admin_agents_list(struct cb_request *req)
 {

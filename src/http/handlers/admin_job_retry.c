@@ -2,8 +2,8 @@
  * Admin keys only; 404 for an unknown id, 409 job_not_dead for any other state. */
 #include <limits.h>
 
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_jobs.h"
 
 enum MHD_Result cb_handle_admin_job_retry(struct cb_request *req)
 {

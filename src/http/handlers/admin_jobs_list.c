@@ -4,8 +4,8 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_jobs.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX     500

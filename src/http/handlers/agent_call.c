@@ -7,6 +7,8 @@
 
 #include "call_view.h"
 #include "callbridge/nlp.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_transcripts.h"
 #include "handlers/handlers.h"
 
 /* [[sequence, speaker, text], ...] (transcript_segments, stored as sent: not sealed) as

@@ -1,7 +1,7 @@
 /* GET /api/agent: the caller's own agent record, for any key. An agent without a row (a
  * CRM session's user) gets its name and rights with the other fields null. */
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_agents.h"
 
 enum MHD_Result cb_handle_agent_me(struct cb_request *req)
 {

@@ -16,6 +16,7 @@
 #include "callbridge/agents.h"
 #include "callbridge/crypto.h"
 #include "callbridge/log.h"
+#include "callbridge/store_agents.h"
 #include "handlers/handlers.h"
 #include "html.h"
 #include "session.h"

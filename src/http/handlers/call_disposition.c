@@ -11,7 +11,7 @@
 #include "callbridge/agent_status.h"
 #include "callbridge/calls.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 #include "handlers/handlers.h"
 
 /* Any string the body can hold, so that a long unknown one is refused as unknown (with the

@@ -6,7 +6,7 @@
 #include "callbridge/events.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 #include "handlers/handlers.h"
 
 #define IDEMPOTENCY_MAX 255

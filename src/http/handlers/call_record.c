@@ -22,7 +22,8 @@
 #include "callbridge/crypto.h"
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
+#include "callbridge/store_recordings.h"
 #include "callbridge/telephony.h"
 #include "handlers/handlers.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "callbridge/jobs.h"
-#include "callbridge/store.h"
+#include "callbridge/store_transcripts.h"
 #include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_call_transcribe(struct cb_request *req)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_calls.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX     200

@@ -6,7 +6,7 @@
 #include "callbridge/calls.h"
 #include "callbridge/crm.h"
 #include "callbridge/nlp.h"
-#include "callbridge/store.h"
+#include "callbridge/store_agents.h"
 #include "callbridge/telephony.h"
 #include "handlers/handlers.h"
 

@@ -7,7 +7,7 @@
 #include "callbridge/events.h"
 #include "callbridge/redact.h"
 #include "callbridge/nlp_llm.h"
-#include "callbridge/store.h"
+#include "callbridge/store_jobs.h"
 #include "callbridge/upstream.h"
 #include "handlers/handlers.h"
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_recordings.h"
 
 enum MHD_Result cb_handle_recording_link(struct cb_request *req)
 {

@@ -3,8 +3,8 @@
  * their own; admins everyone's, or one agent's with agent=. */
 #include <string.h>
 
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_calls.h"
 
 #define DAY_US        (86400LL * 1000000)
 #define PERIOD_MAX_US (366 * DAY_US)

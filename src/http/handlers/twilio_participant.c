@@ -4,8 +4,8 @@
  * agent picking up: the call's answered_at (calls.answer_on_join). Other statuses, a call we
  * do not know or one already answered change nothing. 204; 503 when the database is
  * unavailable, so Twilio retries. */
-#include "callbridge/store.h"
 #include "handlers/handlers.h"
+#include "callbridge/store_calls.h"
 
 enum MHD_Result cb_handle_twilio_participant(struct cb_request *req)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_lifecycle.h"
 #include "handlers/handlers.h"
 
 enum MHD_Result cb_handle_twilio_recording(struct cb_request *req)

@@ -13,7 +13,7 @@
 
 #include "callbridge/events.h"
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_lifecycle.h"
 #include "handlers/handlers.h"
 #include "call_reported.h"
 

@@ -22,7 +22,7 @@
 #include "callbridge/log.h"
 #include "callbridge/nlp.h"
 #include "callbridge/redact.h"
-#include "callbridge/store.h"
+#include "callbridge/store_transcripts.h"
 #include "handlers/handlers.h"
 
 /* How often the assembly job looks whether a call still going on has ended. */

@@ -13,7 +13,7 @@
  * request) and the answer puts the customer's leg in it too, so that hold and warm transfer
  * can work; when the provider refuses, the plain bridge is answered. */
 #include "callbridge/log.h"
-#include "callbridge/store.h"
+#include "callbridge/store_calls.h"
 #include "handlers/handlers.h"
 #include "voice_route.h"
 
