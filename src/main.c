@@ -54,8 +54,8 @@ static const char usage_text[] =
     "                            [--admin] [-c FILE]\n"
     "       callbridge agent set NAME [...] [--no-admin] [--clear FIELD] [-c FILE]\n"
     "       callbridge agent list [--json] [-c FILE]\n"
-    "                                                agents: display name, Salesforce User id\n"
-    "                                                (owns their Tasks, routes their callers),\n"
+    "                                                agents: display name, CRM user id\n"
+    "                                                (owns their records, routes their callers),\n"
     "                                                phone, admin rights\n"
     "       callbridge jobs list [--state S] [--kind K] [--limit N] [--json] [-c FILE]\n"
     "       callbridge jobs retry ID | --dead [--kind K] [-c FILE]\n"
@@ -139,6 +139,8 @@ static struct cb_config *load_config(const char *path)
         cb_config_errors_free(&errs);
         if (cfg != NULL)
                 cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
+        for (size_t i = 0; cfg != NULL && i < cfg->warnings.count; i++)
+                fprintf(stderr, "callbridge: warning: %s\n", cfg->warnings.lines[i]);
         return cfg;
 }
 

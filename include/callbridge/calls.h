@@ -296,8 +296,8 @@ struct cb_call_route_rules {
 void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_call_route *route);
 
 /* The agent of `agents` (a JSON array of {"name","crm_user_id"}) whose CRM user id is
- * `owner_id` — the same Salesforce id in its 15- or 18-character form — or NULL when none is
- * (or `owner_id` is no id). Borrowed from `agents`. */
+ * `owner_id` (both in the CRM provider's canonical form, user_id_canon) — or NULL when none is.
+ * Borrowed from `agents`. */
 const char *cb_calls_route_owner_agent(const json_t *agents, const char *owner_id);
 
 /* An incoming call: `matches` are the caller's CRM records (a JSON array of {"id","owner_id"},

@@ -7,6 +7,12 @@
 #include <stdio.h>
 #include <stddef.h>
 
+/* Problems found while loading: one human line each ("[server] threads = \"x\": ..."). */
+struct cb_config_errors {
+        char **lines;
+        size_t count;
+};
+
 struct cb_config {
         struct {
                 char *listen;
@@ -61,6 +67,14 @@ struct cb_config {
                 long session_idle_s;
                 char *cookie_samesite; /* Lax | Strict | None */
         } auth;
+        /* [crm]: the policies every CRM provider follows. */
+        struct {
+                char *provider;           /* auto | salesforce | hubspot | none */
+                char *write_mode;         /* staged | single */
+                long single_write_wait_s; /* write_mode = single: bounded wait after the call */
+                char *multi_match;        /* most_recent | all | none */
+                char *unknown;            /* ignore | create_lead */
+        } crm;
         struct {
                 bool enabled;
                 char *login_url;
@@ -73,11 +87,7 @@ struct cb_config {
                 char *api_version;
                 char *call_log_object;
                 char *external_id_field;
-                char *write_mode;
-                long single_write_wait_s; /* write_mode = single: bounded wait after the call */
                 char *lead_external_id_field;
-                char *multi_match;
-                char *unknown;
                 char *timezone;
                 long timeout_ms;
                 long token_ttl_s;
@@ -86,9 +96,6 @@ struct cb_config {
                 bool session_auth;
                 long session_cache_ttl_s;
         } salesforce;
-        struct {
-                char *provider; /* auto | salesforce | hubspot | none */
-        } crm;
         struct {
                 bool enabled;
                 char *api_base_url;
@@ -197,12 +204,9 @@ struct cb_config {
                 char *level;
                 bool access;
         } log;
-};
-
-/* Problems found while loading: one human line each ("[server] threads = \"x\": ..."). */
-struct cb_config_errors {
-        char **lines;
-        size_t count;
+        /* What loading noticed without refusing (deprecated spellings): one human line each,
+         * printed by whoever loaded (callbridge --check-config, the daemon's start). */
+        struct cb_config_errors warnings;
 };
 
 /* Load defaults, then `path` (INI), then CALLBRIDGE_<SECTION>_<KEY> environment overrides,

@@ -26,8 +26,18 @@ struct cb_crm_logged {
                                  * nothing was written yet (single write mode, call not over) */
 };
 
+/* A signed-in user's id and credential (cb_crm_ops.sign_in_exchange), with their NULs. */
+#define CB_CRM_USER_ID_MAX   64
+#define CB_CRM_USER_CRED_MAX 2048
+
 /* Work a write may be held back for (API budget): call logs always go first. */
 enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
+
+/* The CRM-neutral kinds of record (cb_crm_ops.record_kind). */
+#define CB_CRM_KIND_LEAD    "lead"
+#define CB_CRM_KIND_CONTACT "contact"
+#define CB_CRM_KIND_COMPANY "company"
+#define CB_CRM_KINDS        "lead|contact|company"
 
 /* What a CRM provider can do (struct cb_crm_ops.caps). */
 #define CB_CRM_CAP_LOOKUP 0x1u /* lookup_phone finds records (none's always answers empty) */
@@ -50,9 +60,15 @@ struct cb_crm_ops {
          * NULL when the id tells it. Unknown id: FAIL. */
         enum cb_result (*get_record)(void *self, const char *type, const char *id, json_t **record,
                                      char *err, size_t err_size);
-        /* Optional: the type of record an id names ("Lead", "Contact"...) when the id alone
-         * tells it, else NULL. No upstream call. */
+        /* Optional: the provider's own type of the record an id names when the id alone
+         * tells it, else NULL. No upstream call. ([stt] policy record_type=, deprecated.) */
         const char *(*record_type)(void *self, const char *id);
+        /* Optional: what the record `id` names, as one of the CRM-neutral kinds
+         * CB_CRM_KIND_LEAD (a prospect), CB_CRM_KIND_CONTACT (a known person) or
+         * CB_CRM_KIND_COMPANY; NULL when unknown or none of these. No upstream call (a provider
+         * whose ids do not tell may answer from what it looked up or created). [stt] policy
+         * record_kind= asks it. */
+        const char *(*record_kind)(void *self, const char *id);
         /* Create (once per number, however often called) a record for a caller the CRM does
          * not know, and return its match as lookup_phone would. */
         enum cb_result (*create_lead)(void *self, const char *e164, json_t **match, char *err,
@@ -83,10 +99,46 @@ struct cb_crm_ops {
         enum cb_result (*describe)(void *self, const char *object, json_t **fields, char *err,
                                    size_t err_size);
 
+        /* Optional: the canonical form of a CRM user id (agents.crm_user_id: who owns
+         * records and signs in) into `out`; false for what is no user id of this CRM. Pure,
+         * with no provider state: the CLI checks agents without building the provider.
+         * Lookup matches' "owner_id" must come in this form. NULL: ids are kept as given. */
+        bool (*user_id_canon)(const char *id, char *out, size_t out_size);
+
         /* Optional (NULL): map a user's CRM session token to an agent name. FAIL when the
          * token is not valid; RETRY when the CRM cannot say right now. */
         enum cb_result (*session_agent)(void *self, const char *token, char *agent,
                                         size_t agent_size, char *err, size_t err_size);
+        /* Optional, with session_agent: false when the configuration turned session tokens
+         * as bearers off (NULL: on). No upstream call. */
+        bool (*session_auth_enabled)(void *self);
+
+        /* ---- Sign in with the CRM (optional, all three or none; NULL: the sign-in routes
+         * answer 404). The OAuth 2.0 authorization code flow with PKCE S256: the HTTP layer
+         * keeps the state and the verifier, makes the session, and keeps the user's
+         * credential sealed; the provider knows the URLs and what the answers mean. ---- */
+        /* True when the configuration allows signing users in. No upstream call. */
+        bool (*sign_in_enabled)(void *self);
+        /* Append the CRM's authorize URL for `redirect_uri`, `state`, the S256 `challenge`
+         * and `login_hint` (NULL: none) to `out`. 0, or -1 (too long, out of memory). */
+        int (*sign_in_url)(void *self, const char *redirect_uri, const char *state,
+                           const char *challenge, const char *login_hint, struct cb_buf *out);
+        /* Exchange `code` (with `verifier`, for `redirect_uri`) and say who signed in: the
+         * user's id as the CRM gives it into `user_id` (agents.crm_user_id names the agent),
+         * and the user's credential — text opaque to callbridge, sealed at rest and handed
+         * back to user_can_read — into `cred` (the caller wipes it). FAIL when the CRM refused
+         * (err: its reason, never a code or a token), RETRY when it did not answer. */
+        enum cb_result (*sign_in_exchange)(void *self, const char *code, const char *verifier,
+                                           const char *redirect_uri, char *user_id,
+                                           size_t user_id_size, char *cred, size_t cred_size,
+                                           char *err, size_t err_size);
+        /* Optional: may the signed-in user `user_id` (credential `cred` from
+         * sign_in_exchange) read record `record_id`? Asked of the CRM as that user (recording
+         * links of its records). OK with *can_read; FAIL (the credential is no longer valid,
+         * a malformed id: *can_read false), RETRY. */
+        enum cb_result (*user_can_read)(void *self, const char *cred, const char *user_id,
+                                        const char *record_id, bool *can_read, char *err,
+                                        size_t err_size);
         /* Optional: "ok" or why the provider cannot work (e.g. "invalid_grant: ..."), for
          * /readyz's detail. */
         void (*health)(void *self, char *out, size_t out_size);
@@ -107,6 +159,9 @@ struct cb_crm {
  * NULL (logged) when it cannot be built. Free with cb_crm_destroy. */
 struct cb_crm *cb_crm_create(const struct cb_config *cfg);
 void cb_crm_destroy(struct cb_crm **crm);
+/* The ops of the provider the configuration selects, without building it (for what needs only
+ * the pure ops, such as user_id_canon in the CLI). Never NULL (none when unknown). */
+const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg);
 
 extern const struct cb_crm_ops cb_crm_none;
 extern const struct cb_crm_ops cb_crm_salesforce;
@@ -118,7 +173,7 @@ extern const struct cb_crm_ops cb_crm_hubspot;
  * `[redis] lookup_ttl_s`, unknown numbers for `[redis] lookup_negative_ttl_s`; concurrent
  * misses for one number make one upstream call (in this process, and across instances
  * through a short Redis lock); a Redis outage sends every lookup to the CRM. The
- * `[salesforce] multi_match` and `unknown` policies are applied here. */
+ * `[crm] multi_match` and `unknown` policies are applied here. */
 struct cb_lookup_result {
         json_t *matches; /* array (owned: cb_lookup_result_clear) */
         bool cached;     /* answered from Redis */

@@ -1,4 +1,4 @@
-/* Browser sessions and Salesforce sign-ins in PostgreSQL (src/store/sessions.c, migration 014).
+/* Browser sessions and CRM sign-ins in PostgreSQL (src/store/sessions.c, migration 014).
  * Tokens are never stored: a session is found by the hex SHA-256 of its cookie, a sign-in by
  * the hex SHA-256 of its OAuth state. */
 #ifndef CALLBRIDGE_SESSIONS_H
@@ -12,16 +12,17 @@
 #include "callbridge/calls.h" /* CB_AGENT_MAX */
 #include "callbridge/util.h"
 
-#define CB_SF_USER_ID_MAX 24
+#define CB_SESSION_CRM_USER_MAX 64
 
-/* A new session. Strings borrowed; sf_* and user_agent/ip_hash may be NULL. */
+/* A new session. Strings borrowed; crm_* and user_agent/ip_hash may be NULL. (The columns
+ * keep their names of migration 014, sf_user_id and sf_token.) */
 struct cb_session_new {
         const char *hash_hex; /* 64 hex: SHA-256 of the cookie token */
         const char *agent;
         const char *csrf;
-        const char *how; /* "api_key" | "salesforce" */
-        const char *sf_user_id;
-        const char *sf_token_hex; /* the sealed access token, hex */
+        const char *how;          /* "api_key" | the CRM provider's name */
+        const char *crm_user_id;  /* the CRM user who signed in */
+        const char *crm_cred_hex; /* the user's sealed CRM credential, hex */
         const char *user_agent;
         const char *ip_hash;
         long ttl_s;
@@ -34,7 +35,7 @@ struct cb_session_row {
         bool admin;
         char csrf[64];
         char how[16];
-        char sf_user_id[CB_SF_USER_ID_MAX];
+        char crm_user_id[CB_SESSION_CRM_USER_MAX];
         int64_t expires_unix;
         int64_t read_us; /* when PostgreSQL answered, by its clock */
 };
@@ -46,9 +47,9 @@ CB_MUST_CHECK enum cb_qs cb_store_session_insert(struct cb_db *db, const struct 
  * whose token hashes to `hash_hex`: ONE_RESULT with `out` filled, NO_RESULTS, or negative. */
 CB_MUST_CHECK enum cb_qs cb_store_session_get(struct cb_db *db, const char *hash_hex, long idle_s,
                                               struct cb_session_row *out);
-/* The sealed Salesforce access token of live session `id` as hex (caller frees), or NULL with
+/* The sealed CRM credential of live session `id` as hex (caller frees), or NULL with
  * NO_RESULTS (none, or the session is gone) / negative. */
-CB_MUST_CHECK enum cb_qs cb_store_session_sf_token(struct cb_db *db, const char *id,
+CB_MUST_CHECK enum cb_qs cb_store_session_crm_cred(struct cb_db *db, const char *id,
                                                    char **sealed_hex);
 /* Revoke the live session whose token hashes to `hash_hex`: its row count. */
 CB_MUST_CHECK enum cb_qs cb_store_session_revoke_hash(struct cb_db *db, const char *hash_hex);

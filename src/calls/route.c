@@ -22,16 +22,15 @@ void cb_calls_route_fallback(const struct cb_call_route_rules *rules, struct cb_
 
 const char *cb_calls_route_owner_agent(const json_t *agents, const char *owner_id)
 {
-        char owner[CB_SFID_LEN + 1];
         const json_t *a;
         size_t i;
 
-        if (!cb_agents_sfid_canon(owner_id, owner))
+        if (owner_id == NULL || owner_id[0] == '\0')
                 return NULL;
         json_array_foreach(agents, i, a)
         {
                 const char *id = json_string_value(json_object_get(a, "crm_user_id"));
-                if (cb_agents_sfid_equal(id, owner))
+                if (id != NULL && strcmp(id, owner_id) == 0)
                         return json_string_value(json_object_get(a, "name"));
         }
         return NULL;

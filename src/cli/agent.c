@@ -1,6 +1,6 @@
 /* `callbridge agent add NAME [--display-name S] [--crm-user-id ID] [--phone E164] [--admin]`,
  * `callbridge agent set NAME [...] [--no-admin] [--clear FIELD]` and `callbridge agent list`:
- * the agents an admin manages (display name, Salesforce User id, phone, admin rights). The SQL
+ * the agents an admin manages (display name, CRM user id, phone, admin rights). The SQL
  * lives in src/store/agents.c, shared with /api/admin/agents; values are checked by
  * cb_agents_normalise as for the API. */
 #include <stdio.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "callbridge/agents.h"
+#include "callbridge/crm.h"
 #include "callbridge/config.h"
 #include "callbridge/log.h"
 #include "callbridge/store_agents.h"
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "                            [-c FILE]\n"
     "       callbridge agent list [--json] [-c FILE]\n"
     "NAME is the identity API keys act as (callbridge apikey create --agent NAME makes the agent\n"
-    "if missing). --crm-user-id is the agent's Salesforce User id (15 or 18 characters, 005...):\n"
+    "if missing). --crm-user-id is the agent's user in the CRM (Salesforce: its User id, 005...):\n"
     "it owns the agent's call Tasks and receives inbound calls from the records that user owns.\n";
 
 struct agent_args {
@@ -242,8 +243,8 @@ int cb_cli_agent(int argc, char **argv, const char *default_config)
         }
         cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
         if (strcmp(a.verb, "list") != 0 &&
-            cb_agents_normalise(&a.f, cfg->server.default_region, &v, &bad, msg, sizeof(msg)) !=
-                CB_AGENT_VALID) {
+            cb_agents_normalise(&a.f, cfg->server.default_region, cb_crm_ops_of(cfg)->user_id_canon,
+                                &v, &bad, msg, sizeof(msg)) != CB_AGENT_VALID) {
                 rc = usage(msg);
                 goto out;
         }

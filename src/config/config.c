@@ -104,9 +104,8 @@ static bool readable_file(const char *path, char *why, size_t whylen)
         return true;
 }
 
-/* Parse and store one value; on failure describe what was expected in `why`. */
-static bool set_value(struct cb_config *cfg, const struct cb_setting *s, const char *v, char *why,
-                      size_t whylen)
+bool cb_config_set_value(struct cb_config *cfg, const struct cb_setting *s, const char *v,
+                         char *why, size_t whylen)
 {
         char *copy = NULL;
 
@@ -244,7 +243,7 @@ static char *read_line(char *str, int num, void *stream)
         return str;
 }
 
-static const struct cb_setting *find_setting(const char *section, const char *key)
+const struct cb_setting *cb_config_find_setting(const char *section, const char *key)
 {
         for (size_t i = 0; i < cb_settings_count; i++)
                 if (strcmp(cb_settings[i].section, section) == 0 &&
@@ -256,14 +255,18 @@ static const struct cb_setting *find_setting(const char *section, const char *ke
 static int on_ini_line(void *user, const char *section, const char *key, const char *value)
 {
         struct load_ctx *ctx = user;
-        const struct cb_setting *s = find_setting(section, key);
+        const struct cb_setting *s = cb_config_find_setting(section, key);
         char why[512];
 
+        /* A deprecated spelling is only noted (resolved after the environment); the new
+         * spelling of a moved key is noted too, for the conflict check. */
+        if (cb_config_alias_note(ctx, section, key, value, ctx->path))
+                return 1;
         if (s == NULL) {
                 cb_config_add_error(ctx->errs, "%s: [%s] %s: unknown key", ctx->path, section, key);
                 return 1;
         }
-        if (!set_value(ctx->cfg, s, value, why, sizeof(why)))
+        if (!cb_config_set_value(ctx->cfg, s, value, why, sizeof(why)))
                 cb_config_add_error(ctx->errs, "%s: [%s] %s = \"%s\": %s", ctx->path, section, key,
                                     value, why);
         return 1;
@@ -284,7 +287,8 @@ static void apply_env(struct load_ctx *ctx)
                 v = getenv(name);
                 if (v == NULL)
                         continue;
-                if (!set_value(ctx->cfg, s, v, why, sizeof(why)))
+                (void)cb_config_alias_note(ctx, s->section, s->key, v, name);
+                if (!cb_config_set_value(ctx->cfg, s, v, why, sizeof(why)))
                         cb_config_add_error(ctx->errs, "environment %s: [%s] %s = \"%s\": %s", name,
                                             s->section, s->key, v, why);
         }
@@ -305,7 +309,7 @@ int cb_config_load(const char *path, struct cb_config **out, struct cb_config_er
         }
         for (size_t i = 0; i < cb_settings_count; i++) {
                 const struct cb_setting *s = &cb_settings[i];
-                if (s->def != NULL && !set_value(cfg, s, s->def, why, sizeof(why)))
+                if (s->def != NULL && !cb_config_set_value(cfg, s, s->def, why, sizeof(why)))
                         cb_config_add_error(errs, "built-in default [%s] %s: %s", s->section,
                                             s->key, why);
         }
@@ -323,6 +327,8 @@ int cb_config_load(const char *path, struct cb_config **out, struct cb_config_er
                             rc);
         }
         apply_env(&ctx);
+        cb_config_alias_env(&ctx);
+        cb_config_aliases_resolve(&ctx);
         cb_config_cross_check(&ctx);
         if (errs->count > 0) {
                 cb_config_free(&cfg);
@@ -341,6 +347,7 @@ void cb_config_free(struct cb_config **cfgp)
         for (size_t i = 0; i < cb_settings_count; i++)
                 if (is_string_type(cb_settings[i].type))
                         free(*str_slot(cfg, &cb_settings[i]));
+        cb_config_errors_free(&cfg->warnings);
         free(cfg);
         *cfgp = NULL;
 }

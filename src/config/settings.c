@@ -129,6 +129,20 @@ const struct cb_setting cb_settings[] = {
          "SameSite of the session cookie; None (the console inside Salesforce's iframe, Open "
          "CTI) needs an https public_url"),
 
+    ENUM("crm", "provider", crm.provider, "auto", "auto|salesforce|hubspot|none", 0,
+         "the CRM calls are logged to; auto: salesforce when [salesforce] enabled, else hubspot "
+         "when [hubspot] enabled, else none"),
+    ENUM("crm", "write_mode", crm.write_mode, "staged", "staged|single", 0,
+         "staged: create the call log in progress, update it later; single: one write at the "
+         "end"),
+    INT("crm", "single_write_wait_s", crm.single_write_wait_s, "120", 0, 3600, 0,
+        "write_mode = single: how long after the call the log waits for recording and analysis"),
+    ENUM("crm", "multi_match", crm.multi_match, "most_recent", "most_recent|all|none", 0,
+         "several records share the caller's number: link which"),
+    ENUM("crm", "unknown", crm.unknown, "ignore", "ignore|create_lead", 0,
+         "no record has the caller's number: log unlinked, or create a person record for it "
+         "(each provider says which: see docs/adding-a-crm.md)"),
+
     BOOL("salesforce", "enabled", salesforce.enabled, "false", "log calls to Salesforce"),
     URL("salesforce", "login_url", salesforce.login_url, "https://login.salesforce.com",
         "http://|https://", "OAuth server (test.salesforce.com for sandboxes)"),
@@ -147,16 +161,8 @@ const struct cb_setting cb_settings[] = {
         "object the call log is written to"),
     STR("salesforce", "external_id_field", salesforce.external_id_field, "Callbridge_Call_Id__c",
         "External ID field the call log is upserted by"),
-    ENUM("salesforce", "write_mode", salesforce.write_mode, "staged", "staged|single", 0,
-         "staged: create In Progress, update later; single: one write at the end"),
-    INT("salesforce", "single_write_wait_s", salesforce.single_write_wait_s, "120", 0, 3600, 0,
-        "write_mode = single: how long after the call the log waits for recording and analysis"),
     STR("salesforce", "lead_external_id_field", salesforce.lead_external_id_field,
         "Callbridge_Phone__c", "External ID field on Lead holding the E.164 of an unknown caller"),
-    ENUM("salesforce", "multi_match", salesforce.multi_match, "most_recent", "most_recent|all|none",
-         0, "several records share the caller's number: link which"),
-    ENUM("salesforce", "unknown", salesforce.unknown, "ignore", "ignore|create_lead", 0,
-         "no record has the caller's number: log unlinked, or create a Lead"),
     STR("salesforce", "timezone", salesforce.timezone, "UTC",
         "the org's time zone (IANA name), for ActivityDate"),
     INT("salesforce", "timeout_ms", salesforce.timeout_ms, "10000", 100, 120000, 0,
@@ -171,10 +177,6 @@ const struct cb_setting cb_settings[] = {
          "accept a Salesforce session token as the softphone bearer (checked with userinfo)"),
     INT("salesforce", "session_cache_ttl_s", salesforce.session_cache_ttl_s, "60", 0, 3600,
         CB_SET_RELOAD, "how long a validated Salesforce session is trusted"),
-
-    ENUM("crm", "provider", crm.provider, "auto", "auto|salesforce|hubspot|none", 0,
-         "the CRM calls are logged to; auto: salesforce when [salesforce] enabled, else hubspot "
-         "when [hubspot] enabled, else none"),
 
     BOOL("hubspot", "enabled", hubspot.enabled, "false", "log calls to HubSpot"),
     URL("hubspot", "api_base_url", hubspot.api_base_url, "https://api.hubapi.com",
@@ -359,3 +361,13 @@ const struct cb_setting cb_settings[] = {
 };
 
 const size_t cb_settings_count = sizeof(cb_settings) / sizeof(cb_settings[0]);
+
+/* Old spellings still read (with a warning) for the keys that moved. */
+const struct cb_setting_alias cb_setting_aliases[] = {
+    {"salesforce", "write_mode", "crm", "write_mode"},
+    {"salesforce", "single_write_wait_s", "crm", "single_write_wait_s"},
+    {"salesforce", "multi_match", "crm", "multi_match"},
+    {"salesforce", "unknown", "crm", "unknown"},
+};
+
+const size_t cb_setting_aliases_count = sizeof(cb_setting_aliases) / sizeof(cb_setting_aliases[0]);

@@ -33,4 +33,18 @@ struct cb_setting {
 extern const struct cb_setting cb_settings[];
 extern const size_t cb_settings_count;
 
+/* A deprecated spelling of a key that moved: `section`/`key` still set `to_section`/`to_key`
+ * (with a warning), unless the new spelling says otherwise (an error). */
+struct cb_setting_alias {
+        const char *section;
+        const char *key;
+        const char *to_section;
+        const char *to_key;
+};
+
+#define CB_SETTING_ALIASES_MAX 8
+
+extern const struct cb_setting_alias cb_setting_aliases[];
+extern const size_t cb_setting_aliases_count;
+
 #endif

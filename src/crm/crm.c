@@ -18,8 +18,8 @@ static const char *wanted(const struct cb_config *cfg)
         if (strcmp(p, "auto") != 0)
                 return p;
         if (cfg->salesforce.enabled)
-                return "salesforce";
-        return cfg->hubspot.enabled ? "hubspot" : "none";
+                return cb_crm_salesforce.name;
+        return cfg->hubspot.enabled ? cb_crm_hubspot.name : cb_crm_none.name;
 }
 
 struct cb_crm *cb_crm_create(const struct cb_config *cfg)
@@ -54,4 +54,14 @@ void cb_crm_destroy(struct cb_crm **crmp)
         crm->ops->destroy(crm->self);
         free(crm);
         *crmp = NULL;
+}
+
+const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg)
+{
+        const char *want = wanted(cfg); /* the same choice as cb_crm_create's */
+
+        for (size_t i = 0; i < CB_ARRAY_LEN(providers); i++)
+                if (strcmp(providers[i]->name, want) == 0)
+                        return providers[i];
+        return &cb_crm_none;
 }

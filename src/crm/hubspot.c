@@ -14,15 +14,14 @@
 
 #define WARMUP_MAX_PAUSE_S 60
 
-/* The neutral policies still live in [salesforce] until they move to [crm]: read here only. */
 bool hs_single_write(const struct cb_config *cfg)
 {
-        return strcmp(cfg->salesforce.write_mode, "single") == 0;
+        return strcmp(cfg->crm.write_mode, "single") == 0;
 }
 
 bool hs_creates_contacts(const struct cb_config *cfg)
 {
-        return strcmp(cfg->salesforce.unknown, "create_lead") == 0;
+        return strcmp(cfg->crm.unknown, "create_lead") == 0;
 }
 
 static void free_secret(char **s)
@@ -250,6 +249,26 @@ static const char *hs_record_type(void *self, const char *id)
         return strcmp(kind, "companies") == 0 ? "Company" : "Contact";
 }
 
+static const char *hs_record_kind(void *self, const char *id)
+{
+        const char *type = hs_record_type(self, id);
+
+        if (type == NULL)
+                return NULL;
+        return strcmp(type, "Company") == 0 ? CB_CRM_KIND_COMPANY : CB_CRM_KIND_CONTACT;
+}
+
+/* A HubSpot owner id: 1-12 digits, kept as they are. */
+static bool hs_user_id_canon(const char *id, char *out, size_t out_size)
+{
+        size_t n = id != NULL ? strlen(id) : 0;
+
+        if (n < 1 || n > 12 || strspn(id, "0123456789") != n || n >= out_size)
+                return false;
+        memcpy(out, id, n + 1);
+        return true;
+}
+
 static bool hs_instance_url(void *self, char *out, size_t out_size)
 {
         struct hs *hs = self;
@@ -331,12 +350,14 @@ const struct cb_crm_ops cb_crm_hubspot = {
     .lookup_phone = hs_lookup_phone,
     .get_record = hs_get_record,
     .record_type = hs_record_type,
+    .record_kind = hs_record_kind,
     .create_lead = hs_create_lead,
     .log_call = hs_log_call,
     .log_call_once = hs_log_call_once,
     .attach = hs_attach,
     .create_task = hs_create_task,
     .describe = hs_describe,
+    .user_id_canon = hs_user_id_canon,
     .session_agent = NULL,
     .health = hs_health,
     .instance_url = hs_instance_url,

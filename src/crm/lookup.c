@@ -166,7 +166,7 @@ static enum cb_result shared_fetch(struct cb_crm *crm, const struct cb_config *c
  * nothing when several match, all keeps them all. */
 static json_t *apply_policy(const struct cb_config *cfg, json_t *matches)
 {
-        const char *policy = cfg->salesforce.multi_match;
+        const char *policy = cfg->crm.multi_match;
 
         if (json_array_size(matches) <= 1 || strcmp(policy, "all") == 0)
                 return json_incref(matches);

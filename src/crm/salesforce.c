@@ -336,6 +336,25 @@ static const char *sf_record_type(void *self, const char *id)
         return sf_type_of_id(id); /* Salesforce ids begin with their object's key prefix */
 }
 
+static bool sf_session_auth_enabled(void *self)
+{
+        return ((const struct sf *)self)->cfg->salesforce.session_auth;
+}
+
+/* Salesforce's objects as the CRM-neutral kinds: Lead, Contact, Account. */
+static const char *sf_record_kind(void *self, const char *id)
+{
+        const char *type = sf_type_of_id(id);
+
+        (void)self;
+        if (type == NULL)
+                return NULL;
+        return strcmp(type, "Lead") == 0      ? CB_CRM_KIND_LEAD
+               : strcmp(type, "Contact") == 0 ? CB_CRM_KIND_CONTACT
+               : strcmp(type, "Account") == 0 ? CB_CRM_KIND_COMPANY
+                                              : NULL;
+}
+
 const struct cb_crm_ops cb_crm_salesforce = {
     .name = "salesforce",
     .caps = CB_CRM_CAP_LOOKUP,
@@ -344,13 +363,20 @@ const struct cb_crm_ops cb_crm_salesforce = {
     .lookup_phone = sf_lookup_phone,
     .get_record = sf_get_record,
     .record_type = sf_record_type,
+    .record_kind = sf_record_kind,
     .create_lead = sf_create_lead,
     .log_call = sf_log_call,
     .log_call_once = sf_log_call_once,
     .attach = sf_attach,
     .create_task = sf_create_task,
     .describe = sf_describe,
+    .user_id_canon = sf_user_id_canon,
     .session_agent = sf_session_agent,
+    .session_auth_enabled = sf_session_auth_enabled,
+    .sign_in_enabled = sf_sign_in_enabled,
+    .sign_in_url = sf_sign_in_url,
+    .sign_in_exchange = sf_sign_in_exchange,
+    .user_can_read = sf_user_can_read,
     .health = sf_health,
     .instance_url = sf_instance_url,
     .metrics = sf_metrics,

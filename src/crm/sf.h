@@ -127,11 +127,38 @@ CB_MUST_CHECK enum cb_result sf_get_record(void *self, const char *type, const c
                                            json_t **record, char *err, size_t err_size);
 CB_MUST_CHECK enum cb_result sf_create_lead(void *self, const char *e164, json_t **match, char *err,
                                             size_t err_size);
+/* ---- sf_ids.c: ids in their 15- and 18-character forms ---- */
+
+#define SF_ID_LEN 18 /* an id in its case-insensitive form */
+
+/* The 18-character form of the Salesforce id `id` into `out`: a 15-character id is
+ * case-sensitive and gets its suffix; an 18-character one is case-insensitive, its suffix
+ * telling which of the first 15 are capitals (restored here). False, `out` "", for anything
+ * else: another length, a character that is not a letter or digit, a suffix character
+ * outside A-Z0-5, or a suffix that marks a digit as a capital. */
+bool sf_id_canon(const char *id, char out[SF_ID_LEN + 1]);
+/* The crm op user_id_canon: a User id (key prefix 005) in either form, in its 18-character
+ * form; false (`out` "") for any other id or text. */
+bool sf_user_id_canon(const char *id, char *out, size_t out_size);
+
 /* "Contact", "Lead", "Account", "Opportunity", "Task", "User" from an id's key prefix, or
  * NULL. */
 const char *sf_type_of_id(const char *id);
 /* The Lightning URL of a record, as a new JSON string. */
 json_t *sf_record_url(const struct sf_token *tok, const char *type, const char *id);
+
+/* ---- sf_user.c: Sign in with Salesforce, the signed-in user's record access (crm ops) ---- */
+
+bool sf_sign_in_enabled(void *self);
+int sf_sign_in_url(void *self, const char *redirect_uri, const char *state, const char *challenge,
+                   const char *login_hint, struct cb_buf *out);
+CB_MUST_CHECK enum cb_result sf_sign_in_exchange(void *self, const char *code, const char *verifier,
+                                                 const char *redirect_uri, char *user_id,
+                                                 size_t user_id_size, char *cred, size_t cred_size,
+                                                 char *err, size_t err_size);
+CB_MUST_CHECK enum cb_result sf_user_can_read(void *self, const char *cred, const char *user_id,
+                                              const char *record_id, bool *can_read, char *err,
+                                              size_t err_size);
 
 /* ---- sf_calllog.c: the call log, attachments, follow-up tasks ---- */
 

@@ -251,8 +251,7 @@ enum cb_result sf_log_call(void *self, const struct cb_call *call, struct cb_crm
 
         out->id[0] = '\0';
         out->state = "pending";
-        if (strcmp(sf->cfg->salesforce.write_mode, "single") == 0 &&
-            !cb_calls_status_final(call->status))
+        if (strcmp(sf->cfg->crm.write_mode, "single") == 0 && !cb_calls_status_final(call->status))
                 return CB_RESULT_OK; /* one write when the call ends */
         rec = sf_call_record(sf, call, NULL);
         if (rec == NULL) {

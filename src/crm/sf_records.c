@@ -77,6 +77,7 @@ static json_t *match_of(const struct sf_token *tok, const char *type, const json
         const char *owner =
             json_string_value(json_object_get(json_object_get(rec, "Owner"), "Username"));
         const char *owner_id = json_string_value(json_object_get(rec, "OwnerId"));
+        char owner18[SF_ID_LEN + 1];
         json_t *m;
 
         if (company == NULL)
@@ -88,8 +89,9 @@ static json_t *match_of(const struct sf_token *tok, const char *type, const json
                 json_object_set_new(m, "company", json_string(company));
         if (m != NULL && owner != NULL) /* who owns it, for people */
                 json_object_set_new(m, "owner", json_string(owner));
-        if (m != NULL && owner_id != NULL) /* the agent routing rings (agents.crm_user_id) */
-                json_object_set_new(m, "owner_id", json_string(owner_id));
+        /* the agent routing rings (agents.crm_user_id, in its canonical form) */
+        if (m != NULL && owner_id != NULL && sf_id_canon(owner_id, owner18))
+                json_object_set_new(m, "owner_id", json_string(owner18));
         if (m != NULL && modified != NULL)
                 json_object_set_new(m, "last_modified", json_string(modified));
         return m;

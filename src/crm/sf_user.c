@@ -1,5 +1,9 @@
-/* Salesforce as the signed-in user: the code exchange of the web server flow (PKCE), userinfo,
- * UserRecordAccess. These calls carry the user's own token, never the integration user's. */
+/* Sign in with Salesforce and Salesforce as the signed-in user (the crm ops sign_in_*,
+ * user_can_read): the authorize URL and the code exchange of the web server flow (PKCE),
+ * userinfo, UserRecordAccess. These calls carry the user's own token, never the integration
+ * user's. The user's credential the HTTP layer seals is {"t": access token, "i": instance
+ * URL} as compact JSON (the sealed form of before issue 16, so sessions survive the upgrade).
+ * Every failure is a cb_result with a reason in `err` that never holds a token or a code. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +11,21 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "callbridge/config.h"
 #include "callbridge/form.h"
-#include "callbridge/sf_user.h"
 #include "callbridge/soql.h"
+#include "callbridge/upstream.h"
+#include "sf.h"
+
+#define USER_TOKEN_MAX 1024
+#define USER_URL_MAX   256
+#define SCOPES         "api id"
+
+/* The user's access token and the instance it works against. Wiped after use. */
+struct user_token {
+        char access_token[USER_TOKEN_MAX];
+        char instance_url[USER_URL_MAX];
+};
 
 /* A transport failure, 429 or 5xx: worth another try later. */
 static bool unavailable(int rc, const struct cb_upstream_resp *resp)
@@ -17,16 +33,19 @@ static bool unavailable(int rc, const struct cb_upstream_resp *resp)
         return rc != 0 || resp->status == 429 || resp->status >= 500;
 }
 
-enum cb_result cb_sf_user_exchange(const struct cb_config *cfg, const char *code,
-                                   const char *verifier, const char *redirect_uri,
-                                   const char *client_secret, struct cb_sf_user_token *out,
-                                   char *err, size_t err_size)
+/* POST [salesforce] login_url/services/oauth2/token grant_type=authorization_code with `code`,
+ * `verifier` (PKCE), `redirect_uri`, client_id and `client_secret` (NULL: none sent). OK with
+ * `out` filled; FAIL when Salesforce refused (err: its `error` code, e.g. invalid_grant);
+ * RETRY when it did not answer usably. */
+static enum cb_result exchange(const struct cb_config *cfg, const char *code, const char *verifier,
+                               const char *redirect_uri, const char *client_secret,
+                               struct user_token *out, char *err, size_t err_size)
 {
         struct cb_upstream_req req = {.service = "salesforce", .method = "POST"};
         struct cb_upstream_resp resp = {0};
         struct cb_form form = {0};
         struct cb_buf body = {.max = 16384};
-        char url[CB_SF_USER_URL_MAX + 64];
+        char url[USER_URL_MAX + 64];
         enum cb_result r = CB_RESULT_FAIL;
         json_t *j = NULL;
         const char *tok, *inst;
@@ -89,12 +108,12 @@ out:
 }
 
 /* GET `url` with the user's token; the JSON answer of a 200 in *out. */
-static enum cb_result get_json(const struct cb_config *cfg, const struct cb_sf_user_token *t,
+static enum cb_result get_json(const struct cb_config *cfg, const struct user_token *t,
                                const char *url, json_t **out, char *err, size_t err_size)
 {
         struct cb_upstream_req req = {.service = "salesforce", .method = "GET", .url = url};
         struct cb_upstream_resp resp = {0};
-        char auth[CB_SF_USER_TOKEN_MAX + 32];
+        char auth[USER_TOKEN_MAX + 32];
         enum cb_result r = CB_RESULT_FAIL;
         int rc;
 
@@ -121,10 +140,12 @@ static enum cb_result get_json(const struct cb_config *cfg, const struct cb_sf_u
         return r;
 }
 
-enum cb_result cb_sf_user_whoami(const struct cb_config *cfg, const struct cb_sf_user_token *t,
-                                 char user_id[19], char *err, size_t err_size)
+/* GET <instance>/services/oauth2/userinfo: OK with the User id (15 or 18 characters, as
+ * given), FAIL (token refused, no user_id), RETRY. */
+static enum cb_result whoami(const struct cb_config *cfg, const struct user_token *t, char *user_id,
+                             size_t user_id_size, char *err, size_t err_size)
 {
-        char url[CB_SF_USER_URL_MAX + 64];
+        char url[USER_URL_MAX + 64];
         json_t *j = NULL;
         const char *id;
         enum cb_result r;
@@ -136,17 +157,19 @@ enum cb_result cb_sf_user_whoami(const struct cb_config *cfg, const struct cb_sf
         id = json_string_value(json_object_get(j, "user_id"));
         r = CB_RESULT_FAIL;
         snprintf(err, err_size, "Salesforce's userinfo has no user_id");
-        if (id != NULL && (strlen(id) == 15 || strlen(id) == 18) && cb_str_charset(id, 18, "")) {
-                cb_strlcpy(user_id, id, 19);
+        if (id != NULL && (strlen(id) == 15 || strlen(id) == 18) && cb_str_charset(id, 18, "") &&
+            cb_strlcpy(user_id, id, user_id_size)) {
                 r = CB_RESULT_OK;
         }
         json_decref(j);
         return r;
 }
 
-enum cb_result cb_sf_user_can_read(const struct cb_config *cfg, const struct cb_sf_user_token *t,
-                                   const char *user_id, const char *record_id, bool *can_read,
-                                   char *err, size_t err_size)
+/* SELECT RecordId, HasReadAccess FROM UserRecordAccess WHERE UserId = `user_id` AND RecordId =
+ * `record_id` (both escaped), with the user's token. */
+static enum cb_result can_read_as(const struct cb_config *cfg, const struct user_token *t,
+                                  const char *user_id, const char *record_id, bool *can_read,
+                                  char *err, size_t err_size)
 {
         struct cb_buf q = {.max = 1024};
         struct cb_form form = {0};
@@ -179,5 +202,117 @@ out:
         cb_buf_free(&enc);
         cb_form_free(&form);
         cb_buf_free(&q);
+        return r;
+}
+
+/* ---- the crm ops ---- */
+
+bool sf_sign_in_enabled(void *self)
+{
+        const struct sf *sf = self;
+
+        return sf->cfg->salesforce.client_id != NULL && sf->cfg->salesforce.client_id[0] != '\0';
+}
+
+int sf_sign_in_url(void *self, const char *redirect_uri, const char *state, const char *challenge,
+                   const char *login_hint, struct cb_buf *out)
+{
+        const struct cb_config *cfg = ((const struct sf *)self)->cfg;
+        struct cb_form f = {0};
+        int rc = -1;
+
+        if (cb_form_add(&f, "response_type", "code") == 0 &&
+            cb_form_add(&f, "client_id", cfg->salesforce.client_id) == 0 &&
+            cb_form_add(&f, "redirect_uri", redirect_uri) == 0 &&
+            cb_form_add(&f, "code_challenge", challenge) == 0 &&
+            cb_form_add(&f, "code_challenge_method", "S256") == 0 &&
+            cb_form_add(&f, "state", state) == 0 && cb_form_add(&f, "scope", SCOPES) == 0 &&
+            (login_hint == NULL || cb_form_add(&f, "login_hint", login_hint) == 0) &&
+            cb_buf_printf(out, "%s/services/oauth2/authorize?", cfg->salesforce.login_url) == 0 &&
+            cb_form_encode(&f, out) == 0)
+                rc = 0;
+        cb_form_free(&f);
+        return rc;
+}
+
+/* The credential text of `t` into `cred`; false when it does not fit. */
+static bool cred_of(const struct user_token *t, char *cred, size_t cred_size)
+{
+        json_t *j = json_pack("{s:s,s:s}", "t", t->access_token, "i", t->instance_url);
+        char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+        bool ok = text != NULL && cb_strlcpy(cred, text, cred_size);
+
+        if (j != NULL) {
+                OPENSSL_cleanse((char *)json_string_value(json_object_get(j, "t")),
+                                strlen(t->access_token));
+                json_decref(j);
+        }
+        if (text != NULL) {
+                OPENSSL_cleanse(text, strlen(text));
+                free(text);
+        }
+        return ok;
+}
+
+/* The token `cred` holds into `t`; false when it is not one. */
+static bool token_of(const char *cred, struct user_token *t)
+{
+        json_t *j = json_loads(cred, 0, NULL);
+        json_t *tok = json_object_get(j, "t");
+        bool ok =
+            cb_strlcpy(t->access_token, json_string_value(tok) ?: "", sizeof(t->access_token)) &&
+            cb_strlcpy(t->instance_url, json_string_value(json_object_get(j, "i")) ?: "",
+                       sizeof(t->instance_url)) &&
+            t->access_token[0] != '\0';
+
+        if (json_is_string(tok))
+                OPENSSL_cleanse((char *)json_string_value(tok), json_string_length(tok));
+        json_decref(j);
+        return ok;
+}
+
+enum cb_result sf_sign_in_exchange(void *self, const char *code, const char *verifier,
+                                   const char *redirect_uri, char *user_id, size_t user_id_size,
+                                   char *cred, size_t cred_size, char *err, size_t err_size)
+{
+        const struct cb_config *cfg = ((const struct sf *)self)->cfg;
+        char *secret = cfg->salesforce.client_secret_file != NULL
+                           ? cb_config_read_secret(cfg->salesforce.client_secret_file)
+                           : NULL;
+        struct user_token t;
+        enum cb_result r;
+
+        memset(&t, 0, sizeof(t));
+        r = exchange(cfg, code, verifier, redirect_uri, secret, &t, err, err_size);
+        if (secret != NULL) {
+                OPENSSL_cleanse(secret, strlen(secret));
+                free(secret);
+        }
+        if (r == CB_RESULT_OK)
+                r = whoami(cfg, &t, user_id, user_id_size, err, err_size);
+        if (r == CB_RESULT_OK && !cred_of(&t, cred, cred_size)) {
+                snprintf(err, err_size, "the user's token is too long to keep");
+                r = CB_RESULT_FAIL;
+        }
+        OPENSSL_cleanse(&t, sizeof(t));
+        return r;
+}
+
+enum cb_result sf_user_can_read(void *self, const char *cred, const char *user_id,
+                                const char *record_id, bool *can_read, char *err, size_t err_size)
+{
+        const struct cb_config *cfg = ((const struct sf *)self)->cfg;
+        struct user_token t;
+        enum cb_result r;
+
+        *can_read = false;
+        memset(&t, 0, sizeof(t));
+        if (!token_of(cred, &t)) {
+                OPENSSL_cleanse(&t, sizeof(t));
+                snprintf(err, err_size, "the kept credential is not a Salesforce token");
+                return CB_RESULT_FAIL;
+        }
+        r = can_read_as(cfg, &t, user_id, record_id, can_read, err, err_size);
+        OPENSSL_cleanse(&t, sizeof(t));
         return r;
 }

@@ -57,8 +57,8 @@ static enum cb_err field(const char *key, const json_t *v, bool create, struct c
 }
 
 enum cb_err cb_agent_body_parse(const json_t *body, bool create, const char *region,
-                                struct cb_agent_fields *f, struct cb_agent_values *v, char *msg,
-                                size_t msg_size)
+                                cb_agents_user_id_canon_fn canon, struct cb_agent_fields *f,
+                                struct cb_agent_values *v, char *msg, size_t msg_size)
 {
         const char *key, *bad = NULL;
         const json_t *val;
@@ -75,7 +75,7 @@ enum cb_err cb_agent_body_parse(const json_t *body, bool create, const char *reg
                 snprintf(msg, msg_size, "name is required");
                 return CB_ERR_MISSING_FIELD;
         }
-        switch (cb_agents_normalise(f, region, v, &bad, msg, msg_size)) {
+        switch (cb_agents_normalise(f, region, canon, v, &bad, msg, msg_size)) {
         case CB_AGENT_VALID:
                 return CB_ERR_NONE;
         case CB_AGENT_BAD_PHONE:

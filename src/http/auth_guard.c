@@ -113,7 +113,7 @@ void cb_auth_guard_failed(const struct cb_config *cfg, const struct sockaddr *pe
         pthread_mutex_unlock(&addr_lock);
 }
 
-/* ---- Salesforce session tokens ---- */
+/* ---- CRM session tokens (crm op session_agent) ---- */
 
 struct refused {
         unsigned char hash[32];
@@ -143,8 +143,8 @@ static void remember_refused(const unsigned char hash[32], const char *hex, long
         memcpy(r->hash, hash, 32);
         r->until_us = cb_mono_us() + ttl_s * 1000000;
         pthread_mutex_unlock(&refused_lock);
-        freeReplyObject(
-            cb_cache_command("SET %ssfsession-refused:%s 1 EX %ld", cb_cache_prefix(), hex, ttl_s));
+        freeReplyObject(cb_cache_command("SET %scrmsession-refused:%s 1 EX %ld", cb_cache_prefix(),
+                                         hex, ttl_s));
 }
 
 /* Refused before, here or by another instance (Redis down: only here). */
@@ -157,7 +157,7 @@ static bool refused_before(const unsigned char hash[32], const char *hex, long t
                 return false;
         if (refused_here(hash, cb_mono_us()))
                 return true;
-        r = cb_cache_command("EXISTS %ssfsession-refused:%s", cb_cache_prefix(), hex);
+        r = cb_cache_command("EXISTS %scrmsession-refused:%s", cb_cache_prefix(), hex);
         hit = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
         return hit;
@@ -174,7 +174,9 @@ enum cb_err cb_auth_guard_session(struct cb_http_env *env, const char *token,
         char err[256];
         enum cb_result r;
 
-        if (!cfg->salesforce.session_auth || crm->ops->session_agent == NULL ||
+        if (crm->ops->session_agent == NULL ||
+            (crm->ops->session_auth_enabled != NULL &&
+             !crm->ops->session_auth_enabled(crm->self)) ||
             !cb_str_charset(token, 2048, "!._-~+/="))
                 return CB_ERR_UNAUTHORIZED;
         cb_sha256(token, strlen(token), hash);

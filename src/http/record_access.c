@@ -1,5 +1,5 @@
-/* What a signed-in Salesforce user may read, asked of Salesforce as that user
- * (UserRecordAccess with the user's own token, opened from the session row) and remembered
+/* What a user signed in with the CRM may read, asked of the CRM as that user (the provider's
+ * user_can_read with the user's own credential, opened from the session row) and remembered
  * briefly per instance, so a player page and its audio requests ask once. */
 #include <pthread.h>
 #include <stdio.h>
@@ -65,9 +65,9 @@ static void remember(const char *session, const char *record, bool can_read)
         pthread_mutex_unlock(&lock);
 }
 
-/* The user token of session `id` into `t`: CB_ERR_NONE, UNAUTHORIZED (none kept or it does
+/* The credential of session `id` into `cred`: CB_ERR_NONE, UNAUTHORIZED (none kept or it does
  * not open) or DB_UNAVAILABLE. */
-static enum cb_err user_token(struct cb_http_env *env, const char *id, struct cb_sf_user_token *t)
+static enum cb_err user_cred(struct cb_http_env *env, const char *id, char *cred, size_t size)
 {
         struct cb_db *db = cb_db_acquire(env->pool, CB_DB_WAIT_MS);
         char *sealed = NULL;
@@ -75,11 +75,11 @@ static enum cb_err user_token(struct cb_http_env *env, const char *id, struct cb
         bool ok;
 
         if (db != NULL)
-                qs = cb_store_session_sf_token(db, id, &sealed);
+                qs = cb_store_session_crm_cred(db, id, &sealed);
         cb_db_release(&db);
         if (qs < 0)
                 return CB_ERR_DB_UNAVAILABLE;
-        ok = sealed != NULL && cb_session_sf_open(env->rec, sealed, t);
+        ok = sealed != NULL && cb_session_cred_open(env->rec, sealed, cred, size);
         free(sealed);
         return ok ? CB_ERR_NONE : CB_ERR_UNAUTHORIZED;
 }
@@ -87,25 +87,28 @@ static enum cb_err user_token(struct cb_http_env *env, const char *id, struct cb
 enum cb_err cb_record_access_check(struct cb_http_env *env, const struct cb_session_info *s,
                                    const char *record_id, bool *can_read)
 {
-        struct cb_sf_user_token t;
+        const struct cb_crm *crm = env->crm;
+        char cred[CB_CRM_USER_CRED_MAX];
         enum cb_result r;
         enum cb_err err;
         char why[256];
 
         *can_read = false;
-        if (strcmp(s->row.how, "salesforce") != 0 || s->row.sf_user_id[0] == '\0' ||
-            record_id == NULL || strlen(record_id) >= 24 || !cb_str_charset(record_id, 23, ""))
+        /* Only a session signed in with the CRM that runs can be asked about its records. */
+        if (crm->ops->user_can_read == NULL || strcmp(s->row.how, crm->ops->name) != 0 ||
+            s->row.crm_user_id[0] == '\0' || record_id == NULL || strlen(record_id) >= 24 ||
+            !cb_str_charset(record_id, 23, ""))
                 return CB_ERR_NONE;
         if (remembered(s->hash_hex, record_id, can_read))
                 return CB_ERR_NONE;
-        err = user_token(env, s->row.id, &t);
+        err = user_cred(env, s->row.id, cred, sizeof(cred));
         if (err == CB_ERR_UNAUTHORIZED)
-                return CB_ERR_NONE; /* no token kept: no Salesforce sharing */
+                return CB_ERR_NONE; /* no credential kept: no CRM sharing */
         if (err != CB_ERR_NONE)
                 return err;
-        r = cb_sf_user_can_read(env->cfg, &t, s->row.sf_user_id, record_id, can_read, why,
-                                sizeof(why));
-        OPENSSL_cleanse(&t, sizeof(t));
+        r = crm->ops->user_can_read(crm->self, cred, s->row.crm_user_id, record_id, can_read, why,
+                                    sizeof(why));
+        OPENSSL_cleanse(cred, sizeof(cred));
         if (r == CB_RESULT_RETRY || r == CB_RESULT_WAIT) {
                 cb_warn("recording access: %s", why);
                 return CB_ERR_UPSTREAM_UNAVAILABLE;

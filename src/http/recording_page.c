@@ -1,6 +1,6 @@
-/* /r/{id} for a browser with a session cookie (the link in a CRM Task, clicked): who may hear
- * the recording — the call's own agent, an admin, or a Salesforce user whom Salesforce lets
- * read the call's log record (UserRecordAccess, asked with the user's own token) — and, for a
+/* /r/{id} for a browser with a session cookie (the link in a CRM record, clicked): who may hear
+ * the recording — the call's own agent, an admin, or a user signed in with the CRM whom the
+ * CRM lets read the call's log record (asked with the user's own credential) — and, for a
  * page load (Accept: text/html, no ?play=1), a small player page whose <audio> asks for
  * ?play=1. A browser that is not signed in (or whose session ended) is sent to the console's
  * sign-in, which comes back here. */

@@ -229,7 +229,8 @@ static enum cb_err insert(struct cb_request *req, struct cb_session_new *n,
 }
 
 enum cb_err cb_session_start(struct cb_request *req, const char *agent, const char *how,
-                             const char *sf_user_id, const char *sf_token_sealed_hex, json_t **body)
+                             const char *crm_user_id, const char *crm_cred_sealed_hex,
+                             json_t **body)
 {
         const struct cb_config *cfg = req->env->cfg;
         unsigned char raw[32], csrf_raw[32];
@@ -253,8 +254,8 @@ enum cb_err cb_session_start(struct cb_request *req, const char *agent, const ch
                                     .agent = agent,
                                     .csrf = info.row.csrf,
                                     .how = how,
-                                    .sf_user_id = sf_user_id,
-                                    .sf_token_hex = sf_token_sealed_hex,
+                                    .crm_user_id = crm_user_id,
+                                    .crm_cred_hex = crm_cred_sealed_hex,
                                     .user_agent = ua[0] ? ua : NULL,
                                     .ip_hash = iph[0] ? iph : NULL,
                                     .ttl_s = cfg->auth.session_ttl_s};

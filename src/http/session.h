@@ -1,5 +1,5 @@
 /* Browser sessions (src/http/session.c, session_util.c): the `cb_session` cookie the console
- * holds after signing in with an API key or with Salesforce. PostgreSQL keeps the token's
+ * holds after signing in with an API key or with the CRM. PostgreSQL keeps the token's
  * SHA-256 (include/callbridge/sessions.h); verified sessions are cached in memory like API keys
  * and dropped within a second of a revocation on every instance (the auth watcher calls
  * cb_session_watch_tick). */
@@ -13,8 +13,8 @@
 
 #include "callbridge/http.h"
 #include "callbridge/recordings.h"
+#include "callbridge/crm.h"
 #include "callbridge/sessions.h"
-#include "callbridge/sf_user.h"
 
 #define CB_SESSION_COOKIE     "cb_session"
 #define CB_SESSION_TOKEN_LEN  43 /* base64url of 32 random bytes */
@@ -65,10 +65,10 @@ enum cb_err cb_session_check(struct cb_http_env *env, const char *token,
 enum cb_err cb_session_of(struct cb_request *req, struct cb_session_info *out);
 /* Sign `agent` in: a new session row, req->set_cookie set, and the JSON the sign-in routes
  * answer ({"agent":{name, display_name, admin, crm_user_id}, "csrf_token", "expires_at"}) in
- * *body (caller frees). `sf_user_id` and `sf_token_sealed_hex` NULL for an API-key sign-in.
+ * *body (caller frees). `crm_user_id` and `crm_cred_sealed_hex` NULL for an API-key sign-in.
  * CB_ERR_NONE, or DB_UNAVAILABLE / UNAUTHORIZED (the agent is gone) with nothing written. */
 enum cb_err cb_session_start(struct cb_request *req, const char *agent, const char *how,
-                             const char *sf_user_id, const char *sf_token_sealed_hex,
+                             const char *crm_user_id, const char *crm_cred_sealed_hex,
                              json_t **body);
 /* The sign-in JSON for the verified session `s` (its own csrf token). New reference, or NULL
  * (*err says why: DB_UNAVAILABLE, UNAUTHORIZED when the agent is gone). */
@@ -84,29 +84,31 @@ bool cb_session_watch_tick(struct cb_db *db, bool touch);
 /* Drop every cached session. */
 void cb_session_cache_clear(void);
 
-/* ---- Sign in with Salesforce (session_sf.c) ---- */
+/* ---- Sign in with the CRM (session_crm.c; the provider's sign_in_* ops) ---- */
 
-/* True when [salesforce] is enabled with a client_id (the Connected App of the sign-in). */
-bool cb_sf_login_enabled(const struct cb_config *cfg);
-/* <[server] public_url>/auth/salesforce/callback into `out` (the Connected App's callback
- * URL; a trailing '/' of public_url is dropped). */
-void cb_sf_login_redirect_uri(const struct cb_config *cfg, char *out, size_t out_size);
+/* True when the CRM provider signs users in (its sign_in_* ops, and its configuration). */
+bool cb_crm_sign_in_ready(const struct cb_crm *crm);
+/* <[server] public_url>/auth/<provider>/callback into `out` (the callback URL registered
+ * with the CRM's OAuth app; a trailing '/' of public_url is dropped). */
+void cb_crm_sign_in_redirect_uri(const struct cb_config *cfg, const struct cb_crm *crm, char *out,
+                                 size_t out_size);
 
-/* `t` sealed with the recording keyring as hex (new string), or NULL when recordings have no
- * keyring (the token is then not kept) or out of memory. */
-char *cb_session_sf_seal(const struct cb_recordings *rec, const struct cb_sf_user_token *t);
-/* Open what cb_session_sf_seal made into `out` (wipe it after use); false when it does not
- * authenticate or the keyring is gone. */
-bool cb_session_sf_open(const struct cb_recordings *rec, const char *hex,
-                        struct cb_sf_user_token *out);
+/* The signed-in user's credential `cred` (the provider's text) sealed with the recording
+ * keyring as hex (new string), or NULL when recordings have no keyring (the credential is
+ * then not kept) or out of memory. */
+char *cb_session_cred_seal(const struct cb_recordings *rec, const char *cred);
+/* Open what cb_session_cred_seal made into `out` (wipe it after use); false when it does not
+ * authenticate, does not fit or the keyring is gone. */
+bool cb_session_cred_open(const struct cb_recordings *rec, const char *hex, char *out,
+                          size_t out_size);
 
-/* ---- what a Salesforce user may read (record_access.c) ---- */
+/* ---- what a CRM user may read (record_access.c) ---- */
 
-/* May the Salesforce user of session `s` read record `record_id`? Asked of Salesforce with the
- * user's own token (UserRecordAccess.HasReadAccess) and remembered for a minute (a refusal for
+/* May the CRM user of session `s` read record `record_id`? Asked of the CRM with the user's
+ * own credential (the provider's user_can_read) and remembered for a minute (a refusal for
  * ten seconds) per session and record. CB_ERR_NONE with *can_read (false too when the session
- * is not from Salesforce or keeps no token), DB_UNAVAILABLE, or UPSTREAM_UNAVAILABLE when
- * Salesforce did not answer (not remembered). */
+ * was not signed in with this CRM, keeps no credential or the provider cannot tell),
+ * DB_UNAVAILABLE, or UPSTREAM_UNAVAILABLE when the CRM did not answer (not remembered). */
 enum cb_err cb_record_access_check(struct cb_http_env *env, const struct cb_session_info *s,
                                    const char *record_id, bool *can_read);
 

@@ -80,8 +80,9 @@ static json_t *owner_agents(struct task *t, const json_t *matches)
 
         json_array_foreach(matches, i, m)
         {
-                char id[CB_SFID_LEN + 1];
-                if (cb_agents_sfid_canon(json_string_value(json_object_get(m, "owner_id")), id))
+                /* the provider gives owner ids in the form agents.crm_user_id keeps */
+                const char *id = json_string_value(json_object_get(m, "owner_id"));
+                if (id != NULL && cb_str_charset(id, CB_AGENT_CRM_USER_MAX - 1, "._@:-"))
                         cb_buf_printf(&ids, "%s%s", ids.len ? "," : "", id);
         }
         if (ids.len > 0 && cb_buf_append(&ids, "", 1) == 0)
@@ -102,13 +103,13 @@ static void name_owners(json_t *matches, const json_t *agents)
 
         json_array_foreach(matches, i, m)
         {
-                char id[CB_SFID_LEN + 1];
-                if (!cb_agents_sfid_canon(json_string_value(json_object_get(m, "owner_id")), id))
+                const char *id = json_string_value(json_object_get(m, "owner_id"));
+                if (id == NULL)
                         continue;
                 json_array_foreach(agents, k, a)
                 {
-                        if (cb_agents_sfid_equal(
-                                json_string_value(json_object_get(a, "crm_user_id")), id)) {
+                        const char *mine = json_string_value(json_object_get(a, "crm_user_id"));
+                        if (mine != NULL && strcmp(mine, id) == 0) {
                                 json_object_set(m, "owner", json_object_get(a, "display_name"));
                                 break;
                         }

@@ -24,7 +24,7 @@ enum cb_result cb_job_follow_up(struct cb_job *job)
 
         if (r != CB_RESULT_OK)
                 return r;
-        localtime_r(&now, &tm); /* the process TZ is the org's ([salesforce] timezone) */
+        localtime_r(&now, &tm); /* the process TZ is the CRM org's (its provider sets it) */
         strftime(day, sizeof(day), "%Y-%m-%d", &tm);
         snprintf(key, sizeof(key), "%s:missed-call", job->row->call_id);
         snprintf(subject, sizeof(subject), "Call back %s (missed call)",

@@ -29,8 +29,7 @@ static enum cb_result find_record(struct cb_job *job, const struct cb_call *call
                 return r;
         if (json_array_size(res.matches) > 0) {
                 *match = json_incref(json_array_get(res.matches, 0));
-        } else if (strcmp(cfg->salesforce.unknown, "create_lead") == 0 &&
-                   crm->ops->create_lead != NULL) {
+        } else if (strcmp(cfg->crm.unknown, "create_lead") == 0 && crm->ops->create_lead != NULL) {
                 r = crm->ops->create_lead(crm->self, other, match, job->error, sizeof(job->error));
                 if (r == CB_RESULT_OK)
                         cb_lookup_invalidate(other);
@@ -113,13 +112,13 @@ static bool same_view(const struct cb_call *a, const struct cb_call *b)
 /* write_mode = single and the call is over: one write with everything (log_call_single.c). */
 static bool single_once(const struct cb_job *job, const struct cb_call *call)
 {
-        return strcmp(job->env->cfg->salesforce.write_mode, "single") == 0 &&
+        return strcmp(job->env->cfg->crm.write_mode, "single") == 0 &&
                cb_calls_status_final(call->status) && job->env->crm->ops->log_call_once != NULL;
 }
 
 bool cb_job_single_hold(struct cb_job *job, const struct cb_call *call, enum cb_result *r)
 {
-        if (strcmp(job->env->cfg->salesforce.write_mode, "single") != 0 ||
+        if (strcmp(job->env->cfg->crm.write_mode, "single") != 0 ||
             job->env->crm->ops->log_call_once == NULL || strcmp(call->crm_state, "pending") != 0)
                 return false;
         cb_wait_hint_set(1000);

@@ -1,8 +1,8 @@
-/* crm.log_call with [salesforce] write_mode = single (issue 15): the call log of a finished call
+/* crm.log_call with [crm] write_mode = single (issue 15): the call log of a finished call
  * is written ONCE with everything known — the recording link, the transcript, the analysis and
  * its summary. What is still on its way (the recording Twilio has not announced yet, its
  * download, its transcription and analysis) is waited for, without spending attempts, for at
- * most [salesforce] single_write_wait_s after the call ended; then the log is written with what
+ * most [crm] single_write_wait_s after the call ended; then the log is written with what
  * is known, and what arrives later is added by its own job as an update. The call remembers
  * which recording and transcript the log carries (calls.crm_recording_id, crm_transcript_id)
  * so their jobs do not write them again. Never half-written: the provider writes the call log
@@ -140,12 +140,12 @@ enum cb_result cb_job_log_call_single(struct cb_job *job, const struct cb_call *
                 goto out;
         }
         if (pending(cfg, call, cj) &&
-            ended_ago_us < (int64_t)cfg->salesforce.single_write_wait_s * 1000000) {
+            ended_ago_us < (int64_t)cfg->crm.single_write_wait_s * 1000000) {
                 cb_wait_hint_set(POLL_MS);
                 snprintf(job->error, sizeof(job->error),
                          "single write: waiting up to %lds after the call for its recording "
                          "and analysis",
-                         cfg->salesforce.single_write_wait_s);
+                         cfg->crm.single_write_wait_s);
                 r = CB_RESULT_WAIT;
                 goto out;
         }

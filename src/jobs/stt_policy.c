@@ -4,8 +4,10 @@
  *   min_duration_s=N     the call lasted at least N seconds
  *   direction=inbound    or outbound
  *   record=linked        the call is linked to a CRM record
- *   record_type=Lead     the linked record is a Lead (Contact, Account...; as the CRM
- *                        provider reads its id)
+ *   record_kind=lead     the linked record is a lead (contact, company: the CRM-neutral kinds
+ *                        the provider maps its own record types to, crm.h)
+ *   record_type=Lead     deprecated: the linked record's type in the provider's own words
+ *                        (Salesforce: Lead, Contact, Account...); kept working
  *   status=completed     the call's final status */
 #include <limits.h>
 #include <stdio.h>
@@ -32,6 +34,11 @@ static bool holds(const char *key, const char *value, const struct cb_call *call
         }
         if (strcmp(key, "record") == 0)
                 return strcmp(value, "linked") == 0 ? rec != NULL : rec == NULL;
+        if (strcmp(key, "record_kind") == 0) {
+                const char *kind =
+                    rec && crm->ops->record_kind ? crm->ops->record_kind(crm->self, rec) : NULL;
+                return kind != NULL && strcmp(kind, value) == 0;
+        }
         if (strcmp(key, "record_type") == 0) {
                 const char *type =
                     rec && crm->ops->record_type ? crm->ops->record_type(crm->self, rec) : NULL;
@@ -58,7 +65,7 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
         }
         for (char *c = strtok_r(buf, ",", &save); c != NULL; c = strtok_r(NULL, ",", &save)) {
                 char *eq = strchr(c, '=');
-                const char *keys = "min_duration_s|direction|record|record_type|status";
+                const char *keys = "min_duration_s|direction|record|record_kind|record_type|status";
                 if (eq == NULL || eq[1] == '\0') {
                         snprintf(err, err_size, "\"%s\" is not key=value", c);
                         return -1;
@@ -66,6 +73,12 @@ int cb_stt_policy_check(const char *policy, char *err, size_t err_size)
                 *eq = '\0';
                 if (!cb_choice_match(keys, c, false)) {
                         snprintf(err, err_size, "unknown condition \"%s\" (one of %s)", c, keys);
+                        return -1;
+                }
+                if (strcmp(c, "record_kind") == 0 &&
+                    !cb_choice_match(CB_CRM_KINDS, eq + 1, false)) {
+                        snprintf(err, err_size, "record_kind=%s is not one of %s", eq + 1,
+                                 CB_CRM_KINDS);
                         return -1;
                 }
                 if (strcmp(c, "min_duration_s") == 0 && !cb_parse_long(eq + 1, 0, LONG_MAX, &n)) {

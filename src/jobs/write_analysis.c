@@ -87,7 +87,7 @@ static enum cb_result follow_ups(struct cb_job *job, const struct cb_call *call,
         char today[16], due[11], key[CB_UUID_LEN + 80], task_id[CB_CRM_ID_MAX];
         size_t i;
 
-        localtime_r(&now, &tm); /* the process TZ is the org's ([salesforce] timezone) */
+        localtime_r(&now, &tm); /* the process TZ is the CRM org's (its provider sets it) */
         strftime(today, sizeof(today), "%Y-%m-%d", &tm);
         json_array_foreach(json_object_get(t, "follow_ups"), i, f)
         {

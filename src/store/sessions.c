@@ -1,5 +1,7 @@
-/* Query family: browser sessions and Salesforce sign-ins under way (migration 014). Only
- * hashes of cookies and OAuth states are stored; a Salesforce access token only sealed. */
+/* Query family: browser sessions and CRM sign-ins under way (migration 014). Only hashes of
+ * cookies and OAuth states are stored; a CRM user's credential only sealed. The columns keep
+ * their names of migration 014 (sf_user_id, sf_token): renaming them would break the
+ * instances of the previous version during a rolling upgrade. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,8 @@ enum cb_qs cb_store_session_insert(struct cb_db *db, const struct cb_session_new
                                    char id[CB_UUID_LEN + 1], int64_t *expires_unix)
 {
         char ttl[24];
-        const char *params[9] = {s->hash_hex,     s->agent,      s->csrf,    s->how, s->sf_user_id,
-                                 s->sf_token_hex, s->user_agent, s->ip_hash, ttl};
+        const char *params[9] = {s->hash_hex,     s->agent,      s->csrf,    s->how, s->crm_user_id,
+                                 s->crm_cred_hex, s->user_agent, s->ip_hash, ttl};
         enum cb_qs qs;
         PGresult *res;
 
@@ -65,7 +67,7 @@ enum cb_qs cb_store_session_get(struct cb_db *db, const char *hash_hex, long idl
         out->admin = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
         cb_strlcpy(out->csrf, PQgetvalue(res, 0, 3), sizeof(out->csrf));
         cb_strlcpy(out->how, PQgetvalue(res, 0, 4), sizeof(out->how));
-        cb_strlcpy(out->sf_user_id, PQgetvalue(res, 0, 5), sizeof(out->sf_user_id));
+        cb_strlcpy(out->crm_user_id, PQgetvalue(res, 0, 5), sizeof(out->crm_user_id));
         out->expires_unix = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
         out->read_us = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
         PQclear(res);
@@ -77,7 +79,7 @@ static struct cb_stmt stmt_sf_token =
                                 " WHERE id = $1::uuid AND revoked_at IS NULL AND"
                                 " expires_at > now() AND sf_token IS NOT NULL");
 
-enum cb_qs cb_store_session_sf_token(struct cb_db *db, const char *id, char **sealed_hex)
+enum cb_qs cb_store_session_crm_cred(struct cb_db *db, const char *id, char **sealed_hex)
 {
         const char *params[1] = {id};
         enum cb_qs qs;
@@ -103,7 +105,7 @@ enum cb_qs cb_store_session_revoke_hash(struct cb_db *db, const char *hash_hex)
         return cb_db_exec_cmd(db, &stmt_revoke_hash, 1, params);
 }
 
-/* A revoked session keeps no Salesforce token. */
+/* A revoked session keeps no CRM credential. */
 static struct cb_stmt stmt_revoke =
     CB_STMT("session_revoke", "UPDATE sessions SET revoked_at = now(), sf_token = NULL"
                               " WHERE revoked_at IS NULL AND expires_at > now()"

@@ -25,9 +25,19 @@ BOB_CALLER = "+12125550142"
 
 
 class AgentCase(DaemonTestCase):
+    """The agents' CRM user ids are the CRM provider's (its user_id_canon): these tests run
+    with Salesforce (the sandbox), whose User ids come in 15- and 18-character forms."""
+
+    autostart = False
 
     def setUp(self):
         super().setUp()
+        self.sb = sfstack.Sandbox().start()
+        self.addCleanup(self.sb.close)
+        self.daemon = self.new_daemon(harness.merge_config(self.config, self.sb.daemon_config()))
+        self.daemon.migrate()
+        self.key = self.daemon.token = self.daemon.apikey(self.agent)
+        self.daemon.start()
         self.admin = self.daemon.apikey("root", admin=True)
 
     def cli(self, *args):

@@ -77,6 +77,25 @@ class CliTest(DaemonTestCase):
         lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
         self.assertGreaterEqual(len(lines), 3, "expected one line per problem:\n" + p.stderr)
 
+    def test_check_config_crm_policies_both_spellings(self):
+        """The CRM policies are [crm] keys; the [salesforce] spellings still work with a
+        warning; both spellings disagreeing is refused, naming both."""
+        self.d.write_config({"crm": {"write_mode": "single", "unknown": "create_lead"}})
+        p = self.check_config()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn("deprecated", p.stderr)
+        self.d.write_config({"crm": {"write_mode": "staged", "unknown": "ignore"},
+                             "salesforce": {"multi_match": "all"}})
+        p = self.check_config()
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLineNames(p.stderr, ["warning", "[salesforce] multi_match", "deprecated",
+                                        "[crm] multi_match"], "old spelling")
+        self.d.write_config({"salesforce": {"write_mode": "single"}})
+        p = self.check_config()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertLineNames(p.stderr, ["[salesforce] write_mode", "single", "[crm] write_mode",
+                                        "staged"], "conflict")
+
     def test_check_config_missing_file(self):
         missing = self.d.dir + "/does-not-exist.conf"
         p = self.d.cli("--check-config", "-c", missing)
@@ -192,6 +211,8 @@ class CliTest(DaemonTestCase):
 
     def test_check_config_checks_the_stt_policy(self):
         for policy, ok in (("all", True), ("min_duration_s=30,record_type=Lead", True),
+                           ("min_duration_s=30,record_kind=lead", True),
+                           ("record_kind=Lead", False),
                            ("direction=inbound", True), ("colour=red", False),
                            ("min_duration_s", False)):
             with self.subTest(policy):

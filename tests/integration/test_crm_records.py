@@ -138,12 +138,12 @@ class StagedRecordsTest(RecordsCase):
 
 class SingleWriteRecordsTest(RecordsCase):
     """write_mode = single: the call log is written once, after the recording and the analysis
-    came (within [salesforce] single_write_wait_s), with everything; the records read the same
+    came (within [crm] single_write_wait_s), with everything; the records read the same
     as in staged mode."""
 
     def extra_config(self, sb):
         return harness.merge_config(super().extra_config(sb),
-                                    {"salesforce": {"write_mode": "single"},
+                                    {"crm": {"write_mode": "single"},
                                      "workers": {"debug_run_twice": False}})
 
     def test_task_follow_ups_and_transcript_read_well(self):
@@ -163,7 +163,7 @@ class SingleWriteNoWaitTest(SingleWriteRecordsTest):
 
     def extra_config(self, sb):
         return harness.merge_config(super().extra_config(sb),
-                                    {"salesforce": {"single_write_wait_s": 0}})
+                                    {"crm": {"single_write_wait_s": 0}})
 
     def test_task_follow_ups_and_transcript_read_well(self):
         call = self.recorded_call()

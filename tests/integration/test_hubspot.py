@@ -126,7 +126,7 @@ class TestMultiMatch(HubSpotCase):
     contacts = [ADA, dict(ADA, id="504", properties={"firstname": "Ada", "lastname": "Twin",
                                                      "phone": "+14155550123"})]
     hubspot = {}
-    extra = {"salesforce": {"multi_match": "all"}}
+    extra = {"crm": {"multi_match": "all"}}
 
     def test_all_newest_first(self):
         # 501 edited after 504 was made: it is the newest.
@@ -142,7 +142,7 @@ class TestMultiMatch(HubSpotCase):
 
 class TestMultiMatchNone(HubSpotCase):
     contacts = TestMultiMatch.contacts
-    extra = {"salesforce": {"multi_match": "none"}}
+    extra = {"crm": {"multi_match": "none"}}
 
     def test_several_link_nothing(self):
         self.assertEqual(self.lookup("+14155550123")["matches"], [])
@@ -153,7 +153,7 @@ class TestMultiMatchNone(HubSpotCase):
 
 
 class TestUnknownCreatesContact(HubSpotCase):
-    extra = {"salesforce": {"unknown": "create_lead"}}
+    extra = {"crm": {"unknown": "create_lead"}}
 
     def test_one_contact_per_unknown_number(self):
         ids = [self.daemon.initiate({"to": "+14155550777"}).body["call_id"] for _ in range(2)]
@@ -394,7 +394,7 @@ class TestWriteBack(HubSpotCase):
 
 class TestSingleWrite(HubSpotCase):
     contacts = [ADA]
-    extra = {"salesforce": {"write_mode": "single"}}
+    extra = {"crm": {"write_mode": "single"}}
 
     def test_nothing_written_before_the_call_ends(self):
         cid = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
@@ -413,7 +413,7 @@ class TestSingleWriteEndToEnd(HubSpotE2ECase):
         self.addCleanup(self.sb.close_checked, self)
         self.sb.seed({"contacts": [E2E_CONTACT]})
         self.daemon = self.new_daemon(harness.merge_config(
-            self.sb.stack_config(), {"salesforce": {"write_mode": "single"},
+            self.sb.stack_config(), {"crm": {"write_mode": "single"},
                                      "workers": {"debug_run_twice": False}}))
         self.daemon.migrate()
         self.daemon.token = self.daemon.apikey(self.agent)

@@ -69,19 +69,16 @@ static void test_fallback_agent_then_number_then_message(void **state)
         assert_string_equal(route.target, "");
 }
 
-/* The owner is mapped through the agents' CRM user ids, whichever form each side uses. */
+/* The owner is mapped through the agents' CRM user ids, both in the provider's canonical form
+ * (its user_id_canon; the lookup gives owner ids so): equal strings, nothing else. */
 static void test_inbound_rings_the_owners_agent(void **state)
 {
         static const struct {
                 const char *owner_id;
                 const char *agent;
         } cases[] = {
-            {"005Dn000001AbCdIAK", "alice"},     /* the 18-character form as stored */
-            {"005Dn000001AbCd", "alice"},        /* 15 characters, case-sensitive */
-            {"005DN000001ABCDIAK", "alice"},     /* 18 characters, any case */
-            {"005dn000001abcdiak", "alice"},     /* 18 characters, any case */
-            {"005000000000001", "a.b@c_d-e"},    /* every character an identity may have */
-            {"005000000000001aaa", "a.b@c_d-e"}, /* a lower-case suffix */
+            {"005Dn000001AbCdIAK", "alice"},     /* the form agents.crm_user_id keeps */
+            {"005000000000001AAA", "a.b@c_d-e"}, /* every character an identity may have */
         };
         json_t *agents = agents_of();
 
@@ -148,6 +145,8 @@ static void test_inbound_falls_back(void **state)
             {"005Dn000001AbCdIAK", false, true, true}, /* route_to_owner off */
             {NULL, true, true, true},                  /* the record has no owner */
             {"005dn000001abcd", true, true, true},     /* another user (case matters in 15) */
+            {"005Dn000001AbCd", true, true, true},     /* not canonical: the provider's job */
+            {"005dn000001abcdiak", true, true, true},  /* not canonical either */
             {"005Dn000001AbCdAAA", true, true, true},  /* the suffix says other capitals */
             {"005Dn000001AbCdIA", true, true, true},   /* 17 characters */
             {"005Dn000001AbC-IAK", true, true, true},  /* not an id */
@@ -196,14 +195,16 @@ static void test_owner_agent(void **state)
 {
         json_t *agents = agents_of();
         json_t *odd = json_pack("[{s:s},{s:i,s:s},{s:s,s:s}]", "name", "x", "crm_user_id", 5,
-                                "name", "y", "name", "z", "crm_user_id", "005000000000002");
+                                "name", "y", "name", "z", "crm_user_id", "81237634");
 
         (void)state;
-        assert_string_equal(cb_calls_route_owner_agent(agents, "005000000000002"), "bob");
+        assert_string_equal(cb_calls_route_owner_agent(agents, "005000000000002AAA"), "bob");
+        assert_null(cb_calls_route_owner_agent(agents, "005000000000002")); /* not canonical */
         assert_null(cb_calls_route_owner_agent(agents, NULL));
-        assert_null(cb_calls_route_owner_agent(NULL, "005000000000002"));
-        /* rows without a usable crm_user_id are skipped; a 15-character one still matches */
-        assert_string_equal(cb_calls_route_owner_agent(odd, "005000000000002AAA"), "z");
+        assert_null(cb_calls_route_owner_agent(agents, ""));
+        assert_null(cb_calls_route_owner_agent(NULL, "005000000000002AAA"));
+        /* rows without a usable crm_user_id are skipped; any CRM's ids compare as strings */
+        assert_string_equal(cb_calls_route_owner_agent(odd, "81237634"), "z");
         json_decref(odd);
         json_decref(agents);
 }

@@ -731,6 +731,67 @@ static void test_repeated_key(void **state)
         cb_config_free(&cfg);
 }
 
+/* ---- deprecated spellings ([salesforce] policies moved to [crm]) ---------------------- */
+
+/* The new spelling sets the key and warns about nothing; the old one still sets it, with one
+ * warning naming both spellings; both with the same value: the value and the warning; both
+ * with different values: one error naming both. The environment's old name counts too. */
+static void test_crm_aliases(void **state)
+{
+        struct cb_config *cfg;
+        struct cb_config_errors errs = {0};
+
+        (void)state;
+        cfg = load_ok("[crm]\nwrite_mode = single\nunknown = create_lead\n");
+        assert_string_equal(cfg->crm.write_mode, "single");
+        assert_string_equal(cfg->crm.unknown, "create_lead");
+        assert_string_equal(cfg->crm.multi_match, "most_recent");
+        assert_int_equal(cfg->warnings.count, 0);
+        cb_config_free(&cfg);
+
+        cfg = load_ok("[salesforce]\nwrite_mode = single\nmulti_match = all\n"
+                      "single_write_wait_s = 7\nunknown = create_lead\n");
+        assert_string_equal(cfg->crm.write_mode, "single");
+        assert_string_equal(cfg->crm.multi_match, "all");
+        assert_int_equal(cfg->crm.single_write_wait_s, 7);
+        assert_string_equal(cfg->crm.unknown, "create_lead");
+        assert_int_equal(cfg->warnings.count, 4);
+        assert_non_null(strstr(cfg->warnings.lines[0], "[salesforce] write_mode is deprecated"));
+        assert_non_null(strstr(cfg->warnings.lines[0], "[crm] write_mode"));
+        cb_config_free(&cfg);
+
+        cfg = load_ok("[crm]\nmulti_match = none\n[salesforce]\nmulti_match = none\n");
+        assert_string_equal(cfg->crm.multi_match, "none");
+        assert_int_equal(cfg->warnings.count, 1);
+        cb_config_free(&cfg);
+
+        setenv("CALLBRIDGE_SALESFORCE_UNKNOWN", "create_lead", 1);
+        cfg = load_ok("");
+        unsetenv("CALLBRIDGE_SALESFORCE_UNKNOWN");
+        assert_string_equal(cfg->crm.unknown, "create_lead");
+        assert_int_equal(cfg->warnings.count, 1);
+        assert_non_null(strstr(cfg->warnings.lines[0], "environment"));
+        cb_config_free(&cfg);
+
+        assert_int_equal(
+            load_text("[salesforce]\nwrite_mode = single\n[crm]\nwrite_mode = staged\n", &cfg,
+                      &errs),
+            -1);
+        assert_null(cfg);
+        if (errs.count != 1)
+                print_errors(&errs);
+        assert_int_equal(errs.count, 1);
+        assert_non_null(strstr(errs.lines[0], "[salesforce] write_mode = \"single\""));
+        assert_non_null(strstr(errs.lines[0], "[crm] write_mode = \"staged\""));
+        cb_config_errors_free(&errs);
+
+        /* A bad value under the old spelling is reported under it. */
+        assert_int_equal(load_text("[salesforce]\nunknown = shout\n", &cfg, &errs), -1);
+        assert_int_equal(errs.count, 1);
+        assert_non_null(strstr(errs.lines[0], "[salesforce] unknown = \"shout\""));
+        cb_config_errors_free(&errs);
+}
+
 /* ---- environment ------------------------------------------------------------------------ */
 
 struct env_case {
@@ -1235,6 +1296,7 @@ int main(void)
             cmocka_unit_test_setup(test_bad_values, clear_env),
             cmocka_unit_test_setup(test_many_errors, clear_env),
             cmocka_unit_test_setup(test_repeated_key, clear_env),
+            cmocka_unit_test_setup(test_crm_aliases, clear_env),
             cmocka_unit_test_setup(test_env_overrides, clear_env),
             cmocka_unit_test_setup(test_env_every_key, clear_env),
             cmocka_unit_test_setup(test_stt_engines, clear_env),

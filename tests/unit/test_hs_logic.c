@@ -379,6 +379,19 @@ static void test_note_body(void **state)
         free(text);
 }
 
+static void test_owner_ids(void **state)
+{
+        char out[CB_CRM_USER_ID_MAX + 1];
+
+        (void)state;
+        assert_true(cb_crm_hubspot.user_id_canon("77001", out, sizeof(out)));
+        assert_string_equal(out, "77001");
+        assert_false(cb_crm_hubspot.user_id_canon("005000000000001AAA", out, sizeof(out)));
+        assert_false(cb_crm_hubspot.user_id_canon("1234567890123", out, sizeof(out)));
+        assert_false(cb_crm_hubspot.user_id_canon("", out, sizeof(out)));
+        assert_false(cb_crm_hubspot.user_id_canon("12 34", out, sizeof(out)));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -387,7 +400,7 @@ int main(void)
             cmocka_unit_test(test_search_bodies),     cmocka_unit_test(test_phone_is),
             cmocka_unit_test(test_disposition),       cmocka_unit_test(test_call_properties),
             cmocka_unit_test(test_attach_properties), cmocka_unit_test(test_upsert_and_task),
-            cmocka_unit_test(test_note_body),
+            cmocka_unit_test(test_note_body),         cmocka_unit_test(test_owner_ids),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,17 +17,37 @@ static const char *fake_type(void *self, const char *id)
         return strncmp(id, "00Q", 3) == 0 ? "Lead" : strncmp(id, "003", 3) == 0 ? "Contact" : NULL;
 }
 
-static const struct cb_crm_ops fake_ops = {.name = "fake", .record_type = fake_type};
+/* ... and maps them to the neutral kinds. */
+static const char *fake_kind(void *self, const char *id)
+{
+        const char *type = fake_type(self, id);
+
+        return type == NULL ? NULL : type[0] == 'L' ? CB_CRM_KIND_LEAD : CB_CRM_KIND_CONTACT;
+}
+
+static const struct cb_crm_ops fake_ops = {
+    .name = "fake", .record_type = fake_type, .record_kind = fake_kind};
 static const struct cb_crm_ops bare_ops = {.name = "bare"}; /* no record_type op */
 
 static void test_grammar(void **state)
 {
-        static const char *const good[] = {"all", "none", "min_duration_s=30",
+        static const char *const good[] = {"all",
+                                           "none",
+                                           "min_duration_s=30",
                                            "direction=inbound,record=linked",
-                                           "record_type=Lead,status=completed"};
-        static const char *const bad[] = {
-            "",           "sometimes",           "min_duration_s",     "colour=red",
-            "direction=", "record_type=Lead,,x", "min_duration_s=abc", "min_duration_s=-5"};
+                                           "record_type=Lead,status=completed",
+                                           "record_kind=lead",
+                                           "record_kind=company,record=linked"};
+        static const char *const bad[] = {"",
+                                          "sometimes",
+                                          "min_duration_s",
+                                          "colour=red",
+                                          "direction=",
+                                          "record_type=Lead,,x",
+                                          "min_duration_s=abc",
+                                          "min_duration_s=-5",
+                                          "record_kind=Lead",
+                                          "record_kind=account"};
         char err[256];
 
         (void)state;
@@ -67,6 +87,13 @@ static void test_allows(void **state)
         assert_false(cb_stt_policy_allows("record_type=Lead", contact, &crm));
         assert_false(cb_stt_policy_allows("record_type=Lead", unlinked, &crm));
         assert_false(cb_stt_policy_allows("record_type=Lead", lead, &bare));
+        /* The neutral kinds, as the provider maps its records to them. */
+        assert_true(cb_stt_policy_allows("record_kind=lead", lead, &crm));
+        assert_false(cb_stt_policy_allows("record_kind=lead", contact, &crm));
+        assert_true(cb_stt_policy_allows("record_kind=contact", contact, &crm));
+        assert_false(cb_stt_policy_allows("record_kind=company", contact, &crm));
+        assert_false(cb_stt_policy_allows("record_kind=lead", unlinked, &crm));
+        assert_false(cb_stt_policy_allows("record_kind=lead", lead, &bare));
         assert_true(cb_stt_policy_allows("record=linked", contact, &crm));
         assert_true(cb_stt_policy_allows("record=unlinked", unlinked, &crm));
         assert_true(cb_stt_policy_allows("direction=inbound,status=completed", lead, &crm));

@@ -18,8 +18,8 @@ enum MHD_Result cb_handle_admin_agent_create(struct cb_request *req)
 
         if (!req->agent.admin)
                 return cb_reply_error(req, CB_ERR_FORBIDDEN, "admin keys only");
-        e = cb_agent_body_parse(req->json, true, req->env->cfg->server.default_region, &f, &v, msg,
-                                sizeof(msg));
+        e = cb_agent_body_parse(req->json, true, req->env->cfg->server.default_region,
+                                req->env->crm->ops->user_id_canon, &f, &v, msg, sizeof(msg));
         if (e != CB_ERR_NONE)
                 return cb_reply_error(req, e, "%s", msg);
         db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);

@@ -23,8 +23,8 @@ enum MHD_Result cb_handle_admin_agent_patch(struct cb_request *req)
                 return cb_reply_error(req, CB_ERR_FORBIDDEN, "admin keys only");
         if (!cb_agent_name_arg(name))
                 return cb_reply_error(req, CB_ERR_NOT_FOUND, "no such agent");
-        e = cb_agent_body_parse(req->json, false, req->env->cfg->server.default_region, &f, &v, msg,
-                                sizeof(msg));
+        e = cb_agent_body_parse(req->json, false, req->env->cfg->server.default_region,
+                                req->env->crm->ops->user_id_canon, &f, &v, msg, sizeof(msg));
         if (e != CB_ERR_NONE)
                 return cb_reply_error(req, e, "%s", msg);
         f.name = name;

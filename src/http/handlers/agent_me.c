@@ -1,5 +1,5 @@
 /* GET /api/agent: the caller's own agent record, for any key. An agent without a row (a
- * Salesforce session's user) gets its name and rights with the other fields null. */
+ * CRM session's user) gets its name and rights with the other fields null. */
 #include "handlers/handlers.h"
 #include "callbridge/store_agents.h"
 

@@ -1,8 +1,8 @@
 /* POST /auth/session {"api_key":"cbk_..."}: sign a browser in with an API key (the console's
  * standalone sign-in). 201 with the agent, the session's csrf token and its expiry, and the
  * `cb_session` cookie; a wrong key is 401 and counts as a failed bearer would (the address's
- * budget, [auth] unauth_per_ip_per_min). Only API keys: a Salesforce token signs in through
- * /auth/salesforce/login. */
+ * budget, [auth] unauth_per_ip_per_min). Only API keys: a CRM user signs in through the CRM's
+ * sign-in (auth_crm_login.c). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>

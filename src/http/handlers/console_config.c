@@ -64,12 +64,10 @@ static json_t *telephony(const struct cb_http_env *env)
 static json_t *crm(const struct cb_http_env *env)
 {
         const struct cb_crm *c = env->crm;
-        bool sf = strcmp(c->ops->name, "salesforce") == 0;
         char url[1024];
-        bool have =
-            sf && c->ops->instance_url != NULL && c->ops->instance_url(c->self, url, sizeof(url));
+        bool have = c->ops->instance_url != NULL && c->ops->instance_url(c->self, url, sizeof(url));
 
-        return json_pack("{s:s,s:o}", "provider", sf ? "salesforce" : "none", "instance_url",
+        return json_pack("{s:s,s:o}", "provider", c->ops->name, "instance_url",
                          have ? json_string(url) : json_null());
 }
 

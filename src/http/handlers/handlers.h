@@ -55,8 +55,8 @@ enum MHD_Result cb_handle_auth_session_get(struct cb_request *req);
 enum MHD_Result cb_handle_auth_logout(struct cb_request *req);
 enum MHD_Result cb_handle_console_config(struct cb_request *req);
 enum MHD_Result cb_handle_agent_call(struct cb_request *req);
-enum MHD_Result cb_handle_auth_sf_login(struct cb_request *req);
-enum MHD_Result cb_handle_auth_sf_callback(struct cb_request *req);
+enum MHD_Result cb_handle_auth_crm_login(struct cb_request *req);
+enum MHD_Result cb_handle_auth_crm_callback(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_participant(struct cb_request *req);
 
 #endif

@@ -40,7 +40,7 @@ enum MHD_Result cb_handle_readyz(struct cb_request *req)
         body = json_pack("{s:s,s:{s:s,s:s,s:s}}", "status", ready ? "ready" : "not_ready", "checks",
                          "postgres", pg, "redis", redis, "migrations", mig);
         /* The CRM's state is detail, not readiness: calls are still accepted durably while
-         * Salesforce refuses us, and their jobs wait. */
+         * the CRM refuses us, and their jobs wait. */
         if (body != NULL && crm->ops->health != NULL) {
                 crm->ops->health(crm->self, detail, sizeof(detail));
                 json_object_set_new(json_object_get(body, "checks"), crm->ops->name,

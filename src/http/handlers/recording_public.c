@@ -3,7 +3,7 @@
  *    — expired or tampered: 403;
  *  - an authenticated agent (Authorization: Bearer, as for /api) who may see the call;
  *  - a browser with a session cookie (src/http/recording_page.c): the call's agent, an admin,
- *    or a Salesforce user who may read the call's CRM log record; a page load gets a player;
+ *    or a CRM user whom the CRM lets read the call's log record; a page load gets a player;
  * and answers 401 otherwise — a browser (Accept: text/html) is sent to the console's sign-in
  * instead. Once retention deleted the audio the link answers 410 Gone. */
 #include <limits.h>

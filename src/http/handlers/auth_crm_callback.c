@@ -1,12 +1,13 @@
-/* GET /auth/salesforce/callback?code=&state=: the end of Sign in with Salesforce. The state
- * must be one this daemon issued within ten minutes and not used yet (403 otherwise); the code
- * is exchanged with the PKCE verifier kept for it, userinfo says which User signed in, and
- * agents.crm_user_id says which agent that is (403 when none). Then the session cookie is set
- * and the browser goes back to return_to (302). Failures are HTML pages ("Sign-in failed:
- * <reason>", a link back to /console/): 400 when Salesforce refused or the user denied
- * access, 403 for a bad state or an unknown user, 502/503 when Salesforce or PostgreSQL did
- * not answer. The user's access token is kept only sealed (recording keyring), to ask
- * Salesforce later what this user may see. Neither code, state, verifier nor token is logged. */
+/* GET /auth/<crm>/callback?code=&state=: the end of signing in with the CRM. The state must
+ * be one this daemon issued within ten minutes and not used yet (403 otherwise); the provider
+ * exchanges the code with the PKCE verifier kept for it and says which CRM user signed in
+ * (crm op sign_in_exchange), and agents.crm_user_id says which agent that is (403 when none).
+ * Then the session cookie is set and the browser goes back to return_to (302). Failures are
+ * HTML pages ("Sign-in failed: <reason>", a link back to /console/): 400 when the CRM refused
+ * or the user denied access, 403 for a bad state or an unknown user, 502/503 when the CRM or
+ * PostgreSQL did not answer. The user's credential is kept only sealed (recording keyring),
+ * to ask the CRM later what this user may see. Neither code, state, verifier nor credential
+ * is logged. */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,17 +49,23 @@ static enum cb_err take_state(struct cb_request *req, const char *state, struct 
         return qs < 0 ? CB_ERR_DB_UNAVAILABLE : qs == 0 ? CB_ERR_FORBIDDEN : CB_ERR_NONE;
 }
 
-/* The agent whose crm_user_id is `user_id` (either form) into `agent`: CB_ERR_NONE, FORBIDDEN
- * (none) or DB_UNAVAILABLE. */
-static enum cb_err agent_of(struct cb_request *req, const char *user_id, char canon[19],
-                            char agent[CB_AGENT_MAX])
+/* The agent whose crm_user_id is `user_id` (as the provider canonicalises it) into `agent`:
+ * CB_ERR_NONE, FORBIDDEN (none) or DB_UNAVAILABLE. */
+static enum cb_err agent_of(struct cb_request *req, const char *user_id,
+                            char canon[CB_AGENT_CRM_USER_MAX], char agent[CB_AGENT_MAX])
 {
+        const struct cb_crm_ops *ops = req->env->crm->ops;
         struct cb_db *db;
         json_t *rows = NULL;
         enum cb_qs qs = CB_QS_HARD_ERROR;
         const char *name;
 
-        if (!cb_agents_crm_user_id_canon(user_id, canon))
+        /* the provider's canonical form; without one, a plain token as given (no comma: the
+         * lookup takes a list) */
+        if (ops->user_id_canon != NULL
+                ? !ops->user_id_canon(user_id, canon, CB_AGENT_CRM_USER_MAX)
+                : !cb_str_charset(user_id, CB_AGENT_CRM_USER_MAX - 1, "._@:-") ||
+                      !cb_strlcpy(canon, user_id, CB_AGENT_CRM_USER_MAX))
                 return CB_ERR_FORBIDDEN;
         db = cb_db_acquire(req->env->pool, CB_DB_WAIT_MS);
         if (db != NULL)
@@ -71,46 +78,41 @@ static enum cb_err agent_of(struct cb_request *req, const char *user_id, char ca
         return qs < 0 ? CB_ERR_DB_UNAVAILABLE : name == NULL ? CB_ERR_FORBIDDEN : CB_ERR_NONE;
 }
 
-/* Exchange the code and ask who it is: the token in `t`, the user id in `user_id`. On failure
- * the reply is queued and true returned. */
+/* Exchange the code and ask who it is: the credential in `cred`, the user id in `user_id`. On
+ * failure the reply is queued and true returned. */
 static bool identify(struct cb_request *req, const char *code, const struct login *l,
-                     struct cb_sf_user_token *t, char user_id[19], enum MHD_Result *ret)
+                     char cred[CB_CRM_USER_CRED_MAX], char user_id[CB_CRM_USER_ID_MAX],
+                     enum MHD_Result *ret)
 {
-        const struct cb_config *cfg = req->env->cfg;
+        const struct cb_crm *crm = req->env->crm;
         char redirect[CB_URI_MAX], err[256];
-        char *secret = cfg->salesforce.client_secret_file != NULL
-                           ? cb_config_read_secret(cfg->salesforce.client_secret_file)
-                           : NULL;
         enum cb_result r;
 
-        cb_sf_login_redirect_uri(cfg, redirect, sizeof(redirect));
-        r = cb_sf_user_exchange(cfg, code, l->verifier, redirect, secret, t, err, sizeof(err));
-        if (secret != NULL) {
-                OPENSSL_cleanse(secret, strlen(secret));
-                free(secret);
-        }
-        if (r == CB_RESULT_OK)
-                r = cb_sf_user_whoami(cfg, t, user_id, err, sizeof(err));
+        cb_crm_sign_in_redirect_uri(req->env->cfg, crm, redirect, sizeof(redirect));
+        r = crm->ops->sign_in_exchange(crm->self, code, l->verifier, redirect, user_id,
+                                       CB_CRM_USER_ID_MAX, cred, CB_CRM_USER_CRED_MAX, err,
+                                       sizeof(err));
         if (r == CB_RESULT_OK)
                 return false;
-        cb_warn("salesforce sign-in: %s", err);
+        cb_warn("%s sign-in: %s", crm->ops->name, err);
         *ret = cb_reply_html_message(req, r == CB_RESULT_FAIL ? 400 : 502, FAILED, err);
         return true;
 }
 
 /* Sign the agent in and go back; on failure an HTML page. */
 static enum MHD_Result finish(struct cb_request *req, const char *agent, const char *user_id,
-                              const struct cb_sf_user_token *t, const struct login *l)
+                              const char *cred, const struct login *l)
 {
-        char *sealed = cb_session_sf_seal(req->env->rec, t);
+        const char *crm = req->env->crm->ops->name;
+        char *sealed = cb_session_cred_seal(req->env->rec, cred);
         json_t *body = NULL;
         enum cb_err err;
 
         if (sealed == NULL)
-                cb_info("salesforce sign-in: the user's token is not kept (no recording "
-                        "keyring): recording access by Salesforce sharing is off for %s",
-                        agent);
-        err = cb_session_start(req, agent, "salesforce", user_id, sealed, &body);
+                cb_info("%s sign-in: the user's credential is not kept (no recording keyring): "
+                        "recording access by CRM sharing is off for %s",
+                        crm, agent);
+        err = cb_session_start(req, agent, crm, user_id, sealed, &body);
         free(sealed);
         json_decref(body);
         if (err != CB_ERR_NONE)
@@ -119,21 +121,21 @@ static enum MHD_Result finish(struct cb_request *req, const char *agent, const c
         return cb_reply_redirect(req, 302, cb_return_to_or_default(l->return_to));
 }
 
-enum MHD_Result cb_handle_auth_sf_callback(struct cb_request *req)
+enum MHD_Result cb_handle_auth_crm_callback(struct cb_request *req)
 {
         const char *code = cb_request_arg(req, "code"), *state = cb_request_arg(req, "state");
         const char *denied = cb_request_arg(req, "error");
         struct login l;
-        struct cb_sf_user_token t;
-        char user_id[19], canon[19], agent[CB_AGENT_MAX], why[160];
+        char cred[CB_CRM_USER_CRED_MAX], user_id[CB_CRM_USER_ID_MAX], canon[CB_AGENT_CRM_USER_MAX];
+        char agent[CB_AGENT_MAX], why[200];
         enum MHD_Result ret;
         enum cb_err err;
 
         memset(&l, 0, sizeof(l));
-        memset(&t, 0, sizeof(t));
-        if (!cb_sf_login_enabled(req->env->cfg))
+        memset(cred, 0, sizeof(cred));
+        if (!cb_crm_sign_in_ready(req->env->crm))
                 return cb_reply_html_message(req, 404, FAILED,
-                                             "Sign in with Salesforce is not configured");
+                                             "Sign in with the CRM is not configured");
         if (state == NULL || state[0] == '\0')
                 return cb_reply_html_message(req, 400, FAILED, "the answer has no state");
         err = take_state(req, state, &l);
@@ -144,18 +146,18 @@ enum MHD_Result cb_handle_auth_sf_callback(struct cb_request *req)
                                              "bad state (this sign-in expired or was used "
                                              "already); start again");
         if (denied != NULL) {
-                snprintf(why, sizeof(why), "Salesforce said %.64s",
+                snprintf(why, sizeof(why), "the CRM said %.64s",
                          cb_str_charset(denied, 64, "_") ? denied : "no");
                 ret = cb_reply_html_message(req, 400, FAILED, why);
         } else if (code == NULL || code[0] == '\0' || strlen(code) > 1024) {
                 ret = cb_reply_html_message(req, 400, FAILED, "the answer has no code");
-        } else if (!identify(req, code, &l, &t, user_id, &ret)) {
+        } else if (!identify(req, code, &l, cred, user_id, &ret)) {
                 err = agent_of(req, user_id, canon, agent);
                 if (err == CB_ERR_NONE) {
-                        ret = finish(req, agent, canon, &t, &l);
+                        ret = finish(req, agent, canon, cred, &l);
                 } else if (err == CB_ERR_FORBIDDEN) {
                         snprintf(why, sizeof(why),
-                                 "no agent is linked to Salesforce user %s (an admin sets it: "
+                                 "no agent is linked to CRM user %.64s (an admin sets it: "
                                  "callbridge agent set NAME --crm-user-id ID)",
                                  user_id);
                         ret = cb_reply_html_message(req, 403, FAILED, why);
@@ -163,7 +165,7 @@ enum MHD_Result cb_handle_auth_sf_callback(struct cb_request *req)
                         ret = cb_reply_html_message(req, 503, FAILED, "try again in a moment");
                 }
         }
-        OPENSSL_cleanse(&t, sizeof(t));
+        OPENSSL_cleanse(cred, sizeof(cred));
         OPENSSL_cleanse(&l, sizeof(l));
         return ret;
 }

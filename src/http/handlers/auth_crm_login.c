@@ -1,46 +1,31 @@
-/* GET /auth/salesforce/login?return_to=<local path>[&login_hint=<username>]: start Sign in
- * with Salesforce (OAuth 2.0 web server flow with PKCE S256). The verifier, the state (by its
+/* GET /auth/<crm>/login?return_to=<local path>[&login_hint=<username>]: start signing in with
+ * the CRM (OAuth 2.0 authorization code flow with PKCE S256). The verifier, the state (by its
  * hash) and return_to are kept in PostgreSQL for ten minutes and one use; the browser is sent
- * (302) to [salesforce] login_url/services/oauth2/authorize. return_to must be a local path,
- * else /console/. Without [salesforce] an HTML page says sign-in is not configured (404). */
+ * (302) to the authorize URL the provider makes (crm op sign_in_url). return_to must be a
+ * local path, else /console/. Without a CRM that signs users in an HTML page says sign-in is
+ * not configured (404). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "callbridge/crypto.h"
-#include "callbridge/form.h"
 #include "handlers/handlers.h"
 #include "html.h"
 #include "session.h"
 
-#define SCOPES "api id"
-
 /* The authorize URL into `out` (cap on its buffer). 0 or -1. */
-static int authorize_url(const struct cb_config *cfg, const char *state, const char *challenge,
+static int authorize_url(const struct cb_request *req, const char *state, const char *challenge,
                          const char *hint, struct cb_buf *out)
 {
-        struct cb_form f = {0};
+        const struct cb_crm *crm = req->env->crm;
         char redirect[CB_URI_MAX];
-        int rc = -1;
 
-        cb_sf_login_redirect_uri(cfg, redirect, sizeof(redirect));
-        if (cb_form_add(&f, "response_type", "code") == 0 &&
-            cb_form_add(&f, "client_id", cfg->salesforce.client_id) == 0 &&
-            cb_form_add(&f, "redirect_uri", redirect) == 0 &&
-            cb_form_add(&f, "code_challenge", challenge) == 0 &&
-            cb_form_add(&f, "code_challenge_method", "S256") == 0 &&
-            cb_form_add(&f, "state", state) == 0 && cb_form_add(&f, "scope", SCOPES) == 0 &&
-            (hint == NULL || cb_form_add(&f, "login_hint", hint) == 0) &&
-            cb_buf_printf(out, "%s/services/oauth2/authorize?", cfg->salesforce.login_url) == 0 &&
-            cb_form_encode(&f, out) == 0)
-                rc = 0;
-        cb_form_free(&f);
-        return rc;
+        cb_crm_sign_in_redirect_uri(req->env->cfg, crm, redirect, sizeof(redirect));
+        return crm->ops->sign_in_url(crm->self, redirect, state, challenge, hint, out);
 }
 
-enum MHD_Result cb_handle_auth_sf_login(struct cb_request *req)
+enum MHD_Result cb_handle_auth_crm_login(struct cb_request *req)
 {
-        const struct cb_config *cfg = req->env->cfg;
         const char *return_to = cb_return_to_or_default(cb_request_arg(req, "return_to"));
         const char *hint = cb_request_arg(req, "login_hint");
         unsigned char raw_state[32], raw_verifier[48], hash[32];
@@ -50,9 +35,9 @@ enum MHD_Result cb_handle_auth_sf_login(struct cb_request *req)
         enum cb_qs qs = CB_QS_HARD_ERROR;
         enum MHD_Result ret;
 
-        if (!cb_sf_login_enabled(cfg))
+        if (!cb_crm_sign_in_ready(req->env->crm))
                 return cb_reply_html_message(req, 404, "Sign-in failed",
-                                             "Sign in with Salesforce is not configured");
+                                             "Sign in with the CRM is not configured");
         if (hint != NULL && !cb_str_charset(hint, 80, "._@-+"))
                 hint = NULL;
         cb_random(raw_state, sizeof(raw_state));
@@ -69,7 +54,7 @@ enum MHD_Result cb_handle_auth_sf_login(struct cb_request *req)
         if (qs != CB_QS_ONE_RESULT)
                 ret = cb_reply_html_message(req, 503, "Sign-in failed",
                                             "the sign-in could not be recorded; try again");
-        else if (authorize_url(cfg, state, challenge, hint, &url) != 0)
+        else if (authorize_url(req, state, challenge, hint, &url) != 0)
                 ret = cb_reply_html_message(req, 500, "Sign-in failed", "the URL is too long");
         else
                 ret = cb_reply_redirect(req, 302, url.data);
