@@ -389,6 +389,12 @@ class HubSpotSandboxTest(unittest.TestCase):
         self.assertHsError(resp, 400, "VALIDATION_ERROR", "Duplicate")
         self.assertHsError(self.upsert("tasks", []), 400, "VALIDATION_ERROR")
         self.assertEqual(len(self.state()["tasks"]), 1)
+        # Another unique value held by another object: that input fails with CONFLICT.
+        resp = self.upsert("contacts", [{"idProperty": "callbridge_phone", "id": "+14155550100",
+                                         "properties": {"email": "bob@example.com"}}])
+        self.assertHsError(resp, 409, "CONFLICT", "Existing ID: 502")
+        self.assertEqual(resp.body["errors"][0]["category"], "CONFLICT")
+        self.assertEqual(len(self.state()["contacts"]), 3)
 
     def test_schema_drop_makes_writes_fail(self):
         self.sb.control("hubspot/schema", {"drop": [{"object": "notes",

@@ -4,8 +4,9 @@
  * idProperty holds `id`, or creates one with that value (found through the unique index, never
  * a scan). The whole request is refused with 400 VALIDATION_ERROR when an idProperty is not a
  * unique-value property, a property does not exist, an id repeats or there are more than 100
- * inputs; other per-input problems (read-only or invalid values, owners) fail that input only:
- * 207 with "errors" when some inputs succeeded, 400 when none did. Lock held (hs_api.c). */
+ * inputs; other per-input problems (read-only or invalid values, owners, a unique value another
+ * object holds: CONFLICT) fail that input only: 207 with "errors" when some inputs succeeded,
+ * 400 (409 for a conflict) when none did. Lock held (hs_api.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -77,6 +78,17 @@ static json_t *upsert_one(enum hs_type t, json_t *in, json_t **err)
         if (*err)
                 return NULL;
         obj = hs_object_by_unique_locked(t, idp, id);
+        if (props) {
+                const char *clash = NULL;
+                json_t *other = hs_unique_clash_locked(t, props, obj, &clash);
+                if (other) {
+                        *err = hs_error_detail("CONFLICT", clash,
+                                               "A %s with this %s already exists. Existing ID: %s",
+                                               hs_type_name(t), clash,
+                                               json_string_value(json_object_get(other, "id")));
+                        return NULL;
+                }
+        }
         if (!obj) {
                 json_t *idset = json_pack("{s:s}", idp, id);
                 obj = hs_object_new_locked(t, NULL);
@@ -126,18 +138,24 @@ void hs_objects_upsert_locked(struct hs_op *op, struct sb_reply *reply)
                         json_array_append_new(results, res);
                 } else if (err) {
                         const char *m = json_string_value(json_object_get(err, "message"));
+                        const char *code = json_string_value(json_object_get(err, "code"));
+                        bool conflict = code && strcmp(code, "CONFLICT") == 0;
                         json_array_append_new(
                             errors,
                             json_pack("{s:s,s:s,s:s,s:{s:[O]},s:[o]}", "status", "error",
-                                      "category", "VALIDATION_ERROR", "message", m ? m : "invalid",
-                                      "context", "ids", json_object_get(in, "id"), "errors", err));
+                                      "category", conflict ? "CONFLICT" : "VALIDATION_ERROR",
+                                      "message", m ? m : "invalid", "context", "ids",
+                                      json_object_get(in, "id"), "errors", err));
                 }
         }
         hs_now_iso(done);
         if (json_array_size(results) == 0 && json_array_size(errors) > 0) {
                 json_t *first = json_array_get(errors, 0);
-                hs_reply_error(reply, 400, "VALIDATION_ERROR", json_incref(errors), "%s",
-                               json_string_value(json_object_get(first, "message")));
+                const char *cat = json_string_value(json_object_get(first, "category"));
+                bool conflict = cat && strcmp(cat, "CONFLICT") == 0;
+                hs_reply_error(reply, conflict ? 409 : 400,
+                               conflict ? "CONFLICT" : "VALIDATION_ERROR", json_incref(errors),
+                               "%s", json_string_value(json_object_get(first, "message")));
                 json_decref(results);
                 json_decref(errors);
         } else if (json_array_size(errors) > 0) {

@@ -127,6 +127,9 @@ json_t *hs_render_locked(enum hs_type t, json_t *obj, json_t *names);
  * an option, values are strings/numbers/booleans/null. NULL when fine, else a new error detail
  * (hs_error_detail). */
 json_t *hs_props_validate_locked(enum hs_type t, json_t *props);
+/* A unique property of `props` whose value another object (not `self`, may be NULL) holds:
+ * that object (borrowed) with the property name in *prop, or NULL. */
+json_t *hs_unique_clash_locked(enum hs_type t, json_t *props, json_t *self, const char **prop);
 /* Apply "associations" of a create; NULL when fine, else a new error detail. */
 json_t *hs_assoc_check_locked(enum hs_type t, json_t *assocs);
 int hs_assoc_apply_locked(enum hs_type t, const char *id, json_t *assocs);

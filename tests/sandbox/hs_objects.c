@@ -147,9 +147,7 @@ json_t *hs_props_validate_locked(enum hs_type t, json_t *props)
         return NULL;
 }
 
-/* A unique property of `props` whose value another object (not `self`, may be NULL) holds:
- * that object (borrowed) with the property name in *prop, or NULL. */
-static json_t *unique_clash(enum hs_type t, json_t *props, json_t *self, const char **prop)
+json_t *hs_unique_clash_locked(enum hs_type t, json_t *props, json_t *self, const char **prop)
 {
         const char *name;
         json_t *v;
@@ -227,7 +225,7 @@ void hs_objects_create_locked(struct hs_op *op, struct sb_reply *reply)
                 err = hs_assoc_check_locked(op->type, assocs);
         if (err) {
                 reply_invalid(reply, err);
-        } else if ((other = unique_clash(op->type, props, NULL, &clash))) {
+        } else if ((other = hs_unique_clash_locked(op->type, props, NULL, &clash))) {
                 reply_conflict(reply, op->type, other, clash);
         } else if (!(obj = hs_object_new_locked(op->type, NULL)) ||
                    hs_object_set_locked(op->type, obj, props) != 0 ||
@@ -311,7 +309,7 @@ void hs_objects_update_locked(struct hs_op *op, struct sb_reply *reply)
         err = hs_props_validate_locked(op->type, props);
         if (err)
                 reply_invalid(reply, err);
-        else if ((other = unique_clash(op->type, props, obj, &clash)))
+        else if ((other = hs_unique_clash_locked(op->type, props, obj, &clash)))
                 reply_conflict(reply, op->type, other, clash);
         else if (hs_object_set_locked(op->type, obj, props) != 0)
                 hs_reply_error(reply, 500, "INTERNAL_ERROR", NULL, "out of memory");
