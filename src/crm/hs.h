@@ -142,7 +142,7 @@ bool hs_schema_has(struct hs *hs, const char *object, const char *prop);
 bool hs_schema_unique(struct hs *hs, const char *object, const char *prop);
 /* Drop from `props` (in place) every property `object` lacks, reporting each once (log,
  * health); properties read over a minute ago are read again first when one seems missing
- * (`callbridge hubspot setup` may have run). Unknown schema: left as it is. */
+ * (`callbridge crm setup` may have run). Unknown schema: left as it is. */
 void hs_schema_filter(struct hs *hs, const char *object, json_t *props);
 /* Forget `object`'s properties (a write named one unknown): the next write reads them again. */
 void hs_schema_forget(struct hs *hs, const char *object);
@@ -244,5 +244,13 @@ CB_MUST_CHECK enum cb_result hs_create_task(void *self, const struct cb_call *ca
  * cannot be read. Free with hs_free. */
 struct hs *hs_open(const struct cb_config *cfg);
 void hs_free(struct hs *hs);
+
+/* ---- hs_setup.c ---- */
+
+/* The provider's setup op (`callbridge crm check|setup`, include/callbridge/crm.h): reads the
+ * properties of calls, tasks, notes and contacts and prints one line per custom property,
+ * there, missing or (with `make`) created; a property that exists already when created (409)
+ * counts as there. */
+int hs_setup(const struct cb_config *cfg, bool make, FILE *out);
 
 #endif

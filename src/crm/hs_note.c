@@ -280,7 +280,7 @@ enum cb_result hs_create_task(void *self, const struct cb_call *call, const char
                 hs_schema_forget(hs, "tasks"); /* read again next time: setup may have run */
                 snprintf(err, err_size,
                          "hubspot: tasks has no unique property %s: follow-ups cannot be made "
-                         "exactly once (run `callbridge hubspot setup`)",
+                         "exactly once (run `callbridge crm setup`)",
                          keyprop);
                 return CB_RESULT_RETRY;
         }

@@ -111,7 +111,7 @@ static void filter_locked(struct hs *hs, const char *object, json_t *props)
                         continue;
                 if (note_missing(hs, object, key))
                         cb_warn("hubspot: %s has no property %s; callbridge skips it (run "
-                                "`callbridge hubspot setup` to create it)",
+                                "`callbridge crm setup` to create it)",
                                 object, key);
                 json_object_del(props, key);
         }
@@ -204,7 +204,7 @@ static void check_object(struct hs *hs, const char *object, const char *key,
         json_decref(probe);
         if (!hs_schema_has(hs, object, key))
                 cb_error("hubspot: %s has no unique property %s: callbridge cannot write them "
-                         "exactly once until it exists (`callbridge hubspot setup`)",
+                         "exactly once until it exists (`callbridge crm setup`)",
                          object, key);
 }
 
@@ -296,7 +296,7 @@ enum cb_result hs_upsert(struct hs *hs, const char *object, const char *idprop, 
         if (!hs_schema_has(hs, object, idprop)) {
                 hs_schema_forget(hs, object); /* read again next time: setup may have run */
                 snprintf(err, err_size,
-                         "hubspot: %s has no unique property %s (run `callbridge hubspot setup`)",
+                         "hubspot: %s has no unique property %s (run `callbridge crm setup`)",
                          object, idprop);
                 return CB_RESULT_RETRY;
         }

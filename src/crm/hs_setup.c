@@ -1,10 +1,9 @@
-/* `callbridge hubspot setup|check`: the custom properties callbridge writes, checked and (setup)
- * created. Creating is idempotent: a property made meanwhile answers 409, which counts as
- * there. */
+/* `callbridge crm setup|check` with HubSpot: the custom properties callbridge writes, checked
+ * and (setup) created. Creating is idempotent: a property made meanwhile answers 409, which counts
+ * as there. */
 #include <stdio.h>
 #include <string.h>
 
-#include "callbridge/crm_hubspot.h"
 #include "callbridge/log.h"
 #include "hs.h"
 
@@ -83,7 +82,7 @@ static const char *create(struct hs *hs, const struct wanted *w, char *err, size
         return ans.status == 409 ? "exists" : NULL;
 }
 
-int cb_hubspot_setup(const struct cb_config *cfg, bool make, FILE *out)
+int hs_setup(const struct cb_config *cfg, bool make, FILE *out)
 {
         struct wanted w[16];
         size_t n = wanted_list(cfg, w, CB_ARRAY_LEN(w));

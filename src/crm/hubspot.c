@@ -358,6 +358,7 @@ const struct cb_crm_ops cb_crm_hubspot = {
     .create_task = hs_create_task,
     .describe = hs_describe,
     .user_id_canon = hs_user_id_canon,
+    .setup = hs_setup,
     .session_agent = NULL,
     .health = hs_health,
     .instance_url = hs_instance_url,

@@ -197,7 +197,7 @@ class HubSpotCase(DaemonTestCase):
         p = d.cli("agent", "set", agent, "--crm-user-id", owner_id, "-c", d.conf_path)
         self.assertEqual(p.returncode, 0, p.stderr)
 
-    def hubspot_cli(self, *args, d=None):
-        """`callbridge hubspot ARGS -c <the daemon's config>`: the CompletedProcess."""
+    def crm_cli(self, *args, d=None):
+        """`callbridge crm ARGS -c <the daemon's config>`: the CompletedProcess."""
         d = d or self.daemon
-        return d.cli("hubspot", *(list(args) + ["-c", d.conf_path]))
+        return d.cli("crm", *(list(args) + ["-c", d.conf_path]))

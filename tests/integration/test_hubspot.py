@@ -3,7 +3,7 @@ on expiry, refusals in /readyz), the screen-pop lookup over the phone formats co
 companies store, the multi-match and unknown-caller policies, one call object per call however
 often its job runs and under faults, its association, attach (recording, analysis, transcript
 note), follow-up tasks once per key, the 10-second budget (429: jobs wait, attempts are not
-spent) and the low-priority hold, schema drift, and `callbridge hubspot setup|check`."""
+spent) and the low-priority hold, schema drift, and `callbridge crm setup|check`."""
 
 import os
 import sys
@@ -302,7 +302,7 @@ class TestWriteBack(HubSpotCase):
         return cid
 
     def test_attach_and_transcript_note(self):
-        p = self.hubspot_cli("setup")  # the analysis properties, before the daemon reads them
+        p = self.crm_cli("setup")  # the analysis properties, before the daemon reads them
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.daemon.restart()
         self.wait_connected()
@@ -443,29 +443,29 @@ class TestSingleWriteEndToEnd(HubSpotE2ECase):
 class TestSetupCommand(HubSpotCase):
     def test_check_then_setup_then_nothing_to_do(self):
         self.sb.drop("tasks", "callbridge_task_key")
-        p = self.hubspot_cli("check")
+        p = self.crm_cli("check")
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertRegex(p.stdout, r"tasks\s+callbridge_task_key\s+missing")
         self.assertRegex(p.stdout, r"calls\s+callbridge_call_id\s+ok")
         self.assertRegex(p.stdout, r"calls\s+callbridge_tags\s+missing")
-        p = self.hubspot_cli("setup")
+        p = self.crm_cli("setup")
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertRegex(p.stdout, r"tasks\s+callbridge_task_key\s+created \(unique\)")
         self.assertRegex(p.stdout, r"calls\s+callbridge_tags\s+created")
         created = self.sb.count("POST", "/crm/v3/properties/calls")
-        p = self.hubspot_cli("setup")  # again: nothing to do
+        p = self.crm_cli("setup")  # again: nothing to do
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertNotIn("created", p.stdout)
         self.assertEqual(self.sb.count("POST", "/crm/v3/properties/calls"), created)
-        self.assertEqual(self.hubspot_cli("check").returncode, 0)
+        self.assertEqual(self.crm_cli("check").returncode, 0)
         props = self.sb.request("GET", "/crm/v3/properties/tasks", token=TOKEN)
         unique = [x for x in props.body["results"] if x["name"] == "callbridge_task_key"]
         self.assertTrue(unique and unique[0]["hasUniqueValue"], unique)
 
     def test_usage(self):
-        p = self.daemon.cli("hubspot", "frobnicate", "-c", self.daemon.conf_path)
+        p = self.daemon.cli("crm", "frobnicate", "-c", self.daemon.conf_path)
         self.assertEqual(p.returncode, 2)
-        self.assertIn("setup or check", p.stderr)
+        self.assertIn("check or setup", p.stderr)
 
 
 if __name__ == "__main__":

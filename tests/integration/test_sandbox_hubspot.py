@@ -433,7 +433,7 @@ class HubSpotSandboxTest(unittest.TestCase):
         self.assertEqual(resp.status, 200, repr(resp))
         resp = self.api("POST", "/crm/v3/properties/calls", {"name": "Bad Name", "label": "x"})
         self.assertHsError(resp, 400, "VALIDATION_ERROR")
-        # Property groups (what `callbridge hubspot setup` files its properties under).
+        # Property groups (what `callbridge crm setup` files its properties under).
         group = {"name": "callbridge", "label": "callbridge"}
         resp = self.api("POST", "/crm/v3/properties/calls/groups", group)
         self.assertEqual(resp.status, 201, repr(resp))

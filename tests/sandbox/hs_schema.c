@@ -1,6 +1,6 @@
 /* callbridge-sandbox: HubSpot's default property definitions for the five object types the
  * emulation keeps, as GET /crm/v3/properties/{type} shows them, plus the custom unique
- * properties callbridge's `hubspot setup` creates (present by default; /__sandbox/hubspot/schema
+ * properties callbridge's `crm setup` creates (present by default; /__sandbox/hubspot/schema
  * drops them for schema-drift tests). */
 #include <string.h>
 

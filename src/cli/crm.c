@@ -1,24 +1,25 @@
-/* `callbridge hubspot setup` creates the custom properties callbridge writes in the HubSpot
- * account of [hubspot] (idempotent: what exists is left alone) and prints what it did;
- * `callbridge hubspot check` prints what is missing without changing anything. */
+/* `callbridge crm check` asks the configured CRM whether its account has what callbridge writes
+ * (custom fields or properties) and prints what is missing; `callbridge crm setup` creates what
+ * is missing (idempotent: what exists is left alone). The work is the provider's optional
+ * setup op; a provider without one says where its set-up is described. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "callbridge/cache.h"
 #include "callbridge/config.h"
-#include "callbridge/crm_hubspot.h"
+#include "callbridge/crm.h"
 #include "callbridge/log.h"
-#include "hubspot.h"
+#include "crm.h"
 
 static const char usage_text[] =
-    "usage: callbridge hubspot setup [-c FILE]   create the custom properties callbridge\n"
-    "                                            writes (calls, tasks, notes, contacts)\n"
-    "       callbridge hubspot check [-c FILE]   list what is missing; exit 1 if anything\n";
+    "usage: callbridge crm check [-c FILE]   list what the CRM account lacks; exit 1 if anything\n"
+    "       callbridge crm setup [-c FILE]   create it (custom fields/properties callbridge "
+    "writes)\n";
 
 static int usage(const char *what)
 {
-        fprintf(stderr, "callbridge hubspot: %s\n%s", what, usage_text);
+        fprintf(stderr, "callbridge crm: %s\n%s", what, usage_text);
         return 2;
 }
 
@@ -29,13 +30,14 @@ static int command_index(int argc, char **argv)
 
         if (i + 1 < argc && (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0))
                 i += 2;
-        return i < argc && strcmp(argv[i], "hubspot") == 0 ? i : -1;
+        return i < argc && strcmp(argv[i], "crm") == 0 ? i : -1;
 }
 
-int cb_cli_hubspot(int argc, char **argv, const char *default_config)
+int cb_cli_crm(int argc, char **argv, const char *default_config)
 {
         struct cb_config_errors errs = {0};
         struct cb_config *cfg = NULL;
+        const struct cb_crm_ops *ops;
         const char *config = NULL, *verb = NULL;
         int at = command_index(argc, argv);
         int rc = 1;
@@ -56,20 +58,24 @@ int cb_cli_hubspot(int argc, char **argv, const char *default_config)
                 }
         }
         if (verb == NULL || (strcmp(verb, "setup") != 0 && strcmp(verb, "check") != 0))
-                return usage("setup or check?");
+                return usage("check or setup?");
         if (cb_config_load(config ? config : default_config, &cfg, &errs) != 0) {
                 for (size_t i = 0; i < errs.count; i++)
                         fprintf(stderr, "callbridge: %s\n", errs.lines[i]);
                 goto out;
         }
-        if (!cfg->hubspot.enabled) {
-                fprintf(stderr, "callbridge hubspot: [hubspot] enabled is false\n");
+        ops = cb_crm_ops_of(cfg);
+        if (ops->setup == NULL) {
+                fprintf(stderr,
+                        "callbridge crm: the %s CRM has no set-up step here (its docs describe "
+                        "it: docs/%s/)\n",
+                        ops->name, ops->name);
                 goto out;
         }
         cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
         curl_global_init(CURL_GLOBAL_DEFAULT);
         cb_cache_configure(cfg->redis.url, cfg->redis.timeout_ms, cfg->redis.key_prefix);
-        rc = cb_hubspot_setup(cfg, strcmp(verb, "setup") == 0, stdout);
+        rc = ops->setup(cfg, strcmp(verb, "setup") == 0, stdout);
         curl_global_cleanup();
 out:
         cb_config_free(&cfg);
