@@ -66,10 +66,13 @@ int cb_cli_crm(int argc, char **argv, const char *default_config)
         }
         ops = cb_crm_ops_of(cfg);
         if (ops->setup == NULL) {
-                fprintf(stderr,
-                        "callbridge crm: the %s CRM has no set-up step here (its docs describe "
-                        "it: docs/%s/)\n",
-                        ops->name, ops->name);
+                if (strcmp(ops->name, "none") == 0)
+                        fprintf(stderr, "callbridge crm: no CRM is configured ([crm] provider)\n");
+                else
+                        fprintf(stderr,
+                                "callbridge crm: the %s CRM has no set-up step here: "
+                                "see docs/%s\n",
+                                ops->name, ops->name);
                 goto out;
         }
         cb_log_set_level((enum cb_log_level)cb_log_level_parse(cfg->log.level));
