@@ -37,7 +37,7 @@ ROOT = os.environ.get("CB_SOURCE_DIR") or os.path.abspath(
 BUILD = os.environ.get("CB_BUILD_DIR", "")
 DEV = os.path.join(ROOT, "scripts", "dev")
 
-ADA_PHONE = "+14155550123"  # README's example number: Ada Lovelace in the demo data
+ADA_PHONE = "(415) 555-0123"  # README's example call: Ada Lovelace in the demo data
 ADA_HUBSPOT = "7001"        # scripts/dev seed_hubspot
 ADA_SALESFORCE = "003DV0000000001AAA"  # scripts/dev seed_sandbox
 # Says "demo" (rule demo) and "call me back" (rule callback): two follow-up tasks.
@@ -54,10 +54,10 @@ def wav(seconds, rate=8000):
             struct.pack("<I", len(body)) + body)
 
 
-def http(method, url, body=None, token=None, timeout=30):
+def http(method, url, body=None, token=None, headers=None, timeout=30):
     """(status, parsed JSON or None) of one request; HTTP errors are answers, not raises."""
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
         req.add_header("Content-Type", "application/json")
     if token:
@@ -80,8 +80,12 @@ class DevStack:
         self.crm = crm
         # Under the scratch dir scripts/test made (the postgres user can reach it when we
         # are root): scripts/dev runs its PostgreSQL cluster there.
-        self.dir = tempfile.mkdtemp(prefix="cb-devstack-", dir=harness._scratch_dir())
+        parent = harness._scratch_dir()
+        self.sweep(parent)
+        self.dir = tempfile.mkdtemp(prefix="cb-devstack-", dir=parent)
         os.chmod(self.dir, 0o755)
+        with open(os.path.join(self.dir, harness.OWNER_FILE), "w") as f:
+            f.write("%d\n" % os.getpid())
         self.home = os.path.join(self.dir, "dev")  # CB_DEV_DIR; `clean` deletes it
         self.out = os.path.join(self.dir, "scripts-dev.out")  # what scripts/dev printed
         env = {k: v for k, v in os.environ.items()
@@ -97,6 +101,32 @@ class DevStack:
             "CB_DEV_PG_SHARED_BUFFERS": "128MB"})
         self.env = env
         self.vars = {}
+
+    @staticmethod
+    def sweep(parent):
+        """`scripts/dev clean` the stacks of test processes that died without cleaning up
+        (SIGKILL: a ctest timeout), then delete their directories."""
+        for entry in os.listdir(parent):
+            path = os.path.join(parent, entry)
+            if not entry.startswith("cb-devstack-"):
+                continue
+            try:
+                with open(os.path.join(path, harness.OWNER_FILE)) as f:
+                    pid = int(f.read().strip())
+            except (OSError, ValueError):
+                continue  # not ours, or still being created
+            try:
+                os.kill(pid, 0)
+                continue  # its owner is alive
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            if os.path.isdir(os.path.join(path, "dev")):
+                subprocess.run([DEV, "clean"], env=dict(os.environ, CB_DEV_DIR=os.path.join(
+                    path, "dev")), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, timeout=180)
+            shutil.rmtree(path, ignore_errors=True)
 
     def run(self, *args, timeout=START_S):
         """scripts/dev ARGS; output appended to self.out (never a pipe: the daemons it
@@ -146,9 +176,10 @@ class DevStack:
     def sandbox(self, method, path, body=None):
         return http(method, self.vars["SANDBOX_URL"] + path, body)
 
-    def api(self, method, path, body=None, admin=False):
+    def api(self, method, path, body=None, admin=False, headers=None):
         key = self.vars["CALLBRIDGE_ADMIN_KEY" if admin else "CALLBRIDGE_API_KEY"]
-        return http(method, self.vars["CALLBRIDGE_URL"] + path, body, token=key)
+        return http(method, self.vars["CALLBRIDGE_URL"] + path, body, token=key,
+                    headers=headers)
 
 
 class DevStackCallTest(unittest.TestCase):
@@ -179,8 +210,8 @@ class DevStackCallTest(unittest.TestCase):
             "transcripts": [{"sha256": hashlib.sha256(audio).hexdigest(), "text": TRANSCRIPT}]})
         self.control("twilio/outcome", {"to": "*", "status": "completed", "duration_s": 42,
                                         "recording_sid": rsid, "recording_duration_s": 4})
-        status, body = self.stack.api("POST", "/api/call/initiate",
-                                      {"to": ADA_PHONE, "idempotency_key": "devstack-1"})
+        status, body = self.stack.api("POST", "/api/call/initiate", {"to": ADA_PHONE},
+                                      headers={"Idempotency-Key": "demo-1"})
         self.assertEqual(status, 202, body)
         return body["call_id"]
 
