@@ -1,7 +1,7 @@
-"""The dev stack itself, end to end (issue 16): `scripts/dev --detach --crm CRM` started as a
-newcomer would (README "Two commands"; Salesforce is the default CRM), but private — its state in a temporary CB_DEV_DIR,
-its binaries from the ctest tree (CB_DEV_BUILD, CB_DEV_SKIP_BUILD=1), free ports — then one
-call placed with POST /api/call/initiate to the seeded demo contact Ada Lovelace, as the
+"""The dev stack itself, end to end (issue 16): `scripts/dev --detach [--crm hubspot]` started
+as a newcomer would (README "Two commands"), but private — its state in a temporary
+CB_DEV_DIR, its binaries from the ctest tree (CB_DEV_BUILD, CB_DEV_SKIP_BUILD=1), free ports —
+then one call placed with POST /api/call/initiate to the seeded demo contact Ada Lovelace, as the
 start-up hint shows. The call must end in the sandbox's CRM as ONE call record carrying its
 recording link, one transcript note and the follow-up task(s) of config/nlp-rules.json, all on
 Ada's record; then `scripts/dev stop` stops everything (it also runs in cleanup, with
