@@ -14,7 +14,8 @@
 #include "callbridge/crm.h"
 #include "callbridge/util.h"
 
-#define HS_TOKEN_MAX 1024
+#define HS_ASSOC_MEMO 4096 /* slots of struct hs.assoc_made (32 KB) */
+#define HS_TOKEN_MAX  1024
 
 /* Association type ids (HubSpot-defined defaults) used with the v4 default PUT. */
 #define HS_ASSOC_CALL_CONTACT 194
@@ -57,6 +58,11 @@ struct hs {
         atomic_bool daily_exhausted;
         atomic_llong daily_probe_us;
         atomic_bool note_call_refused; /* the account has no default note→call association */
+        /* Associations made by this process (hashes of "from/id>to/id"; 0 = empty slot), so a
+         * call upserted again at each of its stages is not associated again each time: a
+         * memo, not the truth — a restart or an evicted slot only costs one idempotent PUT. */
+        pthread_mutex_t assoc_lock;
+        uint64_t assoc_made[HS_ASSOC_MEMO];
         atomic_ulong outcomes[HS_OUTCOMES];
         atomic_ulong waits, searches, token_requests, token_refusals;
 
@@ -159,7 +165,8 @@ CB_MUST_CHECK enum cb_result hs_upsert(struct hs *hs, const char *object, const 
                                        char *id, size_t id_size, char *err, size_t err_size);
 /* The body of a one-input batch upsert. NULL when out of memory. */
 json_t *hs_upsert_body(const char *idprop, const char *value, const json_t *props);
-/* Associate (v4 default, idempotent PUT) from_type/from_id with to_type/to_id. */
+/* Associate (v4 default, idempotent PUT) from_type/from_id with to_type/to_id; OK at once
+ * when this process made that association already (struct hs.assoc_made). */
 CB_MUST_CHECK enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *from_id,
                                           const char *to_type, const char *to_id,
                                           enum cb_crm_priority prio, char *err, size_t err_size);

@@ -330,15 +330,47 @@ enum cb_result hs_upsert(struct hs *hs, const char *object, const char *idprop, 
         return r;
 }
 
+/* FNV-1a of the association's four parts, never 0 (the memo's empty slot). */
+static uint64_t assoc_hash(const char *const parts[4])
+{
+        uint64_t h = 14695981039346656037ULL;
+
+        for (int i = 0; i < 4; i++)
+                for (const char *p = parts[i];; p++) {
+                        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+                        if (*p == '\0')
+                                break;
+                }
+        return h ? h : 1;
+}
+
+/* Was the association with hash `h` made by this process? With `add`, remember it. */
+static bool assoc_memo(struct hs *hs, uint64_t h, bool add)
+{
+        uint64_t *slot = &hs->assoc_made[h % HS_ASSOC_MEMO];
+        bool seen;
+
+        pthread_mutex_lock(&hs->assoc_lock);
+        seen = *slot == h;
+        if (add)
+                *slot = h;
+        pthread_mutex_unlock(&hs->assoc_lock);
+        return seen;
+}
+
 enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *from_id,
                             const char *to_type, const char *to_id, enum cb_crm_priority prio,
                             char *err, size_t err_size)
 {
+        const char *const parts[4] = {from_type, from_id, to_type, to_id};
+        uint64_t h = assoc_hash(parts);
         struct cb_buf path = {.max = 512};
         struct hs_answer ans = {0};
         json_t *out = NULL;
         enum cb_result r = CB_RESULT_FAIL;
 
+        if (assoc_memo(hs, h, false))
+                return CB_RESULT_OK;
         if (cb_buf_printf(&path, "/crm/v4/objects/%s/", from_type) == 0 &&
             hs_url_encode(&path, from_id) == 0 &&
             cb_buf_printf(&path, "/associations/default/%s/", to_type) == 0 &&
@@ -346,6 +378,8 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
                 r = hs_rest(hs, "PUT", path.data, NULL, prio, &ans, &out, err, err_size);
         else
                 snprintf(err, err_size, "hubspot: record id too long");
+        if (r == CB_RESULT_OK)
+                assoc_memo(hs, h, true);
         json_decref(out);
         cb_buf_free(&path);
         return r;

@@ -124,6 +124,7 @@ struct hs *hs_open(const struct cb_config *cfg)
         pthread_mutex_init(&hs->refresh, NULL);
         pthread_mutex_init(&hs->schema_lock, NULL);
         pthread_mutex_init(&hs->pace_lock, NULL);
+        pthread_mutex_init(&hs->assoc_lock, NULL);
         pthread_mutex_init(&hs->stop_lock, NULL);
         pthread_cond_init(&hs->stop_cond, NULL);
         atomic_store(&hs->rl_max, -1);
@@ -167,6 +168,7 @@ void hs_free(struct hs *hs)
         pthread_mutex_destroy(&hs->refresh);
         pthread_mutex_destroy(&hs->schema_lock);
         pthread_mutex_destroy(&hs->pace_lock);
+        pthread_mutex_destroy(&hs->assoc_lock);
         pthread_mutex_destroy(&hs->stop_lock);
         pthread_cond_destroy(&hs->stop_cond);
         free(hs);

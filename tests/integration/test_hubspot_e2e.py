@@ -182,6 +182,11 @@ class CallToHubSpotTest(HubSpotE2ECase):
         # Exactly-once writes go through the batch upsert, never a plain create of calls.
         self.assertEqual(self.sb.count("POST", "/crm/v3/objects/calls"), 0)
         self.assertGreaterEqual(self.sb.count("POST", "/crm/v3/objects/calls/batch/upsert"), 1)
+        # Each association is made once, though the call is upserted at each of its stages
+        # and every job ran twice: call→contact, note→contact, one per task, and the one
+        # note→call the sandbox refuses (asked once).
+        puts = self.sb.count("PUT", "/crm/v4/objects/{type}/{id}/associations/default/{type}/{id}")
+        self.assertLessEqual(puts, 2 + len(tasks) + 1)
 
     def test_rate_limited_call_log_waits_then_writes_once(self):
         self.sb.outcome(to="*", status="completed", duration_s=30)
