@@ -151,6 +151,28 @@ json_t *sb_state_records_all_locked(void);
 void sb_state_records_replace_locked(json_t *all);
 /* Borrowed record of `type` whose "Id" is `id`, or NULL. Lock held. */
 json_t *sb_state_record_find_locked(const char *type, const char *id);
+/* Append a new record (stolen) of `type` to its array and index it; -1 when out of memory
+ * (nothing stored). Lock held. */
+int sb_state_record_add_locked(const char *type, json_t *rec);
+/* Remove the record (borrowed) from its array and indexes; false when it is not there. */
+bool sb_state_record_remove_locked(const char *type, json_t *rec);
+
+/* ---- indexes over the records (sb_index.c; lock held) ----------------------------------- */
+
+/* Forget every index (after the records object is replaced, at reset). */
+void sb_index_clear_locked(void);
+/* The live record (borrowed) of `type` with this Id, or NULL. A hash lookup. */
+json_t *sb_index_id_locked(const char *type, const char *id);
+/* The records of `type` whose `field` (its schema spelling) equals `value` as sf_value_equals
+ * compares, as a new array of borrowed records; NULL when out of memory. A hash lookup. */
+json_t *sb_index_match_locked(const char *type, const char *field, const char *value);
+/* A record was appended to the array of `type`. 0 (an index that cannot take it is dropped
+ * and rebuilt later). */
+int sb_index_add_locked(const char *type, json_t *rec);
+/* A record is being removed from the array of `type`. */
+void sb_index_remove_locked(const char *type, json_t *rec);
+/* The fields named in `values` of `rec` have been (re)written. */
+void sb_index_touch_locked(const char *type, json_t *rec, json_t *values);
 
 /* ---- HTTP server (sb_server.c) ---------------------------------------------------------- */
 

@@ -51,6 +51,7 @@ static void clear_locked(void)
         json_decref(in_flight_max);
         json_decref(transcripts);
         records = twilio_calls = requests = in_flight = in_flight_max = transcripts = NULL;
+        sb_index_clear_locked();
         for (size_t i = 0; i < n_recordings; i++)
                 blob_free(&recordings[i]);
         free(recordings);
@@ -144,21 +145,37 @@ void sb_state_records_replace_locked(json_t *all)
                 return;
         json_decref(records);
         records = all;
+        sb_index_clear_locked();
 }
 
 json_t *sb_state_record_find_locked(const char *type, const char *id)
 {
-        json_t *arr = sb_state_records_locked(type, false);
-        json_t *rec;
+        return sb_index_id_locked(type, id);
+}
+
+int sb_state_record_add_locked(const char *type, json_t *rec)
+{
+        json_t *arr = sb_state_records_locked(type, true);
+
+        if (!arr || json_array_append_new(arr, rec) != 0)
+                return -1; /* append_new freed rec */
+        return sb_index_add_locked(type, rec);
+}
+
+bool sb_state_record_remove_locked(const char *type, json_t *rec)
+{
+        json_t *arr = sb_state_records_locked(type, false), *r;
         size_t i;
 
-        json_array_foreach(arr, i, rec)
+        json_array_foreach(arr, i, r)
         {
-                const char *rid = json_string_value(json_object_get(rec, "Id"));
-                if (rid && strcmp(rid, id) == 0)
-                        return rec;
+                if (r == rec) {
+                        sb_index_remove_locked(type, rec);
+                        json_array_remove(arr, i);
+                        return true;
+                }
         }
-        return NULL;
+        return false;
 }
 
 /* Merge the records of one type into the state by Id; lock held. -1 when out of memory. */
@@ -178,8 +195,11 @@ static int merge_type_locked(const char *type, json_t *incoming)
                 if (old) {
                         if (json_object_update(old, rec) != 0)
                                 return -1;
+                        sb_index_touch_locked(type, old, rec);
                 } else if (json_array_append(arr, rec) != 0) {
                         return -1;
+                } else {
+                        sb_index_add_locked(type, rec);
                 }
                 sb_sf_record_seeded_locked(type, old ? old : rec);
         }
