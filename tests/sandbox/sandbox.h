@@ -113,11 +113,19 @@ int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *rec
 json_t *sb_state_snapshot(bool twilio_summary);
 
 /* {"requests":{endpoint:n},"in_flight_max":{endpoint:n},"twilio":{counts,
- * sb_tw_state_summary_locked}}: counters without the records, small at any size
+ * sb_tw_state_summary_locked},"records":{type:n},"cpu_ms":n}: counters without the records,
+ * small at any size; cpu_ms is the sandbox process's CPU time (user + system) so far
  * (GET /__sandbox/summary); caller owns it. NULL when out of memory. in_flight_max is the
  * most requests to an endpoint answered at once since the last reset (a client's concurrency
  * bound shows there). */
 json_t *sb_state_summary(void);
+
+/* One page of GET /__sandbox/state?object=&limit=&after=: {"object","records":[...],"total",
+ * "next"?} with at most `limit` records of `object` (a record type, or "twilio_calls") after the
+ * one whose Id (sid) is `after` (NULL: from the first), oldest first; "next" is the Id to ask
+ * for the following page, absent on the last. JSON null when `after` names no record of that
+ * object; NULL when out of memory. Caller owns it. */
+json_t *sb_state_page(const char *object, const char *after, long limit);
 
 /* One more (delta 1) or one fewer (-1) request to `endpoint` being answered now (a static
  * string), for in_flight_max. Out of memory: not counted. */
