@@ -1,6 +1,7 @@
 """The sandbox with thousands of records (issue 17): lookups by Id and by External ID keep
 their answers as the state grows and changes (upsert by External ID, case-insensitive; unique
-values; a changed External ID; deletes; a rolled-back seed-then-write), GET /__sandbox/state pages
+values; a changed External ID; deletes; a rolled-back composite), SOSL phone searches keep
+theirs (suffixes, several phone fields, changed and deleted records), GET /__sandbox/state pages
 one object at a time (?object=&limit=&after=) and ?summary=1 gives the counters with the record
 counts and the sandbox's CPU time. Behaviour only: how long any of it takes is bench/sandbox.sh's
 business."""
@@ -117,6 +118,39 @@ class SandboxScaleTest(unittest.TestCase):
         self.assertEqual((resp.status, resp.body["id"]), (200, task_id(41)), repr(resp))
         # Four made (call-new, call-10, call-20, call-rolled), one deleted.
         self.assertEqual(self.page(summary=1).body["records"]["Task"], N + 3)
+
+    def search(self, term):
+        sosl = "FIND {%s} IN PHONE FIELDS RETURNING Contact(Id), Lead(Id)" % term
+        resp = self.rest("GET", "/search?q=" + urllib.parse.quote(sosl, safe=""))
+        self.assertEqual(resp.status, 200, repr(resp))
+        return [r["Id"] for r in resp.body["searchRecords"]]
+
+    def test_phone_search_after_thousands_of_records(self):
+        def cid(i):
+            return "0038d00000%05dAAA" % i
+        self.sb.control("seed", {"Contact": [
+            {"Id": cid(i), "LastName": "C%d" % i, "Phone": "+1 (415) 7%02d-%04d" % (i // 10000, i),
+             "MobilePhone": "415.900.%04d" % i} for i in range(N)]})
+        self.assertEqual(self.search("+14157001234"), [cid(1234)])
+        self.assertEqual(self.search("7001234"), [cid(1234)])  # a suffix of 7 digits
+        self.assertEqual(self.search("(415) 900-0042"), [cid(42)])  # the other phone field
+        self.assertEqual(self.search("001234"), [])  # 6 digits never match
+        self.assertEqual(self.search("+14157009999"), [])
+        # A phone changed by an update: found by the new number only.
+        resp = self.rest("PATCH", "/sobjects/Contact/" + cid(5), {"Phone": "+1 650 555 0199"})
+        self.assertEqual(resp.status, 204, repr(resp))
+        self.assertEqual(self.search("6505550199"), [cid(5)])
+        self.assertEqual(self.search("4157000005"), [])
+        # Several records with one number, in their order, Contacts then Leads; a deleted one
+        # is gone.
+        lead = self.rest("POST", "/sobjects/Lead", {"LastName": "L", "Company": "Co",
+                                                    "Phone": "650-555-0199"})
+        self.assertEqual(lead.status, 201, repr(lead))
+        self.assertEqual(self.rest("PATCH", "/sobjects/Contact/" + cid(2),
+                                   {"MobilePhone": "16505550199"}).status, 204)
+        self.assertEqual(self.search("+16505550199"), [cid(2), cid(5), lead.body["id"]])
+        self.assertEqual(self.rest("DELETE", "/sobjects/Contact/" + cid(2)).status, 204)
+        self.assertEqual(self.search("+16505550199"), [cid(5), lead.body["id"]])
 
     def test_state_pages_one_object(self):
         seen, after, pages = [], None, 0

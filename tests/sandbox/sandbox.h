@@ -174,6 +174,13 @@ json_t *sb_index_id_locked(const char *type, const char *id);
 /* The records of `type` whose `field` (its schema spelling) equals `value` as sf_value_equals
  * compares, as a new array of borrowed records; NULL when out of memory. A hash lookup. */
 json_t *sb_index_match_locked(const char *type, const char *field, const char *value);
+/* Records whose phone fields share a suffix this long can match a SOSL phone search. */
+#define SB_PHONE_SUFFIX 7
+/* The live records of `type` with a phone field whose last SB_PHONE_SUFFIX digits are the
+ * last ones of `digits` (the search term's digits), in the records' order, as a new array of
+ * borrowed records: a superset of the phone matches (the caller checks each); empty when
+ * `digits` is shorter. NULL when out of memory. */
+json_t *sb_index_phone_locked(const char *type, const char *digits);
 /* A record was appended to the array of `type`. 0 (an index that cannot take it is dropped
  * and rebuilt later). */
 int sb_index_add_locked(const char *type, json_t *rec);

@@ -4,6 +4,10 @@
  *
  * ids     {"<Type>": {"<Id>": rec}}                       every live record by Id
  * fields  {"<Type>": {"<field lower>": {"<key>": [rec]}}}  records by a field's value
+ * phones  {"<Type>": {"<last 7 digits>": [rec]}}           records by any phone field's
+ *                                                          last seven digits (SOSL IN PHONE
+ *                                                          FIELDS matches on a common suffix
+ *                                                          of at least seven digits)
  *
  * Both are built lazily (the first lookup of a type, or of a type's field, scans its array
  * once) and kept up to date by sb_index_add_locked / _remove_locked / _touch_locked, which the
@@ -29,12 +33,14 @@
 
 static json_t *ids;    /* owned; NULL until first used or after a clear */
 static json_t *fields; /* owned */
+static json_t *phones; /* owned */
 
 void sb_index_clear_locked(void)
 {
         json_decref(ids);
         json_decref(fields);
-        ids = fields = NULL;
+        json_decref(phones);
+        ids = fields = phones = NULL;
 }
 
 /* The bucket key of a stored value into `out`; false when the value is not indexable (null,
@@ -209,6 +215,140 @@ json_t *sb_index_match_locked(const char *type, const char *field, const char *v
         return out;
 }
 
+/* ---- phones ------------------------------------------------------------------------------ */
+
+/* The last SB_PHONE_SUFFIX digits of `value` into `out`; false when it has fewer. */
+static bool phone_key(const char *value, char out[SB_PHONE_SUFFIX + 1])
+{
+        size_t n = 0;
+
+        for (; value && *value; value++) {
+                if (*value < '0' || *value > '9')
+                        continue;
+                if (n == SB_PHONE_SUFFIX) {
+                        memmove(out, out + 1, SB_PHONE_SUFFIX - 1);
+                        n--;
+                }
+                out[n++] = *value;
+        }
+        out[n] = '\0';
+        return n == SB_PHONE_SUFFIX;
+}
+
+/* Put `rec` in `index` under the key of each of its phone fields (only those named in
+ * `only` when not NULL). -1 when out of memory. */
+static int phones_put(json_t *index, const char *type, json_t *rec, json_t *only)
+{
+        json_t *f, *b, *r;
+        size_t i, k;
+
+        json_array_foreach(json_object_get(sf_schema_object_locked(type), "fields"), i, f)
+        {
+                const char *name = json_string_value(json_object_get(f, "name"));
+                char key[SB_PHONE_SUFFIX + 1];
+                bool there = false;
+
+                if (!name ||
+                    sf_strcasecmp(json_string_value(json_object_get(f, "type")), "phone") ||
+                    (only && !json_object_get(only, name)) ||
+                    !phone_key(json_string_value(json_object_get(rec, name)), key))
+                        continue;
+                b = json_object_get(index, key);
+                if (!b && json_object_set_new(index, key, b = json_array()) != 0)
+                        return -1;
+                json_array_foreach(b, k, r) there |= r == rec;
+                if (!there && json_array_append(b, rec) != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* {"<suffix>": [rec]} of `type`, built now if needed; NULL when out of memory. */
+static json_t *phones_of(const char *type)
+{
+        json_t *index, *rec;
+        size_t i;
+
+        if (!phones && !(phones = json_object()))
+                return NULL;
+        index = json_object_get(phones, type);
+        if (index)
+                return index;
+        index = json_object();
+        json_array_foreach(sb_state_records_locked(type, false), i, rec)
+        {
+                if (index && phones_put(index, type, rec, NULL) != 0) {
+                        json_decref(index);
+                        index = NULL;
+                }
+        }
+        if (!index || json_object_set_new(phones, type, index) != 0)
+                return NULL;
+        return index;
+}
+
+/* Position of `rec` in the array of `type` (-1: not there), for ordering candidates. */
+static long array_pos(json_t *arr, json_t *rec)
+{
+        json_t *r;
+        size_t i;
+
+        json_array_foreach(arr, i, r)
+        {
+                if (r == rec)
+                        return (long)i;
+        }
+        return -1;
+}
+
+json_t *sb_index_phone_locked(const char *type, const char *digits)
+{
+        json_t *arr = sb_state_records_locked(type, false), *index = phones_of(type), *out, *rec;
+        size_t len = strlen(digits), i, n;
+        json_t **hits;
+        long *pos;
+
+        if (!index)
+                return NULL;
+        out = json_array();
+        if (!out || len < SB_PHONE_SUFFIX)
+                return out; /* fewer digits than a match needs: none */
+        json_array_foreach(json_object_get(index, digits + len - SB_PHONE_SUFFIX), i, rec)
+        {
+                const char *id = json_string_value(json_object_get(rec, "Id"));
+                if (id && sb_index_id_locked(type, id) == rec)
+                        json_array_append(out, rec); /* stale entries dropped; keep() decides */
+        }
+        n = json_array_size(out);
+        if (n < 2)
+                return out;
+        /* In the order of the records, as a scan would find them. */
+        hits = calloc(n, sizeof(*hits));
+        pos = calloc(n, sizeof(*pos));
+        if (hits && pos) {
+                for (i = 0; i < n; i++) {
+                        hits[i] = json_array_get(out, i);
+                        pos[i] = array_pos(arr, hits[i]);
+                }
+                for (i = 1; i < n; i++) { /* insertion sort: buckets are small */
+                        for (size_t k = i; k > 0 && pos[k - 1] > pos[k]; k--) {
+                                long tp = pos[k];
+                                json_t *th = hits[k];
+                                pos[k] = pos[k - 1];
+                                hits[k] = hits[k - 1];
+                                pos[k - 1] = tp;
+                                hits[k - 1] = th;
+                        }
+                }
+                json_array_clear(out);
+                for (i = 0; i < n; i++)
+                        json_array_append(out, hits[i]);
+        }
+        free(hits);
+        free(pos);
+        return out;
+}
+
 int sb_index_add_locked(const char *type, json_t *rec)
 {
         json_t *map = ids ? json_object_get(ids, type) : NULL;
@@ -219,6 +359,9 @@ int sb_index_add_locked(const char *type, json_t *rec)
         /* An index not built yet is built from the array later; nothing to do for it. */
         if (map && id && json_object_set(map, id, rec) != 0)
                 json_object_del(ids, type);
+        index = phones ? json_object_get(phones, type) : NULL;
+        if (index && phones_put(index, type, rec, NULL) != 0)
+                json_object_del(phones, type);
         json_object_foreach_safe(per_type, tmp, name, index)
         {
                 json_t *f = sf_schema_field_locked(type, name);
@@ -242,8 +385,12 @@ void sb_index_remove_locked(const char *type, json_t *rec)
 void sb_index_touch_locked(const char *type, json_t *rec, json_t *values)
 {
         json_t *per_type = fields ? json_object_get(fields, type) : NULL, *index, *v;
+        json_t *ph = phones ? json_object_get(phones, type) : NULL;
         const char *key;
         char name[256];
+
+        if (ph && phones_put(ph, type, rec, values) != 0)
+                json_object_del(phones, type); /* rebuilt by the next lookup */
 
         json_object_foreach(values, key, v)
         {

@@ -313,7 +313,8 @@ void sf_select_free(struct sf_select *sel)
         json_decref(sel->fields);
         json_decref(sel->raw);
         sf_cond_free(sel->where);
-        sel->fields = sel->raw = NULL;
+        json_decref(sel->candidates);
+        sel->fields = sel->raw = sel->candidates = NULL;
         sel->where = NULL;
 }
 
@@ -383,7 +384,8 @@ static json_t *access_rows_locked(void)
 json_t *sf_select_run_locked(const struct sf_select *sel, const char *version,
                              bool (*keep)(json_t *rec, const char *type, void *arg), void *arg)
 {
-        json_t *arr = strcmp(sel->type, "UserRecordAccess") == 0
+        json_t *arr = sel->candidates ? json_incref(sel->candidates)
+                      : strcmp(sel->type, "UserRecordAccess") == 0
                           ? access_rows_locked()
                           : json_incref(sb_state_records_locked(sel->type, false));
         json_t *rec, *out = json_array();

@@ -31,7 +31,8 @@ struct sf_select {
         struct sf_cond *where;
         char order[256]; /* "" when none */
         bool desc, nulls_last;
-        long limit; /* -1 when none */
+        long limit;         /* -1 when none */
+        json_t *candidates; /* the records to consider (owned; an index's answer), NULL: all */
 };
 
 void sf_parser_init(struct sf_parser *p, const char *text, struct sf_result *res);
