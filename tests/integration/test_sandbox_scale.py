@@ -1,6 +1,7 @@
 """The sandbox with thousands of records (issue 17): lookups by Id and by External ID keep
 their answers as the state grows and changes (upsert by External ID, case-insensitive; unique
-values; a changed External ID; deletes; a rolled-back composite), SOSL phone searches keep
+values; a changed External ID; deletes; a rolled-back composite; SOQL pinning a field, and
+UserRecordAccess by RecordId), SOSL phone searches keep
 theirs (suffixes, several phone fields, changed and deleted records), GET /__sandbox/state pages
 one object at a time (?object=&limit=&after=) and ?summary=1 gives the counters with the record
 counts and the sandbox's CPU time. Behaviour only: how long any of it takes is bench/sandbox.sh's
@@ -56,6 +57,11 @@ class SandboxScaleTest(unittest.TestCase):
 
     def upsert(self, key, body):
         return self.rest("PATCH", "/sobjects/Task/Callbridge_Call_Id__c/" + key, body)
+
+    def soql(self, q):
+        resp = self.rest("GET", "/query?q=" + urllib.parse.quote(q, safe=""))
+        self.assertEqual(resp.status, 200, repr(resp))
+        return [r.get("Id", r.get("RecordId")) for r in resp.body["records"]]
 
     def page(self, **query):
         return self.sb.request("GET", "/__sandbox/state?" + urllib.parse.urlencode(query))
@@ -116,6 +122,23 @@ class SandboxScaleTest(unittest.TestCase):
         self.assertEqual((resp.status, resp.body["created"]), (201, True), repr(resp))
         resp = self.upsert("call-41", {})
         self.assertEqual((resp.status, resp.body["id"]), (200, task_id(41)), repr(resp))
+        # SOQL pinning a field to values: the same records as a scan would find, in order.
+        self.assertEqual(self.soql("SELECT Id FROM Task WHERE Callbridge_Call_Id__c = 'CALL-42'"),
+                         [task_id(42)])
+        self.assertEqual(self.soql("SELECT Id FROM Task WHERE Id IN ('%s', '%s', '%s') AND "
+                                   "Subject != 'Call 9'" % (task_id(9), task_id(2), task_id(3))),
+                         [task_id(2), task_id(3)])
+        self.assertEqual(self.soql("SELECT Id FROM Task WHERE Callbridge_Call_Id__c = "
+                                   "'call-renamed'"), [task_id(10)])
+        self.assertEqual(self.soql("SELECT Id FROM Task WHERE Callbridge_Call_Id__c = 'call-20' "
+                                   "AND Subject = 'Call 20'"), [])  # the seeded one is deleted
+        self.assertEqual(len(self.soql("SELECT Id FROM Task WHERE Callbridge_Call_Id__c = null")), 0)
+        access = "SELECT RecordId, HasReadAccess FROM UserRecordAccess WHERE UserId = '%s' AND " \
+                 "RecordId = '%s'"
+        resp = self.rest("GET", "/query?q=" + urllib.parse.quote(
+            access % (USER["Id"], made.body["id"]), safe=""))
+        self.assertEqual(resp.body["records"][0]["HasReadAccess"], True, repr(resp))
+        self.assertEqual(self.soql(access % (USER["Id"], task_id(50))), [])  # no owner
         # Four made (call-new, call-10, call-20, call-rolled), one deleted.
         self.assertEqual(self.page(summary=1).body["records"]["Task"], N + 3)
 

@@ -181,6 +181,8 @@ json_t *sb_index_match_locked(const char *type, const char *field, const char *v
  * borrowed records: a superset of the phone matches (the caller checks each); empty when
  * `digits` is shorter. NULL when out of memory. */
 json_t *sb_index_phone_locked(const char *type, const char *digits);
+/* Sort `recs` (records of `type`) in the order of the type's array, as a scan finds them. */
+void sb_index_order_locked(const char *type, json_t *recs);
 /* A record was appended to the array of `type`. 0 (an index that cannot take it is dropped
  * and rebuilt later). */
 int sb_index_add_locked(const char *type, json_t *rec);

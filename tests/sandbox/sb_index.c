@@ -301,12 +301,47 @@ static long array_pos(json_t *arr, json_t *rec)
         return -1;
 }
 
-json_t *sb_index_phone_locked(const char *type, const char *digits)
+void sb_index_order_locked(const char *type, json_t *recs)
 {
-        json_t *arr = sb_state_records_locked(type, false), *index = phones_of(type), *out, *rec;
-        size_t len = strlen(digits), i, n;
+        json_t *arr = sb_state_records_locked(type, false);
+        size_t n = json_array_size(recs), i;
         json_t **hits;
         long *pos;
+
+        if (n < 2)
+                return;
+        hits = calloc(n, sizeof(*hits));
+        pos = calloc(n, sizeof(*pos));
+        if (hits && pos) {
+                for (i = 0; i < n; i++) {
+                        hits[i] = json_array_get(recs, i);
+                        pos[i] = array_pos(arr, hits[i]);
+                }
+                for (i = 1; i < n; i++) { /* insertion sort: candidates are few */
+                        for (size_t k = i; k > 0 && pos[k - 1] > pos[k]; k--) {
+                                long tp = pos[k];
+                                json_t *th = hits[k];
+                                pos[k] = pos[k - 1];
+                                hits[k] = hits[k - 1];
+                                pos[k - 1] = tp;
+                                hits[k - 1] = th;
+                        }
+                }
+                /* hits borrow from recs: hold them while it is rebuilt */
+                for (i = 0; i < n; i++)
+                        json_incref(hits[i]);
+                json_array_clear(recs);
+                for (i = 0; i < n; i++)
+                        json_array_append_new(recs, hits[i]);
+        }
+        free(hits);
+        free(pos);
+}
+
+json_t *sb_index_phone_locked(const char *type, const char *digits)
+{
+        json_t *index = phones_of(type), *out, *rec;
+        size_t len = strlen(digits), i;
 
         if (!index)
                 return NULL;
@@ -319,33 +354,7 @@ json_t *sb_index_phone_locked(const char *type, const char *digits)
                 if (id && sb_index_id_locked(type, id) == rec)
                         json_array_append(out, rec); /* stale entries dropped; keep() decides */
         }
-        n = json_array_size(out);
-        if (n < 2)
-                return out;
-        /* In the order of the records, as a scan would find them. */
-        hits = calloc(n, sizeof(*hits));
-        pos = calloc(n, sizeof(*pos));
-        if (hits && pos) {
-                for (i = 0; i < n; i++) {
-                        hits[i] = json_array_get(out, i);
-                        pos[i] = array_pos(arr, hits[i]);
-                }
-                for (i = 1; i < n; i++) { /* insertion sort: buckets are small */
-                        for (size_t k = i; k > 0 && pos[k - 1] > pos[k]; k--) {
-                                long tp = pos[k];
-                                json_t *th = hits[k];
-                                pos[k] = pos[k - 1];
-                                hits[k] = hits[k - 1];
-                                pos[k - 1] = tp;
-                                hits[k - 1] = th;
-                        }
-                }
-                json_array_clear(out);
-                for (i = 0; i < n; i++)
-                        json_array_append(out, hits[i]);
-        }
-        free(hits);
-        free(pos);
+        sb_index_order_locked(type, out);
         return out;
 }
 
