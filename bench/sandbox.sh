@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Benchmark the sandbox alone (SPEC §7: it must never be the bottleneck of a benchmark).
+#
+#   bench/sandbox.sh                     CALLS="1000 10000" CLIENTS=8 by default
+#   CB_SANDBOX_BIN=/other/callbridge-sandbox bench/sandbox.sh     (another build, for A/B)
+#
+# No dev stack needed: bench/sandbox.py starts its own sandbox and a trivial webhook sink, places
+# CALLS calls on the sandbox's Calls.json from CLIENTS threads (every status event, TwiML fetch,
+# recording callback; answered at once) with two Task upserts by External ID per call, waits
+# until every webhook was delivered and prints one row per run: calls/s and webhooks/s from the
+# first placement to the last webhook, the mean upsert latency of the first and last tenth of
+# the calls, /__sandbox/summary and full /__sandbox/state answer times at the end, and the
+# sandbox's CPU per call. The client is Python: calls/s is bounded by it, CPU per call is the
+# sandbox's own cost. Rewrites the "sandbox" section of docs/benchmarks.md (CB_BENCH_NO_DOC=1:
+# print only).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+calls=${CALLS:-1000 10000}
+clients=${CLIENTS:-8}
+
+bench_need python3
+bin=${CB_SANDBOX_BIN:-}
+if [[ -z $bin ]]; then
+	for b in "$root"/build/dev "$root"/build/test-normal "$root"/build; do
+		if [[ -x $b/callbridge-sandbox ]]; then
+			bin=$b/callbridge-sandbox
+			break
+		fi
+	done
+fi
+[[ -n $bin && -x $bin ]] || bench_die "no callbridge-sandbox built (scripts/dev builds build/dev)"
+
+rows=""
+for n in $calls; do
+	row=$(python3 "$root/bench/sandbox.py" "$bin" "$n" "$clients") || bench_die "the run of $n calls failed"
+	rows+="$row"$'\n'
+done
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
+section="<!-- bench:sandbox:begin -->
+## sandbox
+
+\`bench/sandbox.sh\` (CALLS=\"$calls\" CLIENTS=$clients), $(nproc) cores, $(date -u +%Y-%m-%d), commit $commit,
+sandbox $(basename "$(dirname "$bin")")/callbridge-sandbox. The sandbox alone: calls placed on its
+Calls.json with every webhook to a trivial sink, two Task upserts by External ID per call.
+
+| calls | clients | placing (s) | calls/s | webhooks/s | upsert ms first / last tenth | summary ms | full state ms | sandbox CPU ms/call |
+|---|---|---|---|---|---|---|---|---|
+${rows%$'\n'}
+<!-- bench:sandbox:end -->"
+bench_write sandbox "$section"
