@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Helper of bench/sandbox.sh: the sandbox alone, driven as callbridge drives it.
 
-  sandbox.py SANDBOX_BIN CALLS CLIENTS   prints one markdown table row
+  sandbox.py SANDBOX_BIN CALLS CLIENTS [TALK_MS [SENDERS]]   prints one markdown table row
 
 Starts SANDBOX_BIN on a free loopback port (Twilio account and Salesforce client of its own)
 and a trivial webhook sink (a separate process answering every request 200 "<Response/>"),
@@ -102,6 +102,8 @@ class Client:
 
 def main():
     binary, calls, clients = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    talk_ms = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    senders = sys.argv[5:6]
     tmp = tempfile.mkdtemp(prefix="cb-bench-sb-")
     for name, val in (("token", TOKEN), ("secret", SECRET)):
         with open(os.path.join(tmp, name), "w") as f:
@@ -111,10 +113,11 @@ def main():
     sb = subprocess.Popen([binary, "--listen", "127.0.0.1:%d" % port,
                            "--twilio-account-sid", ACCOUNT, "--twilio-auth-token-file",
                            os.path.join(tmp, "token"), "--sf-client-id", CLIENT_ID,
-                           "--sf-client-secret-file", os.path.join(tmp, "secret")],
+                           "--sf-client-secret-file", os.path.join(tmp, "secret")]
+                          + (["--twilio-senders", senders[0]] if senders else []),
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        run(sb, port, sink_port, calls, clients)
+        run(sb, port, sink_port, calls, clients, talk_ms, senders[0] if senders else "64")
     finally:
         sb.terminate()
         sink.terminate()
@@ -122,7 +125,7 @@ def main():
         sink.wait(30)
 
 
-def run(sb, port, sink_port, calls, clients):
+def run(sb, port, sink_port, calls, clients, talk_ms, senders):
     c = None
     for _ in range(100):  # the sink listens before any call is placed
         try:
@@ -140,7 +143,7 @@ def run(sb, port, sink_port, calls, clients):
     c.request("POST", "/__sandbox/seed", {"User": [USER]})
     c.request("POST", "/__sandbox/salesforce/limits", {"used": 0, "max": 100000000})
     c.request("POST", "/__sandbox/twilio/outcome", {"to": "*", "status": "completed",
-                                                    "duration_s": 5})
+                                                    "duration_s": 5, "talk_ms": talk_ms})
     st, tok = c.request("POST", "/services/oauth2/token", urllib.parse.urlencode(
         {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": SECRET}),
         {"Content-Type": "application/x-www-form-urlencoded"})
@@ -204,8 +207,8 @@ def run(sb, port, sink_port, calls, clients):
     tenth = max(1, calls // 10)
     first = sum(upsert_ms[:tenth]) / tenth
     last = sum(upsert_ms[-tenth:]) / tenth
-    print("| %d | %d | %.1f | %.0f | %.0f | %.2f / %.2f | %.1f | %.0f | %.2f |" % (
-        calls, clients, placed, calls / played, s["webhooks"] / played, first, last,
+    print("| %d | %d | %d / %s | %.1f | %.0f | %.0f | %.2f / %.2f | %.1f | %.0f | %.2f |" % (
+        calls, clients, talk_ms, senders, placed, calls / played, s["webhooks"] / played, first, last,
         summary_ms, state_ms, cpu * 1000 / calls))
 
 

@@ -2,6 +2,8 @@
 # Benchmark the sandbox alone (SPEC §7: it must never be the bottleneck of a benchmark).
 #
 #   bench/sandbox.sh                     CALLS="1000 10000" CLIENTS=8 by default
+#   TALK="1000:64 1000:512" bench/sandbox.sh   then 2000 calls each talking 1000 ms, played by
+#                                              64 and by 512 senders (--twilio-senders)
 #   CB_SANDBOX_BIN=/other/callbridge-sandbox bench/sandbox.sh     (another build, for A/B)
 #
 # No dev stack needed: bench/sandbox.py starts its own sandbox and a trivial webhook sink, places
@@ -38,6 +40,11 @@ for n in $calls; do
 	row=$(python3 "$root/bench/sandbox.py" "$bin" "$n" "$clients") || bench_die "the run of $n calls failed"
 	rows+="$row"$'\n'
 done
+for t in ${TALK:-}; do
+	row=$(python3 "$root/bench/sandbox.py" "$bin" 2000 "$clients" "${t%%:*}" "${t##*:}") ||
+		bench_die "the run with talk:senders $t failed"
+	rows+="$row"$'\n'
+done
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "?")
 section="<!-- bench:sandbox:begin -->
 ## sandbox
@@ -46,8 +53,8 @@ section="<!-- bench:sandbox:begin -->
 sandbox $(basename "$(dirname "$bin")")/callbridge-sandbox. The sandbox alone: calls placed on its
 Calls.json with every webhook to a trivial sink, two Task upserts by External ID per call.
 
-| calls | clients | placing (s) | calls/s | webhooks/s | upsert ms first / last tenth | summary ms | full state ms | sandbox CPU ms/call |
-|---|---|---|---|---|---|---|---|---|
+| calls | clients | talk ms / senders | placing (s) | calls/s | webhooks/s | upsert ms first / last tenth | summary ms | full state ms | sandbox CPU ms/call |
+|---|---|---|---|---|---|---|---|---|---|
 ${rows%$'\n'}
 <!-- bench:sandbox:end -->"
 bench_write sandbox "$section"

@@ -22,6 +22,7 @@ struct sb_config {
         char *listen_host;           /* host part of --listen, brackets removed */
         char *listen_port;           /* port part of --listen */
         unsigned int threads;        /* libmicrohttpd thread pool size */
+        unsigned int twilio_senders; /* calls the Twilio driver plays at once (its threads) */
         bool verbose;                /* log every request */
         char *twilio_account_sid;    /* NULL when not given */
         char *twilio_auth_token;     /* contents of --twilio-auth-token-file, trimmed; or NULL */
@@ -39,6 +40,9 @@ struct sb_config {
         char *google_api_key;        /* contents of --google-api-key-file, or NULL */
         EVP_PKEY *google_sa_key;     /* from --google-sa-cert-file: service-account JWT checks */
 };
+
+#define SB_TW_SENDERS_DEFAULT 64
+#define SB_TW_SENDERS_MAX     4096
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
  * visibly; a line that cannot be built is dropped. `level` is "error", "warn", "info"... */

@@ -18,9 +18,10 @@
 #include "callbridge/util.h"
 #include "tw_emu.h"
 
-/* A bounded pool: each sender plays one call at a time, pauses included (answer_ms, talk_ms,
- * redelivery back-off), so this many calls are in flight at once; more wait in the queue. */
-#define SENDERS          64
+/* A bounded pool (--twilio-senders, default 64): each sender plays one call at a time, pauses
+ * included (answer_ms, talk_ms, redelivery back-off), so that many calls are in flight at once;
+ * more wait in the queue. Senders mostly sleep: their stacks are kept small. */
+#define SENDER_STACK     ((size_t)1024 * 1024)
 #define MAX_ANSWER_BYTES ((size_t)64 * 1024)
 #define MAX_HOOKS        4
 
@@ -29,7 +30,7 @@ static pthread_cond_t qcond;    /* pausing senders: a call hung up, or stopping 
 static pthread_cond_t workcond; /* idle senders: a job queued, or stopping */
 static struct tw_job *head, *tail;
 static bool running, stopping;
-static pthread_t threads[SENDERS];
+static pthread_t *threads; /* n_threads of them */
 static size_t n_threads;
 static char *base_url;
 static const char *auth_token;
@@ -397,6 +398,7 @@ static char *listen_url(const struct sb_config *cfg, unsigned int port)
 int sb_tw_start(const struct sb_config *cfg, unsigned int port)
 {
         pthread_condattr_t ca;
+        pthread_attr_t attr;
 
         base_url = cfg->public_url ? strdup(cfg->public_url) : listen_url(cfg, port);
         auth_token = cfg->twilio_auth_token ? cfg->twilio_auth_token : "";
@@ -412,12 +414,21 @@ int sb_tw_start(const struct sb_config *cfg, unsigned int port)
         pthread_mutex_lock(&qlock);
         running = true; /* from now on enqueue may signal workcond */
         pthread_mutex_unlock(&qlock);
-        for (n_threads = 0; n_threads < SENDERS; n_threads++) {
-                if (pthread_create(&threads[n_threads], NULL, sender_main, NULL) != 0) {
+        threads = calloc(cfg->twilio_senders ? cfg->twilio_senders : 1, sizeof(*threads));
+        if (!threads) {
+                sb_log("error", "twilio: out of memory");
+                return -1;
+        }
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, SENDER_STACK);
+        for (n_threads = 0; n_threads < cfg->twilio_senders; n_threads++) {
+                if (pthread_create(&threads[n_threads], &attr, sender_main, NULL) != 0) {
+                        pthread_attr_destroy(&attr);
                         sb_log("error", "twilio: cannot start the webhook senders");
-                        return -1;
+                        return -1; /* sb_tw_stop joins the ones started */
                 }
         }
+        pthread_attr_destroy(&attr);
         return 0;
 }
 
@@ -450,6 +461,8 @@ void sb_tw_stop(void)
         }
         tail = NULL;
         n_threads = 0;
+        free(threads);
+        threads = NULL;
         running = false;
         pthread_cond_destroy(&qcond);
         pthread_cond_destroy(&workcond);
