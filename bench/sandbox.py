@@ -12,7 +12,8 @@ update), as callbridge's call log does. It waits until every call has ended and 
 was delivered, then reports: calls/s from the first placement to the last webhook, webhooks/s,
 the mean upsert latency of the first and the last tenth of the calls (flat when lookups do not
 slow down as records pile up), the full-state, summary and one 1000-Task page answer times at the end, and the
-sandbox's CPU time per call (utime + stime of its process, /proc/PID/stat)."""
+sandbox's CPU time per call (utime + stime of its process, /proc/PID/stat). The sandbox's log
+goes to $CB_BENCH_SANDBOX_LOG when set (e.g. to read a sanitizer build's reports)."""
 
 import base64
 import http.client
@@ -115,7 +116,8 @@ def main():
                            os.path.join(tmp, "token"), "--sf-client-id", CLIENT_ID,
                            "--sf-client-secret-file", os.path.join(tmp, "secret")]
                           + (["--twilio-senders", senders[0]] if senders else []),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          stdout=subprocess.DEVNULL,
+                          stderr=open(os.environ.get("CB_BENCH_SANDBOX_LOG", os.devnull), "ab"))
     try:
         run(sb, port, sink_port, calls, clients, talk_ms, senders[0] if senders else "64")
     finally:

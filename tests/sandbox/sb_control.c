@@ -348,15 +348,15 @@ static void state_page(const struct sb_request *req, struct sb_reply *reply, con
                 return;
         }
         page = sb_state_page(object, after, limit);
-        if (json_is_null(page))
+        if (json_is_null(page)) {
                 sb_reply_error(reply, MHD_HTTP_BAD_REQUEST, "invalid_field",
                                "after: no %s with that id", object);
-        else if (!page)
-                sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
-        else
-                sb_reply_json_take(reply, MHD_HTTP_OK, page);
-        if (json_is_null(page))
                 json_decref(page);
+        } else if (!page) {
+                sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+        } else {
+                sb_reply_json_take(reply, MHD_HTTP_OK, page); /* page is the reply's now */
+        }
 }
 
 /* GET /__sandbox/state: everything (the tests' view; its size grows with the state), or with
