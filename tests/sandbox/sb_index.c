@@ -310,7 +310,7 @@ void sb_index_order_locked(const char *type, json_t *recs)
 
         if (n < 2)
                 return;
-        hits = calloc(n, sizeof(*hits));
+        hits = calloc(n, sizeof(json_t *));
         pos = calloc(n, sizeof(*pos));
         if (hits && pos) {
                 for (i = 0; i < n; i++) {
