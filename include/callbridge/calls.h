@@ -159,6 +159,12 @@ bool cb_calls_status_parse(const char *name, enum cb_call_status *out);
  * the top rank, so the first final status recorded stays. */
 int cb_calls_status_rank(enum cb_call_status s);
 bool cb_calls_status_final(enum cb_call_status s);
+/* Must a write that adds to `call`'s CRM log (recording, analysis, transcript, follow-ups)
+ * wait for the call log itself? While the log is pending and was never written — its job
+ * links the call to the CRM record the additions are associated with (a HubSpot note or task
+ * written before would stay off the contact's timeline) — and, with `single_write`, until the
+ * one write is done. Never once the log failed for good (crm_state "failed") or is local. */
+bool cb_calls_crm_log_first(bool single_write, const struct cb_call *call);
 /* What the agent's console shows for a call in status `s`: "ringing" (queued, initiated,
  * ringing), "live" (in-progress) or "wrap_up" (final: the agent writes the wrap-up); NULL
  * when out of range. */

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "callbridge/calls.h"
 #include "callbridge/config.h"
@@ -104,6 +105,13 @@ struct cb_crm_ops {
          * with no provider state: the CLI checks agents without building the provider.
          * Lookup matches' "owner_id" must come in this form. NULL: ids are kept as given. */
         bool (*user_id_canon)(const char *id, char *out, size_t out_size);
+        /* Optional (`callbridge crm check|setup`): check what the CRM account must have for
+         * callbridge (custom fields or properties), creating what is missing when `create`,
+         * one line per item on `out`. 0 when everything is there at the end, 1 when something
+         * is missing or the CRM could not be asked (the reason printed). Builds what it needs
+         * from `cfg` (needs curl_global_init; Redis for shared tokens when configured). NULL:
+         * the provider's set-up is a manual step its docs describe. */
+        int (*setup)(const struct cb_config *cfg, bool create, FILE *out);
 
         /* Optional (NULL): map a user's CRM session token to an agent name. FAIL when the
          * token is not valid; RETRY when the CRM cannot say right now. */
@@ -154,7 +162,8 @@ struct cb_crm {
         void *self;
 };
 
-/* The provider the configuration selects ([salesforce] enabled → salesforce, else none).
+/* The provider `[crm] provider` selects (auto: [salesforce] enabled → salesforce, else
+ * [hubspot] enabled → hubspot, else none).
  * NULL (logged) when it cannot be built. Free with cb_crm_destroy. */
 struct cb_crm *cb_crm_create(const struct cb_config *cfg);
 void cb_crm_destroy(struct cb_crm **crm);
@@ -164,6 +173,7 @@ const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg);
 
 extern const struct cb_crm_ops cb_crm_none;
 extern const struct cb_crm_ops cb_crm_salesforce;
+extern const struct cb_crm_ops cb_crm_hubspot;
 
 /* ---- screen pop (src/crm/lookup.c) ------------------------------------------------------ */
 

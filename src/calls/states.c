@@ -87,6 +87,13 @@ bool cb_calls_status_final(enum cb_call_status s)
         return cb_calls_status_rank(s) == FINAL_RANK;
 }
 
+bool cb_calls_crm_log_first(bool single_write, const struct cb_call *call)
+{
+        if (strcmp(call->crm_state, "pending") != 0)
+                return false;
+        return single_write || call->crm_log_id[0] == '\0';
+}
+
 const char *cb_calls_phase(enum cb_call_status s)
 {
         if ((unsigned)s >= CB_CALL_STATUS_COUNT)

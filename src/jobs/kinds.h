@@ -13,9 +13,9 @@ void cb_job_log_call_dead(struct cb_job *job);
  * known, after a bounded wait (WAIT while the recording or analysis is on its way). */
 CB_MUST_CHECK enum cb_result cb_job_log_call_single(struct cb_job *job, const struct cb_call *call,
                                                     struct cb_crm_logged *out);
-/* write_mode = single: true (with `*r` set) when a job adding to the call log must not write it
- * now — WAIT while the call log is not written yet. */
-bool cb_job_single_hold(struct cb_job *job, const struct cb_call *call, enum cb_result *r);
+/* True (with `*r` set to WAIT, no attempt spent) when a job adding to the call log must not
+ * write now: the call log comes first (cb_calls_crm_log_first). */
+bool cb_job_log_first(struct cb_job *job, const struct cb_call *call, enum cb_result *r);
 CB_MUST_CHECK enum cb_result cb_job_follow_up(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_recording_fetch(struct cb_job *job);
 void cb_job_recording_fetch_dead(struct cb_job *job);

@@ -116,13 +116,17 @@ static bool single_once(const struct cb_job *job, const struct cb_call *call)
                cb_calls_status_final(call->status) && job->env->crm->ops->log_call_once != NULL;
 }
 
-bool cb_job_single_hold(struct cb_job *job, const struct cb_call *call, enum cb_result *r)
+bool cb_job_log_first(struct cb_job *job, const struct cb_call *call, enum cb_result *r)
 {
-        if (strcmp(job->env->cfg->crm.write_mode, "single") != 0 ||
-            job->env->crm->ops->log_call_once == NULL || strcmp(call->crm_state, "pending") != 0)
+        bool single = strcmp(job->env->cfg->crm.write_mode, "single") == 0 &&
+                      job->env->crm->ops->log_call_once != NULL;
+
+        if (!cb_calls_crm_log_first(single, call))
                 return false;
         cb_wait_hint_set(1000);
-        snprintf(job->error, sizeof(job->error), "single write: the call log is written first");
+        snprintf(job->error, sizeof(job->error), "%s",
+                 single ? "single write: the call log is written first"
+                        : "the call log is written first (it links the CRM record)");
         *r = CB_RESULT_WAIT;
         return true;
 }

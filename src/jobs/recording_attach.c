@@ -20,7 +20,7 @@ enum cb_result cb_job_recording_attach(struct cb_job *job)
         if (strcmp(json_string_value(json_object_get(rec, "state")) ?: "", "stored") != 0)
                 goto out; /* deleted meanwhile: the link would only say 410 */
         r = cb_job_load_call(job, &call);
-        if (r != CB_RESULT_OK || cb_job_single_hold(job, &call, &r))
+        if (r != CB_RESULT_OK || cb_job_log_first(job, &call, &r))
                 goto out;
         if (strcmp(call.crm_recording_id,
                    json_string_value(json_object_get(rec, "recording_id")) ?: "") == 0)

@@ -128,7 +128,7 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
 
         if (r == CB_RESULT_OK)
                 r = cb_job_load_call(job, &call);
-        if (r == CB_RESULT_OK && cb_job_single_hold(job, &call, &r))
+        if (r == CB_RESULT_OK && cb_job_log_first(job, &call, &r))
                 goto out;
         /* write_mode = single: the call log was written with this analysis already. */
         if (r == CB_RESULT_OK &&

@@ -49,6 +49,19 @@ class CliTest(DaemonTestCase):
         self.assertTrue(lines, "%s: no line of stderr names all of %r; stderr was:\n%s"
                         % (context, needles, text))
 
+    # ---- crm check|setup
+
+    def test_crm_setup_without_a_setup_step_says_where_it_is(self):
+        """The test config runs no CRM (the none provider has no set-up step): `crm check` and
+        `crm setup` say so and exit 1, changing nothing."""
+        for verb in ("check", "setup"):
+            p = self.d.cli("crm", verb, "-c", self.d.conf_path)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("no CRM is configured", p.stderr)
+        p = self.d.cli("crm", "-c", self.d.conf_path)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("usage: callbridge crm check", p.stderr)
+
     # ---- --check-config
 
     def test_check_config_accepts_the_test_config(self):

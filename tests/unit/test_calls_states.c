@@ -53,7 +53,30 @@ static void test_names_and_ranks(void **state)
         }
 }
 
-/* Every (from, to) x direction x missed_task against what the spec says it causes. */
+/* Additions to the call log wait for it while it was never written (it links the record),
+ * and in single write mode until the one write is done; never after it failed or when local. */
+static void test_crm_log_first(void **state)
+{
+        struct cb_call c = {0};
+
+        (void)state;
+        snprintf(c.crm_state, sizeof(c.crm_state), "pending");
+        assert_true(cb_calls_crm_log_first(false, &c));
+        assert_true(cb_calls_crm_log_first(true, &c));
+        snprintf(c.crm_log_id, sizeof(c.crm_log_id), "00T000000000001AAA");
+        assert_false(cb_calls_crm_log_first(false, &c)); /* written once: the link is known */
+        assert_true(cb_calls_crm_log_first(true, &c));   /* wrap-up made it pending again */
+        snprintf(c.crm_state, sizeof(c.crm_state), "synced");
+        assert_false(cb_calls_crm_log_first(false, &c));
+        assert_false(cb_calls_crm_log_first(true, &c));
+        c.crm_log_id[0] = '\0';
+        for (int i = 0; i < 2; i++) {
+                snprintf(c.crm_state, sizeof(c.crm_state), i ? "failed" : "local");
+                assert_false(cb_calls_crm_log_first(false, &c));
+                assert_false(cb_calls_crm_log_first(true, &c));
+        }
+}
+
 /* The console's phase of each status: before the answer, talking, wrap-up once final. */
 static void test_phase(void **state)
 {
@@ -72,6 +95,7 @@ static void test_phase(void **state)
         assert_null(cb_calls_phase((enum cb_call_status) - 1));
 }
 
+/* Every (from, to) x direction x missed_task against what the spec says it causes. */
 static void test_every_move(void **state)
 {
         (void)state;
@@ -376,6 +400,7 @@ int main(void)
             cmocka_unit_test(test_out_of_order),
             cmocka_unit_test(test_fail_to_place),
             cmocka_unit_test(test_created),
+            cmocka_unit_test(test_crm_log_first),
             cmocka_unit_test(test_phase),
             cmocka_unit_test(test_plan_api),
             cmocka_unit_test(test_plan_provider),
