@@ -5,7 +5,8 @@
 
 Makes every placed call record the sandbox's 4 s tone, seeds a sales transcript for its
 SHA-256 (learnt from one warm-up call), places CALLS calls at RATE/s through POST /api/call/initiate, waits until each call's
-transcript is written to the CRM, and reads the stage timings from PostgreSQL."""
+transcript is written to the CRM, and reads the stage timings from PostgreSQL; the last cell is
+the CPU time per call of callbridge and of the sandbox over the run (ms)."""
 
 import http.client
 import json
@@ -40,6 +41,33 @@ def psql(sql):
     return [line.split("|") for line in out.splitlines() if line]
 
 
+def get(url, path):
+    c = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    c.request("GET", path)
+    r = c.getresponse()
+    return json.loads(r.read())
+
+
+def cpu_ms():
+    """(callbridge, sandbox) CPU time so far in ms; None when unknown. callbridge's from its
+    dev-stack pid file and /proc, the sandbox's from /__sandbox/summary's cpu_ms."""
+    cb = None
+    try:
+        pidfile = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".dev", "run",
+                               "callbridge.pid")
+        with open(pidfile) as f, open("/proc/%d/stat" % int(f.read().strip())) as st:
+            fields = st.read().rsplit(")", 1)[1].split()
+        cb = (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    return cb, get(SB, "/__sandbox/summary").get("cpu_ms")
+
+
+def per_call(before, after, calls):
+    return "%.2f" % ((after - before) / calls) if before is not None and after is not None \
+        else "?"
+
+
 def main():
     calls, rate, stt_ms = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
     # Every call's recording is the sandbox's generated 4 s tone, the same bytes each time:
@@ -59,6 +87,7 @@ def main():
     post(SB, "/__sandbox/seed", {"transcripts": [{"sha256": sha[0][0], "text": TEXT}]})
     post(SB, "/__sandbox/stt", {"latency_ms": stt_ms})
     ids = []
+    cpu0 = cpu_ms()
     start = time.monotonic()
     for i in range(calls):
         r = post(CB, "/api/call/initiate", {"to": "+14155550123"},
@@ -77,6 +106,7 @@ def main():
         if time.monotonic() > deadline:
             sys.exit("only %d of %d transcripts written to the CRM" % (done, calls))
         time.sleep(0.5)
+    cpu1 = cpu_ms()
     q = ("SELECT %s FROM transcripts t JOIN recordings r ON r.id = t.recording_id"
          " WHERE t.call_id IN (%s)")
     exprs = ["r.stored_at - r.created_at", "t.transcribed_at - r.stored_at",
@@ -89,6 +119,8 @@ def main():
                       "extract(epoch FROM %s) * 1000)" % e, lit))[0][0]
         p50, p95 = (float(x) for x in v.strip("{}").split(","))
         cells.append("%.0f / %.0f" % (p50, p95))
+    cells.append("%s / %s" % (per_call(cpu0[0], cpu1[0], calls),
+                              per_call(cpu0[1], cpu1[1], calls)))
     print("| %d ms | %s |" % (stt_ms, " | ".join(cells)))
 
 

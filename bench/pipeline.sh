@@ -54,8 +54,8 @@ section=$(
 		- command: \`CALLS=$calls RATE=$rate STT_LATENCIES_MS="$latencies" bench/pipeline.sh\`
 		- per stage, ms, p50 / p95 over $calls calls; "ours" = total minus the engine's time
 
-		| sandbox STT | stored | transcribed | analysed | crm_written | total | ours (total − STT) |
-		|---|---:|---:|---:|---:|---:|---:|
+		| sandbox STT | stored | transcribed | analysed | crm_written | total | ours (total − STT) | CPU ms/call callbridge / sandbox |
+		|---|---:|---:|---:|---:|---:|---:|---:|
 		$rows
 		Analysis throughput (\`cb-nlp-bench\`, a 10,000-word transcript): $nlp
 		<!-- bench:pipeline:end -->

@@ -22,6 +22,7 @@ struct sb_config {
         char *listen_host;           /* host part of --listen, brackets removed */
         char *listen_port;           /* port part of --listen */
         unsigned int threads;        /* libmicrohttpd thread pool size */
+        unsigned int twilio_senders; /* calls the Twilio driver plays at once (its threads) */
         bool verbose;                /* log every request */
         char *twilio_account_sid;    /* NULL when not given */
         char *twilio_auth_token;     /* contents of --twilio-auth-token-file, trimmed; or NULL */
@@ -43,6 +44,9 @@ struct sb_config {
         char *hs_client_secret;      /* contents of --hs-client-secret-file, or NULL */
         char *hs_refresh_token;      /* contents of --hs-refresh-token-file, or NULL */
 };
+
+#define SB_TW_SENDERS_DEFAULT 64
+#define SB_TW_SENDERS_MAX     4096
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
  * visibly; a line that cannot be built is dropped. `level` is "error", "warn", "info"... */
@@ -117,11 +121,19 @@ int sb_state_seed_take(json_t *records, json_t *transcripts, struct sb_blob *rec
 json_t *sb_state_snapshot(bool twilio_summary);
 
 /* {"requests":{endpoint:n},"in_flight_max":{endpoint:n},"twilio":{counts,
- * sb_tw_state_summary_locked}}: counters without the records, small at any size
+ * sb_tw_state_summary_locked},"records":{type:n},"cpu_ms":n}: counters without the records,
+ * small at any size; cpu_ms is the sandbox process's CPU time (user + system) so far
  * (GET /__sandbox/summary); caller owns it. NULL when out of memory. in_flight_max is the
  * most requests to an endpoint answered at once since the last reset (a client's concurrency
  * bound shows there). */
 json_t *sb_state_summary(void);
+
+/* One page of GET /__sandbox/state?object=&limit=&after=: {"object","records":[...],"total",
+ * "next"?} with at most `limit` records of `object` (a record type, or "twilio_calls") after the
+ * one whose Id (sid) is `after` (NULL: from the first), oldest first; "next" is the Id to ask
+ * for the following page, absent on the last. JSON null when `after` names no record of that
+ * object; NULL when out of memory. Caller owns it. */
+json_t *sb_state_page(const char *object, const char *after, long limit);
 
 /* One more (delta 1) or one fewer (-1) request to `endpoint` being answered now (a static
  * string), for in_flight_max. Out of memory: not counted. */
@@ -155,6 +167,37 @@ json_t *sb_state_records_all_locked(void);
 void sb_state_records_replace_locked(json_t *all);
 /* Borrowed record of `type` whose "Id" is `id`, or NULL. Lock held. */
 json_t *sb_state_record_find_locked(const char *type, const char *id);
+/* Append a new record (stolen) of `type` to its array and index it; -1 when out of memory
+ * (nothing stored). Lock held. */
+int sb_state_record_add_locked(const char *type, json_t *rec);
+/* Remove the record (borrowed) from its array and indexes; false when it is not there. */
+bool sb_state_record_remove_locked(const char *type, json_t *rec);
+
+/* ---- indexes over the records (sb_index.c; lock held) ----------------------------------- */
+
+/* Forget every index (after the records object is replaced, at reset). */
+void sb_index_clear_locked(void);
+/* The live record (borrowed) of `type` with this Id, or NULL. A hash lookup. */
+json_t *sb_index_id_locked(const char *type, const char *id);
+/* The records of `type` whose `field` (its schema spelling) equals `value` as sf_value_equals
+ * compares, as a new array of borrowed records; NULL when out of memory. A hash lookup. */
+json_t *sb_index_match_locked(const char *type, const char *field, const char *value);
+/* Records whose phone fields share a suffix this long can match a SOSL phone search. */
+#define SB_PHONE_SUFFIX 7
+/* The live records of `type` with a phone field whose last SB_PHONE_SUFFIX digits are the
+ * last ones of `digits` (the search term's digits), in the records' order, as a new array of
+ * borrowed records: a superset of the phone matches (the caller checks each); empty when
+ * `digits` is shorter. NULL when out of memory. */
+json_t *sb_index_phone_locked(const char *type, const char *digits);
+/* Sort `recs` (records of `type`) in the order of the type's array, as a scan finds them. */
+void sb_index_order_locked(const char *type, json_t *recs);
+/* A record was appended to the array of `type`. 0 (an index that cannot take it is dropped
+ * and rebuilt later). */
+int sb_index_add_locked(const char *type, json_t *rec);
+/* A record is being removed from the array of `type`. */
+void sb_index_remove_locked(const char *type, json_t *rec);
+/* The fields named in `values` of `rec` have been (re)written. */
+void sb_index_touch_locked(const char *type, json_t *rec, json_t *values);
 
 /* ---- HTTP server (sb_server.c) ---------------------------------------------------------- */
 

@@ -341,12 +341,52 @@ out:
         json_decref(doc);
 }
 
+#define PAGE_DEFAULT 100
+#define PAGE_MAX     1000
+
+/* GET /__sandbox/state?object=<Type|twilio_calls>&limit=&after=: one page. */
+static void state_page(const struct sb_request *req, struct sb_reply *reply, const char *object)
+{
+        const char *lim = sb_request_query(req, "limit"), *after = sb_request_query(req, "after");
+        long limit = PAGE_DEFAULT;
+        json_t *page;
+
+        if (!object[0] || (lim && !cb_parse_long(lim, 1, PAGE_MAX, &limit))) {
+                sb_reply_error(reply, MHD_HTTP_BAD_REQUEST, "invalid_field",
+                               "object must be a record type or twilio_calls, limit 1-%d",
+                               PAGE_MAX);
+                return;
+        }
+        page = sb_state_page(object, after, limit);
+        if (json_is_null(page)) {
+                sb_reply_error(reply, MHD_HTTP_BAD_REQUEST, "invalid_field",
+                               "after: no %s with that id", object);
+                json_decref(page);
+        } else if (!page) {
+                sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");
+        } else {
+                sb_reply_json_take(reply, MHD_HTTP_OK, page); /* page is the reply's now */
+        }
+}
+
+/* GET /__sandbox/state: everything (the tests' view; its size grows with the state), or with
+ * ?summary=1 the counters of /__sandbox/summary, or with ?object= one page of one object. */
 void sb_control_state(const struct sb_request *req, struct sb_reply *reply)
 {
         const char *tw = sb_request_query(req, "twilio");
-        const char *sum = sb_request_query(req, "summary");
-        json_t *snap = sb_state_snapshot((tw != NULL && strcmp(tw, "summary") == 0) ||
-                                         (sum != NULL && strcmp(sum, "1") == 0));
+        const char *object = sb_request_query(req, "object");
+        const char *summary = sb_request_query(req, "summary");
+        json_t *snap;
+
+        if (summary && strcmp(summary, "0") != 0) {
+                sb_control_summary(req, reply);
+                return;
+        }
+        if (object) {
+                state_page(req, reply, object);
+                return;
+        }
+        snap = sb_state_snapshot(tw != NULL && strcmp(tw, "summary") == 0);
 
         if (!snap) {
                 sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");

@@ -49,6 +49,8 @@ static const char usage_text[] =
     "  --public-url URL                base of the links the sandbox hands out (recording\n"
     "                                  URLs); default http://<listen host>:<bound port>\n"
     "  --threads N                     HTTP thread pool size (default 4)\n"
+    "  --twilio-senders N              calls played at once by the Twilio driver (default\n"
+    "                                  64, at most 4096); more wait in its queue\n"
     "  --verbose                       log every request\n"
     "  --help                          show this help\n";
 
@@ -74,6 +76,7 @@ enum {
         OPT_HS_SECRET,
         OPT_HS_REFRESH,
         OPT_THREADS,
+        OPT_TW_SENDERS,
         OPT_VERBOSE,
         OPT_HELP,
 };
@@ -100,6 +103,7 @@ static const struct option options[] = {
     {"hs-client-secret-file", required_argument, NULL, OPT_HS_SECRET},
     {"hs-refresh-token-file", required_argument, NULL, OPT_HS_REFRESH},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"twilio-senders", required_argument, NULL, OPT_TW_SENDERS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -362,6 +366,7 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
         int opt;
 
         cfg->threads = 4;
+        cfg->twilio_senders = SB_TW_SENDERS_DEFAULT;
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
                 char *end = NULL;
@@ -431,6 +436,14 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
                         if (errno || end == optarg || *end || n < 1 || n > MAX_THREADS)
                                 return usage_error("bad --threads value (want 1-64):", optarg);
                         cfg->threads = (unsigned int)n;
+                        break;
+                case OPT_TW_SENDERS:
+                        errno = 0;
+                        n = strtol(optarg, &end, 10);
+                        if (errno || end == optarg || *end || n < 1 || n > SB_TW_SENDERS_MAX)
+                                return usage_error("bad --twilio-senders value (want 1-4096):",
+                                                   optarg);
+                        cfg->twilio_senders = (unsigned int)n;
                         break;
                 case OPT_VERBOSE:
                         cfg->verbose = true;

@@ -9,14 +9,21 @@
  * faults       the current fault settings */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "sandbox.h"
+#include "tw_emu.h"
 
 /* The object types always present in a snapshot, even when empty. */
 static const char *const standard_types[] = {"Contact", "Lead", "Account", "Task"};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* The request counters (requests, in_flight, in_flight_max) have their own lock: every
+ * upstream request touches them three times, and they must not wait behind a long state
+ * operation; the fault settings, read by every upstream request, too. Order: `lock` before
+ * `stats_lock` when both are held. */
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *records;
 static json_t *twilio_calls;
 static json_t *requests;
@@ -46,17 +53,21 @@ static void clear_locked(void)
 {
         json_decref(records);
         json_decref(twilio_calls);
+        pthread_mutex_lock(&stats_lock);
         json_decref(requests);
         json_decref(in_flight);
         json_decref(in_flight_max);
+        requests = in_flight = in_flight_max = NULL;
+        faults_clear(&faults);
+        pthread_mutex_unlock(&stats_lock);
         json_decref(transcripts);
-        records = twilio_calls = requests = in_flight = in_flight_max = transcripts = NULL;
+        records = twilio_calls = transcripts = NULL;
+        sb_index_clear_locked();
         for (size_t i = 0; i < n_recordings; i++)
                 blob_free(&recordings[i]);
         free(recordings);
         recordings = NULL;
         n_recordings = 0;
-        faults_clear(&faults);
         sb_sf_state_clear_locked();
         sb_tw_state_clear_locked();
         sb_s3_state_clear_locked();
@@ -70,9 +81,11 @@ static int fill_locked(void)
 {
         records = json_object();
         twilio_calls = json_array();
+        pthread_mutex_lock(&stats_lock);
         requests = json_object();
         in_flight = json_object();
         in_flight_max = json_object();
+        pthread_mutex_unlock(&stats_lock);
         transcripts = json_object();
         if (!records || !twilio_calls || !requests || !in_flight || !in_flight_max ||
             !transcripts || sb_sf_state_reset_locked() != 0 || sb_tw_state_reset_locked() != 0 ||
@@ -146,21 +159,37 @@ void sb_state_records_replace_locked(json_t *all)
                 return;
         json_decref(records);
         records = all;
+        sb_index_clear_locked();
 }
 
 json_t *sb_state_record_find_locked(const char *type, const char *id)
 {
-        json_t *arr = sb_state_records_locked(type, false);
-        json_t *rec;
+        return sb_index_id_locked(type, id);
+}
+
+int sb_state_record_add_locked(const char *type, json_t *rec)
+{
+        json_t *arr = sb_state_records_locked(type, true);
+
+        if (!arr || json_array_append_new(arr, rec) != 0)
+                return -1; /* append_new freed rec */
+        return sb_index_add_locked(type, rec);
+}
+
+bool sb_state_record_remove_locked(const char *type, json_t *rec)
+{
+        json_t *arr = sb_state_records_locked(type, false), *r;
         size_t i;
 
-        json_array_foreach(arr, i, rec)
+        json_array_foreach(arr, i, r)
         {
-                const char *rid = json_string_value(json_object_get(rec, "Id"));
-                if (rid && strcmp(rid, id) == 0)
-                        return rec;
+                if (r == rec) {
+                        sb_index_remove_locked(type, rec);
+                        json_array_remove(arr, i);
+                        return true;
+                }
         }
-        return NULL;
+        return false;
 }
 
 /* Merge the records of one type into the state by Id; lock held. -1 when out of memory. */
@@ -180,8 +209,11 @@ static int merge_type_locked(const char *type, json_t *incoming)
                 if (old) {
                         if (json_object_update(old, rec) != 0)
                                 return -1;
+                        sb_index_touch_locked(type, old, rec);
                 } else if (json_array_append(arr, rec) != 0) {
                         return -1;
+                } else {
+                        sb_index_add_locked(type, rec);
                 }
                 sb_sf_record_seeded_locked(type, old ? old : rec);
         }
@@ -271,7 +303,9 @@ json_t *sb_state_snapshot(bool twilio_summary)
                            "recordings", (json_int_t)n_recordings);
         if (!twilio_summary)
                 bad |= json_object_set_new(snap, "twilio_calls", json_deep_copy(twilio_calls));
+        pthread_mutex_lock(&stats_lock);
         bad |= json_object_set_new(snap, "requests", json_deep_copy(requests));
+        pthread_mutex_unlock(&stats_lock);
         bad |= json_object_set_new(snap, "seeded", seeded);
         if (twilio_summary)
                 bad |= json_object_set_new(snap, "twilio", sb_tw_state_summary_locked());
@@ -289,20 +323,102 @@ out:
         return snap;
 }
 
-json_t *sb_state_summary(void)
+/* The position of `item` in `arr`, or -1. */
+static long position(json_t *arr, json_t *item)
 {
-        json_t *sum = NULL;
+        size_t i;
+        json_t *v;
+
+        json_array_foreach(arr, i, v)
+        {
+                if (v == item)
+                        return (long)i;
+        }
+        return -1;
+}
+
+json_t *sb_state_page(const char *object, const char *after, long limit)
+{
+        bool calls = strcmp(object, "twilio_calls") == 0;
+        const char *key = calls ? "sid" : "Id";
+        json_t *arr, *out = NULL, *page = json_array(), *last = NULL;
+        long from = 0;
+        size_t i;
 
         pthread_mutex_lock(&lock);
-        if (requests && twilio_calls)
-                sum = json_pack("{s:o,s:o,s:o*}", "requests", json_deep_copy(requests),
-                                "in_flight_max", json_deep_copy(in_flight_max), "twilio",
-                                sb_tw_state_summary_locked());
+        arr = calls ? twilio_calls : json_object_get(records, object);
+        if (!page || !records)
+                goto out;
+        if (after && after[0]) {
+                json_t *item =
+                    calls ? tw_call_find_locked(after) : sb_index_id_locked(object, after);
+                from = item ? position(arr, item) : -1;
+                if (from < 0) {
+                        out = json_null(); /* after names no record of that object */
+                        goto out;
+                }
+                from++;
+        }
+        for (i = (size_t)from; i < json_array_size(arr) && (long)json_array_size(page) < limit;
+             i++) {
+                last = json_array_get(arr, i);
+                if (json_array_append_new(page, json_deep_copy(last)) != 0)
+                        goto out;
+        }
+        out = json_pack("{s:s,s:O,s:I}", "object", object, "records", page, "total",
+                        (json_int_t)json_array_size(arr));
+        if (out && last && i < json_array_size(arr))
+                json_object_set_new(out, "next", json_deep_copy(json_object_get(last, key)));
+out:
+        pthread_mutex_unlock(&lock);
+        json_decref(page);
+        return out;
+}
+
+/* The sandbox process's CPU time (user + system, all threads) in milliseconds. */
+static json_int_t cpu_ms(void)
+{
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_SELF, &ru) != 0)
+                return -1;
+        return (json_int_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+               (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* {"<Type>": n} record counts (new reference). Lock held. */
+static json_t *record_counts_locked(void)
+{
+        json_t *out = json_object(), *arr;
+        const char *type;
+
+        json_object_foreach(records, type, arr)
+        {
+                json_object_set_new(out, type, json_integer((json_int_t)json_array_size(arr)));
+        }
+        return out;
+}
+
+json_t *sb_state_summary(void)
+{
+        json_t *sum = NULL, *reqs, *maxes;
+
+        pthread_mutex_lock(&stats_lock);
+        reqs = json_deep_copy(requests);
+        maxes = json_deep_copy(in_flight_max);
+        pthread_mutex_unlock(&stats_lock);
+        pthread_mutex_lock(&lock);
+        if (reqs && maxes && twilio_calls)
+                sum = json_pack("{s:O,s:O,s:o*,s:o,s:I}", "requests", reqs, "in_flight_max", maxes,
+                                "twilio", sb_tw_state_summary_locked(), "records",
+                                record_counts_locked(), "cpu_ms", cpu_ms());
         if (sum && sb_hs_state_snapshot_locked(sum, true) != 0) {
                 json_decref(sum);
                 sum = NULL;
         }
         pthread_mutex_unlock(&lock);
+        json_decref(reqs);
+        json_decref(maxes);
         return sum;
 }
 
@@ -310,7 +426,7 @@ void sb_state_in_flight(const char *endpoint, int delta)
 {
         json_int_t n, max;
 
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&stats_lock);
         if (in_flight && in_flight_max) {
                 /* A reset while requests are answered leaves them uncounted: never below 0. */
                 n = json_integer_value(json_object_get(in_flight, endpoint)) + delta;
@@ -320,14 +436,14 @@ void sb_state_in_flight(const char *endpoint, int delta)
                 if (n > max)
                         json_object_set_new(in_flight_max, endpoint, json_integer(n));
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&stats_lock);
 }
 
 void sb_state_count_request(const char *endpoint)
 {
         json_t *n;
 
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&stats_lock);
         if (requests) {
                 n = json_object_get(requests, endpoint);
                 if (n)
@@ -335,7 +451,7 @@ void sb_state_count_request(const char *endpoint)
                 else
                         json_object_set_new(requests, endpoint, json_integer(1));
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&stats_lock);
 }
 
 void sb_state_twilio_call_add_take(json_t *call)
@@ -389,14 +505,14 @@ bool sb_state_recording_dup(const char *sid, unsigned char **data, size_t *len)
 
 void sb_state_faults_get(struct sb_faults *out)
 {
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&stats_lock);
         *out = faults;
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&stats_lock);
 }
 
 void sb_state_faults_set(const struct sb_faults *in)
 {
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&stats_lock);
         faults = *in;
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&stats_lock);
 }

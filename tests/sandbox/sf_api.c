@@ -71,18 +71,11 @@ static void get_record(const struct sf_op *op, struct sf_result *res)
 /* DELETE sobjects/<Obj>/<Id> */
 static void delete_record(const struct sf_op *op, struct sf_result *res)
 {
-        json_t *arr = sb_state_records_locked(op->seg[1], false);
-        json_t *rec;
-        size_t i;
+        json_t *rec = sb_state_record_find_locked(op->seg[1], op->seg[2]);
 
-        json_array_foreach(arr, i, rec)
-        {
-                const char *id = json_string_value(json_object_get(rec, "Id"));
-                if (id && strcmp(id, op->seg[2]) == 0) {
-                        json_array_remove(arr, i);
-                        res->status = 204;
-                        return;
-                }
+        if (rec && sb_state_record_remove_locked(op->seg[1], rec)) {
+                res->status = 204;
+                return;
         }
         not_found(res);
 }

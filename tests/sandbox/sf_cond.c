@@ -393,6 +393,29 @@ static bool compare(json_t *v, enum cmp_op op, const struct literal *l)
         return op == OP_LT ? cmp < 0 : op == OP_GT ? cmp > 0 : op == OP_LE ? cmp <= 0 : cmp >= 0;
 }
 
+json_t *sf_cond_pinned(const struct sf_cond *c, char *field, size_t field_size)
+{
+        json_t *out;
+
+        if (!c)
+                return NULL;
+        if (c->kind == C_AND) {
+                out = sf_cond_pinned(c->left, field, field_size);
+                return out ? out : sf_cond_pinned(c->right, field, field_size);
+        }
+        if (c->kind != C_CMP || (c->op != OP_EQ && c->op != OP_IN) || strchr(c->field, '.'))
+                return NULL;
+        for (size_t i = 0; i < c->n_values; i++) {
+                if (!c->values[i].text)
+                        return NULL; /* = null: records without the field, no index has them */
+        }
+        out = json_array();
+        for (size_t i = 0; out && i < c->n_values; i++)
+                json_array_append_new(out, json_string(c->values[i].text));
+        snprintf(field, field_size, "%s", c->field);
+        return out;
+}
+
 bool sf_cond_eval(const struct sf_cond *c, const char *type, json_t *rec)
 {
         json_t *v;

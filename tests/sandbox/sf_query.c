@@ -313,7 +313,8 @@ void sf_select_free(struct sf_select *sel)
         json_decref(sel->fields);
         json_decref(sel->raw);
         sf_cond_free(sel->where);
-        sel->fields = sel->raw = NULL;
+        json_decref(sel->candidates);
+        sel->fields = sel->raw = sel->candidates = NULL;
         sel->where = NULL;
 }
 
@@ -349,21 +350,73 @@ static bool access_seeded(json_t *seeded, const char *user, const char *record)
         return false;
 }
 
+/* The records of `type` a condition can match (new array, in the records' order): those the
+ * index gives for the values it pins a field to; NULL when it pins none (then every record). */
+static json_t *pinned_records_locked(const struct sf_cond *where, const char *type)
+{
+        char field[512];
+        json_t *values = sf_cond_pinned(where, field, sizeof(field)), *out, *v, *found, *r;
+        size_t i, k;
+
+        if (!values)
+                return NULL;
+        out = json_array();
+        json_array_foreach(values, i, v)
+        {
+                found = sb_index_match_locked(type, field, json_string_value(v));
+                if (!found) {
+                        json_decref(out);
+                        out = NULL; /* out of memory: scan */
+                        break;
+                }
+                json_array_foreach(found, k, r)
+                {
+                        bool dup = false;
+                        json_t *seen;
+                        size_t j;
+                        json_array_foreach(out, j, seen) dup |= seen == r;
+                        if (!dup)
+                                json_array_append(out, r);
+                }
+                json_decref(found);
+        }
+        json_decref(values);
+        if (out)
+                sb_index_order_locked(type, out);
+        return out;
+}
+
 /* UserRecordAccess as Salesforce computes it, simplified: the seeded rows, and for every
- * record with an owner a row saying its owner may read and edit it. New reference. */
-static json_t *access_rows_locked(void)
+ * record with an owner a row saying its owner may read and edit it; only the records whose
+ * Id the condition pins RecordId to when it does. New reference. */
+static json_t *access_rows_locked(const struct sf_cond *where)
 {
         json_t *seeded = sb_state_records_locked("UserRecordAccess", false);
         json_t *rows = seeded ? json_copy(seeded) : json_array(), *recs, *r;
+        char field[512];
+        json_t *ids = sf_cond_pinned(where, field, sizeof(field)), *v;
         const char *type;
         json_t *def;
-        size_t i;
+        size_t i, k;
 
+        if (ids && sf_strcasecmp(field, "RecordId") != 0) {
+                json_decref(ids);
+                ids = NULL;
+        }
         json_object_foreach(sf_state_schema_locked(), type, def)
         {
                 (void)def;
-                recs =
-                    strcmp(type, "UserRecordAccess") ? sb_state_records_locked(type, false) : NULL;
+                if (!strcmp(type, "UserRecordAccess"))
+                        continue;
+                recs = ids ? json_array() : json_incref(sb_state_records_locked(type, false));
+                json_array_foreach(ids, k, v)
+                {
+                        json_t *found = sb_index_match_locked(type, "Id", json_string_value(v));
+                        json_array_extend(recs, found);
+                        json_decref(found);
+                }
+                if (ids)
+                        sb_index_order_locked(type, recs);
                 json_array_foreach(recs, i, r)
                 {
                         const char *owner = json_string_value(json_object_get(r, "OwnerId"));
@@ -376,19 +429,26 @@ static json_t *access_rows_locked(void)
                                                               1, "HasDeleteAccess", 1,
                                                               "MaxAccessLevel", "All"));
                 }
+                json_decref(recs);
         }
+        json_decref(ids);
         return rows;
 }
 
 json_t *sf_select_run_locked(const struct sf_select *sel, const char *version,
                              bool (*keep)(json_t *rec, const char *type, void *arg), void *arg)
 {
-        json_t *arr = strcmp(sel->type, "UserRecordAccess") == 0
-                          ? access_rows_locked()
-                          : json_incref(sb_state_records_locked(sel->type, false));
+        bool access = strcmp(sel->type, "UserRecordAccess") == 0;
+        json_t *arr = sel->candidates ? json_incref(sel->candidates)
+                      : access        ? access_rows_locked(sel->where)
+                                      : pinned_records_locked(sel->where, sel->type);
         json_t *rec, *out = json_array();
-        json_t **hits = calloc(json_array_size(arr) + 1, sizeof(json_t *));
+        json_t **hits;
         size_t i, n = 0;
+
+        if (!arr) /* no field pinned: every record of the type */
+                arr = json_incref(sb_state_records_locked(sel->type, false));
+        hits = calloc(json_array_size(arr) + 1, sizeof(json_t *));
 
         if (!out || !hits)
                 goto fail;

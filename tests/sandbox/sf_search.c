@@ -136,6 +136,13 @@ static bool field_matches(const struct search *s, const char *name, const char *
         }
 }
 
+/* IN PHONE FIELDS: only the records the phone index names can match (NULL: all, when the
+ * index is out of memory). Other scopes scan every record. */
+static json_t *candidates(const struct search *s, const char *type)
+{
+        return s->scope == SCOPE_PHONE ? sb_index_phone_locked(type, s->digits) : NULL;
+}
+
 static bool keep(json_t *rec, const char *type, void *arg)
 {
         const struct search *s = arg;
@@ -199,6 +206,7 @@ static bool returning_one(struct sf_parser *p, const struct sf_op *op, struct se
         } else {
                 json_array_append_new(sel.fields, json_string("Id"));
         }
+        sel.candidates = candidates(s, sel.type);
         recs = sf_select_run_locked(&sel, op->version, keep, s);
         ok = recs && json_array_extend(out, recs) == 0;
 out:
@@ -217,6 +225,7 @@ static bool parse_returning(struct sf_parser *p, const struct sf_op *op, struct 
                         struct sf_select sel = {.limit = -1, .fields = json_pack("[s]", "Id")};
                         json_t *recs;
                         snprintf(sel.type, sizeof(sel.type), "%s", defaults[i]);
+                        sel.candidates = candidates(s, sel.type);
                         recs = sf_select_run_locked(&sel, op->version, keep, s);
                         json_array_extend(out, recs);
                         json_decref(recs);

@@ -31,7 +31,8 @@ struct sf_select {
         struct sf_cond *where;
         char order[256]; /* "" when none */
         bool desc, nulls_last;
-        long limit; /* -1 when none */
+        long limit;         /* -1 when none */
+        json_t *candidates; /* the records to consider (owned; an index's answer), NULL: all */
 };
 
 void sf_parser_init(struct sf_parser *p, const char *text, struct sf_result *res);
@@ -62,6 +63,10 @@ bool sf_soql_resolve_path(struct sf_parser *p, const char *type, const char *pat
 struct sf_cond *sf_cond_parse(struct sf_parser *p, const char *type);
 /* True when `rec` of `type` satisfies `c` (NULL: always). Lock held. */
 bool sf_cond_eval(const struct sf_cond *c, const char *type, json_t *rec);
+/* When every record satisfying `c` has its top-level `field` equal to one of a few values
+ * (c is "field = 'v'", "field IN (...)", or an AND with such a side), those values as a new
+ * array of strings and the field's name in `field`; NULL otherwise. */
+json_t *sf_cond_pinned(const struct sf_cond *c, char *field, size_t field_size);
 void sf_cond_free(struct sf_cond *c);
 /* Compare two stored values for ORDER BY (nulls handled by the caller). */
 int sf_value_compare(json_t *a, json_t *b);

@@ -194,30 +194,32 @@ static bool check_required(const char *type, json_t *rec, struct sf_result *res)
 static bool check_unique(const char *type, json_t *values, const char *self_id,
                          struct sf_result *res)
 {
-        json_t *arr = sb_state_records_locked(type, false), *val, *rec;
+        json_t *val, *rec, *found;
         const char *key;
         size_t i;
 
         json_object_foreach(values, key, val)
         {
                 json_t *f = sf_schema_field_locked(type, key);
+                const char *name = json_string_value(json_object_get(f, "name"));
 
                 if (!json_is_true(json_object_get(f, "unique")) || !json_is_string(val) ||
-                    json_string_length(val) == 0)
+                    json_string_length(val) == 0 || !name)
                         continue;
-                json_array_foreach(arr, i, rec)
+                found = sb_index_match_locked(type, name, json_string_value(val));
+                json_array_foreach(found, i, rec)
                 {
                         const char *id = json_string_value(json_object_get(rec, "Id"));
                         if (self_id && id && strcmp(id, self_id) == 0)
                                 continue;
-                        if (sf_value_equals(json_object_get(rec, key), json_string_value(val))) {
-                                sf_error(res, 400, "DUPLICATE_VALUE", json_array(),
-                                         "duplicate value found: %s duplicates value on record "
-                                         "with id: %s",
-                                         key, id ? id : "");
-                                return false;
-                        }
+                        sf_error(res, 400, "DUPLICATE_VALUE", json_array(),
+                                 "duplicate value found: %s duplicates value on record "
+                                 "with id: %s",
+                                 key, id ? id : "");
+                        json_decref(found);
+                        return false;
                 }
+                json_decref(found);
         }
         return true;
 }
@@ -292,7 +294,7 @@ static json_t *create(const struct sf_op *op, const char *type, json_t *values,
             !json_is_string(json_object_get(rec, "Name")))
                 json_object_set_new(rec, "Name", json_string(id));
         derive(type, rec, true);
-        if (json_array_append_new(arr, rec) != 0) {
+        if (sb_state_record_add_locked(type, rec) != 0) {
                 sf_error(res, 500, "UNKNOWN_EXCEPTION", NULL, "out of memory");
                 return NULL;
         }
@@ -330,6 +332,7 @@ static bool update(const char *type, json_t *rec, json_t *values, struct sf_resu
                 return false;
         json_object_update(rec, values);
         derive(type, rec, false);
+        sb_index_touch_locked(type, rec, values);
         return true;
 }
 
@@ -349,19 +352,11 @@ void sf_write_update_locked(const struct sf_op *op, struct sf_result *res)
         json_decref(values);
 }
 
-/* The records of `type` whose `field` equals `value`, as a new array of borrowed records. */
+/* The records of `type` whose `field` equals `value`, as a new array of borrowed records
+ * (an index lookup). */
 static json_t *matches(const char *type, const char *field, const char *value)
 {
-        json_t *arr = sb_state_records_locked(type, false), *rec;
-        json_t *out = json_array();
-        size_t i;
-
-        json_array_foreach(arr, i, rec)
-        {
-                if (sf_value_equals(json_object_get(rec, field), value))
-                        json_array_append(out, rec);
-        }
-        return out;
+        return sb_index_match_locked(type, field, value);
 }
 
 static void multiple_choices(const struct sf_op *op, const char *type, json_t *found,

@@ -214,6 +214,14 @@ json_t *tw_conf_list_locked(const char *name, const char *status)
         json_t *out = json_array(), *conf;
         const char *sid;
 
+        if (name && status && strcmp(status, "completed") != 0) {
+                /* Not completed: only the live one of that name can match (by_name). */
+                sid = json_string_value(json_object_get(by_name, name));
+                conf = sid ? json_object_get(conferences, sid) : NULL;
+                if (conf && strcmp(status, json_string_value(json_object_get(conf, "status"))) == 0)
+                        json_array_append_new(out, tw_conf_view(conf));
+                return out;
+        }
         json_object_foreach(conferences, sid, conf)
         {
                 const char *n = json_string_value(json_object_get(conf, "friendly_name"));

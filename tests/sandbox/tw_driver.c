@@ -1,5 +1,5 @@
-/* callbridge-sandbox: the call driver. A few sender threads take placed calls from one queue
- * and play them like Twilio: status callbacks (initiated, ringing, in-progress, the final
+/* callbridge-sandbox: the call driver. A bounded pool of sender threads takes placed calls from one
+ * queue and play them like Twilio: status callbacks (initiated, ringing, in-progress, the final
  * status), the TwiML fetch from Url when the call is answered, then the recording callback.
  * Every webhook is signed and delivered by tw_deliver.c (with Twilio's connection overrides)
  * and logged in twilio_webhooks. libmicrohttpd threads only ever enqueue.
@@ -18,15 +18,19 @@
 #include "callbridge/util.h"
 #include "tw_emu.h"
 
-#define SENDERS          16 /* a redelivery pauses its sender: others play on */
+/* A bounded pool (--twilio-senders, default 64): each sender plays one call at a time, pauses
+ * included (answer_ms, talk_ms, redelivery back-off), so that many calls are in flight at once;
+ * more wait in the queue. Senders mostly sleep: their stacks are kept small. */
+#define SENDER_STACK     ((size_t)1024 * 1024)
 #define MAX_ANSWER_BYTES ((size_t)64 * 1024)
 #define MAX_HOOKS        4
 
 static pthread_mutex_t qlock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t qcond;
+static pthread_cond_t qcond;    /* pausing senders: a call hung up, or stopping */
+static pthread_cond_t workcond; /* idle senders: a job queued, or stopping */
 static struct tw_job *head, *tail;
 static bool running, stopping;
-static pthread_t threads[SENDERS];
+static pthread_t *threads; /* n_threads of them */
 static size_t n_threads;
 static char *base_url;
 static const char *auth_token;
@@ -72,7 +76,7 @@ void tw_driver_enqueue_take(struct tw_job *job)
                 head = job;
         tail = job;
         if (running)
-                pthread_cond_broadcast(&qcond); /* pausing senders share the condition */
+                pthread_cond_signal(&workcond); /* one idle sender; pausing ones sleep on */
         pthread_mutex_unlock(&qlock);
 }
 
@@ -358,7 +362,7 @@ static void *sender_main(void *arg)
 
                 pthread_mutex_lock(&qlock);
                 while (!head && !stopping)
-                        pthread_cond_wait(&qcond, &qlock);
+                        pthread_cond_wait(&workcond, &qlock);
                 if (stopping) {
                         pthread_mutex_unlock(&qlock);
                         break;
@@ -394,6 +398,7 @@ static char *listen_url(const struct sb_config *cfg, unsigned int port)
 int sb_tw_start(const struct sb_config *cfg, unsigned int port)
 {
         pthread_condattr_t ca;
+        pthread_attr_t attr;
 
         base_url = cfg->public_url ? strdup(cfg->public_url) : listen_url(cfg, port);
         auth_token = cfg->twilio_auth_token ? cfg->twilio_auth_token : "";
@@ -404,16 +409,26 @@ int sb_tw_start(const struct sb_config *cfg, unsigned int port)
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&qcond, &ca);
+        pthread_cond_init(&workcond, NULL);
         pthread_condattr_destroy(&ca);
         pthread_mutex_lock(&qlock);
-        running = true; /* from now on enqueue may signal qcond */
+        running = true; /* from now on enqueue may signal workcond */
         pthread_mutex_unlock(&qlock);
-        for (n_threads = 0; n_threads < SENDERS; n_threads++) {
-                if (pthread_create(&threads[n_threads], NULL, sender_main, NULL) != 0) {
+        threads = calloc(cfg->twilio_senders ? cfg->twilio_senders : 1, sizeof(*threads));
+        if (!threads) {
+                sb_log("error", "twilio: out of memory");
+                return -1;
+        }
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, SENDER_STACK);
+        for (n_threads = 0; n_threads < cfg->twilio_senders; n_threads++) {
+                if (pthread_create(&threads[n_threads], &attr, sender_main, NULL) != 0) {
+                        pthread_attr_destroy(&attr);
                         sb_log("error", "twilio: cannot start the webhook senders");
-                        return -1;
+                        return -1; /* sb_tw_stop joins the ones started */
                 }
         }
+        pthread_attr_destroy(&attr);
         return 0;
 }
 
@@ -436,6 +451,7 @@ void sb_tw_stop(void)
         }
         __atomic_store_n(&stopping, true, __ATOMIC_RELAXED);
         pthread_cond_broadcast(&qcond);
+        pthread_cond_broadcast(&workcond);
         pthread_mutex_unlock(&qlock);
         for (size_t i = 0; i < n_threads; i++)
                 pthread_join(threads[i], NULL);
@@ -445,8 +461,11 @@ void sb_tw_stop(void)
         }
         tail = NULL;
         n_threads = 0;
+        free(threads);
+        threads = NULL;
         running = false;
         pthread_cond_destroy(&qcond);
+        pthread_cond_destroy(&workcond);
         curl_global_cleanup();
         free(base_url);
         base_url = NULL;

@@ -83,6 +83,11 @@ json_t *tw_call_find_locked(const char *sid);
 json_t *tw_calls_to_locked(const char *to);
 /* The outcome for calls to `to` (its own, else "*", else the default). */
 void tw_outcome_for_locked(const char *to, struct tw_outcome *out);
+/* The call's status is about to become `status` (before it is set): the summary's counts
+ * follow. */
+void tw_call_status_locked(json_t *call, const char *status);
+/* A recording was just marked deleted (the summary's count). */
+void tw_recording_deleted_locked(void);
 /* Bumped by every reset: a call played across a reset stops touching the state. */
 unsigned long tw_generation_locked(void);
 /* Append {"call_sid","kind","status"?,"url","http_status","sent_at","retry"?} to

@@ -80,6 +80,8 @@ bool tw_call_set(const struct tw_job *job, const char *key, json_t *value)
         if (call) {
                 char now[TW_DATE_LEN];
                 tw_date(time(NULL), now);
+                if (strcmp(key, "status") == 0 && json_is_string(value))
+                        tw_call_status_locked(call, json_string_value(value));
                 json_object_set(call, key, value);
                 json_object_set_new(call, "date_updated", json_string(now));
                 if (strcmp(key, "start_time") == 0)

@@ -126,6 +126,7 @@ void sb_tw_recording_delete(const struct sb_request *req, struct sb_reply *reply
         rec = tw_recording_find_locked(sid);
         if (rec && !json_is_true(json_object_get(rec, "deleted"))) {
                 json_object_set_new(rec, "deleted", json_true());
+                tw_recording_deleted_locked();
                 deleted = true;
         }
         sb_state_unlock();

@@ -28,6 +28,52 @@ static json_t *recordings;
 static json_t *calls_by_sid; /* {"CA...": call} the entries of twilio_calls by sid */
 static json_t *calls_by_to;  /* {"+1...": [call, ...]} by To, oldest first */
 static unsigned long generation;
+/* The counts of GET /__sandbox/summary, kept as the state changes so that answering costs
+ * the same however many calls were placed. */
+static json_t *count_status;  /* {"<status>": n} calls by their current status */
+static json_t *count_hooks;   /* {"<kind> <2xx|error|no answer>": n} delivery attempts */
+static json_int_t count_live; /* calls not yet in a final status */
+static json_int_t count_retries, count_rec_deleted;
+
+static const char *const final_statuses[] = {"completed", "busy", "no-answer", "failed",
+                                             "canceled"};
+
+static bool status_final(const char *status)
+{
+        for (size_t f = 0; f < sizeof(final_statuses) / sizeof(final_statuses[0]); f++) {
+                if (strcmp(status, final_statuses[f]) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Add `delta` to obj[key]; out of memory: the count is off by one. */
+static void count_add(json_t *obj, const char *key, json_int_t delta)
+{
+        json_t *n = json_object_get(obj, key);
+
+        if (n)
+                json_integer_set(n, json_integer_value(n) + delta);
+        else if (obj)
+                json_object_set_new(obj, key, json_integer(delta));
+}
+
+void tw_call_status_locked(json_t *call, const char *status)
+{
+        const char *old = json_string_value(json_object_get(call, "status"));
+
+        if (old) {
+                count_add(count_status, old, -1);
+                count_live -= !status_final(old);
+        }
+        count_add(count_status, status, 1);
+        count_live += !status_final(status);
+}
+
+void tw_recording_deleted_locked(void)
+{
+        count_rec_deleted++;
+}
 
 void sb_tw_state_clear_locked(void)
 {
@@ -36,7 +82,11 @@ void sb_tw_state_clear_locked(void)
         json_decref(recordings);
         json_decref(calls_by_sid);
         json_decref(calls_by_to);
+        json_decref(count_status);
+        json_decref(count_hooks);
         outcomes = webhooks = recordings = calls_by_sid = calls_by_to = NULL;
+        count_status = count_hooks = NULL;
+        count_live = count_retries = count_rec_deleted = 0;
         tw_conf_clear_locked();
 }
 
@@ -49,8 +99,11 @@ int sb_tw_state_reset_locked(void)
         recordings = json_object();
         calls_by_sid = json_object();
         calls_by_to = json_object();
+        count_status = json_object();
+        count_hooks = json_object();
         tw_conf_reset_locked();
-        if (!outcomes || !webhooks || !recordings || !calls_by_sid || !calls_by_to) {
+        if (!outcomes || !webhooks || !recordings || !calls_by_sid || !calls_by_to ||
+            !count_status || !count_hooks) {
                 sb_tw_state_clear_locked();
                 return -1;
         }
@@ -108,6 +161,8 @@ int tw_call_add_locked(json_t *call)
                 json_array_remove(calls, json_array_size(calls) - 1);
                 goto out;
         }
+        count_add(count_status, json_string_value(json_object_get(call, "status")) ?: "?", 1);
+        count_live += !status_final(json_string_value(json_object_get(call, "status")) ?: "?");
         rc = 0;
 out:
         json_decref(call);
@@ -142,11 +197,17 @@ void tw_outcome_for_locked(const char *to, struct tw_outcome *out)
 void tw_webhook_log_locked(const char *call_sid, const char *kind, const char *status,
                            const char *url, long http_status, long attempt)
 {
-        char now[TW_DATE_LEN];
+        char now[TW_DATE_LEN], key[64];
         json_t *entry;
 
         if (!webhooks)
                 return;
+        snprintf(key, sizeof(key), "%s %s", kind,
+                 http_status >= 200 && http_status < 300 ? "2xx"
+                 : http_status == 0                      ? "no answer"
+                                                         : "error");
+        count_add(count_hooks, key, 1);
+        count_retries += attempt > 0;
         tw_date(time(NULL), now);
         entry = json_pack("{s:s,s:s,s:s,s:i,s:s}", "call_sid", call_sid, "kind", kind, "url", url,
                           "http_status", (int)http_status, "sent_at", now);
@@ -162,8 +223,12 @@ void tw_recording_add_locked(json_t *rec)
 {
         const char *sid = json_string_value(json_object_get(rec, "sid"));
 
-        if (recordings && sid)
+        if (recordings && sid) {
+                /* A replaced deleted recording no longer counts as deleted. */
+                count_rec_deleted -=
+                    json_is_true(json_object_get(json_object_get(recordings, sid), "deleted"));
                 json_object_set(recordings, sid, rec);
+        }
         json_decref(rec);
 }
 
@@ -293,52 +358,31 @@ out:
 /* ---- the Twilio counts of GET /__sandbox/summary, GET /__sandbox/twilio/calls
  * ------------------------- */
 
-/* Add 1 to obj[key]. */
-static void bump(json_t *obj, const char *key)
+/* A copy of a counts object without its zero counts (new reference). */
+static json_t *nonzero(json_t *counts)
 {
-        json_t *n = json_object_get(obj, key);
+        json_t *out = json_object(), *n;
+        const char *key;
 
-        json_object_set_new(obj, key, json_integer(n ? json_integer_value(n) + 1 : 1));
+        json_object_foreach(counts, key, n)
+        {
+                if (json_integer_value(n) != 0)
+                        json_object_set_new(out, key, json_integer(json_integer_value(n)));
+        }
+        return out;
 }
 
 json_t *sb_tw_state_summary_locked(void)
 {
-        json_t *by_status = json_object(), *by_kind = json_object(), *out, *v;
-        static const char *const final[] = {"completed", "busy", "no-answer", "failed", "canceled"};
-        json_int_t retries = 0, deleted = 0, calls = 0, live = 0;
-        const char *key;
-        size_t i;
-
-        json_array_foreach(sb_state_twilio_calls_locked(), i, v)
-        {
-                const char *status = json_string_value(json_object_get(v, "status")) ?: "?";
-                bool ended = false;
-                for (size_t f = 0; f < sizeof(final) / sizeof(final[0]); f++)
-                        ended |= strcmp(status, final[f]) == 0;
-                bump(by_status, status);
-                calls++;
-                live += !ended;
-        }
-        json_array_foreach(webhooks, i, v)
-        {
-                char k[64];
-                long st = (long)json_integer_value(json_object_get(v, "http_status"));
-                snprintf(k, sizeof(k), "%s %s",
-                         json_string_value(json_object_get(v, "kind")) ?: "?",
-                         st >= 200 && st < 300 ? "2xx"
-                         : st == 0             ? "no answer"
-                                               : "error");
-                bump(by_kind, k);
-                retries += json_object_get(v, "retry") != NULL;
-        }
-        json_object_foreach(recordings, key, v) deleted +=
-            json_is_true(json_object_get(v, "deleted"));
-        out = json_pack("{s:I,s:o,s:I,s:I,s:o,s:I,s:I,s:I}", "calls", calls, "calls_by_status",
-                        by_status, "calls_live", live, "webhooks",
-                        (json_int_t)json_array_size(webhooks), "webhooks_by_outcome", by_kind,
-                        "webhook_retries", retries, "recordings",
-                        (json_int_t)json_object_size(recordings), "recordings_deleted", deleted);
-        return out;
+        if (!count_status || !count_hooks)
+                return NULL;
+        return json_pack("{s:I,s:o,s:I,s:I,s:o,s:I,s:I,s:I}", "calls",
+                         (json_int_t)json_array_size(sb_state_twilio_calls_locked()),
+                         "calls_by_status", nonzero(count_status), "calls_live", count_live,
+                         "webhooks", (json_int_t)json_array_size(webhooks), "webhooks_by_outcome",
+                         nonzero(count_hooks), "webhook_retries", count_retries, "recordings",
+                         (json_int_t)json_object_size(recordings), "recordings_deleted",
+                         count_rec_deleted);
 }
 
 void sb_tw_control_calls(const struct sb_request *req, struct sb_reply *reply)
