@@ -42,11 +42,11 @@ enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
 /* One write of a batch (cb_crm_ops.log_calls, attach_many, create_tasks) with its own
  * outcome: a batch never fails or repeats one item for another's sake. */
 struct cb_crm_item {
-        const struct cb_call *call; /* borrowed */
-        const json_t *fields;       /* attach_many: as attach's; create_tasks: the task */
-        const char *key;            /* create_tasks: as create_task's */
-        enum cb_crm_priority prio;  /* attach_many */
-        enum cb_result result;      /* out: OK, RETRY, WAIT or FAIL for this item */
+        const struct cb_call *call;  /* borrowed */
+        const json_t *fields;        /* attach_many: as attach's; create_tasks: the task */
+        const char *key;             /* create_tasks: as create_task's */
+        enum cb_crm_priority prio;   /* attach_many */
+        enum cb_result result;       /* out: OK, RETRY, WAIT or FAIL for this item */
         struct cb_crm_logged logged; /* log_calls: out */
         char id[CB_CRM_ID_MAX];      /* create_tasks: the task's id (out) */
         char err[256];               /* out: why, when not OK */

@@ -45,9 +45,8 @@ void cb_crm_create_tasks(struct cb_crm *crm, struct cb_crm_item *items, size_t n
         }
         for (size_t i = 0; i < n; i++) {
                 items[i].err[0] = '\0';
-                items[i].result = crm->ops->create_task(crm->self, items[i].call, items[i].key,
-                                                        items[i].fields, items[i].id,
-                                                        sizeof(items[i].id), items[i].err,
-                                                        sizeof(items[i].err));
+                items[i].result = crm->ops->create_task(
+                    crm->self, items[i].call, items[i].key, items[i].fields, items[i].id,
+                    sizeof(items[i].id), items[i].err, sizeof(items[i].err));
         }
 }

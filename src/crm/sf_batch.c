@@ -20,12 +20,14 @@ static const char *str(const json_t *obj, const char *key)
 }
 
 /* A record's refusal: RETRY for what passes (a locked row, a rollback), WAIT for the API
- * allowance, FAIL for the record itself. */
+ * allowance, FAIL for the record itself (DUPLICATE_EXTERNAL_ID included: the org holds
+ * several records with its key, as a 300 to a single upsert; a request never names one key
+ * twice, merge_same sees to it). */
 static enum cb_result record_refusal(const char *code)
 {
-        static const char *const retry[] = {"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                                            "SERVER_UNAVAILABLE", "DUPLICATE_EXTERNAL_ID",
-                                            "UNKNOWN_EXCEPTION"};
+        static const char *const retry[] = {"UNABLE_TO_LOCK_ROW",
+                                            "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                            "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION"};
 
         if (strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0)
                 return CB_RESULT_WAIT;
@@ -77,8 +79,8 @@ static void send_chunk(struct sf *sf, const char *object, const char *field,
                        enum cb_crm_priority prio, bool last, bool *again)
 {
         struct cb_buf path = {.max = 512};
-        json_t *records = json_array(), *body = json_pack("{s:b,s:o}", "allOrNone", 0, "records",
-                                                          records);
+        json_t *records = json_array(),
+               *body = json_pack("{s:b,s:o}", "allOrNone", 0, "records", records);
         json_t *out = NULL;
         struct sf_answer ans;
         char err[256] = "out of memory";
@@ -133,9 +135,9 @@ static void one_by_one(struct sf *sf, const char *object, const char *field,
                        struct sf_upsert_item *items, size_t n, enum cb_crm_priority prio)
 {
         for (size_t i = 0; i < n; i++)
-                items[i].r = sf_upsert(sf, object, field, items[i].value, items[i].record, prio,
-                                       items[i].id, sizeof(items[i].id), items[i].err,
-                                       sizeof(items[i].err));
+                items[i].r =
+                    sf_upsert(sf, object, field, items[i].value, items[i].record, prio, items[i].id,
+                              sizeof(items[i].id), items[i].err, sizeof(items[i].err));
 }
 
 void sf_upsert_many(struct sf *sf, const char *object, const char *field,
@@ -242,7 +244,8 @@ static void attach_parts(struct sf *sf, struct cb_crm_item *items, size_t n,
                         continue;
                 parts = sf_transcript_records(items[i].call, items[i].call->crm_log_id, text,
                                               json_object_get(items[i].fields, "entities"));
-                json_array_foreach(parts, j, p) json_object_set_new(p, "item", json_integer((json_int_t)i));
+                json_array_foreach(parts, j, p)
+                    json_object_set_new(p, "item", json_integer((json_int_t)i));
                 if (parts == NULL || json_array_extend(all, parts) != 0)
                         item_fail(&items[i], CB_RESULT_RETRY, "out of memory");
                 json_decref(parts);

@@ -414,9 +414,8 @@ enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, co
         }
         json_array_foreach(parts, i, p)
         {
-                r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c",
-                              str(p, "key"), json_object_get(p, "record"), prio, id, sizeof(id),
-                              err, err_size);
+                r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", str(p, "key"),
+                              json_object_get(p, "record"), prio, id, sizeof(id), err, err_size);
                 if (r != CB_RESULT_OK)
                         break;
                 if (i == 0)
@@ -513,9 +512,9 @@ static const char *task_priority(const char *p)
 
 json_t *sf_task_record(const struct cb_call *call, const json_t *task)
 {
-        json_t *rec = json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up",
-                                "Status", "Not Started", "Priority",
-                                task_priority(str(task, "priority")));
+        json_t *rec =
+            json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up", "Status",
+                      "Not Started", "Priority", task_priority(str(task, "priority")));
 
         if (rec == NULL)
                 return NULL;

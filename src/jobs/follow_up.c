@@ -29,11 +29,11 @@ static enum cb_result prepare(struct cb_job *job, struct cb_call *call, char key
         snprintf(key, KEY_MAX, "%s:missed-call", job->row->call_id);
         snprintf(subject, sizeof(subject), "Call back %s (missed call)",
                  call->from[0] ? call->from : "caller");
-        *task = json_pack("{s:s,s:s,s:s}", "subject", subject, "description",
-                          call->status == CB_CALL_BUSY
-                              ? "Inbound call not taken: every agent was busy."
-                              : "Inbound call not answered.",
-                          "due_date", day);
+        *task =
+            json_pack("{s:s,s:s,s:s}", "subject", subject, "description",
+                      call->status == CB_CALL_BUSY ? "Inbound call not taken: every agent was busy."
+                                                   : "Inbound call not answered.",
+                      "due_date", day);
         if (*task == NULL) {
                 snprintf(job->error, sizeof(job->error), "out of memory");
                 return CB_RESULT_RETRY;

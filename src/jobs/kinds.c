@@ -22,7 +22,7 @@ const struct cb_job_kind cb_job_kinds[] = {
     {"debug.sleep", cb_job_debug_sleep, NULL, true, NULL},
     {"debug.fail", cb_job_debug_fail, NULL, true, NULL},
     {"debug.crm_attach", cb_job_debug_crm_attach, NULL, true, NULL},
-    {"debug.crm_task", cb_job_debug_crm_task, NULL, true, NULL},
+    {"debug.crm_task", cb_job_debug_crm_task, NULL, true, cb_job_debug_crm_task_batch},
     {"debug.call_disposed", cb_job_debug_call_disposed, NULL, true, NULL},
 };
 const size_t cb_job_kinds_count = sizeof(cb_job_kinds) / sizeof(cb_job_kinds[0]);

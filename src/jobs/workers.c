@@ -300,8 +300,7 @@ static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
         bool unstarted = false;
 
         /* On SIGTERM the job in hand finishes; the rest go back to the queue. */
-        for (int i = 0; i < n && cb_mono_us() < deadline && !atomic_load(&w->jobs->stopping);
-             i++) {
+        for (int i = 0; i < n && cb_mono_us() < deadline && !atomic_load(&w->jobs->stopping); i++) {
                 const struct cb_job_kind *kind =
                     cb_job_kind_find(rows[i].kind, w->jobs->env->cfg->workers.debug_kinds);
                 if (ran[i])
@@ -389,16 +388,15 @@ static void *worker_main(void *arg)
                 uint64_t seen;
                 struct cb_db *db;
                 int n;
-                const char *kinds = atomic_load(&jobs->gathering) ? jobs->kinds_plain
-                                                                  : jobs->kinds;
+                const char *kinds = atomic_load(&jobs->gathering) ? jobs->kinds_plain : jobs->kinds;
 
                 pthread_mutex_lock(&jobs->lock);
                 seen = jobs->generation;
                 pthread_mutex_unlock(&jobs->lock);
                 db = cb_db_acquire(jobs->env->pool, 1000);
                 if (db != NULL) {
-                        qs = cb_store_jobs_claim(db, w->id, kinds, (int)cfg->workers.lease_s,
-                                                 rows, (int)cfg->workers.batch);
+                        qs = cb_store_jobs_claim(db, w->id, kinds, (int)cfg->workers.lease_s, rows,
+                                                 (int)cfg->workers.batch);
                         cb_db_release(&db);
                 }
                 if (qs <= 0) {
@@ -555,8 +553,7 @@ static void kinds_literal(const struct cb_jobs *jobs, int batch, char *out, size
                 if ((k->debug && !jobs->env->cfg->workers.debug_kinds) ||
                     (batch >= 0 && (k->run_batch != NULL) != (batch == 1)))
                         continue;
-                len += (size_t)snprintf(out + len, size - len, "%s%s", len > 1 ? "," : "",
-                                        k->name);
+                len += (size_t)snprintf(out + len, size - len, "%s%s", len > 1 ? "," : "", k->name);
         }
         snprintf(out + len, size - len, "}");
 }

@@ -62,8 +62,9 @@ static bool analysis_fields(const json_t *t, const json_t *doc, json_t **high, j
                           "sentiment", json_object_get(t, "sentiment"), "sentiment_label",
                           json_object_get(t, "sentiment_label"), "intent",
                           json_object_get(t, "intent"), "entities", json_object_get(t, "entities"));
-        *low = json_pack("{s:O,s:O,s:O}", "tags", json_object_get(t, "tags"), "keywords",
-                         json_object_get(t, "keywords"), "summary", json_object_get(doc, "summary"));
+        *low =
+            json_pack("{s:O,s:O,s:O}", "tags", json_object_get(t, "tags"), "keywords",
+                      json_object_get(t, "keywords"), "summary", json_object_get(doc, "summary"));
         if (*high == NULL || *low == NULL) {
                 json_decref(*high);
                 json_decref(*low);
@@ -281,7 +282,8 @@ void cb_job_write_analysis_batch(struct cb_job *jobs, size_t n, enum cb_result *
                 if (res[i] == CB_RESULT_OK && attach_needed &&
                     !analysis_fields(w[i].t, w[i].doc, &w[i].high, &w[i].low))
                         res[i] = CB_RESULT_RETRY;
-                if (res[i] == CB_RESULT_OK && (w[i].tasks = follow_up_tasks(&jobs[i], w[i].t)) == NULL)
+                if (res[i] == CB_RESULT_OK &&
+                    (w[i].tasks = follow_up_tasks(&jobs[i], w[i].t)) == NULL)
                         res[i] = CB_RESULT_RETRY;
                 if (res[i] == CB_RESULT_RETRY && jobs[i].error[0] == '\0')
                         snprintf(jobs[i].error, sizeof(jobs[i].error), "out of memory");

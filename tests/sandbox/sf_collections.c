@@ -55,8 +55,8 @@ static size_t count_value(json_t *records, const char *field, const char *value)
 static json_t *upsert_one(const struct sf_op *parent, json_t *records, json_t *rec)
 {
         const char *type = parent->seg[2], *field = parent->seg[3];
-        const char *rtype = json_string_value(json_object_get(json_object_get(rec, "attributes"),
-                                                              "type"));
+        const char *rtype =
+            json_string_value(json_object_get(json_object_get(rec, "attributes"), "type"));
         json_t *value = json_object_get(rec, field);
         struct sf_op op = *parent;
         struct sf_result r = {0};
@@ -129,8 +129,8 @@ void sf_collections_upsert_locked(const struct sf_op *op, struct sf_result *res)
         }
         if (all && failed) {
                 json_array_foreach(out, i, rec) if (json_is_true(json_object_get(rec, "success")))
-                    json_array_set_new(out, i, failure("ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                                                       ROLLED_BACK, NULL));
+                    json_array_set_new(
+                        out, i, failure("ALL_OR_NONE_OPERATION_ROLLED_BACK", ROLLED_BACK, NULL));
                 sb_state_records_replace_locked(backup);
                 backup = NULL;
         }
