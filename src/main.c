@@ -32,6 +32,7 @@
 
 #include "agent.h"
 #include "apikey.h" /* src/cli/, the executable's private include directory */
+#include "hubspot.h"
 #include "jobs.h"
 #include "session.h"
 
@@ -59,6 +60,9 @@ static const char usage_text[] =
     "       callbridge jobs list [--state S] [--kind K] [--limit N] [--json] [-c FILE]\n"
     "       callbridge jobs retry ID | --dead [--kind K] [-c FILE]\n"
     "                                                dead letters: list them, queue them again\n"
+    "       callbridge hubspot setup | check [-c FILE]\n"
+    "                                                HubSpot: create | list the missing custom\n"
+    "                                                properties callbridge writes\n"
     "       callbridge keygen                        print a new 256-bit recording key line;\n"
     "                                                append it to [storage] key_file to rotate\n"
     "       callbridge --help-config                 every setting: default, bounds, env name\n"
@@ -503,6 +507,9 @@ int main(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         rc = cb_cli_agent(argc, argv, DEFAULT_CONFIG);
+        if (rc >= 0)
+                return rc;
+        rc = cb_cli_hubspot(argc, argv, DEFAULT_CONFIG);
         if (rc >= 0)
                 return rc;
         rc = parse_args(argc, argv, &a);

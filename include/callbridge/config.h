@@ -69,6 +69,7 @@ struct cb_config {
         } auth;
         /* [crm]: the policies every CRM provider follows. */
         struct {
+                char *provider;           /* auto | salesforce | hubspot | none */
                 char *write_mode;         /* staged | single */
                 long single_write_wait_s; /* write_mode = single: bounded wait after the call */
                 long batch_delay_ms;      /* CRM writes gather this long into one request */
@@ -96,6 +97,22 @@ struct cb_config {
                 bool session_auth;
                 long session_cache_ttl_s;
         } salesforce;
+        struct {
+                bool enabled;
+                char *api_base_url;
+                char *auth; /* private_app | oauth */
+                char *access_token_file;
+                char *client_id;
+                char *client_secret_file;
+                char *refresh_token_file;
+                char *app_url;
+                char *call_id_property;
+                char *task_key_property;
+                char *note_key_property;
+                long timeout_ms;
+                long search_per_s;
+                char *timezone;
+        } hubspot;
         struct {
                 bool enabled;
                 char *api_base_url;

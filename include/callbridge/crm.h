@@ -175,7 +175,8 @@ struct cb_crm {
         void *self;
 };
 
-/* The provider the configuration selects ([salesforce] enabled → salesforce, else none).
+/* The provider `[crm] provider` selects (auto: [salesforce] enabled → salesforce, else
+ * [hubspot] enabled → hubspot, else none).
  * NULL (logged) when it cannot be built. Free with cb_crm_destroy. */
 struct cb_crm *cb_crm_create(const struct cb_config *cfg);
 void cb_crm_destroy(struct cb_crm **crm);
@@ -191,6 +192,7 @@ void cb_crm_create_tasks(struct cb_crm *crm, struct cb_crm_item *items, size_t n
 
 extern const struct cb_crm_ops cb_crm_none;
 extern const struct cb_crm_ops cb_crm_salesforce;
+extern const struct cb_crm_ops cb_crm_hubspot;
 
 /* ---- screen pop (src/crm/lookup.c) ------------------------------------------------------ */
 

@@ -97,6 +97,47 @@ static void check_salesforce(struct load_ctx *ctx)
                 "America/New_York)");
 }
 
+/* The keys HubSpot's auth flow needs, property names, the time zone; and which CRM runs. */
+static void check_hubspot(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+        const char *props[] = {c->hubspot.call_id_property, c->hubspot.task_key_property,
+                               c->hubspot.note_key_property};
+        const char *keys[] = {"call_id_property", "task_key_property", "note_key_property"};
+
+        if (strcmp(c->hubspot.auth, "private_app") == 0) {
+                require(ctx, c->hubspot.access_token_file != NULL, "hubspot", "access_token_file",
+                        "required by auth = private_app");
+        } else {
+                require(ctx, c->hubspot.client_id != NULL, "hubspot", "client_id",
+                        "required by auth = oauth");
+                require(ctx, c->hubspot.client_secret_file != NULL, "hubspot", "client_secret_file",
+                        "required by auth = oauth");
+                require(ctx, c->hubspot.refresh_token_file != NULL, "hubspot", "refresh_token_file",
+                        "required by auth = oauth");
+        }
+        for (size_t i = 0; i < CB_ARRAY_LEN(props); i++)
+                require(ctx,
+                        cb_str_charset(props[i], 100, "_") && islower((unsigned char)props[i][0]),
+                        "hubspot", keys[i],
+                        "must be a property internal name (lowercase letters, digits, _)");
+        require(ctx, timezone_known(c->hubspot.timezone), "hubspot", "timezone",
+                "must be an IANA time zone name found in /usr/share/zoneinfo (e.g. "
+                "America/New_York)");
+}
+
+/* `[crm] provider` names a CRM that is enabled. */
+static void check_crm(struct load_ctx *ctx)
+{
+        const struct cb_config *c = ctx->cfg;
+        const char *p = c->crm.provider;
+
+        require(ctx, strcmp(p, "salesforce") != 0 || c->salesforce.enabled, "crm", "provider",
+                "salesforce needs [salesforce] enabled = true");
+        require(ctx, strcmp(p, "hubspot") != 0 || c->hubspot.enabled, "crm", "provider",
+                "hubspot needs [hubspot] enabled = true");
+}
+
 /* What placing calls and checking webhooks needs. */
 static void check_twilio(struct load_ctx *ctx)
 {
@@ -308,6 +349,9 @@ void cb_config_cross_check(struct load_ctx *ctx)
                 "1-48 letters, digits and : _ - .");
         if (c->salesforce.enabled)
                 check_salesforce(ctx);
+        if (c->hubspot.enabled)
+                check_hubspot(ctx);
+        check_crm(ctx);
         if (c->twilio.enabled)
                 check_twilio(ctx);
         require(ctx, !c->twilio.conference || c->twilio.enabled, "twilio", "conference",

@@ -129,6 +129,9 @@ const struct cb_setting cb_settings[] = {
          "SameSite of the session cookie; None (the console inside Salesforce's iframe, Open "
          "CTI) needs an https public_url"),
 
+    ENUM("crm", "provider", crm.provider, "auto", "auto|salesforce|hubspot|none", 0,
+         "the CRM calls are logged to; auto: salesforce when [salesforce] enabled, else hubspot "
+         "when [hubspot] enabled, else none"),
     ENUM("crm", "write_mode", crm.write_mode, "staged", "staged|single", 0,
          "staged: create the call log in progress, update it later; single: one write at the "
          "end"),
@@ -177,6 +180,33 @@ const struct cb_setting cb_settings[] = {
          "accept a Salesforce session token as the softphone bearer (checked with userinfo)"),
     INT("salesforce", "session_cache_ttl_s", salesforce.session_cache_ttl_s, "60", 0, 3600,
         CB_SET_RELOAD, "how long a validated Salesforce session is trusted"),
+
+    BOOL("hubspot", "enabled", hubspot.enabled, "false", "log calls to HubSpot"),
+    URL("hubspot", "api_base_url", hubspot.api_base_url, "https://api.hubapi.com",
+        "http://|https://", "HubSpot API base URL"),
+    ENUM("hubspot", "auth", hubspot.auth, "private_app", "private_app|oauth", 0,
+         "private_app: a fixed access token; oauth: the refresh-token flow of a public app"),
+    FILE_("hubspot", "access_token_file", hubspot.access_token_file,
+          "private app access token (auth = private_app)"),
+    STR("hubspot", "client_id", hubspot.client_id, NULL, "OAuth app client id (auth = oauth)"),
+    FILE_("hubspot", "client_secret_file", hubspot.client_secret_file,
+          "OAuth app client secret (auth = oauth)"),
+    FILE_("hubspot", "refresh_token_file", hubspot.refresh_token_file,
+          "OAuth refresh token of the installed app (auth = oauth)"),
+    URL("hubspot", "app_url", hubspot.app_url, "https://app.hubspot.com", "http://|https://",
+        "where record links open"),
+    STR("hubspot", "call_id_property", hubspot.call_id_property, "callbridge_call_id",
+        "unique custom property of calls the call log is upserted by"),
+    STR("hubspot", "task_key_property", hubspot.task_key_property, "callbridge_task_key",
+        "unique custom property of tasks follow-ups are upserted by"),
+    STR("hubspot", "note_key_property", hubspot.note_key_property, "callbridge_note_key",
+        "unique custom property of notes transcripts are upserted by"),
+    INT("hubspot", "timeout_ms", hubspot.timeout_ms, "10000", 100, 120000, 0,
+        "one HubSpot request, connect to last byte"),
+    INT("hubspot", "search_per_s", hubspot.search_per_s, "5", 1, 100, 0,
+        "search requests per second this instance makes (HubSpot allows 5 per account)"),
+    STR("hubspot", "timezone", hubspot.timezone, "UTC",
+        "the account's time zone (IANA name): task due dates and the daily limit's reset"),
 
     BOOL("twilio", "enabled", twilio.enabled, "false", "place calls through Twilio"),
     URL("twilio", "api_base_url", twilio.api_base_url, "https://api.twilio.com", "http://|https://",

@@ -7,11 +7,24 @@
 
 #include "callbridge/log.h"
 
-static const struct cb_crm_ops *const providers[] = {&cb_crm_none, &cb_crm_salesforce};
+static const struct cb_crm_ops *const providers[] = {&cb_crm_none, &cb_crm_salesforce,
+                                                     &cb_crm_hubspot};
+
+/* `[crm] provider`, with auto resolved: salesforce when enabled, else hubspot, else none. */
+static const char *wanted(const struct cb_config *cfg)
+{
+        const char *p = cfg->crm.provider != NULL ? cfg->crm.provider : "auto";
+
+        if (strcmp(p, "auto") != 0)
+                return p;
+        if (cfg->salesforce.enabled)
+                return cb_crm_salesforce.name;
+        return cfg->hubspot.enabled ? cb_crm_hubspot.name : cb_crm_none.name;
+}
 
 struct cb_crm *cb_crm_create(const struct cb_config *cfg)
 {
-        const char *want = cfg->salesforce.enabled ? "salesforce" : "none";
+        const char *want = wanted(cfg);
         struct cb_crm *crm = NULL;
 
         for (size_t i = 0; i < CB_ARRAY_LEN(providers); i++) {
@@ -45,8 +58,7 @@ void cb_crm_destroy(struct cb_crm **crmp)
 
 const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg)
 {
-        /* The same choice as cb_crm_create's. */
-        const char *want = cfg->salesforce.enabled ? "salesforce" : "none";
+        const char *want = wanted(cfg); /* the same choice as cb_crm_create's */
 
         for (size_t i = 0; i < CB_ARRAY_LEN(providers); i++)
                 if (strcmp(providers[i]->name, want) == 0)

@@ -38,6 +38,10 @@ struct sb_config {
         char *openai_api_key;        /* contents of --openai-api-key-file, or NULL: any key */
         char *google_api_key;        /* contents of --google-api-key-file, or NULL */
         EVP_PKEY *google_sa_key;     /* from --google-sa-cert-file: service-account JWT checks */
+        char *hs_access_token;       /* contents of --hs-access-token-file (private app), or NULL */
+        char *hs_client_id;          /* --hs-client-id (OAuth), or NULL */
+        char *hs_client_secret;      /* contents of --hs-client-secret-file, or NULL */
+        char *hs_refresh_token;      /* contents of --hs-refresh-token-file, or NULL */
 };
 
 /* One JSON log line on stderr: {"ts","level","component":"sandbox","msg"}. Never fails
@@ -202,10 +206,10 @@ struct sb_upstream {
 
 /* One row of the route table in sb_server.c. `pattern` is an fnmatch(3) pattern over the path with
  * FNM_PATHNAME ("*" never crosses "/"). Rows whose pattern is "/" followed by two stars are
- * fallbacks, tried only for a path no other row has under any method, outside /__, /services/
- * and /2010-04-01/ (S3's /<bucket>/<key>). Rows with an `upstream` are counted under
- * `endpoint` (or the upstream's classification when NULL) and get faults; rows without one (the
- * control API) never do. `max_body` 0 means 1 MiB. */
+ * fallbacks, tried only for a path no other row has under any method, outside /__, /services/,
+ * /2010-04-01/, /crm/, /oauth/ and /account-info/ (S3's /<bucket>/<key>). Rows with an `upstream`
+ * are counted under `endpoint` (or the upstream's classification when NULL) and get faults; rows
+ * without one (the control API) never do. `max_body` 0 means 1 MiB. */
 struct sb_route {
         const char *method;
         const char *pattern;
@@ -289,6 +293,29 @@ int sb_sf_state_reset_locked(void);
 void sb_sf_state_clear_locked(void);
 /* Fill what Salesforce derives on a seeded record (Name of a Contact or Lead). Lock held. */
 void sb_sf_record_seeded_locked(const char *type, json_t *rec);
+
+/* ---- HubSpot emulation (hs_*.c; see hs_emu.h) ------------------------------------------- */
+
+/* HubSpot's CRM API: errors as {"status":"error","message","correlationId","category"}, 429
+ * with policyName, X-HubSpot-RateLimit-* headers. Without --hs-access-token-file and
+ * --hs-refresh-token-file any bearer token is taken. */
+extern const struct sb_upstream sb_hs_upstream;
+/* Every /crm/ and /account-info/ route: authenticate, count the budgets, dispatch. */
+void sb_hs_api(const struct sb_request *req, struct sb_reply *reply);
+/* POST /oauth/v1/token (grant_type=refresh_token). */
+void sb_hs_token(const struct sb_request *req, struct sb_reply *reply);
+void sb_hs_control_schema(const struct sb_request *req, struct sb_reply *reply);
+void sb_hs_control_expire(const struct sb_request *req, struct sb_reply *reply);
+void sb_hs_control_limits(const struct sb_request *req, struct sb_reply *reply);
+/* The "hubspot" key of a seed: check it whole (false with a message in `err`), then apply it
+ * (takes the lock; -1 when out of memory, possibly half applied). `hs` is borrowed. */
+bool sb_hs_seed_check(json_t *hs, char *err, size_t len);
+int sb_hs_seed_apply(json_t *hs);
+/* HubSpot state. Lock held: reset restores the defaults (-1 when out of memory), clear frees
+ * everything, snapshot adds "hubspot" to `snap` (counts only with `summary`; -1 on failure). */
+int sb_hs_state_reset_locked(void);
+void sb_hs_state_clear_locked(void);
+int sb_hs_state_snapshot_locked(json_t *snap, bool summary);
 
 /* ---- Twilio emulation (tw_*.c; see tw_emu.h) -------------------------------------------- */
 

@@ -260,7 +260,7 @@ static void free_blobs(struct sb_blob *blobs, size_t n)
 void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
 {
         json_t *doc = sb_request_json(req, reply);
-        json_t *records = NULL, *texts = NULL, *counts = NULL, *val, *talks = NULL;
+        json_t *records = NULL, *texts = NULL, *counts = NULL, *val, *talks = NULL, *hs = NULL;
         struct sb_blob *blobs = NULL;
         size_t n_blobs = 0;
         struct verdict v = {0};
@@ -293,6 +293,16 @@ void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
                                 goto out;
                         }
                         talks = val;
+                } else if (strcmp(key, "hubspot") == 0) {
+                        char err[256];
+                        if (!sb_hs_seed_check(val, err, sizeof(err))) {
+                                fail(&v, "invalid_field", "%s", err);
+                                goto out;
+                        }
+                        hs = val;
+                        json_object_set_new(counts, key,
+                                            json_integer((json_int_t)json_object_size(val)));
+                        continue;
                 } else if (is_sobject_name(key)) {
                         if (!check_records(key, val, &v))
                                 goto out;
@@ -300,7 +310,7 @@ void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
                 } else {
                         fail(&v, "unknown_field",
                              "unknown field \"%s\" (expected SObject arrays such as Contact, "
-                             "Lead, Account, or transcripts, recordings, conversations)",
+                             "Lead, Account, or transcripts, recordings, conversations, hubspot)",
                              key);
                         goto out;
                 }
@@ -313,7 +323,7 @@ void sb_control_seed(const struct sb_request *req, struct sb_reply *reply)
                 goto out;
         }
         blobs = NULL;
-        if (talks != NULL && tw_talk_seed(talks) != 0) {
+        if ((talks != NULL && tw_talk_seed(talks) != 0) || (hs && sb_hs_seed_apply(hs) != 0)) {
                 sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                                "out of memory while seeding");
                 goto out;
@@ -334,7 +344,9 @@ out:
 void sb_control_state(const struct sb_request *req, struct sb_reply *reply)
 {
         const char *tw = sb_request_query(req, "twilio");
-        json_t *snap = sb_state_snapshot(tw != NULL && strcmp(tw, "summary") == 0);
+        const char *sum = sb_request_query(req, "summary");
+        json_t *snap = sb_state_snapshot((tw != NULL && strcmp(tw, "summary") == 0) ||
+                                         (sum != NULL && strcmp(sum, "1") == 0));
 
         if (!snap) {
                 sb_reply_error(reply, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "out of memory");

@@ -41,6 +41,11 @@ static const char usage_text[] =
     "  --google-api-key-file FILE      a Google API key (?key=) speech:recognize takes\n"
     "  --google-sa-cert-file FILE      PEM certificate (or public key) of a Google service\n"
     "                                  account: its JWTs get tokens at /google/oauth2/token\n"
+    "  --hs-access-token-file FILE     the HubSpot private app token it accepts\n"
+    "  --hs-client-id ID               the HubSpot app's client id (OAuth refresh grant)\n"
+    "  --hs-client-secret-file FILE    that app's client secret\n"
+    "  --hs-refresh-token-file FILE    the refresh token /oauth/v1/token takes; without\n"
+    "                                  this and a private app token any bearer is taken\n"
     "  --public-url URL                base of the links the sandbox hands out (recording\n"
     "                                  URLs); default http://<listen host>:<bound port>\n"
     "  --threads N                     HTTP thread pool size (default 4)\n"
@@ -64,6 +69,10 @@ enum {
         OPT_OPENAI_KEY,
         OPT_GOOGLE_KEY,
         OPT_GOOGLE_SA,
+        OPT_HS_TOKEN,
+        OPT_HS_CLIENT_ID,
+        OPT_HS_SECRET,
+        OPT_HS_REFRESH,
         OPT_THREADS,
         OPT_VERBOSE,
         OPT_HELP,
@@ -86,6 +95,10 @@ static const struct option options[] = {
     {"openai-api-key-file", required_argument, NULL, OPT_OPENAI_KEY},
     {"google-api-key-file", required_argument, NULL, OPT_GOOGLE_KEY},
     {"google-sa-cert-file", required_argument, NULL, OPT_GOOGLE_SA},
+    {"hs-access-token-file", required_argument, NULL, OPT_HS_TOKEN},
+    {"hs-client-id", required_argument, NULL, OPT_HS_CLIENT_ID},
+    {"hs-client-secret-file", required_argument, NULL, OPT_HS_SECRET},
+    {"hs-refresh-token-file", required_argument, NULL, OPT_HS_REFRESH},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
@@ -149,6 +162,14 @@ static void config_free(struct sb_config *cfg)
                 OPENSSL_cleanse(cfg->google_api_key, strlen(cfg->google_api_key));
         free(cfg->google_api_key);
         EVP_PKEY_free(cfg->google_sa_key);
+        char **hs_secrets[] = {&cfg->hs_access_token, &cfg->hs_client_secret,
+                               &cfg->hs_refresh_token};
+        for (size_t i = 0; i < sizeof(hs_secrets) / sizeof(hs_secrets[0]); i++) {
+                if (*hs_secrets[i])
+                        OPENSSL_cleanse(*hs_secrets[i], strlen(*hs_secrets[i]));
+                free(*hs_secrets[i]);
+        }
+        free(cfg->hs_client_id);
         memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -300,6 +321,38 @@ static int parse_stt_option(int opt, const char *arg, struct sb_config *cfg)
         }
 }
 
+/* The HubSpot options: secrets read at once. 0 handled, 1 a secret cannot be read, -1 when
+ * `opt` is not one of them. */
+static int parse_hs_option(int opt, const char *arg, struct sb_config *cfg)
+{
+        char **field;
+        const char *what;
+
+        switch (opt) {
+        case OPT_HS_CLIENT_ID:
+                free(cfg->hs_client_id);
+                cfg->hs_client_id = strdup(arg);
+                return cfg->hs_client_id ? 0 : 1;
+        case OPT_HS_TOKEN:
+                field = &cfg->hs_access_token;
+                what = "HubSpot access token";
+                break;
+        case OPT_HS_SECRET:
+                field = &cfg->hs_client_secret;
+                what = "HubSpot client secret";
+                break;
+        case OPT_HS_REFRESH:
+                field = &cfg->hs_refresh_token;
+                what = "HubSpot refresh token";
+                break;
+        default:
+                return -1;
+        }
+        free(*field);
+        *field = read_secret(arg, what);
+        return *field ? 0 : 1;
+}
+
 /* Fill `cfg` from argv. Returns -1 to go on, or the exit status (0 after --help, 1 when a
  * secret cannot be read, 2 on a usage error). */
 static int parse_args(int argc, char **argv, struct sb_config *cfg)
@@ -317,6 +370,14 @@ static int parse_args(int argc, char **argv, struct sb_config *cfg)
                 if (parse_s3_option(opt, optarg, cfg, &s3_secret_file))
                         continue;
                 switch (parse_stt_option(opt, optarg, cfg)) {
+                case 0:
+                        continue;
+                case 1:
+                        return 1;
+                default:
+                        break;
+                }
+                switch (parse_hs_option(opt, optarg, cfg)) {
                 case 0:
                         continue;
                 case 1:

@@ -22,6 +22,26 @@
                     &sb_tw_upstream, 0                                                             \
         }
 
+/* A HubSpot row: counted as "hubspot <method> <path>", with {id} or {name} for a variable
+ * segment. */
+#define HS_ROW(method, pattern, counted)                                                           \
+        {                                                                                          \
+                method, pattern, sb_hs_api, "hubspot " method " " counted, &sb_hs_upstream, 0      \
+        }
+/* The rows of one object type, /crm/v3/objects/<type>... and /crm/v3/properties/<type>... */
+#define HS_OBJ(type)  "/crm/v3/objects/" type
+#define HS_PROP(type) "/crm/v3/properties/" type
+#define HS_TYPE_ROWS(type)                                                                         \
+        HS_ROW("POST", HS_OBJ(type) "/search", HS_OBJ(type) "/search"),                            \
+            HS_ROW("POST", HS_OBJ(type) "/batch/upsert", HS_OBJ(type) "/batch/upsert"),            \
+            HS_ROW("POST", HS_OBJ(type), HS_OBJ(type)),                                            \
+            HS_ROW("GET", HS_OBJ(type) "/*", HS_OBJ(type) "/{id}"),                                \
+            HS_ROW("PATCH", HS_OBJ(type) "/*", HS_OBJ(type) "/{id}"),                              \
+            HS_ROW("GET", HS_PROP(type), HS_PROP(type)),                                           \
+            HS_ROW("POST", HS_PROP(type), HS_PROP(type)),                                          \
+            HS_ROW("POST", HS_PROP(type) "/groups", HS_PROP(type) "/groups"),                      \
+            HS_ROW("GET", HS_PROP(type) "/*", HS_PROP(type) "/{name}")
+
 /* The route table. Upstream emulations add their rows here (first match on the path wins for
  * a method; a path matched only under other methods answers 405 with Allow). */
 const struct sb_route sb_routes[] = {
@@ -92,6 +112,30 @@ const struct sb_route sb_routes[] = {
      &sb_stt_google_upstream, GOOGLE_MAX_BODY},
     {"POST", "/google/oauth2/token", sb_stt_google_token, "google.token", &sb_stt_google_upstream,
      0},
+    /* HubSpot: control, OAuth, account, CRM objects of the five types, associations, owners. */
+    {"POST", "/__sandbox/hubspot/schema", sb_hs_control_schema, "sandbox.hubspot", NULL, 0},
+    {"POST", "/__sandbox/hubspot/expire", sb_hs_control_expire, "sandbox.hubspot", NULL, 0},
+    {"POST", "/__sandbox/hubspot/limits", sb_hs_control_limits, "sandbox.hubspot", NULL, 0},
+    {"POST", "/oauth/v1/token", sb_hs_token, "hubspot POST /oauth/v1/token", &sb_hs_upstream, 0},
+    {"GET", "/account-info/v3/details", sb_hs_api, "hubspot GET /account-info/v3/details",
+     &sb_hs_upstream, 0},
+    HS_TYPE_ROWS("contacts"),
+    HS_TYPE_ROWS("companies"),
+    HS_TYPE_ROWS("calls"),
+    HS_TYPE_ROWS("tasks"),
+    HS_TYPE_ROWS("notes"),
+    /* Other object types: HubSpot's 400 "Unable to infer object type". */
+    {"GET", "/crm/v3/objects/*/*", sb_hs_api, "hubspot GET /crm/v3/objects/{other}",
+     &sb_hs_upstream, 0},
+    {"POST", "/crm/v3/objects/*", sb_hs_api, "hubspot POST /crm/v3/objects/{other}",
+     &sb_hs_upstream, 0},
+    {"POST", "/crm/v3/objects/*/search", sb_hs_api, "hubspot POST /crm/v3/objects/{other}",
+     &sb_hs_upstream, 0},
+    {"PUT", "/crm/v4/objects/*/*/associations/default/*/*", sb_hs_api,
+     "hubspot PUT /crm/v4/objects/{type}/{id}/associations/default/{type}/{id}", &sb_hs_upstream,
+     0},
+    {"GET", "/crm/v3/owners/*", sb_hs_api, "hubspot GET /crm/v3/owners/{id}", &sb_hs_upstream, 0},
+    {"GET", "/crm/v3/owners", sb_hs_api, "hubspot GET /crm/v3/owners", &sb_hs_upstream, 0},
     /* S3, path-style: the fallback for any other path (see route_lookup). */
     {"GET", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},
     {"HEAD", "/**", sb_s3_handle, NULL, &sb_s3_upstream, 0},

@@ -153,7 +153,9 @@ static bool is_fallback(const struct sb_route *r)
 static bool fallback_path(const char *path)
 {
         return strncmp(path, "/__", 3) != 0 && strncmp(path, "/services/", 10) != 0 &&
-               strncmp(path, "/2010-04-01/", 12) != 0 && strcmp(path, "/") != 0;
+               strncmp(path, "/2010-04-01/", 12) != 0 && strncmp(path, "/crm/", 5) != 0 &&
+               strncmp(path, "/oauth/", 7) != 0 && strncmp(path, "/account-info/", 14) != 0 &&
+               strcmp(path, "/") != 0;
 }
 
 /* Find the route for method+path; on no match fill ctx->allow with the methods the path

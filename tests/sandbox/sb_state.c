@@ -62,6 +62,7 @@ static void clear_locked(void)
         sb_s3_state_clear_locked();
         sb_stt_state_clear_locked();
         sb_llm_state_clear_locked();
+        sb_hs_state_clear_locked();
 }
 
 /* Allocate empty containers; lock held. -1 when out of memory (containers left NULL). */
@@ -74,7 +75,8 @@ static int fill_locked(void)
         in_flight_max = json_object();
         transcripts = json_object();
         if (!records || !twilio_calls || !requests || !in_flight || !in_flight_max ||
-            !transcripts || sb_sf_state_reset_locked() != 0 || sb_tw_state_reset_locked() != 0) {
+            !transcripts || sb_sf_state_reset_locked() != 0 || sb_tw_state_reset_locked() != 0 ||
+            sb_hs_state_reset_locked() != 0) {
                 clear_locked();
                 return -1;
         }
@@ -277,6 +279,7 @@ json_t *sb_state_snapshot(bool twilio_summary)
                 bad |= sb_tw_state_snapshot_locked(snap);
         bad |= sb_s3_state_snapshot_locked(snap);
         bad |= sb_stt_state_snapshot_locked(snap);
+        bad |= sb_hs_state_snapshot_locked(snap, twilio_summary);
         if (bad) {
                 json_decref(snap);
                 snap = NULL;
@@ -295,6 +298,10 @@ json_t *sb_state_summary(void)
                 sum = json_pack("{s:o,s:o,s:o*}", "requests", json_deep_copy(requests),
                                 "in_flight_max", json_deep_copy(in_flight_max), "twilio",
                                 sb_tw_state_summary_locked());
+        if (sum && sb_hs_state_snapshot_locked(sum, true) != 0) {
+                json_decref(sum);
+                sum = NULL;
+        }
         pthread_mutex_unlock(&lock);
         return sum;
 }
