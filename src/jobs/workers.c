@@ -1,9 +1,11 @@
 /* The worker pool: threads that claim jobs with FOR UPDATE SKIP LOCKED under a lease, run
- * them, and record done / retry-with-backoff / wait / dead. A LISTEN thread wakes them on
- * NOTIFY from other instances, sends a coalesced NOTIFY for jobs this instance inserted, and
- * renews the leases of the jobs workers hold in hand (the one running and the finished ones
- * whose outcome is about to be recorded), never of claimed jobs not started nor of jobs
- * whose outcome could not be recorded: their leases run out and another worker takes them. */
+ * them (the claimed jobs of a kind with a batch runner together, gathered for up to [crm]
+ * batch_delay_ms), and record done / retry-with-backoff / wait / dead. A LISTEN thread
+ * (listener.c) wakes them on NOTIFY from other instances, sends a coalesced NOTIFY for jobs
+ * this instance inserted, and renews the leases of the jobs workers hold in hand (the one
+ * running and the finished ones whose outcome is about to be recorded), never of claimed jobs
+ * not started nor of jobs whose outcome could not be recorded: their leases run out and
+ * another worker takes them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -21,10 +23,7 @@
 #include "callbridge/log.h"
 #include "callbridge/store_jobs.h"
 
-#define CHANNEL           "cb_jobs"
-#define NOTIFY_MIN_GAP_US 10000   /* at most one NOTIFY per 10 ms from this instance */
-#define CLAIM_BATCH       64      /* upper bound of [workers] batch */
-#define BATCH_RUN_US      1000000 /* a batch's unstarted jobs are handed back after this */
+#define BATCH_RUN_US 1000000 /* a batch's unstarted jobs are handed back after this */
 
 enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_WAIT, OUT_COUNT };
 static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead", "wait"};
@@ -32,34 +31,7 @@ static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead", "w
 #define MAX_KINDS 32
 static atomic_ulong outcomes[MAX_KINDS][OUT_COUNT];
 
-struct worker {
-        struct cb_jobs *jobs;
-        pthread_t thread;
-        char id[112];
-        bool started;
-        int64_t held[CLAIM_BATCH]; /* jobs in hand; guarded by jobs->held_lock */
-        int nheld;
-};
-
-struct cb_jobs {
-        struct cb_job_env *env;
-        struct worker *workers;
-        long nworkers;
-        char kinds[512];       /* text[] literal of the kinds this instance runs */
-        char kinds_plain[512]; /* ... those without a batch runner */
-        char kinds_batch[512]; /* ... those with one */
-        atomic_bool gathering; /* a worker waits [crm] batch_delay_ms for more batch jobs */
-        pthread_mutex_t lock;
-        pthread_cond_t wake;
-        uint64_t generation; /* bumped on every wake so no wake-up is missed */
-        atomic_bool stopping;
-        pthread_t listener;
-        bool listener_started;
-        int efd;        /* wakes the listener to send a NOTIFY */
-        char owner[80]; /* "host:pid:nonce:", the prefix of every worker id here */
-        atomic_bool notify_pending;
-        pthread_mutex_t held_lock; /* guards every worker's held[] */
-};
+#include "workers_int.h"
 
 /* Take job `id` in hand: the heartbeat renews its lease from now on. */
 static void hold(struct worker *w, int64_t id)
@@ -80,7 +52,7 @@ static void let_go(struct worker *w, int64_t id)
         pthread_mutex_unlock(&w->jobs->held_lock);
 }
 
-static void wake_local(struct cb_jobs *jobs)
+void cb_jobs_wake_local(struct cb_jobs *jobs)
 {
         pthread_mutex_lock(&jobs->lock);
         jobs->generation++;
@@ -94,7 +66,7 @@ void cb_jobs_wake(struct cb_jobs *jobs)
 
         if (jobs == NULL)
                 return;
-        wake_local(jobs);
+        cb_jobs_wake_local(jobs);
         if (!atomic_exchange(&jobs->notify_pending, true)) {
                 ssize_t w = write(jobs->efd, &one, sizeof(one));
                 (void)w;
@@ -411,136 +383,6 @@ static void *worker_main(void *arg)
         return NULL;
 }
 
-static PGconn *listen_connect(const char *url)
-{
-        const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-        const char *vals[] = {url, "3", "callbridge-listen", NULL};
-        PGconn *conn = PQconnectdbParams(keys, vals, 1);
-        PGresult *res;
-
-        if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-                PQfinish(conn);
-                return NULL;
-        }
-        res = PQexec(conn, "LISTEN " CHANNEL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                PQclear(res);
-                PQfinish(conn);
-                return NULL;
-        }
-        PQclear(res);
-        return conn;
-}
-
-/* Keep the leases of the jobs in hand alive; if the process dies, or a worker lets go of a
- * job whose outcome it could not record, they expire and other workers take the jobs over. */
-static void heartbeat(struct cb_jobs *jobs)
-{
-        int64_t *ids = malloc((size_t)jobs->nworkers * CLAIM_BATCH * sizeof(*ids));
-        size_t n = 0;
-        struct cb_db *db = NULL;
-
-        if (ids == NULL)
-                return; /* the next beat tries again; leases are 3 beats long */
-        pthread_mutex_lock(&jobs->held_lock);
-        for (long i = 0; i < jobs->nworkers; i++)
-                for (int k = 0; k < jobs->workers[i].nheld; k++)
-                        ids[n++] = jobs->workers[i].held[k];
-        pthread_mutex_unlock(&jobs->held_lock);
-        if (n > 0 && (db = cb_db_acquire(jobs->env->pool, 200)) != NULL &&
-            cb_store_jobs_extend(db, jobs->owner, ids, n, (int)jobs->env->cfg->workers.lease_s) < 0)
-                cb_warn("lease heartbeat failed: %zu running jobs may run again elsewhere", n);
-        cb_db_release(&db);
-        free(ids);
-}
-
-/* Queue a periodic job that is due (the retention sweep, the telephony reconciler), unless one
- * is waiting already.
- * Several instances may queue one each at the same moment: the sweep itself runs one at a
- * time (an advisory lock), so a second one finds nothing to do. */
-static void schedule(struct cb_jobs *jobs, const char *kind)
-{
-        struct cb_db *db = cb_db_acquire(jobs->env->pool, 200);
-
-        if (db == NULL)
-                return;
-        if (cb_store_job_queue_unless_waiting(db, kind) > 0)
-                cb_jobs_wake(jobs);
-        cb_db_release(&db);
-}
-
-/* One connection that LISTENs (waking workers on other instances' NOTIFY) and sends this
- * instance's coalesced NOTIFY. Reconnects on failure; the poll fallback covers gaps. */
-static void *listener_main(void *arg)
-{
-        struct cb_jobs *jobs = arg;
-        PGconn *conn = NULL;
-        int64_t last_notify = 0;
-        int64_t last_beat = 0;
-        int64_t last_schedule = cb_mono_us(), last_reconcile = last_schedule;
-        int64_t beat_us = jobs->env->cfg->workers.lease_s * 1000000 / 3;
-
-        while (!atomic_load(&jobs->stopping)) {
-                struct pollfd fds[2] = {{.fd = jobs->efd, .events = POLLIN}, {.fd = -1}};
-                PGnotify *n;
-                int timeout = beat_us / 1000 < 500 ? (int)(beat_us / 1000) : 500;
-
-                if (cb_mono_us() - last_beat >= beat_us) {
-                        heartbeat(jobs);
-                        last_beat = cb_mono_us();
-                }
-                if (cb_mono_us() - last_schedule >=
-                    jobs->env->cfg->retention.sweep_interval_s * 1000000) {
-                        schedule(jobs, CB_JOB_RETENTION);
-                        last_schedule = cb_mono_us();
-                }
-                if (jobs->env->cfg->twilio.enabled &&
-                    cb_mono_us() - last_reconcile >=
-                        jobs->env->cfg->twilio.reconcile_interval_s * 1000000) {
-                        schedule(jobs, CB_JOB_TEL_RECONCILE);
-                        last_reconcile = cb_mono_us();
-                }
-                if (conn == NULL) {
-                        conn = listen_connect(jobs->env->cfg->database.url);
-                        if (conn == NULL) {
-                                poll(fds, 1, 1000);
-                                continue;
-                        }
-                        wake_local(jobs); /* we may have missed NOTIFYs while away */
-                }
-                if (atomic_load(&jobs->notify_pending)) {
-                        int64_t gap = cb_mono_us() - last_notify;
-                        if (gap >= NOTIFY_MIN_GAP_US) {
-                                uint64_t drain;
-                                ssize_t r = read(jobs->efd, &drain, sizeof(drain));
-                                (void)r;
-                                atomic_store(&jobs->notify_pending, false);
-                                PQclear(PQexec(conn, "NOTIFY " CHANNEL));
-                                last_notify = cb_mono_us();
-                        } else {
-                                timeout = (int)((NOTIFY_MIN_GAP_US - gap) / 1000) + 1;
-                                fds[0].fd = -1; /* do not spin on the readable eventfd */
-                        }
-                }
-                fds[1].fd = PQsocket(conn);
-                fds[1].events = POLLIN;
-                poll(fds, 2, timeout);
-                if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
-                        cb_warn("LISTEN connection lost; polling until it is back");
-                        PQfinish(conn);
-                        conn = NULL;
-                        continue;
-                }
-                while ((n = PQnotifies(conn)) != NULL) {
-                        if (n->be_pid != PQbackendPID(conn))
-                                wake_local(jobs);
-                        PQfreemem(n);
-                }
-        }
-        PQfinish(conn);
-        return NULL;
-}
-
 /* The text[] literal of the kinds this instance runs into `out`: all (batch < 0), those
  * without a batch runner (0) or those with one (1). */
 static void kinds_literal(const struct cb_jobs *jobs, int batch, char *out, size_t size)
@@ -602,7 +444,7 @@ struct cb_jobs *cb_jobs_start(struct cb_job_env *env)
         cb_random(nonce, sizeof(nonce));
         cb_hex(nonce, sizeof(nonce), nonce_hex);
         snprintf(jobs->owner, sizeof(jobs->owner), "%s:%d:%s:", host, (int)getpid(), nonce_hex);
-        if (pthread_create(&jobs->listener, NULL, listener_main, jobs) != 0)
+        if (pthread_create(&jobs->listener, NULL, cb_jobs_listener_main, jobs) != 0)
                 goto fail;
         jobs->listener_started = true;
         for (long i = 0; i < jobs->nworkers; i++) {
@@ -630,7 +472,7 @@ bool cb_jobs_stop(struct cb_jobs **jobsp, long drain_s)
         if (jobs == NULL)
                 return true;
         atomic_store(&jobs->stopping, true);
-        wake_local(jobs);
+        cb_jobs_wake_local(jobs);
         clock_gettime(CLOCK_REALTIME, &deadline);
         deadline.tv_sec += drain_s;
         for (long i = 0; i < jobs->nworkers; i++) {
