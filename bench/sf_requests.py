@@ -4,7 +4,8 @@
   sf_requests.py CALLS RATE   prints one markdown table row
 
 Places CALLS calls at RATE/s through POST /api/call/initiate (every call answered, recorded
-and transcribed by the sandbox, as bench/pipeline.py sets it up), waits until every CRM job of
+and transcribed by the sandbox with a sales transcript whose analysis makes two follow-up
+tasks, as bench/pipeline.py sets it up), waits until every CRM job of
 those calls is terminal (done or dead), and divides the sandbox's Salesforce request counters
 (GET /__sandbox/state "requests", read before and after) by CALLS."""
 
@@ -19,6 +20,8 @@ import urllib.parse
 CB = urllib.parse.urlparse(os.environ["CALLBRIDGE_URL"])
 SB = urllib.parse.urlparse(os.environ["SANDBOX_URL"])
 KEY = os.environ["CALLBRIDGE_API_KEY"]
+TEXT = ("Hi, this is Ada. We would love a demo of Callbridge Pro next week. How much is the "
+        "enterprise plan? We are also looking at Dialpad. Please call me back tomorrow.")
 
 
 def req(url, method, path, body=None, headers=None):
@@ -45,10 +48,31 @@ def psql(sql):
     return [line.split("|") for line in out.splitlines() if line]
 
 
+def seed_transcript():
+    """Every call's recording is the sandbox's 4 s tone: one warm-up call tells its SHA-256,
+    and a sales transcript (its analysis asks for follow-up tasks) is seeded for it."""
+    warm = req(CB, "POST", "/api/call/initiate", {"to": "+14155550099"},
+               {"Authorization": "Bearer " + KEY})["call_id"]
+    deadline = time.monotonic() + 60
+    sha = []
+    while not sha and time.monotonic() < deadline:
+        sha = psql("SELECT sha256 FROM recordings WHERE call_id = '%s' AND state = 'stored'"
+                   % warm)
+        time.sleep(0.2)
+    if not sha:
+        sys.exit("the warm-up call's recording was not stored")
+    req(SB, "POST", "/__sandbox/seed", {"transcripts": [{"sha256": sha[0][0], "text": TEXT}]})
+    deadline = time.monotonic() + 60
+    while int(psql("SELECT count(*) FROM jobs WHERE call_id = '%s' AND state NOT IN"
+                   " ('done','dead')" % warm)[0][0]) and time.monotonic() < deadline:
+        time.sleep(0.2)  # its writes are not counted
+
+
 def main():
     calls, rate = int(sys.argv[1]), float(sys.argv[2])
     req(SB, "POST", "/__sandbox/twilio/outcome", {"to": "*", "status": "completed",
                                                   "duration_s": 20, "recording_duration_s": 4})
+    seed_transcript()
     before = counters()
     ids = []
     start = time.monotonic()

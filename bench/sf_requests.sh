@@ -45,7 +45,7 @@ section=$(
 		- machine: $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'); callbridge, PostgreSQL, Redis and the sandbox share the cores
 		- commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo ' (dirty tree)')
 		- command: \`RATES="$rates" SECONDS_PER_RATE=$seconds bench/sf_requests.sh\`; [crm] batch_delay_ms = ${delay:-25 (default)}, [workers] batch = ${batch:-16 (default)}
-		- every call answered, recorded, transcribed (a sales transcript: two follow-up tasks) and written back in staged mode
+		- every call answered, recorded, transcribed (a seeded sales transcript whose analysis makes two follow-up tasks) and written back in staged mode; a warm-up call first, not counted
 
 		| calls/s | calls | Salesforce requests | per call | by endpoint | dead jobs |
 		|---:|---:|---:|---:|---|---:|
