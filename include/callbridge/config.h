@@ -72,6 +72,7 @@ struct cb_config {
                 char *provider;           /* auto | salesforce | hubspot | none */
                 char *write_mode;         /* staged | single */
                 long single_write_wait_s; /* write_mode = single: bounded wait after the call */
+                long batch_delay_ms;      /* CRM writes gather this long into one request */
                 char *multi_match;        /* most_recent | all | none */
                 char *unknown;            /* ignore | create_lead */
         } crm;

@@ -40,6 +40,19 @@ enum cb_crm_priority { CB_CRM_PRIO_HIGH = 0, CB_CRM_PRIO_LOW };
 #define CB_CRM_KIND_COMPANY "company"
 #define CB_CRM_KINDS        "lead|contact|company"
 
+/* One write of a batch (cb_crm_ops.log_calls, attach_many, create_tasks) with its own
+ * outcome: a batch never fails or repeats one item for another's sake. */
+struct cb_crm_item {
+        const struct cb_call *call;  /* borrowed */
+        const json_t *fields;        /* attach_many: as attach's; create_tasks: the task */
+        const char *key;             /* create_tasks: as create_task's */
+        enum cb_crm_priority prio;   /* attach_many */
+        enum cb_result result;       /* out: OK, RETRY, WAIT or FAIL for this item */
+        struct cb_crm_logged logged; /* log_calls: out */
+        char id[CB_CRM_ID_MAX];      /* create_tasks: the task's id (out) */
+        char err[256];               /* out: why, when not OK */
+};
+
 /* What a CRM provider can do (struct cb_crm_ops.caps). */
 #define CB_CRM_CAP_LOOKUP 0x1u /* lookup_phone finds records (none's always answers empty) */
 
@@ -96,6 +109,14 @@ struct cb_crm_ops {
         enum cb_result (*create_task)(void *self, const struct cb_call *call, const char *key,
                                       const json_t *task, char *task_id, size_t task_id_size,
                                       char *err, size_t err_size);
+        /* ---- Optional batch writes: the same as log_call, attach and create_task for each of
+         * `n` items, in fewer requests (e.g. Salesforce's sObject Collections: up to 200
+         * records each), every item with its own outcome. Items may name one call more than
+         * once (applied in order). Without them cb_crm_log_calls & co. write one by one. ---- */
+        void (*log_calls)(void *self, struct cb_crm_item *items, size_t n);
+        void (*attach_many)(void *self, struct cb_crm_item *items, size_t n);
+        void (*create_tasks)(void *self, struct cb_crm_item *items, size_t n);
+
         /* The field names of `object` as a JSON array of strings. */
         enum cb_result (*describe)(void *self, const char *object, json_t **fields, char *err,
                                    size_t err_size);
@@ -170,6 +191,12 @@ void cb_crm_destroy(struct cb_crm **crm);
 /* The ops of the provider the configuration selects, without building it (for what needs only
  * the pure ops, such as user_id_canon in the CLI). Never NULL (none when unknown). */
 const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg);
+
+/* The batch writes through the provider's batch op, or one item at a time through log_call,
+ * attach or create_task when it has none. Each item's `result` and `err` say its outcome. */
+void cb_crm_log_calls(struct cb_crm *crm, struct cb_crm_item *items, size_t n);
+void cb_crm_attach_many(struct cb_crm *crm, struct cb_crm_item *items, size_t n);
+void cb_crm_create_tasks(struct cb_crm *crm, struct cb_crm_item *items, size_t n);
 
 extern const struct cb_crm_ops cb_crm_none;
 extern const struct cb_crm_ops cb_crm_salesforce;

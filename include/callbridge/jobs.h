@@ -45,6 +45,10 @@ struct cb_job_kind {
         /* Optional: record the permanent failure (e.g. the call's CRM state) once dead. */
         void (*on_dead)(struct cb_job *job);
         bool debug; /* registered only with [workers] debug_kinds = true (tests) */
+        /* Optional: run the `n` claimed jobs of this kind of one worker's batch together
+         * (e.g. one CRM request for all), `results[i]` the outcome of jobs[i] alone, with
+         * jobs[i].error set when not OK. Same idempotency as run. */
+        void (*run_batch)(struct cb_job *jobs, size_t n, enum cb_result *results);
 };
 
 extern const struct cb_job_kind cb_job_kinds[];

@@ -137,6 +137,9 @@ const struct cb_setting cb_settings[] = {
          "end"),
     INT("crm", "single_write_wait_s", crm.single_write_wait_s, "120", 0, 3600, 0,
         "write_mode = single: how long after the call the log waits for recording and analysis"),
+    INT("crm", "batch_delay_ms", crm.batch_delay_ms, "25", 0, 1000, 0,
+        "CRM writes (call logs, attachments, analyses, follow-ups) wait up to this long for "
+        "others to go with them in one request; 0: no wait"),
     ENUM("crm", "multi_match", crm.multi_match, "most_recent", "most_recent|all|none", 0,
          "several records share the caller's number: link which"),
     ENUM("crm", "unknown", crm.unknown, "ignore", "ignore|create_lead", 0,

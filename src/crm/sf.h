@@ -183,6 +183,45 @@ CB_MUST_CHECK enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_
                                                  char *first, size_t first_size, char *err,
                                                  size_t err_size);
 
+/* The Task fields of an attach of `fields` (sf_attach_fields plus the Description with the
+ * recording link and summary); NULL when out of memory. The caller decrefs. */
+json_t *sf_attach_record(const struct sf *sf, const struct cb_call *call, const json_t *fields);
+/* The transcript's parts as [{"key","record"}] (Callbridge_Transcript__c by Callbridge_Key__c),
+ * NULL when out of memory. The caller decrefs. */
+json_t *sf_transcript_records(const struct cb_call *call, const char *task_id, const char *text,
+                              const json_t *entities);
+/* The follow-up Task record of create_task's `task`; NULL when out of memory. */
+json_t *sf_task_record(const struct cb_call *call, const json_t *task);
+/* FAIL (err set) when the Task lacks Callbridge_Followup_Key__c, else OK (schema unknown
+ * included). */
+CB_MUST_CHECK enum cb_result sf_task_key_check(struct sf *sf, char *err, size_t err_size);
+/* True for Salesforce's refusals of an OwnerId (malformed, unknown, inactive user). */
+bool sf_owner_refused(const char *code);
+
+/* ---- sf_batch.c: sObject Collections upserts (the batch crm ops) ---- */
+
+/* One record of sf_upsert_many and its own outcome. */
+struct sf_upsert_item {
+        json_t *record;    /* borrowed; filtered (and merged into, for repeated keys) in place */
+        const char *value; /* its external id */
+        enum cb_result r;  /* out: OK, RETRY, WAIT or FAIL */
+        char id[CB_CRM_ID_MAX];
+        char err[256];
+        size_t same; /* internal: index of the first item with the same value */
+};
+
+/* Upsert every item into `object` by `field` with sObject Collections (PATCH
+ * composite/sobjects/<object>/<field>, allOrNone false, at most 200 a request): each item gets
+ * its own outcome. Items sharing a value are merged in order into one record (a request may
+ * not name one twice) and share its outcome. A field the org refuses is dropped (the schema
+ * asked again) and an owner it refuses is left out, and those records alone are sent once
+ * more. A failed request gives its outcome to every item it carried. */
+void sf_upsert_many(struct sf *sf, const char *object, const char *field,
+                    struct sf_upsert_item *items, size_t n, enum cb_crm_priority prio);
+void sf_log_calls(void *self, struct cb_crm_item *items, size_t n);
+void sf_attach_many(void *self, struct cb_crm_item *items, size_t n);
+void sf_create_tasks(void *self, struct cb_crm_item *items, size_t n);
+
 /* ---- sf_single.c: write_mode = single ---- */
 
 CB_MUST_CHECK enum cb_result sf_log_call_once(void *self, const struct cb_call *call,

@@ -18,7 +18,7 @@ static const char *str(const json_t *obj, const char *key)
 
 /* Salesforce's refusals of a reference it cannot take: an owner that is no id, not a User,
  * unknown or inactive in this org. */
-static bool owner_refused(const char *code)
+bool sf_owner_refused(const char *code)
 {
         static const char *const codes[] = {"MALFORMED_ID", "INVALID_CROSS_REFERENCE_KEY",
                                             "FIELD_INTEGRITY_EXCEPTION", "INACTIVE_OWNER_OR_USER"};
@@ -63,7 +63,7 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
                         r = CB_RESULT_RETRY;
                 }
         }
-        if (r == CB_RESULT_FAIL && owner_refused(ans.code) &&
+        if (r == CB_RESULT_FAIL && sf_owner_refused(ans.code) &&
             json_object_get(record, "OwnerId") != NULL) {
                 /* The agent's CRM user id is not a usable owner here (a typo, a deactivated
                  * user): the record is still written, owned by the integration user. */
@@ -356,37 +356,28 @@ static json_t *entities_text(const json_t *entities)
  * the Contact or Lead the call is linked to (Contact__c, Lead__c lookups: their pages list the
  * transcript); the first part carries the entities. Task__c keeps the Task's id as text for
  * what reads the old field. Fields the org lacks are skipped (sf_schema_filter). */
-enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, const char *task_id,
-                                   const char *text, const json_t *entities,
-                                   enum cb_crm_priority prio, char *first, size_t first_size,
-                                   char *err, size_t err_size)
+json_t *sf_transcript_records(const struct cb_call *call, const char *task_id, const char *text,
+                              const json_t *entities)
 {
         const char *task = task_id != NULL && task_id[0] ? task_id : NULL;
-        const char *rtype = NULL;
-        size_t len, off = 0;
-        enum cb_result r = CB_RESULT_OK;
-        char key[96], id[CB_CRM_ID_MAX];
+        const char *rtype = call->crm_record_id[0] ? sf_type_of_id(call->crm_record_id) : NULL;
+        size_t len = strlen(text), off = 0;
+        json_t *out = json_array();
+        char key[96];
 
-        first[0] = '\0';
-        if (call == NULL || text == NULL) {
-                snprintf(err, err_size, "no call or no transcript");
-                return CB_RESULT_FAIL;
-        }
-        len = strlen(text);
-        if (call->crm_record_id[0] != '\0')
-                rtype = sf_type_of_id(call->crm_record_id);
-
-        for (int part = 1; r == CB_RESULT_OK && (off < len || part == 1); part++) {
+        for (int part = 1; out != NULL && (off < len || part == 1); part++) {
                 size_t n = len - off > TRANSCRIPT_PART_BYTES
                                ? utf8_cut(text + off, TRANSCRIPT_PART_BYTES)
                                : len - off;
                 json_t *rec = json_pack("{s:s,s:i,s:s%}", "Call_Id__c", call->id, "Part__c", part,
                                         "Text__c", text + off, n);
                 json_t *ents = part == 1 ? entities_text(entities) : NULL;
-                if (rec == NULL) {
+                snprintf(key, sizeof(key), "%s:%d", call->id, part);
+                if (rec == NULL || json_array_append_new(out, json_pack("{s:s,s:o}", "key", key,
+                                                                        "record", rec)) != 0) {
                         json_decref(ents);
-                        snprintf(err, err_size, "out of memory");
-                        return CB_RESULT_RETRY;
+                        json_decref(out);
+                        return NULL;
                 }
                 if (task != NULL)
                         json_object_set_new(rec, "Task__c", json_string(task));
@@ -396,14 +387,41 @@ enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, co
                         json_object_set_new(
                             rec, strcmp(rtype, "Contact") == 0 ? "Contact__c" : "Lead__c",
                             json_string(call->crm_record_id));
-                snprintf(key, sizeof(key), "%s:%d", call->id, part);
-                r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", key, rec, prio,
-                              id, sizeof(id), err, err_size);
-                json_decref(rec);
-                if (part == 1)
-                        cb_strlcpy(first, id, first_size);
                 off += n;
         }
+        return out;
+}
+
+enum cb_result sf_transcript_parts(struct sf *sf, const struct cb_call *call, const char *task_id,
+                                   const char *text, const json_t *entities,
+                                   enum cb_crm_priority prio, char *first, size_t first_size,
+                                   char *err, size_t err_size)
+{
+        json_t *parts = NULL, *p;
+        enum cb_result r = CB_RESULT_OK;
+        char id[CB_CRM_ID_MAX];
+        size_t i;
+
+        first[0] = '\0';
+        if (call == NULL || text == NULL) {
+                snprintf(err, err_size, "no call or no transcript");
+                return CB_RESULT_FAIL;
+        }
+        parts = sf_transcript_records(call, task_id, text, entities);
+        if (parts == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        json_array_foreach(parts, i, p)
+        {
+                r = sf_upsert(sf, "Callbridge_Transcript__c", "Callbridge_Key__c", str(p, "key"),
+                              json_object_get(p, "record"), prio, id, sizeof(id), err, err_size);
+                if (r != CB_RESULT_OK)
+                        break;
+                if (i == 0)
+                        cb_strlcpy(first, id, first_size);
+        }
+        json_decref(parts);
         return r;
 }
 
@@ -429,19 +447,12 @@ void sf_attach_fields(const struct cb_call *call, const json_t *fields, json_t *
         }
 }
 
-enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
-                         enum cb_crm_priority prio, char *err, size_t err_size)
+json_t *sf_attach_record(const struct sf *sf, const struct cb_call *call, const json_t *fields)
 {
-        struct sf *sf = self;
         json_t *rec = json_object();
-        const char *transcript = str(fields, "transcript");
-        char id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
-        enum cb_result r = CB_RESULT_OK;
 
-        if (rec == NULL) {
-                snprintf(err, err_size, "out of memory");
-                return CB_RESULT_RETRY;
-        }
+        if (rec == NULL)
+                return NULL;
         sf_attach_fields(call, fields, rec);
         if (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL) {
                 /* The Description a rep reads gets the recording link and the summary too. */
@@ -451,6 +462,22 @@ enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *f
                 if (desc != NULL)
                         json_object_set_new(rec, "Description", json_string(desc));
                 free(desc);
+        }
+        return rec;
+}
+
+enum cb_result sf_attach(void *self, const struct cb_call *call, const json_t *fields,
+                         enum cb_crm_priority prio, char *err, size_t err_size)
+{
+        struct sf *sf = self;
+        json_t *rec = sf_attach_record(sf, call, fields);
+        const char *transcript = str(fields, "transcript");
+        char id[CB_CRM_ID_MAX], first[CB_CRM_ID_MAX] = "";
+        enum cb_result r = CB_RESULT_OK;
+
+        if (rec == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
         }
         if (json_object_size(rec) > 0)
                 r = sf_upsert(sf, sf->cfg->salesforce.call_log_object,
@@ -483,14 +510,26 @@ static const char *task_priority(const char *p)
         return "Normal";
 }
 
-enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
-                              const json_t *task, char *task_id, size_t task_id_size, char *err,
-                              size_t err_size)
+json_t *sf_task_record(const struct cb_call *call, const json_t *task)
 {
-        struct sf *sf = self;
+        json_t *rec =
+            json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up", "Status",
+                      "Not Started", "Priority", task_priority(str(task, "priority")));
+
+        if (rec == NULL)
+                return NULL;
+        if (str(task, "description") != NULL)
+                json_object_set_new(rec, "Description", json_string(str(task, "description")));
+        if (str(task, "due_date") != NULL)
+                json_object_set_new(rec, "ActivityDate", json_string(str(task, "due_date")));
+        set_related(rec, call);
+        set_owner(rec, call);
+        return rec;
+}
+
+enum cb_result sf_task_key_check(struct sf *sf, char *err, size_t err_size)
+{
         const char *object = sf->cfg->salesforce.call_log_object;
-        json_t *rec;
-        enum cb_result r;
 
         if (sf_schema_load(sf, object, err, err_size) == CB_RESULT_OK &&
             !sf_schema_has(sf, object, "Callbridge_Followup_Key__c")) {
@@ -500,20 +539,26 @@ enum cb_result sf_create_task(void *self, const struct cb_call *call, const char
                          object);
                 return CB_RESULT_FAIL;
         }
-        rec = json_pack("{s:s,s:s,s:s}", "Subject", str(task, "subject") ?: "Follow up", "Status",
-                        "Not Started", "Priority", task_priority(str(task, "priority")));
+        return CB_RESULT_OK;
+}
+
+enum cb_result sf_create_task(void *self, const struct cb_call *call, const char *key,
+                              const json_t *task, char *task_id, size_t task_id_size, char *err,
+                              size_t err_size)
+{
+        struct sf *sf = self;
+        json_t *rec;
+        enum cb_result r;
+
+        if (sf_task_key_check(sf, err, err_size) == CB_RESULT_FAIL)
+                return CB_RESULT_FAIL;
+        rec = sf_task_record(call, task);
         if (rec == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
         }
-        if (str(task, "description") != NULL)
-                json_object_set_new(rec, "Description", json_string(str(task, "description")));
-        if (str(task, "due_date") != NULL)
-                json_object_set_new(rec, "ActivityDate", json_string(str(task, "due_date")));
-        set_related(rec, call);
-        set_owner(rec, call);
-        r = sf_upsert(sf, object, "Callbridge_Followup_Key__c", key, rec, CB_CRM_PRIO_HIGH, task_id,
-                      task_id_size, err, err_size);
+        r = sf_upsert(sf, sf->cfg->salesforce.call_log_object, "Callbridge_Followup_Key__c", key,
+                      rec, CB_CRM_PRIO_HIGH, task_id, task_id_size, err, err_size);
         json_decref(rec);
         return r;
 }

@@ -1,8 +1,10 @@
 /* Debug job kinds that drive the CRM interface's writes before their real callers exist
  * (recordings, transcription), for the provider tests ([workers] debug_kinds = true only).
  * debug.crm_attach {"fields":{...},"low_priority":bool} attaches to the job's call;
- * debug.crm_task {"key","task":{...}} creates a follow-up task for it. */
+ * debug.crm_task {"key","task":{...}} creates a follow-up task for it; the jobs of this kind a
+ * worker claims together go as one batch (cb_crm_create_tasks), as crm.follow_up's. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "callbridge/jobs.h"
 #include "kinds.h"
@@ -40,4 +42,36 @@ enum cb_result cb_job_debug_crm_task(struct cb_job *job)
                 r = crm->ops->create_task(crm->self, &call, key, json_object_get(p, "task"),
                                           task_id, sizeof(task_id), job->error, sizeof(job->error));
         return r;
+}
+
+void cb_job_debug_crm_task_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+{
+        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
+        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
+        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const json_t *p = jobs[i].row->payload;
+                const char *key = json_string_value(json_object_get(p, "key"));
+                if (calls == NULL || items == NULL || map == NULL || key == NULL) {
+                        res[i] = cb_job_debug_crm_task(&jobs[i]);
+                        continue;
+                }
+                res[i] = cb_job_load_call(&jobs[i], &calls[i]);
+                if (res[i] != CB_RESULT_OK)
+                        continue;
+                items[k] = (struct cb_crm_item){
+                    .call = &calls[i], .key = key, .fields = json_object_get(p, "task")};
+                map[k++] = i;
+        }
+        if (k > 0)
+                cb_crm_create_tasks(jobs[0].env->crm, items, k);
+        for (size_t j = 0; j < k; j++) {
+                res[map[j]] = items[j].result;
+                if (items[j].result != CB_RESULT_OK)
+                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
+        }
+        free(calls);
+        free(items);
+        free(map);
 }

@@ -9,6 +9,12 @@ CB_MUST_CHECK enum cb_result cb_job_place_call(struct cb_job *job);
 void cb_job_place_call_dead(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_log_call(struct cb_job *job);
 void cb_job_log_call_dead(struct cb_job *job);
+/* The batch runners (struct cb_job_kind.run_batch): the CRM writes of many jobs in few
+ * requests (cb_crm_log_calls & co.), each job with its own outcome. */
+void cb_job_log_call_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
+void cb_job_recording_attach_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
+void cb_job_follow_up_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
+void cb_job_write_analysis_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
 /* write_mode = single (log_call_single.c): write the finished call's log once with everything
  * known, after a bounded wait (WAIT while the recording or analysis is on its way). */
 CB_MUST_CHECK enum cb_result cb_job_log_call_single(struct cb_job *job, const struct cb_call *call,
@@ -36,6 +42,7 @@ CB_MUST_CHECK enum cb_result cb_job_debug_sleep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
+void cb_job_debug_crm_task_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
 CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
 
 /* A live transcript from its final segments' rows [[sequence, speaker, text], ...] (text

@@ -2,6 +2,7 @@
  * the `unknown` policy) when the softphone named none, write (upsert) the call log, then
  * record the outcome on the call. Every step is idempotent, so the job may run again. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/jobs.h"
@@ -136,16 +137,34 @@ bool cb_job_log_first(struct cb_job *job, const struct cb_call *call, enum cb_re
  * always of the newest state. */
 #define MAX_REWRITES 4
 
+/* Record where the call log ended up on the call. */
+static enum cb_result record_state(struct cb_job *job, const struct cb_crm_logged *logged)
+{
+        struct cb_db *db = NULL;
+        enum cb_result r = CB_RESULT_OK;
+
+        if (logged->state == NULL) /* NULL: a newer job writes it */
+                return r;
+        db = cb_job_db(job);
+        if (db == NULL || cb_store_call_set_crm(db, job->row->call_id, logged->state,
+                                                logged->id[0] ? logged->id : NULL) < 0) {
+                /* The CRM write is idempotent, so running it again is safe. */
+                snprintf(job->error, sizeof(job->error), "recording the CRM state failed");
+                r = CB_RESULT_RETRY;
+        }
+        cb_db_release(&db);
+        return r;
+}
+
 enum cb_result cb_job_log_call(struct cb_job *job)
 {
         struct cb_crm *crm = job->env->crm;
         struct cb_crm_logged logged = {.state = NULL};
         struct cb_call call, now;
-        struct cb_db *db = NULL;
         enum cb_result r = cb_job_load_call(job, &call);
 
         if (r != CB_RESULT_OK)
-                goto out;
+                return r;
         r = link_record(job, &call);
         for (int i = 0; r == CB_RESULT_OK && i < MAX_REWRITES; i++) {
                 if (single_once(job, &call))
@@ -154,24 +173,66 @@ enum cb_result cb_job_log_call(struct cb_job *job)
                         r = crm->ops->log_call(crm->self, &call, &logged, job->error,
                                                sizeof(job->error));
                 if (r != CB_RESULT_OK)
-                        goto out;
+                        return r;
                 r = cb_job_load_call(job, &now);
                 if (r != CB_RESULT_OK || same_view(&call, &now))
                         break;
                 call = now;
         }
-        if (r != CB_RESULT_OK || logged.state == NULL) /* NULL: a newer job writes it */
-                goto out;
-        db = cb_job_db(job);
-        if (db == NULL || cb_store_call_set_crm(db, job->row->call_id, logged.state,
-                                                logged.id[0] ? logged.id : NULL) < 0) {
-                /* The CRM write is idempotent, so running it again is safe. */
-                snprintf(job->error, sizeof(job->error), "recording the CRM state failed");
-                r = CB_RESULT_RETRY;
+        return r == CB_RESULT_OK ? record_state(job, &logged) : r;
+}
+
+/* After the batch wrote `written`: record it, or when the call moved meanwhile write again
+ * alone (the last write is always of the newest state). */
+static enum cb_result after_batch(struct cb_job *job, const struct cb_call *written,
+                                  const struct cb_crm_item *item)
+{
+        struct cb_call now;
+        enum cb_result r = item->result;
+
+        if (r != CB_RESULT_OK) {
+                cb_strlcpy(job->error, item->err, sizeof(job->error));
+                return r;
         }
-out:
-        cb_db_release(&db);
-        return r;
+        r = cb_job_load_call(job, &now);
+        if (r != CB_RESULT_OK)
+                return r;
+        if (!same_view(written, &now))
+                return cb_job_log_call(job);
+        return record_state(job, &item->logged);
+}
+
+void cb_job_log_call_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+{
+        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
+        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
+        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                struct cb_job *job = &jobs[i];
+                if (calls == NULL || items == NULL || map == NULL) {
+                        res[i] = cb_job_log_call(job); /* out of memory: one by one */
+                        continue;
+                }
+                res[i] = cb_job_load_call(job, &calls[i]);
+                if (res[i] == CB_RESULT_OK)
+                        res[i] = link_record(job, &calls[i]);
+                if (res[i] != CB_RESULT_OK)
+                        continue;
+                if (single_once(job, &calls[i])) {
+                        res[i] = cb_job_log_call(job);
+                        continue;
+                }
+                items[k].call = &calls[i];
+                map[k++] = i;
+        }
+        if (k > 0)
+                cb_crm_log_calls(jobs[0].env->crm, items, k);
+        for (size_t j = 0; j < k; j++)
+                res[map[j]] = after_batch(&jobs[map[j]], &calls[map[j]], &items[j]);
+        free(calls);
+        free(items);
+        free(map);
 }
 
 void cb_job_log_call_dead(struct cb_job *job)

@@ -1,9 +1,11 @@
 /* The worker pool: threads that claim jobs with FOR UPDATE SKIP LOCKED under a lease, run
- * them, and record done / retry-with-backoff / wait / dead. A LISTEN thread wakes them on
- * NOTIFY from other instances, sends a coalesced NOTIFY for jobs this instance inserted, and
- * renews the leases of the jobs workers hold in hand (the one running and the finished ones
- * whose outcome is about to be recorded), never of claimed jobs not started nor of jobs
- * whose outcome could not be recorded: their leases run out and another worker takes them. */
+ * them (the claimed jobs of a kind with a batch runner together, gathered for up to [crm]
+ * batch_delay_ms), and record done / retry-with-backoff / wait / dead. A LISTEN thread
+ * (listener.c) wakes them on NOTIFY from other instances, sends a coalesced NOTIFY for jobs
+ * this instance inserted, and renews the leases of the jobs workers hold in hand (the one
+ * running and the finished ones whose outcome is about to be recorded), never of claimed jobs
+ * not started nor of jobs whose outcome could not be recorded: their leases run out and
+ * another worker takes them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -21,10 +23,7 @@
 #include "callbridge/log.h"
 #include "callbridge/store_jobs.h"
 
-#define CHANNEL           "cb_jobs"
-#define NOTIFY_MIN_GAP_US 10000   /* at most one NOTIFY per 10 ms from this instance */
-#define CLAIM_BATCH       64      /* upper bound of [workers] batch */
-#define BATCH_RUN_US      1000000 /* a batch's unstarted jobs are handed back after this */
+#define BATCH_RUN_US 1000000 /* a batch's unstarted jobs are handed back after this */
 
 enum outcome { OUT_DONE, OUT_RETRY, OUT_DEAD, OUT_WAIT, OUT_COUNT };
 static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead", "wait"};
@@ -32,31 +31,7 @@ static const char *const outcome_names[OUT_COUNT] = {"done", "retry", "dead", "w
 #define MAX_KINDS 32
 static atomic_ulong outcomes[MAX_KINDS][OUT_COUNT];
 
-struct worker {
-        struct cb_jobs *jobs;
-        pthread_t thread;
-        char id[112];
-        bool started;
-        int64_t held[CLAIM_BATCH]; /* jobs in hand; guarded by jobs->held_lock */
-        int nheld;
-};
-
-struct cb_jobs {
-        struct cb_job_env *env;
-        struct worker *workers;
-        long nworkers;
-        char kinds[512]; /* text[] literal of the kinds this instance runs */
-        pthread_mutex_t lock;
-        pthread_cond_t wake;
-        uint64_t generation; /* bumped on every wake so no wake-up is missed */
-        atomic_bool stopping;
-        pthread_t listener;
-        bool listener_started;
-        int efd;        /* wakes the listener to send a NOTIFY */
-        char owner[80]; /* "host:pid:nonce:", the prefix of every worker id here */
-        atomic_bool notify_pending;
-        pthread_mutex_t held_lock; /* guards every worker's held[] */
-};
+#include "workers_int.h"
 
 /* Take job `id` in hand: the heartbeat renews its lease from now on. */
 static void hold(struct worker *w, int64_t id)
@@ -77,7 +52,7 @@ static void let_go(struct worker *w, int64_t id)
         pthread_mutex_unlock(&w->jobs->held_lock);
 }
 
-static void wake_local(struct cb_jobs *jobs)
+void cb_jobs_wake_local(struct cb_jobs *jobs)
 {
         pthread_mutex_lock(&jobs->lock);
         jobs->generation++;
@@ -91,7 +66,7 @@ void cb_jobs_wake(struct cb_jobs *jobs)
 
         if (jobs == NULL)
                 return;
-        wake_local(jobs);
+        cb_jobs_wake_local(jobs);
         if (!atomic_exchange(&jobs->notify_pending, true)) {
                 ssize_t w = write(jobs->efd, &one, sizeof(one));
                 (void)w;
@@ -184,63 +159,141 @@ static void settle_failure(struct worker *w, const struct cb_job_kind *kind, str
         }
 }
 
-/* Run one claimed job; true when it succeeded (its "done" is recorded with the batch). */
-static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_job_kind **kindp)
+/* Get claimed job `row` ready to run: its kind into *kindp and the job held (its lease
+ * renewed). False when it must not run: its kind is unknown, or its workers kept dying (it is
+ * recorded dead here). */
+static bool start_one(struct worker *w, struct cb_job_row *row, const struct cb_job_kind **kindp)
 {
         const struct cb_config *cfg = w->jobs->env->cfg;
         const struct cb_job_kind *kind = cb_job_kind_find(row->kind, cfg->workers.debug_kinds);
-        struct cb_job job = {.row = row, .env = w->jobs->env};
-        enum cb_result r;
 
         *kindp = kind;
         if (kind == NULL) /* cannot happen: we only claim kinds we know */
                 return false;
         if (row->attempts > cfg->workers.max_attempts) {
                 /* Its workers kept dying (lease expiry): stop feeding it to new ones. */
+                struct cb_job job = {.row = row, .env = w->jobs->env};
                 snprintf(job.error, sizeof(job.error), "lease expired %d times", row->attempts - 1);
                 settle_failure(w, kind, &job, CB_RESULT_FAIL, 0);
                 return false;
         }
         cb_debug("job %" PRId64 " (%s) attempt %d", row->id, row->kind, row->attempts);
         hold(w, row->id);
-        (void)cb_wait_hint_take(); /* forget a hint nobody took */
-        r = kind->run(&job);
-        /* Tests of idempotency: every job runs twice; the second run's outcome counts. */
-        if (w->jobs->env->cfg->workers.debug_run_twice && r == CB_RESULT_OK)
-                r = kind->run(&job);
+        return true;
+}
+
+/* Record what job `job` (run) answered; true when it succeeded (its "done" is recorded with
+ * the batch, it stays held until then). */
+static bool finish_one(struct worker *w, const struct cb_job_kind *kind, struct cb_job *job,
+                       enum cb_result r, int64_t hint)
+{
         if (r == CB_RESULT_OK)
-                return true; /* still held until the batch records it done */
-        if (job.error[0] == '\0')
-                snprintf(job.error, sizeof(job.error), "%s failed without a reason", row->kind);
-        settle_failure(w, kind, &job, r, cb_wait_hint_take());
-        let_go(w, row->id);
+                return true;
+        if (job->error[0] == '\0')
+                snprintf(job->error, sizeof(job->error), "%s failed without a reason",
+                         job->row->kind);
+        settle_failure(w, kind, job, r, hint);
+        let_go(w, job->row->id);
         return false;
 }
 
-/* Run a claimed batch in order. Jobs not started within BATCH_RUN_US (or when stopping)
- * are given back for other workers; successes are recorded in one statement. */
+/* Run one claimed job; true when it succeeded. */
+static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_job_kind **kindp)
+{
+        struct cb_job job = {.row = row, .env = w->jobs->env};
+        enum cb_result r;
+
+        if (!start_one(w, row, kindp))
+                return false;
+        (void)cb_wait_hint_take(); /* forget a hint nobody took */
+        r = (*kindp)->run(&job);
+        /* Tests of idempotency: every job runs twice; the second run's outcome counts. */
+        if (w->jobs->env->cfg->workers.debug_run_twice && r == CB_RESULT_OK)
+                r = (*kindp)->run(&job);
+        return finish_one(w, *kindp, &job, r, cb_wait_hint_take());
+}
+
+/* Run together the jobs of `kind` among rows[i..n) not run yet (`ran` marks them), through the
+ * kind's batch runner; the successes go to done_ids/done_kinds. */
+static void run_group(struct worker *w, const struct cb_job_kind *kind, struct cb_job_row *rows,
+                      int i, int n, bool *ran, int64_t *done_ids,
+                      const struct cb_job_kind **done_kinds, size_t *ndone)
+{
+        struct cb_job jobs[CLAIM_BATCH];
+        enum cb_result res[CLAIM_BATCH];
+        size_t m = 0;
+
+        for (int k = i; k < n; k++) {
+                const struct cb_job_kind *kk = NULL;
+                if (ran[k] || strcmp(rows[k].kind, kind->name) != 0)
+                        continue;
+                ran[k] = true;
+                if (!start_one(w, &rows[k], &kk))
+                        continue;
+                jobs[m] = (struct cb_job){.row = &rows[k], .env = w->jobs->env};
+                res[m++] = CB_RESULT_RETRY;
+        }
+        (void)cb_wait_hint_take();
+        kind->run_batch(jobs, m, res);
+        if (w->jobs->env->cfg->workers.debug_run_twice) {
+                /* Tests of idempotency: the successes run again, together. */
+                struct cb_job again[CLAIM_BATCH];
+                enum cb_result res2[CLAIM_BATCH];
+                size_t a = 0, pos[CLAIM_BATCH];
+                for (size_t k = 0; k < m; k++)
+                        if (res[k] == CB_RESULT_OK) {
+                                pos[a] = k;
+                                again[a++] = jobs[k];
+                        }
+                kind->run_batch(again, a, res2);
+                for (size_t k = 0; k < a; k++) {
+                        jobs[pos[k]] = again[k];
+                        res[pos[k]] = res2[k];
+                }
+        }
+        for (size_t k = 0; k < m; k++)
+                if (finish_one(w, kind, &jobs[k], res[k], 0)) {
+                        done_ids[*ndone] = jobs[k].row->id;
+                        done_kinds[(*ndone)++] = kind;
+                }
+}
+
+/* Run a claimed batch in order; the jobs of a kind with a batch runner run together when the
+ * first of them comes. Jobs not started within BATCH_RUN_US (or when stopping) are given back
+ * for other workers; successes are recorded in one statement. */
 static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
 {
         int64_t deadline = cb_mono_us() + BATCH_RUN_US;
         int64_t done_ids[CLAIM_BATCH];
         const struct cb_job_kind *done_kinds[CLAIM_BATCH];
+        bool ran[CLAIM_BATCH] = {false};
         size_t ndone = 0;
         struct cb_db *db = NULL;
-        int i = 0;
+        bool unstarted = false;
 
         /* On SIGTERM the job in hand finishes; the rest go back to the queue. */
-        for (; i < n && cb_mono_us() < deadline && !atomic_load(&w->jobs->stopping); i++) {
-                const struct cb_job_kind *kind = NULL;
+        for (int i = 0; i < n && cb_mono_us() < deadline && !atomic_load(&w->jobs->stopping); i++) {
+                const struct cb_job_kind *kind =
+                    cb_job_kind_find(rows[i].kind, w->jobs->env->cfg->workers.debug_kinds);
+                if (ran[i])
+                        continue;
+                if (kind != NULL && kind->run_batch != NULL) {
+                        run_group(w, kind, rows, i, n, ran, done_ids, done_kinds, &ndone);
+                        continue;
+                }
+                ran[i] = true;
                 if (run_one(w, &rows[i], &kind)) {
                         done_ids[ndone] = rows[i].id;
                         done_kinds[ndone++] = kind;
                 }
         }
-        if (i == n && ndone == 0)
+        for (int i = 0; i < n; i++)
+                unstarted |= !ran[i];
+        if (!unstarted && ndone == 0)
                 return;
         db = cb_db_acquire(w->jobs->env->pool, 5000);
-        for (; db != NULL && i < n; i++)
-                if (cb_store_job_release(db, &rows[i], w->id) < 0)
+        for (int i = 0; db != NULL && i < n; i++)
+                if (!ran[i] && cb_store_job_release(db, &rows[i], w->id) < 0)
                         cb_debug("job %" PRId64 " not handed back; its lease will run out",
                                  rows[i].id);
         if (db != NULL && ndone > 0 && cb_store_jobs_done(db, done_ids, ndone, w->id) >= 0)
@@ -254,6 +307,47 @@ static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
         let_go(w, 0);
 }
 
+/* True when some of rows[0..n) have a batch runner. */
+static bool has_batch_kind(const struct cb_jobs *jobs, const struct cb_job_row *rows, int n)
+{
+        for (int i = 0; i < n; i++) {
+                const struct cb_job_kind *k =
+                    cb_job_kind_find(rows[i].kind, jobs->env->cfg->workers.debug_kinds);
+                if (k != NULL && k->run_batch != NULL)
+                        return true;
+        }
+        return false;
+}
+
+/* One worker at a time holds the batch jobs it claimed for [crm] batch_delay_ms (other workers
+ * leave batch kinds alone meanwhile), then claims those that came since, so that they go to
+ * the CRM together. Returns the number of rows now claimed. */
+static int gather(struct worker *w, struct cb_job_row *rows, int n)
+{
+        struct cb_jobs *jobs = w->jobs;
+        const struct cb_config *cfg = jobs->env->cfg;
+        struct timespec deadline;
+        struct cb_db *db;
+        enum cb_qs qs = CB_QS_NO_RESULTS;
+
+        if (cfg->crm.batch_delay_ms <= 0 || n >= cfg->workers.batch ||
+            !has_batch_kind(jobs, rows, n) || atomic_exchange(&jobs->gathering, true))
+                return n;
+        cb_deadline_after_ms(cfg->crm.batch_delay_ms, &deadline);
+        pthread_mutex_lock(&jobs->lock);
+        while (!atomic_load(&jobs->stopping))
+                if (pthread_cond_timedwait(&jobs->wake, &jobs->lock, &deadline) == ETIMEDOUT)
+                        break;
+        pthread_mutex_unlock(&jobs->lock);
+        db = cb_db_acquire(jobs->env->pool, 1000);
+        if (db != NULL)
+                qs = cb_store_jobs_claim(db, w->id, jobs->kinds_batch, (int)cfg->workers.lease_s,
+                                         rows + n, (int)cfg->workers.batch - n);
+        cb_db_release(&db);
+        atomic_store(&jobs->gathering, false);
+        return qs > 0 ? n + (int)qs : n;
+}
+
 static void *worker_main(void *arg)
 {
         struct worker *w = arg;
@@ -265,170 +359,52 @@ static void *worker_main(void *arg)
                 enum cb_qs qs = CB_QS_HARD_ERROR;
                 uint64_t seen;
                 struct cb_db *db;
+                int n;
+                const char *kinds = atomic_load(&jobs->gathering) ? jobs->kinds_plain : jobs->kinds;
 
                 pthread_mutex_lock(&jobs->lock);
                 seen = jobs->generation;
                 pthread_mutex_unlock(&jobs->lock);
                 db = cb_db_acquire(jobs->env->pool, 1000);
                 if (db != NULL) {
-                        qs = cb_store_jobs_claim(db, w->id, jobs->kinds, (int)cfg->workers.lease_s,
-                                                 rows, (int)cfg->workers.batch);
+                        qs = cb_store_jobs_claim(db, w->id, kinds, (int)cfg->workers.lease_s, rows,
+                                                 (int)cfg->workers.batch);
                         cb_db_release(&db);
                 }
                 if (qs <= 0) {
                         wait_for_work(jobs, seen, cfg->workers.poll_ms);
                         continue;
                 }
-                run_batch(w, rows, (int)qs);
-                for (int i = 0; i < (int)qs; i++)
+                n = gather(w, rows, (int)qs);
+                run_batch(w, rows, n);
+                for (int i = 0; i < n; i++)
                         cb_job_row_clear(&rows[i]);
         }
         return NULL;
 }
 
-static PGconn *listen_connect(const char *url)
+/* The text[] literal of the kinds this instance runs into `out`: all (batch < 0), those
+ * without a batch runner (0) or those with one (1). */
+static void kinds_literal(const struct cb_jobs *jobs, int batch, char *out, size_t size)
 {
-        const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-        const char *vals[] = {url, "3", "callbridge-listen", NULL};
-        PGconn *conn = PQconnectdbParams(keys, vals, 1);
-        PGresult *res;
+        size_t len = 1;
 
-        if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-                PQfinish(conn);
-                return NULL;
-        }
-        res = PQexec(conn, "LISTEN " CHANNEL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-                PQclear(res);
-                PQfinish(conn);
-                return NULL;
-        }
-        PQclear(res);
-        return conn;
-}
-
-/* Keep the leases of the jobs in hand alive; if the process dies, or a worker lets go of a
- * job whose outcome it could not record, they expire and other workers take the jobs over. */
-static void heartbeat(struct cb_jobs *jobs)
-{
-        int64_t *ids = malloc((size_t)jobs->nworkers * CLAIM_BATCH * sizeof(*ids));
-        size_t n = 0;
-        struct cb_db *db = NULL;
-
-        if (ids == NULL)
-                return; /* the next beat tries again; leases are 3 beats long */
-        pthread_mutex_lock(&jobs->held_lock);
-        for (long i = 0; i < jobs->nworkers; i++)
-                for (int k = 0; k < jobs->workers[i].nheld; k++)
-                        ids[n++] = jobs->workers[i].held[k];
-        pthread_mutex_unlock(&jobs->held_lock);
-        if (n > 0 && (db = cb_db_acquire(jobs->env->pool, 200)) != NULL &&
-            cb_store_jobs_extend(db, jobs->owner, ids, n, (int)jobs->env->cfg->workers.lease_s) < 0)
-                cb_warn("lease heartbeat failed: %zu running jobs may run again elsewhere", n);
-        cb_db_release(&db);
-        free(ids);
-}
-
-/* Queue a periodic job that is due (the retention sweep, the telephony reconciler), unless one
- * is waiting already.
- * Several instances may queue one each at the same moment: the sweep itself runs one at a
- * time (an advisory lock), so a second one finds nothing to do. */
-static void schedule(struct cb_jobs *jobs, const char *kind)
-{
-        struct cb_db *db = cb_db_acquire(jobs->env->pool, 200);
-
-        if (db == NULL)
-                return;
-        if (cb_store_job_queue_unless_waiting(db, kind) > 0)
-                cb_jobs_wake(jobs);
-        cb_db_release(&db);
-}
-
-/* One connection that LISTENs (waking workers on other instances' NOTIFY) and sends this
- * instance's coalesced NOTIFY. Reconnects on failure; the poll fallback covers gaps. */
-static void *listener_main(void *arg)
-{
-        struct cb_jobs *jobs = arg;
-        PGconn *conn = NULL;
-        int64_t last_notify = 0;
-        int64_t last_beat = 0;
-        int64_t last_schedule = cb_mono_us(), last_reconcile = last_schedule;
-        int64_t beat_us = jobs->env->cfg->workers.lease_s * 1000000 / 3;
-
-        while (!atomic_load(&jobs->stopping)) {
-                struct pollfd fds[2] = {{.fd = jobs->efd, .events = POLLIN}, {.fd = -1}};
-                PGnotify *n;
-                int timeout = beat_us / 1000 < 500 ? (int)(beat_us / 1000) : 500;
-
-                if (cb_mono_us() - last_beat >= beat_us) {
-                        heartbeat(jobs);
-                        last_beat = cb_mono_us();
-                }
-                if (cb_mono_us() - last_schedule >=
-                    jobs->env->cfg->retention.sweep_interval_s * 1000000) {
-                        schedule(jobs, CB_JOB_RETENTION);
-                        last_schedule = cb_mono_us();
-                }
-                if (jobs->env->cfg->twilio.enabled &&
-                    cb_mono_us() - last_reconcile >=
-                        jobs->env->cfg->twilio.reconcile_interval_s * 1000000) {
-                        schedule(jobs, CB_JOB_TEL_RECONCILE);
-                        last_reconcile = cb_mono_us();
-                }
-                if (conn == NULL) {
-                        conn = listen_connect(jobs->env->cfg->database.url);
-                        if (conn == NULL) {
-                                poll(fds, 1, 1000);
-                                continue;
-                        }
-                        wake_local(jobs); /* we may have missed NOTIFYs while away */
-                }
-                if (atomic_load(&jobs->notify_pending)) {
-                        int64_t gap = cb_mono_us() - last_notify;
-                        if (gap >= NOTIFY_MIN_GAP_US) {
-                                uint64_t drain;
-                                ssize_t r = read(jobs->efd, &drain, sizeof(drain));
-                                (void)r;
-                                atomic_store(&jobs->notify_pending, false);
-                                PQclear(PQexec(conn, "NOTIFY " CHANNEL));
-                                last_notify = cb_mono_us();
-                        } else {
-                                timeout = (int)((NOTIFY_MIN_GAP_US - gap) / 1000) + 1;
-                                fds[0].fd = -1; /* do not spin on the readable eventfd */
-                        }
-                }
-                fds[1].fd = PQsocket(conn);
-                fds[1].events = POLLIN;
-                poll(fds, 2, timeout);
-                if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
-                        cb_warn("LISTEN connection lost; polling until it is back");
-                        PQfinish(conn);
-                        conn = NULL;
+        out[0] = '{';
+        for (size_t i = 0; i < cb_job_kinds_count; i++) {
+                const struct cb_job_kind *k = &cb_job_kinds[i];
+                if ((k->debug && !jobs->env->cfg->workers.debug_kinds) ||
+                    (batch >= 0 && (k->run_batch != NULL) != (batch == 1)))
                         continue;
-                }
-                while ((n = PQnotifies(conn)) != NULL) {
-                        if (n->be_pid != PQbackendPID(conn))
-                                wake_local(jobs);
-                        PQfreemem(n);
-                }
+                len += (size_t)snprintf(out + len, size - len, "%s%s", len > 1 ? "," : "", k->name);
         }
-        PQfinish(conn);
-        return NULL;
+        snprintf(out + len, size - len, "}");
 }
 
 static void build_kinds(struct cb_jobs *jobs)
 {
-        size_t len = 1;
-
-        jobs->kinds[0] = '{';
-        for (size_t i = 0; i < cb_job_kinds_count; i++) {
-                const struct cb_job_kind *k = &cb_job_kinds[i];
-                if (k->debug && !jobs->env->cfg->workers.debug_kinds)
-                        continue;
-                len += (size_t)snprintf(jobs->kinds + len, sizeof(jobs->kinds) - len, "%s%s",
-                                        len > 1 ? "," : "", k->name);
-        }
-        snprintf(jobs->kinds + len, sizeof(jobs->kinds) - len, "}");
+        kinds_literal(jobs, -1, jobs->kinds, sizeof(jobs->kinds));
+        kinds_literal(jobs, 0, jobs->kinds_plain, sizeof(jobs->kinds_plain));
+        kinds_literal(jobs, 1, jobs->kinds_batch, sizeof(jobs->kinds_batch));
 }
 
 static void free_jobs(struct cb_jobs *jobs)
@@ -468,7 +444,7 @@ struct cb_jobs *cb_jobs_start(struct cb_job_env *env)
         cb_random(nonce, sizeof(nonce));
         cb_hex(nonce, sizeof(nonce), nonce_hex);
         snprintf(jobs->owner, sizeof(jobs->owner), "%s:%d:%s:", host, (int)getpid(), nonce_hex);
-        if (pthread_create(&jobs->listener, NULL, listener_main, jobs) != 0)
+        if (pthread_create(&jobs->listener, NULL, cb_jobs_listener_main, jobs) != 0)
                 goto fail;
         jobs->listener_started = true;
         for (long i = 0; i < jobs->nworkers; i++) {
@@ -496,7 +472,7 @@ bool cb_jobs_stop(struct cb_jobs **jobsp, long drain_s)
         if (jobs == NULL)
                 return true;
         atomic_store(&jobs->stopping, true);
-        wake_local(jobs);
+        cb_jobs_wake_local(jobs);
         clock_gettime(CLOCK_REALTIME, &deadline);
         deadline.tv_sec += drain_s;
         for (long i = 0; i < jobs->nworkers; i++) {

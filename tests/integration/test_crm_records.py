@@ -149,9 +149,12 @@ class SingleWriteRecordsTest(RecordsCase):
     def test_task_follow_ups_and_transcript_read_well(self):
         call = self.recorded_call()
         self.assertEqual(call["crm"]["state"], "synced")
-        # One write of the call log: the transcript part, the Task, the part's Task__c, two
-        # follow-ups — no In Progress Task, no later updates with the recording or analysis.
-        self.assertEqual(self.sb.count("salesforce.upsert"), 5, self.sb.state().get("requests"))
+        # One write of the call log: the transcript part, the Task, the part's Task__c, then
+        # the two follow-ups in one Collections request — no In Progress Task, no later
+        # updates with the recording or analysis.
+        self.assertEqual((self.sb.count("salesforce.upsert"),
+                          self.sb.count("salesforce.collections_upsert")), (3, 1),
+                         self.sb.state().get("requests"))
         self.check_task(call)
         self.check_follow_ups(call["call_id"])
         self.check_transcript(call)
@@ -163,11 +166,15 @@ class SingleWriteNoWaitTest(SingleWriteRecordsTest):
 
     def extra_config(self, sb):
         return harness.merge_config(super().extra_config(sb),
-                                    {"crm": {"single_write_wait_s": 0}})
+                                    {"crm": {"single_write_wait_s": 0,
+                                             # no gathering: the log goes as the call ends
+                                             "batch_delay_ms": 0}})
 
     def test_task_follow_ups_and_transcript_read_well(self):
         call = self.recorded_call()
-        self.assertGreater(self.sb.count("salesforce.upsert"), 5)
+        self.assertGreater(self.sb.count("salesforce.upsert") +
+                           self.sb.count("salesforce.collections_upsert"), 4,
+                           self.sb.state().get("requests"))
         self.check_task(call)
         self.check_follow_ups(call["call_id"])
         self.check_transcript(call)

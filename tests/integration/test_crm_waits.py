@@ -69,7 +69,9 @@ class CrmWaitTest(SalesforceCase):
         cid = self.daemon.initiate({"to": "+14155550123"}).body["call_id"]
         self.wait_crm_state(cid, ("synced",))
         self.sb.control("salesforce/limits", {"used": 14000, "max": 15000})
-        self.daemon.initiate({"to": "+14155550123"})  # a high-priority write reads the header
+        # A high-priority write reads the header (before the low-priority one runs).
+        self.wait_crm_state(self.daemon.initiate({"to": "+14155550123"}).body["call_id"],
+                            ("synced",))
         job = self.daemon.insert_job("debug.crm_attach",
                                      {"fields": {"tags": ["Hot Lead"]}, "low_priority": True},
                                      call_id=cid)

@@ -347,7 +347,10 @@ class TestWriteBack(HubSpotCase):
     def test_low_priority_waits_when_the_budget_is_low(self):
         cid = self.logged_call()
         self.sb.limits(max_per_10s=8)
-        self.daemon.initiate({"to": "+14155550123"})  # high-priority writes read the header
+        # High-priority writes read the header (before the low-priority one runs: CRM jobs
+        # may wait [crm] batch_delay_ms to go together).
+        self.wait_crm_state(self.daemon.initiate({"to": "+14155550123"}).body["call_id"],
+                            ("synced",))
         job = self.daemon.insert_job("debug.crm_attach",
                                      {"fields": {"recording_url": "https://x/r/2"},
                                       "low_priority": True}, call_id=cid)

@@ -531,6 +531,55 @@ class SalesforceSandboxTest(unittest.TestCase):
         self.assertEqual(after["Contact"], before["Contact"])
         self.assertEqual(after["Lead"], before["Lead"])
 
+    def collections(self, records, token, all_or_none=False, obj="Task",
+                    field="Callbridge_Call_Id__c"):
+        return self.rest("PATCH", "/composite/sobjects/%s/%s" % (obj, field),
+                         {"allOrNone": all_or_none, "records": records}, token)
+
+    def test_collections_upsert_per_record_results(self):
+        token = self.jwt_token()
+        t = {"type": "Task"}
+        long_subject = "x" * 300  # Task.Subject holds 255
+        recs = [{"attributes": t, "Callbridge_Call_Id__c": "col-1", "Subject": "one"},
+                {"attributes": t, "Callbridge_Call_Id__c": "col-2", "Subject": long_subject},
+                {"attributes": t, "Callbridge_Call_Id__c": "col-3", "Subject": "three"},
+                {"attributes": t, "Callbridge_Call_Id__c": "col-4", "Subject": "dup a"},
+                {"attributes": t, "Callbridge_Call_Id__c": "col-4", "Subject": "dup b"},
+                {"Callbridge_Call_Id__c": "col-5", "Subject": "no attributes"}]
+        resp = self.collections(recs, token)
+        self.assertEqual(resp.status, 200, repr(resp))
+        out = resp.body
+        self.assertEqual(len(out), 6)
+        self.assertEqual([r["success"] for r in out], [True, False, True, False, False, False])
+        self.assertTrue(out[0]["created"] and out[2]["created"])
+        self.assertEqual(out[1]["errors"][0]["statusCode"], "STRING_TOO_LONG")
+        self.assertEqual([out[i]["errors"][0]["statusCode"] for i in (3, 4)],
+                         ["DUPLICATE_EXTERNAL_ID"] * 2)
+        tasks = {r["Callbridge_Call_Id__c"]: r for r in self.sb.control("state")["Task"]}
+        self.assertEqual(sorted(tasks), ["col-1", "col-3"])
+        self.assertEqual(tasks["col-1"]["Id"], out[0]["id"])
+        # Again: the same records are updated, none added.
+        resp = self.collections(recs[:1] + recs[2:3], token)
+        self.assertEqual([(r["success"], r["created"]) for r in resp.body],
+                         [(True, False), (True, False)])
+        self.assertEqual(resp.body[0]["id"], out[0]["id"])
+        self.assertEqual(len(self.sb.control("state")["Task"]), 2)
+        # allOrNone: one bad record and nothing is written.
+        resp = self.collections([{"attributes": t, "Callbridge_Call_Id__c": "col-6"},
+                                 {"attributes": t, "Callbridge_Call_Id__c": "col-7",
+                                  "Subject": long_subject}], token, all_or_none=True)
+        self.assertEqual(resp.body[0]["errors"][0]["statusCode"],
+                         "ALL_OR_NONE_OPERATION_ROLLED_BACK")
+        self.assertEqual(len(self.sb.control("state")["Task"]), 2)
+        # More than 200 records, an unknown external id field: the request is refused.
+        resp = self.collections([{"attributes": t, "Callbridge_Call_Id__c": "n%d" % i}
+                                 for i in range(201)], token)
+        self.assertSfError(resp, 400, "EXCEEDED_ID_LIMIT")
+        resp = self.collections(recs[:1], token, field="Subject")
+        self.assertEqual(resp.body[0]["errors"][0]["statusCode"], "NOT_FOUND")
+        counts = self.sb.control("state")["requests"]
+        self.assertEqual(counts["salesforce.collections_upsert"], 5)
+
     # ---- faults and counts
 
     def test_faults_answer_in_salesforce_dialects(self):

@@ -74,6 +74,7 @@ const struct sb_route sb_routes[] = {
     SF_REST("DELETE", "/sobjects/*/*", "sobject_delete"),
     SF_REST("PATCH", "/sobjects/*/*/*", "upsert"),
     SF_REST("POST", "/composite", "composite"),
+    SF_REST("PATCH", "/composite/sobjects/*/*", "collections_upsert"),
     /* Twilio: Calls, Recordings (the .json rows first), the signed media links. */
     {"POST", "/__sandbox/twilio/outcome", sb_tw_control_outcome, "sandbox.twilio", NULL, 0},
     {"GET", "/__sandbox/twilio/calls", sb_tw_control_calls, "sandbox.twilio", NULL, 0},

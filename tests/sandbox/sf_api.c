@@ -140,6 +140,12 @@ void sf_rest_dispatch_locked(const struct sf_op *op, struct sf_result *res)
                         sf_search_run_locked(op, res);
                 else
                         method_not_allowed(op, res, "HEAD,GET");
+        } else if (op->nseg == 4 && strcmp(first, "composite") == 0 &&
+                   strcmp(op->seg[1], "sobjects") == 0) {
+                if (strcmp(op->method, "PATCH") == 0)
+                        sf_collections_upsert_locked(op, res);
+                else
+                        method_not_allowed(op, res, "PATCH");
         } else {
                 not_found(res);
         }

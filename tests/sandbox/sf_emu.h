@@ -49,6 +49,8 @@ void sf_rest_dispatch_locked(const struct sf_op *op, struct sf_result *res);
 void sf_query_run_locked(const struct sf_op *op, struct sf_result *res);
 void sf_search_run_locked(const struct sf_op *op, struct sf_result *res);
 void sf_composite_run_locked(const struct sf_op *op, struct sf_result *res);
+/* composite/sobjects/<Obj>/<Field> PATCH: sObject Collections upsert (sf_collections.c). */
+void sf_collections_upsert_locked(const struct sf_op *op, struct sf_result *res);
 /* sobjects/<Obj> POST, sobjects/<Obj>/<Id> PATCH, sobjects/<Obj>/<Field>/<value> PATCH. */
 void sf_write_create_locked(const struct sf_op *op, struct sf_result *res);
 void sf_write_update_locked(const struct sf_op *op, struct sf_result *res);
