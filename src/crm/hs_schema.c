@@ -344,18 +344,31 @@ static uint64_t assoc_hash(const char *const parts[4])
         return h ? h : 1;
 }
 
-/* Was the association with hash `h` made by this process? With `add`, remember it. */
-static bool assoc_memo(struct hs *hs, uint64_t h, bool add)
+/* Claim the association with hash `h`: true when this process made it already or another
+ * thread is making it (then the caller need not); otherwise it is marked made now, before the
+ * request, so concurrent jobs of one call do not both send it. */
+static bool assoc_claim(struct hs *hs, uint64_t h)
 {
         uint64_t *slot = &hs->assoc_made[h % HS_ASSOC_MEMO];
         bool seen;
 
         pthread_mutex_lock(&hs->assoc_lock);
         seen = *slot == h;
-        if (add)
-                *slot = h;
+        *slot = h;
         pthread_mutex_unlock(&hs->assoc_lock);
         return seen;
+}
+
+/* The request for `h` failed: forget the claim, so the job's retry sends it again. (A job
+ * that trusted the claim meanwhile is covered by the failed job's own retry.) */
+static void assoc_unclaim(struct hs *hs, uint64_t h)
+{
+        uint64_t *slot = &hs->assoc_made[h % HS_ASSOC_MEMO];
+
+        pthread_mutex_lock(&hs->assoc_lock);
+        if (*slot == h)
+                *slot = 0;
+        pthread_mutex_unlock(&hs->assoc_lock);
 }
 
 enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *from_id,
@@ -369,7 +382,7 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
         json_t *out = NULL;
         enum cb_result r = CB_RESULT_FAIL;
 
-        if (assoc_memo(hs, h, false))
+        if (assoc_claim(hs, h))
                 return CB_RESULT_OK;
         if (cb_buf_printf(&path, "/crm/v4/objects/%s/", from_type) == 0 &&
             hs_url_encode(&path, from_id) == 0 &&
@@ -378,8 +391,8 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
                 r = hs_rest(hs, "PUT", path.data, NULL, prio, &ans, &out, err, err_size);
         else
                 snprintf(err, err_size, "hubspot: record id too long");
-        if (r == CB_RESULT_OK)
-                assoc_memo(hs, h, true);
+        if (r != CB_RESULT_OK)
+                assoc_unclaim(hs, h);
         json_decref(out);
         cb_buf_free(&path);
         return r;

@@ -446,6 +446,11 @@ class TwilioSandboxTest(unittest.TestCase):
         # twilio-oai: StartTime "started on this date", StartTime< "before this date",
         # StartTime> "started on or after this date" (YYYY-MM-DD in UTC; date-time allowed).
         a = self.create(StatusCallback=None)
+
+        def started():  # a queued call has no start_time and matches no StartTime filter
+            r = self.twilio("GET", API + "/Calls/%s.json" % a["sid"])
+            return r.status == 200 and r.body.get("start_time")
+        harness.wait_for(started, 30, "the call to start")
         now = time.time()
         today = time.strftime("%Y-%m-%d", time.gmtime(now))
         tomorrow = time.strftime("%Y-%m-%d", time.gmtime(now + 86400))
