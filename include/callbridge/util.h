@@ -77,6 +77,9 @@ struct cb_buf {
 };
 /* Append; returns -1 (buffer unchanged) when `max` would be exceeded or memory runs out. */
 int cb_buf_append(struct cb_buf *b, const void *data, size_t len);
+/* Append `s` percent-encoded for a URL path segment or query value (RFC 3986 unreserved
+ * characters stay as they are). -1 at the cap. */
+int cb_buf_url_encode(struct cb_buf *b, const char *s);
 /* Append a NUL-terminated string / formatted text; same failure contract. */
 int cb_buf_puts(struct cb_buf *b, const char *s);
 int cb_buf_printf(struct cb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -133,8 +133,6 @@ bool hs_budget_low(struct hs *hs);
 /* The error fields of a HubSpot error body (borrowed; "" when absent). */
 void hs_error_of(const json_t *body, const char **category, const char **message,
                  const char **property);
-/* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
-int hs_url_encode(struct cb_buf *b, const char *s);
 
 /* ---- hs_schema.c ---- */
 

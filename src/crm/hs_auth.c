@@ -73,11 +73,11 @@ static enum cb_result request_token(struct hs *hs, char *out, long *ttl_s, char 
         rc |= cb_buf_printf(&url, "%s/oauth/v1/token", hs->cfg->hubspot.api_base_url);
         rc |= cb_buf_append(&url, "", 1);
         rc |= cb_buf_puts(&form, "grant_type=refresh_token&client_id=");
-        rc |= hs_url_encode(&form, hs->cfg->hubspot.client_id);
+        rc |= cb_buf_url_encode(&form, hs->cfg->hubspot.client_id);
         rc |= cb_buf_puts(&form, "&client_secret=");
-        rc |= hs_url_encode(&form, hs->client_secret);
+        rc |= cb_buf_url_encode(&form, hs->client_secret);
         rc |= cb_buf_puts(&form, "&refresh_token=");
-        rc |= hs_url_encode(&form, hs->refresh_token);
+        rc |= cb_buf_url_encode(&form, hs->refresh_token);
         if (rc != 0) {
                 snprintf(err, err_size, "hubspot auth: cannot build the token request");
                 goto out;

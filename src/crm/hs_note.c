@@ -250,7 +250,8 @@ static enum cb_result existing_task(struct hs *hs, const char *key, char *id, si
         json_t *body = NULL;
         enum cb_result r = CB_RESULT_RETRY;
 
-        if (cb_buf_puts(&path, "/crm/v3/objects/tasks/") == 0 && hs_url_encode(&path, key) == 0 &&
+        if (cb_buf_puts(&path, "/crm/v3/objects/tasks/") == 0 &&
+            cb_buf_url_encode(&path, key) == 0 &&
             cb_buf_printf(&path, "?idProperty=%s&properties=hs_task_subject",
                           hs->cfg->hubspot.task_key_property) == 0 &&
             cb_buf_append(&path, "", 1) == 0)

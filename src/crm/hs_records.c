@@ -250,7 +250,7 @@ static enum cb_result get_object(struct hs *hs, const char *object, const char *
         enum cb_result r = CB_RESULT_FAIL;
 
         if (cb_buf_printf(&path, "/crm/v3/objects/%s/", object) == 0 &&
-            hs_url_encode(&path, id) == 0 && cb_buf_puts(&path, query) == 0 &&
+            cb_buf_url_encode(&path, id) == 0 && cb_buf_puts(&path, query) == 0 &&
             cb_buf_append(&path, "", 1) == 0)
                 r = hs_rest(hs, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, ans, body, err, err_size);
         else

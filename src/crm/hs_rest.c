@@ -17,21 +17,6 @@
 #define SEARCH_WAIT_MS   1000L             /* the search limit is per second */
 #define PACE_MAX_WAIT_US 2000000L          /* a search waits at most this long for its slot */
 
-int hs_url_encode(struct cb_buf *b, const char *s)
-{
-        static const char hex[] = "0123456789ABCDEF";
-
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-                bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-                if (plain ? cb_buf_append(b, s, 1) != 0 : cb_buf_append(b, esc, 3) != 0)
-                        return -1;
-        }
-        return 0;
-}
-
 /* One header value as a long, or -1 when absent or not a number. */
 static long header_long(const char *v)
 {

@@ -385,9 +385,9 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
         if (assoc_claim(hs, h))
                 return CB_RESULT_OK;
         if (cb_buf_printf(&path, "/crm/v4/objects/%s/", from_type) == 0 &&
-            hs_url_encode(&path, from_id) == 0 &&
+            cb_buf_url_encode(&path, from_id) == 0 &&
             cb_buf_printf(&path, "/associations/default/%s/", to_type) == 0 &&
-            hs_url_encode(&path, to_id) == 0 && cb_buf_append(&path, "", 1) == 0)
+            cb_buf_url_encode(&path, to_id) == 0 && cb_buf_append(&path, "", 1) == 0)
                 r = hs_rest(hs, "PUT", path.data, NULL, prio, &ans, &out, err, err_size);
         else
                 snprintf(err, err_size, "hubspot: record id too long");

@@ -99,8 +99,6 @@ CB_MUST_CHECK enum cb_result sf_rest(struct sf *sf, const char *method, const ch
  * TotalRequests when no usage is known), RETRY (5xx, 401) or FAIL (300, other 4xx). */
 CB_MUST_CHECK enum cb_result sf_classify(long status, const char *code, const char *message,
                                          long used, long max, bool *allowance_spent);
-/* Append `s` percent-encoded for a URL path segment or query value. -1 at the cap. */
-int sf_url_encode(struct cb_buf *b, const char *s);
 /* Parse "api-usage=25/15000" out of a Sforce-Limit-Info value into the gauges. */
 void sf_limits_parse(struct sf *sf, const char *value);
 

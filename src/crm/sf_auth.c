@@ -59,14 +59,14 @@ static int grant_body(struct sf *sf, struct cb_buf *b)
         }
         if (strcmp(flow, "refresh_token") == 0) {
                 rc |= cb_buf_puts(b, "grant_type=refresh_token&refresh_token=");
-                rc |= sf_url_encode(b, sf->refresh_token);
+                rc |= cb_buf_url_encode(b, sf->refresh_token);
         } else {
                 rc |= cb_buf_puts(b, "grant_type=client_credentials");
         }
         rc |= cb_buf_puts(b, "&client_id=");
-        rc |= sf_url_encode(b, sf->cfg->salesforce.client_id);
+        rc |= cb_buf_url_encode(b, sf->cfg->salesforce.client_id);
         rc |= cb_buf_puts(b, "&client_secret=");
-        rc |= sf_url_encode(b, sf->client_secret);
+        rc |= cb_buf_url_encode(b, sf->client_secret);
         return rc;
 }
 

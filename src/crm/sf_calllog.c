@@ -42,7 +42,7 @@ enum cb_result sf_upsert(struct sf *sf, const char *object, const char *field, c
         sf_schema_filter(sf, object, record);
         cb_buf_printf(&path, "/services/data/%s/sobjects/%s/%s/", sf->cfg->salesforce.api_version,
                       object, field);
-        if (sf_url_encode(&path, value) != 0 || cb_buf_append(&path, "", 1) != 0) {
+        if (cb_buf_url_encode(&path, value) != 0 || cb_buf_append(&path, "", 1) != 0) {
                 snprintf(err, err_size, "external id too long");
                 goto out;
         }

@@ -170,7 +170,7 @@ enum cb_result sf_lookup_phone(void *self, const char *e164, json_t **matches, c
                 goto out;
         }
         cb_buf_printf(&path, "/services/data/%s/search?q=", sf->cfg->salesforce.api_version);
-        if (sf_url_encode(&path, q.data) != 0 || cb_buf_append(&path, "", 1) != 0)
+        if (cb_buf_url_encode(&path, q.data) != 0 || cb_buf_append(&path, "", 1) != 0)
                 goto out;
         r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, &ans, &body, err, err_size);
         if (r == CB_RESULT_OK)
@@ -220,7 +220,7 @@ static enum cb_result lead_by_phone(struct sf *sf, const char *e164, struct sf_a
 
         cb_buf_printf(&path, "/services/data/%s/sobjects/Lead/%s/", sf->cfg->salesforce.api_version,
                       sf->cfg->salesforce.lead_external_id_field);
-        if (sf_url_encode(&path, e164) == 0 && cb_buf_append(&path, "", 1) == 0)
+        if (cb_buf_url_encode(&path, e164) == 0 && cb_buf_append(&path, "", 1) == 0)
                 r = sf_rest(sf, "GET", path.data, NULL, CB_CRM_PRIO_HIGH, ans, body, err, err_size);
         cb_buf_free(&path);
         return r;

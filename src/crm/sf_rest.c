@@ -10,21 +10,6 @@
 
 #define MAX_RESPONSE ((size_t)16 * 1024 * 1024)
 
-int sf_url_encode(struct cb_buf *b, const char *s)
-{
-        static const char hex[] = "0123456789ABCDEF";
-
-        for (; *s; s++) {
-                unsigned char c = (unsigned char)*s;
-                char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-                bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                             (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-                if (plain ? cb_buf_append(b, s, 1) != 0 : cb_buf_append(b, esc, 3) != 0)
-                        return -1;
-        }
-        return 0;
-}
-
 void sf_limits_parse(struct sf *sf, const char *value)
 {
         const char *p = value;
