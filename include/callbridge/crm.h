@@ -56,8 +56,8 @@ struct cb_crm_item {
 /* The writes of several kinds that cb_crm_ops.write_batch takes in one call: call logs (as
  * log_calls: `logs[i].logged` out), additions to call logs (as attach_many) and follow-up tasks
  * (as create_tasks: `tasks[i].id` out), every item with its own outcome. They apply as if in
- * this order — logs, additions, tasks, and the items of one call in their order (a later field
- * wins) — so a call's log may come in the same batch as what is added to it. */
+ * this order — logs, additions of high priority, of low priority, tasks; items of one call in
+ * their order within each (a later field wins) — as the three batch ops write them. */
 struct cb_crm_batch {
         struct cb_crm_item *logs, *attaches, *tasks; /* borrowed arrays */
         size_t nlogs, nattaches, ntasks;

@@ -120,8 +120,13 @@ static void add_attaches(struct sf *sf, struct wb *w, struct cb_crm_item *att, s
         /* Low-priority additions stay out while the API budget holds them (no attempt). */
         if (low && !sf_rest_budget_holds(sf, held, sizeof(held)))
                 held[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
+        /* High-priority additions first, as attach_many writes them: a low one's fields win
+         * in the merged record (its Description carries the summary). */
+        for (size_t k = 0; k < 2 * n; k++) {
+                size_t i = k % n;
                 json_t *rec;
+                if ((k < n) != (att[i].prio == CB_CRM_PRIO_HIGH))
+                        continue;
                 att[i].err[0] = '\0';
                 att[i].result = CB_RESULT_OK;
                 w->att_rec[i] = NONE;
