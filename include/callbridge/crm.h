@@ -53,6 +53,16 @@ struct cb_crm_item {
         char err[256];               /* out: why, when not OK */
 };
 
+/* The writes of several kinds that cb_crm_ops.write_batch takes in one call: call logs (as
+ * log_calls: `logs[i].logged` out), additions to call logs (as attach_many) and follow-up tasks
+ * (as create_tasks: `tasks[i].id` out), every item with its own outcome. They apply as if in
+ * this order — logs, additions of high priority, of low priority, tasks; items of one call in
+ * their order within each (a later field wins) — as the three batch ops write them. */
+struct cb_crm_batch {
+        struct cb_crm_item *logs, *attaches, *tasks; /* borrowed arrays */
+        size_t nlogs, nattaches, ntasks;
+};
+
 /* What a CRM provider can do (struct cb_crm_ops.caps). */
 #define CB_CRM_CAP_LOOKUP 0x1u /* lookup_phone finds records (none's always answers empty) */
 
@@ -116,6 +126,11 @@ struct cb_crm_ops {
         void (*log_calls)(void *self, struct cb_crm_item *items, size_t n);
         void (*attach_many)(void *self, struct cb_crm_item *items, size_t n);
         void (*create_tasks)(void *self, struct cb_crm_item *items, size_t n);
+        /* Optional: every write of `batch` in as few requests as the CRM allows (Salesforce:
+         * one Composite request carrying its sObject Collections), each item with the outcome
+         * the three batch ops above would give it; a low-priority item the API budget holds is
+         * left out (WAIT). Without it cb_crm_write_batch calls them in turn. */
+        void (*write_batch)(void *self, struct cb_crm_batch *batch);
 
         /* The field names of `object` as a JSON array of strings. */
         enum cb_result (*describe)(void *self, const char *object, json_t **fields, char *err,
@@ -197,6 +212,9 @@ const struct cb_crm_ops *cb_crm_ops_of(const struct cb_config *cfg);
 void cb_crm_log_calls(struct cb_crm *crm, struct cb_crm_item *items, size_t n);
 void cb_crm_attach_many(struct cb_crm *crm, struct cb_crm_item *items, size_t n);
 void cb_crm_create_tasks(struct cb_crm *crm, struct cb_crm_item *items, size_t n);
+/* Every write of `batch` through the provider's write_batch, or through cb_crm_log_calls,
+ * cb_crm_attach_many and cb_crm_create_tasks in that order when it has none. */
+void cb_crm_write_batch(struct cb_crm *crm, struct cb_crm_batch *batch);
 
 extern const struct cb_crm_ops cb_crm_none;
 extern const struct cb_crm_ops cb_crm_salesforce;

@@ -38,6 +38,9 @@ struct cb_job {
         int64_t retry_after_ms; /* RETRY: not before this (an upstream's Retry-After); 0 */
 };
 
+struct cb_job_crm;       /* one job's part of a CRM batch (src/jobs/kinds.h) */
+struct cb_job_crm_batch; /* the CRM batch being built (src/jobs/kinds.h) */
+
 struct cb_job_kind {
         const char *name;
         /* Do the work. Must be idempotent: a job may run again after a crash or lost lease. */
@@ -45,10 +48,17 @@ struct cb_job_kind {
         /* Optional: record the permanent failure (e.g. the call's CRM state) once dead. */
         void (*on_dead)(struct cb_job *job);
         bool debug; /* registered only with [workers] debug_kinds = true (tests) */
-        /* Optional: run the `n` claimed jobs of this kind of one worker's batch together
-         * (e.g. one CRM request for all), `results[i]` the outcome of jobs[i] alone, with
-         * jobs[i].error set when not OK. Same idempotency as run. */
-        void (*run_batch)(struct cb_job *jobs, size_t n, enum cb_result *results);
+        /* Optional, both or neither (the CRM kinds): the claimed jobs of every such kind of
+         * one worker's batch run together, their CRM writes in ONE cb_crm_write_batch
+         * (src/jobs/crm_batch.c). `crm_prepare` loads what the job writes and adds its items
+         * to `batch` (they may borrow from `ctx`, kept until settled), or answers the job's
+         * outcome when it cannot run now (RETRY, WAIT, FAIL with job->error); `crm_settle`
+         * gives the job its outcome from its items once the batch was written. Same
+         * idempotency as run. */
+        enum cb_result (*crm_prepare)(struct cb_job *job, struct cb_job_crm *ctx,
+                                      struct cb_job_crm_batch *batch);
+        enum cb_result (*crm_settle)(struct cb_job *job, struct cb_job_crm *ctx,
+                                     const struct cb_crm_batch *batch);
 };
 
 extern const struct cb_job_kind cb_job_kinds[];

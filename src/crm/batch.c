@@ -50,3 +50,16 @@ void cb_crm_create_tasks(struct cb_crm *crm, struct cb_crm_item *items, size_t n
                     sizeof(items[i].id), items[i].err, sizeof(items[i].err));
         }
 }
+
+void cb_crm_write_batch(struct cb_crm *crm, struct cb_crm_batch *batch)
+{
+        if (batch->nlogs + batch->nattaches + batch->ntasks == 0)
+                return;
+        if (crm->ops->write_batch != NULL) {
+                crm->ops->write_batch(crm->self, batch);
+                return;
+        }
+        cb_crm_log_calls(crm, batch->logs, batch->nlogs);
+        cb_crm_attach_many(crm, batch->attaches, batch->nattaches);
+        cb_crm_create_tasks(crm, batch->tasks, batch->ntasks);
+}

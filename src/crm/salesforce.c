@@ -372,6 +372,7 @@ const struct cb_crm_ops cb_crm_salesforce = {
     .log_calls = sf_log_calls,
     .attach_many = sf_attach_many,
     .create_tasks = sf_create_tasks,
+    .write_batch = sf_write_batch,
     .describe = sf_describe,
     .user_id_canon = sf_user_id_canon,
     .session_agent = sf_session_agent,

@@ -90,6 +90,9 @@ struct sf_answer {
  * see cb_wait_hint_set), RETRY (transport, 401 after renewal, 5xx) or FAIL (300 and other
  * 4xx, with the body in `err`). `ans` says the status and errorCode,
  * and `*out` may hold the error body for the caller to inspect. */
+/* True (a wait hint set, `err` filled) when low-priority work is held: the API usage is over
+ * [salesforce] limit_threshold_pct of the allowance. */
+bool sf_rest_budget_holds(struct sf *sf, char *err, size_t err_size);
 CB_MUST_CHECK enum cb_result sf_rest(struct sf *sf, const char *method, const char *path,
                                      const json_t *body, enum cb_crm_priority prio,
                                      struct sf_answer *ans, json_t **out, char *err,
@@ -205,7 +208,8 @@ struct sf_upsert_item {
         enum cb_result r;  /* out: OK, RETRY, WAIT or FAIL */
         char id[CB_CRM_ID_MAX];
         char err[256];
-        size_t same; /* internal: index of the first item with the same value */
+        char unlinked[256]; /* out: why its relationship fields (X__r) were dropped, or "" */
+        size_t same;        /* internal: index of the first item with the same value */
 };
 
 /* Upsert every item into `object` by `field` with sObject Collections (PATCH
@@ -216,9 +220,42 @@ struct sf_upsert_item {
  * more. A failed request gives its outcome to every item it carried. */
 void sf_upsert_many(struct sf *sf, const char *object, const char *field,
                     struct sf_upsert_item *items, size_t n, enum cb_crm_priority prio);
+/* True when the API version has sObject Collections upserts (46.0 and later). */
+bool sf_collections_supported(const struct sf *sf);
+/* Merge items sharing a value into the first of them (in order: later fields win); each
+ * item's `same` names the one it went into. */
+void sf_upsert_merge(struct sf_upsert_item *items, size_t n);
+/* Give every merged item the outcome of the item it went into. */
+void sf_upsert_share(struct sf_upsert_item *items, size_t n);
+/* What the UpsertResult `res` says of item `it` (of `object`); true when it should be sent
+ * again, only before the `last` round: a field the org refused (the schema is asked again and
+ * it is dropped), a refused OwnerId (left out), a relationship to a record by External ID that
+ * is not there (left out, noted in `unlinked`). */
+bool sf_upsert_settle(struct sf *sf, const char *object, struct sf_upsert_item *it,
+                      const json_t *res, bool last);
 void sf_log_calls(void *self, struct cb_crm_item *items, size_t n);
 void sf_attach_many(void *self, struct cb_crm_item *items, size_t n);
 void sf_create_tasks(void *self, struct cb_crm_item *items, size_t n);
+
+/* ---- sf_composite.c: every batch write in one Composite request (crm op write_batch) ---- */
+
+/* One collection of a composite write: the items of `object` keyed by `field`. */
+struct sf_collection {
+        const char *object, *field;
+        struct sf_upsert_item *items;
+        size_t n;
+};
+
+/* Upsert the items of every collection with Composite requests (POST composite, allOrNone
+ * false, collateSubrequests false so subrequests run in order), each carrying up to 5 sObject
+ * Collections subrequests of up to 200 records, the collections in the order given: a record
+ * may link by External ID to one of an earlier collection. Items get their outcomes as with
+ * sf_upsert_many (merged by value within a collection, a second round for refused fields,
+ * owners and links); a subrequest's own error goes to its records only, a failed composite
+ * to all of its records. */
+void sf_upsert_composite(struct sf *sf, struct sf_collection *colls, size_t ncolls,
+                         enum cb_crm_priority prio);
+void sf_write_batch(void *self, struct cb_crm_batch *batch);
 
 /* ---- sf_single.c: write_mode = single ---- */
 

@@ -37,26 +37,53 @@ static enum cb_result record_refusal(const char *code)
         return CB_RESULT_FAIL;
 }
 
-static bool collections_supported(const struct sf *sf)
+bool sf_collections_supported(const struct sf *sf)
 {
         const char *v = sf->cfg->salesforce.api_version;
         return v != NULL && v[0] == 'v' && strtol(v + 1, NULL, 10) >= 46;
 }
 
-/* What the UpsertResult `res` says of item `it`; true when it should be sent again (a field
- * or an owner refused, fixed in its record), only before the last round. */
-static bool settle(struct sf *sf, const char *object, struct sf_upsert_item *it, const json_t *res,
-                   bool last)
+/* Drop the relationship fields ("X__r": {"Key__c": ...}) of `record`; true when it had any. */
+static bool drop_relationships(json_t *record)
+{
+        const char *key;
+        json_t *value;
+        void *tmp;
+        bool dropped = false;
+
+        json_object_foreach_safe(record, tmp, key, value)
+        {
+                size_t len = strlen(key);
+                if (json_is_object(value) && len > 3 && strcmp(key + len - 3, "__r") == 0) {
+                        json_object_del(record, key);
+                        dropped = true;
+                }
+        }
+        return dropped;
+}
+
+bool sf_upsert_settle(struct sf *sf, const char *object, struct sf_upsert_item *it,
+                      const json_t *res, bool last)
 {
         const json_t *e = json_array_get(json_object_get(res, "errors"), 0);
         const char *code = str(e, "statusCode") ?: "UNKNOWN_EXCEPTION";
+        const char *message = str(e, "message") ?: "refused";
 
         if (json_is_true(json_object_get(res, "success")) && str(res, "id") != NULL) {
                 it->r = CB_RESULT_OK;
                 cb_strlcpy(it->id, str(res, "id"), sizeof(it->id));
                 return false;
         }
-        snprintf(it->err, sizeof(it->err), "%s: %s", code, str(e, "message") ?: "refused");
+        snprintf(it->err, sizeof(it->err), "%s: %s", code, message);
+        if (strcmp(code, "INVALID_FIELD") == 0 &&
+            strncmp(message, "Foreign key external ID", 23) == 0 &&
+            drop_relationships(it->record)) {
+                /* The record it links to is not there (its own write failed): the rest of the
+                 * record is written without the link; whoever asked for it is told. */
+                cb_strlcpy(it->unlinked, it->err, sizeof(it->unlinked));
+                it->r = CB_RESULT_RETRY;
+                return !last;
+        }
         if (strcmp(code, "INVALID_FIELD") == 0) {
                 /* Never dead for a schema change: describe again and drop what is gone. */
                 sf_schema_forget(sf, object);
@@ -109,7 +136,8 @@ static void send_chunk(struct sf *sf, const char *object, const char *field,
                         it->r = r;
                         cb_strlcpy(it->err, err, sizeof(it->err));
                 } else {
-                        again[idx[j]] = settle(sf, object, it, json_array_get(out, j), last);
+                        again[idx[j]] =
+                            sf_upsert_settle(sf, object, it, json_array_get(out, j), last);
                 }
         }
         json_decref(out);
@@ -117,8 +145,7 @@ static void send_chunk(struct sf *sf, const char *object, const char *field,
         cb_buf_free(&path);
 }
 
-/* Merge items sharing a value into the first of them (in order: later fields win). */
-static void merge_same(struct sf_upsert_item *items, size_t n)
+void sf_upsert_merge(struct sf_upsert_item *items, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 items[i].same = i;
@@ -140,6 +167,18 @@ static void one_by_one(struct sf *sf, const char *object, const char *field,
                               sizeof(items[i].id), items[i].err, sizeof(items[i].err));
 }
 
+void sf_upsert_share(struct sf_upsert_item *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (items[i].same != i) {
+                        const struct sf_upsert_item *first = &items[items[i].same];
+                        items[i].r = first->r;
+                        cb_strlcpy(items[i].id, first->id, sizeof(items[i].id));
+                        cb_strlcpy(items[i].err, first->err, sizeof(items[i].err));
+                        cb_strlcpy(items[i].unlinked, first->unlinked, sizeof(items[i].unlinked));
+                }
+}
+
 void sf_upsert_many(struct sf *sf, const char *object, const char *field,
                     struct sf_upsert_item *items, size_t n, enum cb_crm_priority prio)
 {
@@ -148,14 +187,14 @@ void sf_upsert_many(struct sf *sf, const char *object, const char *field,
 
         for (size_t i = 0; i < n; i++) {
                 items[i].r = CB_RESULT_RETRY;
-                items[i].id[0] = items[i].err[0] = '\0';
+                items[i].id[0] = items[i].err[0] = items[i].unlinked[0] = '\0';
                 again[i] = true;
         }
-        if (again == NULL || idx == NULL || !collections_supported(sf)) {
+        if (again == NULL || idx == NULL || !sf_collections_supported(sf)) {
                 one_by_one(sf, object, field, items, n, prio);
                 goto out;
         }
-        merge_same(items, n);
+        sf_upsert_merge(items, n);
         for (int round = 0; round < ROUNDS; round++) {
                 size_t k = 0;
                 for (size_t i = 0; i < n; i++) {
@@ -174,12 +213,7 @@ void sf_upsert_many(struct sf *sf, const char *object, const char *field,
                         send_chunk(sf, object, field, items, idx, k, prio, round == ROUNDS - 1,
                                    again);
         }
-        for (size_t i = 0; i < n; i++)
-                if (items[i].same != i) {
-                        items[i].r = items[items[i].same].r;
-                        cb_strlcpy(items[i].id, items[items[i].same].id, sizeof(items[i].id));
-                        cb_strlcpy(items[i].err, items[items[i].same].err, sizeof(items[i].err));
-                }
+        sf_upsert_share(items, n);
 out:
         free(again);
         free(idx);

@@ -171,6 +171,19 @@ static enum cb_result map_error(struct sf *sf, const struct cb_upstream_resp *re
         return r;
 }
 
+bool sf_rest_budget_holds(struct sf *sf, char *err, size_t err_size)
+{
+        if (!over_budget(sf))
+                return false;
+        snprintf(err, err_size,
+                 "salesforce API usage %ld/%ld is above %ld%%: low-priority write waits",
+                 atomic_load(&sf->api_used), atomic_load(&sf->api_max),
+                 sf->cfg->salesforce.limit_threshold_pct);
+        cb_wait_hint_set(sf->cfg->salesforce.allowance_retry_s * 1000L);
+        atomic_fetch_add(&sf->waits, 1);
+        return true;
+}
+
 enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, const json_t *body,
                        enum cb_crm_priority prio, struct sf_answer *ans, json_t **out, char *err,
                        size_t err_size)
@@ -183,16 +196,8 @@ enum cb_result sf_rest(struct sf *sf, const char *method, const char *path, cons
 
         memset(ans, 0, sizeof(*ans));
         *out = NULL;
-        if (prio == CB_CRM_PRIO_LOW && over_budget(sf)) {
-                snprintf(err, err_size,
-                         "salesforce API usage %ld/%ld is above %ld%%: "
-                         "low-priority write waits",
-                         atomic_load(&sf->api_used), atomic_load(&sf->api_max),
-                         sf->cfg->salesforce.limit_threshold_pct);
-                cb_wait_hint_set(sf->cfg->salesforce.allowance_retry_s * 1000L);
-                atomic_fetch_add(&sf->waits, 1);
+        if (prio == CB_CRM_PRIO_LOW && sf_rest_budget_holds(sf, err, err_size))
                 return CB_RESULT_WAIT;
-        }
         if (allowance_wait(sf, err, err_size)) {
                 atomic_fetch_add(&sf->waits, 1);
                 return CB_RESULT_WAIT;

@@ -28,8 +28,12 @@ enum cb_result sf_schema_load(struct sf *sf, const char *object, char *err, size
         json_array_foreach(json_object_get(body, "fields"), i, field)
         {
                 const char *name = json_string_value(json_object_get(field, "name"));
+                const char *rel = json_string_value(json_object_get(field, "relationshipName"));
                 if (name != NULL)
                         json_object_set_new(names, name, json_true());
+                /* A lookup's relationship ("X__r": {"Key__c": ...} links by External ID). */
+                if (rel != NULL)
+                        json_object_set_new(names, rel, json_true());
         }
         pthread_mutex_lock(&sf->schema_lock);
         json_object_set_new(sf->fields, object, names);

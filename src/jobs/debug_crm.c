@@ -1,8 +1,8 @@
 /* Debug job kinds that drive the CRM interface's writes before their real callers exist
  * (recordings, transcription), for the provider tests ([workers] debug_kinds = true only).
  * debug.crm_attach {"fields":{...},"low_priority":bool} attaches to the job's call;
- * debug.crm_task {"key","task":{...}} creates a follow-up task for it; the jobs of this kind a
- * worker claims together go as one batch (cb_crm_create_tasks), as crm.follow_up's. */
+ * debug.crm_task {"key","task":{...}} creates a follow-up task for it; the jobs of these kinds a
+ * worker claims go with its other CRM jobs as one batch (crm_batch.c), as crm.follow_up's. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -44,34 +44,41 @@ enum cb_result cb_job_debug_crm_task(struct cb_job *job)
         return r;
 }
 
-void cb_job_debug_crm_task_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+enum cb_result cb_job_debug_crm_attach_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                               struct cb_job_crm_batch *batch)
 {
-        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
-        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
-        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+        const json_t *p = job->row->payload;
+        struct cb_crm_item item = {.call = &ctx->call,
+                                   .fields = json_object_get(p, "fields"),
+                                   .prio = json_is_true(json_object_get(p, "low_priority"))
+                                               ? CB_CRM_PRIO_LOW
+                                               : CB_CRM_PRIO_HIGH};
+        enum cb_result r = cb_job_load_call(job, &ctx->call);
 
-        for (size_t i = 0; i < n; i++) {
-                const json_t *p = jobs[i].row->payload;
-                const char *key = json_string_value(json_object_get(p, "key"));
-                if (calls == NULL || items == NULL || map == NULL || key == NULL) {
-                        res[i] = cb_job_debug_crm_task(&jobs[i]);
-                        continue;
-                }
-                res[i] = cb_job_load_call(&jobs[i], &calls[i]);
-                if (res[i] != CB_RESULT_OK)
-                        continue;
-                items[k] = (struct cb_crm_item){
-                    .call = &calls[i], .key = key, .fields = json_object_get(p, "task")};
-                map[k++] = i;
+        if (r == CB_RESULT_OK && cb_job_crm_add(batch, ctx, CB_JOB_CRM_ATTACH, &item) != 0) {
+                snprintf(job->error, sizeof(job->error), "out of memory");
+                r = CB_RESULT_RETRY;
         }
-        if (k > 0)
-                cb_crm_create_tasks(jobs[0].env->crm, items, k);
-        for (size_t j = 0; j < k; j++) {
-                res[map[j]] = items[j].result;
-                if (items[j].result != CB_RESULT_OK)
-                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
+        return r;
+}
+
+enum cb_result cb_job_debug_crm_task_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                             struct cb_job_crm_batch *batch)
+{
+        const json_t *p = job->row->payload;
+        struct cb_crm_item item = {.call = &ctx->call,
+                                   .key = json_string_value(json_object_get(p, "key")),
+                                   .fields = json_object_get(p, "task")};
+        enum cb_result r;
+
+        if (item.key == NULL) {
+                snprintf(job->error, sizeof(job->error), "payload needs a key");
+                return CB_RESULT_FAIL;
         }
-        free(calls);
-        free(items);
-        free(map);
+        r = cb_job_load_call(job, &ctx->call);
+        if (r == CB_RESULT_OK && cb_job_crm_add(batch, ctx, CB_JOB_CRM_TASK, &item) != 0) {
+                snprintf(job->error, sizeof(job->error), "out of memory");
+                r = CB_RESULT_RETRY;
+        }
+        return r;
 }

@@ -1,7 +1,8 @@
 /* Job crm.follow_up: a missed inbound call (no-answer or busy; [twilio] missed_call_task)
  * becomes a follow-up task in the CRM, due the day of the call in the org's time zone, owned
  * by the agent the call was routed to. Created once per call (key "<call id>:missed-call"), so
- * the job may run again. Jobs claimed together are written together (cb_crm_create_tasks). */
+ * the job may run again. Jobs claimed together with other CRM jobs are written together
+ * (crm_batch.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,35 +57,22 @@ enum cb_result cb_job_follow_up(struct cb_job *job)
         return r;
 }
 
-void cb_job_follow_up_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+enum cb_result cb_job_follow_up_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                        struct cb_job_crm_batch *batch)
 {
-        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
-        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
-        char(*keys)[KEY_MAX] = calloc(n ? n : 1, sizeof(*keys));
-        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+        char key[KEY_MAX];
+        json_t *task = NULL;
+        enum cb_result r = prepare(job, &ctx->call, key, &task);
+        struct cb_crm_item item = {.call = &ctx->call, .fields = task};
 
-        for (size_t i = 0; i < n; i++) {
-                json_t *task = NULL;
-                if (calls == NULL || items == NULL || keys == NULL || map == NULL) {
-                        res[i] = cb_job_follow_up(&jobs[i]); /* out of memory */
-                        continue;
-                }
-                res[i] = prepare(&jobs[i], &calls[i], keys[i], &task);
-                if (res[i] != CB_RESULT_OK)
-                        continue;
-                items[k] = (struct cb_crm_item){.call = &calls[i], .fields = task, .key = keys[i]};
-                map[k++] = i;
+        if (r != CB_RESULT_OK)
+                return r;
+        /* The item borrows the key and the task from `hold` (freed by the runner). */
+        ctx->hold = json_pack("{s:s,s:o}", "key", key, "task", task);
+        item.key = json_string_value(json_object_get(ctx->hold, "key"));
+        if (ctx->hold == NULL || cb_job_crm_add(batch, ctx, CB_JOB_CRM_TASK, &item) != 0) {
+                snprintf(job->error, sizeof(job->error), "out of memory");
+                return CB_RESULT_RETRY;
         }
-        if (k > 0)
-                cb_crm_create_tasks(jobs[0].env->crm, items, k);
-        for (size_t j = 0; j < k; j++) {
-                res[map[j]] = items[j].result;
-                if (items[j].result != CB_RESULT_OK)
-                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
-                json_decref((json_t *)items[j].fields);
-        }
-        free(calls);
-        free(items);
-        free(keys);
-        free(map);
+        return CB_RESULT_OK;
 }

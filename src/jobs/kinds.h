@@ -9,12 +9,62 @@ CB_MUST_CHECK enum cb_result cb_job_place_call(struct cb_job *job);
 void cb_job_place_call_dead(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_log_call(struct cb_job *job);
 void cb_job_log_call_dead(struct cb_job *job);
-/* The batch runners (struct cb_job_kind.run_batch): the CRM writes of many jobs in few
- * requests (cb_crm_log_calls & co.), each job with its own outcome. */
-void cb_job_log_call_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
-void cb_job_recording_attach_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
-void cb_job_follow_up_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
-void cb_job_write_analysis_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
+/* ---- the CRM kinds run together (crm_batch.c): struct cb_job_kind.crm_prepare/crm_settle ---- */
+
+/* Where a job's items went in the batch. */
+enum cb_job_crm_list { CB_JOB_CRM_LOG, CB_JOB_CRM_ATTACH, CB_JOB_CRM_TASK, CB_JOB_CRM_LISTS };
+
+/* One job's part of a CRM batch: what its items borrow and what its settle needs. The runner
+ * zeroes it before prepare and frees `hold` after settle. */
+struct cb_job_crm {
+        struct cb_call call; /* the job's call, as its items write it */
+        json_t *hold;        /* the kind's references (fields, tasks, transcript), or NULL */
+        size_t first[CB_JOB_CRM_LISTS], count[CB_JOB_CRM_LISTS]; /* its items in each list */
+        bool finished; /* prepare ran the job whole (its answer is the outcome): no settle */
+};
+
+/* The batch being built: the lists of struct cb_crm_batch with their capacities. */
+struct cb_job_crm_batch {
+        struct cb_crm_batch b;
+        size_t cap[CB_JOB_CRM_LISTS];
+};
+
+/* Append `item` to `list` of `batch` as one of `ctx`'s (a job adds its items one after the
+ * other). 0, or -1 when out of memory (nothing added). */
+int cb_job_crm_add(struct cb_job_crm_batch *batch, struct cb_job_crm *ctx,
+                   enum cb_job_crm_list list, const struct cb_crm_item *item);
+/* The `i`th item of `ctx` in `list` of the written batch. */
+const struct cb_crm_item *cb_job_crm_item(const struct cb_crm_batch *batch,
+                                          const struct cb_job_crm *ctx, enum cb_job_crm_list list,
+                                          size_t i);
+/* The first failure among `ctx`'s items (in list order: logs, attaches, tasks) into
+ * job->error, or OK when all succeeded. */
+enum cb_result cb_job_crm_outcome(struct cb_job *job, const struct cb_job_crm *ctx,
+                                  const struct cb_crm_batch *batch);
+/* Run jobs[0..n) (of CRM kinds: `kinds[i]` is jobs[i]'s) together: prepare each, one
+ * cb_crm_write_batch for all, settle each; res[i] is jobs[i]'s outcome. */
+void cb_job_crm_run(struct cb_job *jobs, const struct cb_job_kind *const *kinds, size_t n,
+                    enum cb_result *res);
+
+enum cb_result cb_job_log_call_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                       struct cb_job_crm_batch *batch);
+enum cb_result cb_job_log_call_settle(struct cb_job *job, struct cb_job_crm *ctx,
+                                      const struct cb_crm_batch *batch);
+enum cb_result cb_job_recording_attach_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                               struct cb_job_crm_batch *batch);
+enum cb_result cb_job_follow_up_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                        struct cb_job_crm_batch *batch);
+enum cb_result cb_job_write_analysis_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                             struct cb_job_crm_batch *batch);
+enum cb_result cb_job_write_analysis_settle(struct cb_job *job, struct cb_job_crm *ctx,
+                                            const struct cb_crm_batch *batch);
+enum cb_result cb_job_debug_crm_attach_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                               struct cb_job_crm_batch *batch);
+enum cb_result cb_job_debug_crm_task_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                             struct cb_job_crm_batch *batch);
+/* The settle of kinds whose outcome is their items' (cb_job_crm_outcome). */
+enum cb_result cb_job_crm_settle_items(struct cb_job *job, struct cb_job_crm *ctx,
+                                       const struct cb_crm_batch *batch);
 /* write_mode = single (log_call_single.c): write the finished call's log once with everything
  * known, after a bounded wait (WAIT while the recording or analysis is on its way). */
 CB_MUST_CHECK enum cb_result cb_job_log_call_single(struct cb_job *job, const struct cb_call *call,
@@ -42,7 +92,6 @@ CB_MUST_CHECK enum cb_result cb_job_debug_sleep(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
-void cb_job_debug_crm_task_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
 CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
 
 /* A live transcript from its final segments' rows [[sequence, speaker, text], ...] (text

@@ -202,37 +202,31 @@ static enum cb_result after_batch(struct cb_job *job, const struct cb_call *writ
         return record_state(job, &item->logged);
 }
 
-void cb_job_log_call_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+enum cb_result cb_job_log_call_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                       struct cb_job_crm_batch *batch)
 {
-        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
-        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
-        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+        struct cb_crm_item item = {.call = &ctx->call};
+        enum cb_result r = cb_job_load_call(job, &ctx->call);
 
-        for (size_t i = 0; i < n; i++) {
-                struct cb_job *job = &jobs[i];
-                if (calls == NULL || items == NULL || map == NULL) {
-                        res[i] = cb_job_log_call(job); /* out of memory: one by one */
-                        continue;
-                }
-                res[i] = cb_job_load_call(job, &calls[i]);
-                if (res[i] == CB_RESULT_OK)
-                        res[i] = link_record(job, &calls[i]);
-                if (res[i] != CB_RESULT_OK)
-                        continue;
-                if (single_once(job, &calls[i])) {
-                        res[i] = cb_job_log_call(job);
-                        continue;
-                }
-                items[k].call = &calls[i];
-                map[k++] = i;
+        if (r == CB_RESULT_OK)
+                r = link_record(job, &ctx->call);
+        if (r != CB_RESULT_OK)
+                return r;
+        if (single_once(job, &ctx->call)) { /* one write with everything, alone */
+                ctx->finished = true;
+                return cb_job_log_call(job);
         }
-        if (k > 0)
-                cb_crm_log_calls(jobs[0].env->crm, items, k);
-        for (size_t j = 0; j < k; j++)
-                res[map[j]] = after_batch(&jobs[map[j]], &calls[map[j]], &items[j]);
-        free(calls);
-        free(items);
-        free(map);
+        if (cb_job_crm_add(batch, ctx, CB_JOB_CRM_LOG, &item) != 0) {
+                snprintf(job->error, sizeof(job->error), "out of memory");
+                return CB_RESULT_RETRY;
+        }
+        return CB_RESULT_OK;
+}
+
+enum cb_result cb_job_log_call_settle(struct cb_job *job, struct cb_job_crm *ctx,
+                                      const struct cb_crm_batch *batch)
+{
+        return after_batch(job, &ctx->call, cb_job_crm_item(batch, ctx, CB_JOB_CRM_LOG, 0));
 }
 
 void cb_job_log_call_dead(struct cb_job *job)

@@ -1,7 +1,7 @@
 /* Job crm.attach_recording {"recording_id"}: give the CRM call log the stable link
  * /r/{recording_id} on callbridge (never a provider URL), the duration and the size. The
  * attach is an idempotent update of the call's log, so the job may run again. Jobs claimed
- * together are written together (cb_crm_attach_many). */
+ * together with other CRM jobs are written together (crm_batch.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,34 +57,18 @@ enum cb_result cb_job_recording_attach(struct cb_job *job)
         return r;
 }
 
-void cb_job_recording_attach_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+enum cb_result cb_job_recording_attach_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                               struct cb_job_crm_batch *batch)
 {
-        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
-        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
-        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+        json_t *fields = NULL;
+        enum cb_result r = prepare(job, &ctx->call, &fields);
+        struct cb_crm_item item = {.call = &ctx->call, .fields = fields, .prio = CB_CRM_PRIO_HIGH};
 
-        for (size_t i = 0; i < n; i++) {
-                json_t *fields = NULL;
-                if (calls == NULL || items == NULL || map == NULL) {
-                        res[i] = cb_job_recording_attach(&jobs[i]); /* out of memory */
-                        continue;
-                }
-                res[i] = prepare(&jobs[i], &calls[i], &fields);
-                if (res[i] != CB_RESULT_OK || fields == NULL)
-                        continue;
-                items[k] = (struct cb_crm_item){
-                    .call = &calls[i], .fields = fields, .prio = CB_CRM_PRIO_HIGH};
-                map[k++] = i;
+        ctx->hold = fields; /* freed by the runner */
+        if (r == CB_RESULT_OK && fields != NULL &&
+            cb_job_crm_add(batch, ctx, CB_JOB_CRM_ATTACH, &item) != 0) {
+                snprintf(job->error, sizeof(job->error), "out of memory");
+                r = CB_RESULT_RETRY;
         }
-        if (k > 0)
-                cb_crm_attach_many(jobs[0].env->crm, items, k);
-        for (size_t j = 0; j < k; j++) {
-                res[map[j]] = items[j].result;
-                if (items[j].result != CB_RESULT_OK)
-                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
-                json_decref((json_t *)items[j].fields);
-        }
-        free(calls);
-        free(items);
-        free(map);
+        return r;
 }

@@ -1,5 +1,5 @@
 /* The worker pool: threads that claim jobs with FOR UPDATE SKIP LOCKED under a lease, run
- * them (the claimed jobs of a kind with a batch runner together, gathered for up to [crm]
+ * them (the claimed jobs of the CRM kinds together, in one CRM batch, gathered for up to [crm]
  * batch_delay_ms), and record done / retry-with-backoff / wait / dead. A LISTEN thread
  * (listener.c) wakes them on NOTIFY from other instances, sends a coalesced NOTIFY for jobs
  * this instance inserted, and renews the leases of the jobs workers hold in hand (the one
@@ -22,6 +22,7 @@
 #include "callbridge/jobs.h"
 #include "callbridge/log.h"
 #include "callbridge/store_jobs.h"
+#include "kinds.h"
 
 #define BATCH_RUN_US 1000000 /* a batch's unstarted jobs are handed back after this */
 
@@ -213,53 +214,57 @@ static bool run_one(struct worker *w, struct cb_job_row *row, const struct cb_jo
         return finish_one(w, *kindp, &job, r, cb_wait_hint_take());
 }
 
-/* Run together the jobs of `kind` among rows[i..n) not run yet (`ran` marks them), through the
- * kind's batch runner; the successes go to done_ids/done_kinds. */
-static void run_group(struct worker *w, const struct cb_job_kind *kind, struct cb_job_row *rows,
-                      int i, int n, bool *ran, int64_t *done_ids,
-                      const struct cb_job_kind **done_kinds, size_t *ndone)
+/* Run together the jobs of every CRM kind among rows[i..n) not run yet (`ran` marks them),
+ * through crm_batch.c; the successes go to done_ids/done_kinds. */
+static void run_group(struct worker *w, struct cb_job_row *rows, int i, int n, bool *ran,
+                      int64_t *done_ids, const struct cb_job_kind **done_kinds, size_t *ndone)
 {
         struct cb_job jobs[CLAIM_BATCH];
+        const struct cb_job_kind *kinds[CLAIM_BATCH];
         enum cb_result res[CLAIM_BATCH];
         size_t m = 0;
 
         for (int k = i; k < n; k++) {
-                const struct cb_job_kind *kk = NULL;
-                if (ran[k] || strcmp(rows[k].kind, kind->name) != 0)
+                const struct cb_job_kind *kk =
+                    cb_job_kind_find(rows[k].kind, w->jobs->env->cfg->workers.debug_kinds);
+                if (ran[k] || kk == NULL || kk->crm_prepare == NULL)
                         continue;
                 ran[k] = true;
                 if (!start_one(w, &rows[k], &kk))
                         continue;
                 jobs[m] = (struct cb_job){.row = &rows[k], .env = w->jobs->env};
+                kinds[m] = kk;
                 res[m++] = CB_RESULT_RETRY;
         }
         (void)cb_wait_hint_take();
-        kind->run_batch(jobs, m, res);
+        cb_job_crm_run(jobs, kinds, m, res);
         if (w->jobs->env->cfg->workers.debug_run_twice) {
                 /* Tests of idempotency: the successes run again, together. */
                 struct cb_job again[CLAIM_BATCH];
+                const struct cb_job_kind *again_kinds[CLAIM_BATCH];
                 enum cb_result res2[CLAIM_BATCH];
                 size_t a = 0, pos[CLAIM_BATCH];
                 for (size_t k = 0; k < m; k++)
                         if (res[k] == CB_RESULT_OK) {
                                 pos[a] = k;
+                                again_kinds[a] = kinds[k];
                                 again[a++] = jobs[k];
                         }
-                kind->run_batch(again, a, res2);
+                cb_job_crm_run(again, again_kinds, a, res2);
                 for (size_t k = 0; k < a; k++) {
                         jobs[pos[k]] = again[k];
                         res[pos[k]] = res2[k];
                 }
         }
         for (size_t k = 0; k < m; k++)
-                if (finish_one(w, kind, &jobs[k], res[k], 0)) {
+                if (finish_one(w, kinds[k], &jobs[k], res[k], 0)) {
                         done_ids[*ndone] = jobs[k].row->id;
-                        done_kinds[(*ndone)++] = kind;
+                        done_kinds[(*ndone)++] = kinds[k];
                 }
 }
 
-/* Run a claimed batch in order; the jobs of a kind with a batch runner run together when the
- * first of them comes. Jobs not started within BATCH_RUN_US (or when stopping) are given back
+/* Run a claimed batch in order; the jobs of the CRM kinds run together when the first of them
+ * comes. Jobs not started within BATCH_RUN_US (or when stopping) are given back
  * for other workers; successes are recorded in one statement. */
 static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
 {
@@ -277,8 +282,8 @@ static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
                     cb_job_kind_find(rows[i].kind, w->jobs->env->cfg->workers.debug_kinds);
                 if (ran[i])
                         continue;
-                if (kind != NULL && kind->run_batch != NULL) {
-                        run_group(w, kind, rows, i, n, ran, done_ids, done_kinds, &ndone);
+                if (kind != NULL && kind->crm_prepare != NULL) {
+                        run_group(w, rows, i, n, ran, done_ids, done_kinds, &ndone);
                         continue;
                 }
                 ran[i] = true;
@@ -307,13 +312,13 @@ static void run_batch(struct worker *w, struct cb_job_row *rows, int n)
         let_go(w, 0);
 }
 
-/* True when some of rows[0..n) have a batch runner. */
+/* True when some of rows[0..n) are of a CRM kind (crm_batch.c). */
 static bool has_batch_kind(const struct cb_jobs *jobs, const struct cb_job_row *rows, int n)
 {
         for (int i = 0; i < n; i++) {
                 const struct cb_job_kind *k =
                     cb_job_kind_find(rows[i].kind, jobs->env->cfg->workers.debug_kinds);
-                if (k != NULL && k->run_batch != NULL)
+                if (k != NULL && k->crm_prepare != NULL)
                         return true;
         }
         return false;
@@ -384,7 +389,7 @@ static void *worker_main(void *arg)
 }
 
 /* The text[] literal of the kinds this instance runs into `out`: all (batch < 0), those
- * without a batch runner (0) or those with one (1). */
+ * not of a CRM kind (0) or those of one (1). */
 static void kinds_literal(const struct cb_jobs *jobs, int batch, char *out, size_t size)
 {
         size_t len = 1;
@@ -393,7 +398,7 @@ static void kinds_literal(const struct cb_jobs *jobs, int batch, char *out, size
         for (size_t i = 0; i < cb_job_kinds_count; i++) {
                 const struct cb_job_kind *k = &cb_job_kinds[i];
                 if ((k->debug && !jobs->env->cfg->workers.debug_kinds) ||
-                    (batch >= 0 && (k->run_batch != NULL) != (batch == 1)))
+                    (batch >= 0 && (k->crm_prepare != NULL) != (batch == 1)))
                         continue;
                 len += (size_t)snprintf(out + len, size - len, "%s%s", len > 1 ? "," : "", k->name);
         }

@@ -28,8 +28,8 @@ struct cb_jobs {
         struct worker *workers;
         long nworkers;
         char kinds[512];       /* text[] literal of the kinds this instance runs */
-        char kinds_plain[512]; /* ... those without a batch runner */
-        char kinds_batch[512]; /* ... those with one */
+        char kinds_plain[512]; /* ... those of no CRM kind */
+        char kinds_batch[512]; /* ... those of a CRM kind (crm_batch.c) */
         atomic_bool gathering; /* a worker waits [crm] batch_delay_ms for more batch jobs */
         pthread_mutex_t lock;
         pthread_cond_t wake;

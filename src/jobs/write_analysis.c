@@ -213,105 +213,59 @@ enum cb_result cb_job_write_analysis(struct cb_job *job)
         return r;
 }
 
-/* One job of a batch while it runs. */
-struct wa_job {
-        struct cb_call call;
-        json_t *t, *doc, *high, *low, *tasks;
-};
-
-/* Give the outcomes of `items[0..k)` (those of jobs `map`) to the jobs that are still OK. */
-static void take_results(struct cb_job *jobs, enum cb_result *res, const struct cb_crm_item *items,
-                         const size_t *map, size_t k)
+/* Add `f` (NULL: nothing) as an attach of priority `prio`; false when out of memory. */
+static bool add_attach(struct cb_job_crm *ctx, struct cb_job_crm_batch *batch, const json_t *f,
+                       enum cb_crm_priority prio)
 {
-        for (size_t j = 0; j < k; j++)
-                if (items[j].result != CB_RESULT_OK && res[map[j]] == CB_RESULT_OK) {
-                        res[map[j]] = items[j].result;
-                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
-                }
+        struct cb_crm_item item = {.call = &ctx->call, .fields = f, .prio = prio};
+
+        return f == NULL || cb_job_crm_add(batch, ctx, CB_JOB_CRM_ATTACH, &item) == 0;
 }
 
-/* The attach of priority `prio` (high: w->high, low: w->low) of the jobs still OK. */
-static void attach_all(struct cb_job *jobs, enum cb_result *res, struct wa_job *w, size_t n,
-                       enum cb_crm_priority prio, struct cb_crm_item *items, size_t *map)
+/* The job's writes in the CRM batch: its high- and low-priority attach (the low one is left
+ * out, WAIT, while the API budget holds it) and its follow-up tasks. `ctx->hold` keeps
+ * {"t","high"?,"low"?,"tasks"} for the items and for settle. */
+enum cb_result cb_job_write_analysis_prepare(struct cb_job *job, struct cb_job_crm *ctx,
+                                             struct cb_job_crm_batch *batch)
 {
-        size_t k = 0;
+        json_t *t = NULL, *doc = NULL, *high = NULL, *low = NULL, *tasks = NULL, *e;
+        bool attach_needed = false, ok;
+        enum cb_result r = prepare(job, &ctx->call, &t, &doc, &attach_needed);
+        size_t i;
 
-        for (size_t i = 0; i < n; i++) {
-                json_t *f = prio == CB_CRM_PRIO_HIGH ? w[i].high : w[i].low;
-                if (res[i] != CB_RESULT_OK || f == NULL)
-                        continue;
-                items[k] = (struct cb_crm_item){.call = &w[i].call, .fields = f, .prio = prio};
-                map[k++] = i;
+        if (r != CB_RESULT_OK)
+                goto out;
+        ok = (!attach_needed || analysis_fields(t, doc, &high, &low)) &&
+             (tasks = follow_up_tasks(job, t)) != NULL &&
+             (ctx->hold = json_pack("{s:O,s:O*,s:O*,s:O}", "t", t, "high", high, "low", low,
+                                    "tasks", tasks)) != NULL &&
+             add_attach(ctx, batch, high, CB_CRM_PRIO_HIGH) &&
+             add_attach(ctx, batch, low, CB_CRM_PRIO_LOW);
+        json_array_foreach(ok ? tasks : NULL, i, e)
+        {
+                struct cb_crm_item item = {.call = &ctx->call,
+                                           .key = json_string_value(json_object_get(e, "key")),
+                                           .fields = json_object_get(e, "task")};
+                if (cb_job_crm_add(batch, ctx, CB_JOB_CRM_TASK, &item) != 0)
+                        ok = false;
         }
-        cb_crm_attach_many(jobs[0].env->crm, items, k);
-        take_results(jobs, res, items, map, k);
+        if (!ok) {
+                snprintf(job->error, sizeof(job->error), "out of memory");
+                r = CB_RESULT_RETRY;
+        }
+out:
+        json_decref(t);
+        json_decref(doc);
+        json_decref(high);
+        json_decref(low);
+        json_decref(tasks);
+        return r;
 }
 
-/* The follow-up tasks of the jobs still OK, in one batch; `items`/`map` hold `cap`. */
-static void tasks_all(struct cb_job *jobs, enum cb_result *res, struct wa_job *w, size_t n,
-                      struct cb_crm_item *items, size_t *map, size_t cap)
+enum cb_result cb_job_write_analysis_settle(struct cb_job *job, struct cb_job_crm *ctx,
+                                            const struct cb_crm_batch *batch)
 {
-        json_t *e;
-        size_t k = 0, j;
+        enum cb_result r = cb_job_crm_outcome(job, ctx, batch);
 
-        for (size_t i = 0; i < n; i++)
-                json_array_foreach(res[i] == CB_RESULT_OK ? w[i].tasks : NULL, j, e)
-                {
-                        if (k == cap)
-                                break;
-                        items[k] = (struct cb_crm_item){
-                            .call = &w[i].call,
-                            .key = json_string_value(json_object_get(e, "key")),
-                            .fields = json_object_get(e, "task")};
-                        map[k++] = i;
-                }
-        cb_crm_create_tasks(jobs[0].env->crm, items, k);
-        take_results(jobs, res, items, map, k);
-}
-
-void cb_job_write_analysis_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
-{
-        struct wa_job *w = calloc(n ? n : 1, sizeof(*w));
-        size_t cap = 0;
-        struct cb_crm_item *items = NULL;
-        size_t *map = NULL;
-
-        for (size_t i = 0; w != NULL && i < n; i++) {
-                bool attach_needed = false;
-                res[i] = prepare(&jobs[i], &w[i].call, &w[i].t, &w[i].doc, &attach_needed);
-                if (res[i] == CB_RESULT_OK && attach_needed &&
-                    !analysis_fields(w[i].t, w[i].doc, &w[i].high, &w[i].low))
-                        res[i] = CB_RESULT_RETRY;
-                if (res[i] == CB_RESULT_OK &&
-                    (w[i].tasks = follow_up_tasks(&jobs[i], w[i].t)) == NULL)
-                        res[i] = CB_RESULT_RETRY;
-                if (res[i] == CB_RESULT_RETRY && jobs[i].error[0] == '\0')
-                        snprintf(jobs[i].error, sizeof(jobs[i].error), "out of memory");
-                cap += w[i].tasks ? json_array_size(w[i].tasks) : 0;
-        }
-        cap = cap > n ? cap : n;
-        items = calloc(cap ? cap : 1, sizeof(*items));
-        map = calloc(cap ? cap : 1, sizeof(*map));
-        for (size_t i = 0; i < n; i++)
-                if (w == NULL || items == NULL || map == NULL)
-                        res[i] = cb_job_write_analysis(&jobs[i]); /* out of memory: one by one */
-        if (w != NULL && items != NULL && map != NULL) {
-                /* The low-priority part of a job is written only after its high one. */
-                attach_all(jobs, res, w, n, CB_CRM_PRIO_HIGH, items, map);
-                attach_all(jobs, res, w, n, CB_CRM_PRIO_LOW, items, map);
-                tasks_all(jobs, res, w, n, items, map, cap);
-                for (size_t i = 0; i < n; i++)
-                        if (res[i] == CB_RESULT_OK)
-                                res[i] = written(&jobs[i], w[i].t);
-        }
-        for (size_t i = 0; w != NULL && i < n; i++) {
-                json_decref(w[i].t);
-                json_decref(w[i].doc);
-                json_decref(w[i].high);
-                json_decref(w[i].low);
-                json_decref(w[i].tasks);
-        }
-        free(w);
-        free(items);
-        free(map);
+        return r == CB_RESULT_OK ? written(job, json_object_get(ctx->hold, "t")) : r;
 }

@@ -52,10 +52,10 @@ class TestCrmBatch(SalesforceCase):
                  for i, cid in enumerate(ids)]
         tasks[1][1]["task"]["subject"] = "x" * 300  # Task.Subject holds 255: refused
         jobs = self.held_jobs("debug.crm_task", tasks)
-        before = self.sb.count("salesforce.collections_upsert")
+        before = self.sb.count("salesforce.composite")
         self.release(jobs)
         # Four jobs of four calls: one request.
-        self.assertEqual(self.sb.count("salesforce.collections_upsert"), before + 1)
+        self.assertEqual(self.sb.count("salesforce.composite"), before + 1)
         states = [self.daemon.job(j) for j in jobs]
         self.assertEqual([s["state"] for s in states], ["done", "dead", "done", "done"], states)
         self.assertEqual(states[1]["attempts"], 1)  # a refused record is not tried again
@@ -65,7 +65,7 @@ class TestCrmBatch(SalesforceCase):
         # The good jobs run again together: still one task each, updated in place.
         first = {cid: self.followups(cid + ":demo")[0]["Id"] for cid in ids if cid != ids[1]}
         self.release([j for i, j in enumerate(jobs) if i != 1])
-        self.assertEqual(self.sb.count("salesforce.collections_upsert"), before + 2)
+        self.assertEqual(self.sb.count("salesforce.composite"), before + 2)
         for cid, task_id in first.items():
             found = self.followups(cid + ":demo")
             self.assertEqual([t["Id"] for t in found], [task_id])
@@ -76,9 +76,9 @@ class TestCrmBatch(SalesforceCase):
         # Three calls to one number: the lookup was cached after the first.
         self.assertEqual(self.sb.count("salesforce.search"), 1)
         jobs = self.held_jobs("crm.log_call", [(cid, {}) for cid in ids] + [(ids[0], {})])
-        before = self.sb.count("salesforce.collections_upsert")
+        before = self.sb.count("salesforce.composite")
         self.release(jobs)
-        self.assertEqual(self.sb.count("salesforce.collections_upsert"), before + self.runs)
+        self.assertEqual(self.sb.count("salesforce.composite"), before + self.runs)
         self.assertEqual([self.daemon.job(j)["state"] for j in jobs], ["done"] * 4)
         for cid in ids:
             found = self.tasks_for(cid)

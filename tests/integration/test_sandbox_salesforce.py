@@ -580,6 +580,74 @@ class SalesforceSandboxTest(unittest.TestCase):
         counts = self.sb.control("state")["requests"]
         self.assertEqual(counts["salesforce.collections_upsert"], 5)
 
+    def test_relationship_by_external_id(self):
+        token = self.jwt_token()
+        part = {"attributes": {"type": "Callbridge_Transcript__c"}, "Text__c": "hello"}
+        resp = self.collections([dict(part, Callbridge_Key__c="rel-1:1")], token,
+                                obj="Callbridge_Transcript__c", field="Callbridge_Key__c")
+        part_id = resp.body[0]["id"]
+        link = {"attributes": {"type": "Callbridge_Transcript__c"}, "Callbridge_Key__c": "rel-1:1"}
+        # One upsert links through the relationship; another names a key nobody holds.
+        resp = self.rest("PATCH", "/sobjects/Task/Callbridge_Call_Id__c/rel-1",
+                         {"Subject": "linked", "Callbridge_Transcript__r": link}, token)
+        self.assertEqual(resp.status, 201, repr(resp))
+        task = self.rest("GET", "/sobjects/Task/" + resp.body["id"], token=token).body
+        self.assertEqual(task["Callbridge_Transcript__c"], part_id)
+        resp = self.rest("PATCH", "/sobjects/Task/Callbridge_Call_Id__c/rel-2",
+                         {"Subject": "dangling", "Callbridge_Transcript__r":
+                          {"Callbridge_Key__c": "nobody:1"}}, token)
+        self.assertSfError(resp, 400, "INVALID_FIELD",
+                           "Foreign key external ID: nobody:1 not found for field "
+                           "Callbridge_Key__c in entity Callbridge_Transcript__c")
+        resp = self.rest("PATCH", "/sobjects/Task/Callbridge_Call_Id__c/rel-2",
+                         {"Callbridge_Transcript__r": {"Callbridge_Key__c": "rel-1:1",
+                                                       "Name": "x"}}, token)
+        self.assertSfError(resp, 400, "INVALID_FIELD", "More than 1 field provided")
+        resp = self.rest("PATCH", "/sobjects/Task/Callbridge_Call_Id__c/rel-2",
+                         {"Nothing__r": {"Callbridge_Key__c": "rel-1:1"}}, token)
+        self.assertSfError(resp, 400, "INVALID_FIELD", "No such column 'Nothing__r'")
+        self.assertEqual([t["Callbridge_Call_Id__c"] for t in self.sb.control("state")["Task"]],
+                         ["rel-1"])
+
+    def test_composite_of_collections(self):
+        token = self.jwt_token()
+        t = {"type": "Task"}
+
+        def sub(ref, obj, field, records):
+            return {"method": "PATCH", "referenceId": ref,
+                    "url": V + "/composite/sobjects/%s/%s" % (obj, field),
+                    "body": {"allOrNone": False, "records": records}}
+        parts = sub("parts", "Callbridge_Transcript__c", "Callbridge_Key__c", [
+            {"attributes": {"type": "Callbridge_Transcript__c"}, "Callbridge_Key__c": "cc-1:1"}])
+        tasks = sub("tasks", "Task", "Callbridge_Call_Id__c", [
+            {"attributes": t, "Callbridge_Call_Id__c": "cc-1", "Subject": "one",
+             "Callbridge_Transcript__r": {"Callbridge_Key__c": "cc-1:1"}},
+            {"attributes": t, "Callbridge_Call_Id__c": "cc-2", "Subject": "two",
+             "Callbridge_Transcript__r": {"Callbridge_Key__c": "cc-2:1"}},
+            {"attributes": t, "Callbridge_Call_Id__c": "cc-3", "Subject": "x" * 300}])
+        bad = sub("bad", "Nope__c", "Key__c", [])  # its own error, its own subrequest
+        resp = self.rest("POST", "/composite", {"allOrNone": False, "collateSubrequests": False,
+                                                "compositeRequest": [parts, tasks, bad]}, token)
+        self.assertEqual(resp.status, 200, repr(resp))
+        out = resp.body["compositeResponse"]
+        self.assertEqual([(r["referenceId"], r["httpStatusCode"]) for r in out],
+                         [("parts", 200), ("tasks", 200), ("bad", 404)])
+        self.assertTrue(out[0]["body"][0]["success"])
+        res = out[1]["body"]  # the UpsertResult array, one per record, in order
+        self.assertEqual([r["success"] for r in res], [True, False, False])
+        self.assertEqual(res[1]["errors"][0]["statusCode"], "INVALID_FIELD")
+        self.assertIn("Foreign key external ID: cc-2:1 not found", res[1]["errors"][0]["message"])
+        self.assertEqual(res[2]["errors"][0]["statusCode"], "STRING_TOO_LONG")
+        self.assertEqual(out[2]["body"][0]["errorCode"], "NOT_FOUND")
+        state = self.sb.control("state")
+        self.assertEqual([x["Callbridge_Transcript__c"] for x in state["Task"]],
+                         [out[0]["body"][0]["id"]])
+        self.assertEqual(state["requests"]["salesforce.composite"], 1)
+        # Up to 5 Collections subrequests in one composite.
+        resp = self.rest("POST", "/composite", {"compositeRequest": [
+            sub("s%d" % i, "Task", "Callbridge_Call_Id__c", []) for i in range(6)]}, token)
+        self.assertSfError(resp, 400, "LIMIT_EXCEEDED")
+
     # ---- faults and counts
 
     def test_faults_answer_in_salesforce_dialects(self):

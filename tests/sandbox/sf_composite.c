@@ -1,6 +1,8 @@
-/* callbridge-sandbox: POST composite: up to 25 subrequests run in order through the same REST
- * dispatcher, "@{ref.path}" references resolved against earlier answers, and with allOrNone a
- * failure rolls back every change (the records object is restored from a copy) and the other
+/* callbridge-sandbox: POST composite: up to 25 subrequests (at most 5 of them sObject
+ * Collections or queries) run in order through the same REST dispatcher (collateSubrequests is
+ * accepted; the order is always kept), a Collections subrequest answering its UpsertResult
+ * array as its body, "@{ref.path}" references resolved against earlier answers, and with allOrNone
+ * a failure rolls back every change (the records object is restored from a copy) and the other
  * subrequests answer PROCESSING_HALTED, as Salesforce does. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include "sf_emu.h"
 
 #define MAX_SUBREQUESTS 25
+#define MAX_HEAVY       5 /* of which sObject Collections or query subrequests */
 #define HALTED_MESSAGE                                                                             \
         "The transaction was rolled back since another operation in the same transaction failed."
 
@@ -190,7 +193,7 @@ static json_t *run_one(const struct sf_op *op, json_t *sub, json_t *refs, bool *
 static bool check_request(json_t *doc, struct sf_result *res)
 {
         json_t *subs = json_object_get(doc, "compositeRequest"), *sub;
-        size_t i;
+        size_t i, heavy = 0;
 
         if (!json_is_array(subs) || json_array_size(subs) == 0) {
                 sf_error(res, 400, "INVALID_INPUT", NULL, "compositeRequest is required");
@@ -204,6 +207,8 @@ static bool check_request(json_t *doc, struct sf_result *res)
         }
         json_array_foreach(subs, i, sub)
         {
+                const char *url = json_string_value(json_object_get(sub, "url"));
+                heavy += url && (strstr(url, "/composite/sobjects") || strstr(url, "/query"));
                 if (!json_is_string(json_object_get(sub, "method")) ||
                     !json_is_string(json_object_get(sub, "url")) ||
                     !json_is_string(json_object_get(sub, "referenceId"))) {
@@ -211,6 +216,13 @@ static bool check_request(json_t *doc, struct sf_result *res)
                                  "Each subrequest needs method, url and referenceId");
                         return false;
                 }
+        }
+        if (heavy > MAX_HEAVY) {
+                sf_error(res, 400, "LIMIT_EXCEEDED", NULL,
+                         "Limit Exceeded: the number of sObject Collections and query "
+                         "subrequests (%zu) exceeds %d",
+                         heavy, MAX_HEAVY);
+                return false;
         }
         return true;
 }

@@ -4,7 +4,9 @@
  * Salesforce's error codes: JSON_PARSER_ERROR, INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE,
  * REQUIRED_FIELD_MISSING, STRING_TOO_LONG, DUPLICATE_VALUE; an OwnerId must name an active
  * User (MALFORMED_ID, FIELD_INTEGRITY_EXCEPTION, INVALID_CROSS_REFERENCE_KEY,
- * INACTIVE_OWNER_OR_USER) and is stored as that User's Id. */
+ * INACTIVE_OWNER_OR_USER) and is stored as that User's Id; a lookup may be given through its
+ * relationship by External ID ("Rel__r": {"Key__c": "value"}: resolved to the record's Id,
+ * INVALID_FIELD "Foreign key external ID: ... not found" when there is none). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,64 @@ static bool check_owner(const struct sf_op *op, const char *type, json_t *values
         return true;
 }
 
+/* A relationship by External ID in a body ("Rel__r": {"attributes"?, "Key__c": "value"}): the
+ * lookup field `rel` names on `type` set in `out` to the Id of the one `Key__c` = value record
+ * of its target, as Salesforce resolves it on upsert, create and update; false after filling
+ * `res` with Salesforce's INVALID_FIELD (no such relationship, more than one key, a key that is
+ * no External ID, no record or more than one with that value). */
+static bool resolve_relationship(const char *type, const char *rel, json_t *ref, json_t *out,
+                                 struct sf_result *res)
+{
+        json_t *f = sf_schema_relationship_locked(type, rel), *v, *kv = NULL, *found;
+        const char *target =
+            json_string_value(json_object_get(json_object_get(ref, "attributes"), "type"));
+        const char *key, *kname = NULL, *lookup;
+        size_t n = 0;
+
+        if (!f) {
+                sf_error(res, 400, "INVALID_FIELD", NULL,
+                         "No such column '%s' on sobject of type %s", rel, type);
+                return false;
+        }
+        lookup = json_string_value(json_object_get(f, "name"));
+        if (!target)
+                target = json_string_value(json_array_get(json_object_get(f, "referenceTo"), 0));
+        json_object_foreach(ref, key, v) if (strcmp(key, "attributes") != 0)
+        {
+                kname = key;
+                kv = v;
+                n++;
+        }
+        if (n != 1) {
+                sf_error(res, 400, "INVALID_FIELD", json_array(),
+                         "More than 1 field provided in an external foreign key reference in "
+                         "entity: %s",
+                         target ? target : rel);
+                return false;
+        }
+        f = target ? sf_schema_field_locked(target, kname) : NULL;
+        if (!f || !json_is_true(json_object_get(f, "externalId")) || !json_is_string(kv)) {
+                sf_error(res, 400, "INVALID_FIELD", json_array(),
+                         "Field name provided, %s is not an External ID or indexed field for %s",
+                         kname, target ? target : rel);
+                return false;
+        }
+        found = sb_index_match_locked(target, json_string_value(json_object_get(f, "name")),
+                                      json_string_value(kv));
+        if (json_array_size(found) != 1) {
+                sf_error(res, 400, "INVALID_FIELD", json_array(),
+                         "Foreign key external ID: %s %s for field %s in entity %s",
+                         json_string_value(kv),
+                         json_array_size(found) ? "matched more than 1 record" : "not found",
+                         json_string_value(json_object_get(f, "name")), target);
+                json_decref(found);
+                return false;
+        }
+        json_object_set(out, lookup, json_object_get(json_array_get(found, 0), "Id"));
+        json_decref(found);
+        return true;
+}
+
 /* Parse the body into a new object whose keys are the schema's field names. NULL after
  * filling `res` with the Salesforce error. */
 static json_t *parse_body(const struct sf_op *op, const char *type, enum mode mode,
@@ -117,6 +177,11 @@ static json_t *parse_body(const struct sf_op *op, const char *type, enum mode mo
 
                 if (strcmp(key, "attributes") == 0)
                         continue;
+                if (!f && json_is_object(val)) {
+                        if (!resolve_relationship(type, key, val, out, res))
+                                goto fail;
+                        continue;
+                }
                 if (!f) {
                         sf_error(res, 400, "INVALID_FIELD", NULL,
                                  "No such column '%s' on sobject of type %s", key, type);
