@@ -1,8 +1,9 @@
 /* Debug job kinds that drive the CRM interface's writes before their real callers exist
  * (recordings, transcription), for the provider tests ([workers] debug_kinds = true only).
  * debug.crm_attach {"fields":{...},"low_priority":bool} attaches to the job's call;
- * debug.crm_task {"key","task":{...}} creates a follow-up task for it; the jobs of this kind a
- * worker claims together go as one batch (cb_crm_create_tasks), as crm.follow_up's. */
+ * debug.crm_task {"key","task":{...}} creates a follow-up task for it; the jobs of a kind a
+ * worker claims together go as one batch (cb_crm_attach_many, cb_crm_create_tasks), as
+ * crm.write_analysis's and crm.follow_up's. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,6 +23,40 @@ enum cb_result cb_job_debug_crm_attach(struct cb_job *job)
                 r = crm->ops->attach(crm->self, &call, json_object_get(p, "fields"), prio,
                                      job->error, sizeof(job->error));
         return r;
+}
+
+void cb_job_debug_crm_attach_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
+{
+        struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
+        struct cb_crm_item *items = calloc(n ? n : 1, sizeof(*items));
+        size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                const json_t *p = jobs[i].row->payload;
+                if (calls == NULL || items == NULL || map == NULL) {
+                        res[i] = cb_job_debug_crm_attach(&jobs[i]);
+                        continue;
+                }
+                res[i] = cb_job_load_call(&jobs[i], &calls[i]);
+                if (res[i] != CB_RESULT_OK)
+                        continue;
+                items[k] = (struct cb_crm_item){
+                    .call = &calls[i],
+                    .fields = json_object_get(p, "fields"),
+                    .prio = json_is_true(json_object_get(p, "low_priority")) ? CB_CRM_PRIO_LOW
+                                                                             : CB_CRM_PRIO_HIGH};
+                map[k++] = i;
+        }
+        if (k > 0)
+                cb_crm_attach_many(jobs[0].env->crm, items, k);
+        for (size_t j = 0; j < k; j++) {
+                res[map[j]] = items[j].result;
+                if (items[j].result != CB_RESULT_OK)
+                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
+        }
+        free(calls);
+        free(items);
+        free(map);
 }
 
 enum cb_result cb_job_debug_crm_task(struct cb_job *job)

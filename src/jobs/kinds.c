@@ -21,7 +21,7 @@ const struct cb_job_kind cb_job_kinds[] = {
     {CB_JOB_AGENT_WRAP_UP_END, cb_job_agent_wrap_up_end, NULL, false, NULL},
     {"debug.sleep", cb_job_debug_sleep, NULL, true, NULL},
     {"debug.fail", cb_job_debug_fail, NULL, true, NULL},
-    {"debug.crm_attach", cb_job_debug_crm_attach, NULL, true, NULL},
+    {"debug.crm_attach", cb_job_debug_crm_attach, NULL, true, cb_job_debug_crm_attach_batch},
     {"debug.crm_task", cb_job_debug_crm_task, NULL, true, cb_job_debug_crm_task_batch},
     {"debug.call_disposed", cb_job_debug_call_disposed, NULL, true, NULL},
 };

@@ -43,6 +43,7 @@ CB_MUST_CHECK enum cb_result cb_job_debug_fail(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_attach(struct cb_job *job);
 CB_MUST_CHECK enum cb_result cb_job_debug_crm_task(struct cb_job *job);
 void cb_job_debug_crm_task_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
+void cb_job_debug_crm_attach_batch(struct cb_job *jobs, size_t n, enum cb_result *res);
 CB_MUST_CHECK enum cb_result cb_job_debug_call_disposed(struct cb_job *job);
 
 /* A live transcript from its final segments' rows [[sequence, speaker, text], ...] (text
