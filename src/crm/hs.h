@@ -181,13 +181,13 @@ void hs_assoc_unclaim(struct hs *hs, uint64_t h);
 
 /* One input of hs_upsert_many. */
 struct hs_upsert_item {
-        const char *value;       /* the unique property's value (borrowed) */
-        json_t *props;           /* the properties (the caller's; filtered and merged in place) */
-        enum cb_result r;        /* out: OK, WAIT, RETRY or FAIL */
-        char id[CB_CRM_ID_MAX];  /* out: the object's id when OK */
-        char err[256];           /* out: why, when not OK */
-        size_t same;             /* internal: the first input with this value */
-        bool reread;             /* internal: the schema was read again for this input */
+        const char *value;      /* the unique property's value (borrowed) */
+        json_t *props;          /* the properties (the caller's; filtered and merged in place) */
+        enum cb_result r;       /* out: OK, WAIT, RETRY or FAIL */
+        char id[CB_CRM_ID_MAX]; /* out: the object's id when OK */
+        char err[256];          /* out: why, when not OK */
+        size_t same;            /* internal: the first input with this value */
+        bool reread;            /* internal: the schema was read again for this input */
 };
 /* Upsert every input of `items` into `object` by the unique property `idprop`, up to 100 a
  * request, each with its own outcome (inputs sharing a value merged first, later fields win).
@@ -254,8 +254,7 @@ void hs_attach_properties(const struct cb_call *call, const json_t *fields, json
 /* What attach writes on the call object for `fields`: their properties, the time when any, and
  * the body again when the recording link or the summary changes it ({} when nothing). NULL
  * when out of memory; the caller decrefs. */
-json_t *hs_attach_call_properties(struct hs *hs, const struct cb_call *call,
-                                  const json_t *fields);
+json_t *hs_attach_call_properties(struct hs *hs, const struct cb_call *call, const json_t *fields);
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" of `us` (0: now) as a new JSON string. */
 json_t *hs_timestamp(int64_t us);
 /* The owner id for HubSpot (digits), or NULL. */

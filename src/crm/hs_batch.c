@@ -145,8 +145,8 @@ static void send_chunk(struct hs *hs, const char *object, const char *idprop,
                 items[idx[j]].r = CB_RESULT_RETRY;
                 snprintf(items[idx[j]].err, sizeof(items[idx[j]].err),
                          "hubspot: no answer for this input");
-                json_array_append_new(inputs, json_pack("{s:s,s:s,s:O}", "idProperty", idprop,
-                                                        "id", items[idx[j]].value, "properties",
+                json_array_append_new(inputs, json_pack("{s:s,s:s,s:O}", "idProperty", idprop, "id",
+                                                        items[idx[j]].value, "properties",
                                                         items[idx[j]].props));
         }
         snprintf(path, sizeof(path), "/crm/v3/objects/%s/batch/upsert", object);
@@ -203,8 +203,8 @@ static void round_of(struct hs *hs, const char *object, const char *idprop,
         for (size_t i = 0; i < n; i++)
                 if (items[i].same == i && todo[i] == ALONE) {
                         items[i].r = hs_upsert(hs, object, idprop, items[i].value, items[i].props,
-                                               prio, items[i].id, sizeof(items[i].id),
-                                               items[i].err, sizeof(items[i].err));
+                                               prio, items[i].id, sizeof(items[i].id), items[i].err,
+                                               sizeof(items[i].err));
                         todo[i] = SETTLED;
                 }
 }
@@ -212,7 +212,8 @@ static void round_of(struct hs *hs, const char *object, const char *idprop,
 void hs_upsert_many(struct hs *hs, const char *object, const char *idprop,
                     struct hs_upsert_item *items, size_t n, enum cb_crm_priority prio)
 {
-        enum next *todo = calloc(n ? n : 1, sizeof(*todo)), *next = calloc(n ? n : 1, sizeof(*next));
+        enum next *todo = calloc(n ? n : 1, sizeof(*todo)),
+                  *next = calloc(n ? n : 1, sizeof(*next));
         size_t *idx = calloc(n ? n : 1, sizeof(*idx));
         char err[256] = "out of memory";
 
@@ -266,9 +267,9 @@ static void assoc_chunk(struct hs *hs, const char *from_type, const char *to_typ
         size_t i;
 
         for (size_t j = 0; body != NULL && j < k; j++)
-                json_array_append_new(inputs, json_pack("{s:{s:s},s:{s:s}}", "from", "id",
-                                                        a[idx[j]].from_id, "to", "id",
-                                                        a[idx[j]].to_id));
+                json_array_append_new(inputs,
+                                      json_pack("{s:{s:s},s:{s:s}}", "from", "id",
+                                                a[idx[j]].from_id, "to", "id", a[idx[j]].to_id));
         snprintf(path, sizeof(path), "/crm/v4/associations/%s/%s/batch/associate/default",
                  from_type, to_type);
         if (body != NULL && json_array_size(inputs) == k)
@@ -280,8 +281,8 @@ static void assoc_chunk(struct hs *hs, const char *from_type, const char *to_typ
         if (r == CB_RESULT_OK && json_array_size(json_object_get(out, "errors")) > 0) {
                 /* 207: those without a result failed; say why with the first error. */
                 const char *category, *message, *property;
-                hs_error_of(json_array_get(json_object_get(out, "errors"), 0), &category,
-                            &message, &property);
+                hs_error_of(json_array_get(json_object_get(out, "errors"), 0), &category, &message,
+                            &property);
                 for (size_t j = 0; j < k; j++)
                         snprintf(a[idx[j]].err, sizeof(a[idx[j]].err), "hubspot %ld %s: %.200s",
                                  ans.status, category, message);
@@ -309,8 +310,7 @@ static void assoc_to(struct hs *hs, const char *from_type, const char *to_type,
 
         for (size_t i = 0; i <= n; i++) {
                 if (i < n && strcmp(a[i].to_type, to_type) == 0 && a[i].r == CB_RESULT_RETRY) {
-                        const char *const parts[4] = {from_type, a[i].from_id, to_type,
-                                                      a[i].to_id};
+                        const char *const parts[4] = {from_type, a[i].from_id, to_type, a[i].to_id};
                         a[i].r = CB_RESULT_OK;
                         if (!hs_assoc_claim(hs, parts, &h[i]))
                                 idx[k++] = i;

@@ -51,8 +51,8 @@ static void record_assoc(struct hs *hs, struct cb_crm_item *it, const char *id,
 
 /* Associate what `ids[i]` (objects of `from_type`, "" none) made for items[i] with each call's
  * record, in batch; a failed association fails its item. */
-static void associate_all(struct hs *hs, const char *from_type, struct cb_crm_item *items,
-                          size_t n, char (*ids)[CB_CRM_ID_MAX], enum cb_crm_priority prio)
+static void associate_all(struct hs *hs, const char *from_type, struct cb_crm_item *items, size_t n,
+                          char (*ids)[CB_CRM_ID_MAX], enum cb_crm_priority prio)
 {
         struct hs_assoc_item *a = calloc(n ? n : 1, sizeof(*a));
         size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
@@ -78,8 +78,8 @@ static void associate_all(struct hs *hs, const char *from_type, struct cb_crm_it
 /* Upsert `props[i]` (NULL: nothing for items[i]; taken) for the items still OK into `object` by
  * `idprop` = `keys[i]`; each object's id into `ids[i]`, a failure into its item. */
 static void upsert_all(struct hs *hs, const char *object, const char *idprop,
-                       struct cb_crm_item *items, size_t n, const char *const *keys,
-                       json_t **props, char (*ids)[CB_CRM_ID_MAX], enum cb_crm_priority prio)
+                       struct cb_crm_item *items, size_t n, const char *const *keys, json_t **props,
+                       char (*ids)[CB_CRM_ID_MAX], enum cb_crm_priority prio)
 {
         struct hs_upsert_item *up = calloc(n ? n : 1, sizeof(*up));
         size_t *map = calloc(n ? n : 1, sizeof(*map)), k = 0;
@@ -161,7 +161,8 @@ void hs_log_calls(void *self, struct cb_crm_item *items, size_t n)
 
         if (begin(items, n, &s)) {
                 for (size_t i = 0; i < n; i++) {
-                        if (hs_single_write(hs->cfg) && !cb_calls_status_final(items[i].call->status))
+                        if (hs_single_write(hs->cfg) &&
+                            !cb_calls_status_final(items[i].call->status))
                                 continue; /* one write when the call ends */
                         s.keys[i] = items[i].call->id;
                         s.props[i] = hs_call_properties(hs->cfg, items[i].call, NULL);
@@ -185,7 +186,8 @@ void hs_log_calls(void *self, struct cb_crm_item *items, size_t n)
  * call's record and (a nicety: an account without the default type keeps the note on the
  * record's timeline) with the call object `call_ids[i]`. */
 static void attach_notes(struct hs *hs, struct cb_crm_item *items, size_t n,
-                         enum cb_crm_priority prio, struct scratch *s, char (*call_ids)[CB_CRM_ID_MAX])
+                         enum cb_crm_priority prio, struct scratch *s,
+                         char (*call_ids)[CB_CRM_ID_MAX])
 {
         struct hs_assoc_item *a = calloc(n ? n : 1, sizeof(*a));
         size_t k = 0;
@@ -211,7 +213,8 @@ static void attach_notes(struct hs *hs, struct cb_crm_item *items, size_t n,
         if (k > 0 && !atomic_load(&hs->note_call_refused)) {
                 hs_associate_many(hs, "notes", a, k, prio);
                 for (size_t j = 0; j < k; j++)
-                        if (a[j].r == CB_RESULT_FAIL && !atomic_exchange(&hs->note_call_refused, true))
+                        if (a[j].r == CB_RESULT_FAIL &&
+                            !atomic_exchange(&hs->note_call_refused, true))
                                 cb_info("hubspot: notes are not associated with calls here (%s)",
                                         a[j].err);
         }
@@ -263,8 +266,8 @@ static void existing_tasks(struct hs *hs, struct cb_crm_item *items, size_t n,
         for (size_t from = 0; from < n; from += 100) {
                 size_t to = from + 100 < n ? from + 100 : n, i;
                 json_t *inputs = json_array(), *out = NULL, *res;
-                json_t *body = json_pack("{s:s,s:o,s:[s]}", "idProperty", keyprop, "inputs",
-                                         inputs, "properties", keyprop);
+                json_t *body = json_pack("{s:s,s:o,s:[s]}", "idProperty", keyprop, "inputs", inputs,
+                                         "properties", keyprop);
                 struct hs_answer ans = {0};
                 char err[256] = "out of memory";
                 enum cb_result r = CB_RESULT_RETRY;

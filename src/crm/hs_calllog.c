@@ -379,8 +379,7 @@ enum cb_result hs_log_call_once(void *self, const struct cb_call *call, const js
         return r;
 }
 
-json_t *hs_attach_call_properties(struct hs *hs, const struct cb_call *call,
-                                  const json_t *fields)
+json_t *hs_attach_call_properties(struct hs *hs, const struct cb_call *call, const json_t *fields)
 {
         json_t *props = json_object();
 

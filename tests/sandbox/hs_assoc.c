@@ -152,9 +152,9 @@ static json_t *assoc_one(enum hs_type from, enum hs_type to, int type_id, const 
         if (!fid || !tid || !json_object_get(hs_objects_locked(from), fid) ||
             !json_object_get(hs_objects_locked(to), tid)) {
                 *err = json_pack("{s:s,s:s,s:s,s:{s:[s],s:[s]}}", "status", "error", "category",
-                                 "VALIDATION_ERROR", "message",
-                                 "One or more objects do not exist", "context", "fromObjectId",
-                                 fid ? fid : "", "toObjectId", tid ? tid : "");
+                                 "VALIDATION_ERROR", "message", "One or more objects do not exist",
+                                 "context", "fromObjectId", fid ? fid : "", "toObjectId",
+                                 tid ? tid : "");
                 return NULL;
         }
         if (hs_assoc_add_locked(from, fid, to, tid, type_id) != 0)
@@ -196,8 +196,8 @@ void hs_assoc_batch_locked(struct hs_op *op, struct sb_reply *reply)
         errors = json_array();
         json_array_foreach(inputs, i, in)
         {
-                res = assoc_one((enum hs_type)from, (enum hs_type)to, assoc_types[row].id, in,
-                                &err);
+                res =
+                    assoc_one((enum hs_type)from, (enum hs_type)to, assoc_types[row].id, in, &err);
                 json_array_append_new(res ? results : errors, res ? res : err);
         }
         hs_now_iso(done);

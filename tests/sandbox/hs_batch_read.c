@@ -67,10 +67,9 @@ void hs_objects_batch_read_locked(struct hs_op *op, struct sb_reply *reply)
                 if (obj == NULL)
                         json_array_append_new(missing, json_string(id ? id : ""));
                 else
-                        json_array_append_new(results, hs_render_locked(op->type, obj,
-                                                                        json_is_array(names)
-                                                                            ? names
-                                                                            : NULL));
+                        json_array_append_new(
+                            results,
+                            hs_render_locked(op->type, obj, json_is_array(names) ? names : NULL));
         }
         hs_now_iso(done);
         if (json_array_size(missing) == 0) {
@@ -83,12 +82,12 @@ void hs_objects_batch_read_locked(struct hs_op *op, struct sb_reply *reply)
                          "Could not get some %s objects, they may be deleted or not exist. "
                          "Check that ids are valid.",
                          hs_type_name(op->type));
-                sb_reply_json_take(
-                    reply, 207,
-                    json_pack("{s:s,s:o,s:i,s:[{s:s,s:s,s:s,s:{s:o}}],s:s,s:s}", "status",
-                              "COMPLETE", "results", results, "numErrors", 1, "errors", "status",
-                              "error", "category", "OBJECT_NOT_FOUND", "message", msg, "context",
-                              "ids", missing, "startedAt", started, "completedAt", done));
+                sb_reply_json_take(reply, 207,
+                                   json_pack("{s:s,s:o,s:i,s:[{s:s,s:s,s:s,s:{s:o}}],s:s,s:s}",
+                                             "status", "COMPLETE", "results", results, "numErrors",
+                                             1, "errors", "status", "error", "category",
+                                             "OBJECT_NOT_FOUND", "message", msg, "context", "ids",
+                                             missing, "startedAt", started, "completedAt", done));
         }
         json_decref(names);
         json_decref(doc);

@@ -136,8 +136,7 @@ const struct sb_route sb_routes[] = {
      "hubspot PUT /crm/v4/objects/{type}/{id}/associations/default/{type}/{id}", &sb_hs_upstream,
      0},
     {"POST", "/crm/v4/associations/*/*/batch/associate/default", sb_hs_api,
-     "hubspot POST /crm/v4/associations/{type}/{type}/batch/associate/default", &sb_hs_upstream,
-     0},
+     "hubspot POST /crm/v4/associations/{type}/{type}/batch/associate/default", &sb_hs_upstream, 0},
     {"GET", "/crm/v3/owners/*", sb_hs_api, "hubspot GET /crm/v3/owners/{id}", &sb_hs_upstream, 0},
     {"GET", "/crm/v3/owners", sb_hs_api, "hubspot GET /crm/v3/owners", &sb_hs_upstream, 0},
     /* S3, path-style: the fallback for any other path (see route_lookup). */
