@@ -182,19 +182,19 @@ void hs_log_calls(void *self, struct cb_crm_item *items, size_t n)
         scratch_free(&s, n);
 }
 
-/* The notes of the items of priority `prio` with a transcript, and their associations with the
- * call's record and (a nicety: an account without the default type keeps the note on the
- * record's timeline) with the call object `call_ids[i]`. */
+/* The notes of the items written at priority `prio` (`pr[i]`) with a transcript, and their
+ * associations with the call's record and (a nicety: an account without the default type keeps
+ * the note on the record's timeline) with the call object `call_ids[i]`. */
 static void attach_notes(struct hs *hs, struct cb_crm_item *items, size_t n,
-                         enum cb_crm_priority prio, struct scratch *s,
-                         char (*call_ids)[CB_CRM_ID_MAX])
+                         const enum cb_crm_priority *pr, enum cb_crm_priority prio,
+                         struct scratch *s, char (*call_ids)[CB_CRM_ID_MAX])
 {
         struct hs_assoc_item *a = calloc(n ? n : 1, sizeof(*a));
         size_t k = 0;
 
         for (size_t i = 0; i < n; i++) {
                 s->ids[i][0] = '\0';
-                if (items[i].prio != prio || str(items[i].fields, "transcript") == NULL ||
+                if (pr[i] != prio || str(items[i].fields, "transcript") == NULL ||
                     items[i].result != CB_RESULT_OK)
                         continue;
                 snprintf(s->keybuf[i], sizeof(s->keybuf[i]), "%s:transcript", items[i].call->id);
@@ -206,8 +206,8 @@ static void attach_notes(struct hs *hs, struct cb_crm_item *items, size_t n,
                    s->ids, prio);
         associate_all(hs, "notes", items, n, s->ids, prio);
         for (size_t i = 0; a != NULL && i < n; i++)
-                if (items[i].prio == prio && items[i].result == CB_RESULT_OK &&
-                    s->ids[i][0] != '\0' && call_ids[i][0] != '\0')
+                if (pr[i] == prio && items[i].result == CB_RESULT_OK && s->ids[i][0] != '\0' &&
+                    call_ids[i][0] != '\0')
                         a[k++] = (struct hs_assoc_item){
                             .from_id = s->ids[i], .to_type = "calls", .to_id = call_ids[i]};
         if (k > 0 && !atomic_load(&hs->note_call_refused)) {
@@ -221,38 +221,51 @@ static void attach_notes(struct hs *hs, struct cb_crm_item *items, size_t n,
         free(a);
 }
 
+/* The call objects and notes of the items written at priority `prio` (`pr[i]`). */
+static void attach_at(struct hs *hs, struct cb_crm_item *items, size_t n,
+                      const enum cb_crm_priority *pr, enum cb_crm_priority prio, struct scratch *s,
+                      char (*call_ids)[CB_CRM_ID_MAX])
+{
+        for (size_t i = 0; i < n; i++) {
+                if (pr[i] != prio)
+                        continue;
+                cb_strlcpy(call_ids[i], items[i].call->crm_log_id, CB_CRM_ID_MAX);
+                s->keys[i] = items[i].call->id;
+                s->props[i] = hs_attach_call_properties(hs, items[i].call, items[i].fields);
+                if (s->props[i] == NULL) {
+                        item_fail(&items[i], CB_RESULT_RETRY, "out of memory");
+                } else if (json_object_size(s->props[i]) == 0) {
+                        json_decref(s->props[i]); /* nothing on the call itself */
+                        s->props[i] = NULL;
+                }
+        }
+        upsert_all(hs, "calls", hs->cfg->hubspot.call_id_property, items, n, s->keys, s->props,
+                   call_ids, prio);
+        attach_notes(hs, items, n, pr, prio, s, call_ids);
+}
+
 void hs_attach_many(void *self, struct cb_crm_item *items, size_t n)
 {
         struct hs *hs = self;
         struct scratch s;
         char(*call_ids)[CB_CRM_ID_MAX] = calloc(n ? n : 1, sizeof(*call_ids));
+        enum cb_crm_priority *pr = calloc(n ? n : 1, sizeof(*pr));
+        /* While the budget is not low nothing is held back: the low-priority fields of a call
+         * go in the same input as its high ones (one upsert of the call object, not two). */
+        bool together = !hs_budget_low(hs);
 
-        if (begin(items, n, &s) && call_ids != NULL) {
+        if (begin(items, n, &s) && call_ids != NULL && pr != NULL) {
+                for (size_t i = 0; i < n; i++)
+                        pr[i] = together ? CB_CRM_PRIO_HIGH : items[i].prio;
                 /* High-priority writes first; low ones may be held back by the API budget. */
-                for (int p = CB_CRM_PRIO_HIGH; p <= CB_CRM_PRIO_LOW; p++) {
-                        for (size_t i = 0; i < n; i++) {
-                                if (items[i].prio != (enum cb_crm_priority)p)
-                                        continue;
-                                cb_strlcpy(call_ids[i], items[i].call->crm_log_id, CB_CRM_ID_MAX);
-                                s.keys[i] = items[i].call->id;
-                                s.props[i] =
-                                    hs_attach_call_properties(hs, items[i].call, items[i].fields);
-                                if (s.props[i] == NULL)
-                                        item_fail(&items[i], CB_RESULT_RETRY, "out of memory");
-                                else if (json_object_size(s.props[i]) == 0) {
-                                        json_decref(s.props[i]); /* nothing on the call itself */
-                                        s.props[i] = NULL;
-                                }
-                        }
-                        upsert_all(hs, "calls", hs->cfg->hubspot.call_id_property, items, n, s.keys,
-                                   s.props, call_ids, (enum cb_crm_priority)p);
-                        attach_notes(hs, items, n, (enum cb_crm_priority)p, &s, call_ids);
-                }
+                attach_at(hs, items, n, pr, CB_CRM_PRIO_HIGH, &s, call_ids);
+                attach_at(hs, items, n, pr, CB_CRM_PRIO_LOW, &s, call_ids);
         } else {
                 for (size_t i = 0; i < n; i++)
                         item_fail(&items[i], CB_RESULT_RETRY, "out of memory");
         }
         free(call_ids);
+        free(pr);
         scratch_free(&s, n);
 }
 

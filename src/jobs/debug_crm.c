@@ -25,6 +25,17 @@ enum cb_result cb_job_debug_crm_attach(struct cb_job *job)
         return r;
 }
 
+/* Each item's outcome to its job (`map`: the job of each item). */
+static void take_results(struct cb_job *jobs, enum cb_result *res, const struct cb_crm_item *items,
+                         const size_t *map, size_t k)
+{
+        for (size_t j = 0; j < k; j++) {
+                res[map[j]] = items[j].result;
+                if (items[j].result != CB_RESULT_OK)
+                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
+        }
+}
+
 void cb_job_debug_crm_attach_batch(struct cb_job *jobs, size_t n, enum cb_result *res)
 {
         struct cb_call *calls = calloc(n ? n : 1, sizeof(*calls));
@@ -49,11 +60,7 @@ void cb_job_debug_crm_attach_batch(struct cb_job *jobs, size_t n, enum cb_result
         }
         if (k > 0)
                 cb_crm_attach_many(jobs[0].env->crm, items, k);
-        for (size_t j = 0; j < k; j++) {
-                res[map[j]] = items[j].result;
-                if (items[j].result != CB_RESULT_OK)
-                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
-        }
+        take_results(jobs, res, items, map, k);
         free(calls);
         free(items);
         free(map);
@@ -101,11 +108,7 @@ void cb_job_debug_crm_task_batch(struct cb_job *jobs, size_t n, enum cb_result *
         }
         if (k > 0)
                 cb_crm_create_tasks(jobs[0].env->crm, items, k);
-        for (size_t j = 0; j < k; j++) {
-                res[map[j]] = items[j].result;
-                if (items[j].result != CB_RESULT_OK)
-                        cb_strlcpy(jobs[map[j]].error, items[j].err, sizeof(jobs[map[j]].error));
-        }
+        take_results(jobs, res, items, map, k);
         free(calls);
         free(items);
         free(map);

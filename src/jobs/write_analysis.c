@@ -230,19 +230,23 @@ static void take_results(struct cb_job *jobs, enum cb_result *res, const struct 
                 }
 }
 
-/* The attach of priority `prio` (high: w->high, low: w->low) of the jobs still OK. */
+/* The attach of the jobs still OK: their high- and low-priority fields as the items of one
+ * batch (a provider writes the high ones first and may hold the low ones back for the API
+ * budget; HubSpot's writes a call's two in one input while the budget allows). */
 static void attach_all(struct cb_job *jobs, enum cb_result *res, struct wa_job *w, size_t n,
-                       enum cb_crm_priority prio, struct cb_crm_item *items, size_t *map)
+                       struct cb_crm_item *items, size_t *map)
 {
         size_t k = 0;
 
-        for (size_t i = 0; i < n; i++) {
-                json_t *f = prio == CB_CRM_PRIO_HIGH ? w[i].high : w[i].low;
-                if (res[i] != CB_RESULT_OK || f == NULL)
-                        continue;
-                items[k] = (struct cb_crm_item){.call = &w[i].call, .fields = f, .prio = prio};
-                map[k++] = i;
-        }
+        for (int p = CB_CRM_PRIO_HIGH; p <= CB_CRM_PRIO_LOW; p++)
+                for (size_t i = 0; i < n; i++) {
+                        json_t *f = p == CB_CRM_PRIO_HIGH ? w[i].high : w[i].low;
+                        if (res[i] != CB_RESULT_OK || f == NULL)
+                                continue;
+                        items[k] = (struct cb_crm_item){
+                            .call = &w[i].call, .fields = f, .prio = (enum cb_crm_priority)p};
+                        map[k++] = i;
+                }
         cb_crm_attach_many(jobs[0].env->crm, items, k);
         take_results(jobs, res, items, map, k);
 }
@@ -289,16 +293,14 @@ void cb_job_write_analysis_batch(struct cb_job *jobs, size_t n, enum cb_result *
                         snprintf(jobs[i].error, sizeof(jobs[i].error), "out of memory");
                 cap += w[i].tasks ? json_array_size(w[i].tasks) : 0;
         }
-        cap = cap > n ? cap : n;
+        cap = cap > 2 * n ? cap : 2 * n; /* a job's high and low fields are two items */
         items = calloc(cap ? cap : 1, sizeof(*items));
         map = calloc(cap ? cap : 1, sizeof(*map));
         for (size_t i = 0; i < n; i++)
                 if (w == NULL || items == NULL || map == NULL)
                         res[i] = cb_job_write_analysis(&jobs[i]); /* out of memory: one by one */
         if (w != NULL && items != NULL && map != NULL) {
-                /* The low-priority part of a job is written only after its high one. */
-                attach_all(jobs, res, w, n, CB_CRM_PRIO_HIGH, items, map);
-                attach_all(jobs, res, w, n, CB_CRM_PRIO_LOW, items, map);
+                attach_all(jobs, res, w, n, items, map);
                 tasks_all(jobs, res, w, n, items, map, cap);
                 for (size_t i = 0; i < n; i++)
                         if (res[i] == CB_RESULT_OK)

@@ -171,6 +171,23 @@ class TestHubSpotBatch(BatchCase):
                                      t1[0]["properties"]["hs_timestamp"])
                 self.assertEqual(self.assoc("tasks", t[0]), [("contacts", "501", 204)])
 
+    def test_high_and_low_fields_of_a_call_in_one_input(self):
+        ids = self.logged_calls(2)
+        jobs = self.held_jobs("debug.crm_attach", [(cid, {"fields": ANALYSIS}) for cid in ids] +
+                              [(cid, {"fields": LOW, "low_priority": True}) for cid in ids])
+        before = self.counts()
+        self.release(jobs)
+        self.assertEqual([self.daemon.job(j)["state"] for j in jobs], ["done"] * 4)
+        # The budget is not low: nothing held back, a call's two in one input.
+        spent = self.spent(before)
+        self.assertEqual(spent.get("POST " + UPSERT % "calls"), 1, spent)
+        self.assertEqual(spent.get("POST " + UPSERT % "notes"), 1, spent)
+        for cid in ids:
+            p = self.calls_for(cid)[0]["properties"]
+            self.assertEqual((p["callbridge_intent"], p["callbridge_summary"]),
+                             ("quote", "Wants a quote."))
+            self.assertIn("Wants a quote.", p["hs_call_body"])
+
     def test_one_bad_input_fails_alone(self):
         ids = self.logged_calls(4)
         tasks = [(cid, {"key": cid + ":demo", "task": {"subject": "Demo %d" % i}})
