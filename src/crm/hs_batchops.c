@@ -122,7 +122,7 @@ static bool scratch_new(struct scratch *s, size_t n)
 {
         n = n ? n : 1;
         s->keys = calloc(n, sizeof(*s->keys));
-        s->props = calloc(n, sizeof(*s->props));
+        s->props = calloc(n, sizeof(json_t *));
         s->ids = calloc(n, sizeof(*s->ids));
         s->keybuf = calloc(n, sizeof(*s->keybuf));
         return s->keys && s->props && s->ids && s->keybuf;
