@@ -36,10 +36,16 @@ def req(url, method, path, body=None, headers=None):
     return json.loads(data) if data else None
 
 
+# CRM=hubspot (bench/sf_requests.sh) counts the sandbox's HubSpot requests instead.
+CRM = os.environ.get("CRM", "salesforce")
+TOKEN_KEYS = ("salesforce.token", "hubspot POST /oauth/v1/token")
+
+
 def counters():
     reqs = req(SB, "GET", "/__sandbox/state")["requests"]
-    return {k[len("salesforce."):]: v for k, v in reqs.items()
-            if k.startswith("salesforce.") and k != "salesforce.token"}
+    prefix = "hubspot " if CRM == "hubspot" else "salesforce."
+    return {k[len(prefix):]: v for k, v in reqs.items()
+            if k.startswith(prefix) and k not in TOKEN_KEYS}
 
 
 def psql(sql):
@@ -70,6 +76,10 @@ def seed_transcript():
 
 def main():
     calls, rate = int(sys.argv[1]), float(sys.argv[2])
+    if CRM == "hubspot" and os.environ.get("HS_MAX_PER_10S"):
+        # HubSpot's 10-second limit (190 by default) set aside: requests per call, not waits.
+        req(SB, "POST", "/__sandbox/hubspot/limits",
+            {"max_per_10s": int(os.environ["HS_MAX_PER_10S"])})
     req(SB, "POST", "/__sandbox/twilio/outcome", {"to": "*", "status": "completed",
                                                   "duration_s": 20, "recording_duration_s": 4})
     seed_transcript()

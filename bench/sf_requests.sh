@@ -13,6 +13,10 @@
 # stack's [crm] batch_delay_ms and [workers] batch shape the batches (scripts/dev takes
 # CB_DEV_CRM_BATCH_DELAY_MS). Rewrites the "sf_requests" section of docs/benchmarks.md
 # (CB_BENCH_NO_DOC=1: print only).
+#
+# CRM=hubspot counts the sandbox's HubSpot requests instead (a stack started with
+# `scripts/dev --crm hubspot`; OAuth token requests left out) into the "hs_requests" section;
+# HS_MAX_PER_10S raises the sandbox's 10-second HubSpot limit (190) for the run.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +24,13 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bench/lib.sh"
 rates=${RATES:-1 10 300}
 seconds=${SECONDS_PER_RATE:-10}
+export CRM=${CRM:-salesforce}
+crm_env="" section_name=sf_requests title="Salesforce API requests per call" vendor=Salesforce
+target="Target (SPEC §8): <= 1 request per call in staged write mode, less with batching."
+if [[ $CRM == hubspot ]]; then
+	crm_env="CRM=hubspot HS_MAX_PER_10S=${HS_MAX_PER_10S:-} " section_name=hs_requests title="HubSpot API requests per call" vendor=HubSpot
+	target="HubSpot counts every request against the app's 10-second and daily limits."
+fi
 
 bench_need curl python3 psql
 bench_env
@@ -36,21 +47,21 @@ done
 
 section=$(
 	cat <<-EOS
-		<!-- bench:sf_requests:begin (written by bench/sf_requests.sh; edits inside are lost) -->
-		## Salesforce API requests per call (\`bench/sf_requests.sh\`)
+		<!-- bench:$section_name:begin (written by bench/sf_requests.sh; edits inside are lost) -->
+		## $title (\`${crm_env}bench/sf_requests.sh\`)
 
-		Target (SPEC §8): <= 1 request per call in staged write mode, less with batching.
+		$target
 
 		- date: $(date -u '+%Y-%m-%d %H:%M UTC')
 		- machine: $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'); callbridge, PostgreSQL, Redis and the sandbox share the cores
 		- commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet || echo ' (dirty tree)')
-		- command: \`RATES="$rates" SECONDS_PER_RATE=$seconds bench/sf_requests.sh\`; [crm] batch_delay_ms = ${delay:-25 (default)}, [workers] batch = ${batch:-16 (default)}
+		- command: \`${crm_env}RATES="$rates" SECONDS_PER_RATE=$seconds bench/sf_requests.sh\`; [crm] batch_delay_ms = ${delay:-25 (default)}, [workers] batch = ${batch:-16 (default)}
 		- every call answered, recorded, transcribed (a seeded sales transcript whose analysis makes two follow-up tasks) and written back in staged mode; a warm-up call first, not counted
 
-		| calls/s | calls | Salesforce requests | per call | by endpoint | dead jobs |
+		| calls/s | calls | $vendor requests | per call | by endpoint | dead jobs |
 		|---:|---:|---:|---:|---|---:|
 		$rows
-		<!-- bench:sf_requests:end -->
+		<!-- bench:$section_name:end -->
 	EOS
 )
-bench_write sf_requests "$section"
+bench_write "$section_name" "$section"

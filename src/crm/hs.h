@@ -169,6 +169,45 @@ CB_MUST_CHECK enum cb_result hs_associate(struct hs *hs, const char *from_type, 
                                           const char *to_type, const char *to_id,
                                           enum cb_crm_priority prio, char *err, size_t err_size);
 
+/* Claim the association from_type/from_id → to_type/to_id ({from_type, from_id, to_type,
+ * to_id}): true when this process made it already or another thread is making it (nothing to
+ * send); otherwise it is marked made now, before the request (its hash in `*h`), so concurrent
+ * jobs of one call do not both send it. */
+bool hs_assoc_claim(struct hs *hs, const char *const parts[4], uint64_t *h);
+/* The request for the claim `h` failed: forget it, so the job's retry sends it again. */
+void hs_assoc_unclaim(struct hs *hs, uint64_t h);
+
+/* ---- hs_batch.c: many writes in few requests ---- */
+
+/* One input of hs_upsert_many. */
+struct hs_upsert_item {
+        const char *value;      /* the unique property's value (borrowed) */
+        json_t *props;          /* the properties (the caller's; filtered and merged in place) */
+        enum cb_result r;       /* out: OK, WAIT, RETRY or FAIL */
+        char id[CB_CRM_ID_MAX]; /* out: the object's id when OK */
+        char err[256];          /* out: why, when not OK */
+        size_t same;            /* internal: the first input with this value */
+        bool reread;            /* internal: the schema was read again for this input */
+};
+/* Upsert every input of `items` into `object` by the unique property `idprop`, up to 100 a
+ * request, each with its own outcome (inputs sharing a value merged first, later fields win).
+ * A 429 makes its request's inputs WAIT; a refused owner or a property that is gone is dropped
+ * and the input sent again; a refusal naming no input sends each of its request's inputs alone
+ * (hs_upsert). */
+void hs_upsert_many(struct hs *hs, const char *object, const char *idprop,
+                    struct hs_upsert_item *items, size_t n, enum cb_crm_priority prio);
+
+/* One association of hs_associate_many. */
+struct hs_assoc_item {
+        const char *from_id, *to_type, *to_id; /* borrowed; to_type contacts|companies|calls */
+        enum cb_result r;                      /* out */
+        char err[256];                         /* out: why, when not OK */
+};
+/* Associate (v4 default, in batch) each `a[i]` from `from_type`; those this process made
+ * already are OK unsent. */
+void hs_associate_many(struct hs *hs, const char *from_type, struct hs_assoc_item *a, size_t n,
+                       enum cb_crm_priority prio);
+
 /* ---- hs_records.c ---- */
 
 /* Read the account's portal id (record links) unless known. RETRY/FAIL as hs_rest. */
@@ -212,6 +251,10 @@ const char *hs_call_status(enum cb_call_status s);
 int hs_html(struct cb_buf *b, const char *text);
 /* Set on `props` what `fields` (attach's names) puts on the call. */
 void hs_attach_properties(const struct cb_call *call, const json_t *fields, json_t *props);
+/* What attach writes on the call object for `fields`: their properties, the time when any, and
+ * the body again when the recording link or the summary changes it ({} when nothing). NULL
+ * when out of memory; the caller decrefs. */
+json_t *hs_attach_call_properties(struct hs *hs, const struct cb_call *call, const json_t *fields);
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" of `us` (0: now) as a new JSON string. */
 json_t *hs_timestamp(int64_t us);
 /* The owner id for HubSpot (digits), or NULL. */
@@ -230,6 +273,8 @@ CB_MUST_CHECK enum cb_result hs_attach(void *self, const struct cb_call *call, c
 /* The note's HTML body: the analysis (summary, sentiment, intent, keywords, tags, entities)
  * then the transcript, cut to HubSpot's 65,536 characters. NULL when out of memory. */
 char *hs_note_body(const struct cb_call *call, const json_t *fields);
+/* The note's properties (body, time, owner). NULL when out of memory; the caller decrefs. */
+json_t *hs_note_properties(const struct cb_call *call, const json_t *fields);
 /* Upsert the transcript note of `call` (key "<call id>:transcript") associated with the
  * call's contact/company and, when `call_obj_id` is known, the call object. */
 CB_MUST_CHECK enum cb_result hs_note_write(struct hs *hs, const struct cb_call *call,
@@ -242,6 +287,12 @@ json_t *hs_task_properties(const struct cb_call *call, const json_t *task);
 CB_MUST_CHECK enum cb_result hs_create_task(void *self, const struct cb_call *call, const char *key,
                                             const json_t *task, char *task_id, size_t task_id_size,
                                             char *err, size_t err_size);
+
+/* ---- hs_batchops.c: the batch crm ops ---- */
+
+void hs_log_calls(void *self, struct cb_crm_item *items, size_t n);
+void hs_attach_many(void *self, struct cb_crm_item *items, size_t n);
+void hs_create_tasks(void *self, struct cb_crm_item *items, size_t n);
 
 /* ---- hubspot.c: built without the warm-up (the setup command) ---- */
 

@@ -379,26 +379,39 @@ enum cb_result hs_log_call_once(void *self, const struct cb_call *call, const js
         return r;
 }
 
-enum cb_result hs_attach(void *self, const struct cb_call *call, const json_t *fields,
-                         enum cb_crm_priority prio, char *err, size_t err_size)
+json_t *hs_attach_call_properties(struct hs *hs, const struct cb_call *call, const json_t *fields)
 {
-        struct hs *hs = self;
-        struct cb_crm_logged logged = {.id = "", .state = "pending"};
         json_t *props = json_object();
-        enum cb_result r = CB_RESULT_OK;
 
-        if (props == NULL) {
-                snprintf(err, err_size, "out of memory");
-                return CB_RESULT_RETRY;
-        }
+        if (props == NULL)
+                return NULL;
         hs_attach_properties(call, fields, props);
         if (json_object_size(props) > 0) /* a call object is never made without its time */
                 json_object_set_new(props, "hs_timestamp", hs_timestamp(call->created_us));
         if (json_object_get(fields, "recording_url") != NULL || str(fields, "summary") != NULL) {
                 /* The body a rep reads gets the recording link and the summary too. */
                 json_t *full = hs_call_properties(hs->cfg, call, str(fields, "summary"));
+                if (full == NULL) {
+                        json_decref(props);
+                        return NULL;
+                }
                 json_object_set(props, "hs_call_body", json_object_get(full, "hs_call_body"));
                 json_decref(full);
+        }
+        return props;
+}
+
+enum cb_result hs_attach(void *self, const struct cb_call *call, const json_t *fields,
+                         enum cb_crm_priority prio, char *err, size_t err_size)
+{
+        struct hs *hs = self;
+        struct cb_crm_logged logged = {.id = "", .state = "pending"};
+        json_t *props = hs_attach_call_properties(hs, call, fields);
+        enum cb_result r = CB_RESULT_OK;
+
+        if (props == NULL) {
+                snprintf(err, err_size, "out of memory");
+                return CB_RESULT_RETRY;
         }
         cb_strlcpy(logged.id, call->crm_log_id, sizeof(logged.id));
         if (json_object_size(props) > 0)

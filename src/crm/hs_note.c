@@ -146,28 +146,33 @@ static enum cb_result associate_record(struct hs *hs, const struct cb_call *call
         return hs_associate(hs, from_type, id, object, call->crm_record_id, prio, err, err_size);
 }
 
+json_t *hs_note_properties(const struct cb_call *call, const json_t *fields)
+{
+        char *body = hs_note_body(call, fields);
+        json_t *props;
+
+        if (body == NULL)
+                return NULL;
+        props = json_pack("{s:o,s:s}", "hs_timestamp", hs_timestamp(call->created_us),
+                          "hs_note_body", body);
+        free(body);
+        if (props != NULL && hs_owner_of(call) != NULL)
+                json_object_set_new(props, "hubspot_owner_id", json_string(hs_owner_of(call)));
+        return props;
+}
+
 enum cb_result hs_note_write(struct hs *hs, const struct cb_call *call, const json_t *fields,
                              const char *call_obj_id, enum cb_crm_priority prio, char *err,
                              size_t err_size)
 {
         char key[96], id[CB_CRM_ID_MAX], ignored[256];
-        char *body = hs_note_body(call, fields);
-        json_t *props = NULL;
+        json_t *props = hs_note_properties(call, fields);
         enum cb_result r;
 
-        if (body == NULL) {
-                snprintf(err, err_size, "out of memory");
-                return CB_RESULT_RETRY;
-        }
-        props = json_pack("{s:o,s:s}", "hs_timestamp", hs_timestamp(call->created_us),
-                          "hs_note_body", body);
-        free(body);
         if (props == NULL) {
                 snprintf(err, err_size, "out of memory");
                 return CB_RESULT_RETRY;
         }
-        if (hs_owner_of(call) != NULL)
-                json_object_set_new(props, "hubspot_owner_id", json_string(hs_owner_of(call)));
         snprintf(key, sizeof(key), "%s:transcript", call->id);
         r = hs_upsert(hs, "notes", hs->cfg->hubspot.note_key_property, key, props, prio, id,
                       sizeof(id), err, err_size);

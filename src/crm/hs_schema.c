@@ -344,24 +344,21 @@ static uint64_t assoc_hash(const char *const parts[4])
         return h ? h : 1;
 }
 
-/* Claim the association with hash `h`: true when this process made it already or another
- * thread is making it (then the caller need not); otherwise it is marked made now, before the
- * request, so concurrent jobs of one call do not both send it. */
-static bool assoc_claim(struct hs *hs, uint64_t h)
+bool hs_assoc_claim(struct hs *hs, const char *const parts[4], uint64_t *h)
 {
-        uint64_t *slot = &hs->assoc_made[h % HS_ASSOC_MEMO];
+        uint64_t *slot;
         bool seen;
 
+        *h = assoc_hash(parts);
+        slot = &hs->assoc_made[*h % HS_ASSOC_MEMO];
         pthread_mutex_lock(&hs->assoc_lock);
-        seen = *slot == h;
-        *slot = h;
+        seen = *slot == *h;
+        *slot = *h;
         pthread_mutex_unlock(&hs->assoc_lock);
         return seen;
 }
 
-/* The request for `h` failed: forget the claim, so the job's retry sends it again. (A job
- * that trusted the claim meanwhile is covered by the failed job's own retry.) */
-static void assoc_unclaim(struct hs *hs, uint64_t h)
+void hs_assoc_unclaim(struct hs *hs, uint64_t h)
 {
         uint64_t *slot = &hs->assoc_made[h % HS_ASSOC_MEMO];
 
@@ -376,13 +373,13 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
                             char *err, size_t err_size)
 {
         const char *const parts[4] = {from_type, from_id, to_type, to_id};
-        uint64_t h = assoc_hash(parts);
+        uint64_t h;
         struct cb_buf path = {.max = 512};
         struct hs_answer ans = {0};
         json_t *out = NULL;
         enum cb_result r = CB_RESULT_FAIL;
 
-        if (assoc_claim(hs, h))
+        if (hs_assoc_claim(hs, parts, &h))
                 return CB_RESULT_OK;
         if (cb_buf_printf(&path, "/crm/v4/objects/%s/", from_type) == 0 &&
             cb_buf_url_encode(&path, from_id) == 0 &&
@@ -392,7 +389,7 @@ enum cb_result hs_associate(struct hs *hs, const char *from_type, const char *fr
         else
                 snprintf(err, err_size, "hubspot: record id too long");
         if (r != CB_RESULT_OK)
-                assoc_unclaim(hs, h);
+                hs_assoc_unclaim(hs, h);
         json_decref(out);
         cb_buf_free(&path);
         return r;

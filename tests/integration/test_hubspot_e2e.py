@@ -186,6 +186,8 @@ class CallToHubSpotTest(HubSpotE2ECase):
         # and every job ran twice: call→contact, note→contact, one per task, and the one
         # note→call the sandbox refuses (asked once).
         puts = self.sb.count("PUT", "/crm/v4/objects/{type}/{id}/associations/default/{type}/{id}")
+        puts += self.sb.count("POST", "/crm/v4/associations/{type}/{type}/batch/associate/default")
+        self.assertGreaterEqual(puts, 1)
         self.assertLessEqual(puts, 2 + len(tasks) + 1)
 
     def test_rate_limited_call_log_waits_then_writes_once(self):

@@ -396,6 +396,91 @@ class HubSpotSandboxTest(unittest.TestCase):
         self.assertEqual(resp.body["errors"][0]["category"], "CONFLICT")
         self.assertEqual(len(self.state()["contacts"]), 3)
 
+    def test_batch_upsert_many_and_limits(self):
+        inputs = [{"idProperty": "callbridge_call_id", "id": "CA-%d" % i,
+                   "properties": {"hs_call_title": "Call %d" % i}} for i in range(100)]
+        resp = self.upsert("calls", inputs)
+        self.assertEqual(resp.status, 200, repr(resp))
+        self.assertEqual(sorted(r["properties"]["callbridge_call_id"]
+                                for r in resp.body["results"]),
+                         sorted("CA-%d" % i for i in range(100)))
+        # 101 inputs: the whole request refused, nothing written.
+        resp = self.upsert("calls", inputs + [dict(inputs[0], id="CA-100")])
+        self.assertHsError(resp, 400, "VALIDATION_ERROR", "1 to 100")
+        self.assertEqual(len(self.state()["calls"]), 100)
+        # Text over 65,536 characters: that input only.
+        resp = self.upsert("calls", [inputs[0], dict(inputs[1], properties={
+            "hs_call_body": "x" * 65537})])
+        self.assertEqual(resp.status, 207, repr(resp))
+        self.assertEqual(resp.body["errors"][0]["context"]["ids"], ["CA-1"])
+        self.assertEqual(resp.body["errors"][0]["errors"][0]["context"]["propertyName"],
+                         ["hs_call_body"])
+
+    def test_batch_read_by_unique_property(self):
+        made = self.upsert("tasks", [
+            {"idProperty": "callbridge_task_key", "id": "K-%d" % i,
+             "properties": {"hs_task_subject": "Task %d" % i}} for i in range(3)]).body
+        ids = {r["properties"]["callbridge_task_key"]: r["id"] for r in made["results"]}
+        body = {"idProperty": "callbridge_task_key", "properties": ["callbridge_task_key"],
+                "inputs": [{"id": "K-0"}, {"id": "K-2"}]}
+        resp = self.api("POST", "/crm/v3/objects/tasks/batch/read", body)
+        self.assertEqual(resp.status, 200, repr(resp))
+        self.assertEqual(sorted((r["properties"]["callbridge_task_key"], r["id"])
+                                for r in resp.body["results"]),
+                         [("K-0", ids["K-0"]), ("K-2", ids["K-2"])])
+        # Some not found: 207 naming them; by object id without idProperty.
+        body["inputs"] = [{"id": "K-1"}, {"id": "K-9"}, {"id": "K-8"}]
+        resp = self.api("POST", "/crm/v3/objects/tasks/batch/read", body)
+        self.assertEqual(resp.status, 207, repr(resp))
+        self.assertEqual([r["id"] for r in resp.body["results"]], [ids["K-1"]])
+        self.assertEqual(resp.body["errors"][0]["category"], "OBJECT_NOT_FOUND")
+        self.assertEqual(resp.body["errors"][0]["context"]["ids"], ["K-9", "K-8"])
+        resp = self.api("POST", "/crm/v3/objects/tasks/batch/read",
+                        {"inputs": [{"id": ids["K-1"]}]})
+        self.assertEqual(resp.status, 200, repr(resp))
+        # Refused: not a unique property, no inputs, over 100.
+        resp = self.api("POST", "/crm/v3/objects/tasks/batch/read",
+                        {"idProperty": "hs_task_subject", "inputs": [{"id": "Task 1"}]})
+        self.assertHsError(resp, 400, "VALIDATION_ERROR", "hs_task_subject")
+        resp = self.api("POST", "/crm/v3/objects/tasks/batch/read", {"inputs": []})
+        self.assertHsError(resp, 400, "VALIDATION_ERROR")
+        resp = self.api("POST", "/crm/v3/objects/tasks/batch/read",
+                        {"inputs": [{"id": str(i)} for i in range(101)]})
+        self.assertHsError(resp, 400, "VALIDATION_ERROR", "1 to 100")
+
+    def test_batch_associate_default(self):
+        calls = [r["id"] for r in self.upsert("calls", [
+            {"idProperty": "callbridge_call_id", "id": "CA-%d" % i, "properties": {}}
+            for i in range(2)]).body["results"]]
+        path = "/crm/v4/associations/calls/contacts/batch/associate/default"
+        resp = self.api("POST", path, {"inputs": [
+            {"from": {"id": c}, "to": {"id": "501"}} for c in calls]})
+        self.assertEqual(resp.status, 200, repr(resp))
+        self.assertEqual(sorted((r["from"]["id"], r["to"]["id"],
+                                 r["associationSpec"]["associationTypeId"])
+                                for r in resp.body["results"]),
+                         sorted((c, "501", 194) for c in calls))
+        # Again (idempotent), with one pair naming a contact that does not exist: 207.
+        resp = self.api("POST", path, {"inputs": [
+            {"from": {"id": calls[0]}, "to": {"id": "501"}},
+            {"from": {"id": calls[1]}, "to": {"id": "424242"}}]})
+        self.assertEqual(resp.status, 207, repr(resp))
+        self.assertEqual([r["from"]["id"] for r in resp.body["results"]], [calls[0]])
+        self.assertEqual(resp.body["numErrors"], 1)
+        self.assertEqual(resp.body["errors"][0]["context"]["toObjectId"], ["424242"])
+        assocs = [a for a in self.state()["associations"] if a["from_type"] == "calls"]
+        self.assertEqual(sorted((a["from_id"], a["to_id"]) for a in assocs),
+                         sorted((c, "501") for c in calls))
+        # None made, no default type between the two, no inputs: 400.
+        resp = self.api("POST", path, {"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]})
+        self.assertHsError(resp, 400, "VALIDATION_ERROR")
+        resp = self.api("POST", "/crm/v4/associations/notes/calls/batch/associate/default",
+                        {"inputs": [{"from": {"id": "1"}, "to": {"id": calls[0]}}]})
+        self.assertHsError(resp, 400, "VALIDATION_ERROR", "No default association type")
+        self.assertHsError(self.api("POST", path, {"inputs": []}), 400, "VALIDATION_ERROR")
+        self.assertEqual(self.sb.control("state")["requests"][
+            "hubspot POST /crm/v4/associations/{type}/{type}/batch/associate/default"], 5)
+
     def test_schema_drop_makes_writes_fail(self):
         self.sb.control("hubspot/schema", {"drop": [{"object": "notes",
                                                      "property": "callbridge_note_key"}]})

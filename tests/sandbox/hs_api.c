@@ -184,6 +184,9 @@ static void dispatch_typed(struct hs_op *op, struct sb_reply *reply)
         } else if (rest == 2 && strcmp(op->seg[4], "batch") == 0 &&
                    strcmp(op->seg[5], "upsert") == 0 && strcmp(m, "POST") == 0) {
                 hs_objects_upsert_locked(op, reply);
+        } else if (rest == 2 && strcmp(op->seg[4], "batch") == 0 &&
+                   strcmp(op->seg[5], "read") == 0 && strcmp(m, "POST") == 0) {
+                hs_objects_batch_read_locked(op, reply);
         } else if (rest == 1 && strcmp(m, "GET") == 0) {
                 hs_objects_get_locked(op, reply);
         } else if (rest == 1 && strcmp(m, "PATCH") == 0) {
@@ -239,6 +242,11 @@ static void dispatch_locked(struct hs_op *op, struct sb_reply *reply)
         } else if (op->nseg >= 3 && strcmp(op->seg[1], "v4") == 0) {
                 if (strcmp(m, "PUT") == 0)
                         hs_assoc_put_locked(op, reply);
+                else if (strcmp(m, "POST") == 0 && op->nseg == 8 &&
+                         strcmp(op->seg[2], "associations") == 0 &&
+                         strcmp(op->seg[5], "batch") == 0 && strcmp(op->seg[6], "associate") == 0 &&
+                         strcmp(op->seg[7], "default") == 0)
+                        hs_assoc_batch_locked(op, reply);
                 else
                         not_found(reply, op->req);
         } else if (op->nseg >= 3 && strcmp(op->seg[2], "owners") == 0 && op->nseg <= 4) {

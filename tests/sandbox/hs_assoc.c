@@ -138,6 +138,87 @@ void hs_assoc_put_locked(struct hs_op *op, struct sb_reply *reply)
                       now));
 }
 
+#define ASSOC_BATCH_MAX 2000 /* inputs a batch association request may carry */
+
+/* One input {"from":{"id"},"to":{"id"}} of a batch association: its result (new reference),
+ * or NULL with a new error in `*err`. */
+static json_t *assoc_one(enum hs_type from, enum hs_type to, int type_id, const json_t *in,
+                         json_t **err)
+{
+        const char *fid = json_string_value(json_object_get(json_object_get(in, "from"), "id"));
+        const char *tid = json_string_value(json_object_get(json_object_get(in, "to"), "id"));
+
+        *err = NULL;
+        if (!fid || !tid || !json_object_get(hs_objects_locked(from), fid) ||
+            !json_object_get(hs_objects_locked(to), tid)) {
+                *err = json_pack("{s:s,s:s,s:s,s:{s:[s],s:[s]}}", "status", "error", "category",
+                                 "VALIDATION_ERROR", "message", "One or more objects do not exist",
+                                 "context", "fromObjectId", fid ? fid : "", "toObjectId",
+                                 tid ? tid : "");
+                return NULL;
+        }
+        if (hs_assoc_add_locked(from, fid, to, tid, type_id) != 0)
+                return NULL;
+        return json_pack("{s:{s:s},s:{s:s},s:{s:s,s:i}}", "from", "id", fid, "to", "id", tid,
+                         "associationSpec", "associationCategory", "HUBSPOT_DEFINED",
+                         "associationTypeId", type_id);
+}
+
+/* POST /crm/v4/associations/{from}/{to}/batch/associate/default: segments crm v4 associations
+ * <from> <to> batch associate default. Every input's pair gets the default type: 200 when all
+ * did, 207 with "errors" when some did not (an object that does not exist), 400 when none did
+ * or the request is malformed (no default type between the two, 0 or over 2,000 inputs). */
+void hs_assoc_batch_locked(struct hs_op *op, struct sb_reply *reply)
+{
+        json_t *doc, *inputs, *in, *results, *errors, *res, *err;
+        int from = hs_type_parse(op->seg[3]), to = hs_type_parse(op->seg[4]), row;
+        char started[32], done[32];
+        size_t i;
+
+        row = from >= 0 && to >= 0 ? assoc_row((enum hs_type)from, to, -1) : -1;
+        if (row < 0 || assoc_row((enum hs_type)to, from, -1) < 0) {
+                hs_reply_error(reply, 400, "VALIDATION_ERROR", NULL,
+                               "No default association type from %s to %s", op->seg[3], op->seg[4]);
+                return;
+        }
+        if (!(doc = sb_request_json(op->req, reply)))
+                return;
+        hs_now_iso(started);
+        inputs = json_object_get(doc, "inputs");
+        if (!json_is_array(inputs) || json_array_size(inputs) == 0 ||
+            json_array_size(inputs) > ASSOC_BATCH_MAX) {
+                hs_reply_error(reply, 400, "VALIDATION_ERROR", NULL,
+                               "inputs must be an array of 1 to %d objects", ASSOC_BATCH_MAX);
+                json_decref(doc);
+                return;
+        }
+        results = json_array();
+        errors = json_array();
+        json_array_foreach(inputs, i, in)
+        {
+                res =
+                    assoc_one((enum hs_type)from, (enum hs_type)to, assoc_types[row].id, in, &err);
+                json_array_append_new(res ? results : errors, res ? res : err);
+        }
+        hs_now_iso(done);
+        if (json_array_size(results) == 0)
+                hs_reply_error(reply, 400, "VALIDATION_ERROR", json_incref(errors),
+                               "One or more objects do not exist");
+        else if (json_array_size(errors) > 0)
+                sb_reply_json_take(reply, 207,
+                                   json_pack("{s:s,s:O,s:I,s:O,s:s,s:s}", "status", "COMPLETE",
+                                             "results", results, "numErrors",
+                                             (json_int_t)json_array_size(errors), "errors", errors,
+                                             "startedAt", started, "completedAt", done));
+        else
+                sb_reply_json_take(reply, 200,
+                                   json_pack("{s:s,s:O,s:s,s:s}", "status", "COMPLETE", "results",
+                                             results, "startedAt", started, "completedAt", done));
+        json_decref(results);
+        json_decref(errors);
+        json_decref(doc);
+}
+
 /* ---- properties ------------------------------------------------------------------------- */
 
 void hs_props_list_locked(struct hs_op *op, struct sb_reply *reply)

@@ -140,6 +140,10 @@ void hs_objects_update_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_objects_upsert_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_search_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_assoc_put_locked(struct hs_op *op, struct sb_reply *reply);
+/* POST /crm/v4/associations/{from}/{to}/batch/associate/default (hs_assoc.c). */
+void hs_assoc_batch_locked(struct hs_op *op, struct sb_reply *reply);
+/* POST /crm/v3/objects/{type}/batch/read (hs_batch_read.c). */
+void hs_objects_batch_read_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_props_list_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_props_get_locked(struct hs_op *op, struct sb_reply *reply);
 void hs_props_create_locked(struct hs_op *op, struct sb_reply *reply);

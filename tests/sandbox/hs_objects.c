@@ -123,10 +123,10 @@ static json_t *check_value(enum hs_type t, const char *name, json_t *v)
         if (strcmp(ptype, "number") == 0 && !is_number(s))
                 return hs_error_detail("INVALID_INTEGER", name, "%s is not a valid number for %s",
                                        s, name);
-        if (strcmp(name, "hs_note_body") == 0 && strlen(s) > HS_NOTE_BODY_MAX)
+        /* Text properties hold at most 65,536 characters (a note's body as any other). */
+        if (strlen(s) > HS_NOTE_BODY_MAX)
                 return hs_error_detail("INVALID_PROPERTY_VALUE", name,
-                                       "hs_note_body is longer than %d characters",
-                                       HS_NOTE_BODY_MAX);
+                                       "%s is longer than %d characters", name, HS_NOTE_BODY_MAX);
         return NULL;
 }
 

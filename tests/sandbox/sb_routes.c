@@ -34,6 +34,7 @@
 #define HS_TYPE_ROWS(type)                                                                         \
         HS_ROW("POST", HS_OBJ(type) "/search", HS_OBJ(type) "/search"),                            \
             HS_ROW("POST", HS_OBJ(type) "/batch/upsert", HS_OBJ(type) "/batch/upsert"),            \
+            HS_ROW("POST", HS_OBJ(type) "/batch/read", HS_OBJ(type) "/batch/read"),                \
             HS_ROW("POST", HS_OBJ(type), HS_OBJ(type)),                                            \
             HS_ROW("GET", HS_OBJ(type) "/*", HS_OBJ(type) "/{id}"),                                \
             HS_ROW("PATCH", HS_OBJ(type) "/*", HS_OBJ(type) "/{id}"),                              \
@@ -134,6 +135,8 @@ const struct sb_route sb_routes[] = {
     {"PUT", "/crm/v4/objects/*/*/associations/default/*/*", sb_hs_api,
      "hubspot PUT /crm/v4/objects/{type}/{id}/associations/default/{type}/{id}", &sb_hs_upstream,
      0},
+    {"POST", "/crm/v4/associations/*/*/batch/associate/default", sb_hs_api,
+     "hubspot POST /crm/v4/associations/{type}/{type}/batch/associate/default", &sb_hs_upstream, 0},
     {"GET", "/crm/v3/owners/*", sb_hs_api, "hubspot GET /crm/v3/owners/{id}", &sb_hs_upstream, 0},
     {"GET", "/crm/v3/owners", sb_hs_api, "hubspot GET /crm/v3/owners", &sb_hs_upstream, 0},
     /* S3, path-style: the fallback for any other path (see route_lookup). */
