@@ -139,8 +139,9 @@ void cb_cache_pipeline(const struct cb_cache_cmd *cmds, size_t n, redisReply **r
                 replies[i] = NULL;
         if (tc == NULL)
                 return;
-        while (sent < n && redisAppendCommandArgv(tc->ctx, cmds[sent].argc, (const char **)cmds[sent].argv,
-                                                  cmds[sent].lens) == REDIS_OK)
+        while (sent < n &&
+               redisAppendCommandArgv(tc->ctx, cmds[sent].argc, (const char **)cmds[sent].argv,
+                                      cmds[sent].lens) == REDIS_OK)
                 sent++;
         for (size_t i = 0; i < sent; i++) {
                 void *r = NULL;

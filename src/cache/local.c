@@ -26,7 +26,7 @@ struct slot {
 };
 
 struct cb_lcache {
-        size_t nbuckets; /* a power of two */
+        size_t nbuckets;    /* a power of two */
         struct slot *slots; /* nbuckets * WAYS */
         pthread_mutex_t locks[NLOCKS];
 };
@@ -167,9 +167,8 @@ void cb_lcache_put(struct cb_lcache *c, const char *key, struct cb_lcache_val *v
                         pick = w;
                         break;
                 }
-                if (s[pick].val != NULL &&
-                    (s[w].val == NULL || s[w].expires_us <= now ||
-                     s[w].expires_us < s[pick].expires_us))
+                if (s[pick].val != NULL && (s[w].val == NULL || s[w].expires_us <= now ||
+                                            s[w].expires_us < s[pick].expires_us))
                         pick = w;
         }
         old = s[pick].val;

@@ -287,8 +287,8 @@ enum cb_result cb_lookup(struct cb_crm *crm, const struct cb_config *cfg, const 
         return r;
 }
 
-enum cb_result cb_lookup_answer(struct cb_crm *crm, const struct cb_config *cfg,
-                                const char *e164, struct cb_buf *out, char *err, size_t err_size)
+enum cb_result cb_lookup_answer(struct cb_crm *crm, const struct cb_config *cfg, const char *e164,
+                                struct cb_buf *out, char *err, size_t err_size)
 {
         struct cb_lcache_val *val = NULL;
         json_t *raw = NULL, *kept = NULL;

@@ -220,8 +220,7 @@ void cb_events_stop(void)
 static int message(const struct cb_event_out *e, struct cb_buf *msg, char **text)
 {
         *text = NULL;
-        if (!cb_events_agent_valid(e->agent) || !cb_events_type_valid(e->type) ||
-            e->data == NULL ||
+        if (!cb_events_agent_valid(e->agent) || !cb_events_type_valid(e->type) || e->data == NULL ||
             (*text = json_dumps(e->data, JSON_COMPACT | JSON_ENCODE_ANY |
                                              JSON_REAL_PRECISION(15))) == NULL ||
             strlen(*text) > CB_EVENTS_DATA_MAX) {

@@ -64,8 +64,11 @@ static void test_ms_like_jansson(void **state)
 
         (void)state;
         for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-                struct cb_access_line l = {
-                    .method = "GET", .target = "/", .ms = values[i], .request_id = "r", .route = "/"};
+                struct cb_access_line l = {.method = "GET",
+                                           .target = "/",
+                                           .ms = values[i],
+                                           .request_id = "r",
+                                           .route = "/"};
                 json_t *real = json_real(values[i]);
                 char *want = json_dumps(real, JSON_ENCODE_ANY | JSON_REAL_PRECISION(6));
                 char needle[64];
@@ -91,8 +94,7 @@ static void test_escaped(void **state)
 
         (void)state;
         assert_string_equal(json_string_value(json_object_get(j, "method")), "G\"E\\T");
-        assert_string_equal(json_string_value(json_object_get(j, "target")),
-                            "/a\"b\\c\x01\x1f??");
+        assert_string_equal(json_string_value(json_object_get(j, "target")), "/a\"b\\c\x01\x1f??");
         json_decref(j);
 }
 

@@ -103,7 +103,8 @@ static void on_commit(struct cb_status_item *const *items, size_t n)
                 const struct cb_status_item *it = items[i];
                 if (it->qs != CB_QS_ONE_RESULT || !it->out.advanced)
                         continue;
-                evs[m] = (struct cb_event_out){.agent = it->out.agent, .type = "call_status",
+                evs[m] = (struct cb_event_out){.agent = it->out.agent,
+                                               .type = "call_status",
                                                .data = status_data(it->ev, &it->out)};
                 if (evs[m].data != NULL)
                         m++;
