@@ -1,6 +1,8 @@
 /* GET /api/lookup?phone=: screen pop. The number is normalised to E.164 and answered from
  * the cache (in-process, then Redis) when cached, else from the CRM (the one request that may
  * wait on an upstream). */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "callbridge/crm.h"
@@ -19,7 +21,31 @@ struct memo_slot {
         char region[8];
         char e164[32]; /* "" when the raw text is not a phone number */
 };
-static __thread struct memo_slot memo[MEMO_SLOTS];
+static pthread_key_t memo_key;
+static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
+
+static void memo_key_create(void)
+{
+        (void)pthread_key_create(&memo_key, free); /* freed when the HTTP thread ends */
+}
+
+/* This thread's memo, made at its first lookup (only HTTP threads pay for one); NULL when
+ * out of memory (then every number is parsed). */
+static struct memo_slot *thread_memo(void)
+{
+        struct memo_slot *m;
+
+        pthread_once(&memo_once, memo_key_create);
+        m = pthread_getspecific(memo_key);
+        if (m == NULL) {
+                m = calloc(MEMO_SLOTS, sizeof(*m));
+                if (m != NULL && pthread_setspecific(memo_key, m) != 0) {
+                        free(m);
+                        m = NULL;
+                }
+        }
+        return m;
+}
 
 static size_t memo_index(const char *raw)
 {
@@ -33,12 +59,13 @@ static size_t memo_index(const char *raw)
 /* cb_phone_to_e164 through this thread's memo. 0 with `e164` filled, or -1. */
 static int to_e164(const char *phone, const char *region, char *e164, size_t size)
 {
-        struct memo_slot *m = &memo[memo_index(phone)];
+        struct memo_slot *m = thread_memo();
         const char *reg = region != NULL ? region : "";
 
+        if (m == NULL || strlen(reg) >= sizeof(m->region))
+                return cb_phone_to_e164(phone, region, e164, size);
+        m += memo_index(phone);
         if (strcmp(m->raw, phone) != 0 || strcmp(m->region, reg) != 0) {
-                if (strlen(reg) >= sizeof(m->region))
-                        return cb_phone_to_e164(phone, region, e164, size);
                 if (cb_phone_to_e164(phone, region, m->e164, sizeof(m->e164)) != 0)
                         m->e164[0] = '\0';
                 cb_strlcpy(m->raw, phone, sizeof(m->raw));
