@@ -138,7 +138,7 @@ class TestLookupLocalCopy(SalesforceCase):
     def create_record_and_clear(self, number):
         self.sb.seed({"Contact": [{"Id": "003000000000077AAA", "FirstName": "New",
                                    "LastName": "Customer", "Phone": number}]})
-        redis_command(self.redis_url, "DEL", "%slookup:%s" % (REDIS_KEY_PREFIX, number))
+        redis_command(self.daemon.redis_url, "DEL", "%slookup:%s" % (REDIS_KEY_PREFIX, number))
 
     def other_instance(self):
         return self.start_daemon(harness.merge_config(self.sb.daemon_config(**self.salesforce),
@@ -182,7 +182,8 @@ class TestLookupRedisDown(SalesforceCase):
     def setUp(self):
         self.redis = RedisServer()
         self.addCleanup(self.redis.destroy)
-        self.extra = {"redis": {"url": self.redis.url, "timeout_ms": 200}}
+        # No in-process copy: the lookups right after Redis stops must not find one.
+        self.extra = {"redis": {"url": self.redis.url, "timeout_ms": 200, "lookup_local_ms": 0}}
         super().setUp()
 
     def test_lookups_answer_without_redis(self):
