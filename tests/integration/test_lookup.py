@@ -11,7 +11,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from harness import REDIS_KEY_PREFIX, RedisServer, wait_for  # noqa: E402
+from harness import RedisServer, wait_for  # noqa: E402
 from sfstack import redis_command  # noqa: E402
 from test_salesforce import CONTACT, SalesforceCase  # noqa: E402
 
@@ -138,7 +138,7 @@ class TestLookupLocalCopy(SalesforceCase):
     def create_record_and_clear(self, number):
         self.sb.seed({"Contact": [{"Id": "003000000000077AAA", "FirstName": "New",
                                    "LastName": "Customer", "Phone": number}]})
-        redis_command(self.daemon.redis_url, "DEL", "%slookup:%s" % (REDIS_KEY_PREFIX, number))
+        redis_command(self.daemon.redis_url, "DEL", "%slookup:%s" % (self.sb.key_prefix, number))
 
     def other_instance(self):
         return self.start_daemon(harness.merge_config(self.sb.daemon_config(**self.salesforce),
