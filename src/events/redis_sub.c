@@ -261,7 +261,7 @@ size_t cb_events_publish_many(const struct cb_event_out *evs, size_t n)
         struct cb_buf *msgs = calloc(n ? n : 1, sizeof(*msgs));
         char **texts = calloc(n ? n : 1, sizeof(*texts));
         struct cb_cache_cmd *cmds = calloc(n ? n : 1, sizeof(*cmds));
-        redisReply **replies = calloc(n ? n : 1, sizeof(*replies));
+        redisReply **replies = calloc(n ? n : 1, sizeof(redisReply *));
         size_t ok = 0, m = 0;
         size_t *which = calloc(n ? n : 1, sizeof(*which));
 

@@ -74,7 +74,7 @@ static enum cb_qs create_unknown(struct cb_request *req, const struct cb_status_
 }
 
 #define MEMO_ENTRIES 16384
-#define MEMO_TTL_MS  (10 * 60 * 1000L)
+#define MEMO_TTL_MS  (10L * 60 * 1000)
 
 static struct cb_lcache *memo;
 static pthread_once_t memo_once = PTHREAD_ONCE_INIT;
