@@ -1,7 +1,8 @@
 # What the benchmark scripts share; sourced by bench/*.sh after setting `root`.
 #   bench_die MSG             print "bench/<script>: MSG" and exit 1
 #   bench_need TOOL...        exit unless every tool is on PATH
-#   bench_env                 source the dev stack's .dev/env (CB_ENV_FILE) and check /readyz
+#   bench_env                 source the dev stack's .dev/env (CB_ENV_FILE; $CB_DEV_DIR/env for a
+#                             private stack) and check /readyz; sets bench_pid_file
 #   bench_write NAME SECTION  print SECTION and put it into docs/benchmarks.md between the
 #                             <!-- bench:NAME:begin --> and <!-- bench:NAME:end --> markers
 #                             (appended when missing; CB_BENCH_NO_DOC=1 only prints)
@@ -20,7 +21,9 @@ bench_need() {
 }
 
 bench_env() {
-	local env_file=${CB_ENV_FILE:-$root/.dev/env}
+	local dev=${CB_DEV_DIR:-$root/.dev}
+	local env_file=${CB_ENV_FILE:-$dev/env}
+	bench_pid_file=$dev/run/callbridge.pid
 	[[ -f $env_file ]] || bench_die "no $env_file: start the dev stack first with 'scripts/dev --detach'"
 	# shellcheck source=/dev/null
 	. "$env_file"

@@ -34,7 +34,7 @@ for n in ${numbers//,/ }; do
 	curl -sf -o /dev/null -H "$auth" "$url/api/lookup?phone=$n" || bench_die "warm-up lookup $n failed"
 done
 
-pid=$(tr -dc '0-9' <"$root/.dev/run/callbridge.pid" 2>/dev/null || pgrep -n -f 'callbridge -c')
+pid=$(tr -dc '0-9' <"$bench_pid_file" 2>/dev/null || pgrep -n -f 'callbridge -c')
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status"; }
 rss_idle=$(rss_kb)
 cached=$(CB_BENCH_NUMBERS=$numbers wrk -t2 -c"$connections" -d"${duration}s" --latency \

@@ -38,7 +38,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 "$root/bench/webhooks.py" requests "$calls" "$work/requests.tsv"
 
-pid=$(tr -dc '0-9' <"$root/.dev/run/callbridge.pid" 2>/dev/null || pgrep -n -f 'callbridge -c')
+pid=$(tr -dc '0-9' <"$bench_pid_file" 2>/dev/null || pgrep -n -f 'callbridge -c')
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status"; }
 rss_idle=$(rss_kb)
 result=$(CB_BENCH_REQS=$work/requests.tsv wrk -t2 -c"$connections" -d"${duration}s" --latency \

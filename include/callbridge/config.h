@@ -40,6 +40,8 @@ struct cb_config {
                 char *url;
                 long lookup_ttl_s;
                 long lookup_negative_ttl_s;
+                long lookup_local_ms;      /* in-process copy of a Redis lookup, <= 1000 */
+                long lookup_local_entries; /* its bound; 0: none */
                 char *key_prefix;
                 long timeout_ms;
         } redis;

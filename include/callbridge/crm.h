@@ -225,11 +225,12 @@ extern const struct cb_crm_ops cb_crm_hubspot;
 /* Caller lookup with the Redis cache in front of the CRM: by E.164, positive results for
  * `[redis] lookup_ttl_s`, unknown numbers for `[redis] lookup_negative_ttl_s`; concurrent
  * misses for one number make one upstream call (in this process, and across instances
- * through a short Redis lock); a Redis outage sends every lookup to the CRM. The
+ * through a short Redis lock); a Redis outage sends every lookup to the CRM. A short
+ * in-process copy (`[redis] lookup_local_ms`, at most 1 s) sits in front of Redis. The
  * `[crm] multi_match` and `unknown` policies are applied here. */
 struct cb_lookup_result {
         json_t *matches; /* array (owned: cb_lookup_result_clear) */
-        bool cached;     /* answered from Redis */
+        bool cached;     /* answered from Redis (or its in-process copy) */
 };
 
 /* Look `e164` up. `cache_only`: answer only from Redis (NO upstream call): RETRY on a miss.
@@ -238,7 +239,15 @@ CB_MUST_CHECK enum cb_result cb_lookup(struct cb_crm *crm, const struct cb_confi
                                        const char *e164, bool cache_only,
                                        struct cb_lookup_result *res, char *err, size_t err_size);
 void cb_lookup_result_clear(struct cb_lookup_result *res);
-/* Forget what is cached for `e164` (a CRM write changed a phone). */
+/* The screen-pop answer for `e164` appended to `out`:
+ * {"phone_e164","matches":[...],"cached":bool}, the policies applied; a cached answer that
+ * keeps every match is copied as cached, not parsed. OK, or RETRY/FAIL with `err` filled
+ * (`out` may then hold part of an answer). */
+CB_MUST_CHECK enum cb_result cb_lookup_answer(struct cb_crm *crm, const struct cb_config *cfg,
+                                              const char *e164, struct cb_buf *out, char *err,
+                                              size_t err_size);
+/* Forget what is cached for `e164` (a CRM write changed a phone): in Redis and in this
+ * process at once, in other instances' in-process copies within [redis] lookup_local_ms. */
 void cb_lookup_invalidate(const char *e164);
 /* Prometheus text: lookups by outcome (hit, miss, negative hit, degraded). */
 void cb_lookup_metrics_write(struct cb_buf *out);

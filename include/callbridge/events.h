@@ -39,6 +39,15 @@ void cb_events_stop(void);
  * locally (Redis down; counted in metrics) or not at all (bad agent, type or data, logged as
  * an error). */
 int cb_events_publish(const char *agent, const char *type, const json_t *data);
+/* One event to publish; everything borrowed. */
+struct cb_event_out {
+        const char *agent;
+        const char *type;
+        const json_t *data;
+};
+/* cb_events_publish for `n` events in one Redis round trip (pipelined), in order. Returns how
+ * many went through Redis; the others were delivered locally or refused (logged), as above. */
+size_t cb_events_publish_many(const struct cb_event_out *evs, size_t n);
 
 /* Append Prometheus text: open streams, events published/received/delivered/local-only,
  * resets sent, streams refused, subscriber state and reconnects. */

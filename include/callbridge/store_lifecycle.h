@@ -59,6 +59,11 @@ struct cb_status_item {
         void *arg;
 };
 int cb_status_batcher_submit(struct cb_batcher *b, struct cb_status_item *it);
+/* Called on the batcher thread after each batch's statement, before its items' `done`, with
+ * every item of the batch and its outcome (e.g. to publish the batch's events in one round
+ * trip). One for the process; NULL: none. */
+typedef void (*cb_status_committed_fn)(struct cb_status_item *const *items, size_t n);
+void cb_status_batcher_on_commit(cb_status_committed_fn fn);
 /* Store the provider's call id unless the call already has another. ONE_RESULT when the call
  * holds `provider_call_id` now, NO_RESULTS when it holds a different one; a negative qs when
  * another call holds it (unique index) or the database failed. */

@@ -130,6 +130,29 @@ redisReply *cb_cache_command_argv(int argc, const char **argv, const size_t *arg
         return checked(tc, redisCommandArgv(tc->ctx, argc, argv, argvlen));
 }
 
+void cb_cache_pipeline(const struct cb_cache_cmd *cmds, size_t n, redisReply **replies)
+{
+        struct thread_conn *tc = n > 0 ? thread_conn() : NULL;
+        size_t sent = 0;
+
+        for (size_t i = 0; i < n; i++)
+                replies[i] = NULL;
+        if (tc == NULL)
+                return;
+        while (sent < n &&
+               redisAppendCommandArgv(tc->ctx, cmds[sent].argc, (const char **)cmds[sent].argv,
+                                      cmds[sent].lens) == REDIS_OK)
+                sent++;
+        for (size_t i = 0; i < sent; i++) {
+                void *r = NULL;
+                if (redisGetReply(tc->ctx, &r) != REDIS_OK)
+                        r = NULL;
+                replies[i] = checked(tc, r);
+                if (r == NULL)
+                        break; /* the connection is dropped: the rest stay NULL */
+        }
+}
+
 void cb_cache_metrics_write(struct cb_buf *out)
 {
         cb_buf_printf(out,

@@ -79,6 +79,11 @@ const struct cb_setting cb_settings[] = {
         "how long a caller lookup stays cached"),
     INT("redis", "lookup_negative_ttl_s", redis.lookup_negative_ttl_s, "30", 1, 86400,
         CB_SET_RELOAD, "how long an unknown number stays cached as unknown"),
+    INT("redis", "lookup_local_ms", redis.lookup_local_ms, "1000", 0, 1000, CB_SET_RELOAD,
+        "how long a lookup read from Redis is also kept in this process (0 = not kept); a "
+        "record created in the CRM is seen by every instance at most this much later"),
+    INT("redis", "lookup_local_entries", redis.lookup_local_entries, "10000", 0, 1000000, 0,
+        "numbers the in-process lookup cache holds at most (0 = no in-process cache)"),
     STR("redis", "key_prefix", redis.key_prefix,
         "cb:", "prefix of every key callbridge writes (several deployments may share one Redis)"),
     INT("redis", "timeout_ms", redis.timeout_ms, "500", 10, 60000, 0,

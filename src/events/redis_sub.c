@@ -215,46 +215,91 @@ void cb_events_stop(void)
         cb_events_hub_stop();
 }
 
-int cb_events_publish(const char *agent, const char *type, const json_t *data)
+/* The message {"agent","type","data"} of one event into `msg`, its data's text into *text
+ * (caller frees). -1 (logged) for a bad agent, type or data. */
+static int message(const struct cb_event_out *e, struct cb_buf *msg, char **text)
 {
-        struct cb_buf msg = {.max = CB_EVENTS_DATA_MAX + 256};
-        char *text = NULL;
-        redisReply *r = NULL;
-        int rc = -1;
-
-        if (!cb_events_agent_valid(agent) || !cb_events_type_valid(type) || data == NULL ||
-            (text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))) ==
-                NULL ||
-            strlen(text) > CB_EVENTS_DATA_MAX) {
+        *text = NULL;
+        if (!cb_events_agent_valid(e->agent) || !cb_events_type_valid(e->type) || e->data == NULL ||
+            (*text = json_dumps(e->data, JSON_COMPACT | JSON_ENCODE_ANY |
+                                             JSON_REAL_PRECISION(15))) == NULL ||
+            strlen(*text) > CB_EVENTS_DATA_MAX) {
                 cb_error("events: refusing to publish a %s event (bad agent, type or data)",
-                         cb_events_type_valid(type) ? type : "malformed");
-                goto out;
+                         cb_events_type_valid(e->type) ? e->type : "malformed");
+                return -1;
         }
         /* Agent and type are plain characters (checked above): no JSON escaping needed. */
-        if (cb_buf_printf(&msg, "{\"agent\":\"%s\",\"type\":\"%s\",\"data\":%s}", agent, type,
-                          text) == 0 &&
-            sub.channel[0] != '\0') {
-                const char *argv[] = {"EVAL", publish_lua, "1", sub.seq_key, msg.data, sub.channel};
-                size_t lens[] = {4,       sizeof(publish_lua) - 1, 1, strlen(sub.seq_key),
-                                 msg.len, strlen(sub.channel)};
-                r = cb_cache_command_argv(6, argv, lens);
-        }
+        return cb_buf_printf(msg, "{\"agent\":\"%s\",\"type\":\"%s\",\"data\":%s}", e->agent,
+                             e->type, *text);
+}
+
+/* What the EVAL of one event answered: published (its id), or delivered locally. */
+static int settle(const struct cb_event_out *e, const char *text, const redisReply *r)
+{
         if (r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
                 atomic_fetch_add(&cb_events_stats.published, 1);
                 /* Not listening right now: our own streams would miss it (the ring drops a
                  * duplicate if the subscription came back meanwhile). */
                 if (!atomic_load(&cb_events_stats.subscribed))
-                        cb_events_hub_deliver((uint64_t)r->integer, agent, type, text);
-                rc = 0;
-        } else {
-                atomic_fetch_add(&cb_events_stats.local_only, 1);
-                cb_events_hub_deliver(0, agent, type, text);
+                        cb_events_hub_deliver((uint64_t)r->integer, e->agent, e->type, text);
+                return 0;
         }
+        atomic_fetch_add(&cb_events_stats.local_only, 1);
+        cb_events_hub_deliver(0, e->agent, e->type, text);
+        return -1;
+}
+
+int cb_events_publish(const char *agent, const char *type, const json_t *data)
+{
+        struct cb_event_out e = {.agent = agent, .type = type, .data = data};
+
+        return cb_events_publish_many(&e, 1) == 1 ? 0 : -1;
+}
+
+size_t cb_events_publish_many(const struct cb_event_out *evs, size_t n)
+{
+        struct cb_buf *msgs = calloc(n ? n : 1, sizeof(*msgs));
+        char **texts = calloc(n ? n : 1, sizeof(*texts));
+        struct cb_cache_cmd *cmds = calloc(n ? n : 1, sizeof(*cmds));
+        redisReply **replies = calloc(n ? n : 1, sizeof(redisReply *));
+        size_t ok = 0, m = 0;
+        size_t *which = calloc(n ? n : 1, sizeof(*which));
+
+        if (msgs == NULL || texts == NULL || cmds == NULL || replies == NULL || which == NULL)
+                goto out; /* out of memory: none published (the streams re-read the call) */
+        for (size_t i = 0; i < n; i++) {
+                msgs[i] = (struct cb_buf){.max = CB_EVENTS_DATA_MAX + 256};
+                if (message(&evs[i], &msgs[i], &texts[i]) != 0 || sub.channel[0] == '\0')
+                        continue;
+                cmds[m] = (struct cb_cache_cmd){
+                    .argc = 6,
+                    .argv = {"EVAL", publish_lua, "1", sub.seq_key, msgs[i].data, sub.channel},
+                    .lens = {4, sizeof(publish_lua) - 1, 1, strlen(sub.seq_key), msgs[i].len,
+                             strlen(sub.channel)}};
+                which[m++] = i;
+        }
+        /* One round trip for all of them. */
+        cb_cache_pipeline(cmds, m, replies);
+        for (size_t k = 0; k < m; k++) {
+                size_t i = which[k];
+                if (settle(&evs[i], texts[i], replies[k]) == 0)
+                        ok++;
+                freeReplyObject(replies[k]);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (texts[i] != NULL && sub.channel[0] == '\0')
+                        settle(&evs[i], texts[i], NULL); /* never started: local only */
 out:
-        freeReplyObject(r);
-        free(text);
-        cb_buf_free(&msg);
-        return rc;
+        for (size_t i = 0; msgs != NULL && texts != NULL && i < n; i++) {
+                cb_buf_free(&msgs[i]);
+                free(texts[i]);
+        }
+        free(msgs);
+        free(texts);
+        free(cmds);
+        free(replies);
+        free(which);
+        return ok;
 }
 
 void cb_events_metrics_write(struct cb_buf *out)

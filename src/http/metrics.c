@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "callbridge/http.h"
+#include "access_log.h"
 #include "conn_guard.h"
 
 #define MAX_ROUTES 64
@@ -114,4 +115,5 @@ void cb_http_metrics_write(struct cb_buf *out)
                       "# TYPE callbridge_http_slow_requests_cut_total counter\n"
                       "callbridge_http_slow_requests_cut_total %lu\n",
                       cb_conn_guard_cuts());
+        cb_access_log_metrics_write(out);
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "callbridge/crypto.h"
 #include "callbridge/http.h"
 #include "callbridge/log.h"
@@ -64,18 +65,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static void access_log(struct cb_request *req, int64_t us)
 {
         char target[512];
-        json_t *fields;
 
         if (!cb_log_enabled(CB_LOG_INFO))
                 return; /* nothing is built for a line that would be dropped */
         cb_log_mask_target(req->raw_target ? req->raw_target : "", target, sizeof(target));
-        fields = json_pack("{s:s,s:s,s:i,s:f,s:s,s:s}", "method", req->method ? req->method : "",
-                           "target", target, "status", (int)req->status, "ms", (double)us / 1000.0,
-                           "request_id", req->request_id, "route",
-                           req->route ? req->route->pattern : "unmatched");
-        if (fields != NULL && req->agent.name[0] != '\0')
-                json_object_set_new(fields, "agent", json_string(req->agent.name));
-        CB_LOG(CB_LOG_INFO, fields, "request");
+        cb_access_log_write(&(struct cb_access_line){
+            .method = req->method ? req->method : "",
+            .target = target,
+            .status = (int)req->status,
+            .ms = (double)us / 1000.0,
+            .request_id = req->request_id,
+            .route = req->route ? req->route->pattern : "unmatched",
+            .agent = req->agent.name,
+        });
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -475,6 +477,12 @@ static int start_helpers(struct cb_http_env *env)
         return -1;
 }
 
+/* Each connection's buffer for the request line, headers and reply head. libmicrohttpd zeroes
+ * all of it between two requests of a kept-alive connection: at 64 KiB that memset was the
+ * largest single cost of a cached lookup (perf). 32 KiB still holds a target of CB_URI_MAX
+ * and more, so such a target gets our 414. */
+#define POOL_BYTES 32768
+
 struct cb_http *cb_http_start(struct cb_http_env *env)
 {
         const struct cb_config *cfg = env->cfg;
@@ -499,6 +507,7 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
                 free(http);
                 return NULL;
         }
+        (void)cb_access_log_start(); /* without the writer, lines are written directly */
         http->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, http, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
@@ -507,7 +516,7 @@ struct cb_http *cb_http_start(struct cb_http_env *env)
             (unsigned int)cfg->server.connection_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned int)cfg->server.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned int)cfg->server.max_connections_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
-            cb_conn_guard_notify, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+            cb_conn_guard_notify, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_BYTES,
             MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_END);
         if (http->daemon == NULL) {
                 cb_error("cannot listen on %s", cfg->server.listen);
@@ -550,6 +559,7 @@ void cb_http_stop(struct cb_http **httpp, long drain_s)
         while (atomic_load(&http->parked) > 0)
                 nap_10ms();
         MHD_stop_daemon(http->daemon);
+        cb_access_log_stop(); /* every request has completed: its line is written now */
         stop_helpers();
         if (!cb_voice_route_drain(drain_s * 1000))
                 cb_warn("voice routing helpers still running at the drain deadline");

@@ -1,6 +1,7 @@
 /* Query family: the call lifecycle as telephony reports it — status events, the provider's
  * call id, failures, and the recordings a provider announces. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,13 @@ enum cb_qs cb_store_call_status_events(struct cb_db *db, const struct cb_status_
         return res != NULL ? CB_QS_ONE_RESULT : qs;
 }
 
+static _Atomic(cb_status_committed_fn) committed_hook;
+
+void cb_status_batcher_on_commit(cb_status_committed_fn fn)
+{
+        atomic_store(&committed_hook, fn);
+}
+
 /* Status callbacks, batched (a cb_batcher kind of struct cb_status_item).
  * One batch; when it fails as a whole (e.g. a deadlock with another batch), one at a time. */
 static void events_batch(struct cb_db *db, void *const *items, size_t n)
@@ -257,6 +265,9 @@ static void events_batch(struct cb_db *db, void *const *items, size_t n)
                         it->qs = it->out.found ? CB_QS_ONE_RESULT : CB_QS_NO_RESULTS;
                 }
         }
+        cb_status_committed_fn hook = atomic_load(&committed_hook);
+        if (hook != NULL)
+                hook((struct cb_status_item *const *)items, n);
 }
 
 struct cb_batcher *cb_status_batcher_start(struct cb_db_pool *pool, int threads)

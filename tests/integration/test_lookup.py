@@ -1,5 +1,7 @@
 """GET /api/lookup: screen pop through the Redis cache in front of the sandbox's Salesforce.
-Miss then hit, TTL expiry, negative caching, single flight, policies, Redis down, bad input."""
+Miss then hit, TTL expiry, negative caching, single flight, policies, Redis down, bad input, and
+the in-process copy in front of Redis ([redis] lookup_local_ms): a record created for a number is
+seen by every instance within that bound."""
 
 import os
 import sys
@@ -10,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
 from harness import RedisServer, wait_for  # noqa: E402
+from sfstack import redis_command  # noqa: E402
 from test_salesforce import CONTACT, SalesforceCase  # noqa: E402
 
 OLDER = {"Id": "003000000000002AAA", "FirstName": "Old", "LastName": "Contact",
@@ -123,11 +126,64 @@ class TestLookupPolicies(SalesforceCase):
         self.assertGreaterEqual(self.sb.count("salesforce.search"), 2)
 
 
+class TestLookupLocalCopy(SalesforceCase):
+    """Two instances share Redis. A number unknown to the CRM is cached as unknown (in Redis and
+    in each instance's copy); then a record is created for it and its cached lookup cleared, as
+    crm.log_call does after creating a Lead: the other instance sees the record within
+    [redis] lookup_local_ms."""
+    extra = {"redis": {"lookup_ttl_s": 300, "lookup_negative_ttl_s": 300,
+                       "lookup_local_ms": 1000}}
+    NUMBER = "+13125550142"
+
+    def create_record_and_clear(self, number):
+        self.sb.seed({"Contact": [{"Id": "003000000000077AAA", "FirstName": "New",
+                                   "LastName": "Customer", "Phone": number}]})
+        redis_command(self.daemon.redis_url, "DEL", "%slookup:%s" % (self.sb.key_prefix, number))
+
+    def other_instance(self):
+        return self.start_daemon(harness.merge_config(self.sb.daemon_config(**self.salesforce),
+                                                      self.extra), db=self.daemon.db)
+
+    def test_record_created_is_seen_within_the_bound(self):
+        other = self.other_instance()
+        self.assertEqual(self.lookup(self.NUMBER, other)["matches"], [])
+        for d in (other, self.daemon):
+            r = self.lookup(self.NUMBER, d)
+            self.assertEqual((r["matches"], r["cached"]), ([], True))
+        metrics = other.get("/metrics", token=None).raw.decode()
+        self.assertRegex(metrics, r"callbridge_lookup_local_hits_total [1-9]")
+        searches = self.sb.count("salesforce.search")
+        self.create_record_and_clear(self.NUMBER)
+        wait_for(lambda: self.lookup(self.NUMBER, other)["matches"], 10,
+                 "the new record, once lookup_local_ms has passed")
+        r = wait_for(lambda: self.lookup(self.NUMBER)["matches"], 10, "the same on the first")
+        self.assertEqual(r[0]["id"], "003000000000077AAA")
+        # One instance asked the CRM again; the other found its answer in Redis.
+        self.assertEqual(self.sb.count("salesforce.search"), searches + 1)
+
+
+class TestLookupNoLocalCopy(TestLookupLocalCopy):
+    """lookup_local_ms = 0: nothing kept in-process, a cleared entry is seen at the next lookup."""
+    extra = {"redis": {"lookup_ttl_s": 300, "lookup_negative_ttl_s": 300, "lookup_local_ms": 0}}
+    NUMBER = "+13125550143"
+
+    def test_record_created_is_seen_within_the_bound(self):
+        self.assertEqual(self.lookup(self.NUMBER)["matches"], [])
+        self.assertTrue(self.lookup(self.NUMBER)["cached"])
+        self.create_record_and_clear(self.NUMBER)
+        r = self.lookup(self.NUMBER)
+        self.assertEqual(([m["id"] for m in r["matches"]], r["cached"]),
+                         (["003000000000077AAA"], False))
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn("callbridge_lookup_local_hits_total 0", metrics)
+
+
 class TestLookupRedisDown(SalesforceCase):
     def setUp(self):
         self.redis = RedisServer()
         self.addCleanup(self.redis.destroy)
-        self.extra = {"redis": {"url": self.redis.url, "timeout_ms": 200}}
+        # No in-process copy: the lookups right after Redis stops must not find one.
+        self.extra = {"redis": {"url": self.redis.url, "timeout_ms": 200, "lookup_local_ms": 0}}
         super().setUp()
 
     def test_lookups_answer_without_redis(self):

@@ -224,6 +224,36 @@ class StateMachineTest(WebhookCase):
         self.assertIn('callbridge_webhooks_total{outcome="recorded"} 3', metrics)
         self.assertIn('callbridge_webhooks_total{outcome="duplicate"} 3', metrics)
 
+    def test_memoised_duplicates_still_need_their_signature(self):
+        cid, sid = self.new_call(), call_sid()
+        target = "/webhooks/twilio/status?call_id=" + cid
+        self.assertStatus(self.status(cid, sid, "ringing"), 204)
+        before = self.snapshot()
+        for _ in range(3):  # Twilio's repeats: answered from the memo
+            self.assertStatus(self.status(cid, sid, "ringing"), 204)
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn('callbridge_webhooks_total{outcome="duplicate"} 3', metrics)
+        self.assertIn("callbridge_webhook_memo_hits_total 3", metrics)
+        # The same repeat, forged or unsigned, is refused like any other callback.
+        params = {"CallSid": sid, "AccountSid": ACCOUNT, "CallStatus": "ringing",
+                  "From": OUR_NUMBER, "To": CUSTOMER, "Direction": "outbound-api"}
+        self.assertError(self.webhook(target, params, token="not-the-token"), 403,
+                         "invalid_signature")
+        data, hdrs = form_request(TOKEN, PUBLIC, target, params)
+        del hdrs["X-Twilio-Signature"]
+        self.assertError(self.daemon.request("POST", target, data, headers=hdrs, token=None),
+                         400, "missing_signature")
+        metrics = self.daemon.get("/metrics", token=None).raw.decode()
+        self.assertIn('callbridge_webhooks_total{outcome="forged"} 1', metrics)
+        self.assertIn("callbridge_webhook_memo_hits_total 3", metrics)
+        self.assertEqual(self.snapshot(), before)
+        # The memo never hides a status not seen yet, nor one for another call.
+        self.assertStatus(self.status(cid, sid, "in-progress"), 204)
+        self.assertEqual(self.call(cid)["status"], "in-progress")
+        other = self.new_call()
+        self.assertStatus(self.status(other, call_sid(), "ringing"), 204)
+        self.assertEqual(self.call(other)["status"], "ringing")
+
     def test_missed_inbound_call_queues_a_follow_up(self):
         sid = call_sid()
         cid = self.new_call(direction="inbound", sid=sid)

@@ -15,6 +15,8 @@ enum MHD_Result cb_handle_readyz(struct cb_request *req);
 enum MHD_Result cb_handle_metrics(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_voice(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_status(struct cb_request *req);
+/* Prometheus text: status callbacks answered from the duplicate memo. */
+void cb_twilio_status_metrics_write(struct cb_buf *out);
 enum MHD_Result cb_handle_twilio_recording(struct cb_request *req);
 enum MHD_Result cb_handle_twilio_transcription(struct cb_request *req);
 enum MHD_Result cb_handle_softphone_token(struct cb_request *req);

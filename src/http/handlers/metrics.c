@@ -67,6 +67,7 @@ enum MHD_Result cb_handle_metrics(struct cb_request *req)
         cb_cache_metrics_write(&out);
         cb_lookup_metrics_write(&out);
         cb_webhook_metrics_write(&out);
+        cb_twilio_status_metrics_write(&out);
         cb_pipeline_metrics_write(&out);
         cb_redact_metrics_write(&out);
         cb_nlp_llm_metrics_write(&out);
