@@ -151,9 +151,11 @@ class TestCallLog(SalesforceCase):
         self.assertEqual(t["WhoId"], CONTACT["Id"])  # linked by the phone lookup
         self.assertEqual(call["crm_record_id"], CONTACT["Id"])
         self.assertEqual(self.daemon.job(job)["attempts"], 3)
-        # Each run one request: an upsert, or a Collections upsert of the jobs run together.
+        # Each run one request: an upsert, a Collections upsert or a Composite request of the
+        # jobs run together.
         self.assertEqual(self.sb.count("salesforce.upsert") +
-                         self.sb.count("salesforce.collections_upsert"), 3)
+                         self.sb.count("salesforce.collections_upsert") +
+                         self.sb.count("salesforce.composite"), 3)
 
     def test_invalid_field_redescribes_and_writes_without_it(self):
         self.wait_connected()  # the daemon has described Task with CallObject in it
