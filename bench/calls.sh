@@ -98,7 +98,7 @@ section=$(
 		transcript → analysis in the CRM), sustained with a bounded backlog, completed → Task p95
 		<= 50 ms, recording → transcript and tags in the CRM minus STT p95 <= 100 ms.
 
-		**Highest sustained rate: ${best:-none of those tried} calls/s.**
+		**Highest sustained rate: ${best:+$best calls/s}${best:-none of the rates tried}.**
 
 		- date: $(date -u '+%Y-%m-%d %H:%M UTC')
 		- machine: $(nproc) cores, $(awk -F: '/model name/ { print $2; exit }' /proc/cpuinfo | sed 's/^ *//'); callbridge, PostgreSQL, Redis, the sandbox and the client share the cores — and so did other engineers' builds and tests (see "box busy": the whole machine's CPU, ours included)
