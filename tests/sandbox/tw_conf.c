@@ -189,9 +189,9 @@ bool tw_conf_leave_locked(const char *call_sid, bool kicked)
                 json_object_del(json_object_get(sb, "labels"), label);
         json_object_del(json_object_get(sb, "participants"), call_sid);
         json_object_del(json_object_get(call, "sandbox"), "conference");
-        /* Only a conference's end that hangs up someone else wakes the senders: most calls are
-         * alone in theirs, and waking every pausing sender for each (hundreds at once under
-         * load, each taking the state lock) cost more than the calls themselves. */
+        /* Only a conference's end that hangs up someone else wakes the senders: a call that
+         * leaves last wakes no one (waking every pausing sender per call, hundreds at once
+         * under load, each taking the state lock, cost more than the calls themselves). */
         others = json_object_size(json_object_get(sb, "participants")) > 0;
         if (end)
                 conf_end(conf,
