@@ -175,7 +175,7 @@ bool tw_conf_leave_locked(const char *call_sid, bool kicked)
         json_t *conf = cf ? json_object_get(conferences, cf) : NULL;
         json_t *sb = json_object_get(conf, "sandbox"), *p;
         const char *label;
-        bool end;
+        bool end, others;
 
         p = json_object_get(json_object_get(sb, "participants"), call_sid);
         if (p == NULL)
@@ -189,6 +189,10 @@ bool tw_conf_leave_locked(const char *call_sid, bool kicked)
                 json_object_del(json_object_get(sb, "labels"), label);
         json_object_del(json_object_get(sb, "participants"), call_sid);
         json_object_del(json_object_get(call, "sandbox"), "conference");
+        /* Only a conference's end that hangs up someone else wakes the senders: a call that
+         * leaves last wakes no one (waking every pausing sender per call, hundreds at once
+         * under load, each taking the state lock, cost more than the calls themselves). */
+        others = json_object_size(json_object_get(sb, "participants")) > 0;
         if (end)
                 conf_end(conf,
                          kicked ? "participant-with-end-conference-on-exit-kicked"
@@ -198,7 +202,7 @@ bool tw_conf_leave_locked(const char *call_sid, bool kicked)
                  strcmp(json_string_value(json_object_get(conf, "status")), "in-progress") == 0)
                 conf_end(conf, kicked ? "last-participant-kicked" : "last-participant-left",
                          call_sid);
-        return end;
+        return end && others;
 }
 
 json_t *tw_conf_view(json_t *obj)

@@ -88,11 +88,15 @@ static bool retryable(const struct overrides *o, long status, bool connected)
 }
 
 /* One HTTP exchange; returns the status, 0 when no answer came (*connected then says whether
- * the TCP connection was made). `answer` may be NULL. */
-static long http_send(CURL *curl, const char *method, const char *url, const char *body,
+ * the TCP connection was made). `answer` may be NULL. The connection is kept for the sender's
+ * next request unless hk->close: a sender that pauses (a call talking) holds no idle
+ * connection, as hundreds of them would exceed the receiver's per-client limit (callbridge:
+ * [server] max_connections_per_ip) where Twilio's webhooks come from many addresses. */
+static long http_send(CURL *curl, const struct tw_hook *hk, const char *url, const char *body,
                       const char *sig, const char *token, const struct overrides *o,
                       struct cb_buf *answer, bool *connected)
 {
+        const char *method = hk->method;
         struct curl_slist *hdrs = NULL, *h;
         char line[160];
         long status = 0;
@@ -116,6 +120,7 @@ static long http_send(CURL *curl, const char *method, const char *url, const cha
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(curl, CURLOPT_USERAGENT, "TwilioProxy/1.1");
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, hk->close ? 1L : 0L);
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, o->ct);
         curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, o->ct + o->rt);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -175,7 +180,7 @@ static long send_retried(CURL *curl, const struct tw_job *job, const struct tw_h
         for (long attempt = 0;; attempt++) {
                 if (answer)
                         cb_buf_free(answer);
-                status = http_send(curl, hk->method, url, body, sig, token, o, answer, &connected);
+                status = http_send(curl, hk, url, body, sig, token, o, answer, &connected);
                 *current = log_delivery(job, hk, hk->url, status, attempt);
                 if (!*current || (status >= 200 && status < 400) || attempt >= o->rc ||
                     !retryable(o, status, connected) || now_ms() - t0 + wait >= o->tt ||

@@ -257,6 +257,7 @@ static bool answer_call(CURL *curl, const struct tw_job *job, struct run *run)
                 return call_answered(job);
         hk.url = job->url;
         hk.method = job->method;
+        hk.close = job->outcome.talk_ms > 0; /* the talk follows */
         tw_call_params(job, "in-progress", &hk.params, &rc);
         ok = rc == 0 && tw_deliver(curl, job, &hk, &answer);
         if (ok)
@@ -353,14 +354,25 @@ static void play(CURL *curl, const struct tw_job *job)
 
 /* ---- threads ---------------------------------------------------------------------------- */
 
+/* A sender with no call to play drops its handle, and with it its keep-alive connection: a
+ * queued call wakes any idle sender, so over time every one of hundreds of senders would
+ * hold an idle connection to the receiver, past its per-client limit (callbridge: [server]
+ * max_connections_per_ip, and libmicrohttpd's limit per thread), where Twilio's webhooks
+ * come from many addresses. Busy, a sender keeps its connection from call to call. */
 static void *sender_main(void *arg)
 {
-        CURL *curl = curl_easy_init(); /* NULL: every delivery is logged with status 0 */
+        CURL *curl = NULL; /* NULL after curl_easy_init failed: deliveries logged as status 0 */
 
         for (;;) {
                 struct tw_job *job;
 
                 pthread_mutex_lock(&qlock);
+                if (!head && !stopping && curl) {
+                        pthread_mutex_unlock(&qlock);
+                        curl_easy_cleanup(curl);
+                        curl = NULL;
+                        pthread_mutex_lock(&qlock);
+                }
                 while (!head && !stopping)
                         pthread_cond_wait(&workcond, &qlock);
                 if (stopping) {
@@ -372,6 +384,8 @@ static void *sender_main(void *arg)
                 if (!head)
                         tail = NULL;
                 pthread_mutex_unlock(&qlock);
+                if (!curl)
+                        curl = curl_easy_init();
                 play(curl, job);
                 tw_job_free(job);
         }

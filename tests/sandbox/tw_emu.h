@@ -125,7 +125,8 @@ int tw_conf_join_locked(json_t *conf, const char *call_sid, const char *label, b
                         bool start_on_enter, const char *status);
 /* The call leaves its conference (hung up, redirected, or `kicked` by a DELETE); with
  * endConferenceOnExit (or as the last one) the conference completes and every other
- * participant's call is marked to hang up. True when the conference ended. */
+ * participant's call is marked to hang up. True when the conference's end marked another
+ * call to hang up (its sender must be woken). */
 bool tw_conf_leave_locked(const char *call_sid, bool kicked);
 /* Mark a call to be hung up by the sender playing it (wake it with tw_driver_wake). */
 void tw_call_hangup_locked(const char *call_sid);
@@ -204,6 +205,7 @@ struct tw_hook {
         const char *url;
         const char *method; /* GET or POST */
         struct cb_form params;
+        bool close; /* a pause follows: close the connection after it (no idle one held) */
 };
 
 /* Sign and send one webhook (twice when the duplicate fault says so), retried as its URL's
