@@ -47,6 +47,7 @@ struct cb_config {
         } redis;
         struct {
                 long threads;
+                long intake_threads; /* workers that keep claiming while the intake is busy */
                 long max_attempts;
                 long batch;
                 long lease_s;

@@ -93,6 +93,13 @@ struct cb_jobs *cb_jobs_start(struct cb_job_env *env);
 /* Wake local workers now and tell other instances (coalesced NOTIFY) after a commit that
  * inserted jobs. Cheap; safe from any thread. */
 void cb_jobs_wake(struct cb_jobs *jobs);
+/* The call intake committed a batch of `created` new calls: wake the workers (as
+ * cb_jobs_wake). A batch of CB_JOBS_INTAKE_BUSY or more means requests queue behind the
+ * commit: for the next CB_JOBS_INTAKE_YIELD_MS only `[workers] intake_threads` workers claim
+ * new jobs, the others pause so the intake gets the cores (see workers.c). */
+#define CB_JOBS_INTAKE_BUSY     8
+#define CB_JOBS_INTAKE_YIELD_MS 50
+void cb_jobs_intake(struct cb_jobs *jobs, size_t created);
 /* Stop claiming, let running jobs finish for up to `drain_s`, then free everything.
  * Returns false when some job was still running at the deadline (its lease will expire and
  * another worker will run it again); the pool is then deliberately leaked. */

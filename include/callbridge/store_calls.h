@@ -76,6 +76,11 @@ struct cb_call_item {
         bool created;
         void (*done)(void *arg);
         void *arg;
+        /* Optional: called once per batch (on the batcher thread, after the commit and before
+         * any `done`) with the number of calls the batch created, when it created some; items
+         * of one batch with the same committed/committed_arg share the call. */
+        void (*committed)(void *committed_arg, size_t created);
+        void *committed_arg;
 };
 int cb_call_batcher_submit(struct cb_batcher *b, struct cb_call_item *it);
 CB_MUST_CHECK enum cb_qs cb_call_batcher_existing(struct cb_batcher *b, const struct cb_call_new *c,

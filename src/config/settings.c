@@ -90,6 +90,10 @@ const struct cb_setting cb_settings[] = {
         "Redis connect and command timeout"),
 
     INT("workers", "threads", workers.threads, "4", 1, 256, 0, "job worker threads"),
+    INT("workers", "intake_threads", workers.intake_threads, "2", 0, 256, 0,
+        "job workers that keep claiming while POST /api/call/initiate is saturated (a commit "
+        "of 8 or more new calls in the last 50 ms); the others pause meanwhile so the intake "
+        "gets the cores. 0: no pause"),
     INT("workers", "max_attempts", workers.max_attempts, "25", 1, 100, 0,
         "failed attempts before a job is marked dead (waiting spends none)"),
     INT("workers", "batch", workers.batch, "16", 1, 64, 0,

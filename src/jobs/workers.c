@@ -74,6 +74,40 @@ void cb_jobs_wake(struct cb_jobs *jobs)
         }
 }
 
+void cb_jobs_intake(struct cb_jobs *jobs, size_t created)
+{
+        if (jobs == NULL)
+                return;
+        if (created >= CB_JOBS_INTAKE_BUSY)
+                atomic_store(&jobs->intake_busy_until,
+                             cb_mono_us() + CB_JOBS_INTAKE_YIELD_MS * (int64_t)1000);
+        cb_jobs_wake(jobs);
+}
+
+/* Intake priority (issue 17): while POST /api/call/initiate is saturated (cb_jobs_intake saw a
+ * big batch in the last CB_JOBS_INTAKE_YIELD_MS), workers past the first [workers]
+ * intake_threads claim nothing new and pause until it is quiet, so the HTTP threads and the
+ * call batcher get the cores. Only the claim is held back: jobs already in hand run and renew
+ * their leases as before, and the first intake_threads workers keep draining the queue, so
+ * nothing is lost and every job still runs — later, once the burst ends. True when `w` paused
+ * (the caller loops back to check `stopping` first). */
+static bool yield_to_intake(struct worker *w)
+{
+        struct cb_jobs *jobs = w->jobs;
+        long floor = jobs->env->cfg->workers.intake_threads;
+        int64_t until = atomic_load(&jobs->intake_busy_until), now = cb_mono_us();
+        struct timespec deadline;
+
+        if (floor <= 0 || w - jobs->workers < floor || now >= until)
+                return false;
+        cb_deadline_after_ms((until - now) / 1000 + 1, &deadline);
+        pthread_mutex_lock(&jobs->lock);
+        if (!atomic_load(&jobs->stopping)) /* cb_jobs_stop broadcasts `wake` */
+                pthread_cond_timedwait(&jobs->wake, &jobs->lock, &deadline);
+        pthread_mutex_unlock(&jobs->lock);
+        return true;
+}
+
 /* Sleep until woken, stopped, or `ms` pass, unless a wake came after `seen`. */
 static void wait_for_work(struct cb_jobs *jobs, uint64_t seen, long ms)
 {
@@ -367,6 +401,8 @@ static void *worker_main(void *arg)
                 int n;
                 const char *kinds = atomic_load(&jobs->gathering) ? jobs->kinds_plain : jobs->kinds;
 
+                if (yield_to_intake(w))
+                        continue;
                 pthread_mutex_lock(&jobs->lock);
                 seen = jobs->generation;
                 pthread_mutex_unlock(&jobs->lock);

@@ -40,7 +40,8 @@ struct cb_jobs {
         int efd;        /* wakes the listener to send a NOTIFY */
         char owner[80]; /* "host:pid:nonce:", the prefix of every worker id here */
         atomic_bool notify_pending;
-        pthread_mutex_t held_lock; /* guards every worker's held[] */
+        _Atomic int64_t intake_busy_until; /* cb_now_us until which workers yield to the intake */
+        pthread_mutex_t held_lock;         /* guards every worker's held[] */
 };
 
 /* Wake this instance's workers (no NOTIFY). */

@@ -484,6 +484,35 @@ enum cb_qs cb_store_call_agent_answered(struct cb_db *db, const char *id)
 /* ---- group commit for new calls (a cb_batcher kind): concurrent initiates and inbound calls
  * are inserted together, N requests for one statement and one WAL flush ---- */
 
+/* Run the items' `committed` hooks: once per distinct hook, with how many calls of the batch
+ * it covers were created (the job workers are woken once per batch, not once per call). */
+static void committed(void *const *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct cb_call_item *it = items[i];
+                size_t created = 0;
+                bool seen = false;
+
+                if (it->committed == NULL)
+                        continue;
+                for (size_t j = 0; j < i && !seen; j++) {
+                        const struct cb_call_item *o = items[j];
+                        seen =
+                            o->committed == it->committed && o->committed_arg == it->committed_arg;
+                }
+                if (seen)
+                        continue;
+                for (size_t j = i; j < n; j++) {
+                        const struct cb_call_item *o = items[j];
+                        if (o->created && o->committed == it->committed &&
+                            o->committed_arg == it->committed_arg)
+                                created++;
+                }
+                if (created > 0)
+                        it->committed(it->committed_arg, created);
+        }
+}
+
 /* Insert one batch; when the statement fails as a whole, fall back to one call at a time so
  * a single bad row cannot fail its neighbours. */
 static void insert_batch(struct cb_db *db, void *const *items, size_t n)
@@ -504,6 +533,7 @@ static void insert_batch(struct cb_db *db, void *const *items, size_t n)
                         it->qs = qs;
                 it->created = it->qs >= 0 && created[i];
         }
+        committed(items, n);
 }
 
 struct cb_batcher *cb_call_batcher_start(struct cb_db_pool *pool, int threads)

@@ -215,8 +215,7 @@ static enum MHD_Result finish(struct cb_request *req)
         if (ic->item.created) {
                 json_t *match = ic->match;
 
-                ic->match = NULL;
-                cb_jobs_wake(req->env->jobs);
+                ic->match = NULL; /* the workers were woken once for the batch (intake_committed) */
                 publish_queued(req, ic->id, &ic->in);
                 return reply_accepted(req, ic->id, "queued",
                                       record_view(ic->c.crm_record_id, match), false);
@@ -239,6 +238,13 @@ static enum MHD_Result finish(struct cb_request *req)
             record_view(json_string_value(json_object_get(call, "crm_record_id")), NULL), true);
         json_decref(call);
         return ret;
+}
+
+/* On the batcher thread, once per committed batch: wake the job workers, and tell them how
+ * busy the intake is (cb_jobs_intake). */
+static void intake_committed(void *jobs, size_t created)
+{
+        cb_jobs_intake(jobs, created);
 }
 
 /* Validates, then parks the request until the group commit has the call: many initiates in
@@ -271,7 +277,11 @@ enum MHD_Result cb_handle_call_initiate(struct cb_request *req)
         c->crm = req->env->crm->ops->name;
         c->idempotency_key = in->idempotency_key;
         /* Woken on the batcher thread once the call is committed (or not). */
-        ic->item = (struct cb_call_item){.call = c, .done = cb_request_wake, .arg = req};
+        ic->item = (struct cb_call_item){.call = c,
+                                         .done = cb_request_wake,
+                                         .arg = req,
+                                         .committed = intake_committed,
+                                         .committed_arg = req->env->jobs};
         ret = cb_request_park(req, finish);
         if (cb_call_batcher_submit(req->env->batcher, &ic->item) != 0)
                 cb_request_wake(req); /* out of memory: item.qs is an error, finish says 503 */
