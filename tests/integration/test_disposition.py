@@ -63,9 +63,11 @@ class WrapUpCase(TwilioCallCase):
         return wait_for(done, 60, "call %s logged with no job left" % cid)
 
     def writes(self):
-        """Salesforce write requests: single upserts and Collections upserts (batches)."""
+        """Salesforce write requests: single upserts, Collections upserts and Composite
+        requests (batches)."""
         return (self.sb.count("salesforce.upsert") +
-                self.sb.count("salesforce.collections_upsert"))
+                self.sb.count("salesforce.collections_upsert") +
+                self.sb.count("salesforce.composite"))
 
     def wrap_up(self, cid, body, status=200):
         r = dispose(self.daemon, cid, body)
