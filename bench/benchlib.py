@@ -62,6 +62,19 @@ def initiate(to):
     return post(CB, "/api/call/initiate", {"to": to}, AUTH)
 
 
+def initiate_paced(calls, rate, number):
+    """Place `calls` calls through POST /api/call/initiate at `rate` per second, the i-th to
+    number(i); their call ids, in order."""
+    ids = []
+    start = time.monotonic()
+    for i in range(calls):
+        ids.append(initiate(number(i))["call_id"])
+        pause = start + (i + 1) / rate - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)  # pacing the load generator
+    return ids
+
+
 def psql(sql):
     out = subprocess.run(["psql", "-XAtq", "-c", sql], check=True, capture_output=True,
                          text=True).stdout

@@ -11,7 +11,7 @@ the CPU time per call of callbridge and of the sandbox over the run (ms)."""
 import sys
 import time
 
-from benchlib import SB, cpu_ms, initiate, pcts, per_call, post, psql, seed_transcript
+from benchlib import SB, cpu_ms, initiate_paced, pcts, per_call, post, psql, seed_transcript
 
 # The stages of bench/pipeline.sh's table, as intervals over transcripts t and recordings r.
 STAGES = ["r.stored_at - r.created_at", "t.transcribed_at - r.stored_at",
@@ -26,14 +26,8 @@ def main():
                                             "recording_duration_s": 4})
     seed_transcript("+14155550123")
     post(SB, "/__sandbox/stt", {"latency_ms": stt_ms})
-    ids = []
     cpu0 = cpu_ms()
-    start = time.monotonic()
-    for i in range(calls):
-        ids.append(initiate("+14155550123")["call_id"])
-        pause = start + (i + 1) / rate - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)  # pacing the load generator
+    ids = initiate_paced(calls, rate, lambda i: "+14155550123")
     lit = ",".join("'%s'" % c for c in ids)
     deadline = time.monotonic() + 300
     while True:

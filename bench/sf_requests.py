@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from benchlib import SB, get, initiate, post, psql, seed_transcript
+from benchlib import SB, get, initiate_paced, post, psql, seed_transcript
 
 
 # CRM=hubspot (bench/sf_requests.sh) counts the sandbox's HubSpot requests instead.
@@ -37,14 +37,8 @@ def main():
                                             "duration_s": 20, "recording_duration_s": 4})
     seed_transcript("+14155550099", wait_jobs=True)
     before = counters()
-    ids = []
-    start = time.monotonic()
-    for i in range(calls):
-        # A few distinct numbers, as a team calls back its leads: lookups hit the cache.
-        ids.append(initiate("+1415555%04d" % (100 + i % 50))["call_id"])
-        pause = start + (i + 1) / rate - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)  # pacing the load generator
+    # A few distinct numbers, as a team calls back its leads: lookups hit the cache.
+    ids = initiate_paced(calls, rate, lambda i: "+1415555%04d" % (100 + i % 50))
     lit = ",".join("'%s'" % c for c in ids)
     deadline = time.monotonic() + 600
     while True:
